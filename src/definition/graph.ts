@@ -1,0 +1,69 @@
+import type { NodeDefinition, NodeResult, WorkflowDefinition } from './types.js';
+
+/** A definition indexed for the lookups every node job makes. Build once per definition. */
+export interface WorkflowGraph {
+  /** The definition itself. */
+  readonly definition: WorkflowDefinition;
+  /** Nodes by id. */
+  readonly nodes: ReadonlyMap<string, NodeDefinition>;
+}
+
+/** Indexes a (validated) definition. */
+export function indexWorkflow(definition: WorkflowDefinition): WorkflowGraph {
+  return { definition, nodes: new Map(definition.nodes.map((n) => [n.id, n])) };
+}
+
+/**
+ * Whether the edge parent → child carries data: the parent completed and either chose no
+ * branches or named this child, or it failed with `continueOnFail`.
+ */
+export function isEdgeActive(parent: NodeResult, childId: string): boolean {
+  if (parent.status === 'skipped') return false;
+  if (parent.status === 'failed') return true;
+  return parent.nextNodes === undefined || parent.nextNodes.includes(childId);
+}
+
+/** What should happen to a node that has no result yet. */
+export type Readiness = 'waiting' | 'run' | 'skip';
+
+/**
+ * A node runs once every parent has settled and at least one edge into it is active; it is
+ * skipped when every parent settled and no edge into it is active; else it waits.
+ */
+export function readiness(node: NodeDefinition, results: Readonly<Record<string, NodeResult>>): Readiness {
+  if (node.inputs.length === 0) return 'run';
+  let active = false;
+  for (const parentId of node.inputs) {
+    const r = results[parentId];
+    if (r === undefined) return 'waiting';
+    if (isEdgeActive(r, node.id)) active = true;
+  }
+  return active ? 'run' : 'skip';
+}
+
+/** The data a parent hands down: its output, or `{ error }` when it failed and the workflow continued. */
+export function outputOf(result: NodeResult): unknown {
+  return result.status === 'failed' ? { error: result.error } : result.data;
+}
+
+/**
+ * A node's input: the initial data for a node without parents; the data of the single active
+ * parent; or `{ [parentId]: data }` of the active parents when there are several.
+ */
+export function buildInput(node: NodeDefinition, results: Readonly<Record<string, NodeResult>>, initialData: unknown): unknown {
+  if (node.inputs.length === 0) return initialData;
+  const active = node.inputs.filter((p) => {
+    const r = results[p];
+    return r !== undefined && isEdgeActive(r, node.id);
+  });
+  if (active.length === 1) return outputOf(results[active[0]!]!);
+  const merged: Record<string, unknown> = {};
+  for (const p of active) merged[p] = outputOf(results[p]!);
+  return merged;
+}
+
+/** True when every node of the workflow has a result. */
+export function isSettled(graph: WorkflowGraph, results: Readonly<Record<string, NodeResult>>): boolean {
+  for (const id of graph.nodes.keys()) if (results[id] === undefined) return false;
+  return true;
+}

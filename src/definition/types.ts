@@ -1,0 +1,238 @@
+/**
+ * The workflow contract: the JSON shapes that the DSL produces and the runtime executes.
+ * Nothing here depends on BullMQ, Redis or a store.
+ *
+ * @module
+ */
+
+/**
+ * How often and how a failing node is retried, and what happens after the last attempt.
+ */
+export interface RetryPolicy {
+  /**
+   * Total attempts, the first included.
+   * @defaultValue 1
+   */
+  maxAttempts?: number;
+  /** Wait between attempts. */
+  backoff?: {
+    /** `fixed` waits `delay` every time; `exponential` waits `delay * 2^(attempt-1)`. */
+    type: 'fixed' | 'exponential';
+    /** Base wait in milliseconds. */
+    delay: number;
+  };
+  /**
+   * After the last failed attempt, record the failure and run the node's children anyway
+   * (they receive `{ error }` as this parent's data). When false the execution fails.
+   * @defaultValue false
+   */
+  continueOnFail?: boolean;
+}
+
+/** Circuit breaker settings for nodes that call external systems. */
+export interface CircuitBreakerConfig {
+  /** Consecutive failures that open the circuit. */
+  failureThreshold?: number;
+  /** Successes in half-open state that close it again. */
+  successThreshold?: number;
+  /** How long the circuit stays open, in milliseconds. */
+  timeout?: number;
+}
+
+/**
+ * A node's `config`. Free-form JSON for the executor, plus the keys SPANE itself reads.
+ * Values are `any` on purpose: this is the untyped JSON boundary the spec's executors
+ * destructure directly; the typed DSL gives precise types instead.
+ */
+export interface NodeConfig {
+  /** Retry behaviour of this node. */
+  retryPolicy?: RetryPolicy;
+  /** Circuit breaker for this node's external calls. */
+  circuitBreaker?: CircuitBreakerConfig;
+  [key: string]: any;
+}
+
+/** One node of a workflow graph. */
+export interface NodeDefinition {
+  /** Unique within the workflow; letters, digits, `_`, `-` and `.` only. */
+  id: string;
+  /** Executor type, looked up in the {@link NodeRegistry}; `delay` is built in. */
+  type: string;
+  /** Configuration handed to the executor as `context.nodeConfig`. */
+  config: NodeConfig;
+  /** Ids of the parents. Must mirror the parents' `outputs`. */
+  inputs: string[];
+  /** Ids of the children. Must mirror the children's `inputs`. */
+  outputs: string[];
+  /** Optional retry policy; overrides `config.retryPolicy` when both are given. */
+  retryPolicy?: RetryPolicy;
+  /** Optional display name. */
+  name?: string;
+}
+
+/** A webhook that starts the workflow. */
+export interface WebhookTrigger {
+  type: 'webhook';
+  config: {
+    /** Path segment the HTTP layer routes, e.g. `user-signup`. */
+    path: string;
+    /** HTTP method to match; any method when omitted. */
+    method?: string;
+    /** Shared secret for HMAC signature verification. */
+    secret?: string;
+  };
+}
+
+/** A cron schedule that starts the workflow. */
+export interface ScheduleTrigger {
+  type: 'schedule';
+  config: {
+    /** Five- or six-field cron pattern. */
+    cron: string;
+    /** IANA timezone; the server's when omitted. */
+    timezone?: string;
+    /** Initial data given to each scheduled execution. */
+    data?: unknown;
+  };
+}
+
+/** Anything that starts a workflow on its own. */
+export type WorkflowTrigger = WebhookTrigger | ScheduleTrigger;
+
+/**
+ * A workflow: a directed acyclic graph of nodes. Plain JSON, so it can be stored, versioned and
+ * sent between processes.
+ */
+export interface WorkflowDefinition {
+  /** Unique id; letters, digits, `_`, `-` and `.` only. */
+  id: string;
+  /** Human-readable name. */
+  name: string;
+  /** The node that receives the execution's initial data. */
+  entryNodeId: string;
+  /** Every node of the graph. */
+  nodes: NodeDefinition[];
+  /** Triggers that start executions on their own. */
+  triggers?: WorkflowTrigger[];
+  /** Optional description. */
+  description?: string;
+  /** Version assigned by the store when registered. */
+  version?: number;
+}
+
+/** Lifecycle of one workflow execution. */
+export type ExecutionStatus = 'pending' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+
+/** Statuses after which nothing more runs. */
+export const TERMINAL_STATUSES: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** How one node ended. */
+export type NodeResultStatus = 'completed' | 'failed' | 'skipped';
+
+/** What the store keeps about a settled node. */
+export interface NodeResult {
+  /** How the node ended. */
+  status: NodeResultStatus;
+  /** The executor's output (also kept when falsy: `0`, `false`, `''`). */
+  data?: unknown;
+  /** Why it failed. */
+  error?: string;
+  /** The branches the node chose, when it returned `nextNodes`. */
+  nextNodes?: string[];
+  /** Attempts used, the successful one included. */
+  attempts: number;
+  /** When the node started (epoch ms). */
+  startedAt?: number;
+  /** When the node settled (epoch ms). */
+  completedAt: number;
+}
+
+/** One run of a workflow. */
+export interface WorkflowExecution {
+  /** Unique id of this run. */
+  executionId: string;
+  /** The workflow it runs. */
+  workflowId: string;
+  /** The workflow version it runs, fixed when it started. */
+  workflowVersion: number;
+  /** Where it is in its lifecycle. */
+  status: ExecutionStatus;
+  /** The data the entry node receives. */
+  initialData: unknown;
+  /** Result of every settled node, by node id. */
+  nodeResults: Record<string, NodeResult>;
+  /** The execution that started this one as a sub-workflow. */
+  parentExecutionId?: string;
+  /** The node of the parent execution that started this one. */
+  parentNodeId?: string;
+  /** Nesting level: 0 for a top-level execution. */
+  depth: number;
+  /** When it was created (epoch ms). */
+  startedAt: number;
+  /** When it reached a terminal status (epoch ms). */
+  completedAt?: number;
+  /** Why it failed, when it did. */
+  error?: string;
+  /** When it was last paused (epoch ms), while paused. */
+  pausedAt?: number;
+}
+
+/**
+ * What an executor receives. `inputData` and `nodeConfig` default to `any` so that the spec's
+ * untyped executors can destructure them directly; pass type arguments for precision.
+ */
+export interface ExecutionContext<TInput = any, TConfig = NodeConfig> {
+  /** The workflow being run. */
+  workflowId: string;
+  /** The execution being run. */
+  executionId: string;
+  /** The node being run. */
+  nodeId: string;
+  /** The node's type. */
+  nodeType: string;
+  /** Input: the initial data for the entry node, one parent's data, or `{ [parentId]: data }`. */
+  inputData: TInput;
+  /** The node's `config`. */
+  nodeConfig: TConfig;
+  /** Results of every node settled so far in this execution. */
+  previousResults: Record<string, NodeResult>;
+  /** The data the execution started with. */
+  initialData: unknown;
+  /** Attempt number, starting at 1. */
+  attempt: number;
+  /** Sub-workflow nesting level (0 at the top). */
+  depth: number;
+  /** The execution that started this one, for sub-workflows. */
+  parentExecutionId?: string;
+  /** Aborted when the execution is cancelled while the node runs. */
+  signal?: AbortSignal;
+}
+
+/** What an executor returns. */
+export interface ExecutionResult<TOutput = unknown> {
+  /** False marks the attempt as failed; it is retried like a thrown error. */
+  success: boolean;
+  /** The node's output, given to its children. */
+  data?: TOutput;
+  /** Why it failed, when `success` is false. */
+  error?: string;
+  /** For branching: only these children run; the others (and everything only below them) are skipped. */
+  nextNodes?: string[];
+}
+
+/**
+ * Runs one kind of node.
+ *
+ * @example
+ * ```ts
+ * class Uppercase implements INodeExecutor {
+ *   async execute(ctx: ExecutionContext): Promise<ExecutionResult> {
+ *     return { success: true, data: String(ctx.inputData.text).toUpperCase() };
+ *   }
+ * }
+ * ```
+ */
+export interface INodeExecutor {
+  /** Runs the node once. Throwing and returning `{ success: false }` are both failures. */
+  execute(context: ExecutionContext): Promise<ExecutionResult>;
+}

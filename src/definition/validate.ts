@@ -1,0 +1,166 @@
+import type { ValidationIssue } from '../errors.js';
+import { WorkflowValidationError } from '../errors.js';
+import { SAFE_ID, workflowDefinitionSchema } from './schema.js';
+import type { WorkflowDefinition } from './types.js';
+
+/** Node types the runtime executes itself, without a registered executor. */
+export const BUILT_IN_NODE_TYPES: ReadonlySet<string> = new Set(['delay']);
+
+/** What {@link validateWorkflow} needs to know beyond the definition. */
+export interface ValidateOptions {
+  /** Returns whether an executor exists for a node type; unknown types are problems when given. */
+  hasNodeType?: (type: string) => boolean;
+}
+
+/**
+ * Checks a definition and returns every problem found (an empty list when it is valid):
+ * its JSON shape, unique and Redis-safe ids, edges that name existing nodes, `inputs` and
+ * `outputs` that mirror each other, an existing entry node without parents, no cycles, every
+ * node reachable from the entry, known node types and valid delay configs.
+ */
+export function findWorkflowIssues(input: unknown, options: ValidateOptions = {}): ValidationIssue[] {
+  const parsed = workflowDefinitionSchema.safeParse(input);
+  if (!parsed.success) {
+    return parsed.error.issues.map((issue) => ({
+      rule: 'schema',
+      path: issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)',
+      message: issue.message,
+    }));
+  }
+  const def = parsed.data as WorkflowDefinition;
+  const issues: ValidationIssue[] = [];
+  const add = (rule: ValidationIssue['rule'], path: string, message: string) => issues.push({ rule, path, message });
+
+  if (!SAFE_ID.test(def.id)) add('unsafe-id', 'id', `workflow id '${def.id}' may only contain letters, digits, '_', '-' and '.'`);
+
+  const byId = new Map<string, number>();
+  def.nodes.forEach((node, i) => {
+    if (!SAFE_ID.test(node.id)) add('unsafe-id', `nodes[${i}].id`, `node id '${node.id}' may only contain letters, digits, '_', '-' and '.'`);
+    if (byId.has(node.id)) add('duplicate-node', `nodes[${i}].id`, `node id '${node.id}' is used more than once`);
+    else byId.set(node.id, i);
+  });
+
+  const nodeById = new Map(def.nodes.map((n) => [n.id, n]));
+  def.nodes.forEach((node, i) => {
+    for (const [side, other] of [['outputs', 'inputs'], ['inputs', 'outputs']] as const) {
+      const seen = new Set<string>();
+      for (const ref of node[side]) {
+        if (seen.has(ref)) add('edge-mismatch', `nodes[${i}].${side}`, `'${node.id}' lists '${ref}' twice in ${side}`);
+        seen.add(ref);
+        const target = nodeById.get(ref);
+        if (target === undefined) {
+          add('missing-node', `nodes[${i}].${side}`, `'${node.id}' ${side === 'outputs' ? 'points to' : 'expects a parent'} '${ref}', which is not a node of this workflow`);
+        } else if (!target[other].includes(node.id)) {
+          add('edge-mismatch', `nodes[${i}].${side}`, `'${node.id}' lists '${ref}' in ${side}, but '${ref}' does not list '${node.id}' in ${other}`);
+        }
+      }
+    }
+    if (options.hasNodeType && !BUILT_IN_NODE_TYPES.has(node.type) && !options.hasNodeType(node.type)) {
+      add('unknown-type', `nodes[${i}].type`, `no executor is registered for type '${node.type}' (node '${node.id}')`);
+    }
+    if (node.type === 'delay') {
+      const problem = delayConfigProblem(node.config);
+      if (problem !== undefined) add('invalid-config', `nodes[${i}].config`, `delay node '${node.id}': ${problem}`);
+    }
+  });
+
+  const entry = nodeById.get(def.entryNodeId);
+  if (entry === undefined) add('missing-entry', 'entryNodeId', `entry node '${def.entryNodeId}' is not a node of this workflow`);
+  else if (entry.inputs.length > 0) add('missing-entry', 'entryNodeId', `entry node '${entry.id}' must not have inputs, but has ${entry.inputs.join(', ')}`);
+
+  const cycle = findCycle(def);
+  if (cycle !== undefined) add('cycle', 'nodes', `the graph has a cycle: ${cycle.join(' -> ')}`);
+
+  if (entry !== undefined) {
+    const reached = reachableFrom(def, [entry.id]);
+    const orphans = def.nodes.filter((n) => !reached.has(n.id));
+    if (orphans.length > 0) {
+      add('unreachable', 'nodes', `not reachable from entry node '${entry.id}': ${orphans.map((n) => n.id).join(', ')}`);
+    }
+  }
+  return issues;
+}
+
+/**
+ * Validates a definition and returns it normalised (defaults filled in), or throws a
+ * {@link WorkflowValidationError} listing every problem.
+ */
+export function validateWorkflow(input: unknown, options: ValidateOptions = {}): WorkflowDefinition {
+  const issues = findWorkflowIssues(input, options);
+  if (issues.length > 0) {
+    const maybeId = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
+    throw new WorkflowValidationError(typeof maybeId === 'string' ? maybeId : undefined, issues);
+  }
+  return workflowDefinitionSchema.parse(input) as WorkflowDefinition;
+}
+
+const DELAY_UNITS = [
+  ['duration', 1],
+  ['durationSeconds', 1000],
+  ['durationMinutes', 60_000],
+] as const;
+
+/**
+ * Milliseconds a delay node waits: `config.duration` (ms), else `durationSeconds`, else
+ * `durationMinutes`.
+ */
+export function delayMs(config: Readonly<Record<string, unknown>>): number {
+  for (const [key, unit] of DELAY_UNITS) {
+    const value = config[key];
+    if (typeof value === 'number') return Math.round(value * unit);
+  }
+  return 0;
+}
+
+function delayConfigProblem(config: Readonly<Record<string, unknown>>): string | undefined {
+  const keys = DELAY_UNITS.map(([k]) => k).filter((k) => config[k] !== undefined);
+  if (keys.length === 0) return 'needs duration (ms), durationSeconds or durationMinutes';
+  for (const k of keys) {
+    const v = config[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `${k} must be a non-negative number, got ${JSON.stringify(v)}`;
+  }
+  return undefined;
+}
+
+function reachableFrom(def: WorkflowDefinition, start: string[]): Set<string> {
+  const children = new Map(def.nodes.map((n) => [n.id, n.outputs]));
+  const seen = new Set<string>();
+  const stack = [...start];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (const c of children.get(id) ?? []) if (!seen.has(c)) stack.push(c);
+  }
+  return seen;
+}
+
+/** Returns one cycle as a list of ids (first id repeated at the end), or undefined. */
+function findCycle(def: WorkflowDefinition): string[] | undefined {
+  const children = new Map(def.nodes.map((n) => [n.id, n.outputs.filter((o) => o !== undefined)]));
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    state.set(id, 'open');
+    path.push(id);
+    for (const c of children.get(id) ?? []) {
+      if (!children.has(c)) continue;
+      const s = state.get(c);
+      if (s === 'open') return [...path.slice(path.indexOf(c)), c];
+      if (s === undefined) {
+        const found = visit(c);
+        if (found) return found;
+      }
+    }
+    path.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const n of def.nodes) {
+    if (state.get(n.id) === undefined) {
+      const found = visit(n.id);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,209 @@
+/**
+ * SPANE's error hierarchy. Every error the library throws on purpose is a {@link SpaneError}
+ * with a stable string `code`, so callers branch on `err.code` (or `instanceof`) rather than on
+ * message text.
+ *
+ * @module
+ */
+
+/** Every stable error code SPANE uses. */
+export type SpaneErrorCode =
+  | 'WORKFLOW_VALIDATION'
+  | 'WORKFLOW_NOT_FOUND'
+  | 'EXECUTION_NOT_FOUND'
+  | 'INVALID_CONFIG'
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_STATE'
+  | 'UNKNOWN_NODE_TYPE'
+  | 'NODE_EXECUTION_FAILED'
+  | 'NON_RETRYABLE'
+  | 'DLQ_ITEM_NOT_FOUND'
+  | 'ENGINE_CLOSED'
+  | 'NOT_SUPPORTED';
+
+/** Options every {@link SpaneError} accepts. */
+export interface SpaneErrorOptions {
+  /** The underlying error, kept for diagnostics. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error SPANE throws deliberately.
+ *
+ * @example
+ * ```ts
+ * try { await engine.enqueueWorkflow('nope', {}); }
+ * catch (err) { if (err instanceof SpaneError && err.code === 'WORKFLOW_NOT_FOUND') { ... } }
+ * ```
+ */
+export class SpaneError extends Error {
+  /** Stable, machine-readable identifier of the failure. */
+  readonly code: SpaneErrorCode;
+
+  constructor(code: SpaneErrorCode, message: string, options: SpaneErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** One problem found while validating a workflow definition. */
+export interface ValidationIssue {
+  /** What kind of problem it is. */
+  readonly rule:
+    | 'schema'
+    | 'duplicate-node'
+    | 'unsafe-id'
+    | 'missing-node'
+    | 'edge-mismatch'
+    | 'missing-entry'
+    | 'cycle'
+    | 'unreachable'
+    | 'unknown-type'
+    | 'invalid-config';
+  /** Dotted path into the definition where the problem is, e.g. `nodes[2].outputs`. */
+  readonly path: string;
+  /** Human-readable description naming the offending ids. */
+  readonly message: string;
+}
+
+/**
+ * A workflow definition was refused. `issues` lists every problem found, not only the first,
+ * and nothing was stored or scheduled.
+ */
+export class WorkflowValidationError extends SpaneError {
+  /** The id of the refused workflow, when it had one. */
+  readonly workflowId: string | undefined;
+  /** Every problem found. */
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(workflowId: string | undefined, issues: readonly ValidationIssue[]) {
+    const head = `Workflow ${workflowId === undefined ? '(no id)' : `'${workflowId}'`} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):`;
+    super('WORKFLOW_VALIDATION', [head, ...issues.map((i) => `  - ${i.path}: ${i.message}`)].join('\n'));
+    this.workflowId = workflowId;
+    this.issues = issues;
+  }
+}
+
+/** No workflow with this id (and version, when given) is registered. */
+export class WorkflowNotFoundError extends SpaneError {
+  /** The id that was asked for. */
+  readonly workflowId: string;
+  constructor(workflowId: string, version?: number) {
+    super('WORKFLOW_NOT_FOUND', `Workflow '${workflowId}'${version === undefined ? '' : ` version ${version}`} is not registered`);
+    this.workflowId = workflowId;
+  }
+}
+
+/** No execution with this id exists in the store. */
+export class ExecutionNotFoundError extends SpaneError {
+  /** The id that was asked for. */
+  readonly executionId: string;
+  constructor(executionId: string) {
+    super('EXECUTION_NOT_FOUND', `Execution '${executionId}' does not exist`);
+    this.executionId = executionId;
+  }
+}
+
+/** An engine option is unknown or has the wrong type; thrown at construction. */
+export class InvalidConfigError extends SpaneError {
+  constructor(message: string, options?: SpaneErrorOptions) {
+    super('INVALID_CONFIG', message, options);
+  }
+}
+
+/** A method argument is malformed (for example a date in the past or a non-serialisable payload). */
+export class InvalidArgumentError extends SpaneError {
+  constructor(message: string, options?: SpaneErrorOptions) {
+    super('INVALID_ARGUMENT', message, options);
+  }
+}
+
+/** The operation does not apply to the execution's current status. */
+export class InvalidStateError extends SpaneError {
+  constructor(message: string) {
+    super('INVALID_STATE', message);
+  }
+}
+
+/** A node's `type` has no executor in the registry. */
+export class UnknownNodeTypeError extends SpaneError {
+  /** The type without an executor. */
+  readonly nodeType: string;
+  constructor(nodeType: string, nodeId?: string) {
+    super('UNKNOWN_NODE_TYPE', `No executor is registered for node type '${nodeType}'${nodeId === undefined ? '' : ` (node '${nodeId}')`}`);
+    this.nodeType = nodeType;
+  }
+}
+
+/** A node's executor failed: it threw or returned `{ success: false }`. */
+export class NodeExecutionError extends SpaneError {
+  /** The node that failed. */
+  readonly nodeId: string;
+  constructor(nodeId: string, message: string, options?: SpaneErrorOptions) {
+    super('NODE_EXECUTION_FAILED', message, options);
+    this.nodeId = nodeId;
+  }
+}
+
+/**
+ * Throw this from an executor to fail the node at once, without the remaining attempts of its
+ * retry policy (for faults that a retry cannot fix, such as invalid input).
+ */
+export class NonRetryableError extends SpaneError {
+  constructor(message: string, options?: SpaneErrorOptions) {
+    super('NON_RETRYABLE', message, options);
+  }
+}
+
+/** No DLQ item has this id. */
+export class DLQItemNotFoundError extends SpaneError {
+  constructor(dlqJobId: string) {
+    super('DLQ_ITEM_NOT_FOUND', `DLQ item '${dlqJobId}' does not exist`);
+  }
+}
+
+/** The engine was closed; it cannot take new work. */
+export class EngineClosedError extends SpaneError {
+  constructor(operation: string) {
+    super('ENGINE_CLOSED', `Cannot ${operation}: the engine is closed`);
+  }
+}
+
+/** The feature exists in the spec's API but this build does not provide it yet. */
+export class NotSupportedError extends SpaneError {
+  constructor(message: string) {
+    super('NOT_SUPPORTED', message);
+  }
+}
+
+/** The error as SPANE stores it (in node results, executions and DLQ items). */
+export interface SerializedError {
+  /** The error's message. */
+  message: string;
+  /** The error class name. */
+  name: string;
+  /** The {@link SpaneErrorCode} when it was a SpaneError. */
+  code?: string;
+  /** The stack trace, when known. */
+  stack?: string;
+}
+
+/** Turns any thrown value into a plain, JSON-safe {@link SerializedError}. */
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const out: SerializedError = { message: err.message, name: err.name };
+    if (err instanceof SpaneError) out.code = err.code;
+    if (err.stack !== undefined) out.stack = err.stack;
+    return out;
+  }
+  return { message: typeof err === 'string' ? err : safeString(err), name: 'Error' };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

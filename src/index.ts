@@ -1,0 +1,74 @@
+/**
+ * SPANE: typed DAG workflows on BullMQ.
+ *
+ * @packageDocumentation
+ */
+
+export { WorkflowEngine } from './runtime/workflow-engine.js';
+export type {
+  BulkWorkflowEnqueue,
+  EnqueueOptions,
+  QueueCounts,
+  QueueStats,
+  RedisConnectionInput,
+  WaitOptions,
+  WorkflowEngineOptions,
+} from './runtime/workflow-engine.js';
+export { NodeRegistry } from './runtime/registry.js';
+export type { NodeExecutorLike } from './runtime/registry.js';
+export { NodeProcessor } from './runtime/node-processor.js';
+export type { NodeJobReturn } from './runtime/node-processor.js';
+export { QueueManager } from './runtime/queue-manager.js';
+export { WorkerManager } from './runtime/worker-manager.js';
+export { DLQManager } from './runtime/dlq-manager.js';
+export type { DLQItem } from './runtime/dlq-manager.js';
+export { engineConfigSchema, resolveEngineConfig } from './runtime/config.js';
+export type { EngineConfig, EngineConfigInput } from './runtime/config.js';
+export type { WorkflowCacheOptions } from './runtime/workflow-cache.js';
+export type { Logger } from './runtime/runtime.js';
+export { DLQ_QUEUE, NODE_QUEUE, WORKFLOW_QUEUE, nodeJobId } from './runtime/jobs.js';
+export type { DLQJobData, NodeJobData, WorkflowJobData } from './runtime/jobs.js';
+
+export { InMemoryExecutionStore } from './store/memory.js';
+export type { InMemoryStoreOptions } from './store/memory.js';
+export type { ExecutionFilter, ExecutionStore, NewExecution, TransitionPatch } from './store/store.js';
+
+export type {
+  CircuitBreakerConfig,
+  ExecutionContext,
+  ExecutionResult,
+  ExecutionStatus,
+  INodeExecutor,
+  NodeConfig,
+  NodeDefinition,
+  NodeResult,
+  NodeResultStatus,
+  RetryPolicy,
+  ScheduleTrigger,
+  WebhookTrigger,
+  WorkflowDefinition,
+  WorkflowExecution,
+  WorkflowTrigger,
+} from './definition/types.js';
+export { TERMINAL_STATUSES } from './definition/types.js';
+export { BUILT_IN_NODE_TYPES, delayMs, findWorkflowIssues, validateWorkflow } from './definition/validate.js';
+export type { ValidateOptions } from './definition/validate.js';
+export { workflowDefinitionSchema } from './definition/schema.js';
+
+export {
+  DLQItemNotFoundError,
+  EngineClosedError,
+  ExecutionNotFoundError,
+  InvalidArgumentError,
+  InvalidConfigError,
+  InvalidStateError,
+  NodeExecutionError,
+  NonRetryableError,
+  NotSupportedError,
+  serializeError,
+  SpaneError,
+  UnknownNodeTypeError,
+  WorkflowNotFoundError,
+  WorkflowValidationError,
+} from './errors.js';
+export type { SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue } from './errors.js';

@@ -1,0 +1,158 @@
+import type { Job } from 'bullmq';
+import { DelayedError } from 'bullmq';
+import { isSettled, readiness } from '../definition/graph.js';
+import type { WorkflowGraph } from '../definition/graph.js';
+import type { NodeDefinition, NodeResult, WorkflowExecution } from '../definition/types.js';
+import { dlqJobId, nodeJobId } from './jobs.js';
+import type { NodeJobData } from './jobs.js';
+import type { Runtime } from './runtime.js';
+
+/** How far in the future a parked job sleeps; resume or DLQ retry wakes it long before. */
+const PARK_MS = 365 * 24 * 3600 * 1000;
+
+/**
+ * Moves an execution forward after `settled` nodes got their results (already written):
+ * enqueues every child that became ready, records children whose incoming edges are all
+ * inactive as `skipped` (transitively), and completes the execution once every node is settled.
+ *
+ * Idempotent and safe to run concurrently: jobs have deterministic ids, skips are upserts and
+ * completion is a compare-and-set. Every writer re-reads the store after writing, so of two
+ * parents finishing together at least one sees both results and enqueues their join.
+ */
+export async function advance(rt: Runtime, graph: WorkflowGraph, snapshot: WorkflowExecution, settled: readonly string[]): Promise<void> {
+  let exec: WorkflowExecution | null = snapshot;
+  let frontier = settled;
+  let fresh = !needsFreshRead(graph, settled);
+  for (;;) {
+    if (!fresh) {
+      exec = await rt.store.getExecution(snapshot.executionId);
+      if (exec === null) return;
+      fresh = true;
+    }
+    if (exec.status === 'cancelled' || exec.status === 'completed') return;
+    const results = exec.nodeResults;
+    const run: NodeDefinition[] = [];
+    const skip: NodeDefinition[] = [];
+    const seen = new Set<string>();
+    for (const parentId of frontier) {
+      for (const childId of graph.nodes.get(parentId)?.outputs ?? []) {
+        if (seen.has(childId) || results[childId] !== undefined) continue;
+        seen.add(childId);
+        const child = graph.nodes.get(childId)!;
+        const r = readiness(child, results);
+        if (r === 'run') run.push(child);
+        else if (r === 'skip') skip.push(child);
+      }
+    }
+    await rt.queues.enqueueNodes(target(exec), run);
+    if (skip.length === 0) break;
+    const now = Date.now();
+    const skipped: NodeResult = { status: 'skipped', attempts: 0, completedAt: now };
+    await Promise.all(skip.map((n) => rt.store.saveNodeResult(exec!.executionId, n.id, skipped)));
+    frontier = skip.map((n) => n.id);
+    fresh = false;
+  }
+  if (isSettled(graph, exec.nodeResults)) {
+    await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'completed');
+  }
+}
+
+/**
+ * A snapshot taken before the node ran is enough only when every child has that node as its
+ * single parent (readiness depends on this node alone) and some child will run (so this node
+ * cannot be the one that completes the execution).
+ */
+function needsFreshRead(graph: WorkflowGraph, settled: readonly string[]): boolean {
+  if (settled.length !== 1) return true;
+  const node = graph.nodes.get(settled[0]!);
+  if (node === undefined || node.outputs.length === 0) return true;
+  return node.outputs.some((c) => (graph.nodes.get(c)?.inputs.length ?? 0) > 1);
+}
+
+/** The queue target of an execution's node jobs. */
+export function target(exec: WorkflowExecution): { executionId: string; workflowId: string; workflowVersion: number } {
+  return { executionId: exec.executionId, workflowId: exec.workflowId, workflowVersion: exec.workflowVersion };
+}
+
+/**
+ * Fails the execution because `node` failed for good: records a DLQ item (one per execution
+ * and node) and moves the execution to `failed`. Idempotent, so a job retried after a crash
+ * in here simply finishes the job.
+ */
+export async function failExecution(rt: Runtime, exec: WorkflowExecution, node: NodeDefinition, result: NodeResult, stack?: string): Promise<void> {
+  await rt.queues.addToDLQ(dlqJobId(exec.executionId, node.id), {
+    executionId: exec.executionId,
+    workflowId: exec.workflowId,
+    workflowVersion: exec.workflowVersion,
+    nodeId: node.id,
+    nodeType: node.type,
+    error: result.error ?? 'unknown error',
+    stack,
+    attempts: result.attempts,
+    failedAt: result.completedAt,
+  });
+  await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'failed', {
+    error: `Node '${node.id}' failed: ${result.error ?? 'unknown error'}`,
+  });
+}
+
+/**
+ * Parks a job whose execution is paused or failed: the job goes back to the delayed set under
+ * its own id, remembering how much of a delay node's wait was left. Always throws
+ * {@link DelayedError}, which tells the worker the job was moved, not finished.
+ */
+export async function parkJob(rt: Runtime, job: Job<NodeJobData>, token: string | undefined, exec: WorkflowExecution): Promise<never> {
+  const now = Date.now();
+  const until = job.data.delayUntil;
+  const remainingMs = until === undefined ? 0 : Math.max(0, until - (exec.pausedAt ?? now));
+  await job.updateData({ ...job.data, parked: { remainingMs } });
+  await job.moveToDelayed(now + PARK_MS, token);
+  // A resume that ran between our status read and the park would not have seen this job.
+  const latest = await rt.store.getExecution(exec.executionId);
+  if (latest !== null && latest.status !== 'paused' && latest.status !== 'failed') await unparkJob(job);
+  throw new DelayedError();
+}
+
+/** Wakes a parked job: a delay node gets back the wait it had left, any other job runs now. */
+export async function unparkJob(job: Job<NodeJobData>): Promise<void> {
+  const { parked, ...data } = job.data;
+  if (parked === undefined) return;
+  if (parked.remainingMs > 0) data.delayUntil = Date.now() + parked.remainingMs;
+  else delete data.delayUntil;
+  try {
+    await job.updateData(data);
+    if (parked.remainingMs > 0) await job.changeDelay(parked.remainingMs);
+    else await job.promote();
+  } catch (err) {
+    // Another waker got there first and the job is no longer delayed.
+    if (!(await job.isDelayed().catch(() => false))) return;
+    throw err;
+  }
+}
+
+/**
+ * Wakes every parked job of an execution, shifts the still-sleeping delay nodes by the time the
+ * execution was paused, and enqueues ready nodes that have no job (repair after a crash). Cost is
+ * proportional to the execution's nodes, not to the queue.
+ */
+export async function wakeExecution(rt: Runtime, graph: WorkflowGraph, exec: WorkflowExecution, pausedForMs: number): Promise<void> {
+  const pending = [...graph.nodes.values()].filter((n) => exec.nodeResults[n.id] === undefined);
+  const missing: NodeDefinition[] = [];
+  await Promise.all(
+    pending.map(async (node) => {
+      const job = (await rt.queues.nodeQueue.getJob(nodeJobId(exec.executionId, node.id))) as Job<NodeJobData> | undefined;
+      if (job === undefined) {
+        if (readiness(node, exec.nodeResults) === 'run') missing.push(node);
+        return;
+      }
+      if (job.data.parked !== undefined) return unparkJob(job);
+      const until = job.data.delayUntil;
+      if (until !== undefined && pausedForMs > 0 && (await job.isDelayed())) {
+        const shifted = until + pausedForMs;
+        await job.updateData({ ...job.data, delayUntil: shifted });
+        await job.changeDelay(Math.max(0, shifted - Date.now())).catch(() => undefined);
+      }
+    }),
+  );
+  await rt.queues.enqueueNodes(target(exec), missing);
+}

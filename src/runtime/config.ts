@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { InvalidConfigError, NotSupportedError } from '../errors.js';
+
+const keepJobs = z.strictObject({
+  count: z.number().int().min(0),
+  age: z.number().int().min(0),
+});
+
+/** Zod schema of {@link EngineConfig}; unknown keys are refused. */
+export const engineConfigSchema = z.strictObject({
+  useFlowProducerForSubWorkflows: z.boolean().default(false),
+  useNativeRateLimiting: z.boolean().default(false),
+  useJobSchedulers: z.boolean().default(true),
+  useWorkerThreads: z.boolean().default(false),
+  useSimplifiedEventStream: z.boolean().default(false),
+  workerConcurrency: z.number().int().min(1).max(10_000).default(5),
+  rateLimiter: z.strictObject({ max: z.number().int().min(1), duration: z.number().int().min(1) }).optional(),
+  processorFile: z.string().min(1).optional(),
+  prefix: z
+    .string()
+    .min(1)
+    .refine((p) => !p.includes(':'), 'must not contain ":"')
+    .default('{spane}'),
+  lockDuration: z.number().int().min(1000).default(30_000),
+  stalledInterval: z.number().int().min(1000).default(30_000),
+  maxStalledCount: z.number().int().min(0).default(1),
+  removeOnComplete: keepJobs.default({ count: 1000, age: 3600 }),
+  removeOnFail: keepJobs.default({ count: 5000, age: 7 * 24 * 3600 }),
+});
+
+/**
+ * Engine options. Every field is optional when passed in; {@link WorkflowEngine.getConfig}
+ * returns them with defaults filled in.
+ */
+export interface EngineConfig {
+  /**
+   * Run sub-workflows as BullMQ flows instead of checkpoint/resume.
+   * @defaultValue false
+   */
+  useFlowProducerForSubWorkflows: boolean;
+  /**
+   * Use BullMQ's worker limiter (configured by `rateLimiter`) for the node worker.
+   * @defaultValue false
+   */
+  useNativeRateLimiting: boolean;
+  /**
+   * Schedules use BullMQ job schedulers; always on, kept for compatibility.
+   * @defaultValue true
+   */
+  useJobSchedulers: boolean;
+  /**
+   * Run node jobs in worker threads.
+   * @defaultValue false
+   */
+  useWorkerThreads: boolean;
+  /**
+   * Publish events through `job.updateProgress` instead of a dedicated stream.
+   * @defaultValue false
+   */
+  useSimplifiedEventStream: boolean;
+  /**
+   * Node jobs processed in parallel by one engine's worker.
+   * @defaultValue 5
+   */
+  workerConcurrency: number;
+  /** Global limit of the node worker, when `useNativeRateLimiting` is on: `max` jobs per `duration` ms. */
+  rateLimiter?: { max: number; duration: number } | undefined;
+  /** Sandboxed processor file, when `useWorkerThreads` is on. */
+  processorFile?: string | undefined;
+  /**
+   * Redis key prefix of every queue. Wrapped in `{}` it is a Redis Cluster hash tag, which keeps
+   * all of SPANE's keys in one slot.
+   * @defaultValue '\{spane\}'
+   */
+  prefix: string;
+  /**
+   * How long a worker's lock on a job lasts (ms) before the job counts as stalled.
+   * @defaultValue 30000
+   */
+  lockDuration: number;
+  /**
+   * How often workers look for stalled jobs (ms). Lower values recover crashed workers' jobs
+   * sooner at the cost of more Redis traffic.
+   * @defaultValue 30000
+   */
+  stalledInterval: number;
+  /**
+   * Times a job may stall before it is failed.
+   * @defaultValue 1
+   */
+  maxStalledCount: number;
+  /**
+   * Completed BullMQ jobs kept, by count and age in seconds (the store keeps the results).
+   * @defaultValue \{ count: 1000, age: 3600 \}
+   */
+  removeOnComplete: { count: number; age: number };
+  /**
+   * Failed BullMQ jobs kept, by count and age in seconds.
+   * @defaultValue \{ count: 5000, age: 604800 \}
+   */
+  removeOnFail: { count: number; age: number };
+}
+
+/** What the engine accepts: any subset of {@link EngineConfig}. */
+export type EngineConfigInput = Partial<EngineConfig>;
+
+/** Fills in defaults and refuses unknown or ill-typed options with an {@link InvalidConfigError}. */
+export function resolveEngineConfig(input: unknown = {}): EngineConfig {
+  const parsed = engineConfigSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) =>
+      i.code === 'unrecognized_keys' ? `unknown option${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}` : `${i.path.join('.') || '(config)'}: ${i.message}`,
+    );
+    throw new InvalidConfigError(`Invalid engine config:\n  - ${lines.join('\n  - ')}`, { cause: parsed.error });
+  }
+  const config = parsed.data;
+  for (const flag of ['useFlowProducerForSubWorkflows', 'useWorkerThreads', 'useSimplifiedEventStream'] as const) {
+    if (config[flag]) throw new NotSupportedError(`Engine option '${flag}' is not available in this version of SPANE`);
+  }
+  if (config.rateLimiter !== undefined && !config.useNativeRateLimiting) {
+    throw new InvalidConfigError("Engine option 'rateLimiter' only applies with 'useNativeRateLimiting: true'");
+  }
+  return config;
+}

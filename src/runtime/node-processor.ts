@@ -1,0 +1,213 @@
+import type { Job } from 'bullmq';
+import { DelayedError, UnrecoverableError } from 'bullmq';
+import { match, P } from 'ts-pattern';
+import { buildInput } from '../definition/graph.js';
+import type { WorkflowGraph } from '../definition/graph.js';
+import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, WorkflowExecution } from '../definition/types.js';
+import { NodeExecutionError, NonRetryableError, serializeError, SpaneError, UnknownNodeTypeError } from '../errors.js';
+import { advance, failExecution, parkJob } from './advance.js';
+import type { NodeJobData } from './jobs.js';
+import { retryPolicyOf } from './queue-manager.js';
+import type { Runtime } from './runtime.js';
+
+/** How one attempt of a node ended. */
+type Outcome =
+  | { kind: 'success'; data: unknown; nextNodes?: string[] | undefined }
+  | { kind: 'failure'; error: string; stack?: string | undefined; retryable: boolean };
+
+/** What a node job returns to BullMQ (kept small: results live in the store). */
+export interface NodeJobReturn {
+  status: 'completed' | 'failed' | 'settled-before' | 'not-run';
+  reason?: string;
+}
+
+const MAX_INFRA_BACKOFF_MS = 30_000;
+
+/**
+ * Runs node jobs. For each job it reads the execution, and then: skips nodes that already have
+ * a result (finishing their advance instead), parks jobs of paused or failed executions, runs
+ * the executor, writes the result, and advances the execution.
+ *
+ * Executor failures follow the node's retry policy (BullMQ attempts and backoff). Faults of
+ * the store or Redis around the executor do not use up those attempts: the job is rescheduled
+ * with backoff until the infrastructure answers again.
+ */
+export class NodeProcessor {
+  private readonly inFlight = new Map<string, Set<AbortController>>();
+
+  constructor(private readonly rt: Runtime) {}
+
+  /** BullMQ processor entry point. */
+  async processNodeJob(job: Job<NodeJobData>, token?: string): Promise<NodeJobReturn> {
+    try {
+      return await this.run(job, token);
+    } catch (err) {
+      if (err instanceof DelayedError || err instanceof UnrecoverableError || err instanceof NodeExecutionError) throw err;
+      if (err instanceof SpaneError) throw new UnrecoverableError(err.message);
+      return this.rescheduleAfterInfraFault(job, token, err);
+    }
+  }
+
+  /** Aborts the signals of this process's in-flight nodes of an execution. */
+  abortExecution(executionId: string): void {
+    for (const controller of this.inFlight.get(executionId) ?? []) controller.abort(new Error(`Execution '${executionId}' was cancelled`));
+  }
+
+  private async run(job: Job<NodeJobData>, token: string | undefined): Promise<NodeJobReturn> {
+    const { rt } = this;
+    const data = job.data;
+    const exec = await rt.store.getExecution(data.executionId);
+    if (exec === null) return { status: 'not-run', reason: 'execution not found' };
+    if (exec.status === 'cancelled' || exec.status === 'completed') return { status: 'not-run', reason: `execution ${exec.status}` };
+    const graph = await rt.workflows.get(data.workflowId, data.workflowVersion);
+    const node = graph.nodes.get(data.nodeId);
+    if (node === undefined) throw new UnrecoverableError(`Workflow '${data.workflowId}' v${data.workflowVersion} has no node '${data.nodeId}'`);
+
+    const existing = exec.nodeResults[node.id];
+    if (existing !== undefined) {
+      // Settled by an earlier delivery of this job that died before it finished advancing.
+      if (existing.status === 'failed' && retryPolicyOf(node).continueOnFail !== true) await failExecution(rt, exec, node, existing);
+      else await advance(rt, graph, exec, [node.id]);
+      return { status: 'settled-before' };
+    }
+    if (exec.status === 'paused' || exec.status === 'failed') await parkJob(rt, job, token, exec);
+    if (exec.status === 'pending') {
+      await rt.store.transitionExecution(exec.executionId, ['pending'], 'running');
+      exec.status = 'running';
+    }
+
+    const attempt = job.attemptsMade + 1;
+    const startedAt = Date.now();
+    const outcome = await this.attempt(graph, node, exec, job, attempt);
+    const completedAt = Date.now();
+
+    if (outcome.kind === 'success') {
+      const result: NodeResult = { status: 'completed', data: outcome.data, attempts: attempt, startedAt, completedAt };
+      if (outcome.nextNodes !== undefined) result.nextNodes = outcome.nextNodes;
+      await rt.store.saveNodeResult(exec.executionId, node.id, result);
+      exec.nodeResults[node.id] = result;
+      await advance(rt, graph, exec, [node.id]);
+      return { status: 'completed' };
+    }
+
+    const lastAttempt = !outcome.retryable || attempt >= (job.opts.attempts ?? 1);
+    if (!lastAttempt) throw new NodeExecutionError(node.id, outcome.error);
+    const result: NodeResult = { status: 'failed', error: outcome.error, attempts: attempt, startedAt, completedAt };
+    await rt.store.saveNodeResult(exec.executionId, node.id, result);
+    exec.nodeResults[node.id] = result;
+    if (retryPolicyOf(node).continueOnFail === true) {
+      await advance(rt, graph, exec, [node.id]);
+      return { status: 'failed', reason: outcome.error };
+    }
+    await failExecution(rt, exec, node, result, outcome.stack);
+    throw new UnrecoverableError(outcome.error);
+  }
+
+  private async attempt(graph: WorkflowGraph, node: NodeDefinition, exec: WorkflowExecution, job: Job<NodeJobData>, attempt: number): Promise<Outcome> {
+    const input = job.data.inputData !== undefined ? job.data.inputData : buildInput(node, exec.nodeResults, exec.initialData);
+    if (node.type === 'delay') return { kind: 'success', data: input };
+    const executor = this.rt.registry.get(node.type);
+    if (executor === undefined) return failure(new UnknownNodeTypeError(node.type, node.id), false);
+
+    const controller = new AbortController();
+    const context: ExecutionContext = {
+      workflowId: exec.workflowId,
+      executionId: exec.executionId,
+      nodeId: node.id,
+      nodeType: node.type,
+      inputData: input,
+      nodeConfig: node.config,
+      previousResults: exec.nodeResults,
+      initialData: exec.initialData,
+      attempt,
+      depth: exec.depth,
+      signal: controller.signal,
+    };
+    if (exec.parentExecutionId !== undefined) context.parentExecutionId = exec.parentExecutionId;
+    let returned: unknown;
+    this.track(exec.executionId, controller, true);
+    try {
+      returned = await executor.execute(context);
+    } catch (err) {
+      return failure(err, !(err instanceof NonRetryableError || err instanceof UnrecoverableError));
+    } finally {
+      this.track(exec.executionId, controller, false);
+    }
+    return interpret(graph, node, returned);
+  }
+
+  private track(executionId: string, controller: AbortController, add: boolean): void {
+    let set = this.inFlight.get(executionId);
+    if (add) {
+      if (set === undefined) this.inFlight.set(executionId, (set = new Set()));
+      set.add(controller);
+    } else if (set !== undefined) {
+      set.delete(controller);
+      if (set.size === 0) this.inFlight.delete(executionId);
+    }
+  }
+
+  private async rescheduleAfterInfraFault(job: Job<NodeJobData>, token: string | undefined, fault: unknown): Promise<never> {
+    const retries = (job.data.infraRetries ?? 0) + 1;
+    const wait = Math.min(MAX_INFRA_BACKOFF_MS, 250 * 2 ** retries);
+    this.rt.logger.warn(`node job ${job.id} hit an infrastructure fault; retrying in ${wait} ms`, { error: serializeError(fault).message });
+    if (token === undefined) throw fault;
+    try {
+      await job.updateData({ ...job.data, infraRetries: retries });
+      await job.moveToDelayed(Date.now() + wait, token);
+    } catch {
+      throw fault; // Redis itself is away: let BullMQ's stalled-job recovery bring the job back.
+    }
+    throw new DelayedError();
+  }
+}
+
+function failure(err: unknown, retryable: boolean): Outcome {
+  const e = serializeError(err);
+  return { kind: 'failure', error: e.message, stack: e.stack, retryable };
+}
+
+/** Checks what an executor returned, including that `nextNodes` only names the node's children. */
+function interpret(graph: WorkflowGraph, node: NodeDefinition, returned: unknown): Outcome {
+  return match(returned)
+    .with({ success: true }, (r: ExecutionResult) => {
+      if (r.nextNodes !== undefined) {
+        if (!Array.isArray(r.nextNodes) || r.nextNodes.some((n) => typeof n !== 'string')) {
+          return failure(`node '${node.id}' returned nextNodes that is not an array of node ids`, false);
+        }
+        const strangers = r.nextNodes.filter((n) => !node.outputs.includes(n));
+        if (strangers.length > 0) {
+          return failure(
+            `node '${node.id}' of workflow '${graph.definition.id}' chose ${strangers.map((s) => `'${s}'`).join(', ')} in nextNodes, but its outputs are [${node.outputs.join(', ')}]`,
+            false,
+          );
+        }
+      }
+      const problem = jsonProblem(r.data);
+      if (problem !== undefined) return failure(`node '${node.id}' returned data that cannot be stored as JSON: ${problem}`, false);
+      return { kind: 'success' as const, data: r.data, nextNodes: r.nextNodes };
+    })
+    .with({ success: false }, (r: ExecutionResult) =>
+      failure(typeof r.error === 'string' && r.error.length > 0 ? r.error : `node '${node.id}' returned success: false`, true),
+    )
+    .with(P._, (r) => failure(`executor of node '${node.id}' must return { success: boolean, ... }, got ${describe(r)}`, false))
+    .exhaustive();
+}
+
+function jsonProblem(value: unknown): string | undefined {
+  try {
+    JSON.stringify(value);
+    return undefined;
+  } catch (err) {
+    return serializeError(err).message;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  try {
+    return JSON.stringify(value).slice(0, 200);
+  } catch {
+    return typeof value;
+  }
+}

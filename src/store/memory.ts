@@ -1,0 +1,142 @@
+import { TERMINAL_STATUSES } from '../definition/types.js';
+import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
+import { ExecutionNotFoundError, InvalidArgumentError } from '../errors.js';
+import type { ExecutionFilter, ExecutionStore, NewExecution, TransitionPatch } from './store.js';
+
+/** Options of {@link InMemoryExecutionStore}. */
+export interface InMemoryStoreOptions {
+  /**
+   * Terminal executions kept; the oldest finished ones are evicted past this. Running, paused
+   * and pending executions are never evicted.
+   * @defaultValue 10000
+   */
+  maxFinishedExecutions?: number;
+}
+
+/**
+ * An {@link ExecutionStore} in this process's memory: fast, and lost when the process exits.
+ * It is for one process only: workers in other processes cannot see it, so use a shared store
+ * (PostgreSQL) when workers run elsewhere. Values are copied as JSON on the way in and out, as a
+ * database would store them.
+ *
+ * @example
+ * ```ts
+ * const engine = new WorkflowEngine(registry, new InMemoryExecutionStore(), redis);
+ * ```
+ */
+export class InMemoryExecutionStore implements ExecutionStore {
+  private readonly workflows = new Map<string, WorkflowDefinition[]>();
+  private readonly executions = new Map<string, WorkflowExecution>();
+  /** Terminal executions in the order they finished, for eviction. */
+  private readonly finished = new Set<string>();
+  private readonly maxFinished: number;
+
+  constructor(options: InMemoryStoreOptions = {}) {
+    this.maxFinished = options.maxFinishedExecutions ?? 10_000;
+    if (!Number.isInteger(this.maxFinished) || this.maxFinished < 0) {
+      throw new InvalidArgumentError(`maxFinishedExecutions must be a non-negative integer, got ${String(options.maxFinishedExecutions)}`);
+    }
+  }
+
+  async saveWorkflow(definition: WorkflowDefinition): Promise<number> {
+    const versions = this.workflows.get(definition.id) ?? [];
+    const latest = versions.at(-1);
+    const { version: _ignored, ...body } = definition;
+    if (latest !== undefined) {
+      const { version: latestVersion, ...latestBody } = latest;
+      if (JSON.stringify(latestBody) === JSON.stringify(body)) return latestVersion!;
+    }
+    const version = versions.length + 1;
+    versions.push(clone({ ...body, version }));
+    this.workflows.set(definition.id, versions);
+    return version;
+  }
+
+  async getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | null> {
+    const versions = this.workflows.get(workflowId);
+    const found = version === undefined ? versions?.at(-1) : versions?.[version - 1];
+    return found === undefined ? null : clone(found);
+  }
+
+  async listWorkflows(): Promise<WorkflowDefinition[]> {
+    return [...this.workflows.values()].map((v) => clone(v.at(-1)!));
+  }
+
+  async createExecution(execution: NewExecution): Promise<void> {
+    if (this.executions.has(execution.executionId)) {
+      throw new InvalidArgumentError(`Execution '${execution.executionId}' already exists`);
+    }
+    this.executions.set(execution.executionId, { ...clone(execution), nodeResults: {} });
+  }
+
+  async getExecution(executionId: string): Promise<WorkflowExecution | null> {
+    const found = this.executions.get(executionId);
+    return found === undefined ? null : clone(found);
+  }
+
+  async listExecutions(filter: ExecutionFilter = {}): Promise<WorkflowExecution[]> {
+    const statuses = filter.status === undefined ? undefined : ([] as ExecutionStatus[]).concat(filter.status);
+    const out: WorkflowExecution[] = [];
+    for (const e of [...this.executions.values()].reverse()) {
+      if (filter.workflowId !== undefined && e.workflowId !== filter.workflowId) continue;
+      if (statuses !== undefined && !statuses.includes(e.status)) continue;
+      out.push(clone(e));
+      if (out.length >= (filter.limit ?? 100)) break;
+    }
+    return out;
+  }
+
+  async getChildExecutions(parentExecutionId: string): Promise<WorkflowExecution[]> {
+    return [...this.executions.values()].filter((e) => e.parentExecutionId === parentExecutionId).map(clone);
+  }
+
+  async transitionExecution(executionId: string, from: readonly ExecutionStatus[], to: ExecutionStatus, patch: TransitionPatch = {}): Promise<boolean> {
+    const e = this.executions.get(executionId);
+    if (e === undefined) throw new ExecutionNotFoundError(executionId);
+    if (!from.includes(e.status)) return false;
+    e.status = to;
+    if (patch.error !== undefined) e.error = patch.error;
+    if (to === 'paused') e.pausedAt = patch.pausedAt ?? Date.now();
+    else delete e.pausedAt;
+    if (TERMINAL_STATUSES.includes(to)) {
+      e.completedAt = Date.now();
+      this.finished.add(executionId);
+      this.evict();
+    } else {
+      delete e.completedAt;
+      this.finished.delete(executionId);
+      if (to === 'running') delete e.error;
+    }
+    return true;
+  }
+
+  async saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void> {
+    const e = this.executions.get(executionId);
+    if (e === undefined) throw new ExecutionNotFoundError(executionId);
+    e.nodeResults[nodeId] = clone(result);
+  }
+
+  async deleteNodeResult(executionId: string, nodeId: string): Promise<void> {
+    const e = this.executions.get(executionId);
+    if (e === undefined) throw new ExecutionNotFoundError(executionId);
+    delete e.nodeResults[nodeId];
+  }
+
+  /** Number of executions held, for tests and monitoring. */
+  get size(): number {
+    return this.executions.size;
+  }
+
+  private evict(): void {
+    for (const id of this.finished) {
+      if (this.finished.size <= this.maxFinished) break;
+      this.finished.delete(id);
+      this.executions.delete(id);
+    }
+  }
+}
+
+/** Copies with JSON semantics, as a database would store the value (Dates become strings). */
+function clone<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}

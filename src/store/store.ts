@@ -1,0 +1,67 @@
+import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
+
+/** An execution as created by the engine, before any node has run. */
+export type NewExecution = Omit<WorkflowExecution, 'nodeResults' | 'completedAt' | 'error' | 'pausedAt'>;
+
+/** Filters for {@link ExecutionStore.listExecutions}. */
+export interface ExecutionFilter {
+  /** Only executions of this workflow. */
+  workflowId?: string;
+  /** Only executions in one of these statuses. */
+  status?: ExecutionStatus | readonly ExecutionStatus[];
+  /**
+   * At most this many, newest first.
+   * @defaultValue 100
+   */
+  limit?: number;
+}
+
+/** Fields written together with a status transition. */
+export interface TransitionPatch {
+  /** Failure reason, for `failed`. */
+  error?: string;
+  /** Pause timestamp, for `paused` (cleared by any other transition). */
+  pausedAt?: number;
+}
+
+/**
+ * Where SPANE keeps workflow definitions, executions and node results. The runtime coordinates
+ * through these guarantees, so every implementation must keep them:
+ *
+ * - {@link ExecutionStore.transitionExecution} is an atomic compare-and-set on the status: of
+ *   two concurrent calls for the same transition exactly one returns true. Terminal statuses
+ *   (`completed`, `failed`, `cancelled`) only leave through explicit `from` lists that name them.
+ * - {@link ExecutionStore.saveNodeResult} is an upsert keyed by (execution, node): writing the
+ *   same result twice is harmless, and a later write replaces an earlier one.
+ * - A read issued after a write has completed sees that write (read-your-writes across
+ *   processes for shared stores), which is what makes joins fire once all parents are written.
+ * - {@link ExecutionStore.saveWorkflow} is idempotent for an unchanged definition.
+ *
+ * Values are stored as JSON: what comes back is a copy, never the object that was written.
+ */
+export interface ExecutionStore {
+  /** Stores a definition and returns its version: the current one when unchanged, else a new one. */
+  saveWorkflow(definition: WorkflowDefinition): Promise<number>;
+  /** A definition by id: the given version, or the latest. */
+  getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | null>;
+  /** The latest version of every stored definition. */
+  listWorkflows(): Promise<WorkflowDefinition[]>;
+
+  /** Creates an execution; throws when the id exists. */
+  createExecution(execution: NewExecution): Promise<void>;
+  /** An execution with its node results, or null. */
+  getExecution(executionId: string): Promise<WorkflowExecution | null>;
+  /** Executions matching the filter, newest first. */
+  listExecutions(filter?: ExecutionFilter): Promise<WorkflowExecution[]>;
+  /** Executions started as sub-workflows of this one. */
+  getChildExecutions(parentExecutionId: string): Promise<WorkflowExecution[]>;
+  /**
+   * Atomically moves the execution to `to` when its status is one of `from`; returns whether it
+   * did. Entering a terminal status sets `completedAt`; `patch` is written in the same step.
+   */
+  transitionExecution(executionId: string, from: readonly ExecutionStatus[], to: ExecutionStatus, patch?: TransitionPatch): Promise<boolean>;
+  /** Upserts the result of one node. */
+  saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void>;
+  /** Removes a node's result so the node can run again (DLQ retry, replay). */
+  deleteNodeResult(executionId: string, nodeId: string): Promise<void>;
+}
