@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
+import type { EngineConfigInput, ExecutionStore, Logger, NodeDefinition, WorkflowDefinition } from '../src/index.js';
+
+export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/** A logger that keeps what it is told, so tests stay quiet and can assert on warnings. */
+export function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, warn: (m) => void lines.push(`warn ${m}`), error: (m) => void lines.push(`error ${m}`) };
+}
+
+export interface TestEngine {
+  engine: WorkflowEngine;
+  registry: NodeRegistry;
+  store: ExecutionStore;
+  redis: Redis;
+  prefix: string;
+  /** Another engine on the same queues and store (a second worker). */
+  sibling(config?: EngineConfigInput): WorkflowEngine;
+  cleanup(): Promise<void>;
+}
+
+/** An engine on the real Redis, under a prefix of its own so test files never share queues. */
+export function testEngine(options: { config?: EngineConfigInput; store?: ExecutionStore; registry?: NodeRegistry } = {}): TestEngine {
+  const prefix = `{spane-test-${randomUUID().slice(0, 8)}}`;
+  const redis = new Redis(REDIS_URL);
+  const registry = options.registry ?? new NodeRegistry();
+  const store = options.store ?? new InMemoryExecutionStore();
+  const engines: WorkflowEngine[] = [];
+  const make = (config?: EngineConfigInput) => {
+    const e = new WorkflowEngine({ registry, store, connection: redis, config: { prefix, ...options.config, ...config }, logger: memoryLogger() });
+    engines.push(e);
+    return e;
+  };
+  const engine = make();
+  return {
+    engine,
+    registry,
+    store,
+    redis,
+    prefix,
+    sibling: make,
+    async cleanup() {
+      await Promise.all(engines.map((e) => e.close()));
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+      redis.disconnect();
+    },
+  };
+}
+
+/** Shorthand for a node; `inputs`/`outputs` default to none. */
+export function node(id: string, type: string, rest: Partial<NodeDefinition> = {}): NodeDefinition {
+  return { id, type, config: {}, inputs: [], outputs: [], ...rest };
+}
+
+/** Builds a workflow from nodes and `a->b` edges, filling in both sides of each edge. */
+export function graph(id: string, nodes: NodeDefinition[], edges: string[], extra: Partial<WorkflowDefinition> = {}): WorkflowDefinition {
+  const byId = new Map(nodes.map((n) => [n.id, { ...n, inputs: [...n.inputs], outputs: [...n.outputs] }]));
+  for (const e of edges) {
+    const [from, to] = e.split('->') as [string, string];
+    byId.get(from)!.outputs.push(to);
+    byId.get(to)!.inputs.push(from);
+  }
+  return { id, name: id, entryNodeId: nodes[0]!.id, nodes: [...byId.values()], ...extra };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls until `check` returns true (or throws after `timeoutMs`). */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
