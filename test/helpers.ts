@@ -83,3 +83,33 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
     await sleep(20);
   }
 }
+
+/** Hooks a {@link SpyStore} calls around the real store's methods. */
+export interface StoreHooks {
+  /** Runs after a node result was written; throwing simulates a crash right after the write. */
+  afterSaveNodeResult?: (executionId: string, nodeId: string) => void | Promise<void>;
+}
+
+/** An in-memory store that counts what happens and can inject faults. */
+export class SpyStore extends InMemoryExecutionStore {
+  readonly transitions: { executionId: string; to: string; ok: boolean }[] = [];
+  readonly resultWrites: { executionId: string; nodeId: string; status: string }[] = [];
+  hooks: StoreHooks = {};
+
+  override async transitionExecution(...args: Parameters<InMemoryExecutionStore['transitionExecution']>): Promise<boolean> {
+    const ok = await super.transitionExecution(...args);
+    this.transitions.push({ executionId: args[0], to: args[2], ok });
+    return ok;
+  }
+
+  override async saveNodeResult(...args: Parameters<InMemoryExecutionStore['saveNodeResult']>): Promise<void> {
+    await super.saveNodeResult(...args);
+    this.resultWrites.push({ executionId: args[0], nodeId: args[1], status: args[2].status });
+    await this.hooks.afterSaveNodeResult?.(args[0], args[1]);
+  }
+
+  /** Successful transitions of one execution to `to`. */
+  count(executionId: string, to: string): number {
+    return this.transitions.filter((t) => t.executionId === executionId && t.to === to && t.ok).length;
+  }
+}
