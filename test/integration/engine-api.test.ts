@@ -1,0 +1,279 @@
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  EngineClosedError,
+  ExecutionNotFoundError,
+  InMemoryExecutionStore,
+  InvalidArgumentError,
+  InvalidConfigError,
+  NodeRegistry,
+  nodeJobId,
+  WorkflowEngine,
+  WorkflowNotFoundError,
+  WorkflowValidationError,
+} from '../../src/index.js';
+import type { WorkflowDefinition } from '../../src/index.js';
+import { graph, node, REDIS_URL, sleep, SpyStore, testEngine, until } from '../helpers.js';
+import type { TestEngine } from '../helpers.js';
+
+let t: TestEngine | undefined;
+afterEach(async () => {
+  await t?.cleanup();
+  t = undefined;
+});
+
+describe('registerWorkflow', () => {
+  it('refuses a bad definition with every problem listed, and stores nothing', async () => {
+    t = testEngine();
+    t.registry.register('known', async () => ({ success: true }));
+    const bad: WorkflowDefinition = {
+      id: 'bad',
+      name: 'Bad',
+      entryNodeId: 'a',
+      nodes: [
+        { id: 'a', type: 'known', config: {}, inputs: [], outputs: ['b', 'ghost'] },
+        { id: 'b', type: 'mystery', config: {}, inputs: ['a'], outputs: ['c'] },
+        { id: 'c', type: 'known', config: {}, inputs: ['b'], outputs: ['b'] },
+        { id: 'b', type: 'known', config: {}, inputs: [], outputs: [] },
+        { id: 'lonely', type: 'known', config: {}, inputs: [], outputs: [] },
+        { id: 'bad:id', type: 'known', config: {}, inputs: [], outputs: [] },
+      ],
+    };
+    const err = await t.engine.registerWorkflow(bad).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowValidationError);
+    const rules = new Set((err as WorkflowValidationError).issues.map((i) => i.rule));
+    for (const rule of ['duplicate-node', 'missing-node', 'unknown-type', 'unsafe-id', 'unreachable', 'edge-mismatch']) expect(rules).toContain(rule);
+    expect((err as Error).message).toContain("'mystery'");
+    expect(await t.engine.getWorkflow('bad')).toBeUndefined();
+    await expect(t.engine.enqueueWorkflow('bad', {})).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('refuses cycles and a missing entry node', async () => {
+    t = testEngine();
+    t.registry.register('x', async () => ({ success: true }));
+    const cyclic = graph('cyclic', [node('a', 'x'), node('b', 'x'), node('c', 'x')], ['a->b', 'b->c', 'c->b']);
+    await expect(t.engine.registerWorkflow(cyclic)).rejects.toThrow(/cycle: b -> c -> b/);
+    const noEntry = { ...graph('no-entry', [node('a', 'x')], []), entryNodeId: 'zzz' };
+    await expect(t.engine.registerWorkflow(noEntry)).rejects.toThrow(/entry node 'zzz'/);
+  });
+
+  it('versions definitions: unchanged keeps its version, changed gets the next', async () => {
+    t = testEngine();
+    t.registry.register('x', async () => ({ success: true, data: 1 }));
+    const v1 = graph('versioned', [node('a', 'x')], []);
+    expect(await t.engine.registerWorkflow(v1)).toBe(1);
+    expect(await t.engine.registerWorkflow(v1)).toBe(1);
+    expect(await t.engine.registerWorkflow({ ...v1, name: 'renamed' })).toBe(2);
+    expect((await t.engine.getWorkflow('versioned'))?.name).toBe('renamed');
+    expect((await t.engine.getWorkflow('versioned', 1))?.name).toBe('versioned');
+  });
+
+  it('keeps running the version an execution started with', async () => {
+    t = testEngine();
+    const held: (() => void)[] = [];
+    t.registry.register('gate', async () => {
+      await new Promise<void>((r) => held.push(r));
+      return { success: true };
+    });
+    t.registry.register('tag', async (ctx) => ({ success: true, data: ctx.nodeConfig['tag'] }));
+    const v1 = graph('pinned', [node('g', 'gate'), node('t', 'tag', { config: { tag: 'v1' } })], ['g->t']);
+    await t.engine.registerWorkflow(v1);
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('pinned', {});
+    await until(() => held.length === 1, 5000);
+    await t.engine.registerWorkflow(graph('pinned', [node('g', 'gate'), node('t', 'tag', { config: { tag: 'v2' } })], ['g->t']));
+    held[0]!();
+    const done = await t.engine.waitForExecution(id);
+    expect(done.workflowVersion).toBe(1);
+    expect(done.nodeResults['t']?.data).toBe('v1');
+  });
+});
+
+describe('constructor and connections', () => {
+  it('works with a plain new Redis() in the positional form and never closes it', async () => {
+    const redis = new Redis(REDIS_URL);
+    const registry = new NodeRegistry();
+    registry.register('echo', async (ctx) => ({ success: true, data: ctx.inputData }));
+    const store = new InMemoryExecutionStore();
+    const prefix = `{spane-test-pos-${Date.now()}}`;
+    const engine = new WorkflowEngine(registry, store, redis, undefined, undefined, undefined, undefined, { prefix, workerConcurrency: 3 });
+    try {
+      expect(engine.getConfig()).toMatchObject({ workerConcurrency: 3, useJobSchedulers: true, useFlowProducerForSubWorkflows: false, prefix });
+      await engine.registerWorkflow(graph('echo', [node('e', 'echo')], []));
+      engine.startWorkers();
+      const id = await engine.enqueueWorkflow('echo', { hi: 1 });
+      expect((await engine.waitForExecution(id)).nodeResults['e']?.data).toEqual({ hi: 1 });
+    } finally {
+      await engine.close();
+      await engine.close();
+    }
+    expect(redis.status).toBe('ready');
+    expect(await redis.ping()).toBe('PONG');
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('refuses unknown or ill-typed options at construction', () => {
+    const registry = new NodeRegistry();
+    const store = new InMemoryExecutionStore();
+    const make = (config: object) => () => new WorkflowEngine({ registry, store, connection: { lazyConnect: true }, config: config as never });
+    expect(make({ workerConcurency: 5 })).toThrow(InvalidConfigError);
+    expect(make({ workerConcurency: 5 })).toThrow(/unknown option 'workerConcurency'/);
+    expect(make({ workerConcurrency: '5' })).toThrow(/workerConcurrency/);
+    expect(make({ prefix: 'a:b' })).toThrow(/prefix/);
+  });
+
+  it('refuses work after close with EngineClosedError', async () => {
+    t = testEngine();
+    await t.engine.close();
+    await expect(t.engine.enqueueWorkflow('x', {})).rejects.toBeInstanceOf(EngineClosedError);
+    expect(() => t!.engine.startWorkers(1)).toThrow(EngineClosedError);
+  });
+
+  it('close waits for the node in flight to finish', async () => {
+    t = testEngine();
+    let finished = false;
+    t.registry.register('slow', async () => {
+      await sleep(300);
+      finished = true;
+      return { success: true };
+    });
+    await t.engine.registerWorkflow(graph('drain', [node('s', 'slow')], []));
+    t.engine.startWorkers(1);
+    const id = await t.engine.enqueueWorkflow('drain', {});
+    await until(async () => (await t!.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 's')))?.processedOn !== undefined, 5000);
+    await t.engine.close();
+    expect(finished).toBe(true);
+    expect((await t.store.getExecution(id))?.status).toBe('completed');
+  });
+});
+
+describe('enqueueing', () => {
+  it('refuses unknown workflows, non-JSON data and unknown executions with typed errors', async () => {
+    t = testEngine();
+    t.registry.register('x', async () => ({ success: true }));
+    await t.engine.registerWorkflow(graph('ok', [node('a', 'x')], []));
+    await expect(t.engine.enqueueWorkflow('nope', {})).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    const circular: Record<string, unknown> = {};
+    circular['self'] = circular;
+    await expect(t.engine.enqueueWorkflow('ok', circular)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(t.engine.enqueueWorkflow('ok', { n: 1n })).rejects.toThrow(/initialData must be JSON-serialisable/);
+    await expect(t.engine.pauseWorkflow('missing')).rejects.toBeInstanceOf(ExecutionNotFoundError);
+    await expect(t.engine.replayWorkflow('missing')).rejects.toBeInstanceOf(ExecutionNotFoundError);
+    await expect(t.engine.enqueueBulkWorkflows([{ workflowId: 'ok' }, { workflowId: 'nope' }])).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect(await t.store.listExecutions()).toEqual([]);
+  });
+
+  it('enqueueBulkWorkflows starts every execution', async () => {
+    t = testEngine();
+    t.registry.register('echo', async (ctx) => ({ success: true, data: ctx.inputData }));
+    await t.engine.registerWorkflow(graph('bulk', [node('e', 'echo')], []));
+    t.engine.startWorkers(4);
+    const ids = await t.engine.enqueueBulkWorkflows(Array.from({ length: 20 }, (_, i) => ({ workflowId: 'bulk', initialData: i })));
+    expect(new Set(ids).size).toBe(20);
+    const results = await Promise.all(ids.map((id) => t!.engine.waitForExecution(id)));
+    expect(results.map((r) => r.nodeResults['e']?.data)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('scheduleWorkflow creates a pending execution that starts at the given time and can be cancelled', async () => {
+    t = testEngine();
+    const startedAt: number[] = [];
+    t.registry.register('mark', async () => {
+      startedAt.push(Date.now());
+      return { success: true };
+    });
+    await t.engine.registerWorkflow(graph('later', [node('m', 'mark')], []));
+    t.engine.startWorkers(2);
+    await expect(t.engine.scheduleWorkflow('later', {}, new Date(Date.now() - 1000))).rejects.toThrow(/in the past/);
+    const at = Date.now() + 500;
+    const id = await t.engine.scheduleWorkflow('later', { a: 1 }, new Date(at));
+    expect((await t.engine.getExecution(id))?.status).toBe('pending');
+    const cancelled = await t.engine.scheduleWorkflow('later', {}, new Date(Date.now() + 400));
+    expect(await t.engine.cancelWorkflow(cancelled)).toBe(true);
+    const done = await t.engine.waitForExecution(id);
+    expect(done.status).toBe('completed');
+    expect(startedAt[0]!).toBeGreaterThanOrEqual(at - 20);
+    await sleep(300);
+    expect(startedAt).toHaveLength(1);
+    expect((await t.engine.getExecution(cancelled))?.status).toBe('cancelled');
+  });
+
+  it('replayWorkflow runs the same workflow again with the same initial data', async () => {
+    t = testEngine();
+    t.registry.register('echo', async (ctx) => ({ success: true, data: ctx.inputData }));
+    await t.engine.registerWorkflow(graph('replay', [node('e', 'echo')], []));
+    t.engine.startWorkers(2);
+    const first = await t.engine.enqueueWorkflow('replay', { v: 42 });
+    await t.engine.waitForExecution(first);
+    const second = await t.engine.replayWorkflow(first);
+    expect(second).not.toBe(first);
+    expect((await t.engine.waitForExecution(second)).nodeResults['e']?.data).toEqual({ v: 42 });
+  });
+
+  it('enqueueNode runs one node of an execution with the given input', async () => {
+    t = testEngine();
+    const inputs: unknown[] = [];
+    t.registry.register('take', async (ctx) => {
+      inputs.push(ctx.inputData);
+      return { success: true, data: ctx.inputData };
+    });
+    await t.engine.registerWorkflow(graph('manual', [node('a', 'take'), node('b', 'take')], ['a->b']));
+    const id = await t.engine.enqueueWorkflow('manual', 'start');
+    await t.engine.pauseWorkflow(id);
+    await t.engine.cancelWorkflow(id); // removes a's job: nothing runs by itself now
+    await t.store.transitionExecution(id, ['cancelled'], 'running');
+    await expect(t.engine.enqueueNode(id, 'other', 'a')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(t.engine.enqueueNode(id, 'manual', 'zzz')).rejects.toThrow(/no node 'zzz'/);
+    const jobId = await t.engine.enqueueNode(id, 'manual', 'a', 'manual input');
+    expect(jobId).toBe(nodeJobId(id, 'a'));
+    t.engine.startWorkers(2);
+    const done = await t.engine.waitForExecution(id);
+    expect(done.status).toBe('completed');
+    expect(inputs).toEqual(['manual input', 'manual input']);
+  });
+
+  it('getQueueStats counts jobs per queue', async () => {
+    t = testEngine();
+    t.registry.register('x', async () => ({ success: false, error: 'no' }));
+    await t.engine.registerWorkflow(graph('stats', [node('a', 'x')], []));
+    await t.engine.enqueueWorkflow('stats', {});
+    await t.engine.enqueueWorkflow('stats', {});
+    let stats = await t.engine.getQueueStats();
+    expect(stats.waiting).toBe(2);
+    expect(stats.queues['node-execution'].waiting).toBe(2);
+    t.engine.startWorkers(2);
+    await until(async () => (await t!.engine.getQueueStats()).queues['dlq-execution'].waiting === 2, 5000, 'two DLQ items');
+    stats = await t.engine.getQueueStats();
+    expect(stats.failed).toBe(2);
+    expect(stats.active + stats.waiting).toBe(0);
+  });
+});
+
+describe('worker crash', () => {
+  it('another engine recovers the job of a worker that died mid-node, and the node result is written once', async () => {
+    const store = new SpyStore();
+    t = testEngine({ store, config: { lockDuration: 1000, stalledInterval: 1000 } });
+    let calls = 0;
+    t.registry.register('hang-once', async () => {
+      calls++;
+      if (calls === 1) await new Promise(() => undefined); // the first worker never comes back
+      return { success: true, data: 'recovered' };
+    });
+    t.registry.register('after', async (ctx) => ({ success: true, data: ctx.inputData }));
+    await t.engine.registerWorkflow(graph('stall', [node('h', 'hang-once'), node('a', 'after')], ['h->a']));
+    t.engine.startWorkers(1);
+    const id = await t.engine.enqueueWorkflow('stall', {});
+    await until(() => calls === 1, 5000);
+    // Kill the worker without letting it finish: its lock is no longer renewed.
+    await t.engine['workers']['nodeWorker']!.close(true);
+    const rescuer = t.sibling({ lockDuration: 1000, stalledInterval: 1000 });
+    rescuer.startWorkers(1);
+    const done = await rescuer.waitForExecution(id, { timeoutMs: 20_000 });
+    expect(done.status).toBe('completed');
+    expect(done.nodeResults['a']?.data).toBe('recovered');
+    expect(calls).toBe(2);
+    expect(store.resultWrites.filter((w) => w.executionId === id && w.nodeId === 'h')).toHaveLength(1);
+    expect(store.count(id, 'completed')).toBe(1);
+  });
+});
