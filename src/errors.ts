@@ -19,7 +19,9 @@ export type SpaneErrorCode =
   | 'NON_RETRYABLE'
   | 'DLQ_ITEM_NOT_FOUND'
   | 'ENGINE_CLOSED'
-  | 'NOT_SUPPORTED';
+  | 'NOT_SUPPORTED'
+  | 'MAX_DEPTH_EXCEEDED'
+  | 'SUB_WORKFLOW_FAILED';
 
 /** Options every {@link SpaneError} accepts. */
 export interface SpaneErrorOptions {
@@ -151,8 +153,9 @@ export class NodeExecutionError extends SpaneError {
  * retry policy (for faults that a retry cannot fix, such as invalid input).
  */
 export class NonRetryableError extends SpaneError {
-  constructor(message: string, options?: SpaneErrorOptions) {
-    super('NON_RETRYABLE', message, options);
+  /** `code` lets subclasses keep their own stable code while staying non-retryable. */
+  constructor(message: string, options?: SpaneErrorOptions, code: SpaneErrorCode = 'NON_RETRYABLE') {
+    super(code, message, options);
   }
 }
 
@@ -174,6 +177,29 @@ export class EngineClosedError extends SpaneError {
 export class NotSupportedError extends SpaneError {
   constructor(message: string) {
     super('NOT_SUPPORTED', message);
+  }
+}
+
+/**
+ * A sub-workflow would nest deeper than the limit (10). `chain` lists the workflow ids from the
+ * top-level execution down to the one that was refused. Not retried.
+ */
+export class MaxDepthExceededError extends NonRetryableError {
+  /** Workflow ids from the top-level execution to the refused child. */
+  readonly chain: readonly string[];
+  constructor(chain: readonly string[], maxDepth: number) {
+    super(`Sub-workflow nesting deeper than ${maxDepth} levels: ${chain.join(' -> ')}`, {}, 'MAX_DEPTH_EXCEEDED');
+    this.chain = chain;
+  }
+}
+
+/** A sub-workflow's child execution failed or was cancelled. Retried per the node's policy. */
+export class SubWorkflowError extends SpaneError {
+  /** The child execution. */
+  readonly childExecutionId: string;
+  constructor(childExecutionId: string, message: string) {
+    super('SUB_WORKFLOW_FAILED', message);
+    this.childExecutionId = childExecutionId;
   }
 }
 

@@ -46,11 +46,13 @@ export type {
   RetryPolicy,
   ScheduleTrigger,
   WebhookTrigger,
+  CarriedExecutor,
   WorkflowDefinition,
+  WorkflowDefinitionWithExecutors,
   WorkflowExecution,
   WorkflowTrigger,
 } from './definition/types.js';
-export { TERMINAL_STATUSES } from './definition/types.js';
+export { NODE_EXECUTORS, TERMINAL_STATUSES } from './definition/types.js';
 export { BUILT_IN_NODE_TYPES, delayMs, findWorkflowIssues, validateWorkflow } from './definition/validate.js';
 export type { ValidateOptions } from './definition/validate.js';
 export { workflowDefinitionSchema } from './definition/schema.js';

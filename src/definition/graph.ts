@@ -41,9 +41,12 @@ export function readiness(node: NodeDefinition, results: Readonly<Record<string,
   return active ? 'run' : 'skip';
 }
 
-/** The data a parent hands down: its output, or `{ error }` when it failed and the workflow continued. */
+/**
+ * The data a parent hands down: its output; when it failed and the workflow continued, the data
+ * it recorded with the failure (a sub-workflow's partial results) or `{ error }`.
+ */
 export function outputOf(result: NodeResult): unknown {
-  return result.status === 'failed' ? { error: result.error } : result.data;
+  return result.status === 'failed' ? (result.data ?? { error: result.error }) : result.data;
 }
 
 /**

@@ -236,3 +236,23 @@ export interface INodeExecutor {
   /** Runs the node once. Throwing and returning `{ success: false }` are both failures. */
   execute(context: ExecutionContext): Promise<ExecutionResult>;
 }
+
+/**
+ * Symbol under which a built workflow carries the executors of its node kinds. Symbol-keyed, so
+ * `JSON.stringify` leaves it out and the definition stays plain JSON.
+ */
+export const NODE_EXECUTORS: unique symbol = Symbol.for('spane.nodeExecutors');
+
+/** An executor a built workflow brings along for one node type. */
+export interface CarriedExecutor {
+  /** The node type it runs. */
+  type: string;
+  /** The executor. */
+  executor: INodeExecutor;
+}
+
+/**
+ * A definition that may carry executors (the typed DSL's `build()` returns one).
+ * {@link WorkflowEngine.registerWorkflow} registers the carried executors before validating.
+ */
+export type WorkflowDefinitionWithExecutors = WorkflowDefinition & { readonly [NODE_EXECUTORS]?: readonly CarriedExecutor[] };

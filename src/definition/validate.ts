@@ -1,10 +1,11 @@
 import type { ValidationIssue } from '../errors.js';
 import { WorkflowValidationError } from '../errors.js';
+import { mappingProblems } from './mapping.js';
 import { SAFE_ID, workflowDefinitionSchema } from './schema.js';
 import type { WorkflowDefinition } from './types.js';
 
 /** Node types the runtime executes itself, without a registered executor. */
-export const BUILT_IN_NODE_TYPES: ReadonlySet<string> = new Set(['delay']);
+export const BUILT_IN_NODE_TYPES: ReadonlySet<string> = new Set(['delay', 'sub-workflow']);
 
 /** What {@link validateWorkflow} needs to know beyond the definition. */
 export interface ValidateOptions {
@@ -61,6 +62,9 @@ export function findWorkflowIssues(input: unknown, options: ValidateOptions = {}
     if (node.type === 'delay') {
       const problem = delayConfigProblem(node.config);
       if (problem !== undefined) add('invalid-config', `nodes[${i}].config`, `delay node '${node.id}': ${problem}`);
+    }
+    if (node.type === 'sub-workflow') {
+      for (const problem of subWorkflowConfigProblems(node.config)) add('invalid-config', `nodes[${i}].config`, `sub-workflow node '${node.id}': ${problem}`);
     }
   });
 
@@ -120,6 +124,20 @@ function delayConfigProblem(config: Readonly<Record<string, unknown>>): string |
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `${k} must be a non-negative number, got ${JSON.stringify(v)}`;
   }
   return undefined;
+}
+
+function subWorkflowConfigProblems(config: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
+  const id = config['workflowId'];
+  if (typeof id !== 'string' || !SAFE_ID.test(id)) problems.push(`workflowId must be a workflow id, got ${JSON.stringify(id)}`);
+  if (config['continueOnFail'] !== undefined && typeof config['continueOnFail'] !== 'boolean') problems.push('continueOnFail must be a boolean');
+  problems.push(...mappingProblems(config['inputMapping'], 'inputMapping'), ...mappingProblems(config['outputMapping'], 'outputMapping'));
+  return problems;
+}
+
+/** Workflow ids a definition starts as sub-workflows. */
+export function subWorkflowIds(def: WorkflowDefinition): string[] {
+  return def.nodes.filter((n) => n.type === 'sub-workflow' && typeof n.config['workflowId'] === 'string').map((n) => n.config['workflowId'] as string);
 }
 
 function reachableFrom(def: WorkflowDefinition, start: string[]): Set<string> {

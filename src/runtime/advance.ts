@@ -6,6 +6,7 @@ import type { NodeDefinition, NodeResult, WorkflowExecution } from '../definitio
 import { dlqJobId, nodeJobId } from './jobs.js';
 import type { NodeJobData } from './jobs.js';
 import type { Runtime } from './runtime.js';
+import { notifyParent } from './sub-workflows.js';
 
 /** How far in the future a parked job sleeps; resume or DLQ retry wakes it long before. */
 const PARK_MS = 365 * 24 * 3600 * 1000;
@@ -52,8 +53,8 @@ export async function advance(rt: Runtime, graph: WorkflowGraph, snapshot: Workf
     frontier = skip.map((n) => n.id);
     fresh = false;
   }
-  if (isSettled(graph, exec.nodeResults)) {
-    await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'completed');
+  if (isSettled(graph, exec.nodeResults) && (await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'completed'))) {
+    await notifyParent(rt, exec);
   }
 }
 
@@ -91,9 +92,11 @@ export async function failExecution(rt: Runtime, exec: WorkflowExecution, node: 
     attempts: result.attempts,
     failedAt: result.completedAt,
   });
-  await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'failed', {
+  const failed = await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'failed', {
     error: `Node '${node.id}' failed: ${result.error ?? 'unknown error'}`,
   });
+  // Also when another delivery made the transition and died before waking the parent.
+  if (failed || exec.status === 'failed') await notifyParent(rt, exec);
 }
 
 /**

@@ -7,13 +7,15 @@ import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, Wor
 import { NodeExecutionError, NonRetryableError, serializeError, SpaneError, UnknownNodeTypeError } from '../errors.js';
 import { advance, failExecution, parkJob } from './advance.js';
 import type { NodeJobData } from './jobs.js';
-import { retryPolicyOf } from './queue-manager.js';
+import { continuesOnFail } from './queue-manager.js';
+import { stepSubWorkflow } from './sub-workflows.js';
 import type { Runtime } from './runtime.js';
 
 /** How one attempt of a node ended. */
 type Outcome =
   | { kind: 'success'; data: unknown; nextNodes?: string[] | undefined }
-  | { kind: 'failure'; error: string; stack?: string | undefined; retryable: boolean };
+  | { kind: 'failure'; error: string; stack?: string | undefined; retryable: boolean; data?: unknown }
+  | { kind: 'waiting' };
 
 /** What a node job returns to BullMQ (kept small: results live in the store). */
 export interface NodeJobReturn {
@@ -66,7 +68,7 @@ export class NodeProcessor {
     const existing = exec.nodeResults[node.id];
     if (existing !== undefined) {
       // Settled by an earlier delivery of this job that died before it finished advancing.
-      if (existing.status === 'failed' && retryPolicyOf(node).continueOnFail !== true) await failExecution(rt, exec, node, existing);
+      if (existing.status === 'failed' && !continuesOnFail(node)) await failExecution(rt, exec, node, existing);
       else await advance(rt, graph, exec, [node.id]);
       return { status: 'settled-before' };
     }
@@ -78,7 +80,8 @@ export class NodeProcessor {
 
     const attempt = job.attemptsMade + 1;
     const startedAt = Date.now();
-    const outcome = await this.attempt(graph, node, exec, job, attempt);
+    const outcome = await this.attempt(graph, node, exec, job, token, attempt);
+    if (outcome.kind === 'waiting') throw new DelayedError();
     const completedAt = Date.now();
 
     if (outcome.kind === 'success') {
@@ -93,9 +96,10 @@ export class NodeProcessor {
     const lastAttempt = !outcome.retryable || attempt >= (job.opts.attempts ?? 1);
     if (!lastAttempt) throw new NodeExecutionError(node.id, outcome.error);
     const result: NodeResult = { status: 'failed', error: outcome.error, attempts: attempt, startedAt, completedAt };
+    if (outcome.data !== undefined) result.data = outcome.data;
     await rt.store.saveNodeResult(exec.executionId, node.id, result);
     exec.nodeResults[node.id] = result;
-    if (retryPolicyOf(node).continueOnFail === true) {
+    if (continuesOnFail(node)) {
       await advance(rt, graph, exec, [node.id]);
       return { status: 'failed', reason: outcome.error };
     }
@@ -103,9 +107,22 @@ export class NodeProcessor {
     throw new UnrecoverableError(outcome.error);
   }
 
-  private async attempt(graph: WorkflowGraph, node: NodeDefinition, exec: WorkflowExecution, job: Job<NodeJobData>, attempt: number): Promise<Outcome> {
+  private async attempt(
+    graph: WorkflowGraph,
+    node: NodeDefinition,
+    exec: WorkflowExecution,
+    job: Job<NodeJobData>,
+    token: string | undefined,
+    attempt: number,
+  ): Promise<Outcome> {
     const input = job.data.inputData !== undefined ? job.data.inputData : buildInput(node, exec.nodeResults, exec.initialData);
     if (node.type === 'delay') return { kind: 'success', data: input };
+    if (node.type === 'sub-workflow') {
+      const step = await stepSubWorkflow(this.rt, node, exec, input, job, token);
+      return match(step)
+        .with({ kind: 'failure' }, (f): Outcome => ({ ...failure(f.error, f.retryable), data: f.data }))
+        .otherwise((other) => other);
+    }
     const executor = this.rt.registry.get(node.type);
     if (executor === undefined) return failure(new UnknownNodeTypeError(node.type, node.id), false);
 
@@ -162,7 +179,7 @@ export class NodeProcessor {
   }
 }
 
-function failure(err: unknown, retryable: boolean): Outcome {
+function failure(err: unknown, retryable: boolean): Extract<Outcome, { kind: 'failure' }> {
   const e = serializeError(err);
   return { kind: 'failure', error: e.message, stack: e.stack, retryable };
 }

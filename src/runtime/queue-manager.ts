@@ -18,6 +18,11 @@ export function retryPolicyOf(node: NodeDefinition): RetryPolicy {
   return node.retryPolicy ?? node.config.retryPolicy ?? {};
 }
 
+/** Whether the workflow goes on after this node fails for good (`config.continueOnFail` also counts for sub-workflows). */
+export function continuesOnFail(node: NodeDefinition): boolean {
+  return retryPolicyOf(node).continueOnFail === true || (node.type === 'sub-workflow' && node.config['continueOnFail'] === true);
+}
+
 /**
  * Owns SPANE's three BullMQ queues (`node-execution`, `workflow-execution`, `dlq-execution`)
  * under the configured prefix, and turns nodes into jobs with deterministic ids.

@@ -4,12 +4,13 @@ import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { indexWorkflow } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
-import type { ExecutionStatus, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
-import { TERMINAL_STATUSES } from '../definition/types.js';
-import { validateWorkflow } from '../definition/validate.js';
+import type { ExecutionStatus, WorkflowDefinition, WorkflowDefinitionWithExecutors, WorkflowExecution } from '../definition/types.js';
+import { NODE_EXECUTORS, TERMINAL_STATUSES } from '../definition/types.js';
+import { subWorkflowIds, validateWorkflow } from '../definition/validate.js';
 import { EngineClosedError, ExecutionNotFoundError, InvalidArgumentError, InvalidStateError, WorkflowNotFoundError } from '../errors.js';
 import type { ExecutionStore } from '../store/store.js';
 import { target, wakeExecution } from './advance.js';
+import { MAX_SUB_WORKFLOW_DEPTH, notifyParent } from './sub-workflows.js';
 import { resolveEngineConfig } from './config.js';
 import type { EngineConfig, EngineConfigInput } from './config.js';
 import { DLQManager } from './dlq-manager.js';
@@ -178,14 +179,23 @@ export class WorkflowEngine {
   /**
    * Validates and stores a workflow. Every problem is reported at once in a
    * {@link WorkflowValidationError}, and nothing is stored for a refused definition. Returns the
-   * stored version (unchanged definitions keep theirs).
+   * stored version (unchanged definitions keep theirs). Executors carried by a DSL-built
+   * workflow are registered in the engine's registry.
    */
-  async registerWorkflow(workflow: WorkflowDefinition): Promise<number> {
+  async registerWorkflow(workflow: WorkflowDefinitionWithExecutors): Promise<number> {
     this.assertOpen('register a workflow');
     const registry = this.rt.registry;
-    const def = validateWorkflow(workflow, { hasNodeType: (t) => registry.has(t) });
+    const carried = workflow?.[NODE_EXECUTORS] ?? [];
+    const def = validateWorkflow(workflow, { hasNodeType: (t) => registry.has(t) || carried.some((c) => c.type === t) });
+    for (const { type, executor } of carried) registry.register(type, executor);
     const version = await this.rt.store.saveWorkflow(def);
     this.rt.workflows.remember(indexWorkflow({ ...def, version }), version);
+    const cycle = await this.subWorkflowCycle(def);
+    if (cycle !== undefined) {
+      this.rt.logger.warn(
+        `workflow '${def.id}' starts itself as a sub-workflow (${cycle.join(' -> ')}); each run stops at nesting depth ${MAX_SUB_WORKFLOW_DEPTH} unless a branch ends it sooner`,
+      );
+    }
     return version;
   }
 
@@ -299,7 +309,9 @@ export class WorkflowEngine {
   async pauseWorkflow(executionId: string): Promise<boolean> {
     this.assertOpen('pause a workflow');
     await this.requireExecution(executionId);
-    return this.rt.store.transitionExecution(executionId, ['running', 'pending'], 'paused', { pausedAt: Date.now() });
+    const changed = await this.rt.store.transitionExecution(executionId, ['running', 'pending'], 'paused', { pausedAt: Date.now() });
+    await this.forEachLiveChild(executionId, (child) => this.pauseWorkflow(child));
+    return changed;
   }
 
   /**
@@ -315,6 +327,7 @@ export class WorkflowEngine {
     const pausedFor = exec.pausedAt === undefined ? 0 : Date.now() - exec.pausedAt;
     const scheduled = await this.rt.queues.workflowQueue.getJob(startJobId(executionId));
     if (scheduled === undefined) await wakeExecution(this.rt, graph, exec, pausedFor);
+    await this.forEachLiveChild(executionId, (child) => this.resumeWorkflow(child));
     return true;
   }
 
@@ -328,6 +341,7 @@ export class WorkflowEngine {
     const changed = await this.rt.store.transitionExecution(executionId, ['pending', 'running', 'paused', 'failed'], 'cancelled');
     if (!changed) return false;
     this.processor.abortExecution(executionId);
+    await this.forEachLiveChild(executionId, (child) => this.cancelWorkflow(child));
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     const ids = [startJobId(executionId), ...[...graph.nodes.keys()].filter((n) => exec.nodeResults[n] === undefined).map((n) => nodeJobId(executionId, n))];
     await Promise.all(
@@ -339,6 +353,8 @@ export class WorkflowEngine {
         await job.remove().catch(() => undefined);
       }),
     );
+    // A sub-workflow's parent decides (continueOnFail) what a cancelled child means for it.
+    await notifyParent(this.rt, exec);
     return true;
   }
 
@@ -437,6 +453,32 @@ export class WorkflowEngine {
       throw err;
     }
     return started.map((s) => s.exec.executionId);
+  }
+
+  /** A chain of sub-workflow calls from `def` back to itself, through the stored workflows. */
+  private async subWorkflowCycle(def: WorkflowDefinition): Promise<string[] | undefined> {
+    const seen = new Set<string>();
+    const walk = async (id: string, path: string[]): Promise<string[] | undefined> => {
+      if (id === def.id) return [...path, id];
+      if (seen.has(id)) return undefined;
+      seen.add(id);
+      const callee = await this.rt.store.getWorkflow(id);
+      for (const next of callee === null ? [] : subWorkflowIds(callee)) {
+        const found = await walk(next, [...path, id]);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    };
+    for (const next of subWorkflowIds(def)) {
+      const found = await walk(next, [def.id]);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  private async forEachLiveChild(executionId: string, action: (childId: string) => Promise<unknown>): Promise<void> {
+    const children = await this.rt.store.getChildExecutions(executionId);
+    await Promise.all(children.filter((c) => !TERMINAL_STATUSES.includes(c.status)).map((c) => action(c.executionId)));
   }
 
   private async latestGraph(workflowId: string): Promise<WorkflowGraph> {

@@ -1,0 +1,70 @@
+/**
+ * Dotted-path mappings between a parent workflow and a sub-workflow:
+ * `{ targetKey: 'source.path' }`. Pure functions, shared by validation and the runtime.
+ *
+ * @module
+ */
+
+/** Path segments that could reach an object's prototype; refused everywhere. */
+const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
+
+/** Why a dotted path is unusable, or undefined when it is fine. */
+export function pathProblem(path: string): string | undefined {
+  if (typeof path !== 'string' || path.length === 0) return 'must be a non-empty string';
+  const segments = path.split('.');
+  if (segments.some((s) => s.length === 0)) return `'${path}' has an empty segment`;
+  const bad = segments.find((s) => FORBIDDEN_SEGMENTS.has(s));
+  return bad === undefined ? undefined : `'${path}' uses the forbidden segment '${bad}'`;
+}
+
+/** Problems of a mapping object, each naming the offending key or path. */
+export function mappingProblems(mapping: unknown, name: string): string[] {
+  if (mapping === undefined) return [];
+  if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) return [`${name} must be an object of { targetKey: 'source.path' }`];
+  const problems: string[] = [];
+  for (const [target, source] of Object.entries(mapping)) {
+    const t = pathProblem(target);
+    if (t !== undefined) problems.push(`${name} key ${t}`);
+    if (typeof source !== 'string') problems.push(`${name}['${target}'] must be a string path, got ${typeof source}`);
+    else {
+      const s = pathProblem(source);
+      if (s !== undefined) problems.push(`${name}['${target}'] path ${s}`);
+    }
+  }
+  return problems;
+}
+
+/** Reads a dotted path; undefined when any segment is missing. Own properties only. */
+export function getPath(value: unknown, path: string): unknown {
+  let current = value;
+  for (const segment of path.split('.')) {
+    if (typeof current !== 'object' || current === null || !Object.prototype.hasOwnProperty.call(current, segment)) return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+/**
+ * Builds `{ target: valueAt(source) }` for every entry (dotted targets create nested objects).
+ * Without a mapping the source passes through unchanged. Throws when a path is unsafe or the
+ * source is not an object.
+ */
+export function applyMapping(source: unknown, mapping: Readonly<Record<string, string>> | undefined, name: string): unknown {
+  if (mapping === undefined || Object.keys(mapping).length === 0) return source;
+  const problems = mappingProblems(mapping, name);
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  if (typeof source !== 'object' || source === null) {
+    throw new Error(`${name} needs object data, got ${source === null ? 'null' : typeof source}`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [target, path] of Object.entries(mapping)) {
+    const segments = target.split('.');
+    let holder = out;
+    for (const segment of segments.slice(0, -1)) {
+      const next = holder[segment];
+      holder = typeof next === 'object' && next !== null ? (next as Record<string, unknown>) : (holder[segment] = {});
+    }
+    holder[segments.at(-1)!] = getPath(source, path);
+  }
+  return out;
+}

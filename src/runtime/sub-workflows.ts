@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import type { Job } from 'bullmq';
+import { outputOf } from '../definition/graph.js';
+import type { WorkflowGraph } from '../definition/graph.js';
+import { applyMapping } from '../definition/mapping.js';
+import type { NodeDefinition, WorkflowExecution } from '../definition/types.js';
+import { TERMINAL_STATUSES } from '../definition/types.js';
+import { MaxDepthExceededError, NonRetryableError, serializeError, SubWorkflowError, WorkflowNotFoundError } from '../errors.js';
+import { nodeJobId } from './jobs.js';
+import type { NodeJobData } from './jobs.js';
+import type { Runtime } from './runtime.js';
+
+/** Deepest nesting allowed: a top-level execution is depth 0. */
+export const MAX_SUB_WORKFLOW_DEPTH = 10;
+
+/**
+ * How long a waiting sub-workflow node sleeps before it checks its child again by itself. The
+ * child wakes it as soon as it ends; this poll only matters if that wake-up was lost (a crash
+ * between the child's last write and the wake-up).
+ */
+export const SUB_WORKFLOW_POLL_MS = 60_000;
+
+/** The `config` of a `sub-workflow` node. */
+export interface SubWorkflowConfig {
+  /** The workflow to run as the child. */
+  workflowId: string;
+  /** `{ childInputKey: 'path.in.parent.input' }`; without it the whole input is passed. */
+  inputMapping?: Record<string, string>;
+  /** `{ parentKey: 'path.in.child.result' }`; without it the child's result is passed. */
+  outputMapping?: Record<string, string>;
+  /** Continue the parent when the child fails (the node records the error and partial results). */
+  continueOnFail?: boolean;
+}
+
+/** What a sub-workflow node's job concluded this time. */
+export type SubWorkflowStep =
+  | { kind: 'success'; data: unknown }
+  | { kind: 'failure'; error: unknown; retryable: boolean; data?: unknown }
+  | { kind: 'waiting' };
+
+/**
+ * Id of the child execution of one attempt of a sub-workflow node. Deterministic, so a job that
+ * is delivered again (after a crash) finds the child it already started instead of starting a
+ * second one; a new attempt or a DLQ retry (a new job) starts a new child.
+ */
+export function childExecutionId(parentExecutionId: string, nodeId: string, job: Job<NodeJobData>): string {
+  const h = createHash('sha256').update(`${parentExecutionId}\0${nodeId}\0${job.timestamp}\0${job.attemptsMade}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * One step of a `sub-workflow` node (checkpoint/resume): start the child if it does not exist,
+ * finish the node if the child ended, else park the job until the child wakes it. No worker slot
+ * is held while the child runs.
+ */
+export async function stepSubWorkflow(
+  rt: Runtime,
+  node: NodeDefinition,
+  exec: WorkflowExecution,
+  input: unknown,
+  job: Job<NodeJobData>,
+  token: string | undefined,
+): Promise<SubWorkflowStep> {
+  const config = node.config as SubWorkflowConfig;
+  const childId = childExecutionId(exec.executionId, node.id, job);
+  let child = await rt.store.getExecution(childId);
+  if (child === null) {
+    const started = await startChild(rt, node, config, exec, input, childId);
+    if (started.kind !== 'waiting') return started;
+    child = await rt.store.getExecution(childId);
+    if (child === null) return { kind: 'failure', error: new Error(`child execution ${childId} vanished`), retryable: true };
+  }
+  if (!TERMINAL_STATUSES.includes(child.status)) {
+    await job.moveToDelayed(Date.now() + SUB_WORKFLOW_POLL_MS, token);
+    // The child may have ended between our read and the park, before it could wake us.
+    const latest = await rt.store.getExecution(childId);
+    if (latest !== null && TERMINAL_STATUSES.includes(latest.status)) await job.promote().catch(() => undefined);
+    return { kind: 'waiting' };
+  }
+  return settleFromChild(rt, config, child);
+}
+
+async function startChild(
+  rt: Runtime,
+  node: NodeDefinition,
+  config: SubWorkflowConfig,
+  exec: WorkflowExecution,
+  input: unknown,
+  childId: string,
+): Promise<SubWorkflowStep> {
+  if (exec.depth + 1 > MAX_SUB_WORKFLOW_DEPTH) {
+    const chain = [...(await ancestry(rt, exec)), config.workflowId];
+    return { kind: 'failure', error: new MaxDepthExceededError(chain, MAX_SUB_WORKFLOW_DEPTH), retryable: false };
+  }
+  const def = await rt.store.getWorkflow(config.workflowId);
+  if (def === null) return { kind: 'failure', error: new WorkflowNotFoundError(config.workflowId), retryable: false };
+  let childInput: unknown;
+  try {
+    childInput = applyMapping(input, config.inputMapping, 'inputMapping');
+  } catch (err) {
+    return { kind: 'failure', error: new NonRetryableError(`sub-workflow node '${node.id}': ${serializeError(err).message}`), retryable: false };
+  }
+  const graph = await rt.workflows.get(def.id, def.version ?? 1);
+  try {
+    await rt.store.createExecution({
+      executionId: childId,
+      workflowId: def.id,
+      workflowVersion: def.version ?? 1,
+      status: 'running',
+      initialData: childInput,
+      parentExecutionId: exec.executionId,
+      parentNodeId: node.id,
+      depth: exec.depth + 1,
+      startedAt: Date.now(),
+    });
+  } catch (err) {
+    // Created by an earlier delivery of this job: carry on with that child.
+    if ((await rt.store.getExecution(childId)) === null) throw err;
+  }
+  await rt.queues.enqueueNodes({ executionId: childId, workflowId: def.id, workflowVersion: def.version ?? 1 }, [entryNode(graph)]);
+  return { kind: 'waiting' };
+}
+
+async function settleFromChild(rt: Runtime, config: SubWorkflowConfig, child: WorkflowExecution): Promise<SubWorkflowStep> {
+  const graph = await rt.workflows.get(child.workflowId, child.workflowVersion);
+  if (child.status === 'completed') {
+    try {
+      return { kind: 'success', data: applyMapping(finalOutput(graph, child), config.outputMapping, 'outputMapping') };
+    } catch (err) {
+      return { kind: 'failure', error: new NonRetryableError(serializeError(err).message), retryable: false };
+    }
+  }
+  const reason = child.error ?? child.status;
+  const error = new SubWorkflowError(child.executionId, `Sub-workflow '${child.workflowId}' (execution ${child.executionId}) ${child.status}: ${reason}`);
+  const partialResults: Record<string, unknown> = {};
+  for (const [id, r] of Object.entries(child.nodeResults)) if (r.status === 'completed') partialResults[id] = r.data;
+  // A cancelled child was stopped on purpose: starting another one would undo that.
+  return { kind: 'failure', error, retryable: child.status === 'failed', data: { error: error.message, partialResults } };
+}
+
+/** A finished child's result: its final node's data, or `{ finalNodeId: data }` when it has several. */
+export function finalOutput(graph: WorkflowGraph, exec: WorkflowExecution): unknown {
+  const finals = graph.definition.nodes.filter((n) => n.outputs.length === 0);
+  if (finals.length === 1) {
+    const r = exec.nodeResults[finals[0]!.id];
+    return r === undefined ? undefined : outputOf(r);
+  }
+  const out: Record<string, unknown> = {};
+  for (const f of finals) {
+    const r = exec.nodeResults[f.id];
+    if (r !== undefined && r.status !== 'skipped') out[f.id] = outputOf(r);
+  }
+  return out;
+}
+
+/** Wakes the parent's waiting sub-workflow job after this child execution ended. */
+export async function notifyParent(rt: Runtime, child: Pick<WorkflowExecution, 'parentExecutionId' | 'parentNodeId'>): Promise<void> {
+  if (child.parentExecutionId === undefined || child.parentNodeId === undefined) return;
+  const job = (await rt.queues.nodeQueue.getJob(nodeJobId(child.parentExecutionId, child.parentNodeId))) as Job<NodeJobData> | undefined;
+  // A parked parent (paused) is woken by its own resume instead.
+  if (job === undefined || job.data.parked !== undefined) return;
+  await job.promote().catch(() => undefined);
+}
+
+/** Workflow ids from the top-level execution down to `exec`. */
+async function ancestry(rt: Runtime, exec: WorkflowExecution): Promise<string[]> {
+  const chain = [exec.workflowId];
+  let parentId = exec.parentExecutionId;
+  while (parentId !== undefined && chain.length <= MAX_SUB_WORKFLOW_DEPTH + 1) {
+    const parent = await rt.store.getExecution(parentId);
+    if (parent === null) break;
+    chain.unshift(parent.workflowId);
+    parentId = parent.parentExecutionId;
+  }
+  return chain;
+}
+
+function entryNode(graph: WorkflowGraph): NodeDefinition {
+  return graph.nodes.get(graph.definition.entryNodeId)!;
+}
