@@ -54,6 +54,7 @@ export async function advance(rt: Runtime, graph: WorkflowGraph, snapshot: Workf
     fresh = false;
   }
   if (isSettled(graph, exec.nodeResults) && (await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'completed'))) {
+    rt.settled.notify(exec.executionId);
     await notifyParent(rt, exec);
   }
 }
@@ -95,6 +96,7 @@ export async function failExecution(rt: Runtime, exec: WorkflowExecution, node: 
   const failed = await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'failed', {
     error: `Node '${node.id}' failed: ${result.error ?? 'unknown error'}`,
   });
+  if (failed) rt.settled.notify(exec.executionId);
   // Also when another delivery made the transition and died before waking the parent.
   if (failed || exec.status === 'failed') await notifyParent(rt, exec);
 }

@@ -16,8 +16,41 @@ export const consoleLogger: Logger = {
   error: (message, details) => console.error(`[spane] ${message}`, details ?? ''),
 };
 
+/**
+ * In-process wake-ups for executions that reached a terminal status here, so waiters need not
+ * wait for their next poll. Executions finished by other processes are seen by polling.
+ */
+export class SettleSignals {
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  /** Wakes everyone waiting on this execution. */
+  notify(executionId: string): void {
+    const set = this.waiters.get(executionId);
+    if (set === undefined) return;
+    this.waiters.delete(executionId);
+    for (const wake of set) wake();
+  }
+
+  /** Resolves at the next notify for this execution, or after `ms`. */
+  wait(executionId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(executionId);
+      if (set === undefined) this.waiters.set(executionId, (set = new Set()));
+      const wake = () => {
+        clearTimeout(timer);
+        set.delete(wake);
+        if (set.size === 0 && this.waiters.get(executionId) === set) this.waiters.delete(executionId);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      set.add(wake);
+    });
+  }
+}
+
 /** What the engine's parts share. Internal. */
 export interface Runtime {
+  readonly settled: SettleSignals;
   readonly store: ExecutionStore;
   readonly registry: NodeRegistry;
   readonly config: EngineConfig;

@@ -20,7 +20,7 @@ import type { WorkflowJobData } from './jobs.js';
 import { NodeProcessor } from './node-processor.js';
 import { QueueManager } from './queue-manager.js';
 import type { NodeRegistry } from './registry.js';
-import { consoleLogger } from './runtime.js';
+import { consoleLogger, SettleSignals } from './runtime.js';
 import type { Logger, Runtime } from './runtime.js';
 import { WorkerManager } from './worker-manager.js';
 import { WorkflowCache } from './workflow-cache.js';
@@ -90,8 +90,8 @@ export interface WaitOptions {
    */
   timeoutMs?: number;
   /**
-   * Poll interval in milliseconds.
-   * @defaultValue 25
+   * How often to look at the store for executions that end in other processes (ms).
+   * @defaultValue 100
    */
   intervalMs?: number;
 }
@@ -165,6 +165,7 @@ export class WorkflowEngine {
       queues,
       workflows: new WorkflowCache(options.store, options.cacheOptions),
       logger: options.logger ?? consoleLogger,
+      settled: new SettleSignals(),
     };
     this.processor = new NodeProcessor(this.rt);
     this.workers = new WorkerManager(this.rt, this.connection, this.processor, (job) => this.runWorkflowJob(job));
@@ -341,6 +342,7 @@ export class WorkflowEngine {
     const changed = await this.rt.store.transitionExecution(executionId, ['pending', 'running', 'paused', 'failed'], 'cancelled');
     if (!changed) return false;
     this.processor.abortExecution(executionId);
+    this.rt.settled.notify(executionId);
     await this.forEachLiveChild(executionId, (child) => this.cancelWorkflow(child));
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     const ids = [startJobId(executionId), ...[...graph.nodes.keys()].filter((n) => exec.nodeResults[n] === undefined).map((n) => nodeJobId(executionId, n))];
@@ -397,17 +399,24 @@ export class WorkflowEngine {
   }
 
   /**
-   * Resolves with the execution once it is completed, failed or cancelled. Throws
-   * {@link InvalidStateError} when `timeoutMs` passes first.
+   * Resolves with the execution once it is completed, failed or cancelled. An execution that
+   * ends in this process wakes the waiter at once; one that ends elsewhere is seen at the next
+   * poll. Throws {@link InvalidStateError} when `timeoutMs` passes first.
    */
   async waitForExecution(executionId: string, options: WaitOptions = {}): Promise<WorkflowExecution> {
-    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    const interval = options.intervalMs ?? 25;
+    const timeout = options.timeoutMs ?? 30_000;
+    const deadline = Date.now() + timeout;
+    const interval = options.intervalMs ?? 100;
     for (;;) {
+      // Subscribe before reading, so an end between the read and the wait is not missed.
+      const woken = this.rt.settled.wait(executionId, Math.max(0, Math.min(interval, deadline - Date.now())));
       const exec = await this.requireExecution(executionId);
-      if (WAITABLE.includes(exec.status)) return exec;
-      if (Date.now() >= deadline) throw new InvalidStateError(`Execution '${executionId}' is still ${exec.status} after ${options.timeoutMs ?? 30_000} ms`);
-      await new Promise((r) => setTimeout(r, interval));
+      if (WAITABLE.includes(exec.status)) {
+        this.rt.settled.notify(executionId);
+        return exec;
+      }
+      if (Date.now() >= deadline) throw new InvalidStateError(`Execution '${executionId}' is still ${exec.status} after ${timeout} ms`);
+      await woken;
     }
   }
 
