@@ -8,6 +8,8 @@
 
 /** Every stable error code SPANE uses. */
 export type SpaneErrorCode =
+  | 'NODE_INPUT_INVALID'
+  | 'NODE_OUTPUT_INVALID'
   | 'WORKFLOW_VALIDATION'
   | 'WORKFLOW_NOT_FOUND'
   | 'EXECUTION_NOT_FOUND'
@@ -231,5 +233,65 @@ function safeString(value: unknown): string {
     return JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
+  }
+}
+
+// --- DSL: node input/output validation errors ---
+
+/** Where a typed-DSL node's value failed its zod schema. */
+export interface NodeValidationDetails {
+  /** The workflow being run. */
+  readonly workflowId: string;
+  /** The node whose value was refused. */
+  readonly nodeId: string;
+  /** Which value was refused: the node's input, its config, or what its `run` returned. */
+  readonly part: 'input' | 'config' | 'output';
+  /** Path of the first refused field inside that value, e.g. `user.email`; `(root)` for the value itself. */
+  readonly path: string;
+  /** The refused value at `path`, as JSON truncated to about 200 characters. */
+  readonly received: string;
+  /** Every problem the schema reported, one line each (`path: message`). */
+  readonly issues: readonly string[];
+}
+
+function nodeValidationMessage(d: NodeValidationDetails): string {
+  const head = `Workflow '${d.workflowId}', node '${d.nodeId}': ${d.part} does not match its schema at ${d.path} (received ${d.received})`;
+  return [head, ...d.issues.map((i) => `  - ${i}`)].join('\n');
+}
+
+/**
+ * A typed-DSL node received input (or config) that its zod schema refuses. A retry cannot fix
+ * that, so it is a {@link NonRetryableError}: the node fails after one attempt, whatever its
+ * retry policy says.
+ */
+export class NodeInputError extends NonRetryableError implements NodeValidationDetails {
+  override readonly code = 'NODE_INPUT_INVALID' as const;
+  readonly workflowId: string;
+  readonly nodeId: string;
+  readonly part: 'input' | 'config';
+  readonly path: string;
+  readonly received: string;
+  readonly issues: readonly string[];
+  constructor(details: NodeValidationDetails & { part: 'input' | 'config' }, options?: SpaneErrorOptions) {
+    super(nodeValidationMessage(details), options);
+    ({ workflowId: this.workflowId, nodeId: this.nodeId, part: this.part, path: this.path, received: this.received, issues: this.issues } = details);
+  }
+}
+
+/**
+ * A typed-DSL node's `run` returned a value its output schema refuses. Non-retryable like
+ * {@link NodeInputError}: running the same code again returns the same kind of value.
+ */
+export class NodeOutputError extends NonRetryableError implements NodeValidationDetails {
+  override readonly code = 'NODE_OUTPUT_INVALID' as const;
+  readonly workflowId: string;
+  readonly nodeId: string;
+  readonly part = 'output' as const;
+  readonly path: string;
+  readonly received: string;
+  readonly issues: readonly string[];
+  constructor(details: Omit<NodeValidationDetails, 'part'>, options?: SpaneErrorOptions) {
+    super(nodeValidationMessage({ ...details, part: 'output' }), options);
+    ({ workflowId: this.workflowId, nodeId: this.nodeId, path: this.path, received: this.received, issues: this.issues } = details);
   }
 }

@@ -37,6 +37,7 @@ export function findWorkflowIssues(input: unknown, options: ValidateOptions = {}
   const byId = new Map<string, number>();
   def.nodes.forEach((node, i) => {
     if (!SAFE_ID.test(node.id)) add('unsafe-id', `nodes[${i}].id`, `node id '${node.id}' may only contain letters, digits, '_', '-' and '.'`);
+    else if (node.id.startsWith('__')) add('unsafe-id', `nodes[${i}].id`, `node id '${node.id}' starts with '__', which SPANE reserves for its own nodes`);
     if (byId.has(node.id)) add('duplicate-node', `nodes[${i}].id`, `node id '${node.id}' is used more than once`);
     else byId.set(node.id, i);
   });

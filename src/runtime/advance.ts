@@ -146,17 +146,20 @@ export async function wakeExecution(rt: Runtime, graph: WorkflowGraph, exec: Wor
   await Promise.all(
     pending.map(async (node) => {
       const job = (await rt.queues.nodeQueue.getJob(nodeJobId(exec.executionId, node.id))) as Job<NodeJobData> | undefined;
-      if (job === undefined) {
-        if (readiness(node, exec.nodeResults) === 'run') missing.push(node);
+      if (job !== undefined && (await job.isFailed())) {
+        // Failed with its flow parent or before a crash: it has no result, so run it afresh.
+        await job.remove();
+      } else if (job !== undefined) {
+        if (job.data.parked !== undefined) return unparkJob(job);
+        const until = job.data.delayUntil;
+        if (until !== undefined && pausedForMs > 0 && (await job.isDelayed())) {
+          const shifted = until + pausedForMs;
+          await job.updateData({ ...job.data, delayUntil: shifted });
+          await job.changeDelay(Math.max(0, shifted - Date.now())).catch(() => undefined);
+        }
         return;
       }
-      if (job.data.parked !== undefined) return unparkJob(job);
-      const until = job.data.delayUntil;
-      if (until !== undefined && pausedForMs > 0 && (await job.isDelayed())) {
-        const shifted = until + pausedForMs;
-        await job.updateData({ ...job.data, delayUntil: shifted });
-        await job.changeDelay(Math.max(0, shifted - Date.now())).catch(() => undefined);
-      }
+      if (readiness(node, exec.nodeResults) === 'run') missing.push(node);
     }),
   );
   await rt.queues.enqueueNodes(target(exec), missing);

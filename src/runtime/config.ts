@@ -34,7 +34,9 @@ export const engineConfigSchema = z.strictObject({
  */
 export interface EngineConfig {
   /**
-   * Run sub-workflows as BullMQ flows instead of checkpoint/resume.
+   * Run chain-shaped sub-workflows as BullMQ flows (an aggregator job over the child's node jobs)
+   * instead of checkpoint/resume. Other shapes fall back to checkpoint/resume, noted in the
+   * parent execution's log.
    * @defaultValue false
    */
   useFlowProducerForSubWorkflows: boolean;
@@ -114,7 +116,7 @@ export function resolveEngineConfig(input: unknown = {}): EngineConfig {
     throw new InvalidConfigError(`Invalid engine config:\n  - ${lines.join('\n  - ')}`, { cause: parsed.error });
   }
   const config = parsed.data;
-  for (const flag of ['useFlowProducerForSubWorkflows', 'useWorkerThreads', 'useSimplifiedEventStream'] as const) {
+  for (const flag of ['useWorkerThreads', 'useSimplifiedEventStream'] as const) {
     if (config[flag]) throw new NotSupportedError(`Engine option '${flag}' is not available in this version of SPANE`);
   }
   if (config.rateLimiter !== undefined && !config.useNativeRateLimiting) {

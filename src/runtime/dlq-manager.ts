@@ -1,7 +1,6 @@
 import type { Job } from 'bullmq';
 import { InvalidStateError } from '../errors.js';
 import { wakeExecution } from './advance.js';
-import { nodeJobId } from './jobs.js';
 import type { DLQJobData } from './jobs.js';
 import type { Runtime } from './runtime.js';
 
@@ -65,8 +64,6 @@ export class DLQManager {
     await rt.store.deleteNodeResult(executionId, nodeId);
     delete exec.nodeResults[nodeId];
     await rt.store.transitionExecution(executionId, ['failed'], 'running');
-    const old = await rt.queues.nodeQueue.getJob(nodeJobId(executionId, nodeId));
-    if (old !== undefined && (await old.isFailed())) await old.remove();
     const graph = await rt.workflows.get(exec.workflowId, exec.workflowVersion);
     await wakeExecution(rt, graph, exec, 0);
     await item.remove();

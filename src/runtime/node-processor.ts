@@ -8,7 +8,7 @@ import { NodeExecutionError, NonRetryableError, serializeError, SpaneError, Unkn
 import { advance, failExecution, parkJob } from './advance.js';
 import type { NodeJobData } from './jobs.js';
 import { continuesOnFail } from './queue-manager.js';
-import { stepSubWorkflow } from './sub-workflows.js';
+import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
 import type { Runtime } from './runtime.js';
 
 /** How one attempt of a node ended. */
@@ -21,6 +21,8 @@ type Outcome =
 export interface NodeJobReturn {
   status: 'completed' | 'failed' | 'settled-before' | 'not-run';
   reason?: string;
+  /** Final results the aggregator of a sub-workflow flow collected. */
+  collected?: number;
 }
 
 const MAX_INFRA_BACKOFF_MS = 30_000;
@@ -58,6 +60,7 @@ export class NodeProcessor {
   private async run(job: Job<NodeJobData>, token: string | undefined): Promise<NodeJobReturn> {
     const { rt } = this;
     const data = job.data;
+    if (data.nodeId === AGGREGATOR_NODE_ID) return aggregate(rt, job);
     const exec = await rt.store.getExecution(data.executionId);
     if (exec === null) return { status: 'not-run', reason: 'execution not found' };
     if (exec.status === 'cancelled' || exec.status === 'completed') return { status: 'not-run', reason: `execution ${exec.status}` };

@@ -1,5 +1,5 @@
-import { Queue } from 'bullmq';
-import type { ConnectionOptions, JobsOptions } from 'bullmq';
+import { FlowProducer, Queue } from 'bullmq';
+import type { ConnectionOptions, FlowJob, JobsOptions } from 'bullmq';
 import type { NodeDefinition, RetryPolicy } from '../definition/types.js';
 import { delayMs } from '../definition/validate.js';
 import type { EngineConfig } from './config.js';
@@ -35,8 +35,10 @@ export class QueueManager {
   /** Node jobs that failed for good. */
   readonly dlqQueue: Queue<DLQJobData>;
 
+  private flowProducer: FlowProducer | undefined;
+
   constructor(
-    connection: ConnectionOptions,
+    private readonly connection: ConnectionOptions,
     private readonly config: EngineConfig,
   ) {
     const base = { connection, prefix: config.prefix };
@@ -79,8 +81,14 @@ export class QueueManager {
     await this.dlqQueue.add(DLQ_JOB, item, { jobId });
   }
 
-  /** Closes the three queues. */
+  /** Adds a BullMQ flow (a tree of jobs whose children run before their parent). */
+  async addFlow(flow: FlowJob): Promise<void> {
+    this.flowProducer ??= new FlowProducer({ connection: this.connection, prefix: this.config.prefix });
+    await this.flowProducer.add(flow);
+  }
+
+  /** Closes the three queues (and the flow producer, if one was opened). */
   async close(): Promise<void> {
-    await Promise.allSettled([this.nodeQueue.close(), this.workflowQueue.close(), this.dlqQueue.close()]);
+    await Promise.allSettled([this.nodeQueue.close(), this.workflowQueue.close(), this.dlqQueue.close(), this.flowProducer?.close()]);
   }
 }

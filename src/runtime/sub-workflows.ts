@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { Job } from 'bullmq';
+import type { FlowJob, Job } from 'bullmq';
 import { outputOf } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import { applyMapping } from '../definition/mapping.js';
 import type { NodeDefinition, WorkflowExecution } from '../definition/types.js';
 import { TERMINAL_STATUSES } from '../definition/types.js';
 import { MaxDepthExceededError, NonRetryableError, serializeError, SubWorkflowError, WorkflowNotFoundError } from '../errors.js';
-import { nodeJobId } from './jobs.js';
+import { NODE_QUEUE, nodeJobId } from './jobs.js';
 import type { NodeJobData } from './jobs.js';
 import type { Runtime } from './runtime.js';
 
@@ -31,6 +31,9 @@ export interface SubWorkflowConfig {
   /** Continue the parent when the child fails (the node records the error and partial results). */
   continueOnFail?: boolean;
 }
+
+/** Node id of the aggregator job that closes a sub-workflow flow (FlowProducer mode). */
+export const AGGREGATOR_NODE_ID = '__aggregator__';
 
 /** What a sub-workflow node's job concluded this time. */
 export type SubWorkflowStep =
@@ -117,8 +120,73 @@ async function startChild(
     // Created by an earlier delivery of this job: carry on with that child.
     if ((await rt.store.getExecution(childId)) === null) throw err;
   }
-  await rt.queues.enqueueNodes({ executionId: childId, workflowId: def.id, workflowVersion: def.version ?? 1 }, [entryNode(graph)]);
+  const childTarget = { executionId: childId, workflowId: def.id, workflowVersion: def.version ?? 1 };
+  if (rt.config.useFlowProducerForSubWorkflows) {
+    const problem = flowProblem(graph);
+    if (problem === undefined) {
+      await rt.queues.addFlow(chainFlow(rt, graph, childTarget, config.continueOnFail === true));
+      return { kind: 'waiting' };
+    }
+    await rt.store.addLog(exec.executionId, {
+      at: Date.now(),
+      level: 'info',
+      nodeId: node.id,
+      message: `sub-workflow '${def.id}' runs with checkpoint/resume instead of a BullMQ flow: ${problem}`,
+    });
+  }
+  await rt.queues.enqueueNodes(childTarget, [entryNode(graph)]);
   return { kind: 'waiting' };
+}
+
+/**
+ * Why a child workflow cannot run as a BullMQ flow, or undefined when it can. A flow is a tree
+ * whose children run before their parent, so the workflow must be a chain (with one entry node
+ * and every node reachable, that is the only DAG whose reverse is a tree) of executor nodes.
+ */
+export function flowProblem(graph: WorkflowGraph): string | undefined {
+  for (const n of graph.definition.nodes) {
+    if (n.outputs.length > 1) return `node '${n.id}' has ${n.outputs.length} children, and BullMQ flows are trees`;
+    if (n.inputs.length > 1) return `node '${n.id}' joins ${n.inputs.length} parents, and BullMQ flows are trees`;
+    if (n.type === 'delay' || n.type === 'sub-workflow') return `node '${n.id}' is a ${n.type} node`;
+  }
+  return undefined;
+}
+
+/**
+ * The flow of a chain child: the aggregator at the root, the last node below it, down to the
+ * entry node as the deepest leaf (BullMQ runs children first). Jobs keep their usual ids, so
+ * the runtime's own enqueue of a chain node finds the flow's job and adds nothing.
+ */
+function chainFlow(rt: Runtime, graph: WorkflowGraph, childTarget: { executionId: string; workflowId: string; workflowVersion: number }, continueOnFail: boolean): FlowJob {
+  const dependency = continueOnFail ? { ignoreDependencyOnFailure: true } : { failParentOnFailure: true };
+  let below: FlowJob | undefined;
+  for (let n: NodeDefinition | undefined = entryNode(graph); n !== undefined; n = graph.nodes.get(n.outputs[0] ?? '')) {
+    const job = rt.queues.nodeJob(childTarget, n);
+    const opts = { ...job.opts, ...dependency };
+    below = below === undefined ? { name: job.name, queueName: NODE_QUEUE, data: job.data, opts } : { name: job.name, queueName: NODE_QUEUE, data: job.data, opts, children: [below] };
+  }
+  return {
+    name: 'aggregate-sub-workflow',
+    queueName: NODE_QUEUE,
+    data: { ...childTarget, nodeId: AGGREGATOR_NODE_ID },
+    opts: { jobId: nodeJobId(childTarget.executionId, AGGREGATOR_NODE_ID) },
+    children: [below!],
+  };
+}
+
+/**
+ * The aggregator job of a flow: runs once the child's final node job completed, collects the
+ * flow children's values (BullMQ `getChildrenValues`) into the child's log, and wakes the parent
+ * node (which maps the child's result from the store).
+ */
+export async function aggregate(rt: Runtime, job: Job<NodeJobData>): Promise<{ status: 'completed'; collected: number }> {
+  const values = await job.getChildrenValues();
+  const child = await rt.store.getExecution(job.data.executionId);
+  if (child === null) return { status: 'completed', collected: 0 };
+  const collected = Object.keys(values).length;
+  await rt.store.addLog(child.executionId, { at: Date.now(), level: 'info', message: `aggregator collected ${collected} final result(s)` });
+  await notifyParent(rt, child);
+  return { status: 'completed', collected };
 }
 
 async function settleFromChild(rt: Runtime, config: SubWorkflowConfig, child: WorkflowExecution): Promise<SubWorkflowStep> {

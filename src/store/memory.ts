@@ -1,7 +1,7 @@
 import { TERMINAL_STATUSES } from '../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError } from '../errors.js';
-import type { ExecutionFilter, ExecutionStore, NewExecution, TransitionPatch } from './store.js';
+import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, TransitionPatch } from './store.js';
 
 /** Options of {@link InMemoryExecutionStore}. */
 export interface InMemoryStoreOptions {
@@ -27,6 +27,7 @@ export interface InMemoryStoreOptions {
 export class InMemoryExecutionStore implements ExecutionStore {
   private readonly workflows = new Map<string, WorkflowDefinition[]>();
   private readonly executions = new Map<string, WorkflowExecution>();
+  private readonly logs = new Map<string, ExecutionLogEntry[]>();
   /** Terminal executions in the order they finished, for eviction. */
   private readonly finished = new Set<string>();
   private readonly maxFinished: number;
@@ -122,6 +123,17 @@ export class InMemoryExecutionStore implements ExecutionStore {
     delete e.nodeResults[nodeId];
   }
 
+  async addLog(executionId: string, entry: ExecutionLogEntry): Promise<void> {
+    if (!this.executions.has(executionId)) throw new ExecutionNotFoundError(executionId);
+    const list = this.logs.get(executionId) ?? [];
+    list.push(clone(entry));
+    this.logs.set(executionId, list);
+  }
+
+  async getLogs(executionId: string): Promise<ExecutionLogEntry[]> {
+    return clone(this.logs.get(executionId) ?? []);
+  }
+
   /** Number of executions held, for tests and monitoring. */
   get size(): number {
     return this.executions.size;
@@ -132,6 +144,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
       if (this.finished.size <= this.maxFinished) break;
       this.finished.delete(id);
       this.executions.delete(id);
+      this.logs.delete(id);
     }
   }
 }

@@ -3,6 +3,18 @@ import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution
 /** An execution as created by the engine, before any node has run. */
 export type NewExecution = Omit<WorkflowExecution, 'nodeResults' | 'completedAt' | 'error' | 'pausedAt'>;
 
+/** One line of an execution's log. */
+export interface ExecutionLogEntry {
+  /** When it was written (epoch ms). */
+  at: number;
+  /** Severity. */
+  level: 'info' | 'warn' | 'error';
+  /** What happened. */
+  message: string;
+  /** The node it concerns, if any. */
+  nodeId?: string;
+}
+
 /** Filters for {@link ExecutionStore.listExecutions}. */
 export interface ExecutionFilter {
   /** Only executions of this workflow. */
@@ -64,4 +76,8 @@ export interface ExecutionStore {
   saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void>;
   /** Removes a node's result so the node can run again (DLQ retry, replay). */
   deleteNodeResult(executionId: string, nodeId: string): Promise<void>;
+  /** Appends a line to the execution's log. */
+  addLog(executionId: string, entry: ExecutionLogEntry): Promise<void>;
+  /** The execution's log, oldest first. */
+  getLogs(executionId: string): Promise<ExecutionLogEntry[]>;
 }

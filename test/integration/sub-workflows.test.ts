@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkflowValidationError } from '../../src/index.js';
 import type { WorkflowDefinition } from '../../src/index.js';
-import { graph, node, sleep, testEngine, until } from '../helpers.js';
+import { graph, node, sleep, testEngine as baseTestEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 
 let t: TestEngine;
@@ -11,7 +11,13 @@ function sub(id: string, workflowId: string, extra: Record<string, unknown> = {}
   return node(id, 'sub-workflow', { config: { workflowId, ...extra } });
 }
 
-describe('sub-workflows (checkpoint/resume)', () => {
+describe.each([
+  ['checkpoint/resume', false],
+  ['FlowProducer', true],
+])('sub-workflows (%s)', (_mode, useFlowProducerForSubWorkflows) => {
+  const testEngine = (options: Parameters<typeof baseTestEngine>[0] = {}) =>
+    baseTestEngine({ ...options, config: { useFlowProducerForSubWorkflows, ...options.config } });
+
   it("runs the spec's order/payment example with input and output mappings", async () => {
     t = testEngine();
     const seen: Record<string, unknown> = {};
@@ -323,5 +329,44 @@ describe('sub-workflows (checkpoint/resume)', () => {
     const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('orphan-caller', {}));
     expect(done.status).toBe('failed');
     expect(done.nodeResults['call']?.error).toBe("Workflow 'does-not-exist' is not registered");
+  });
+});
+
+describe('FlowProducer mode specifics', () => {
+  it('runs a chain child as a BullMQ flow under an aggregator job', async () => {
+    t = baseTestEngine({ config: { useFlowProducerForSubWorkflows: true } });
+    const order: string[] = [];
+    t.registry.register('step', async (ctx) => {
+      order.push(ctx.nodeId);
+      return { success: true, data: [...((ctx.inputData as string[]) ?? []), ctx.nodeId] };
+    });
+    await t.engine.registerWorkflow(graph('chain-child', [node('c1', 'step'), node('c2', 'step'), node('c3', 'step')], ['c1->c2', 'c2->c3']));
+    await t.engine.registerWorkflow(graph('flow-parent', [sub('call', 'chain-child')], []));
+    t.engine.startWorkers(4);
+    const id = await t.engine.enqueueWorkflow('flow-parent', []);
+    const done = await t.engine.waitForExecution(id);
+    expect(done.status).toBe('completed');
+    expect(done.nodeResults['call']?.data).toEqual(['c1', 'c2', 'c3']);
+    const [child] = await t.store.getChildExecutions(id);
+    // The aggregator ran after the final node and recorded what getChildrenValues returned.
+    await until(async () => (await t.store.getLogs(child!.executionId)).length > 0, 5000, 'aggregator log');
+    expect((await t.store.getLogs(child!.executionId)).map((l) => l.message)).toEqual(['aggregator collected 1 final result(s)']);
+    expect(await t.store.getLogs(id)).toEqual([]);
+  });
+
+  it('falls back to checkpoint/resume for a diamond child and says so in the execution log', async () => {
+    t = baseTestEngine({ config: { useFlowProducerForSubWorkflows: true } });
+    t.registry.register('n', async (ctx) => ({ success: true, data: ctx.nodeId }));
+    await t.engine.registerWorkflow(graph('diamond-child', [node('s', 'n'), node('a', 'n'), node('b', 'n'), node('j', 'n')], ['s->a', 's->b', 'a->j', 'b->j']));
+    await t.engine.registerWorkflow(graph('diamond-parent', [sub('call', 'diamond-child')], []));
+    t.engine.startWorkers(4);
+    const id = await t.engine.enqueueWorkflow('diamond-parent', {});
+    const done = await t.engine.waitForExecution(id);
+    expect(done.status).toBe('completed');
+    expect(done.nodeResults['call']?.data).toBe('j');
+    const logs = await t.store.getLogs(id);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatchObject({ level: 'info', nodeId: 'call' });
+    expect(logs[0]!.message).toBe("sub-workflow 'diamond-child' runs with checkpoint/resume instead of a BullMQ flow: node 's' has 2 children, and BullMQ flows are trees");
   });
 });

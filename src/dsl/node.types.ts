@@ -1,0 +1,188 @@
+/**
+ * Types of node kinds and node specs. Everything precise lives in the phantom `'~types'` slot;
+ * the runtime objects are loosely typed (see {@link KindRuntime}).
+ *
+ * @module
+ */
+import type { z } from 'zod';
+import type { CircuitBreakerConfig, ExecutionContext, INodeExecutor, RetryPolicy } from '../definition/types.js';
+
+/** A value or a promise of it. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Any zod schema (zod 4 classic). */
+export type AnySchema = z.ZodType;
+
+/** What a schema accepts (`z.input`), or `TFallback` when there is no schema. */
+export type SchemaInput<TSchema, TFallback = unknown> = TSchema extends AnySchema ? z.input<TSchema> : TFallback;
+
+/** What a schema produces (`z.output`), or `TFallback` when there is no schema. */
+export type SchemaOutput<TSchema, TFallback = unknown> = TSchema extends AnySchema ? z.output<TSchema> : TFallback;
+
+/**
+ * The data a parent whose node failed under `continueOnFail` hands its children instead of its
+ * output (the runtime's `{ error }`).
+ */
+export interface NodeFailure {
+  /** Why the parent failed. */
+  error: string;
+}
+
+/** Marks a node (such as `delay`) whose output is exactly its input. */
+export interface SameAsInput {
+  readonly '~sameAsInput': true;
+}
+
+/** Per-node runtime behaviour, compiled into `node.config.retryPolicy` / `node.config.circuitBreaker`. */
+export interface NodeOptions {
+  /** Display name (`node.name`). */
+  name?: string;
+  /** Attempts and backoff; see {@link RetryPolicy}. `continueOnFail` is its own option here. */
+  retryPolicy?: Omit<RetryPolicy, 'continueOnFail'>;
+  /**
+   * After the last failed attempt, record the failure and run the children anyway. Children then
+   * receive {@link NodeFailure} from this node, so their input type must accept it.
+   * @defaultValue false
+   */
+  continueOnFail?: boolean;
+  /** Circuit breaker for a node that calls an external system. */
+  circuitBreaker?: CircuitBreakerConfig;
+}
+
+/** `TOut`, widened by {@link NodeFailure} when the options turn `continueOnFail` on. */
+export type WithFailure<TOut, TOptions> = TOptions extends { continueOnFail: true } ? TOut | NodeFailure : TOut;
+
+/** The compile-time facts of a node: what it accepts, what it hands its children, where a router may go. */
+export interface NodeTypes<TIn, TOut, TTargets extends string> {
+  /** What the node's parents must give it. */
+  input: TIn;
+  /** What it gives its children. */
+  output: TOut;
+  /** For a router, the names of the branches it may choose; `never` otherwise. */
+  targets: TTargets;
+}
+
+/** What a node kind is at run time: its type string, schemas and executor. Loosely typed on purpose. */
+export interface KindRuntime {
+  /** The node `type` in the definition; the registry key of its executor. */
+  readonly type: string;
+  /** How the builder treats it. */
+  readonly role: 'node' | 'router' | 'delay' | 'sub-workflow';
+  /** The zod schemas given to {@link defineNode}. */
+  readonly schemas: { readonly config?: AnySchema; readonly input?: AnySchema; readonly output?: AnySchema };
+  /** One-line description, shown in generated docs. */
+  readonly description?: string;
+  /** Runs nodes of this kind: parses config, input and output around the kind's code. Absent for built-ins and run-less kinds. */
+  readonly executor?: INodeExecutor;
+  /** The user code behind the executor; two kinds with one type string must share it. */
+  readonly impl?: unknown;
+}
+
+/**
+ * One node ready to be placed in a workflow: a kind plus its config and options. Immutable;
+ * {@link NodeSpec.with} returns a new spec.
+ *
+ * @typeParam TIn - what its parents must give it
+ * @typeParam TOut - what it gives its children
+ * @typeParam TTargets - for a router, the branch names it may choose
+ */
+export interface NodeSpec<TIn = unknown, TOut = unknown, TTargets extends string = never> {
+  /** The kind this node is an instance of. */
+  readonly kind: KindRuntime;
+  /** The config as written (checked against the kind's config schema by `build()`). */
+  readonly config: unknown;
+  /** Retry, continueOnFail, circuit breaker and name. */
+  readonly options: NodeOptions;
+  /**
+   * The same node with more options (merged over the current ones).
+   *
+   * @example
+   * ```ts
+   * .then('notify', sendEmail({ template: 'welcome' }).with({ retryPolicy: { maxAttempts: 3 }, continueOnFail: true }))
+   * ```
+   */
+  with<const TOptions extends NodeOptions>(options: TOptions): NodeSpec<TIn, WithFailure<TOut, TOptions>, TTargets>;
+  /** Compile-time only; never set at run time. */
+  readonly '~types'?: NodeTypes<TIn, TOut, TTargets>;
+}
+
+/** Any node spec. */
+// `any`, not `unknown`: a spec's input sits in a contravariant position in `with`, so only `any` admits every spec.
+export type AnyNodeSpec = NodeSpec<any, any, string>;
+
+/** A router spec: a node that chooses which of its branches run. */
+export type RouterSpec<TIn = unknown, TTargets extends string = string> = NodeSpec<TIn, TIn, TTargets>;
+
+/** The compile-time facts of a spec. */
+export type TypesOf<TSpec> = NonNullable<TSpec extends { readonly '~types'?: infer T } ? T : never>;
+
+/** What a spec needs from its parents. */
+export type InputOf<TSpec> = TypesOf<TSpec> extends NodeTypes<infer I, unknown, string> ? I : never;
+
+/** The branch names a router spec may choose (`never` for other nodes). */
+export type TargetsOf<TSpec> = TypesOf<TSpec> extends NodeTypes<unknown, unknown, infer T> ? T : never;
+
+/**
+ * What a spec hands its children, given what it received: its declared output, or (for
+ * pass-through nodes such as `delay`) `TGiven`.
+ */
+export type OutputOf<TSpec, TGiven> = ResolveSame<TypesOf<TSpec> extends NodeTypes<unknown, infer O, string> ? O : never, TGiven>;
+type ResolveSame<TOut, TGiven> = TOut extends SameAsInput ? TGiven : TOut;
+
+/** Arguments of a kind call: none without a config schema, optional when every field is optional. */
+export type ConfigArgs<TConfigIn> = [TConfigIn] extends [undefined] ? [] : undefined extends TConfigIn ? [config?: TConfigIn] : [config: TConfigIn];
+
+/** What a kind's `run` receives. */
+export interface RunArgs<TInput, TConfig> {
+  /** The node's input, parsed by the input schema (unparsed when there is none). */
+  input: TInput;
+  /** The node's config, parsed by the config schema; `undefined` for a kind without one. */
+  config: TConfig;
+  /** The raw execution context: ids, attempt, previous results, abort signal. */
+  context: ExecutionContext;
+}
+
+/**
+ * A node kind made by {@link defineNode}: call it with a config to get a node spec.
+ *
+ * @typeParam TType - the node `type` string
+ * @typeParam TConfigIn - the config it is called with (`undefined` when it takes none)
+ * @typeParam TIn - what its parents must give
+ * @typeParam TOut - what it gives its children
+ */
+export interface NodeKind<TType extends string = string, TConfigIn = unknown, TIn = unknown, TOut = unknown> extends KindRuntime {
+  /** A node of this kind with `config` (checked against the config schema at compile time and by `build()`). */
+  (...config: ConfigArgs<TConfigIn>): NodeSpec<TIn, TOut>;
+  readonly type: TType;
+}
+
+/** Any node kind. */
+// `any` for the same reason as AnyNodeSpec.
+export type AnyNodeKind = NodeKind<string, any, any, any>;
+
+/**
+ * The argument of {@link defineNode}.
+ *
+ * @typeParam TType - the node `type` string
+ * @typeParam TConfig - zod schema of the config, or undefined
+ * @typeParam TInput - zod schema of the input, or undefined
+ * @typeParam TOutput - zod schema of the output, or undefined
+ * @typeParam TReturn - what `run` returns when there is no output schema
+ */
+export interface NodeKindDefinition<TType extends string, TConfig, TInput, TOutput, TReturn> {
+  /** The node `type`: the registry key of the executor. Unique per distinct `run`. */
+  type: TType;
+  /** One line for generated docs. */
+  description?: string;
+  /** Schema of the config a node of this kind is given. */
+  config?: TConfig;
+  /** Schema of the input; parsed in the worker before `run`. */
+  input?: TInput;
+  /** Schema of the output; what `run` returns is parsed with it in the worker. */
+  output?: TOutput;
+  /**
+   * The node's code. Without it the kind only types the node: register an executor for `type`
+   * yourself.
+   */
+  run?: (args: RunArgs<SchemaOutput<TInput>, SchemaOutput<TConfig, undefined>>) => TOutput extends AnySchema ? MaybePromise<z.input<TOutput>> : TReturn;
+}
