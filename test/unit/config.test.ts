@@ -128,7 +128,11 @@ describe('resolveEngineConfig: refused options', () => {
     expect(configError(5).message).toContain('(config): ');
   });
 
-  it.each(['useFlowProducerForSubWorkflows', 'useWorkerThreads', 'useSimplifiedEventStream'])(
+  it('accepts useFlowProducerForSubWorkflows: true', () => {
+    expect(resolveEngineConfig({ useFlowProducerForSubWorkflows: true }).useFlowProducerForSubWorkflows).toBe(true);
+  });
+
+  it.each(['useWorkerThreads', 'useSimplifiedEventStream'])(
     'throws NotSupportedError for %s: true',
     (flag) => {
       let caught: unknown;
