@@ -23,6 +23,9 @@ export type SpaneErrorCode =
   | 'ENGINE_CLOSED'
   | 'NOT_SUPPORTED'
   | 'MAX_DEPTH_EXCEEDED'
+  | 'WEBHOOK_SIGNATURE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INVALID_BODY'
   | 'SUB_WORKFLOW_FAILED';
 
 /** Options every {@link SpaneError} accepts. */
@@ -64,7 +67,8 @@ export interface ValidationIssue {
     | 'cycle'
     | 'unreachable'
     | 'unknown-type'
-    | 'invalid-config';
+    | 'invalid-config'
+    | 'invalid-trigger';
   /** Dotted path into the definition where the problem is, e.g. `nodes[2].outputs`. */
   readonly path: string;
   /** Human-readable description naming the offending ids. */
@@ -202,6 +206,19 @@ export class SubWorkflowError extends SpaneError {
   constructor(childExecutionId: string, message: string) {
     super('SUB_WORKFLOW_FAILED', message);
     this.childExecutionId = childExecutionId;
+  }
+}
+
+/**
+ * A webhook request was refused before anything was enqueued. `httpStatus` is what an HTTP
+ * layer should answer: 401 (bad or missing signature), 413 (body too large), 400 (invalid JSON).
+ */
+export class WebhookRequestError extends SpaneError {
+  /** The HTTP status to answer with. */
+  readonly httpStatus: 400 | 401 | 413;
+  constructor(code: 'WEBHOOK_SIGNATURE' | 'PAYLOAD_TOO_LARGE' | 'INVALID_BODY', message: string) {
+    super(code, message);
+    this.httpStatus = code === 'WEBHOOK_SIGNATURE' ? 401 : code === 'PAYLOAD_TOO_LARGE' ? 413 : 400;
   }
 }
 

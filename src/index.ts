@@ -26,6 +26,12 @@ export { engineConfigSchema, resolveEngineConfig } from './runtime/config.js';
 export type { EngineConfig, EngineConfigInput } from './runtime/config.js';
 export type { WorkflowCacheOptions } from './runtime/workflow-cache.js';
 export type { Logger } from './runtime/runtime.js';
+export { schedulerId, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, TriggerManager } from './runtime/triggers.js';
+export type { ScheduleInfo, WebhookOptions, WebhookRequest } from './runtime/triggers.js';
+export { cronProblem, normaliseWebhookPath, timezoneProblem } from './definition/triggers.js';
+export { applyMapping, getPath, pathProblem } from './definition/mapping.js';
+export { AGGREGATOR_NODE_ID, MAX_SUB_WORKFLOW_DEPTH } from './runtime/sub-workflows.js';
+export type { SubWorkflowConfig } from './runtime/sub-workflows.js';
 export { DLQ_QUEUE, NODE_QUEUE, WORKFLOW_QUEUE, nodeJobId } from './runtime/jobs.js';
 export type { DLQJobData, NodeJobData, WorkflowJobData } from './runtime/jobs.js';
 
@@ -64,12 +70,15 @@ export {
   InvalidArgumentError,
   InvalidConfigError,
   InvalidStateError,
+  MaxDepthExceededError,
   NodeExecutionError,
   NonRetryableError,
   NotSupportedError,
   serializeError,
   SpaneError,
+  SubWorkflowError,
   UnknownNodeTypeError,
+  WebhookRequestError,
   WorkflowNotFoundError,
   WorkflowValidationError,
 } from './errors.js';

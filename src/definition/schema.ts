@@ -49,6 +49,7 @@ const trigger = z.discriminatedUnion('type', [
       path: z.string().min(1),
       method: z.string().min(1).optional(),
       secret: z.string().min(1).optional(),
+      toleranceSeconds: z.number().int().min(1).optional(),
     }),
   }),
   z.strictObject({

@@ -78,8 +78,17 @@ export interface WebhookTrigger {
     path: string;
     /** HTTP method to match; any method when omitted. */
     method?: string;
-    /** Shared secret for HMAC signature verification. */
+    /**
+     * Shared secret: requests must carry `X-Spane-Signature: sha256=<hex>`, the HMAC-SHA256 of
+     * the raw body (see `engine.handleWebhook` and `signWebhook`).
+     */
     secret?: string;
+    /**
+     * With a secret: also require `X-Spane-Timestamp` (unix seconds) within this many seconds of
+     * now, and sign `<timestamp>.<body>` instead of the body, so a captured request cannot be
+     * replayed later.
+     */
+    toleranceSeconds?: number;
   };
 }
 

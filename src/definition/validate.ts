@@ -2,6 +2,7 @@ import type { ValidationIssue } from '../errors.js';
 import { WorkflowValidationError } from '../errors.js';
 import { mappingProblems } from './mapping.js';
 import { SAFE_ID, workflowDefinitionSchema } from './schema.js';
+import { triggerProblems } from './triggers.js';
 import type { WorkflowDefinition } from './types.js';
 
 /** Node types the runtime executes itself, without a registered executor. */
@@ -72,6 +73,8 @@ export function findWorkflowIssues(input: unknown, options: ValidateOptions = {}
   const entry = nodeById.get(def.entryNodeId);
   if (entry === undefined) add('missing-entry', 'entryNodeId', `entry node '${def.entryNodeId}' is not a node of this workflow`);
   else if (entry.inputs.length > 0) add('missing-entry', 'entryNodeId', `entry node '${entry.id}' must not have inputs, but has ${entry.inputs.join(', ')}`);
+
+  for (const p of triggerProblems(def.triggers ?? [])) add('invalid-trigger', p.path, p.message);
 
   const cycle = findCycle(def);
   if (cycle !== undefined) add('cycle', 'nodes', `the graph has a cycle: ${cycle.join(' -> ')}`);

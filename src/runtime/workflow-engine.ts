@@ -22,6 +22,8 @@ import { QueueManager } from './queue-manager.js';
 import type { NodeRegistry } from './registry.js';
 import { consoleLogger, SettleSignals } from './runtime.js';
 import type { Logger, Runtime } from './runtime.js';
+import { TriggerManager } from './triggers.js';
+import type { ScheduleInfo, WebhookOptions, WebhookRequest } from './triggers.js';
 import { WorkerManager } from './worker-manager.js';
 import { WorkflowCache } from './workflow-cache.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
@@ -119,6 +121,7 @@ export class WorkflowEngine {
   private readonly processor: NodeProcessor;
   private readonly workers: WorkerManager;
   private readonly dlq: DLQManager;
+  private readonly triggers: TriggerManager;
   private closing: Promise<void> | undefined;
 
   /** Options-object form. */
@@ -170,6 +173,7 @@ export class WorkflowEngine {
     this.processor = new NodeProcessor(this.rt);
     this.workers = new WorkerManager(this.rt, this.connection, this.processor, (job) => this.runWorkflowJob(job));
     this.dlq = new DLQManager(this.rt);
+    this.triggers = new TriggerManager(this.rt, (workflowId, data) => this.enqueueWorkflow(workflowId, data));
   }
 
   /** The effective configuration, defaults included. */
@@ -181,7 +185,8 @@ export class WorkflowEngine {
    * Validates and stores a workflow. Every problem is reported at once in a
    * {@link WorkflowValidationError}, and nothing is stored for a refused definition. Returns the
    * stored version (unchanged definitions keep theirs). Executors carried by a DSL-built
-   * workflow are registered in the engine's registry.
+   * workflow are registered in the engine's registry. Schedule triggers become BullMQ job
+   * schedulers, and schedulers of the workflow that its triggers no longer list are removed.
    */
   async registerWorkflow(workflow: WorkflowDefinitionWithExecutors): Promise<number> {
     this.assertOpen('register a workflow');
@@ -191,6 +196,7 @@ export class WorkflowEngine {
     for (const { type, executor } of carried) registry.register(type, executor);
     const version = await this.rt.store.saveWorkflow(def);
     this.rt.workflows.remember(indexWorkflow({ ...def, version }), version);
+    await this.triggers.syncSchedules(def);
     const cycle = await this.subWorkflowCycle(def);
     if (cycle !== undefined) {
       this.rt.logger.warn(
@@ -198,6 +204,63 @@ export class WorkflowEngine {
       );
     }
     return version;
+  }
+
+  /**
+   * Creates or updates a cron schedule (`schedule:{workflowId}:{cron}`) that starts the workflow;
+   * idempotent. Refuses an invalid cron or timezone with a {@link WorkflowValidationError}.
+   */
+  async registerScheduleWithUpsert(workflowId: string, cron: string, timezone?: string): Promise<void> {
+    this.assertOpen('register a schedule');
+    await this.triggers.upsertSchedule(workflowId, cron, timezone);
+  }
+
+  /** Job schedulers from `start` to `end` (inclusive; -1 is the last), by next run. */
+  async getJobSchedulers(start = 0, end = -1, asc = true): Promise<ScheduleInfo[]> {
+    return this.triggers.getJobSchedulers(start, end, asc);
+  }
+
+  /** One job scheduler by id (`schedule:{workflowId}:{cron}`), or null. */
+  async getJobScheduler(schedulerId: string): Promise<ScheduleInfo | null> {
+    return this.triggers.getJobScheduler(schedulerId);
+  }
+
+  /** Removes every schedule of the workflow; returns how many were removed. */
+  async removeWorkflowSchedulers(workflowId: string): Promise<number> {
+    return this.triggers.removeWorkflowSchedulers(workflowId);
+  }
+
+  /**
+   * Starts every workflow (registered by any engine sharing the store) with a webhook trigger on
+   * `path` and a matching method; returns the execution ids (`[]` when none matches). Signed
+   * triggers are refused here: use {@link handleWebhook}.
+   */
+  async triggerWebhook(path: string, method: string, body: unknown): Promise<string[]> {
+    this.assertOpen('trigger a webhook');
+    return this.triggers.triggerWebhook(path, method, body);
+  }
+
+  /**
+   * Handles a raw webhook request: body size limit, HMAC signatures of triggers with a `secret`,
+   * JSON parsing, then starts the matching workflows. Throws a `WebhookRequestError` whose
+   * `httpStatus` (401, 413, 400) the HTTP layer can answer with; nothing is started then.
+   *
+   * @example
+   * ```ts
+   * app.post('/webhooks/*', async (req, res) => {
+   *   try {
+   *     const ids = await engine.handleWebhook({ path: req.params[0], method: 'POST', rawBody: req.rawBody, headers: req.headers });
+   *     res.json({ executionIds: ids });
+   *   } catch (err) {
+   *     if (err instanceof WebhookRequestError) res.status(err.httpStatus).json({ error: err.message });
+   *     else throw err;
+   *   }
+   * });
+   * ```
+   */
+  async handleWebhook(request: WebhookRequest, options?: WebhookOptions): Promise<string[]> {
+    this.assertOpen('handle a webhook');
+    return this.triggers.handleWebhook(request, options);
   }
 
   /** The stored definition (latest version unless `version` is given), or undefined. */
