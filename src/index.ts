@@ -26,6 +26,10 @@ export { engineConfigSchema, resolveEngineConfig } from './runtime/config.js';
 export type { EngineConfig, EngineConfigInput } from './runtime/config.js';
 export type { WorkflowCacheOptions } from './runtime/workflow-cache.js';
 export type { Logger } from './runtime/runtime.js';
+export { EventStreamManager } from './runtime/events.js';
+export { eventsResponse, streamEvents } from './runtime/sse.js';
+export type { EventSource, SSEOptions } from './runtime/sse.js';
+export type { EventHandler, NodeEventType, SpaneEvent, SubscribeOptions, WorkflowEventType } from './runtime/events.js';
 export { schedulerId, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, TriggerManager } from './runtime/triggers.js';
 export type { ScheduleInfo, WebhookOptions, WebhookRequest } from './runtime/triggers.js';
 export { cronProblem, normaliseWebhookPath, timezoneProblem } from './definition/triggers.js';
@@ -83,3 +87,56 @@ export {
   WorkflowValidationError,
 } from './errors.js';
 export type { SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue } from './errors.js';
+
+// --- DSL ---
+export {
+  defineHttpNode,
+  defineNode,
+  delay,
+  http,
+  httpConfigSchema,
+  nodeOutput,
+  registerNodeKinds,
+  renderMermaid,
+  renderWorkflowMarkdown,
+  RESERVED_CONFIG_KEYS,
+  router,
+  subWorkflow,
+  transform,
+  workflow,
+} from './dsl/index.js';
+export type {
+  AnyNodeKind,
+  AnyNodeSpec,
+  BuilderState,
+  BuiltWorkflow,
+  CompileError,
+  EmptyState,
+  ExecutorRegistryLike,
+  HttpConfig,
+  JsonSchema,
+  KindRuntime,
+  MaybePromise,
+  NodeFailure,
+  NodeKind,
+  NodeKindDefinition,
+  NodeOptions,
+  NodeSchemas,
+  NodeSpec,
+  PlacementOptions,
+  RenderOptions,
+  RouterSpec,
+  RunArgs,
+  SameAsInput,
+  SubWorkflowOptions,
+  TransformSchemas,
+  TriggerInput,
+  WorkflowBuilder,
+  WorkflowInput,
+  WorkflowOptions,
+  WorkflowOutputs,
+  WorkflowSchemas,
+} from './dsl/index.js';
+export { NodeInputError, NodeOutputError } from './errors.js';
+export type { NodeValidationDetails } from './errors.js';
+// --- end DSL ---

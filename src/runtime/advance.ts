@@ -3,6 +3,7 @@ import { DelayedError } from 'bullmq';
 import { isSettled, readiness } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import type { NodeDefinition, NodeResult, WorkflowExecution } from '../definition/types.js';
+import { delayMs } from '../definition/validate.js';
 import { dlqJobId, nodeJobId } from './jobs.js';
 import type { NodeJobData } from './jobs.js';
 import type { Runtime } from './runtime.js';
@@ -20,7 +21,7 @@ const PARK_MS = 365 * 24 * 3600 * 1000;
  * completion is a compare-and-set. Every writer re-reads the store after writing, so of two
  * parents finishing together at least one sees both results and enqueues their join.
  */
-export async function advance(rt: Runtime, graph: WorkflowGraph, snapshot: WorkflowExecution, settled: readonly string[]): Promise<void> {
+export async function advance(rt: Runtime, graph: WorkflowGraph, snapshot: WorkflowExecution, settled: readonly string[], job?: Job): Promise<void> {
   let exec: WorkflowExecution | null = snapshot;
   let frontier = settled;
   let fresh = !needsFreshRead(graph, settled);
@@ -46,16 +47,27 @@ export async function advance(rt: Runtime, graph: WorkflowGraph, snapshot: Workf
       }
     }
     await rt.queues.enqueueNodes(target(exec), run);
+    publishDelays(rt, exec, run, job);
     if (skip.length === 0) break;
     const now = Date.now();
     const skipped: NodeResult = { status: 'skipped', attempts: 0, completedAt: now };
     await Promise.all(skip.map((n) => rt.store.saveNodeResult(exec!.executionId, n.id, skipped)));
+    for (const n of skip) rt.events.publish({ type: 'node:skipped', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id }, job);
     frontier = skip.map((n) => n.id);
     fresh = false;
   }
   if (isSettled(graph, exec.nodeResults) && (await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'completed'))) {
     rt.settled.notify(exec.executionId);
+    rt.events.publish({ type: 'workflow:completed', executionId: exec.executionId, workflowId: exec.workflowId }, job);
     await notifyParent(rt, exec);
+  }
+}
+
+/** Announces the delay nodes just queued, with how long they wait. */
+export function publishDelays(rt: Runtime, exec: { executionId: string; workflowId: string }, queued: readonly NodeDefinition[], job?: Job): void {
+  for (const n of queued) {
+    if (n.type !== 'delay') continue;
+    rt.events.publish({ type: 'node:delayed', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id, data: { delayMs: delayMs(n.config) } }, job);
   }
 }
 
@@ -81,7 +93,7 @@ export function target(exec: WorkflowExecution): { executionId: string; workflow
  * and node) and moves the execution to `failed`. Idempotent, so a job retried after a crash
  * in here simply finishes the job.
  */
-export async function failExecution(rt: Runtime, exec: WorkflowExecution, node: NodeDefinition, result: NodeResult, stack?: string): Promise<void> {
+export async function failExecution(rt: Runtime, exec: WorkflowExecution, node: NodeDefinition, result: NodeResult, stack?: string, job?: Job): Promise<void> {
   await rt.queues.addToDLQ(dlqJobId(exec.executionId, node.id), {
     executionId: exec.executionId,
     workflowId: exec.workflowId,
@@ -96,7 +108,10 @@ export async function failExecution(rt: Runtime, exec: WorkflowExecution, node: 
   const failed = await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'failed', {
     error: `Node '${node.id}' failed: ${result.error ?? 'unknown error'}`,
   });
-  if (failed) rt.settled.notify(exec.executionId);
+  if (failed) {
+    rt.settled.notify(exec.executionId);
+    rt.events.publish({ type: 'workflow:failed', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, error: result.error ?? 'unknown error' }, job);
+  }
   // Also when another delivery made the transition and died before waking the parent.
   if (failed || exec.status === 'failed') await notifyParent(rt, exec);
 }

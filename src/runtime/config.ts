@@ -13,6 +13,7 @@ export const engineConfigSchema = z.strictObject({
   useJobSchedulers: z.boolean().default(true),
   useWorkerThreads: z.boolean().default(false),
   useSimplifiedEventStream: z.boolean().default(false),
+  events: z.boolean().default(true),
   workerConcurrency: z.number().int().min(1).max(10_000).default(5),
   rateLimiter: z.strictObject({ max: z.number().int().min(1), duration: z.number().int().min(1) }).optional(),
   processorFile: z.string().min(1).optional(),
@@ -60,6 +61,13 @@ export interface EngineConfig {
    * @defaultValue false
    */
   useSimplifiedEventStream: boolean;
+  /**
+   * Publish node and workflow events for `subscribe()` (in any engine sharing the Redis). Each
+   * event is one Redis write; turn it off on engines whose executions nobody watches (the chain
+   * benchmark in docs/benchmarks.md shows the cost).
+   * @defaultValue true
+   */
+  events: boolean;
   /**
    * Node jobs processed in parallel by one engine's worker.
    * @defaultValue 5
@@ -116,7 +124,7 @@ export function resolveEngineConfig(input: unknown = {}): EngineConfig {
     throw new InvalidConfigError(`Invalid engine config:\n  - ${lines.join('\n  - ')}`, { cause: parsed.error });
   }
   const config = parsed.data;
-  for (const flag of ['useWorkerThreads', 'useSimplifiedEventStream'] as const) {
+  for (const flag of ['useWorkerThreads'] as const) {
     if (config[flag]) throw new NotSupportedError(`Engine option '${flag}' is not available in this version of SPANE`);
   }
   if (config.rateLimiter !== undefined && !config.useNativeRateLimiting) {

@@ -71,18 +71,20 @@ export class NodeProcessor {
     const existing = exec.nodeResults[node.id];
     if (existing !== undefined) {
       // Settled by an earlier delivery of this job that died before it finished advancing.
-      if (existing.status === 'failed' && !continuesOnFail(node)) await failExecution(rt, exec, node, existing);
-      else await advance(rt, graph, exec, [node.id]);
+      if (existing.status === 'failed' && !continuesOnFail(node)) await failExecution(rt, exec, node, existing, undefined, job);
+      else await advance(rt, graph, exec, [node.id], job);
       return { status: 'settled-before' };
     }
     if (exec.status === 'paused' || exec.status === 'failed') await parkJob(rt, job, token, exec);
-    if (exec.status === 'pending') {
-      await rt.store.transitionExecution(exec.executionId, ['pending'], 'running');
-      exec.status = 'running';
+    if (exec.status === 'pending' && (await rt.store.transitionExecution(exec.executionId, ['pending'], 'running'))) {
+      rt.events.publish({ type: 'workflow:started', executionId: exec.executionId, workflowId: exec.workflowId });
     }
+    exec.status = 'running';
 
     const attempt = job.attemptsMade + 1;
     const startedAt = Date.now();
+    const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, attempt };
+    if (node.type !== 'sub-workflow') rt.events.publish({ type: 'node:started', ...ids }, job);
     const outcome = await this.attempt(graph, node, exec, job, token, attempt);
     if (outcome.kind === 'waiting') throw new DelayedError();
     const completedAt = Date.now();
@@ -92,21 +94,26 @@ export class NodeProcessor {
       if (outcome.nextNodes !== undefined) result.nextNodes = outcome.nextNodes;
       await rt.store.saveNodeResult(exec.executionId, node.id, result);
       exec.nodeResults[node.id] = result;
-      await advance(rt, graph, exec, [node.id]);
+      rt.events.publish({ type: 'node:completed', ...ids, data: outcome.data }, job);
+      await advance(rt, graph, exec, [node.id], job);
       return { status: 'completed' };
     }
 
     const lastAttempt = !outcome.retryable || attempt >= (job.opts.attempts ?? 1);
-    if (!lastAttempt) throw new NodeExecutionError(node.id, outcome.error);
+    if (!lastAttempt) {
+      rt.events.publish({ type: 'node:retrying', ...ids, error: outcome.error }, job);
+      throw new NodeExecutionError(node.id, outcome.error);
+    }
     const result: NodeResult = { status: 'failed', error: outcome.error, attempts: attempt, startedAt, completedAt };
     if (outcome.data !== undefined) result.data = outcome.data;
     await rt.store.saveNodeResult(exec.executionId, node.id, result);
     exec.nodeResults[node.id] = result;
+    rt.events.publish({ type: 'node:failed', ...ids, error: outcome.error, data: { continued: continuesOnFail(node) } }, job);
     if (continuesOnFail(node)) {
-      await advance(rt, graph, exec, [node.id]);
+      await advance(rt, graph, exec, [node.id], job);
       return { status: 'failed', reason: outcome.error };
     }
-    await failExecution(rt, exec, node, result, outcome.stack);
+    await failExecution(rt, exec, node, result, outcome.stack, job);
     throw new UnrecoverableError(outcome.error);
   }
 

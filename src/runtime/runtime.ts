@@ -1,5 +1,6 @@
 import type { ExecutionStore } from '../store/store.js';
 import type { EngineConfig } from './config.js';
+import type { EventStreamManager } from './events.js';
 import type { QueueManager } from './queue-manager.js';
 import type { NodeRegistry } from './registry.js';
 import type { WorkflowCache } from './workflow-cache.js';
@@ -51,6 +52,7 @@ export class SettleSignals {
 /** What the engine's parts share. Internal. */
 export interface Runtime {
   readonly settled: SettleSignals;
+  readonly events: EventStreamManager;
   readonly store: ExecutionStore;
   readonly registry: NodeRegistry;
   readonly config: EngineConfig;

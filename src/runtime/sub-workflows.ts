@@ -70,6 +70,8 @@ export async function stepSubWorkflow(
   if (child === null) {
     const started = await startChild(rt, node, config, exec, input, childId);
     if (started.kind !== 'waiting') return started;
+    rt.events.publish({ type: 'node:started', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, attempt: job.attemptsMade + 1, data: { childExecutionId: childId } });
+    rt.events.publish({ type: 'workflow:started', executionId: childId, workflowId: config.workflowId, data: { parentExecutionId: exec.executionId, parentNodeId: node.id } });
     child = await rt.store.getExecution(childId);
     if (child === null) return { kind: 'failure', error: new Error(`child execution ${childId} vanished`), retryable: true };
   }

@@ -9,7 +9,7 @@ import { NODE_EXECUTORS, TERMINAL_STATUSES } from '../definition/types.js';
 import { subWorkflowIds, validateWorkflow } from '../definition/validate.js';
 import { EngineClosedError, ExecutionNotFoundError, InvalidArgumentError, InvalidStateError, WorkflowNotFoundError } from '../errors.js';
 import type { ExecutionStore } from '../store/store.js';
-import { target, wakeExecution } from './advance.js';
+import { publishDelays, target, wakeExecution } from './advance.js';
 import { MAX_SUB_WORKFLOW_DEPTH, notifyParent } from './sub-workflows.js';
 import { resolveEngineConfig } from './config.js';
 import type { EngineConfig, EngineConfigInput } from './config.js';
@@ -20,6 +20,8 @@ import type { WorkflowJobData } from './jobs.js';
 import { NodeProcessor } from './node-processor.js';
 import { QueueManager } from './queue-manager.js';
 import type { NodeRegistry } from './registry.js';
+import { EventStreamManager } from './events.js';
+import type { EventHandler, SpaneEvent, SubscribeOptions } from './events.js';
 import { consoleLogger, SettleSignals } from './runtime.js';
 import type { Logger, Runtime } from './runtime.js';
 import { TriggerManager } from './triggers.js';
@@ -169,6 +171,7 @@ export class WorkflowEngine {
       workflows: new WorkflowCache(options.store, options.cacheOptions),
       logger: options.logger ?? consoleLogger,
       settled: new SettleSignals(),
+      events: new EventStreamManager(this.connection, config, options.logger ?? consoleLogger),
     };
     this.processor = new NodeProcessor(this.rt);
     this.workers = new WorkerManager(this.rt, this.connection, this.processor, (job) => this.runWorkflowJob(job));
@@ -261,6 +264,31 @@ export class WorkflowEngine {
   async handleWebhook(request: WebhookRequest, options?: WebhookOptions): Promise<string[]> {
     this.assertOpen('handle a webhook');
     return this.triggers.handleWebhook(request, options);
+  }
+
+  /**
+   * Calls `handler` for every event (of one execution, with `executionId`) published by any
+   * engine sharing this Redis from now on. Returns the function that unsubscribes.
+   *
+   * @example
+   * ```ts
+   * const stop = engine.subscribe((e) => console.log(e.type, e.nodeId ?? ''), { executionId });
+   * ```
+   */
+  subscribe(handler: EventHandler, options?: SubscribeOptions): () => void {
+    this.assertOpen('subscribe to events');
+    return this.rt.events.subscribe(handler, options);
+  }
+
+  /** Events as an async iterable; leaving the loop unsubscribes. See {@link subscribe}. */
+  events(options?: SubscribeOptions): AsyncIterableIterator<SpaneEvent> {
+    this.assertOpen('subscribe to events');
+    return this.rt.events.iterate(options);
+  }
+
+  /** Resolves once event subscriptions are connected (events published after it are delivered). */
+  async eventsReady(): Promise<void> {
+    await this.rt.events.ready();
   }
 
   /** The stored definition (latest version unless `version` is given), or undefined. */
@@ -372,8 +400,9 @@ export class WorkflowEngine {
    */
   async pauseWorkflow(executionId: string): Promise<boolean> {
     this.assertOpen('pause a workflow');
-    await this.requireExecution(executionId);
+    const exec = await this.requireExecution(executionId);
     const changed = await this.rt.store.transitionExecution(executionId, ['running', 'pending'], 'paused', { pausedAt: Date.now() });
+    if (changed) this.rt.events.publish({ type: 'workflow:paused', executionId, workflowId: exec.workflowId });
     await this.forEachLiveChild(executionId, (child) => this.pauseWorkflow(child));
     return changed;
   }
@@ -387,6 +416,7 @@ export class WorkflowEngine {
     const exec = await this.requireExecution(executionId);
     if (exec.status !== 'paused') return false;
     if (!(await this.rt.store.transitionExecution(executionId, ['paused'], 'running'))) return false;
+    this.rt.events.publish({ type: 'workflow:resumed', executionId, workflowId: exec.workflowId });
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     const pausedFor = exec.pausedAt === undefined ? 0 : Date.now() - exec.pausedAt;
     const scheduled = await this.rt.queues.workflowQueue.getJob(startJobId(executionId));
@@ -406,6 +436,7 @@ export class WorkflowEngine {
     if (!changed) return false;
     this.processor.abortExecution(executionId);
     this.rt.settled.notify(executionId);
+    this.rt.events.publish({ type: 'workflow:cancelled', executionId, workflowId: exec.workflowId });
     await this.forEachLiveChild(executionId, (child) => this.cancelWorkflow(child));
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     const ids = [startJobId(executionId), ...[...graph.nodes.keys()].filter((n) => exec.nodeResults[n] === undefined).map((n) => nodeJobId(executionId, n))];
@@ -490,6 +521,7 @@ export class WorkflowEngine {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.workers.close();
+      await this.rt.events.close();
       await this.rt.queues.close();
       await this.connection.quit().catch(() => this.connection.disconnect());
     })();
@@ -511,6 +543,7 @@ export class WorkflowEngine {
     const { store, queues } = this.rt;
     const started = items.map((item) => ({ ...item, exec: newExecution(randomUUID(), item.graph, item.initialData, 'running') }));
     await Promise.all(started.map((s) => store.createExecution(s.exec)));
+    const entries = started.map(({ graph }) => entryOf(graph));
     try {
       await queues.nodeQueue.addBulk(
         started.map(({ exec, graph, options }) => {
@@ -524,6 +557,10 @@ export class WorkflowEngine {
       await Promise.all(started.map((s) => store.transitionExecution(s.exec.executionId, ['running'], 'failed', { error: `could not be queued: ${String(err)}` })));
       throw err;
     }
+    started.forEach(({ exec }, i) => {
+      this.rt.events.publish({ type: 'workflow:started', executionId: exec.executionId, workflowId: exec.workflowId });
+      publishDelays(this.rt, exec, [entries[i]!]);
+    });
     return started.map((s) => s.exec.executionId);
   }
 

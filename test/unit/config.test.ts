@@ -132,7 +132,11 @@ describe('resolveEngineConfig: refused options', () => {
     expect(resolveEngineConfig({ useFlowProducerForSubWorkflows: true }).useFlowProducerForSubWorkflows).toBe(true);
   });
 
-  it.each(['useWorkerThreads', 'useSimplifiedEventStream'])(
+  it('accepts useSimplifiedEventStream: true', () => {
+    expect(resolveEngineConfig({ useSimplifiedEventStream: true }).useSimplifiedEventStream).toBe(true);
+  });
+
+  it.each(['useWorkerThreads'])(
     'throws NotSupportedError for %s: true',
     (flag) => {
       let caught: unknown;

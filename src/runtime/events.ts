@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { QueueEvents, QueueEventsProducer } from 'bullmq';
+import type { Job, QueueEventsListener } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { EngineConfig } from './config.js';
+import { NODE_QUEUE } from './jobs.js';
+import type { Logger } from './runtime.js';
+
+/** Events about one node of an execution. */
+export type NodeEventType = 'node:started' | 'node:completed' | 'node:failed' | 'node:skipped' | 'node:delayed' | 'node:retrying';
+/** Events about a whole execution. */
+export type WorkflowEventType = 'workflow:started' | 'workflow:completed' | 'workflow:failed' | 'workflow:paused' | 'workflow:resumed' | 'workflow:cancelled';
+
+/** Something that happened to an execution, as subscribers receive it. */
+export interface SpaneEvent {
+  /** Unique id of this event. */
+  id: string;
+  /** What happened. */
+  type: NodeEventType | WorkflowEventType;
+  /** The execution. */
+  executionId: string;
+  /** Its workflow. */
+  workflowId: string;
+  /** The node, for node events. */
+  nodeId?: string;
+  /** When it happened (epoch ms). */
+  timestamp: number;
+  /** Event details: a node's output, a delay's length, ... */
+  data?: unknown;
+  /** The error message, for failures and retries. */
+  error?: string;
+  /** The attempt number, for node events. */
+  attempt?: number;
+}
+
+/** What to receive. */
+export interface SubscribeOptions {
+  /** Only events of this execution (exact match). */
+  executionId?: string;
+  /** Only these event types. */
+  types?: readonly SpaneEvent['type'][];
+}
+
+/** A function that receives events. */
+export type EventHandler = (event: SpaneEvent) => void;
+
+const EVENTS_QUEUE = 'spane-events';
+const EVENT_NAME = 'spane';
+/** Events kept in the Redis stream for subscribers to catch up (approximate cap). */
+const MAX_STREAM_EVENTS = 10_000;
+
+// BullMQ keeps the event name in the stream field `event`, so the payload needs another field.
+type Listener = QueueEventsListener & { [EVENT_NAME]: (args: { payload: string }, id: string) => void };
+
+/**
+ * Publishes execution events and delivers them to subscribers in every engine that shares the
+ * Redis. Events travel on a BullMQ event stream (`QueueEventsProducer` → `QueueEvents`); with
+ * `useSimplifiedEventStream`, node events ride on the node job's `updateProgress` instead and
+ * arrive through the node queue's `progress` events (what a node job announces, including the
+ * completion of its execution, keeps its order; events from API calls such as pause take the
+ * event stream). Delivery is at most once, in publishing order per engine and stream; a
+ * subscriber sees events published after it subscribed.
+ */
+export class EventStreamManager {
+  private producer: QueueEventsProducer | undefined;
+  private listeners: QueueEvents[] = [];
+  private listenerConnections: Redis[] = [];
+  private readonly subscribers = new Set<{ handler: EventHandler; options: SubscribeOptions }>();
+  private closed = false;
+
+  /** `connection` is shared for publishing; listeners block on reads, so each gets a copy. */
+  constructor(
+    private readonly connection: Redis,
+    private readonly config: EngineConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Publishes an event without waiting for Redis; a failure to publish is logged, never thrown. */
+  publish(event: Omit<SpaneEvent, 'id' | 'timestamp'>, job?: Job): void {
+    if (this.closed || !this.config.events) return;
+    const full: SpaneEvent = { id: randomUUID(), timestamp: Date.now(), ...event };
+    const sent =
+      job !== undefined && this.config.useSimplifiedEventStream
+        ? job.updateProgress(full as unknown as Record<string, unknown>)
+        : this.producerFor().publishEvent({ eventName: EVENT_NAME, payload: JSON.stringify(full) }, MAX_STREAM_EVENTS);
+    sent.catch((err: unknown) => this.logger.warn(`could not publish ${event.type} event`, { error: String(err) }));
+  }
+
+  /**
+   * Calls `handler` for every matching event from now on; returns the function that stops it.
+   * The first subscription starts listening to Redis.
+   */
+  subscribe(handler: EventHandler, options: SubscribeOptions = {}): () => void {
+    const entry = { handler, options };
+    this.subscribers.add(entry);
+    this.listen();
+    return () => void this.subscribers.delete(entry);
+  }
+
+  /** Resolves once the listeners are connected, so events published after it are delivered. */
+  async ready(): Promise<void> {
+    this.listen();
+    await Promise.all(this.listeners.map((l) => l.waitUntilReady()));
+  }
+
+  /**
+   * Matching events as an async iterable; leaving the loop (break, return, throw) unsubscribes.
+   *
+   * @example
+   * ```ts
+   * for await (const event of engine.events({ executionId })) {
+   *   if (event.type === 'workflow:completed') break;
+   * }
+   * ```
+   */
+  iterate(options: SubscribeOptions = {}): AsyncIterableIterator<SpaneEvent> {
+    const queue: SpaneEvent[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    const stop = this.subscribe((event) => {
+      queue.push(event);
+      wake?.();
+    }, options);
+    const finish = (): IteratorReturnResult<undefined> => {
+      done = true;
+      stop();
+      wake?.();
+      return { done: true, value: undefined };
+    };
+    const iterator: AsyncIterableIterator<SpaneEvent> = {
+      async next() {
+        while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        const event = queue.shift();
+        return event === undefined ? finish() : { done: false, value: event };
+      },
+      async return() {
+        return finish();
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  /** Number of active subscriptions (for leak checks). */
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  /** Stops publishing and listening. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscribers.clear();
+    const closing = [...this.listeners.map((l) => l.close()), this.producer?.close()];
+    this.listeners = [];
+    await Promise.allSettled(closing);
+    for (const c of this.listenerConnections.splice(0)) c.disconnect();
+  }
+
+  private producerFor(): QueueEventsProducer {
+    this.producer ??= new QueueEventsProducer(EVENTS_QUEUE, { connection: this.connection, prefix: this.config.prefix });
+    return this.producer;
+  }
+
+  private listen(): void {
+    if (this.listeners.length > 0 || this.closed) return;
+    const options = () => {
+      const connection = this.connection.duplicate();
+      this.listenerConnections.push(connection);
+      return { connection, prefix: this.config.prefix };
+    };
+    const stream = new QueueEvents(EVENTS_QUEUE, options());
+    stream.on<Listener>(EVENT_NAME, ({ payload }: { payload: string }) => this.deliver(payload));
+    this.listeners.push(stream);
+    if (this.config.useSimplifiedEventStream) {
+      const progress = new QueueEvents(NODE_QUEUE, options());
+      progress.on('progress', ({ data }) => this.deliver(data));
+      this.listeners.push(progress);
+    }
+    for (const l of this.listeners) l.on('error', (err) => this.logger.warn('event stream error', { error: String(err) }));
+  }
+
+  private deliver(raw: unknown): void {
+    let event: SpaneEvent;
+    try {
+      event = (typeof raw === 'string' ? JSON.parse(raw) : raw) as SpaneEvent;
+    } catch {
+      return;
+    }
+    if (typeof event !== 'object' || event === null || typeof event.type !== 'string') return;
+    for (const { handler, options } of this.subscribers) {
+      if (options.executionId !== undefined && options.executionId !== event.executionId) continue;
+      if (options.types !== undefined && !options.types.includes(event.type)) continue;
+      try {
+        handler(event);
+      } catch (err) {
+        this.logger.warn('event subscriber threw', { error: String(err) });
+      }
+    }
+  }
+}
