@@ -27,6 +27,10 @@ export interface SpaneEvent {
   timestamp: number;
   /** Event details: a node's output, a delay's length, ... */
   data?: unknown;
+  /** How long the attempt took (ms), for `node:completed`, `node:failed` and `node:retrying`. */
+  durationMs?: number;
+  /** The node's type, for node events. */
+  nodeType?: string;
   /** The error message, for failures and retries. */
   error?: string;
   /** The attempt number, for node events. */
@@ -66,6 +70,7 @@ export class EventStreamManager {
   private listeners: QueueEvents[] = [];
   private listenerConnections: Redis[] = [];
   private readonly subscribers = new Set<{ handler: EventHandler; options: SubscribeOptions }>();
+  private readonly localObservers = new Set<EventHandler>();
   private closed = false;
 
   /** `connection` is shared for publishing; listeners block on reads, so each gets a copy. */
@@ -77,8 +82,16 @@ export class EventStreamManager {
 
   /** Publishes an event without waiting for Redis; a failure to publish is logged, never thrown. */
   publish(event: Omit<SpaneEvent, 'id' | 'timestamp'>, job?: Job): void {
-    if (this.closed || !this.config.events) return;
+    if (this.closed) return;
     const full: SpaneEvent = { id: randomUUID(), timestamp: Date.now(), ...event };
+    for (const observe of this.localObservers) {
+      try {
+        observe(full);
+      } catch (err) {
+        this.logger.warn('event observer threw', { error: String(err) });
+      }
+    }
+    if (!this.config.events) return;
     const sent =
       job !== undefined && this.config.useSimplifiedEventStream
         ? job.updateProgress(full as unknown as Record<string, unknown>)
@@ -142,6 +155,16 @@ export class EventStreamManager {
       },
     };
     return iterator;
+  }
+
+  /**
+   * Calls `observer` synchronously for every event this engine publishes itself (also with
+   * `events: false`), without Redis: for in-process consumers such as metrics. Returns the
+   * function that stops it.
+   */
+  observeLocal(observer: EventHandler): () => void {
+    this.localObservers.add(observer);
+    return () => void this.localObservers.delete(observer);
   }
 
   /** Number of active subscriptions (for leak checks). */

@@ -83,32 +83,33 @@ export class NodeProcessor {
 
     const attempt = job.attemptsMade + 1;
     const startedAt = Date.now();
-    const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, attempt };
+    const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, attempt };
     if (node.type !== 'sub-workflow') rt.events.publish({ type: 'node:started', ...ids }, job);
     const outcome = await this.attempt(graph, node, exec, job, token, attempt);
     if (outcome.kind === 'waiting') throw new DelayedError();
     const completedAt = Date.now();
+    const durationMs = completedAt - startedAt;
 
     if (outcome.kind === 'success') {
       const result: NodeResult = { status: 'completed', data: outcome.data, attempts: attempt, startedAt, completedAt };
       if (outcome.nextNodes !== undefined) result.nextNodes = outcome.nextNodes;
       await rt.store.saveNodeResult(exec.executionId, node.id, result);
       exec.nodeResults[node.id] = result;
-      rt.events.publish({ type: 'node:completed', ...ids, data: outcome.data }, job);
+      rt.events.publish({ type: 'node:completed', ...ids, durationMs, data: outcome.data }, job);
       await advance(rt, graph, exec, [node.id], job);
       return { status: 'completed' };
     }
 
     const lastAttempt = !outcome.retryable || attempt >= (job.opts.attempts ?? 1);
     if (!lastAttempt) {
-      rt.events.publish({ type: 'node:retrying', ...ids, error: outcome.error }, job);
+      rt.events.publish({ type: 'node:retrying', ...ids, durationMs, error: outcome.error }, job);
       throw new NodeExecutionError(node.id, outcome.error);
     }
     const result: NodeResult = { status: 'failed', error: outcome.error, attempts: attempt, startedAt, completedAt };
     if (outcome.data !== undefined) result.data = outcome.data;
     await rt.store.saveNodeResult(exec.executionId, node.id, result);
     exec.nodeResults[node.id] = result;
-    rt.events.publish({ type: 'node:failed', ...ids, error: outcome.error, data: { continued: continuesOnFail(node) } }, job);
+    rt.events.publish({ type: 'node:failed', ...ids, durationMs, error: outcome.error, data: { continued: continuesOnFail(node) } }, job);
     if (continuesOnFail(node)) {
       await advance(rt, graph, exec, [node.id], job);
       return { status: 'failed', reason: outcome.error };

@@ -280,6 +280,14 @@ export class WorkflowEngine {
     return this.rt.events.subscribe(handler, options);
   }
 
+  /**
+   * Calls `observer` synchronously for every event this engine itself publishes (also with
+   * `events: false`), without a Redis round trip; for in-process consumers such as metrics.
+   */
+  observeEvents(observer: EventHandler): () => void {
+    return this.rt.events.observeLocal(observer);
+  }
+
   /** Events as an async iterable; leaving the loop unsubscribes. See {@link subscribe}. */
   events(options?: SubscribeOptions): AsyncIterableIterator<SpaneEvent> {
     this.assertOpen('subscribe to events');
