@@ -23,6 +23,7 @@ export type SpaneErrorCode =
   | 'ENGINE_CLOSED'
   | 'NOT_SUPPORTED'
   | 'MAX_DEPTH_EXCEEDED'
+  | 'CIRCUIT_OPEN'
   | 'WEBHOOK_SIGNATURE'
   | 'PAYLOAD_TOO_LARGE'
   | 'INVALID_BODY'
@@ -219,6 +220,16 @@ export class WebhookRequestError extends SpaneError {
   constructor(code: 'WEBHOOK_SIGNATURE' | 'PAYLOAD_TOO_LARGE' | 'INVALID_BODY', message: string) {
     super(code, message);
     this.httpStatus = code === 'WEBHOOK_SIGNATURE' ? 401 : code === 'PAYLOAD_TOO_LARGE' ? 413 : 400;
+  }
+}
+
+/** A node's circuit breaker is open: the call was not made. Retried per the node's retry policy. */
+export class CircuitOpenError extends SpaneError {
+  /** The breaker's key, e.g. `http:api.example.com`. */
+  readonly breakerKey: string;
+  constructor(breakerKey: string) {
+    super('CIRCUIT_OPEN', `Circuit '${breakerKey}' is open: the call was not made`);
+    this.breakerKey = breakerKey;
   }
 }
 

@@ -14,8 +14,12 @@ export type {
   WaitOptions,
   WorkflowEngineOptions,
 } from './runtime/workflow-engine.js';
-export { NodeRegistry } from './runtime/registry.js';
-export type { NodeExecutorLike } from './runtime/registry.js';
+export { DEFAULT_EXTERNAL_NODES, NodeRegistry } from './runtime/registry.js';
+export type { CircuitBreakerKeyExtractor, NodeExecutorLike } from './runtime/registry.js';
+export { CircuitBreakerRegistry, DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './runtime/resilience/circuit-breaker.js';
+export type { CircuitBreakerOptions, CircuitBreakerStats } from './runtime/resilience/circuit-breaker.js';
+export { RateLimiter } from './runtime/resilience/rate-limit.js';
+export type { RateLimit } from './runtime/resilience/rate-limit.js';
 export { NodeProcessor } from './runtime/node-processor.js';
 export type { NodeJobReturn } from './runtime/node-processor.js';
 export { QueueManager } from './runtime/queue-manager.js';
@@ -68,6 +72,7 @@ export type { ValidateOptions } from './definition/validate.js';
 export { workflowDefinitionSchema } from './definition/schema.js';
 
 export {
+  CircuitOpenError,
   DLQItemNotFoundError,
   EngineClosedError,
   ExecutionNotFoundError,
@@ -140,3 +145,21 @@ export type {
 export { NodeInputError, NodeOutputError } from './errors.js';
 export type { NodeValidationDetails } from './errors.js';
 // --- end DSL ---
+
+// --- metrics ---
+export { DEFAULT_DURATION_BUCKETS, MetricsCollector } from './runtime/metrics.js';
+export type { MetricsCollectorOptions, MetricsSource } from './runtime/metrics.js';
+// --- end metrics ---
+
+// --- react flow ---
+export { fromReactFlow, toReactFlow } from './definition/react-flow.js';
+export type {
+  FromReactFlowOptions,
+  ReactFlowEdge,
+  ReactFlowGraph,
+  ReactFlowGraphOut,
+  ReactFlowNode,
+  ReactFlowNodeData,
+  ToReactFlowOptions,
+} from './definition/react-flow.js';
+// --- end react flow ---

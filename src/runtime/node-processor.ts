@@ -84,6 +84,16 @@ export class NodeProcessor {
     const attempt = job.attemptsMade + 1;
     const startedAt = Date.now();
     const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, attempt };
+    const limit = rt.registry.getRateLimit(node.type);
+    if (limit !== undefined && token !== undefined) {
+      const wait = await rt.rateLimiter.acquire(node.type, limit);
+      if (wait > 0) {
+        // Over the limit: back to the delayed set for the next window, without using an attempt.
+        await job.moveToDelayed(Date.now() + wait, token);
+        rt.events.publish({ type: 'node:delayed', ...ids, data: { reason: 'rate-limit', delayMs: wait } }, job);
+        throw new DelayedError();
+      }
+    }
     if (node.type !== 'sub-workflow') rt.events.publish({ type: 'node:started', ...ids }, job);
     const outcome = await this.attempt(graph, node, exec, job, token, attempt);
     if (outcome.kind === 'waiting') throw new DelayedError();
@@ -153,11 +163,19 @@ export class NodeProcessor {
     };
     if (exec.parentExecutionId !== undefined) context.parentExecutionId = exec.parentExecutionId;
     let returned: unknown;
+    const breakerKey = this.rt.registry.getCircuitBreakerKey(node.type, node.config);
+    // A returned `{ success: false }` must count as a failure for the breaker too.
+    const call = async () => {
+      const r: unknown = await executor.execute(context);
+      if (typeof r === 'object' && r !== null && (r as ExecutionResult).success === false) throw new ReturnedFailure(r);
+      return r;
+    };
     this.track(exec.executionId, controller, true);
     try {
-      returned = await executor.execute(context);
+      returned = breakerKey === null ? await call() : await this.rt.breakers.execute(breakerKey, node.config.circuitBreaker ?? {}, call);
     } catch (err) {
-      return failure(err, !(err instanceof NonRetryableError || err instanceof UnrecoverableError));
+      if (err instanceof ReturnedFailure) returned = err.result;
+      else return failure(err, !(err instanceof NonRetryableError || err instanceof UnrecoverableError));
     } finally {
       this.track(exec.executionId, controller, false);
     }
@@ -187,6 +205,13 @@ export class NodeProcessor {
       throw fault; // Redis itself is away: let BullMQ's stalled-job recovery bring the job back.
     }
     throw new DelayedError();
+  }
+}
+
+/** Carries a returned failure through the circuit breaker, which only sees thrown errors. */
+class ReturnedFailure extends Error {
+  constructor(readonly result: unknown) {
+    super('executor returned success: false');
   }
 }
 

@@ -1,6 +1,8 @@
 import type { ExecutionStore } from '../store/store.js';
 import type { EngineConfig } from './config.js';
 import type { EventStreamManager } from './events.js';
+import type { CircuitBreakerRegistry } from './resilience/circuit-breaker.js';
+import type { RateLimiter } from './resilience/rate-limit.js';
 import type { QueueManager } from './queue-manager.js';
 import type { NodeRegistry } from './registry.js';
 import type { WorkflowCache } from './workflow-cache.js';
@@ -53,6 +55,8 @@ export class SettleSignals {
 export interface Runtime {
   readonly settled: SettleSignals;
   readonly events: EventStreamManager;
+  readonly breakers: CircuitBreakerRegistry;
+  readonly rateLimiter: RateLimiter;
   readonly store: ExecutionStore;
   readonly registry: NodeRegistry;
   readonly config: EngineConfig;

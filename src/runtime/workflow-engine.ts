@@ -21,6 +21,8 @@ import { NodeProcessor } from './node-processor.js';
 import { QueueManager } from './queue-manager.js';
 import type { NodeRegistry } from './registry.js';
 import { EventStreamManager } from './events.js';
+import { CircuitBreakerRegistry } from './resilience/circuit-breaker.js';
+import { RateLimiter } from './resilience/rate-limit.js';
 import type { EventHandler, SpaneEvent, SubscribeOptions } from './events.js';
 import { consoleLogger, SettleSignals } from './runtime.js';
 import type { Logger, Runtime } from './runtime.js';
@@ -49,6 +51,12 @@ export interface WorkflowEngineOptions {
   config?: EngineConfigInput;
   /** Definition cache options. */
   cacheOptions?: WorkflowCacheOptions;
+  /**
+   * Circuit breakers of external node types; share one registry between engines of a process to
+   * share breaker state.
+   * @defaultValue a new CircuitBreakerRegistry
+   */
+  circuitBreakers?: CircuitBreakerRegistry;
   /**
    * Where worker-side faults are reported.
    * @defaultValue console
@@ -129,15 +137,16 @@ export class WorkflowEngine {
   /** Options-object form. */
   constructor(options: WorkflowEngineOptions);
   /**
-   * Positional form, as in the spec. `metricsCollector`, `circuitBreakerRegistry` and
-   * `payloadManager` are reserved positions: this version takes none and refuses a value.
+   * Positional form, as in the spec. `metricsCollector` and `payloadManager` are reserved
+   * positions: this version takes neither and refuses a value (attach a `MetricsCollector` with
+   * its `attach(engine)` instead).
    */
   constructor(
     registry: NodeRegistry,
     stateStore: ExecutionStore,
     redis: RedisConnectionInput,
     metricsCollector?: undefined,
-    circuitBreakerRegistry?: undefined,
+    circuitBreakerRegistry?: CircuitBreakerRegistry,
     cacheOptions?: WorkflowCacheOptions,
     payloadManager?: undefined,
     engineConfig?: EngineConfigInput,
@@ -147,15 +156,22 @@ export class WorkflowEngine {
     stateStore?: ExecutionStore,
     redis?: RedisConnectionInput,
     metricsCollector?: undefined,
-    circuitBreakerRegistry?: undefined,
+    circuitBreakerRegistry?: CircuitBreakerRegistry,
     cacheOptions?: WorkflowCacheOptions,
     payloadManager?: undefined,
     engineConfig?: EngineConfigInput,
   ) {
     const options: WorkflowEngineOptions = isOptionsObject(first)
       ? first
-      : { registry: first, store: stateStore as ExecutionStore, connection: redis as RedisConnectionInput, config: engineConfig ?? {}, cacheOptions: cacheOptions ?? {} };
-    for (const [name, value] of [['metricsCollector', metricsCollector], ['circuitBreakerRegistry', circuitBreakerRegistry], ['payloadManager', payloadManager]] as const) {
+      : {
+          registry: first,
+          store: stateStore as ExecutionStore,
+          connection: redis as RedisConnectionInput,
+          config: engineConfig ?? {},
+          cacheOptions: cacheOptions ?? {},
+          ...(circuitBreakerRegistry === undefined ? {} : { circuitBreakers: circuitBreakerRegistry }),
+        };
+    for (const [name, value] of [['metricsCollector', metricsCollector], ['payloadManager', payloadManager]] as const) {
       if (value !== undefined && value !== null) throw new InvalidArgumentError(`WorkflowEngine: '${name}' is not supported by this version; pass undefined`);
     }
     if (options.registry === undefined || typeof options.registry.get !== 'function') throw new InvalidArgumentError('WorkflowEngine: a NodeRegistry is required');
@@ -172,6 +188,8 @@ export class WorkflowEngine {
       logger: options.logger ?? consoleLogger,
       settled: new SettleSignals(),
       events: new EventStreamManager(this.connection, config, options.logger ?? consoleLogger),
+      breakers: options.circuitBreakers ?? new CircuitBreakerRegistry(),
+      rateLimiter: new RateLimiter(this.connection, config.prefix),
     };
     this.processor = new NodeProcessor(this.rt);
     this.workers = new WorkerManager(this.rt, this.connection, this.processor, (job) => this.runWorkflowJob(job));

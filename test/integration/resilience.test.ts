@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CircuitBreakerRegistry, NodeRegistry, WorkflowEngine } from '../../src/index.js';
+import { graph, node, sleep, testEngine } from '../helpers.js';
+import type { TestEngine } from '../helpers.js';
+
+let t: TestEngine | undefined;
+afterEach(async () => {
+  await t?.cleanup();
+  t = undefined;
+});
+
+describe('rate limits per node type', () => {
+  it.each([
+    ['custom limiter', false],
+    ['with the native worker limiter on', true],
+  ])('spaces 30 runs limited to 10/s across two engines, and all succeed (%s)', async (_label, useNativeRateLimiting) => {
+    const registry = new NodeRegistry();
+    registry.registerRateLimit('limited', { max: 10, duration: 1000 });
+    const ranAt: number[] = [];
+    registry.register('limited', async () => {
+      ranAt.push(Date.now());
+      return { success: true };
+    });
+    const config = useNativeRateLimiting ? { useNativeRateLimiting, rateLimiter: { max: 1000, duration: 1000 } } : {};
+    t = testEngine({ registry, config });
+    await t!.engine.registerWorkflow(graph('limited', [node('call', 'limited')], []));
+    const second = t!.sibling(config);
+    t!.engine.startWorkers(15);
+    second.startWorkers(15);
+    const ids = await t!.engine.enqueueBulkWorkflows(Array.from({ length: 30 }, () => ({ workflowId: 'limited' })));
+    const done = await Promise.all(ids.map((id) => t!.engine.waitForExecution(id, { timeoutMs: 20_000 })));
+    expect(done.every((d) => d.status === 'completed')).toBe(true);
+    expect(ranAt).toHaveLength(30);
+    ranAt.sort((a, b) => a - b);
+    // Runs are at least ~100 ms apart on average: 30 runs span close to 3 s.
+    expect(ranAt.at(-1)! - ranAt[0]!).toBeGreaterThanOrEqual(2700);
+    // No one-second window holds more than the limit (a little slack for clock jitter between workers).
+    for (let i = 0; i + 11 < ranAt.length; i++) expect(ranAt[i + 11]! - ranAt[i]!).toBeGreaterThanOrEqual(1000);
+    // Waiting jobs were delayed, not failed: one attempt each.
+    expect(done.every((d) => d.nodeResults['call']?.attempts === 1)).toBe(true);
+  });
+
+  it('refuses a nonsensical limit', () => {
+    expect(() => new NodeRegistry().registerRateLimit('x', 0)).toThrow(/positive integer/);
+    expect(() => new NodeRegistry().registerRateLimit('x', { max: 5, duration: -1 })).toThrow(/positive integer/);
+  });
+});
+
+describe('circuit breakers', () => {
+  it('opens after the failure threshold, fails fast with CircuitOpenError, and closes after the success threshold', async () => {
+    const breakers = new CircuitBreakerRegistry();
+    t = testEngine();
+    let healthy = false;
+    let calls = 0;
+    t!.registry.register('http', async () => {
+      calls++;
+      return healthy ? { success: true, data: 'ok' } : { success: false, error: 'HTTP 503' };
+    });
+    const engine = new WorkflowEngine({
+      registry: t!.registry,
+      store: t!.store,
+      connection: t!.redis,
+      config: { prefix: t!.prefix },
+      circuitBreakers: breakers,
+    });
+    try {
+      const cb = { failureThreshold: 2, successThreshold: 2, timeout: 500 };
+      await engine.registerWorkflow(graph('cb', [node('call', 'http', { config: { url: 'https://api.example.test/v1', circuitBreaker: cb } })], []));
+      engine.startWorkers(1);
+      const run = async () => engine.waitForExecution(await engine.enqueueWorkflow('cb', {}));
+      expect((await run()).nodeResults['call']?.error).toBe('HTTP 503');
+      expect((await run()).nodeResults['call']?.error).toBe('HTTP 503');
+      expect(breakers.getAllStats()).toEqual([{ key: 'http:api.example.test', state: 'open', options: cb }]);
+      const fastFail = await run();
+      expect(fastFail.nodeResults['call']?.error).toBe("Circuit 'http:api.example.test' is open: the call was not made");
+      expect(calls).toBe(2);
+      healthy = true;
+      await sleep(600); // the open window passes: half-open
+      expect((await run()).status).toBe('completed');
+      expect(breakers.getAllStats()[0]?.state).toBe('half-open');
+      expect((await run()).status).toBe('completed');
+      expect(breakers.getAllStats()[0]?.state).toBe('closed');
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('retries a node whose circuit is open per its retry policy, after the open window', async () => {
+    t = testEngine();
+    let healthy = false;
+    t!.registry.register('database', async () => (healthy ? { success: true, data: 'rows' } : { success: false, error: 'connection refused' }));
+    const cb = { failureThreshold: 1, successThreshold: 1, timeout: 300 };
+    await t!.engine.registerWorkflow(graph('db', [node('q', 'database', { config: { connectionId: 'main', circuitBreaker: cb }, retryPolicy: { maxAttempts: 4, backoff: { type: 'fixed', delay: 200 } } })], []));
+    t!.engine.startWorkers(1);
+    const id = await t!.engine.enqueueWorkflow('db', {});
+    await sleep(100);
+    healthy = true;
+    const done = await t!.engine.waitForExecution(id);
+    expect(done.status).toBe('completed');
+    expect(done.nodeResults['q']?.attempts).toBeGreaterThanOrEqual(3);
+  });
+
+  it('keys breakers per host for http and lets other types register theirs', () => {
+    const registry = new NodeRegistry();
+    expect(registry.getCircuitBreakerKey('http', { url: 'https://a.test/x' })).toBe('http:a.test');
+    expect(registry.getCircuitBreakerKey('email', { smtpHost: 'smtp.test' })).toBe('email:smtp.test');
+    expect(registry.getCircuitBreakerKey('transform', {})).toBeNull();
+    registry.registerExternalNode('payments', (c) => String(c['provider']));
+    expect(registry.getCircuitBreakerKey('payments', { provider: 'stripe' })).toBe('payments:stripe');
+    expect(registry.isExternalNode('payments')).toBe(true);
+  });
+});
