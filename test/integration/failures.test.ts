@@ -147,12 +147,18 @@ describe('after the last attempt', () => {
   it('retryDLQItem also wakes sibling branches that were parked when the execution failed', async () => {
     t = testEngine();
     let healthy = false;
+    let slowStarted = false;
     t.registry.register('ok', async (ctx) => ({ success: true, data: ctx.nodeId }));
     t.registry.register('slow', async (ctx) => {
+      slowStarted = true;
       await new Promise((r) => setTimeout(r, 300));
       return { success: true, data: ctx.nodeId };
     });
-    t.registry.register('pay', async () => (healthy ? { success: true, data: 'paid' } : { success: false, error: 'down' }));
+    t.registry.register('pay', async () => {
+      // Fail only once the slow branch is running, so it is in flight when the execution fails.
+      await until(() => slowStarted, 5000, 'slow branch to start');
+      return healthy ? { success: true, data: 'paid' } : { success: false, error: 'down' };
+    });
     // start -> pay (fails fast) and start -> slow -> after (slow finishes after the failure)
     await t.engine.registerWorkflow(
       graph('siblings', [node('start', 'ok'), node('pay', 'pay'), node('slow', 'slow'), node('after', 'ok'), node('end', 'ok')], [

@@ -19,6 +19,7 @@ describe('resolveEngineConfig: defaults', () => {
     useJobSchedulers: true,
     useWorkerThreads: false,
     useSimplifiedEventStream: false,
+    events: true,
     workerConcurrency: 5,
     prefix: '{spane}',
     lockDuration: 30_000,
