@@ -52,7 +52,7 @@ export async function advance(rt: Runtime, graph: WorkflowGraph, snapshot: Workf
     const now = Date.now();
     const skipped: NodeResult = { status: 'skipped', attempts: 0, completedAt: now };
     await Promise.all(skip.map((n) => rt.store.saveNodeResult(exec!.executionId, n.id, skipped)));
-    for (const n of skip) rt.events.publish({ type: 'node:skipped', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id }, job);
+    for (const n of skip) rt.events.publish({ type: 'node:skipped', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id, nodeType: n.type }, job);
     frontier = skip.map((n) => n.id);
     fresh = false;
   }
@@ -67,7 +67,7 @@ export async function advance(rt: Runtime, graph: WorkflowGraph, snapshot: Workf
 export function publishDelays(rt: Runtime, exec: { executionId: string; workflowId: string }, queued: readonly NodeDefinition[], job?: Job): void {
   for (const n of queued) {
     if (n.type !== 'delay') continue;
-    rt.events.publish({ type: 'node:delayed', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id, data: { delayMs: delayMs(n.config) } }, job);
+    rt.events.publish({ type: 'node:delayed', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id, nodeType: n.type, data: { delayMs: delayMs(n.config) } }, job);
   }
 }
 

@@ -21,6 +21,7 @@ import { NodeProcessor } from './node-processor.js';
 import { QueueManager } from './queue-manager.js';
 import type { NodeRegistry } from './registry.js';
 import { EventStreamManager } from './events.js';
+import type { MetricsCollector } from './metrics.js';
 import { CircuitBreakerRegistry } from './resilience/circuit-breaker.js';
 import { RateLimiter } from './resilience/rate-limit.js';
 import type { EventHandler, SpaneEvent, SubscribeOptions } from './events.js';
@@ -57,6 +58,8 @@ export interface WorkflowEngineOptions {
    * @defaultValue a new CircuitBreakerRegistry
    */
   circuitBreakers?: CircuitBreakerRegistry;
+  /** Metrics to record this engine's events into (same as `metrics.attach(engine)`). */
+  metrics?: MetricsCollector;
   /**
    * Where worker-side faults are reported.
    * @defaultValue console
@@ -137,15 +140,14 @@ export class WorkflowEngine {
   /** Options-object form. */
   constructor(options: WorkflowEngineOptions);
   /**
-   * Positional form, as in the spec. `metricsCollector` and `payloadManager` are reserved
-   * positions: this version takes neither and refuses a value (attach a `MetricsCollector` with
-   * its `attach(engine)` instead).
+   * Positional form, as in the spec. A `metricsCollector` is attached to the engine;
+   * `payloadManager` is a reserved position that this version refuses a value for.
    */
   constructor(
     registry: NodeRegistry,
     stateStore: ExecutionStore,
     redis: RedisConnectionInput,
-    metricsCollector?: undefined,
+    metricsCollector?: MetricsCollector,
     circuitBreakerRegistry?: CircuitBreakerRegistry,
     cacheOptions?: WorkflowCacheOptions,
     payloadManager?: undefined,
@@ -155,7 +157,7 @@ export class WorkflowEngine {
     first: NodeRegistry | WorkflowEngineOptions,
     stateStore?: ExecutionStore,
     redis?: RedisConnectionInput,
-    metricsCollector?: undefined,
+    metricsCollector?: MetricsCollector,
     circuitBreakerRegistry?: CircuitBreakerRegistry,
     cacheOptions?: WorkflowCacheOptions,
     payloadManager?: undefined,
@@ -170,9 +172,10 @@ export class WorkflowEngine {
           config: engineConfig ?? {},
           cacheOptions: cacheOptions ?? {},
           ...(circuitBreakerRegistry === undefined ? {} : { circuitBreakers: circuitBreakerRegistry }),
+          ...(metricsCollector === undefined ? {} : { metrics: metricsCollector }),
         };
-    for (const [name, value] of [['metricsCollector', metricsCollector], ['payloadManager', payloadManager]] as const) {
-      if (value !== undefined && value !== null) throw new InvalidArgumentError(`WorkflowEngine: '${name}' is not supported by this version; pass undefined`);
+    if (payloadManager !== undefined && payloadManager !== null) {
+      throw new InvalidArgumentError("WorkflowEngine: 'payloadManager' is not supported by this version; pass undefined");
     }
     if (options.registry === undefined || typeof options.registry.get !== 'function') throw new InvalidArgumentError('WorkflowEngine: a NodeRegistry is required');
     if (options.store === undefined || typeof options.store.getExecution !== 'function') throw new InvalidArgumentError('WorkflowEngine: an ExecutionStore is required');
@@ -195,6 +198,7 @@ export class WorkflowEngine {
     this.workers = new WorkerManager(this.rt, this.connection, this.processor, (job) => this.runWorkflowJob(job));
     this.dlq = new DLQManager(this.rt);
     this.triggers = new TriggerManager(this.rt, (workflowId, data) => this.enqueueWorkflow(workflowId, data));
+    options.metrics?.attach(this);
   }
 
   /** The effective configuration, defaults included. */
@@ -511,6 +515,7 @@ export class WorkflowEngine {
 
   /** Job counts: node and workflow queues summed at the top level, and every queue on its own. */
   async getQueueStats(): Promise<QueueStats> {
+    this.assertOpen('read queue stats');
     const { nodeQueue, workflowQueue, dlqQueue } = this.rt.queues;
     const [node, workflow, dlq] = await Promise.all([counts(nodeQueue), counts(workflowQueue), counts(dlqQueue)]);
     const sum = {} as QueueCounts;
