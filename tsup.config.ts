@@ -1,3 +1,4 @@
+import { cp } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -8,4 +9,10 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   platform: 'node',
+  // DrizzleStore finds its SQL migrations beside the running module: `import.meta.url` in ESM,
+  // and through this shim in the CommonJS build.
+  shims: true,
+  async onSuccess() {
+    await cp('src/store/drizzle/migrations', 'dist/migrations', { recursive: true });
+  },
 });

@@ -23,6 +23,7 @@ export type SpaneErrorCode =
   | 'ENGINE_CLOSED'
   | 'NOT_SUPPORTED'
   | 'MAX_DEPTH_EXCEEDED'
+  | 'REDIS_UNAVAILABLE'
   | 'CIRCUIT_OPEN'
   | 'WEBHOOK_SIGNATURE'
   | 'PAYLOAD_TOO_LARGE'
@@ -230,6 +231,13 @@ export class CircuitOpenError extends SpaneError {
   constructor(breakerKey: string) {
     super('CIRCUIT_OPEN', `Circuit '${breakerKey}' is open: the call was not made`);
     this.breakerKey = breakerKey;
+  }
+}
+
+/** Redis did not answer in time; nothing was written. */
+export class RedisUnavailableError extends SpaneError {
+  constructor(operation: string, waitedMs: number) {
+    super('REDIS_UNAVAILABLE', `Cannot ${operation}: Redis did not answer within ${waitedMs} ms`);
   }
 }
 

@@ -83,6 +83,7 @@ export {
   NodeExecutionError,
   NonRetryableError,
   NotSupportedError,
+  RedisUnavailableError,
   serializeError,
   SpaneError,
   SubWorkflowError,
@@ -93,58 +94,6 @@ export {
 } from './errors.js';
 export type { SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue } from './errors.js';
 
-// --- DSL ---
-export {
-  defineHttpNode,
-  defineNode,
-  delay,
-  http,
-  httpConfigSchema,
-  nodeOutput,
-  registerNodeKinds,
-  renderMermaid,
-  renderWorkflowMarkdown,
-  RESERVED_CONFIG_KEYS,
-  router,
-  subWorkflow,
-  transform,
-  workflow,
-} from './dsl/index.js';
-export type {
-  AnyNodeKind,
-  AnyNodeSpec,
-  BuilderState,
-  BuiltWorkflow,
-  CompileError,
-  EmptyState,
-  ExecutorRegistryLike,
-  HttpConfig,
-  JsonSchema,
-  KindRuntime,
-  MaybePromise,
-  NodeFailure,
-  NodeKind,
-  NodeKindDefinition,
-  NodeOptions,
-  NodeSchemas,
-  NodeSpec,
-  PlacementOptions,
-  RenderOptions,
-  RouterSpec,
-  RunArgs,
-  SameAsInput,
-  SubWorkflowOptions,
-  TransformSchemas,
-  TriggerInput,
-  WorkflowBuilder,
-  WorkflowInput,
-  WorkflowOptions,
-  WorkflowOutputs,
-  WorkflowSchemas,
-} from './dsl/index.js';
-export { NodeInputError, NodeOutputError } from './errors.js';
-export type { NodeValidationDetails } from './errors.js';
-// --- end DSL ---
 
 // --- metrics ---
 export { DEFAULT_DURATION_BUCKETS, MetricsCollector } from './runtime/metrics.js';
@@ -163,3 +112,10 @@ export type {
   ToReactFlowOptions,
 } from './definition/react-flow.js';
 // --- end react flow ---
+
+// --- drizzle ---
+export { DrizzleStore } from './store/drizzle/store.js';
+export type { DrizzleConnectOptions, DrizzlePgDatabase, DrizzlePgliteOptions, DrizzleStoreOptions } from './store/drizzle/store.js';
+export { defaultMigrationsFolder, migratePglite, migratePostgres } from './store/drizzle/migrate.js';
+export type { MigrateOptions } from './store/drizzle/migrate.js';
+// --- end drizzle ---

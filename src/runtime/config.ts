@@ -22,6 +22,7 @@ export const engineConfigSchema = z.strictObject({
     .min(1)
     .refine((p) => !p.includes(':'), 'must not contain ":"')
     .default('{spane}'),
+  redisTimeout: z.number().int().min(0).default(5000),
   lockDuration: z.number().int().min(1000).default(30_000),
   stalledInterval: z.number().int().min(1000).default(30_000),
   maxStalledCount: z.number().int().min(0).default(1),
@@ -83,6 +84,12 @@ export interface EngineConfig {
    * @defaultValue '\{spane\}'
    */
   prefix: string;
+  /**
+   * How long an API call (enqueue, register, cancel, ...) waits for Redis to answer before it
+   * fails with `RedisUnavailableError`; nothing is written then. Workers wait out outages.
+   * @defaultValue 5000
+   */
+  redisTimeout: number;
   /**
    * How long a worker's lock on a job lasts (ms) before the job counts as stalled.
    * @defaultValue 30000

@@ -73,9 +73,13 @@ export class EventStreamManager {
   private readonly localObservers = new Set<EventHandler>();
   private closed = false;
 
-  /** `connection` is shared for publishing; listeners block on reads, so each gets a copy. */
+  /**
+   * `connection` publishes; listeners block on reads, so each gets a copy of `listenerBase` (a
+   * connection that waits out outages, as BullMQ's QueueEvents requires).
+   */
   constructor(
     private readonly connection: Redis,
+    private readonly listenerBase: Redis,
     private readonly config: EngineConfig,
     private readonly logger: Logger,
   ) {}
@@ -190,7 +194,7 @@ export class EventStreamManager {
   private listen(): void {
     if (this.listeners.length > 0 || this.closed) return;
     const options = () => {
-      const connection = this.connection.duplicate();
+      const connection = this.listenerBase.duplicate();
       this.listenerConnections.push(connection);
       return { connection, prefix: this.config.prefix };
     };

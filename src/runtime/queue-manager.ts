@@ -47,6 +47,8 @@ export class QueueManager {
     this.workflowQueue = new Queue<WorkflowJobData>(WORKFLOW_QUEUE, { ...base, defaultJobOptions });
     // DLQ items wait for a person: they are kept until retried or removed.
     this.dlqQueue = new Queue<DLQJobData>(DLQ_QUEUE, { ...base, defaultJobOptions: { removeOnComplete: true, removeOnFail: true } });
+    // The engine reports connection errors itself; without a listener BullMQ prints each one.
+    for (const q of [this.nodeQueue, this.workflowQueue, this.dlqQueue] as Queue[]) q.on('error', () => undefined);
   }
 
   /** The job that runs `node` in the execution: attempts and backoff from its retry policy, delay for delay nodes. */

@@ -3,7 +3,9 @@ import type { FlowJob, Job } from 'bullmq';
 import { outputOf } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import { applyMapping } from '../definition/mapping.js';
-import type { NodeDefinition, WorkflowExecution } from '../definition/types.js';
+import type { NodeDefinition, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
+import { subWorkflowIds } from '../definition/validate.js';
+import type { ExecutionStore } from '../store/store.js';
 import { TERMINAL_STATUSES } from '../definition/types.js';
 import { MaxDepthExceededError, NonRetryableError, serializeError, SubWorkflowError, WorkflowNotFoundError } from '../errors.js';
 import { NODE_QUEUE, nodeJobId } from './jobs.js';
@@ -247,4 +249,25 @@ async function ancestry(rt: Runtime, exec: WorkflowExecution): Promise<string[]>
 
 function entryNode(graph: WorkflowGraph): NodeDefinition {
   return graph.nodes.get(graph.definition.entryNodeId)!;
+}
+
+/** A chain of sub-workflow calls from `def` back to itself through the stored workflows, or undefined. */
+export async function findSubWorkflowCycle(store: ExecutionStore, def: WorkflowDefinition): Promise<string[] | undefined> {
+  const seen = new Set<string>();
+  const walk = async (id: string, path: string[]): Promise<string[] | undefined> => {
+    if (id === def.id) return [...path, id];
+    if (seen.has(id)) return undefined;
+    seen.add(id);
+    const callee = await store.getWorkflow(id);
+    for (const next of callee === null ? [] : subWorkflowIds(callee)) {
+      const found = await walk(next, [...path, id]);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  for (const next of subWorkflowIds(def)) {
+    const found = await walk(next, [def.id]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

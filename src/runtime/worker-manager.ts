@@ -53,11 +53,14 @@ export class WorkerManager {
     await Promise.all([this.nodeWorker?.waitUntilReady(), this.workflowWorker?.waitUntilReady()]);
   }
 
-  /** Stops taking jobs, waits for in-flight ones to finish, and closes the workers. */
-  async close(): Promise<void> {
+  /**
+   * Stops taking jobs, waits for in-flight ones to finish, and closes the workers. With `force`
+   * it does not wait: in-flight jobs are left to BullMQ's stalled-job recovery.
+   */
+  async close(force = false): Promise<void> {
     const workers = [this.nodeWorker, this.workflowWorker].filter((w) => w !== undefined);
     this.nodeWorker = undefined;
     this.workflowWorker = undefined;
-    await Promise.allSettled(workers.map((w) => w.close()));
+    await Promise.allSettled(workers.map((w) => w.close(force)));
   }
 }

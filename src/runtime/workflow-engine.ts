@@ -1,115 +1,39 @@
 import { randomUUID } from 'node:crypto';
-import type { Job } from 'bullmq';
-import { Redis } from 'ioredis';
-import type { RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { indexWorkflow } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import type { ExecutionStatus, WorkflowDefinition, WorkflowDefinitionWithExecutors, WorkflowExecution } from '../definition/types.js';
-import { NODE_EXECUTORS, TERMINAL_STATUSES } from '../definition/types.js';
-import { subWorkflowIds, validateWorkflow } from '../definition/validate.js';
-import { EngineClosedError, ExecutionNotFoundError, InvalidArgumentError, InvalidStateError, WorkflowNotFoundError } from '../errors.js';
+import { NODE_EXECUTORS } from '../definition/types.js';
+import { validateWorkflow } from '../definition/validate.js';
+import { EngineClosedError, ExecutionNotFoundError, InvalidArgumentError, InvalidStateError, RedisUnavailableError, WorkflowNotFoundError } from '../errors.js';
 import type { ExecutionStore } from '../store/store.js';
-import { publishDelays, target, wakeExecution } from './advance.js';
-import { MAX_SUB_WORKFLOW_DEPTH, notifyParent } from './sub-workflows.js';
+import { target } from './advance.js';
 import { resolveEngineConfig } from './config.js';
 import type { EngineConfig, EngineConfigInput } from './config.js';
 import { DLQManager } from './dlq-manager.js';
 import type { DLQItem } from './dlq-manager.js';
+import { assertJson, COMMAND_RETRIES, counts, isOptionsObject, openConnection, reportConnectionErrors } from './engine-options.js';
+import type { BulkWorkflowEnqueue, EnqueueOptions, QueueStats, QueueCounts, RedisConnectionInput, WaitOptions, WorkflowEngineOptions } from './engine-options.js';
+import { EventStreamManager } from './events.js';
+import type { EventHandler, SpaneEvent, SubscribeOptions } from './events.js';
 import { nodeJobId, WORKFLOW_JOB } from './jobs.js';
-import type { WorkflowJobData } from './jobs.js';
+import { ExecutionLifecycle, newExecution, startJobId } from './lifecycle.js';
+import type { MetricsCollector } from './metrics.js';
 import { NodeProcessor } from './node-processor.js';
 import { QueueManager } from './queue-manager.js';
 import type { NodeRegistry } from './registry.js';
-import { EventStreamManager } from './events.js';
-import type { MetricsCollector } from './metrics.js';
 import { CircuitBreakerRegistry } from './resilience/circuit-breaker.js';
 import { RateLimiter } from './resilience/rate-limit.js';
-import type { EventHandler, SpaneEvent, SubscribeOptions } from './events.js';
 import { consoleLogger, SettleSignals } from './runtime.js';
-import type { Logger, Runtime } from './runtime.js';
+import type { Runtime } from './runtime.js';
+import { findSubWorkflowCycle, MAX_SUB_WORKFLOW_DEPTH } from './sub-workflows.js';
 import { TriggerManager } from './triggers.js';
 import type { ScheduleInfo, WebhookOptions, WebhookRequest } from './triggers.js';
 import { WorkerManager } from './worker-manager.js';
 import { WorkflowCache } from './workflow-cache.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
 
-/** A Redis connection the engine may copy, or the options/URL to open one. */
-export type RedisConnectionInput = Redis | RedisOptions | string;
-
-/** Options-object form of the {@link WorkflowEngine} constructor. */
-export interface WorkflowEngineOptions {
-  /** Executors by node type. */
-  registry: NodeRegistry;
-  /** Where definitions, executions and results live. */
-  store: ExecutionStore;
-  /**
-   * Redis to use. An ioredis instance is copied (with the settings BullMQ's workers need) and
-   * never closed by the engine; options or a URL open connections the engine owns.
-   * @defaultValue 'redis://127.0.0.1:6379'
-   */
-  connection?: RedisConnectionInput;
-  /** Engine options; see {@link EngineConfig}. */
-  config?: EngineConfigInput;
-  /** Definition cache options. */
-  cacheOptions?: WorkflowCacheOptions;
-  /**
-   * Circuit breakers of external node types; share one registry between engines of a process to
-   * share breaker state.
-   * @defaultValue a new CircuitBreakerRegistry
-   */
-  circuitBreakers?: CircuitBreakerRegistry;
-  /** Metrics to record this engine's events into (same as `metrics.attach(engine)`). */
-  metrics?: MetricsCollector;
-  /**
-   * Where worker-side faults are reported.
-   * @defaultValue console
-   */
-  logger?: Logger;
-}
-
-/** Per-call options of {@link WorkflowEngine.enqueueWorkflow}. */
-export interface EnqueueOptions {
-  /** Start the entry node after this many milliseconds. */
-  delay?: number;
-  /** BullMQ priority of the entry job (1 is highest). */
-  priority?: number;
-}
-
-/** One item of {@link WorkflowEngine.enqueueBulkWorkflows}. */
-export interface BulkWorkflowEnqueue {
-  workflowId: string;
-  initialData?: unknown;
-  options?: EnqueueOptions;
-}
-
-/** Job counts of one queue. */
-export interface QueueCounts {
-  waiting: number;
-  active: number;
-  completed: number;
-  failed: number;
-  delayed: number;
-  paused: number;
-}
-
-/** What {@link WorkflowEngine.getQueueStats} returns: node and workflow queues summed, plus each queue. */
-export interface QueueStats extends QueueCounts {
-  queues: { 'node-execution': QueueCounts; 'workflow-execution': QueueCounts; 'dlq-execution': QueueCounts };
-}
-
-/** Options of {@link WorkflowEngine.waitForExecution}. */
-export interface WaitOptions {
-  /**
-   * Give up after this many milliseconds.
-   * @defaultValue 30000
-   */
-  timeoutMs?: number;
-  /**
-   * How often to look at the store for executions that end in other processes (ms).
-   * @defaultValue 100
-   */
-  intervalMs?: number;
-}
+export type { BulkWorkflowEnqueue, EnqueueOptions, QueueCounts, QueueStats, RedisConnectionInput, WaitOptions, WorkflowEngineOptions } from './engine-options.js';
 
 const WAITABLE: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
 
@@ -130,11 +54,15 @@ const WAITABLE: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled'
  */
 export class WorkflowEngine {
   private readonly rt: Runtime;
+  /** Workers' connection: waits out Redis outages. */
   private readonly connection: Redis;
+  /** Queues, events and rate limits: fails after a few retries, so callers see outages. */
+  private readonly commands: Redis;
   private readonly processor: NodeProcessor;
   private readonly workers: WorkerManager;
   private readonly dlq: DLQManager;
   private readonly triggers: TriggerManager;
+  private readonly lifecycle: ExecutionLifecycle;
   private closing: Promise<void> | undefined;
 
   /** Options-object form. */
@@ -180,8 +108,12 @@ export class WorkflowEngine {
     if (options.registry === undefined || typeof options.registry.get !== 'function') throw new InvalidArgumentError('WorkflowEngine: a NodeRegistry is required');
     if (options.store === undefined || typeof options.store.getExecution !== 'function') throw new InvalidArgumentError('WorkflowEngine: an ExecutionStore is required');
     const config = resolveEngineConfig(options.config ?? {});
-    this.connection = openConnection(options.connection ?? 'redis://127.0.0.1:6379');
-    const queues = new QueueManager(this.connection, config);
+    const input = options.connection ?? 'redis://127.0.0.1:6379';
+    this.connection = openConnection(input, null);
+    this.commands = openConnection(input, COMMAND_RETRIES);
+    const logger = options.logger ?? consoleLogger;
+    for (const c of [this.connection, this.commands]) reportConnectionErrors(c, logger);
+    const queues = new QueueManager(this.commands, config);
     this.rt = {
       store: options.store,
       registry: options.registry,
@@ -190,14 +122,15 @@ export class WorkflowEngine {
       workflows: new WorkflowCache(options.store, options.cacheOptions),
       logger: options.logger ?? consoleLogger,
       settled: new SettleSignals(),
-      events: new EventStreamManager(this.connection, config, options.logger ?? consoleLogger),
+      events: new EventStreamManager(this.commands, this.connection, config, logger),
       breakers: options.circuitBreakers ?? new CircuitBreakerRegistry(),
-      rateLimiter: new RateLimiter(this.connection, config.prefix),
+      rateLimiter: new RateLimiter(this.commands, config.prefix),
     };
     this.processor = new NodeProcessor(this.rt);
-    this.workers = new WorkerManager(this.rt, this.connection, this.processor, (job) => this.runWorkflowJob(job));
+    this.workers = new WorkerManager(this.rt, this.connection, this.processor, (job) => this.lifecycle.runWorkflowJob(job));
     this.dlq = new DLQManager(this.rt);
     this.triggers = new TriggerManager(this.rt, (workflowId, data) => this.enqueueWorkflow(workflowId, data));
+    this.lifecycle = new ExecutionLifecycle(this.rt, this.processor, (workflowId, data) => this.enqueueWorkflow(workflowId, data));
     options.metrics?.attach(this);
   }
 
@@ -214,7 +147,7 @@ export class WorkflowEngine {
    * schedulers, and schedulers of the workflow that its triggers no longer list are removed.
    */
   async registerWorkflow(workflow: WorkflowDefinitionWithExecutors): Promise<number> {
-    this.assertOpen('register a workflow');
+    await this.ready('register a workflow');
     const registry = this.rt.registry;
     const carried = workflow?.[NODE_EXECUTORS] ?? [];
     const def = validateWorkflow(workflow, { hasNodeType: (t) => registry.has(t) || carried.some((c) => c.type === t) });
@@ -222,7 +155,7 @@ export class WorkflowEngine {
     const version = await this.rt.store.saveWorkflow(def);
     this.rt.workflows.remember(indexWorkflow({ ...def, version }), version);
     await this.triggers.syncSchedules(def);
-    const cycle = await this.subWorkflowCycle(def);
+    const cycle = await findSubWorkflowCycle(this.rt.store, def);
     if (cycle !== undefined) {
       this.rt.logger.warn(
         `workflow '${def.id}' starts itself as a sub-workflow (${cycle.join(' -> ')}); each run stops at nesting depth ${MAX_SUB_WORKFLOW_DEPTH} unless a branch ends it sooner`,
@@ -236,7 +169,7 @@ export class WorkflowEngine {
    * idempotent. Refuses an invalid cron or timezone with a {@link WorkflowValidationError}.
    */
   async registerScheduleWithUpsert(workflowId: string, cron: string, timezone?: string): Promise<void> {
-    this.assertOpen('register a schedule');
+    await this.ready('register a schedule');
     await this.triggers.upsertSchedule(workflowId, cron, timezone);
   }
 
@@ -261,7 +194,7 @@ export class WorkflowEngine {
    * triggers are refused here: use {@link handleWebhook}.
    */
   async triggerWebhook(path: string, method: string, body: unknown): Promise<string[]> {
-    this.assertOpen('trigger a webhook');
+    await this.ready('trigger a webhook');
     return this.triggers.triggerWebhook(path, method, body);
   }
 
@@ -284,7 +217,7 @@ export class WorkflowEngine {
    * ```
    */
   async handleWebhook(request: WebhookRequest, options?: WebhookOptions): Promise<string[]> {
-    this.assertOpen('handle a webhook');
+    await this.ready('handle a webhook');
     return this.triggers.handleWebhook(request, options);
   }
 
@@ -337,10 +270,10 @@ export class WorkflowEngine {
    * failed and the error is thrown.
    */
   async enqueueWorkflow(workflowId: string, initialData?: unknown, options: EnqueueOptions = {}): Promise<string> {
-    this.assertOpen('enqueue a workflow');
+    await this.ready('enqueue a workflow');
     const graph = await this.latestGraph(workflowId);
     assertJson(initialData, 'initialData');
-    const [id] = await this.startExecutions([{ graph, initialData, options }]);
+    const [id] = await this.lifecycle.start([{ graph, initialData, options }]);
     return id!;
   }
 
@@ -349,14 +282,14 @@ export class WorkflowEngine {
    * either all start or none does; the entry jobs are queued in one round trip.
    */
   async enqueueBulkWorkflows(items: readonly BulkWorkflowEnqueue[]): Promise<string[]> {
-    this.assertOpen('enqueue workflows');
+    await this.ready('enqueue workflows');
     if (!Array.isArray(items)) throw new InvalidArgumentError('enqueueBulkWorkflows expects an array');
     const prepared = [];
     for (const [i, item] of items.entries()) {
       assertJson(item.initialData, `items[${i}].initialData`);
       prepared.push({ graph: await this.latestGraph(item.workflowId), initialData: item.initialData, options: item.options ?? {} });
     }
-    return this.startExecutions(prepared);
+    return this.lifecycle.start(prepared);
   }
 
   /**
@@ -364,7 +297,7 @@ export class WorkflowEngine {
    * be cancelled before it starts.
    */
   async scheduleWorkflow(workflowId: string, initialData: unknown, executeAt: Date | number): Promise<string> {
-    this.assertOpen('schedule a workflow');
+    await this.ready('schedule a workflow');
     const at = executeAt instanceof Date ? executeAt.getTime() : executeAt;
     if (typeof at !== 'number' || !Number.isFinite(at)) throw new InvalidArgumentError('scheduleWorkflow: executeAt must be a Date or epoch milliseconds');
     const delay = at - Date.now();
@@ -388,7 +321,7 @@ export class WorkflowEngine {
    * again; its job only finishes advancing the execution.
    */
   async enqueueNode(executionId: string, workflowId: string, nodeId: string, inputData?: unknown): Promise<string> {
-    this.assertOpen('enqueue a node');
+    await this.ready('enqueue a node');
     const exec = await this.requireExecution(executionId);
     if (exec.workflowId !== workflowId) throw new InvalidArgumentError(`Execution '${executionId}' runs workflow '${exec.workflowId}', not '${workflowId}'`);
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
@@ -401,10 +334,10 @@ export class WorkflowEngine {
 
   /** Starts a new execution of the same workflow version with the same initial data; returns its id. */
   async replayWorkflow(executionId: string): Promise<string> {
-    this.assertOpen('replay a workflow');
+    await this.ready('replay a workflow');
     const exec = await this.requireExecution(executionId);
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
-    const [id] = await this.startExecutions([{ graph, initialData: exec.initialData, options: {} }]);
+    const [id] = await this.lifecycle.start([{ graph, initialData: exec.initialData, options: {} }]);
     return id!;
   }
 
@@ -426,62 +359,31 @@ export class WorkflowEngine {
 
   /**
    * Pauses an execution: the nodes running now finish, and nothing else runs until
-   * {@link resumeWorkflow}. Returns whether the status changed (false when it was not running).
+   * {@link resumeWorkflow}. Running sub-workflow children pause too. Returns whether the status
+   * changed (false when it was not running).
    */
   async pauseWorkflow(executionId: string): Promise<boolean> {
     this.assertOpen('pause a workflow');
-    const exec = await this.requireExecution(executionId);
-    const changed = await this.rt.store.transitionExecution(executionId, ['running', 'pending'], 'paused', { pausedAt: Date.now() });
-    if (changed) this.rt.events.publish({ type: 'workflow:paused', executionId, workflowId: exec.workflowId });
-    await this.forEachLiveChild(executionId, (child) => this.pauseWorkflow(child));
-    return changed;
+    return this.lifecycle.pause(executionId);
   }
 
   /**
-   * Resumes a paused execution where it stopped; delay nodes keep the wait they had left.
-   * Returns whether the status changed.
+   * Resumes a paused execution (and its paused children) where it stopped; delay nodes keep the
+   * wait they had left. Returns whether the status changed.
    */
   async resumeWorkflow(executionId: string): Promise<boolean> {
-    this.assertOpen('resume a workflow');
-    const exec = await this.requireExecution(executionId);
-    if (exec.status !== 'paused') return false;
-    if (!(await this.rt.store.transitionExecution(executionId, ['paused'], 'running'))) return false;
-    this.rt.events.publish({ type: 'workflow:resumed', executionId, workflowId: exec.workflowId });
-    const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
-    const pausedFor = exec.pausedAt === undefined ? 0 : Date.now() - exec.pausedAt;
-    const scheduled = await this.rt.queues.workflowQueue.getJob(startJobId(executionId));
-    if (scheduled === undefined) await wakeExecution(this.rt, graph, exec, pausedFor);
-    await this.forEachLiveChild(executionId, (child) => this.resumeWorkflow(child));
-    return true;
+    await this.ready('resume a workflow');
+    return this.lifecycle.resume(executionId);
   }
 
   /**
-   * Cancels an execution: its waiting and delayed jobs are removed, nodes running in this process
-   * see their `signal` aborted, and nothing more runs. Returns whether the status changed.
+   * Cancels an execution and its running children: waiting and delayed jobs are removed, nodes
+   * running in this process see their `signal` aborted, and nothing more runs. Returns whether
+   * the status changed.
    */
   async cancelWorkflow(executionId: string): Promise<boolean> {
-    this.assertOpen('cancel a workflow');
-    const exec = await this.requireExecution(executionId);
-    const changed = await this.rt.store.transitionExecution(executionId, ['pending', 'running', 'paused', 'failed'], 'cancelled');
-    if (!changed) return false;
-    this.processor.abortExecution(executionId);
-    this.rt.settled.notify(executionId);
-    this.rt.events.publish({ type: 'workflow:cancelled', executionId, workflowId: exec.workflowId });
-    await this.forEachLiveChild(executionId, (child) => this.cancelWorkflow(child));
-    const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
-    const ids = [startJobId(executionId), ...[...graph.nodes.keys()].filter((n) => exec.nodeResults[n] === undefined).map((n) => nodeJobId(executionId, n))];
-    await Promise.all(
-      ids.map(async (id) => {
-        const queue = id === ids[0] ? this.rt.queues.workflowQueue : this.rt.queues.nodeQueue;
-        const job = await queue.getJob(id);
-        if (job === undefined) return;
-        // An active job holds a lock and cannot be removed; it sees `cancelled` when it ends.
-        await job.remove().catch(() => undefined);
-      }),
-    );
-    // A sub-workflow's parent decides (continueOnFail) what a cancelled child means for it.
-    await notifyParent(this.rt, exec);
-    return true;
+    await this.ready('cancel a workflow');
+    return this.lifecycle.cancel(executionId);
   }
 
   /** {@link pauseWorkflow} for each id; returns each outcome in order. */
@@ -509,13 +411,13 @@ export class WorkflowEngine {
    * Returns false when there is no such item.
    */
   async retryDLQItem(dlqJobId: string): Promise<boolean> {
-    this.assertOpen('retry a DLQ item');
+    await this.ready('retry a DLQ item');
     return this.dlq.retryDLQItem(dlqJobId);
   }
 
   /** Job counts: node and workflow queues summed at the top level, and every queue on its own. */
   async getQueueStats(): Promise<QueueStats> {
-    this.assertOpen('read queue stats');
+    await this.ready('read queue stats');
     const { nodeQueue, workflowQueue, dlqQueue } = this.rt.queues;
     const [node, workflow, dlq] = await Promise.all([counts(nodeQueue), counts(workflowQueue), counts(dlqQueue)]);
     const sum = {} as QueueCounts;
@@ -548,77 +450,21 @@ export class WorkflowEngine {
   /**
    * Stops the workers (in-flight jobs finish first), closes the queues and the connections the
    * engine opened. The caller's own Redis connection stays open. Safe to call more than once.
+   * When Redis is unreachable it does not wait for in-flight jobs (they cannot be completed);
+   * BullMQ retries them as stalled once Redis is back.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.workers.close();
+      // Draining needs Redis (to complete the jobs); with Redis away, stop without waiting and
+      // leave in-flight jobs to stalled-job recovery.
+      const reachable = this.connection.status === 'ready' && this.commands.status === 'ready';
+      if (!reachable) for (const c of [this.connection, this.commands]) c.disconnect();
+      await this.workers.close(!reachable);
       await this.rt.events.close();
       await this.rt.queues.close();
-      await this.connection.quit().catch(() => this.connection.disconnect());
+      await Promise.all([this.connection, this.commands].map((c) => (reachable ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
     })();
     return this.closing;
-  }
-
-  private async runWorkflowJob(job: Job<WorkflowJobData>): Promise<string | undefined> {
-    const { workflowId, executionId, initialData } = job.data;
-    if (executionId === undefined) return this.enqueueWorkflow(workflowId, initialData);
-    const exec = await this.rt.store.getExecution(executionId);
-    if (exec === null || exec.status === 'cancelled' || TERMINAL_STATUSES.includes(exec.status)) return undefined;
-    const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
-    // A paused scheduled execution still gets its entry job; the job parks until resumed.
-    await this.rt.queues.enqueueNodes(target(exec), [entryOf(graph)]);
-    return executionId;
-  }
-
-  private async startExecutions(items: readonly { graph: WorkflowGraph; initialData: unknown; options: EnqueueOptions }[]): Promise<string[]> {
-    const { store, queues } = this.rt;
-    const started = items.map((item) => ({ ...item, exec: newExecution(randomUUID(), item.graph, item.initialData, 'running') }));
-    await Promise.all(started.map((s) => store.createExecution(s.exec)));
-    const entries = started.map(({ graph }) => entryOf(graph));
-    try {
-      await queues.nodeQueue.addBulk(
-        started.map(({ exec, graph, options }) => {
-          const job = queues.nodeJob(target(exec as WorkflowExecution), entryOf(graph));
-          if (options.delay !== undefined) job.opts.delay = (job.opts.delay ?? 0) + options.delay;
-          if (options.priority !== undefined) job.opts.priority = options.priority;
-          return job;
-        }),
-      );
-    } catch (err) {
-      await Promise.all(started.map((s) => store.transitionExecution(s.exec.executionId, ['running'], 'failed', { error: `could not be queued: ${String(err)}` })));
-      throw err;
-    }
-    started.forEach(({ exec }, i) => {
-      this.rt.events.publish({ type: 'workflow:started', executionId: exec.executionId, workflowId: exec.workflowId });
-      publishDelays(this.rt, exec, [entries[i]!]);
-    });
-    return started.map((s) => s.exec.executionId);
-  }
-
-  /** A chain of sub-workflow calls from `def` back to itself, through the stored workflows. */
-  private async subWorkflowCycle(def: WorkflowDefinition): Promise<string[] | undefined> {
-    const seen = new Set<string>();
-    const walk = async (id: string, path: string[]): Promise<string[] | undefined> => {
-      if (id === def.id) return [...path, id];
-      if (seen.has(id)) return undefined;
-      seen.add(id);
-      const callee = await this.rt.store.getWorkflow(id);
-      for (const next of callee === null ? [] : subWorkflowIds(callee)) {
-        const found = await walk(next, [...path, id]);
-        if (found !== undefined) return found;
-      }
-      return undefined;
-    };
-    for (const next of subWorkflowIds(def)) {
-      const found = await walk(next, [def.id]);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-
-  private async forEachLiveChild(executionId: string, action: (childId: string) => Promise<unknown>): Promise<void> {
-    const children = await this.rt.store.getChildExecutions(executionId);
-    await Promise.all(children.filter((c) => !TERMINAL_STATUSES.includes(c.status)).map((c) => action(c.executionId)));
   }
 
   private async latestGraph(workflowId: string): Promise<WorkflowGraph> {
@@ -634,64 +480,33 @@ export class WorkflowEngine {
     return exec;
   }
 
+  /** {@link assertOpen}, then waits (up to `redisTimeout`) for Redis, so calls fail instead of hanging. */
+  private async ready(operation: string): Promise<void> {
+    this.assertOpen(operation);
+    if (this.commands.status === 'ready') return;
+    const timeout = this.rt.config.redisTimeout;
+    await new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.commands.off('ready', onReady);
+        reject(new RedisUnavailableError(operation, timeout));
+      }, timeout);
+      this.commands.once('ready', onReady);
+    });
+  }
+
   private assertOpen(operation: string): void {
     if (this.closing !== undefined) throw new EngineClosedError(operation);
   }
 }
 
-function isOptionsObject(value: unknown): value is WorkflowEngineOptions {
-  return typeof value === 'object' && value !== null && 'registry' in value && 'store' in value;
-}
 
-function openConnection(input: RedisConnectionInput): Redis {
-  if (input instanceof Redis) return input.duplicate({ maxRetriesPerRequest: null });
-  if (typeof input === 'string') return new Redis(input, { maxRetriesPerRequest: null });
-  if (typeof input === 'object' && input !== null && typeof (input as { duplicate?: unknown }).duplicate === 'function') {
-    // An ioredis instance from another copy of the package.
-    return (input as unknown as Redis).duplicate({ maxRetriesPerRequest: null });
-  }
-  return new Redis({ ...input, maxRetriesPerRequest: null });
-}
 
-function newExecution(executionId: string, graph: WorkflowGraph, initialData: unknown, status: ExecutionStatus) {
-  return {
-    executionId,
-    workflowId: graph.definition.id,
-    workflowVersion: graph.definition.version ?? 1,
-    status,
-    initialData,
-    depth: 0,
-    startedAt: Date.now(),
-  };
-}
 
-function entryOf(graph: WorkflowGraph) {
-  return graph.nodes.get(graph.definition.entryNodeId)!;
-}
 
-function startJobId(executionId: string): string {
-  return `start__${executionId}`;
-}
 
-function assertJson(value: unknown, what: string): void {
-  try {
-    JSON.stringify(value);
-  } catch (err) {
-    throw new InvalidArgumentError(`${what} must be JSON-serialisable: ${(err as Error).message}`, { cause: err });
-  }
-}
 
-async function counts(queue: Pick<QueueManager['nodeQueue'], 'getJobCounts' | 'isPaused'>): Promise<QueueCounts> {
-  const [c, paused] = await Promise.all([queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized'), queue.isPaused()]);
-  const waiting = (c['waiting'] ?? 0) + (c['prioritized'] ?? 0);
-  // BullMQ keeps the jobs of a paused queue in its wait list: report them as paused.
-  return {
-    waiting: paused ? 0 : waiting,
-    active: c['active'] ?? 0,
-    completed: c['completed'] ?? 0,
-    failed: c['failed'] ?? 0,
-    delayed: c['delayed'] ?? 0,
-    paused: paused ? waiting : 0,
-  };
-}
 

@@ -8,6 +8,7 @@ import {
   InvalidConfigError,
   NodeRegistry,
   nodeJobId,
+  RedisUnavailableError,
   WorkflowEngine,
   WorkflowNotFoundError,
   WorkflowValidationError,
@@ -275,5 +276,25 @@ describe('worker crash', () => {
     expect(calls).toBe(2);
     expect(store.resultWrites.filter((w) => w.executionId === id && w.nodeId === 'h')).toHaveLength(1);
     expect(store.count(id, 'completed')).toBe(1);
+  });
+});
+
+describe('when Redis is unreachable', () => {
+  it('fails API calls with RedisUnavailableError, writes nothing, and still closes', async () => {
+    const store = new InMemoryExecutionStore();
+    const lines: string[] = [];
+    const logger = { warn: (m: string) => void lines.push(m), error: (m: string) => void lines.push(m) };
+    const registry = new NodeRegistry().register('x', async () => ({ success: true }));
+    // Nothing listens on this port: a real refused connection, not a mock.
+    const engine = new WorkflowEngine({ registry, store, connection: 'redis://127.0.0.1:1', config: { redisTimeout: 300 }, logger });
+    engine.startWorkers(1);
+    const err = await engine.registerWorkflow(graph('down', [node('a', 'x')], [])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RedisUnavailableError);
+    expect((err as RedisUnavailableError).code).toBe('REDIS_UNAVAILABLE');
+    expect(await store.getWorkflow('down')).toBeNull();
+    await expect(engine.enqueueWorkflow('down', {})).rejects.toThrow(/Redis did not answer within 300 ms/);
+    expect(await store.listExecutions()).toEqual([]);
+    await engine.close();
+    expect(lines).toContain('Redis connection error; retrying');
   });
 });

@@ -89,7 +89,11 @@ describe.each([
     await t.engine.cancelWorkflow(held);
     await until(() => events.some((e) => e.type === 'workflow:cancelled'), 5000);
     const types = (id: string) => events.filter((e) => e.executionId === id).map((e) => e.type);
-    expect(types(failing)).toEqual(['workflow:started', 'node:started', 'node:failed', 'workflow:failed']);
+    const expected = ['workflow:started', 'node:started', 'node:failed', 'workflow:failed'];
+    // With job progress, the start (published by the API call) and the node events take
+    // different streams, so only events from the same stream keep their order.
+    if (useSimplifiedEventStream) expect([...types(failing)].sort()).toEqual([...expected].sort());
+    else expect(types(failing)).toEqual(expected);
     expect(events.find((e) => e.type === 'workflow:failed')).toMatchObject({ nodeId: 'b', error: 'kaput' });
     expect(types(held)).toEqual(expect.arrayContaining(['workflow:started', 'workflow:paused', 'workflow:resumed', 'workflow:cancelled']));
   });

@@ -22,6 +22,7 @@ describe('resolveEngineConfig: defaults', () => {
     events: true,
     workerConcurrency: 5,
     prefix: '{spane}',
+    redisTimeout: 5000,
     lockDuration: 30_000,
     stalledInterval: 30_000,
     maxStalledCount: 1,

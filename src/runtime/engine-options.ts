@@ -1,0 +1,152 @@
+import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { InvalidArgumentError } from '../errors.js';
+import type { ExecutionStore } from '../store/store.js';
+import type { EngineConfigInput } from './config.js';
+import type { MetricsCollector } from './metrics.js';
+import type { QueueManager } from './queue-manager.js';
+import type { NodeRegistry } from './registry.js';
+import type { CircuitBreakerRegistry } from './resilience/circuit-breaker.js';
+import type { Logger } from './runtime.js';
+import type { WorkflowCacheOptions } from './workflow-cache.js';
+
+/** A Redis connection the engine may copy, or the options/URL to open one. */
+export type RedisConnectionInput = Redis | RedisOptions | string;
+
+/** Options-object form of the {@link WorkflowEngine} constructor. */
+export interface WorkflowEngineOptions {
+  /** Executors by node type. */
+  registry: NodeRegistry;
+  /** Where definitions, executions and results live. */
+  store: ExecutionStore;
+  /**
+   * Redis to use. An ioredis instance is copied (with the settings BullMQ's workers need) and
+   * never closed by the engine; options or a URL open connections the engine owns.
+   * @defaultValue 'redis://127.0.0.1:6379'
+   */
+  connection?: RedisConnectionInput;
+  /** Engine options; see {@link EngineConfig}. */
+  config?: EngineConfigInput;
+  /** Definition cache options. */
+  cacheOptions?: WorkflowCacheOptions;
+  /**
+   * Circuit breakers of external node types; share one registry between engines of a process to
+   * share breaker state.
+   * @defaultValue a new CircuitBreakerRegistry
+   */
+  circuitBreakers?: CircuitBreakerRegistry;
+  /** Metrics to record this engine's events into (same as `metrics.attach(engine)`). */
+  metrics?: MetricsCollector;
+  /**
+   * Where worker-side faults are reported.
+   * @defaultValue console
+   */
+  logger?: Logger;
+}
+
+/** Per-call options of {@link WorkflowEngine.enqueueWorkflow}. */
+export interface EnqueueOptions {
+  /** Start the entry node after this many milliseconds. */
+  delay?: number;
+  /** BullMQ priority of the entry job (1 is highest). */
+  priority?: number;
+}
+
+/** One item of {@link WorkflowEngine.enqueueBulkWorkflows}. */
+export interface BulkWorkflowEnqueue {
+  workflowId: string;
+  initialData?: unknown;
+  options?: EnqueueOptions;
+}
+
+/** Job counts of one queue. */
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  completed: number;
+  failed: number;
+  delayed: number;
+  paused: number;
+}
+
+/** What {@link WorkflowEngine.getQueueStats} returns: node and workflow queues summed, plus each queue. */
+export interface QueueStats extends QueueCounts {
+  queues: { 'node-execution': QueueCounts; 'workflow-execution': QueueCounts; 'dlq-execution': QueueCounts };
+}
+
+/** Options of {@link WorkflowEngine.waitForExecution}. */
+export interface WaitOptions {
+  /**
+   * Give up after this many milliseconds.
+   * @defaultValue 30000
+   */
+  timeoutMs?: number;
+  /**
+   * How often to look at the store for executions that end in other processes (ms).
+   * @defaultValue 100
+   */
+  intervalMs?: number;
+}
+
+/** Whether the constructor got the options-object form. */
+export function isOptionsObject(value: unknown): value is WorkflowEngineOptions {
+  return typeof value === 'object' && value !== null && 'registry' in value && 'store' in value;
+}
+
+/**
+ * One of the engine's own connections: a copy of the caller's ioredis instance (never closed for
+ * them) or a new one. Workers need `maxRetriesPerRequest: null` (they wait out outages); commands
+ * issued for callers get a bound, so an outage surfaces as an error instead of a hang.
+ */
+export function openConnection(input: RedisConnectionInput, maxRetriesPerRequest: number | null): Redis {
+  if (input instanceof Redis) return input.duplicate({ maxRetriesPerRequest });
+  if (typeof input === 'string') return new Redis(input, { maxRetriesPerRequest });
+  if (typeof input === 'object' && input !== null && typeof (input as { duplicate?: unknown }).duplicate === 'function') {
+    // An ioredis instance from another copy of the package.
+    return (input as unknown as Redis).duplicate({ maxRetriesPerRequest });
+  }
+  return new Redis({ ...input, maxRetriesPerRequest });
+}
+
+/**
+ * Sends a connection's errors to the logger, once per outage (ioredis emits one per reconnect
+ * attempt), instead of leaving them unhandled.
+ */
+export function reportConnectionErrors(connection: Redis, logger: Logger): void {
+  let down = false;
+  connection.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    logger.error('Redis connection error; retrying', { error: err.message });
+  });
+  connection.on('ready', () => {
+    down = false;
+  });
+}
+
+/** Retries of a command on the commands connection before it fails (ioredis reconnects in between). */
+export const COMMAND_RETRIES = 3;
+
+/** Throws an {@link InvalidArgumentError} when `value` cannot be stored as JSON. */
+export function assertJson(value: unknown, what: string): void {
+  try {
+    JSON.stringify(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${what} must be JSON-serialisable: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Job counts of one queue (jobs of a paused queue count as paused). */
+export async function counts(queue: Pick<QueueManager['nodeQueue'], 'getJobCounts' | 'isPaused'>): Promise<QueueCounts> {
+  const [c, paused] = await Promise.all([queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized'), queue.isPaused()]);
+  const waiting = (c['waiting'] ?? 0) + (c['prioritized'] ?? 0);
+  // BullMQ keeps the jobs of a paused queue in its wait list: report them as paused.
+  return {
+    waiting: paused ? 0 : waiting,
+    active: c['active'] ?? 0,
+    completed: c['completed'] ?? 0,
+    failed: c['failed'] ?? 0,
+    delayed: c['delayed'] ?? 0,
+    paused: paused ? waiting : 0,
+  };
+}

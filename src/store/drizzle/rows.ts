@@ -1,0 +1,106 @@
+/**
+ * Conversions between the store's JSON values and the rows of `schema.ts`.
+ *
+ * JSON columns are written as text cast to `jsonb` and read back as text (`::text`), then parsed
+ * here. Going through text keeps three things exact on both drivers: an absent value (SQL `NULL`)
+ * stays different from `null` (JSON `null`); a JSON string such as `"123"` is not parsed twice
+ * into a number; and nothing depends on a driver's own jsonb (de)serialisers.
+ *
+ * @module
+ */
+import { sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import type { ExecutionStatus, NodeResult, NodeResultStatus, WorkflowExecution } from '../../definition/types.js';
+import { executions, nodeResults } from './schema.js';
+
+/** A value for a nullable jsonb column: SQL `NULL` for `undefined`, the JSON otherwise. */
+export function jsonValue(value: unknown): SQL | null {
+  const text = value === undefined ? undefined : JSON.stringify(value);
+  return text === undefined ? null : sql`${text}::text::jsonb`;
+}
+
+/** Parses what a `::text` select of a jsonb column returned; SQL `NULL` becomes `undefined`. */
+export function parseJson(text: string | null): unknown {
+  return text === null ? undefined : JSON.parse(text);
+}
+
+/**
+ * A subquery giving an execution's node results as one JSON array (text) of tuples; one
+ * statement reads the execution and its results together, from one snapshot. The outer column
+ * is spelled out: drizzle renders `${executions.executionId}` unqualified in a single-table select,
+ * which inside the subquery would bind to `r.execution_id` itself.
+ */
+const nodeResultsJson = sql<string>`(
+  select coalesce(jsonb_agg(jsonb_build_array(r.node_id, r.status, r.data is not null, r.data, r.error, r.next_nodes, r.attempts, r.started_at, r.completed_at)
+    order by r.completed_at, r.node_id), '[]'::jsonb)::text
+  from ${nodeResults} r
+  where r.execution_id = "spane"."executions"."execution_id"
+)`;
+
+/** The columns selected for an execution, with JSON as text and its node results inlined. */
+export const executionColumns = {
+  executionId: executions.executionId,
+  workflowId: executions.workflowId,
+  workflowVersion: executions.workflowVersion,
+  status: executions.status,
+  initialData: sql<string | null>`${executions.initialData}::text`,
+  parentExecutionId: executions.parentExecutionId,
+  parentNodeId: executions.parentNodeId,
+  depth: executions.depth,
+  startedAt: executions.startedAt,
+  completedAt: executions.completedAt,
+  error: executions.error,
+  pausedAt: executions.pausedAt,
+  nodeResults: nodeResultsJson,
+};
+
+/** A row selected with {@link executionColumns}. */
+export interface ExecutionRow {
+  executionId: string;
+  workflowId: string;
+  workflowVersion: number;
+  status: string;
+  initialData: string | null;
+  parentExecutionId: string | null;
+  parentNodeId: string | null;
+  depth: number;
+  startedAt: number;
+  completedAt: number | null;
+  error: string | null;
+  pausedAt: number | null;
+  nodeResults: string;
+}
+
+type ResultTuple = [string, NodeResultStatus, boolean, unknown, string | null, string[] | null, number, number | null, number];
+
+/** Builds the execution the interface returns; absent optional fields are left out, not `null`. */
+export function toExecution(row: ExecutionRow): WorkflowExecution {
+  const out: WorkflowExecution = {
+    executionId: row.executionId,
+    workflowId: row.workflowId,
+    workflowVersion: row.workflowVersion,
+    status: row.status as ExecutionStatus,
+    initialData: undefined,
+    nodeResults: {},
+    depth: row.depth,
+    startedAt: Number(row.startedAt),
+  };
+  const initialData = parseJson(row.initialData);
+  if (initialData === undefined) delete out.initialData;
+  else out.initialData = initialData;
+  if (row.parentExecutionId !== null) out.parentExecutionId = row.parentExecutionId;
+  if (row.parentNodeId !== null) out.parentNodeId = row.parentNodeId;
+  if (row.completedAt !== null) out.completedAt = Number(row.completedAt);
+  if (row.error !== null) out.error = row.error;
+  if (row.pausedAt !== null) out.pausedAt = Number(row.pausedAt);
+  for (const tuple of JSON.parse(row.nodeResults) as ResultTuple[]) {
+    const [nodeId, status, hasData, data, error, nextNodes, attempts, startedAt, completedAt] = tuple;
+    const result: NodeResult = { status, attempts, completedAt: Number(completedAt) };
+    if (hasData) result.data = data;
+    if (error !== null) result.error = error;
+    if (nextNodes !== null) result.nextNodes = nextNodes;
+    if (startedAt !== null) result.startedAt = Number(startedAt);
+    out.nodeResults[nodeId] = result;
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+/**
+ * The PostgreSQL schema of {@link DrizzleStore}, shared by the `postgres` and PGlite drivers.
+ * Every table lives in the `spane` schema so that SPANE can share a database with an
+ * application without its table names (`workflows`, `executions`) colliding.
+ *
+ * Changing this file means running `npm run db:generate` and committing the new migration.
+ *
+ * JSON columns use SQL `NULL` for an absent value and JSON `null` for a `null` value, so that
+ * `{ data: null }` and `{}` stay different; {@link DrizzleStore} writes and reads them as text to
+ * keep that difference (and JSON strings such as `"123"`) intact across drivers.
+ *
+ * @module
+ */
+import { sql } from 'drizzle-orm';
+import { bigint, check, foreignKey, index, integer, jsonb, pgSchema, primaryKey, text } from 'drizzle-orm/pg-core';
+
+/** The PostgreSQL schema (namespace) that holds SPANE's tables and its migrations journal. */
+export const spaneSchema = pgSchema('spane');
+
+/** Where drizzle's migrator records applied migrations (inside {@link spaneSchema}). */
+export const MIGRATIONS_TABLE = '__drizzle_migrations';
+
+/** Epoch milliseconds, as the store interface uses them. */
+const epochMs = (name: string) => bigint(name, { mode: 'number' });
+
+/** Versioned workflow definitions: one row per (id, version). */
+export const workflows = spaneSchema.table(
+  'workflows',
+  {
+    id: text('id').notNull(),
+    version: integer('version').notNull(),
+    /** The definition without its `version` key. */
+    definition: jsonb('definition').notNull(),
+    /** Free text about what changed; not written by `saveWorkflow` yet (reserved for tooling). */
+    changeNotes: text('change_notes'),
+    createdAt: epochMs('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.id, t.version] }), check('workflows_version_positive', sql`version > 0`)],
+);
+
+/** One row per execution; node results and logs hang off it. */
+export const executions = spaneSchema.table(
+  'executions',
+  {
+    executionId: text('execution_id').primaryKey(),
+    /** Insertion order: "newest first" must not depend on clocks or on equal `started_at`. */
+    seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
+    workflowId: text('workflow_id').notNull(),
+    workflowVersion: integer('workflow_version').notNull(),
+    status: text('status').notNull(),
+    /** SQL NULL when the execution was created without initial data. */
+    initialData: jsonb('initial_data'),
+    parentExecutionId: text('parent_execution_id'),
+    parentNodeId: text('parent_node_id'),
+    depth: integer('depth').notNull().default(0),
+    startedAt: epochMs('started_at').notNull(),
+    completedAt: epochMs('completed_at'),
+    error: text('error'),
+    pausedAt: epochMs('paused_at'),
+  },
+  (t) => [
+    index('executions_parent_idx').on(t.parentExecutionId),
+    index('executions_workflow_status_idx').on(t.workflowId, t.status),
+    index('executions_seq_idx').on(t.seq),
+    check('executions_status_valid', sql`status in ('pending', 'running', 'paused', 'completed', 'failed', 'cancelled')`),
+  ],
+);
+
+/** The settled result of one node of one execution. */
+export const nodeResults = spaneSchema.table(
+  'node_results',
+  {
+    executionId: text('execution_id').notNull(),
+    nodeId: text('node_id').notNull(),
+    status: text('status').notNull(),
+    /** SQL NULL when the node produced no data; JSON `null` when it produced `null`. */
+    data: jsonb('data'),
+    error: text('error'),
+    nextNodes: jsonb('next_nodes'),
+    attempts: integer('attempts').notNull(),
+    startedAt: epochMs('started_at'),
+    completedAt: epochMs('completed_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.executionId, t.nodeId] }),
+    foreignKey({ name: 'node_results_execution_fk', columns: [t.executionId], foreignColumns: [executions.executionId] }).onDelete('cascade'),
+    check('node_results_status_valid', sql`status in ('completed', 'failed', 'skipped')`),
+  ],
+);
+
+/** Append-only log lines of an execution. */
+export const executionLogs = spaneSchema.table(
+  'execution_logs',
+  {
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity().primaryKey(),
+    executionId: text('execution_id').notNull(),
+    at: epochMs('at').notNull(),
+    level: text('level').notNull(),
+    message: text('message').notNull(),
+    nodeId: text('node_id'),
+  },
+  (t) => [
+    index('execution_logs_execution_idx').on(t.executionId, t.id),
+    foreignKey({ name: 'execution_logs_execution_fk', columns: [t.executionId], foreignColumns: [executions.executionId] }).onDelete('cascade'),
+    check('execution_logs_level_valid', sql`level in ('info', 'warn', 'error')`),
+  ],
+);

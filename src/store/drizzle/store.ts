@@ -1,0 +1,365 @@
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Sql } from 'postgres';
+import { TERMINAL_STATUSES } from '../../definition/types.js';
+import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../../definition/types.js';
+import { ExecutionNotFoundError, InvalidArgumentError, InvalidConfigError, InvalidStateError } from '../../errors.js';
+import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, TransitionPatch } from '../store.js';
+import { canonicalJson } from './canonical-json.js';
+import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migrate.js';
+import type { MigrateOptions } from './migrate.js';
+import { executionColumns, jsonValue, parseJson, toExecution } from './rows.js';
+import type { ExecutionRow } from './rows.js';
+import { executionLogs, executions, nodeResults, workflows } from './schema.js';
+
+/** A drizzle database on any PostgreSQL driver (postgres.js, PGlite, node-postgres, ...). */
+export type DrizzlePgDatabase = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+
+/** Options of the {@link DrizzleStore} factories. */
+export interface DrizzleStoreOptions extends MigrateOptions {
+  /**
+   * Apply the shipped migrations before returning the store. Already-applied migrations are
+   * skipped, and concurrent processes take turns, so leaving this on is safe; turn it off when
+   * migrations are run by a deploy step ({@link migratePostgres}, or `npm run migrate` in this
+   * repository) or the role may not run DDL.
+   * @defaultValue true
+   */
+  migrate?: boolean;
+}
+
+/** Options of {@link DrizzleStore.pglite}. */
+export interface DrizzlePgliteOptions extends DrizzleStoreOptions {
+  /**
+   * Directory PGlite keeps its database in. Without it (and without `client`) the database lives
+   * in memory and is lost on `close()`.
+   */
+  dataDir?: string;
+  /** An existing PGlite instance to use instead; the store will not close it. */
+  client?: PGlite;
+}
+
+/** Options of {@link DrizzleStore.connect}. */
+export interface DrizzleConnectOptions extends DrizzleStoreOptions {
+  /**
+   * PostgreSQL URL.
+   * @defaultValue `process.env.DATABASE_URL`
+   */
+  url?: string;
+  /** PGlite data directory, used when there is no URL; in memory when omitted too. */
+  dataDir?: string;
+}
+
+/** Saving a definition retries this often when other writers keep taking the next version. */
+const MAX_VERSION_RACES = 20;
+
+/**
+ * An {@link ExecutionStore} in PostgreSQL through drizzle-orm: on a PostgreSQL server through
+ * `postgres` (postgres.js), shared by every worker process, or embedded through PGlite
+ * (PostgreSQL compiled to WASM) in memory or in a data directory, for one process. Both run the
+ * same schema (in the `spane` PostgreSQL schema) and the same migrations.
+ *
+ * How it keeps the interface's guarantees:
+ * - `transitionExecution` is one `UPDATE ... WHERE status IN (from) RETURNING`: the row lock
+ *   makes a concurrent second caller re-check the status it just changed, so exactly one wins.
+ * - `saveNodeResult` is `INSERT ... ON CONFLICT (execution_id, node_id) DO UPDATE`.
+ * - Every method is one autocommitted statement (or a read then a conditional insert), so a read
+ *   after a completed write sees it, from any process on the same server.
+ * - `saveWorkflow` compares definitions canonically (sorted keys, `version` ignored) and takes
+ *   version N+1 with an insert that fails on the (id, version) key when another writer got there
+ *   first, then looks again.
+ *
+ * Timestamps (`completedAt`, `pausedAt`) come from this process's clock, as in the in-memory
+ * store; keep worker clocks in sync (NTP) when their order matters to you.
+ *
+ * @example
+ * ```ts
+ * const store = await DrizzleStore.postgres(process.env.DATABASE_URL);   // or DrizzleStore.pglite()
+ * const engine = new WorkflowEngine({ registry, store, connection: redis });
+ * // ...
+ * await engine.close();
+ * await store.close();
+ * ```
+ */
+export class DrizzleStore implements ExecutionStore {
+  private closed = false;
+
+  /**
+   * Wraps a drizzle database whose schema is already migrated. Prefer the factories, which also
+   * migrate and own their connection.
+   *
+   * @param db - a drizzle PostgreSQL database on any driver.
+   * @param onClose - run once by {@link DrizzleStore.close}, to release what the caller wants released.
+   */
+  constructor(
+    readonly db: DrizzlePgDatabase,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {}
+
+  /**
+   * A store on a PostgreSQL server through postgres.js. Given a URL (or `DATABASE_URL`), the store
+   * opens its own pool and ends it on `close()`; given a postgres.js client, it uses it and leaves
+   * it open.
+   *
+   * @example
+   * ```ts
+   * const store = await DrizzleStore.postgres('postgres://postgres@127.0.0.1:5432/app');
+   * ```
+   */
+  static async postgres(connection: string | Sql | undefined = process.env['DATABASE_URL'], options: DrizzleStoreOptions = {}): Promise<DrizzleStore> {
+    if (connection === undefined || connection === '') {
+      throw new InvalidConfigError('DrizzleStore.postgres needs a connection URL or a postgres.js client (or DATABASE_URL)');
+    }
+    const migrate = options.migrate ?? true;
+    // A wrong migrations folder should fail before a pool is opened.
+    if (migrate) resolveMigrationsFolder(options.migrationsFolder);
+    const [{ default: postgres }, { drizzle }] = await Promise.all([import('postgres'), import('drizzle-orm/postgres-js')]);
+    const owned = typeof connection === 'string';
+    // The migrator's `CREATE SCHEMA IF NOT EXISTS` would otherwise print a NOTICE on every start.
+    const client = owned ? postgres(connection, { onnotice: () => {} }) : connection;
+    try {
+      if (migrate) await migratePostgres(client, options);
+    } catch (err) {
+      if (owned) await client.end({ timeout: 5 });
+      throw err;
+    }
+    return new DrizzleStore(drizzle(client), owned ? () => client.end({ timeout: 5 }) : undefined);
+  }
+
+  /**
+   * An embedded store on PGlite: in memory by default, or persisted in `dataDir`. One process
+   * only: PGlite is a database inside this process.
+   *
+   * @example
+   * ```ts
+   * const store = await DrizzleStore.pglite({ dataDir: './.spane-data' });
+   * ```
+   */
+  static async pglite(options: DrizzlePgliteOptions = {}): Promise<DrizzleStore> {
+    const migrate = options.migrate ?? true;
+    // A wrong migrations folder should fail before PGlite spends seconds starting.
+    if (migrate) resolveMigrationsFolder(options.migrationsFolder);
+    const [{ PGlite }, { drizzle }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')]);
+    const owned = options.client === undefined;
+    const client = options.client ?? (options.dataDir === undefined ? await PGlite.create() : await PGlite.create(options.dataDir));
+    try {
+      if (migrate) await migratePglite(client, options);
+    } catch (err) {
+      if (owned) await client.close();
+      throw err;
+    }
+    return new DrizzleStore(drizzle(client), owned ? () => client.close() : undefined);
+  }
+
+  /**
+   * PostgreSQL when a URL is given or `DATABASE_URL` is set, else embedded PGlite (in `dataDir`,
+   * or in memory): the default SPANE's own tooling uses.
+   */
+  static async connect(options: DrizzleConnectOptions = {}): Promise<DrizzleStore> {
+    const { url = process.env['DATABASE_URL'], dataDir, ...rest } = options;
+    if (url !== undefined && url !== '') return DrizzleStore.postgres(url, rest);
+    return DrizzleStore.pglite(dataDir === undefined ? rest : { ...rest, dataDir });
+  }
+
+  /** Releases the connection the store opened (none when it was handed one). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.onClose();
+  }
+
+  async saveWorkflow(definition: WorkflowDefinition): Promise<number> {
+    const { version: _ignored, ...body } = definition;
+    const wanted = canonicalJson(body);
+    for (let race = 0; race < MAX_VERSION_RACES; race++) {
+      const [latest] = await this.db
+        .select({ version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
+        .from(workflows)
+        .where(eq(workflows.id, definition.id))
+        .orderBy(desc(workflows.version))
+        .limit(1);
+      if (latest !== undefined && canonicalJson(JSON.parse(latest.definition)) === wanted) return latest.version;
+      const version = (latest?.version ?? 0) + 1;
+      const inserted = await this.db
+        .insert(workflows)
+        .values({ id: definition.id, version, definition: jsonValue(body)!, createdAt: Date.now() })
+        .onConflictDoNothing()
+        .returning({ version: workflows.version });
+      if (inserted.length > 0) return version;
+    }
+    throw new InvalidStateError(`Could not save workflow '${definition.id}': its version kept changing under concurrent saves`);
+  }
+
+  async getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | null> {
+    const [row] = await this.db
+      .select({ version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
+      .from(workflows)
+      .where(version === undefined ? eq(workflows.id, workflowId) : and(eq(workflows.id, workflowId), eq(workflows.version, version)))
+      .orderBy(desc(workflows.version))
+      .limit(1);
+    return row === undefined ? null : { ...(JSON.parse(row.definition) as WorkflowDefinition), version: row.version };
+  }
+
+  async listWorkflows(): Promise<WorkflowDefinition[]> {
+    const rows = await this.db
+      .selectDistinctOn([workflows.id], { version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
+      .from(workflows)
+      .orderBy(workflows.id, desc(workflows.version));
+    return rows.map((row) => ({ ...(JSON.parse(row.definition) as WorkflowDefinition), version: row.version }));
+  }
+
+  async createExecution(execution: NewExecution): Promise<void> {
+    const inserted = await this.db
+      .insert(executions)
+      .values({
+        executionId: execution.executionId,
+        workflowId: execution.workflowId,
+        workflowVersion: execution.workflowVersion,
+        status: execution.status,
+        initialData: jsonValue(execution.initialData),
+        parentExecutionId: execution.parentExecutionId ?? null,
+        parentNodeId: execution.parentNodeId ?? null,
+        depth: execution.depth,
+        startedAt: execution.startedAt,
+      })
+      .onConflictDoNothing({ target: executions.executionId })
+      .returning({ executionId: executions.executionId });
+    if (inserted.length === 0) throw new InvalidArgumentError(`Execution '${execution.executionId}' already exists`);
+  }
+
+  async getExecution(executionId: string): Promise<WorkflowExecution | null> {
+    const [row] = await this.selectExecutions(eq(executions.executionId, executionId));
+    return row ?? null;
+  }
+
+  async listExecutions(filter: ExecutionFilter = {}): Promise<WorkflowExecution[]> {
+    const statuses = filter.status === undefined ? undefined : ([] as ExecutionStatus[]).concat(filter.status);
+    const where = and(
+      filter.workflowId === undefined ? undefined : eq(executions.workflowId, filter.workflowId),
+      statuses === undefined ? undefined : inArray(executions.status, statuses),
+    );
+    return this.selectExecutions(where, 'newest', filter.limit ?? 100);
+  }
+
+  async getChildExecutions(parentExecutionId: string): Promise<WorkflowExecution[]> {
+    return this.selectExecutions(eq(executions.parentExecutionId, parentExecutionId), 'oldest');
+  }
+
+  async transitionExecution(executionId: string, from: readonly ExecutionStatus[], to: ExecutionStatus, patch: TransitionPatch = {}): Promise<boolean> {
+    const now = Date.now();
+    // Same rules as the in-memory store: a terminal status stamps completedAt, anything else
+    // clears it; pausedAt lives only while paused; going back to running forgets the old error.
+    const updated = await this.db
+      .update(executions)
+      .set({
+        status: to,
+        completedAt: TERMINAL_STATUSES.includes(to) ? now : null,
+        pausedAt: to === 'paused' ? (patch.pausedAt ?? now) : null,
+        ...(to === 'running' ? { error: null } : patch.error !== undefined ? { error: patch.error } : {}),
+      })
+      .where(and(eq(executions.executionId, executionId), inArray(executions.status, [...from])))
+      .returning({ executionId: executions.executionId });
+    if (updated.length > 0) return true;
+    await this.assertExecutionExists(executionId);
+    return false;
+  }
+
+  async saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void> {
+    const row = {
+      executionId,
+      nodeId,
+      status: result.status,
+      data: jsonValue(result.data),
+      error: result.error ?? null,
+      nextNodes: jsonValue(result.nextNodes),
+      attempts: result.attempts,
+      startedAt: result.startedAt ?? null,
+      completedAt: result.completedAt,
+    };
+    try {
+      await this.db
+        .insert(nodeResults)
+        .values(row)
+        .onConflictDoUpdate({
+          target: [nodeResults.executionId, nodeResults.nodeId],
+          set: {
+            status: sql`excluded.status`,
+            data: sql`excluded.data`,
+            error: sql`excluded.error`,
+            nextNodes: sql`excluded.next_nodes`,
+            attempts: sql`excluded.attempts`,
+            startedAt: sql`excluded.started_at`,
+            completedAt: sql`excluded.completed_at`,
+          },
+        });
+    } catch (err) {
+      throw mapForeignKeyViolation(err, executionId);
+    }
+  }
+
+  async deleteNodeResult(executionId: string, nodeId: string): Promise<void> {
+    const deleted = await this.db
+      .delete(nodeResults)
+      .where(and(eq(nodeResults.executionId, executionId), eq(nodeResults.nodeId, nodeId)))
+      .returning({ nodeId: nodeResults.nodeId });
+    if (deleted.length === 0) await this.assertExecutionExists(executionId);
+  }
+
+  async addLog(executionId: string, entry: ExecutionLogEntry): Promise<void> {
+    try {
+      await this.db.insert(executionLogs).values({
+        executionId,
+        at: entry.at,
+        level: entry.level,
+        message: entry.message,
+        nodeId: entry.nodeId ?? null,
+      });
+    } catch (err) {
+      throw mapForeignKeyViolation(err, executionId);
+    }
+  }
+
+  async getLogs(executionId: string): Promise<ExecutionLogEntry[]> {
+    const rows = await this.db
+      .select({ at: executionLogs.at, level: executionLogs.level, message: executionLogs.message, nodeId: executionLogs.nodeId })
+      .from(executionLogs)
+      .where(eq(executionLogs.executionId, executionId))
+      .orderBy(asc(executionLogs.id));
+    return rows.map((r) => ({
+      at: Number(r.at),
+      level: r.level as ExecutionLogEntry['level'],
+      message: r.message,
+      ...(r.nodeId === null ? {} : { nodeId: r.nodeId }),
+    }));
+  }
+
+  private async selectExecutions(where: SQL | undefined, order: 'newest' | 'oldest' = 'newest', limit?: number): Promise<WorkflowExecution[]> {
+    const query = this.db
+      .select(executionColumns)
+      .from(executions)
+      .where(where)
+      .orderBy(order === 'newest' ? desc(executions.seq) : asc(executions.seq));
+    const rows: ExecutionRow[] = limit === undefined ? await query : await query.limit(limit);
+    return rows.map(toExecution);
+  }
+
+  private async assertExecutionExists(executionId: string): Promise<void> {
+    const found = await this.db.select({ id: executions.executionId }).from(executions).where(eq(executions.executionId, executionId)).limit(1);
+    if (found.length === 0) throw new ExecutionNotFoundError(executionId);
+  }
+}
+
+/** PostgreSQL's SQLSTATE for a foreign-key violation. */
+const FOREIGN_KEY_VIOLATION = '23503';
+
+/**
+ * Turns "no such execution" reported by the foreign key into {@link ExecutionNotFoundError}.
+ * Drivers put the SQLSTATE on their error as `code`; drizzle wraps that error as `cause`.
+ */
+function mapForeignKeyViolation(err: unknown, executionId: string): unknown {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if ('code' in e && e.code === FOREIGN_KEY_VIOLATION) return new ExecutionNotFoundError(executionId);
+  }
+  return err;
+}

@@ -1,0 +1,565 @@
+/**
+ * The behaviour every {@link ExecutionStore} must have, as one suite each implementation runs
+ * (in-memory, Drizzle on PostgreSQL, Drizzle on PGlite). It is the executable form of the TSDoc
+ * guarantees in src/store/store.ts; implementation details (eviction, pools, migrations) are tested
+ * beside each implementation instead.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ExecutionStatus, NodeResult, WorkflowDefinition } from '../../src/definition/types.js';
+import { ExecutionNotFoundError, InvalidArgumentError } from '../../src/errors.js';
+import type { ExecutionFilter, ExecutionStore, NewExecution } from '../../src/store/store.js';
+
+/** What {@link runExecutionStoreContract} needs to know about an implementation. */
+export interface ContractOptions {
+  /** Called after each test with the store {@link StoreFactory} returned. */
+  teardown?: (store: ExecutionStore) => void | Promise<void>;
+  /**
+   * Another handle on the same data, through a different connection where the store has
+   * connections: the suite then checks read-your-writes and compare-and-set across handles, as
+   * two worker processes would see them. Stores without connections return the store itself.
+   */
+  peer?: (store: ExecutionStore) => ExecutionStore;
+  /**
+   * Whether saving a definition whose keys are only reordered keeps the version. The in-memory
+   * store compares JSON text today and does not.
+   * @defaultValue true
+   */
+  canonicalVersioning?: boolean;
+}
+
+/** Makes an empty store for one test. */
+export type StoreFactory = () => ExecutionStore | Promise<ExecutionStore>;
+
+export function workflowFixture(id = 'wf', extra: Partial<WorkflowDefinition> = {}): WorkflowDefinition {
+  return {
+    id,
+    name: id,
+    entryNodeId: 'a',
+    nodes: [
+      { id: 'a', type: 'work', config: {}, inputs: [], outputs: ['b'] },
+      { id: 'b', type: 'work', config: {}, inputs: ['a'], outputs: [] },
+    ],
+    ...extra,
+  };
+}
+
+export function executionFixture(executionId: string, extra: Partial<NewExecution> = {}): NewExecution {
+  return { executionId, workflowId: 'wf', workflowVersion: 1, status: 'running', initialData: { n: 1 }, depth: 0, startedAt: 1000, ...extra };
+}
+
+export function resultFixture(data: unknown, extra: Partial<NodeResult> = {}): NodeResult {
+  return { status: 'completed', data, attempts: 1, completedAt: 2000, ...extra };
+}
+
+/** Registers the contract suite for one implementation under `describe(name)`. */
+export function runExecutionStoreContract(name: string, makeStore: StoreFactory, options: ContractOptions = {}): void {
+  const workflow = workflowFixture;
+  const execution = executionFixture;
+  const result = resultFixture;
+
+  describe(`ExecutionStore contract: ${name}`, () => {
+    let store: ExecutionStore;
+    const ids = async (filter?: ExecutionFilter) => (await store.listExecutions(filter)).map((e) => e.executionId);
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      vi.useRealTimers();
+      await options.teardown?.(store);
+    });
+
+    describe('workflows', () => {
+      it('gives the first save version 1 and stores the version on the definition', async () => {
+        expect(await store.saveWorkflow(workflow())).toBe(1);
+        expect(await store.getWorkflow('wf')).toEqual({ ...workflow(), version: 1 });
+      });
+
+      it('returns the same version for an unchanged definition, whatever version it carries', async () => {
+        expect(await store.saveWorkflow(workflow())).toBe(1);
+        expect(await store.saveWorkflow(workflow())).toBe(1);
+        expect(await store.saveWorkflow({ ...workflow(), version: 99 })).toBe(1);
+        expect(await store.getWorkflow('wf', 2)).toBeNull();
+      });
+
+      it('bumps the version when the definition changes', async () => {
+        await store.saveWorkflow(workflow());
+        expect(await store.saveWorkflow(workflow('wf', { name: 'renamed' }))).toBe(2);
+        expect(await store.saveWorkflow(workflow('wf', { name: 'renamed' }))).toBe(2);
+        expect(await store.saveWorkflow(workflow('wf', { description: 'd' }))).toBe(3);
+      });
+
+      it('treats a change back to an older definition as a new version', async () => {
+        await store.saveWorkflow(workflow());
+        await store.saveWorkflow(workflow('wf', { name: 'v2' }));
+        expect(await store.saveWorkflow(workflow())).toBe(3);
+      });
+
+      it.skipIf(options.canonicalVersioning === false)('keeps the version when only the key order differs, at any depth', async () => {
+        const def = workflow('wf', { triggers: [{ type: 'schedule', config: { cron: '* * * * *', timezone: 'UTC' } }] });
+        expect(await store.saveWorkflow(def)).toBe(1);
+        const reordered = JSON.parse(
+          JSON.stringify({
+            triggers: [{ config: { timezone: 'UTC', cron: '* * * * *' }, type: 'schedule' }],
+            nodes: def.nodes.map(({ outputs, inputs, config, type, id }) => ({ outputs, inputs, config, type, id })),
+            entryNodeId: def.entryNodeId,
+            name: def.name,
+            id: def.id,
+          }),
+        ) as WorkflowDefinition;
+        expect(await store.saveWorkflow(reordered)).toBe(1);
+        // Array order is meaningful: swapping nodes is a change.
+        expect(await store.saveWorkflow({ ...def, nodes: [...def.nodes].reverse() })).toBe(2);
+      });
+
+      it('getWorkflow(id) returns the latest version, getWorkflow(id, n) an older one', async () => {
+        await store.saveWorkflow(workflow());
+        await store.saveWorkflow(workflow('wf', { name: 'v2' }));
+        expect(await store.getWorkflow('wf')).toMatchObject({ name: 'v2', version: 2 });
+        expect(await store.getWorkflow('wf', 1)).toMatchObject({ name: 'wf', version: 1 });
+        expect(await store.getWorkflow('wf', 2)).toMatchObject({ name: 'v2', version: 2 });
+      });
+
+      it('returns null for an unknown workflow or version', async () => {
+        expect(await store.getWorkflow('nope')).toBeNull();
+        expect(await store.getWorkflow('nope', 1)).toBeNull();
+        await store.saveWorkflow(workflow());
+        expect(await store.getWorkflow('wf', 3)).toBeNull();
+        expect(await store.getWorkflow('wf', 0)).toBeNull();
+      });
+
+      it('versions each workflow id separately', async () => {
+        await store.saveWorkflow(workflow('one'));
+        await store.saveWorkflow(workflow('one', { name: 'changed' }));
+        expect(await store.saveWorkflow(workflow('two'))).toBe(1);
+      });
+
+      it('stores a copy: mutating the saved or returned definition does not change the store', async () => {
+        const def = workflow();
+        await store.saveWorkflow(def);
+        def.name = 'mutated';
+        def.nodes[0]!.config['x'] = 1;
+        const got = (await store.getWorkflow('wf'))!;
+        expect(got.name).toBe('wf');
+        expect(got.nodes[0]!.config).toEqual({});
+        got.nodes.pop();
+        expect((await store.getWorkflow('wf'))!.nodes).toHaveLength(2);
+        expect(def.version).toBeUndefined();
+      });
+
+      it('keeps every part of a definition: triggers, retry policies, unicode, nested config', async () => {
+        const def = workflow('rich', {
+          description: 'ünïcødé ✓ "quoted" \\ back\nslash',
+          triggers: [
+            { type: 'webhook', config: { path: 'hook', method: 'POST', secret: 's' } },
+            { type: 'schedule', config: { cron: '0 * * * *', data: { n: 0, ok: false, s: '', z: null } } },
+          ],
+          nodes: [
+            { id: 'a', type: 'work', config: { retryPolicy: { maxAttempts: 3, backoff: { type: 'exponential', delay: 10 } }, list: [1, 2.5, -3, 1e21] }, inputs: [], outputs: [], name: 'A' },
+          ],
+        });
+        await store.saveWorkflow(def);
+        expect(await store.getWorkflow('rich')).toEqual({ ...def, version: 1 });
+      });
+
+      it('listWorkflows returns the latest version of each', async () => {
+        await store.saveWorkflow(workflow('one'));
+        await store.saveWorkflow(workflow('one', { name: 'one-v2' }));
+        await store.saveWorkflow(workflow('two'));
+        const list = await store.listWorkflows();
+        expect(list.map((w) => [w.id, w.version, w.name]).sort()).toEqual([
+          ['one', 2, 'one-v2'],
+          ['two', 1, 'two'],
+        ]);
+      });
+
+      it('concurrent saves of one changed definition agree on a single new version', async () => {
+        await store.saveWorkflow(workflow());
+        const versions = await Promise.all(Array.from({ length: 10 }, () => store.saveWorkflow(workflow('wf', { name: 'v2' }))));
+        expect(new Set(versions)).toEqual(new Set([2]));
+        expect(await store.getWorkflow('wf', 3)).toBeNull();
+      });
+
+      it('concurrent saves of different definitions each get their own version', async () => {
+        const versions = await Promise.all(Array.from({ length: 8 }, (_, i) => store.saveWorkflow(workflow('wf', { name: `n${i}` }))));
+        expect([...versions].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+        for (const [i, v] of versions.entries()) expect((await store.getWorkflow('wf', v))!.name).toBe(`n${i}`);
+      });
+    });
+
+    describe('executions', () => {
+      it('creates an execution with empty node results', async () => {
+        await store.createExecution(execution('e1'));
+        expect(await store.getExecution('e1')).toEqual({ ...execution('e1'), nodeResults: {} });
+      });
+
+      it('keeps the sub-workflow fields', async () => {
+        await store.createExecution(execution('child', { parentExecutionId: 'p', parentNodeId: 'sub', depth: 2, workflowVersion: 7 }));
+        expect(await store.getExecution('child')).toEqual({ ...execution('child', { parentExecutionId: 'p', parentNodeId: 'sub', depth: 2, workflowVersion: 7 }), nodeResults: {} });
+      });
+
+      it.each([[null], [0], [false], [''], ['text'], [[1, 'two']], [{ nested: { deep: [null] } }]])('keeps initialData %j', async (initialData) => {
+        await store.createExecution(execution('e1', { initialData }));
+        const got = (await store.getExecution('e1'))!;
+        expect('initialData' in got).toBe(true);
+        expect(got.initialData).toEqual(initialData);
+      });
+
+      it('leaves initialData out when it was undefined', async () => {
+        await store.createExecution(execution('e1', { initialData: undefined }));
+        const got = (await store.getExecution('e1'))!;
+        expect(got.initialData).toBeUndefined();
+        expect(got.nodeResults).toEqual({});
+      });
+
+      it('refuses to create the same id twice', async () => {
+        await store.createExecution(execution('e1'));
+        await expect(store.createExecution(execution('e1', { workflowId: 'other' }))).rejects.toThrow(InvalidArgumentError);
+        expect((await store.getExecution('e1'))!.workflowId).toBe('wf');
+      });
+
+      it('returns null for an unknown execution', async () => {
+        expect(await store.getExecution('nope')).toBeNull();
+      });
+
+      it('getExecution returns a copy', async () => {
+        await store.createExecution(execution('e1'));
+        await store.saveNodeResult('e1', 'a', result({ v: 1 }));
+        const got = (await store.getExecution('e1'))!;
+        got.status = 'failed';
+        (got.initialData as { n: number }).n = 99;
+        got.nodeResults['a']!.data = 'changed';
+        got.nodeResults['b'] = result('injected');
+        expect(await store.getExecution('e1')).toEqual({ ...execution('e1'), nodeResults: { a: result({ v: 1 }) } });
+      });
+
+      it('copies on the way in: mutating the created object does not change the store', async () => {
+        const e = execution('e1');
+        await store.createExecution(e);
+        e.status = 'cancelled';
+        (e.initialData as { n: number }).n = 42;
+        expect(await store.getExecution('e1')).toMatchObject({ status: 'running', initialData: { n: 1 } });
+      });
+    });
+
+    describe('transitionExecution', () => {
+      beforeEach(() => {
+        vi.useFakeTimers({ toFake: ['Date'] });
+        vi.setSystemTime(10_000);
+      });
+
+      it('moves the status when the current status is in from', async () => {
+        await store.createExecution(execution('e1', { status: 'pending' }));
+        expect(await store.transitionExecution('e1', ['pending'], 'running')).toBe(true);
+        expect((await store.getExecution('e1'))!.status).toBe('running');
+      });
+
+      it('is compare-and-set: returns false and changes nothing when from does not match', async () => {
+        await store.createExecution(execution('e1'));
+        expect(await store.transitionExecution('e1', ['pending', 'paused'], 'completed', { error: 'x' })).toBe(false);
+        expect(await store.transitionExecution('e1', [], 'completed')).toBe(false);
+        const got = (await store.getExecution('e1'))!;
+        expect(got.status).toBe('running');
+        expect(got.completedAt).toBeUndefined();
+        expect(got.error).toBeUndefined();
+      });
+
+      it('lets only one of two identical concurrent transitions win', async () => {
+        await store.createExecution(execution('e1'));
+        const outcomes = await Promise.all([store.transitionExecution('e1', ['running'], 'completed'), store.transitionExecution('e1', ['running'], 'completed')]);
+        expect(outcomes.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('lets exactly one of many competing transitions win, and the status is the winner', async () => {
+        await store.createExecution(execution('e1'));
+        const targets: ExecutionStatus[] = ['completed', 'failed', 'cancelled', 'paused', 'completed', 'failed', 'cancelled', 'paused'];
+        const outcomes = await Promise.all(targets.map((to) => store.transitionExecution('e1', ['running'], to)));
+        expect(outcomes.filter(Boolean)).toHaveLength(1);
+        expect((await store.getExecution('e1'))!.status).toBe(targets[outcomes.indexOf(true)]);
+      });
+
+      it('throws ExecutionNotFoundError for an unknown execution', async () => {
+        await expect(store.transitionExecution('nope', ['running'], 'completed')).rejects.toThrow(ExecutionNotFoundError);
+      });
+
+      it.each<ExecutionStatus>(['completed', 'failed', 'cancelled'])('sets completedAt on entering %s', async (to) => {
+        await store.createExecution(execution('e1'));
+        expect(await store.transitionExecution('e1', ['running'], to)).toBe(true);
+        expect((await store.getExecution('e1'))!.completedAt).toBe(10_000);
+      });
+
+      it('does not set completedAt on non-terminal statuses', async () => {
+        await store.createExecution(execution('e1', { status: 'pending' }));
+        await store.transitionExecution('e1', ['pending'], 'running');
+        await store.transitionExecution('e1', ['running'], 'paused');
+        expect((await store.getExecution('e1'))!.completedAt).toBeUndefined();
+      });
+
+      it('writes the error patch, and clears error and completedAt when going back to running', async () => {
+        await store.createExecution(execution('e1'));
+        await store.transitionExecution('e1', ['running'], 'failed', { error: 'node b failed' });
+        expect(await store.getExecution('e1')).toMatchObject({ status: 'failed', error: 'node b failed', completedAt: 10_000 });
+        await store.transitionExecution('e1', ['failed'], 'running', { error: 'ignored on running' });
+        const got = (await store.getExecution('e1'))!;
+        expect(got.status).toBe('running');
+        expect(got.error).toBeUndefined();
+        expect(got.completedAt).toBeUndefined();
+      });
+
+      it('keeps an earlier error through transitions that carry none, except to running', async () => {
+        await store.createExecution(execution('e1'));
+        await store.transitionExecution('e1', ['running'], 'failed', { error: 'boom' });
+        await store.transitionExecution('e1', ['failed'], 'cancelled');
+        expect(await store.getExecution('e1')).toMatchObject({ status: 'cancelled', error: 'boom' });
+      });
+
+      it('sets pausedAt on paused (now, or the patch value) and clears it on any other status', async () => {
+        await store.createExecution(execution('e1'));
+        await store.transitionExecution('e1', ['running'], 'paused');
+        expect((await store.getExecution('e1'))!.pausedAt).toBe(10_000);
+        await store.transitionExecution('e1', ['paused'], 'running');
+        expect((await store.getExecution('e1'))!.pausedAt).toBeUndefined();
+
+        await store.transitionExecution('e1', ['running'], 'paused', { pausedAt: 1234 });
+        expect((await store.getExecution('e1'))!.pausedAt).toBe(1234);
+        await store.transitionExecution('e1', ['paused'], 'cancelled');
+        const got = (await store.getExecution('e1'))!;
+        expect(got.pausedAt).toBeUndefined();
+        expect(got.status).toBe('cancelled');
+      });
+
+      it('leaves node results alone', async () => {
+        await store.createExecution(execution('e1'));
+        await store.saveNodeResult('e1', 'a', result(1));
+        await store.transitionExecution('e1', ['running'], 'completed');
+        expect((await store.getExecution('e1'))!.nodeResults).toEqual({ a: result(1) });
+      });
+    });
+
+    describe('node results', () => {
+      beforeEach(async () => {
+        await store.createExecution(execution('e1'));
+      });
+
+      it('saves a node result with every field', async () => {
+        const full = result({ v: 1 }, { nextNodes: ['b'], startedAt: 1500, attempts: 3 });
+        await store.saveNodeResult('e1', 'a', full);
+        await store.saveNodeResult('e1', 'f', { status: 'failed', error: 'boom', attempts: 2, completedAt: 3000 });
+        await store.saveNodeResult('e1', 's', { status: 'skipped', attempts: 0, completedAt: 3001, nextNodes: [] });
+        expect((await store.getExecution('e1'))!.nodeResults).toEqual({
+          a: full,
+          f: { status: 'failed', error: 'boom', attempts: 2, completedAt: 3000 },
+          s: { status: 'skipped', attempts: 0, completedAt: 3001, nextNodes: [] },
+        });
+      });
+
+      it('upserts: a later write replaces an earlier one (every field), twice is harmless', async () => {
+        await store.saveNodeResult('e1', 'a', result('first', { error: 'old', nextNodes: ['x'], startedAt: 1 }));
+        await store.saveNodeResult('e1', 'a', result('second', { attempts: 2 }));
+        await store.saveNodeResult('e1', 'a', result('second', { attempts: 2 }));
+        expect((await store.getExecution('e1'))!.nodeResults).toEqual({ a: result('second', { attempts: 2 }) });
+      });
+
+      it.each([[0], [false], [''], [null]])('keeps falsy data %j', async (data) => {
+        await store.saveNodeResult('e1', 'a', result(data));
+        const got = (await store.getExecution('e1'))!.nodeResults['a']!;
+        expect('data' in got).toBe(true);
+        expect(got.data).toBe(data);
+      });
+
+      it('tells no data apart from null data', async () => {
+        await store.saveNodeResult('e1', 'none', { status: 'completed', attempts: 1, completedAt: 1 });
+        await store.saveNodeResult('e1', 'undef', result(undefined));
+        const got = (await store.getExecution('e1'))!.nodeResults;
+        expect('data' in got['none']!).toBe(false);
+        expect(got['undef']!.data).toBeUndefined();
+      });
+
+      it.each([['123'], ['null'], ['true'], ['"quoted"'], ['{"a":1}'], ['ünïcødé ✓ 😀'], [' '], [-1.5], [1e21], [Number.MAX_SAFE_INTEGER], [[]], [{}], [[0, false, '', null]]])(
+        'keeps data %j exactly (strings that look like JSON stay strings)',
+        async (data) => {
+          await store.saveNodeResult('e1', 'a', result(data));
+          expect((await store.getExecution('e1'))!.nodeResults['a']!.data).toEqual(data);
+        },
+      );
+
+      it('keeps a large nested payload', async () => {
+        const data = { rows: Array.from({ length: 2000 }, (_, i) => ({ i, name: `row-${i}`, tags: ['a', 'b'], ok: i % 2 === 0 })) };
+        await store.saveNodeResult('e1', 'a', result(data));
+        expect((await store.getExecution('e1'))!.nodeResults['a']!.data).toEqual(data);
+      });
+
+      it('copies the result on the way in', async () => {
+        const r = result({ v: 1 });
+        await store.saveNodeResult('e1', 'a', r);
+        (r.data as { v: number }).v = 2;
+        expect((await store.getExecution('e1'))!.nodeResults['a']!.data).toEqual({ v: 1 });
+      });
+
+      it('keeps all of 50 concurrent writes for different nodes', async () => {
+        await Promise.all(Array.from({ length: 50 }, (_, i) => store.saveNodeResult('e1', `n${i}`, result(i))));
+        const got = (await store.getExecution('e1'))!.nodeResults;
+        expect(Object.keys(got)).toHaveLength(50);
+        for (let i = 0; i < 50; i++) expect(got[`n${i}`]!.data).toBe(i);
+      });
+
+      it('keeps exactly one of concurrent writes for the same node', async () => {
+        await Promise.all(Array.from({ length: 10 }, (_, i) => store.saveNodeResult('e1', 'a', result(i, { attempts: i + 1 }))));
+        const got = (await store.getExecution('e1'))!.nodeResults['a']!;
+        expect(got.attempts).toBe((got.data as number) + 1);
+      });
+
+      it('deletes a node result and leaves the others', async () => {
+        await store.saveNodeResult('e1', 'a', result(1));
+        await store.saveNodeResult('e1', 'b', result(2));
+        await store.deleteNodeResult('e1', 'a');
+        expect((await store.getExecution('e1'))!.nodeResults).toEqual({ b: result(2) });
+        await store.deleteNodeResult('e1', 'never-saved');
+        expect(Object.keys((await store.getExecution('e1'))!.nodeResults)).toEqual(['b']);
+      });
+
+      it('keeps results of different executions apart', async () => {
+        await store.createExecution(execution('e2'));
+        await store.saveNodeResult('e1', 'a', result('one'));
+        await store.saveNodeResult('e2', 'a', result('two'));
+        await store.deleteNodeResult('e2', 'a');
+        expect((await store.getExecution('e1'))!.nodeResults['a']!.data).toBe('one');
+        expect((await store.getExecution('e2'))!.nodeResults).toEqual({});
+      });
+
+      it('throws ExecutionNotFoundError for an unknown execution', async () => {
+        await expect(store.saveNodeResult('nope', 'a', result(1))).rejects.toThrow(ExecutionNotFoundError);
+        await expect(store.deleteNodeResult('nope', 'a')).rejects.toThrow(ExecutionNotFoundError);
+      });
+    });
+
+    describe('logs', () => {
+      beforeEach(async () => {
+        await store.createExecution(execution('e1'));
+      });
+
+      it('returns the log oldest first, with nodeId only where given', async () => {
+        await store.addLog('e1', { at: 3, level: 'info', message: 'started' });
+        await store.addLog('e1', { at: 1, level: 'warn', message: 'slow', nodeId: 'a' });
+        await store.addLog('e1', { at: 2, level: 'error', message: 'ünïcødé "x"' });
+        expect(await store.getLogs('e1')).toEqual([
+          { at: 3, level: 'info', message: 'started' },
+          { at: 1, level: 'warn', message: 'slow', nodeId: 'a' },
+          { at: 2, level: 'error', message: 'ünïcødé "x"' },
+        ]);
+        expect('nodeId' in (await store.getLogs('e1'))[0]!).toBe(false);
+      });
+
+      it('keeps every line of concurrent writers', async () => {
+        await Promise.all(Array.from({ length: 30 }, (_, i) => store.addLog('e1', { at: i, level: 'info', message: `m${i}` })));
+        const logs = await store.getLogs('e1');
+        expect(logs.map((l) => l.message).sort()).toEqual(Array.from({ length: 30 }, (_, i) => `m${i}`).sort());
+      });
+
+      it('keeps logs per execution, and an unknown execution has none', async () => {
+        await store.createExecution(execution('e2'));
+        await store.addLog('e2', { at: 1, level: 'info', message: 'other' });
+        expect(await store.getLogs('e1')).toEqual([]);
+        expect(await store.getLogs('nope')).toEqual([]);
+      });
+
+      it('refuses to log for an unknown execution', async () => {
+        await expect(store.addLog('nope', { at: 1, level: 'info', message: 'x' })).rejects.toThrow(ExecutionNotFoundError);
+      });
+    });
+
+    describe('listExecutions / getChildExecutions', () => {
+      beforeEach(async () => {
+        await store.createExecution(execution('e1', { workflowId: 'wf' }));
+        await store.createExecution(execution('e2', { workflowId: 'other' }));
+        await store.createExecution(execution('e3', { workflowId: 'wf', status: 'pending' }));
+        await store.createExecution(execution('e4', { workflowId: 'wf' }));
+        await store.transitionExecution('e4', ['running'], 'completed');
+      });
+
+      it('lists every execution, newest first (by creation, not by startedAt)', async () => {
+        expect(await ids()).toEqual(['e4', 'e3', 'e2', 'e1']);
+      });
+
+      it('filters by workflowId', async () => {
+        expect(await ids({ workflowId: 'wf' })).toEqual(['e4', 'e3', 'e1']);
+        expect(await ids({ workflowId: 'other' })).toEqual(['e2']);
+        expect(await ids({ workflowId: 'none' })).toEqual([]);
+      });
+
+      it('filters by one status or several', async () => {
+        expect(await ids({ status: 'running' })).toEqual(['e2', 'e1']);
+        expect(await ids({ status: ['pending', 'completed'] })).toEqual(['e4', 'e3']);
+        expect(await ids({ workflowId: 'wf', status: 'running' })).toEqual(['e1']);
+        expect(await ids({ status: [] })).toEqual([]);
+      });
+
+      it('applies the limit after filtering', async () => {
+        expect(await ids({ limit: 2 })).toEqual(['e4', 'e3']);
+        expect(await ids({ workflowId: 'wf', status: ['running', 'pending'], limit: 1 })).toEqual(['e3']);
+      });
+
+      it('returns at most 100 by default', async () => {
+        for (let i = 0; i < 110; i++) await store.createExecution(execution(`bulk-${i}`));
+        const list = await store.listExecutions();
+        expect(list).toHaveLength(100);
+        expect(list[0]!.executionId).toBe('bulk-109');
+      });
+
+      it('returns executions with their node results, as copies', async () => {
+        await store.saveNodeResult('e4', 'a', result('x'));
+        const [first] = await store.listExecutions({ limit: 1 });
+        expect(first).toEqual({ ...execution('e4'), status: 'completed', completedAt: expect.any(Number), nodeResults: { a: result('x') } });
+        first!.status = 'failed';
+        expect((await store.getExecution('e4'))!.status).toBe('completed');
+      });
+
+      it('finds child executions by parentExecutionId', async () => {
+        await store.createExecution(execution('child-1', { parentExecutionId: 'e1', parentNodeId: 'sub', depth: 1 }));
+        await store.createExecution(execution('child-2', { parentExecutionId: 'e1', parentNodeId: 'sub2', depth: 1 }));
+        await store.createExecution(execution('grandchild', { parentExecutionId: 'child-1', depth: 2 }));
+        await store.saveNodeResult('child-2', 'a', result(0));
+        const children = await store.getChildExecutions('e1');
+        expect(children.map((e) => e.executionId).sort()).toEqual(['child-1', 'child-2']);
+        expect(children.find((c) => c.executionId === 'child-1')).toMatchObject({ parentNodeId: 'sub', depth: 1 });
+        expect(children.find((c) => c.executionId === 'child-2')!.nodeResults).toEqual({ a: result(0) });
+        expect((await store.getChildExecutions('child-1')).map((e) => e.executionId)).toEqual(['grandchild']);
+        expect(await store.getChildExecutions('e2')).toEqual([]);
+      });
+    });
+
+    describe.runIf(options.peer !== undefined)('across handles (as separate processes would share it)', () => {
+      let other: ExecutionStore;
+      beforeEach(() => {
+        other = options.peer!(store);
+      });
+
+      it('reads what the other handle wrote as soon as the write returned', async () => {
+        await store.saveWorkflow(workflow());
+        expect(await other.getWorkflow('wf')).toMatchObject({ version: 1 });
+        await store.createExecution(execution('e1'));
+        await store.saveNodeResult('e1', 'a', result(false));
+        expect((await other.getExecution('e1'))!.nodeResults['a']!.data).toBe(false);
+        await other.transitionExecution('e1', ['running'], 'completed');
+        expect((await store.getExecution('e1'))!.status).toBe('completed');
+      });
+
+      it('lets one handle win a race for the same transition', async () => {
+        for (let i = 0; i < 20; i++) {
+          await store.createExecution(execution(`race-${i}`));
+          const outcomes = await Promise.all([
+            store.transitionExecution(`race-${i}`, ['running'], 'completed'),
+            other.transitionExecution(`race-${i}`, ['running'], 'completed'),
+          ]);
+          expect(outcomes.filter(Boolean)).toHaveLength(1);
+        }
+      });
+
+      it('agrees on one version when both handles save the same changed definition', async () => {
+        await store.saveWorkflow(workflow());
+        const versions = await Promise.all([store, other, store, other].map((s) => s.saveWorkflow(workflow('wf', { name: 'v2' }))));
+        expect(versions).toEqual([2, 2, 2, 2]);
+      });
+    });
+  });
+}
