@@ -109,8 +109,8 @@ export class WorkflowNotFoundError extends SpaneError {
 export class ExecutionNotFoundError extends SpaneError {
   /** The id that was asked for. */
   readonly executionId: string;
-  constructor(executionId: string) {
-    super('EXECUTION_NOT_FOUND', `Execution '${executionId}' does not exist`);
+  constructor(executionId: string, options?: SpaneErrorOptions) {
+    super('EXECUTION_NOT_FOUND', `Execution '${executionId}' does not exist`, options);
     this.executionId = executionId;
   }
 }

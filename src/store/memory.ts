@@ -1,6 +1,7 @@
 import { TERMINAL_STATUSES } from '../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError } from '../errors.js';
+import { canonicalJson } from './canonical-json.js';
 import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, TransitionPatch } from './store.js';
 
 /** Options of {@link InMemoryExecutionStore}. */
@@ -45,7 +46,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
     const { version: _ignored, ...body } = definition;
     if (latest !== undefined) {
       const { version: latestVersion, ...latestBody } = latest;
-      if (JSON.stringify(latestBody) === JSON.stringify(body)) return latestVersion!;
+      if (canonicalJson(latestBody) === canonicalJson(body)) return latestVersion!;
     }
     const version = versions.length + 1;
     versions.push(clone({ ...body, version }));

@@ -9,7 +9,7 @@ import type { TestDatabase } from '../contract/databases.js';
 
 // The in-memory store compares definitions as JSON text, so reordered keys make a new version
 // there; the Drizzle store compares canonically.
-runExecutionStoreContract('InMemoryExecutionStore', () => new InMemoryExecutionStore(), { canonicalVersioning: false, peer: (s) => s });
+runExecutionStoreContract('InMemoryExecutionStore', () => new InMemoryExecutionStore(), { peer: (s) => s });
 
 describe('on PostgreSQL', () => {
   let database: TestDatabase;
