@@ -45,7 +45,7 @@ export type { DLQJobData, NodeJobData, WorkflowJobData } from './runtime/jobs.js
 
 export { InMemoryExecutionStore } from './store/memory.js';
 export type { InMemoryStoreOptions } from './store/memory.js';
-export type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, TransitionPatch } from './store/store.js';
+export type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, TransitionPatch } from './store/store.js';
 
 export type {
   CircuitBreakerConfig,

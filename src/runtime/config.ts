@@ -23,6 +23,14 @@ export const engineConfigSchema = z.strictObject({
     .refine((p) => !p.includes(':'), 'must not contain ":"')
     .default('{spane}'),
   redisTimeout: z.number().int().min(0).default(5000),
+  retention: z
+    .strictObject({
+      olderThanMs: z.number().int().min(0).optional(),
+      keepLast: z.number().int().min(0).optional(),
+      everyMs: z.number().int().min(1000),
+    })
+    .refine((r) => r.olderThanMs !== undefined || r.keepLast !== undefined, 'needs olderThanMs and/or keepLast')
+    .optional(),
   lockDuration: z.number().int().min(1000).default(30_000),
   stalledInterval: z.number().int().min(1000).default(30_000),
   maxStalledCount: z.number().int().min(0).default(1),
@@ -84,6 +92,12 @@ export interface EngineConfig {
    * @defaultValue '\{spane\}'
    */
   prefix: string;
+  /**
+   * Prune finished executions periodically: every `everyMs`, one worker (a BullMQ job scheduler)
+   * deletes those matching `olderThanMs` / `keepLast`, with their results and logs. Off when absent;
+   * `engine.pruneExecutions()` prunes on demand.
+   */
+  retention?: { olderThanMs?: number | undefined; keepLast?: number | undefined; everyMs: number } | undefined;
   /**
    * How long an API call (enqueue, register, cancel, ...) waits for Redis to answer before it
    * fails with `RedisUnavailableError`; nothing is written then. Workers wait out outages.

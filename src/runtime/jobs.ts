@@ -33,6 +33,8 @@ export interface NodeJobData {
 /** Data of a job in {@link WORKFLOW_QUEUE}. */
 export interface WorkflowJobData {
   workflowId: string;
+  /** Set on the retention job: prune finished executions instead of starting one. */
+  prune?: { olderThanMs?: number | undefined; keepLast?: number | undefined };
   initialData?: unknown;
   /** Set when the execution was created up front (scheduleWorkflow). */
   executionId?: string;

@@ -70,7 +70,11 @@ export class ExecutionLifecycle {
 
   /** Runs a `workflow-execution` job: a scheduled start or a cron trigger. */
   async runWorkflowJob(job: Job<WorkflowJobData>): Promise<string | undefined> {
-    const { workflowId, executionId, initialData } = job.data;
+    const { workflowId, executionId, initialData, prune } = job.data;
+    if (prune !== undefined) {
+      const removed = await this.rt.store.pruneExecutions(prune);
+      return `pruned ${removed}`;
+    }
     if (executionId === undefined) return this.startLatest(workflowId, initialData);
     const exec = await this.rt.store.getExecution(executionId);
     if (exec === null || exec.status === 'cancelled' || TERMINAL_STATUSES.includes(exec.status)) return undefined;

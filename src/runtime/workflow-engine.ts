@@ -6,7 +6,7 @@ import type { ExecutionStatus, WorkflowDefinition, WorkflowDefinitionWithExecuto
 import { NODE_EXECUTORS } from '../definition/types.js';
 import { validateWorkflow } from '../definition/validate.js';
 import { EngineClosedError, ExecutionNotFoundError, InvalidArgumentError, InvalidStateError, RedisUnavailableError, WorkflowNotFoundError } from '../errors.js';
-import type { ExecutionStore } from '../store/store.js';
+import type { ExecutionStore, PruneCriteria } from '../store/store.js';
 import { target } from './advance.js';
 import { resolveEngineConfig } from './config.js';
 import type { EngineConfig, EngineConfigInput } from './config.js';
@@ -34,6 +34,9 @@ import { WorkflowCache } from './workflow-cache.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
 
 export type { BulkWorkflowEnqueue, EnqueueOptions, QueueCounts, QueueStats, RedisConnectionInput, WaitOptions, WorkflowEngineOptions } from './engine-options.js';
+
+/** Id of the job scheduler that prunes finished executions (the `retention` option). */
+const RETENTION_SCHEDULER = 'spane-retention';
 
 const WAITABLE: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
 
@@ -350,6 +353,13 @@ export class WorkflowEngine {
     const n = concurrency ?? this.rt.config.workerConcurrency;
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`startWorkers: concurrency must be a positive integer, got ${String(concurrency)}`);
     this.workers.start(n);
+    const retention = this.rt.config.retention;
+    if (retention !== undefined) {
+      const { everyMs, ...prune } = retention;
+      this.rt.queues.workflowQueue
+        .upsertJobScheduler(RETENTION_SCHEDULER, { every: everyMs }, { name: 'prune-executions', data: { workflowId: '', prune } })
+        .catch((err: unknown) => this.rt.logger.error('could not schedule retention', { error: String(err) }));
+    }
   }
 
   /** Resolves when the workers started by {@link startWorkers} are connected. */
@@ -399,6 +409,16 @@ export class WorkflowEngine {
   /** {@link cancelWorkflow} for each id; returns each outcome in order. */
   async cancelBulkWorkflows(executionIds: readonly string[]): Promise<boolean[]> {
     return Promise.all(executionIds.map((id) => this.cancelWorkflow(id)));
+  }
+
+  /**
+   * Deletes finished executions that match `criteria` (by age and/or keeping the newest N), with
+   * their node results and logs; returns how many. Running, paused and pending ones are never
+   * touched. The `retention` option runs this periodically.
+   */
+  async pruneExecutions(criteria: PruneCriteria): Promise<number> {
+    this.assertOpen('prune executions');
+    return this.rt.store.pruneExecutions(criteria);
   }
 
   /** DLQ items from `start` to `end` (inclusive), oldest first. */

@@ -2,7 +2,8 @@ import { TERMINAL_STATUSES } from '../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
-import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, TransitionPatch } from './store.js';
+import { resolvePruneCriteria } from './store.js';
+import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, TransitionPatch } from './store.js';
 
 /** Options of {@link InMemoryExecutionStore}. */
 export interface InMemoryStoreOptions {
@@ -133,6 +134,21 @@ export class InMemoryExecutionStore implements ExecutionStore {
 
   async getLogs(executionId: string): Promise<ExecutionLogEntry[]> {
     return clone(this.logs.get(executionId) ?? []);
+  }
+
+  async pruneExecutions(criteria: PruneCriteria): Promise<number> {
+    const { olderThanMs, keepLast, statuses } = resolvePruneCriteria(criteria);
+    const candidates = [...this.executions.values()]
+      .filter((e) => statuses.includes(e.status) && e.completedAt !== undefined)
+      .sort((a, b) => b.completedAt! - a.completedAt!);
+    const cutoff = olderThanMs === undefined ? Infinity : Date.now() - olderThanMs;
+    const doomed = candidates.slice(keepLast ?? 0).filter((e) => e.completedAt! < cutoff);
+    for (const e of doomed) {
+      this.executions.delete(e.executionId);
+      this.logs.delete(e.executionId);
+      this.finished.delete(e.executionId);
+    }
+    return doomed.length;
   }
 
   /** Number of executions held, for tests and monitoring. */

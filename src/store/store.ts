@@ -1,4 +1,6 @@
+import { TERMINAL_STATUSES } from '../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** An execution as created by the engine, before any node has run. */
 export type NewExecution = Omit<WorkflowExecution, 'nodeResults' | 'completedAt' | 'error' | 'pausedAt'>;
@@ -13,6 +15,22 @@ export interface ExecutionLogEntry {
   message: string;
   /** The node it concerns, if any. */
   nodeId?: string;
+}
+
+/**
+ * Which finished executions {@link ExecutionStore.pruneExecutions} deletes. Give `olderThanMs`,
+ * `keepLast` or both; an execution is pruned when it satisfies every criterion given.
+ */
+export interface PruneCriteria {
+  /** Only executions that ended more than this many milliseconds ago. */
+  olderThanMs?: number;
+  /** Keep the newest `keepLast` finished executions (by end time); only older ones are pruned. */
+  keepLast?: number;
+  /**
+   * Terminal statuses to prune.
+   * @defaultValue ['completed', 'failed', 'cancelled']
+   */
+  statuses?: readonly ExecutionStatus[];
 }
 
 /** Filters for {@link ExecutionStore.listExecutions}. */
@@ -76,8 +94,26 @@ export interface ExecutionStore {
   saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void>;
   /** Removes a node's result so the node can run again (DLQ retry, replay). */
   deleteNodeResult(executionId: string, nodeId: string): Promise<void>;
+  /**
+   * Deletes finished executions matching `criteria`, with their node results and logs; returns
+   * how many executions were deleted. Never touches pending, running or paused executions.
+   */
+  pruneExecutions(criteria: PruneCriteria): Promise<number>;
   /** Appends a line to the execution's log. */
   addLog(executionId: string, entry: ExecutionLogEntry): Promise<void>;
   /** The execution's log, oldest first. */
   getLogs(executionId: string): Promise<ExecutionLogEntry[]>;
+}
+
+/** Checks prune criteria and fills in the default statuses; shared by the stores. */
+export function resolvePruneCriteria(criteria: PruneCriteria): Required<Pick<PruneCriteria, 'statuses'>> & PruneCriteria {
+  const { olderThanMs, keepLast } = criteria;
+  const count = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isInteger(n) && n >= 0);
+  if ((olderThanMs === undefined && keepLast === undefined) || !count(olderThanMs) || !count(keepLast)) {
+    throw new InvalidArgumentError('pruneExecutions needs olderThanMs and/or keepLast, as non-negative integers');
+  }
+  const statuses = criteria.statuses ?? TERMINAL_STATUSES;
+  const live = statuses.filter((s) => !TERMINAL_STATUSES.includes(s));
+  if (live.length > 0) throw new InvalidArgumentError(`pruneExecutions only prunes finished executions, not ${live.join(', ')}`);
+  return { ...criteria, statuses };
 }

@@ -433,6 +433,60 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
       });
     });
 
+    describe('pruneExecutions', () => {
+      let now = 0;
+      /** An execution with a result and a log line that reached `to` at `at`. */
+      const finish = async (id: string, at: number, to: ExecutionStatus = 'completed') => {
+        await store.createExecution(execution(id));
+        await store.saveNodeResult(id, 'a', result(1));
+        await store.addLog(id, { at, level: 'info', message: 'x' });
+        vi.useFakeTimers({ toFake: ['Date'] });
+        vi.setSystemTime(at);
+        await store.transitionExecution(id, ['running'], to);
+        vi.useRealTimers();
+      };
+
+      beforeEach(async () => {
+        now = Date.now();
+        await finish('old', now - 10_000);
+        await finish('mid', now - 5_000, 'failed');
+        await finish('new', now - 1_000);
+        await store.createExecution(execution('live'));
+        await store.createExecution(execution('paused'));
+        await store.transitionExecution('paused', ['running'], 'paused');
+      });
+
+      it('prunes finished executions older than the age, with their results and logs, never live ones', async () => {
+        expect(await store.pruneExecutions({ olderThanMs: 3_000 })).toBe(2);
+        expect((await ids({ limit: 10 })).sort()).toEqual(['live', 'new', 'paused']);
+        expect(await store.getExecution('old')).toBeNull();
+        expect(await store.getLogs('old')).toEqual([]);
+        expect((await store.getExecution('new'))?.nodeResults['a']?.data).toBe(1);
+        expect(await store.pruneExecutions({ olderThanMs: 0 })).toBe(1);
+        expect((await ids({ limit: 10 })).sort()).toEqual(['live', 'paused']);
+      });
+
+      it('keeps the newest finished executions with keepLast, and combines criteria', async () => {
+        expect(await store.pruneExecutions({ olderThanMs: 3_000, keepLast: 2 })).toBe(1);
+        expect(await store.getExecution('old')).toBeNull();
+        expect(await store.pruneExecutions({ keepLast: 1 })).toBe(1);
+        expect((await ids({ limit: 10 })).sort()).toEqual(['live', 'new', 'paused']);
+      });
+
+      it('prunes only the statuses asked for', async () => {
+        expect(await store.pruneExecutions({ keepLast: 0, statuses: ['failed'] })).toBe(1);
+        expect(await store.getExecution('mid')).toBeNull();
+        expect(await store.getExecution('old')).not.toBeNull();
+      });
+
+      it('refuses criteria that name nothing or live statuses', async () => {
+        await expect(store.pruneExecutions({})).rejects.toThrow(InvalidArgumentError);
+        await expect(store.pruneExecutions({ keepLast: -1 })).rejects.toThrow(InvalidArgumentError);
+        await expect(store.pruneExecutions({ keepLast: 0, statuses: ['running'] })).rejects.toThrow(/only prunes finished/);
+        expect(await ids({ limit: 10 })).toHaveLength(5);
+      });
+    });
+
     describe('logs', () => {
       beforeEach(async () => {
         await store.createExecution(execution('e1'));

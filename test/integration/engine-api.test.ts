@@ -298,3 +298,29 @@ describe('when Redis is unreachable', () => {
     expect(lines).toContain('Redis connection error; retrying');
   });
 });
+
+describe('retention', () => {
+  it('prunes finished executions on demand and periodically, never running ones', async () => {
+    t = testEngine({ config: { retention: { keepLast: 1, everyMs: 1000 } } });
+    const held: (() => void)[] = [];
+    t.registry.register('quick', async () => ({ success: true }));
+    t.registry.register('hold', async () => {
+      await new Promise<void>((r) => held.push(r));
+      return { success: true };
+    });
+    await t.engine.registerWorkflow(graph('quick', [node('q', 'quick')], []));
+    await t.engine.registerWorkflow(graph('hold', [node('h', 'hold')], []));
+    t.engine.startWorkers(4);
+    const running = await t.engine.enqueueWorkflow('hold', {});
+    const finished = [];
+    for (let i = 0; i < 4; i++) finished.push(await t.engine.waitForExecution(await t.engine.enqueueWorkflow('quick', {})));
+    await until(() => held.length === 1, 5000);
+    expect(await t.engine.pruneExecutions({ keepLast: 3 })).toBe(1);
+    // The retention job (every second, keepLast 1) prunes the rest but the newest.
+    await until(async () => (await t!.store.listExecutions({ status: 'completed' })).length === 1, 10_000, 'periodic prune');
+    expect((await t.store.listExecutions({ status: 'completed' }))[0]?.executionId).toBe(finished.at(-1)!.executionId);
+    expect((await t.store.getExecution(running))?.status).toBe('running');
+    held[0]!();
+    await expect(t.engine.pruneExecutions({})).rejects.toThrow(/olderThanMs and\/or keepLast/);
+  });
+});

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lt, notInArray, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { PGlite } from '@electric-sql/pglite';
@@ -6,7 +6,8 @@ import type { Sql } from 'postgres';
 import { TERMINAL_STATUSES } from '../../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../../definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError, InvalidConfigError, InvalidStateError } from '../../errors.js';
-import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, TransitionPatch } from '../store.js';
+import { resolvePruneCriteria } from '../store.js';
+import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, TransitionPatch } from '../store.js';
 import { canonicalJson } from '../canonical-json.js';
 import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migrate.js';
 import type { MigrateOptions } from './migrate.js';
@@ -240,6 +241,29 @@ export class DrizzleStore implements ExecutionStore {
       statuses === undefined ? undefined : inArray(executions.status, statuses),
     );
     return this.selectExecutions(where, 'newest', filter.limit ?? 100);
+  }
+
+  async pruneExecutions(criteria: PruneCriteria): Promise<number> {
+    const { olderThanMs, keepLast, statuses } = resolvePruneCriteria(criteria);
+    const finished = and(inArray(executions.status, [...statuses]), isNotNull(executions.completedAt));
+    const newest = this.db
+      .select({ id: executions.executionId })
+      .from(executions)
+      .where(finished)
+      .orderBy(desc(executions.completedAt), desc(executions.seq))
+      .limit(keepLast ?? 0);
+    // Node results and logs go with their execution (ON DELETE CASCADE).
+    const deleted = await this.db
+      .delete(executions)
+      .where(
+        and(
+          finished,
+          olderThanMs === undefined ? undefined : lt(executions.completedAt, Date.now() - olderThanMs),
+          keepLast === undefined || keepLast === 0 ? undefined : notInArray(executions.executionId, newest),
+        ),
+      )
+      .returning({ id: executions.executionId });
+    return deleted.length;
   }
 
   async getChildExecutions(parentExecutionId: string): Promise<WorkflowExecution[]> {
