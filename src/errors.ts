@@ -19,7 +19,6 @@ export type SpaneErrorCode =
   | 'UNKNOWN_NODE_TYPE'
   | 'NODE_EXECUTION_FAILED'
   | 'NON_RETRYABLE'
-  | 'DLQ_ITEM_NOT_FOUND'
   | 'ENGINE_CLOSED'
   | 'NOT_SUPPORTED'
   | 'MAX_DEPTH_EXCEEDED'
@@ -164,13 +163,6 @@ export class NonRetryableError extends SpaneError {
   /** `code` lets subclasses keep their own stable code while staying non-retryable. */
   constructor(message: string, options?: SpaneErrorOptions, code: SpaneErrorCode = 'NON_RETRYABLE') {
     super(code, message, options);
-  }
-}
-
-/** No DLQ item has this id. */
-export class DLQItemNotFoundError extends SpaneError {
-  constructor(dlqJobId: string) {
-    super('DLQ_ITEM_NOT_FOUND', `DLQ item '${dlqJobId}' does not exist`);
   }
 }
 

@@ -73,7 +73,6 @@ export { workflowDefinitionSchema } from './definition/schema.js';
 
 export {
   CircuitOpenError,
-  DLQItemNotFoundError,
   EngineClosedError,
   ExecutionNotFoundError,
   InvalidArgumentError,
