@@ -33,7 +33,6 @@ import { bodyLimit } from 'hono/body-limit';
 import { Redis } from 'ioredis';
 import {
   applyMapping,
-  DLQItemNotFoundError,
   EngineClosedError,
   eventsResponse,
   ExecutionNotFoundError,
@@ -216,7 +215,7 @@ export function createApp(options: AppOptions): Hono {
 
   app.post('/api/dlq/:jobId/retry', async (c) => {
     const jobId = c.req.param('jobId');
-    if (!(await engine.retryDLQItem(jobId))) throw new DLQItemNotFoundError(jobId);
+    if (!(await engine.retryDLQItem(jobId))) return c.json({ error: `DLQ item '${jobId}' does not exist`, code: 'DLQ_ITEM_NOT_FOUND' }, 404);
     return c.json({ retried: true });
   });
 
@@ -226,7 +225,7 @@ export function createApp(options: AppOptions): Hono {
     if (err instanceof WorkflowValidationError) return c.json({ error: err.message, code: err.code, issues: err.issues }, 400);
     if (err instanceof WebhookRequestError) return c.json({ error: err.message, code: err.code }, err.httpStatus);
     if (err instanceof BadRequest || err instanceof InvalidArgumentError) return c.json({ error: err.message, code: 'INVALID_ARGUMENT' }, 400);
-    if (err instanceof WorkflowNotFoundError || err instanceof ExecutionNotFoundError || err instanceof DLQItemNotFoundError) {
+    if (err instanceof WorkflowNotFoundError || err instanceof ExecutionNotFoundError) {
       return c.json({ error: err.message, code: err.code }, 404);
     }
     if (err instanceof InvalidStateError) return c.json({ error: err.message, code: err.code }, 409);

@@ -93,6 +93,58 @@ export {
 } from './errors.js';
 export type { SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue } from './errors.js';
 
+// --- DSL ---
+export {
+  defineHttpNode,
+  defineNode,
+  delay,
+  http,
+  httpConfigSchema,
+  nodeOutput,
+  registerNodeKinds,
+  renderMermaid,
+  renderWorkflowMarkdown,
+  RESERVED_CONFIG_KEYS,
+  router,
+  subWorkflow,
+  transform,
+  workflow,
+} from './dsl/index.js';
+export type {
+  AnyNodeKind,
+  AnyNodeSpec,
+  BuilderState,
+  BuiltWorkflow,
+  CompileError,
+  EmptyState,
+  ExecutorRegistryLike,
+  HttpConfig,
+  JsonSchema,
+  KindRuntime,
+  MaybePromise,
+  NodeFailure,
+  NodeKind,
+  NodeKindDefinition,
+  NodeOptions,
+  NodeSchemas,
+  NodeSpec,
+  PlacementOptions,
+  RenderOptions,
+  RouterSpec,
+  RunArgs,
+  SameAsInput,
+  SubWorkflowOptions,
+  TransformSchemas,
+  TriggerInput,
+  WorkflowBuilder,
+  WorkflowInput,
+  WorkflowOptions,
+  WorkflowOutputs,
+  WorkflowSchemas,
+} from './dsl/index.js';
+export { NodeInputError, NodeOutputError } from './errors.js';
+export type { NodeValidationDetails } from './errors.js';
+// --- end DSL ---
 
 // --- metrics ---
 export { DEFAULT_DURATION_BUCKETS, MetricsCollector } from './runtime/metrics.js';

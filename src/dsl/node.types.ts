@@ -7,7 +7,14 @@
 import type { z } from 'zod';
 import type { CircuitBreakerConfig, ExecutionContext, INodeExecutor, RetryPolicy } from '../definition/types.js';
 
-/** A value or a promise of it. */
+/**
+ * A value or a promise of it.
+ *
+ * @example
+ * ```ts
+ * const run = (n: number): MaybePromise<number> => (n > 0 ? n : Promise.resolve(0));
+ * ```
+ */
 export type MaybePromise<T> = T | Promise<T>;
 
 /** Any zod schema (zod 4 classic). */
@@ -22,19 +29,42 @@ export type SchemaOutput<TSchema, TFallback = unknown> = TSchema extends AnySche
 /**
  * The data a parent whose node failed under `continueOnFail` hands its children instead of its
  * output (the runtime's `{ error }`).
+ *
+ * @example
+ * ```ts
+ * // A child of a continueOnFail node receives its output or { error }:
+ * const report = transform('report', (r: { sent: boolean } | NodeFailure) => ('error' in r ? `failed: ${r.error}` : 'sent'));
+ * ```
  */
 export interface NodeFailure {
   /** Why the parent failed. */
   error: string;
 }
 
-/** Marks a node (such as `delay`) whose output is exactly its input. */
+/**
+ * Marks a node (such as `delay`) whose output is exactly its input.
+ *
+ * @example
+ * ```ts
+ * delay(1000); // NodeSpec<unknown, SameAsInput>: its children get what it got
+ * ```
+ */
 export interface SameAsInput {
   readonly '~sameAsInput': true;
 }
 
-/** Per-node runtime behaviour, compiled into `node.config.retryPolicy` / `node.config.circuitBreaker`. */
-export interface NodeOptions {
+/**
+ * Per-node runtime behaviour, compiled into `node.config.retryPolicy` / `node.config.circuitBreaker`.
+ *
+ * @typeParam TFail - the literal type of `continueOnFail`, so the builder can widen the node's output
+ *
+ * @example
+ * ```ts
+ * const options: NodeOptions = { retryPolicy: { maxAttempts: 3, backoff: { type: 'exponential', delay: 500 } }, circuitBreaker: { failureThreshold: 5 } };
+ * workflow('w', { input: User }).then('fetch', fetchUser({ baseUrl }), options);
+ * ```
+ */
+export interface NodeOptions<TFail extends boolean = boolean> {
   /** Display name (`node.name`). */
   name?: string;
   /** Attempts and backoff; see {@link RetryPolicy}. `continueOnFail` is its own option here. */
@@ -44,13 +74,13 @@ export interface NodeOptions {
    * receive {@link NodeFailure} from this node, so their input type must accept it.
    * @defaultValue false
    */
-  continueOnFail?: boolean;
+  continueOnFail?: TFail;
   /** Circuit breaker for a node that calls an external system. */
   circuitBreaker?: CircuitBreakerConfig;
 }
 
-/** `TOut`, widened by {@link NodeFailure} when the options turn `continueOnFail` on. */
-export type WithFailure<TOut, TOptions> = TOptions extends { continueOnFail: true } ? TOut | NodeFailure : TOut;
+/** `TOut`, widened by {@link NodeFailure} when `continueOnFail` may be true. */
+export type WithFailure<TOut, TFail> = true extends TFail ? TOut | NodeFailure : TOut;
 
 /** The compile-time facts of a node: what it accepts, what it hands its children, where a router may go. */
 export interface NodeTypes<TIn, TOut, TTargets extends string> {
@@ -62,7 +92,15 @@ export interface NodeTypes<TIn, TOut, TTargets extends string> {
   targets: TTargets;
 }
 
-/** What a node kind is at run time: its type string, schemas and executor. Loosely typed on purpose. */
+/**
+ * What a node kind is at run time: its type string, schemas and executor. Loosely typed on purpose.
+ *
+ * @example
+ * ```ts
+ * const kind: KindRuntime = fetchUser({ baseUrl }).kind;
+ * console.log(kind.type, kind.role, Object.keys(kind.schemas));
+ * ```
+ */
 export interface KindRuntime {
   /** The node `type` in the definition; the registry key of its executor. */
   readonly type: string;
@@ -85,6 +123,12 @@ export interface KindRuntime {
  * @typeParam TIn - what its parents must give it
  * @typeParam TOut - what it gives its children
  * @typeParam TTargets - for a router, the branch names it may choose
+ *
+ * @example
+ * ```ts
+ * const spec = sendEmail({ template: 'welcome' }); // NodeSpec<{ email: string }, { sent: boolean }>
+ * const tolerant = spec.with({ continueOnFail: true }); // NodeSpec<{ email: string }, { sent: boolean } | NodeFailure>
+ * ```
  */
 export interface NodeSpec<TIn = unknown, TOut = unknown, TTargets extends string = never> {
   /** The kind this node is an instance of. */
@@ -101,17 +145,33 @@ export interface NodeSpec<TIn = unknown, TOut = unknown, TTargets extends string
    * .then('notify', sendEmail({ template: 'welcome' }).with({ retryPolicy: { maxAttempts: 3 }, continueOnFail: true }))
    * ```
    */
-  with<const TOptions extends NodeOptions>(options: TOptions): NodeSpec<TIn, WithFailure<TOut, TOptions>, TTargets>;
+  with<TFail extends boolean = false>(options: NodeOptions<TFail>): NodeSpec<TIn, WithFailure<TOut, TFail>, TTargets>;
   /** Compile-time only; never set at run time. */
   readonly '~types'?: NodeTypes<TIn, TOut, TTargets>;
 }
 
-/** Any node spec. */
-// `any`, not `unknown`: a spec's input sits in a contravariant position in `with`, so only `any` admits every spec.
-export type AnyNodeSpec = NodeSpec<any, any, string>;
+/**
+ * Any node spec.
+ *
+ * @example
+ * ```ts
+ * function logged<T extends AnyNodeSpec>(spec: T): T {
+ *   console.log('placing', spec.kind.type);
+ *   return spec;
+ * }
+ * ```
+ */
+export type AnyNodeSpec = NodeSpec<unknown, unknown, string>;
 
-/** A router spec: a node that chooses which of its branches run. */
-export type RouterSpec<TIn = unknown, TTargets extends string = string> = NodeSpec<TIn, TIn, TTargets>;
+/**
+ * A router spec: a node that chooses which of its branches run and passes its input on to them.
+ *
+ * @example
+ * ```ts
+ * const byPlan: RouterSpec<{ plan: 'free' | 'pro' }, 'free' | 'pro'> = router('by-plan', (u: { plan: 'free' | 'pro' }) => u.plan);
+ * ```
+ */
+export type RouterSpec<TIn = unknown, TTargets extends string = string, TOut = SameAsInput> = NodeSpec<TIn, TOut, TTargets>;
 
 /** The compile-time facts of a spec. */
 export type TypesOf<TSpec> = NonNullable<TSpec extends { readonly '~types'?: infer T } ? T : never>;
@@ -132,7 +192,14 @@ type ResolveSame<TOut, TGiven> = TOut extends SameAsInput ? TGiven : TOut;
 /** Arguments of a kind call: none without a config schema, optional when every field is optional. */
 export type ConfigArgs<TConfigIn> = [TConfigIn] extends [undefined] ? [] : undefined extends TConfigIn ? [config?: TConfigIn] : [config: TConfigIn];
 
-/** What a kind's `run` receives. */
+/**
+ * What a kind's `run` receives.
+ *
+ * @example
+ * ```ts
+ * const run = ({ input, config, context }: RunArgs<{ n: number }, { factor: number }>) => input.n * config.factor + context.attempt;
+ * ```
+ */
 export interface RunArgs<TInput, TConfig> {
   /** The node's input, parsed by the input schema (unparsed when there is none). */
   input: TInput;
@@ -149,6 +216,12 @@ export interface RunArgs<TInput, TConfig> {
  * @typeParam TConfigIn - the config it is called with (`undefined` when it takes none)
  * @typeParam TIn - what its parents must give
  * @typeParam TOut - what it gives its children
+ *
+ * @example
+ * ```ts
+ * const sendEmail: NodeKind<'send-email', { template: string }, { email: string }, { sent: boolean }> = defineNode({ ... });
+ * sendEmail({ template: 'welcome' }); // a NodeSpec<{ email: string }, { sent: boolean }>
+ * ```
  */
 export interface NodeKind<TType extends string = string, TConfigIn = unknown, TIn = unknown, TOut = unknown> extends KindRuntime {
   /** A node of this kind with `config` (checked against the config schema at compile time and by `build()`). */
@@ -156,8 +229,16 @@ export interface NodeKind<TType extends string = string, TConfigIn = unknown, TI
   readonly type: TType;
 }
 
-/** Any node kind. */
-// `any` for the same reason as AnyNodeSpec.
+/**
+ * Any node kind.
+ *
+ * @example
+ * ```ts
+ * const kinds: AnyNodeKind[] = [fetchUser, sendEmail];
+ * registerNodeKinds(registry, kinds);
+ * ```
+ */
+// `any` for the config: it is a parameter (contravariant), and only `any` admits every kind's config.
 export type AnyNodeKind = NodeKind<string, any, any, any>;
 
 /**
@@ -168,6 +249,15 @@ export type AnyNodeKind = NodeKind<string, any, any, any>;
  * @typeParam TInput - zod schema of the input, or undefined
  * @typeParam TOutput - zod schema of the output, or undefined
  * @typeParam TReturn - what `run` returns when there is no output schema
+ *
+ * @example
+ * ```ts
+ * const definition = {
+ *   type: 'greet',
+ *   input: z.object({ name: z.string() }),
+ *   run: ({ input }) => `Hello, ${input.name}`,
+ * } satisfies NodeKindDefinition<'greet', undefined, z.ZodObject<{ name: z.ZodString }>, undefined, string>;
+ * ```
  */
 export interface NodeKindDefinition<TType extends string, TConfig, TInput, TOutput, TReturn> {
   /** The node `type`: the registry key of the executor. Unique per distinct `run`. */

@@ -1,0 +1,315 @@
+/**
+ * `build()`: turns what the builder recorded into a plain {@link WorkflowDefinition}, checks
+ * what only run time can check (config against its schema, JSON-ness, kind conflicts), embeds
+ * the node schemas as JSON Schema, and validates with the same validator as hand-written JSON.
+ *
+ * @module
+ */
+import { z } from 'zod';
+import type { CarriedExecutor, NodeConfig, NodeDefinition, WorkflowDefinition, WorkflowTrigger } from '../definition/types.js';
+import { NODE_EXECUTORS } from '../definition/types.js';
+import { findWorkflowIssues, validateWorkflow } from '../definition/validate.js';
+import type { ValidationIssue } from '../errors.js';
+import { WorkflowValidationError } from '../errors.js';
+import { RESERVED_CONFIG_KEYS } from './executor.js';
+import { findJsonProblems, formatPath } from './json.js';
+import type { AnySchema, KindRuntime, NodeOptions, NodeSpec } from './node.types.js';
+
+/**
+ * A JSON Schema document, as `z.toJSONSchema` produces it.
+ *
+ * @example
+ * ```ts
+ * const schema: JsonSchema | undefined = built.schemas.nodes['fetch']?.output;
+ * ```
+ */
+export type JsonSchema = Record<string, unknown>;
+
+/**
+ * What generated docs and other processes know about one node of a built workflow.
+ *
+ * @example
+ * ```ts
+ * const { input, output } = built.schemas.nodes['fetch'] ?? {};
+ * ```
+ */
+export interface NodeSchemas {
+  /** How the builder placed it. */
+  role: KindRuntime['role'];
+  /** The kind's description. */
+  description?: string;
+  /** JSON Schema of the config (input side). */
+  config?: JsonSchema;
+  /** JSON Schema of what the node accepts. */
+  input?: JsonSchema;
+  /** JSON Schema of what the node produces. */
+  output?: JsonSchema;
+}
+
+/**
+ * The `schemas` field of a built workflow.
+ *
+ * @example
+ * ```ts
+ * const inputSchema = onboarding.schemas.input; // JSON Schema of the workflow input
+ * ```
+ */
+export interface WorkflowSchemas {
+  /** JSON Schema of the workflow input, when it was declared. */
+  input?: JsonSchema;
+  /** Per node id. */
+  nodes: Record<string, NodeSchemas>;
+}
+
+/**
+ * What `.build()` returns: a plain-JSON {@link WorkflowDefinition} plus `schemas`, carrying the
+ * executors of its node kinds under the (non-enumerable, non-JSON) {@link NODE_EXECUTORS} key.
+ *
+ * @typeParam TInput - what executions start with
+ * @typeParam TOutputs - node id → output type
+ *
+ * @example
+ * ```ts
+ * const onboarding: BuiltWorkflow = workflow('onboarding', { input: User }).then('fetch', fetchUser({ baseUrl })).build();
+ * await engine.registerWorkflow(onboarding);          // registers fetch-user's executor too
+ * await writeFile('onboarding.json', JSON.stringify(onboarding)); // plain JSON
+ * ```
+ */
+export type BuiltWorkflow<TInput = unknown, TOutputs = Record<string, unknown>> = WorkflowDefinition & {
+  /** JSON Schema of the workflow input and of every node's config, input and output. */
+  readonly schemas: WorkflowSchemas;
+  /** The executors of the node kinds used, registered by `engine.registerWorkflow`. */
+  readonly [NODE_EXECUTORS]: readonly CarriedExecutor[];
+  /** Compile-time only; never set at run time. */
+  readonly '~types'?: { readonly input: TInput; readonly outputs: TOutputs };
+};
+
+/**
+ * What a built workflow is started with.
+ *
+ * @example
+ * ```ts
+ * type OnboardingInput = WorkflowInput<typeof onboarding>; // { userId: number }
+ * await engine.enqueueWorkflow(onboarding.id, { userId: 1 } satisfies OnboardingInput);
+ * ```
+ */
+export type WorkflowInput<W> = W extends { readonly '~types'?: { readonly input: infer I } } ? I : unknown;
+
+/**
+ * Node id → output type of a built workflow.
+ *
+ * @example
+ * ```ts
+ * type Outputs = WorkflowOutputs<typeof onboarding>; // { fetch: { id: number; email: string }; welcome: { sent: boolean } }
+ * ```
+ */
+export type WorkflowOutputs<W> = W extends { readonly '~types'?: { readonly outputs: infer O } } ? O : Record<string, unknown>;
+
+/**
+ * A trigger as the builder takes it; `data` of a schedule must be a workflow input.
+ *
+ * @example
+ * ```ts
+ * .trigger({ type: 'schedule', cron: '0 9 * * 1', timezone: 'Europe/Paris', data: { userId: 1 } })
+ * .trigger({ type: 'webhook', path: 'user-signup', method: 'POST' })
+ * ```
+ */
+export type TriggerInput<TInput> =
+  | ({
+      type: 'schedule';
+      /** Five- or six-field cron pattern. */
+      cron: string;
+      /** IANA timezone, e.g. `Europe/Paris`. */
+      timezone?: string;
+    } & (undefined extends TInput ? { data?: TInput } : { data: TInput }))
+  | {
+      type: 'webhook';
+      /** Path segment, e.g. `user-signup`. */
+      path: string;
+      /** HTTP method to match. */
+      method?: string;
+      /** Shared secret for HMAC signatures. */
+      secret?: string;
+    };
+
+/** A node as the builder recorded it. */
+export interface PlacedNode {
+  readonly id: string;
+  readonly spec: NodeSpec<unknown, unknown, string>;
+  readonly parents: readonly string[];
+  readonly options: NodeOptions;
+  /** For a router: its branch ids. */
+  readonly branches?: readonly string[];
+  /** For a branch: its router. */
+  readonly branchOf?: string;
+}
+
+/** Everything the builder recorded. */
+export interface BuilderDef {
+  readonly id: string;
+  readonly name?: string;
+  readonly description?: string;
+  readonly input?: AnySchema;
+  readonly nodes: readonly PlacedNode[];
+  readonly last: readonly string[];
+  readonly triggers: readonly TriggerInput<unknown>[];
+}
+
+const OPTION_KEYS: ReadonlySet<string> = new Set(['name', 'retryPolicy', 'continueOnFail', 'circuitBreaker']);
+
+/** Compiles and validates; throws {@link WorkflowValidationError} with every problem found. */
+export function compileWorkflow(def: BuilderDef): BuiltWorkflow {
+  const issues: ValidationIssue[] = [];
+  const add = (rule: ValidationIssue['rule'], path: string, message: string) => issues.push({ rule, path, message });
+  const placed = new Map<string, PlacedNode>();
+  const children = new Map<string, string[]>();
+  for (const n of def.nodes) {
+    if (!placed.has(n.id)) placed.set(n.id, n);
+    for (const p of new Set(n.parents)) children.set(p, [...(children.get(p) ?? []), n.id]);
+  }
+  const skippable = skippableNodes(def.nodes);
+  const kindsByType = new Map<string, { kind: KindRuntime; nodeId: string }>();
+  const schemas: WorkflowSchemas = { ...(def.input && { input: jsonSchema(def.input, 'input') }), nodes: {} };
+
+  const nodes: NodeDefinition[] = def.nodes.map((n, i) => {
+    const at = `nodes[${i}]`;
+    const { kind } = n.spec;
+    const parents = [...new Set(n.parents)];
+    for (const p of parents) {
+      const parent = placed.get(p);
+      if (parent?.branches !== undefined && n.branchOf !== p) {
+        add('edge-mismatch', `${at}.inputs`, `'${n.id}' comes after router '${p}', but a router's successors are the branches given to .branch()`);
+      }
+    }
+    if (kind.role === 'router' && n.branches === undefined) add('schema', `${at}.type`, `'${n.id}' is a router: add it with .branch()`);
+    const seen = kindsByType.get(kind.type);
+    if (seen === undefined) kindsByType.set(kind.type, { kind, nodeId: n.id });
+    else if (seen.kind !== kind && !sameKind(seen.kind, kind)) {
+      add('unknown-type', `${at}.type`, `nodes '${seen.nodeId}' and '${n.id}' use two different node kinds with the same type '${kind.type}'; give each distinct run its own type`);
+    }
+    for (const key of Object.keys(n.options)) if (!OPTION_KEYS.has(key)) add('schema', `${at}`, `'${key}' is not a node option (options: ${[...OPTION_KEYS].join(', ')})`);
+    const config = compileConfig(n, at, add);
+    const isJoinBelowBranch = parents.length > 1 && parents.some((p) => skippable.has(p));
+    if (isJoinBelowBranch) config['$join'] = parents;
+    schemas.nodes[n.id] = nodeSchemas(kind);
+    const node: NodeDefinition = { id: n.id, type: kind.type, config, inputs: parents, outputs: [...new Set(children.get(n.id) ?? [])] };
+    if (n.options.name !== undefined) node.name = n.options.name;
+    return node;
+  });
+
+  const triggers = def.triggers.map((t, i) => compileTrigger(t, `triggers[${i}]`, def.input, add));
+  const definition: WorkflowDefinition & { schemas: WorkflowSchemas } = {
+    id: def.id,
+    name: def.name ?? def.id,
+    ...(def.description !== undefined && { description: def.description }),
+    entryNodeId: def.nodes[0]?.id ?? '',
+    nodes,
+    ...(triggers.length > 0 && { triggers }),
+    schemas,
+  };
+  // Graph problems (duplicate ids, unknown parents, cycles, ...) come from the shared validator.
+  if (issues.length > 0) throw new WorkflowValidationError(def.id, [...issues, ...findWorkflowIssues(definition)]);
+  validateWorkflow(definition);
+  const carried: CarriedExecutor[] = [];
+  for (const [type, { kind }] of kindsByType) if (kind.executor !== undefined) carried.push({ type, executor: kind.executor });
+  Object.defineProperty(definition, NODE_EXECUTORS, { value: Object.freeze(carried), enumerable: false });
+  return definition as BuiltWorkflow;
+}
+
+type AddIssue = (rule: ValidationIssue['rule'], path: string, message: string) => void;
+
+function compileConfig(n: PlacedNode, at: string, add: AddIssue): NodeConfig {
+  const { kind, config: raw } = n.spec;
+  const schema = kind.schemas.config;
+  if (schema !== undefined) {
+    const parsed = safeParseSync(schema, raw);
+    if (parsed !== undefined && !parsed.success) {
+      for (const issue of parsed.error.issues) {
+        add('invalid-config', `${at}.config${issue.path.length > 0 ? `.${formatPath(issue.path)}` : ''}`, `node '${n.id}' (${kind.type}): ${issue.message}`);
+      }
+    }
+  }
+  if (raw === undefined) return applyOptions({}, n.options);
+  for (const p of findJsonProblems(raw)) add('invalid-config', `${at}.config${p.path === '(root)' ? '' : `.${p.path}`}`, `node '${n.id}': config holds ${p.what}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    add('invalid-config', `${at}.config`, `node '${n.id}': the config of kind '${kind.type}' must be an object`);
+    return {};
+  }
+  const config: NodeConfig = { ...(raw as Record<string, unknown>) };
+  for (const key of RESERVED_CONFIG_KEYS) {
+    if (key in config) add('invalid-config', `${at}.config.${key}`, `node '${n.id}': '${key}' is reserved in node config; pass it as a node option instead`);
+  }
+  return applyOptions(config, n.options);
+}
+
+function applyOptions(config: NodeConfig, options: NodeOptions): NodeConfig {
+  const { retryPolicy, continueOnFail, circuitBreaker } = options;
+  if (retryPolicy !== undefined || continueOnFail !== undefined) config.retryPolicy = { ...retryPolicy, ...(continueOnFail !== undefined && { continueOnFail }) };
+  if (circuitBreaker !== undefined) config.circuitBreaker = { ...circuitBreaker };
+  return config;
+}
+
+function compileTrigger(t: TriggerInput<unknown>, at: string, input: AnySchema | undefined, add: AddIssue): WorkflowTrigger {
+  if (t.type === 'webhook') {
+    return { type: 'webhook', config: { path: t.path, ...(t.method !== undefined && { method: t.method }), ...(t.secret !== undefined && { secret: t.secret }) } };
+  }
+  // The cron pattern itself is checked by the shared validator.
+  if (t.data !== undefined) {
+    for (const p of findJsonProblems(t.data)) add('invalid-config', `${at}.config.data${p.path === '(root)' ? '' : `.${p.path}`}`, `schedule data holds ${p.what}`);
+  }
+  const parsed = input === undefined ? undefined : safeParseSync(input, t.data);
+  if (parsed !== undefined && !parsed.success) {
+    for (const issue of parsed.error.issues) add('invalid-config', `${at}.config.data`, `schedule data is not a valid workflow input at ${formatPath(issue.path)}: ${issue.message}`);
+  }
+  const config = { cron: t.cron, ...(t.timezone !== undefined && { timezone: t.timezone }), ...(t.data !== undefined && { data: t.data }) };
+  return { type: 'schedule', config };
+}
+
+/** Two kind objects behave the same when they run the same code with the same schemas (e.g. one transform function placed twice). */
+function sameKind(a: KindRuntime, b: KindRuntime): boolean {
+  const { schemas: x } = a;
+  const { schemas: y } = b;
+  return a.impl === b.impl && a.role === b.role && x.config === y.config && x.input === y.input && x.output === y.output;
+}
+
+/** Nodes that may be skipped: branches, and nodes all of whose parents may be skipped. */
+function skippableNodes(nodes: readonly PlacedNode[]): Set<string> {
+  const skip = new Set<string>();
+  for (const n of nodes) {
+    if (n.branchOf !== undefined || (n.parents.length > 0 && n.parents.every((p) => skip.has(p)))) skip.add(n.id);
+  }
+  return skip;
+}
+
+/** A sync parse, or undefined when the schema needs async parsing (checked in the worker instead). */
+function safeParseSync(schema: AnySchema, value: unknown): ReturnType<AnySchema['safeParse']> | undefined {
+  try {
+    return schema.safeParse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+const jsonSchemaCache = new WeakMap<AnySchema, Partial<Record<'input' | 'output', JsonSchema>>>();
+
+function jsonSchema(schema: AnySchema, io: 'input' | 'output'): JsonSchema {
+  const cached = jsonSchemaCache.get(schema) ?? {};
+  let out = cached[io];
+  if (out === undefined) {
+    const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+    out = rest;
+    jsonSchemaCache.set(schema, { ...cached, [io]: out });
+  }
+  return structuredClone(out);
+}
+
+function nodeSchemas(kind: KindRuntime): NodeSchemas {
+  const { config, input, output } = kind.schemas;
+  return {
+    role: kind.role,
+    ...(kind.description !== undefined && { description: kind.description }),
+    ...(config && { config: jsonSchema(config, 'input') }),
+    ...(input && { input: jsonSchema(input, 'input') }),
+    ...(output && { output: jsonSchema(output, 'output') }),
+  };
+}

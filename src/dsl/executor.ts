@@ -1,0 +1,126 @@
+/**
+ * The executor a DSL node kind carries: it parses config and input with the kind's zod schemas,
+ * runs the kind's code, and parses what it returned, all inside the worker.
+ *
+ * @module
+ */
+import type { z } from 'zod';
+import { isEdgeActive } from '../definition/graph.js';
+import type { ExecutionContext, ExecutionResult, INodeExecutor } from '../definition/types.js';
+import { NodeInputError, NodeOutputError, NonRetryableError } from '../errors.js';
+import { brief, formatPath, valueAt } from './json.js';
+import type { AnyNodeKind, AnyNodeSpec, AnySchema, KindRuntime } from './node.types.js';
+
+/**
+ * Keys of `node.config` that SPANE or the DSL reads itself; they are not part of a kind's config
+ * and are removed before the config schema sees it.
+ *
+ * @example
+ * ```ts
+ * RESERVED_CONFIG_KEYS.includes('retryPolicy'); // true: set it as a node option, not in config
+ * ```
+ */
+export const RESERVED_CONFIG_KEYS = ['retryPolicy', 'circuitBreaker', '$join'] as const;
+
+/** The code an executor wraps: gets parsed input and config, returns the output (or a router's choice). */
+export type KindCode = (args: { input: unknown; config: unknown; context: ExecutionContext }) => unknown;
+
+/**
+ * Builds the executor of a kind. `run` gets the parsed input and config; a `node` kind's return
+ * value is parsed with the output schema and becomes the node's data; a `router` kind returns
+ * branch names, and passes its parsed input on as data.
+ */
+export function createKindExecutor(kind: Pick<KindRuntime, 'role' | 'schemas'>, run: KindCode): INodeExecutor {
+  return {
+    async execute(context: ExecutionContext): Promise<ExecutionResult> {
+      const { schemas } = kind;
+      const config = schemas.config === undefined ? undefined : await parse(schemas.config, userConfig(context.nodeConfig), context, 'config');
+      const rawInput = joinInput(context);
+      const input = schemas.input === undefined ? rawInput : await parse(schemas.input, rawInput, context, 'input');
+      const returned = await run({ input, config, context });
+      if (kind.role === 'router') {
+        const chosen = Array.isArray(returned) ? (returned as unknown[]) : [returned];
+        if (chosen.some((c) => typeof c !== 'string')) {
+          throw new NonRetryableError(`Workflow '${context.workflowId}', router '${context.nodeId}' must return branch names, got ${brief(returned)}`);
+        }
+        return { success: true, data: input, nextNodes: chosen as string[] };
+      }
+      const output = schemas.output === undefined ? returned : await parse(schemas.output, returned, context, 'output');
+      return { success: true, data: output };
+    },
+  };
+}
+
+/** The kind's own part of `node.config`: everything but the keys SPANE and the DSL read. */
+export function userConfig(nodeConfig: unknown): Record<string, unknown> {
+  const rest: Record<string, unknown> = { ...(nodeConfig as Record<string, unknown> | undefined) };
+  for (const key of RESERVED_CONFIG_KEYS) delete rest[key];
+  return rest;
+}
+
+/**
+ * A join below a branch gets `{ [parentId]: data }` even when only one of its parents ran (the
+ * runtime hands a single active parent's data over directly). The builder marks such joins with
+ * `config.$join`, the list of parents.
+ */
+function joinInput(context: ExecutionContext): unknown {
+  const parents = (context.nodeConfig as { $join?: unknown }).$join;
+  if (!Array.isArray(parents)) return context.inputData;
+  const active = parents.filter((p): p is string => {
+    const result = typeof p === 'string' ? context.previousResults[p] : undefined;
+    return result !== undefined && isEdgeActive(result, context.nodeId);
+  });
+  return active.length === 1 ? { [active[0]!]: context.inputData } : context.inputData;
+}
+
+async function parse(schema: AnySchema, value: unknown, context: ExecutionContext, part: 'input' | 'config' | 'output'): Promise<unknown> {
+  const result = await schema.safeParseAsync(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues;
+  const first: z.core.$ZodIssue | undefined = issues[0];
+  const details = {
+    workflowId: context.workflowId,
+    nodeId: context.nodeId,
+    path: formatPath(first?.path ?? []),
+    received: brief(valueAt(value, first?.path ?? [])),
+    issues: issues.map((i) => `${formatPath(i.path)}: ${i.message}`),
+  };
+  throw part === 'output' ? new NodeOutputError(details, { cause: result.error }) : new NodeInputError({ ...details, part }, { cause: result.error });
+}
+
+/**
+ * Anything that can register executors: a {@link NodeRegistry} or a look-alike.
+ *
+ * @example
+ * ```ts
+ * const seen: string[] = [];
+ * registerNodeKinds({ register: (type) => seen.push(type) }, [fetchUser]);
+ * ```
+ */
+export interface ExecutorRegistryLike {
+  register(type: string, executor: INodeExecutor): unknown;
+}
+
+/**
+ * Registers the executors of node kinds (or of the kinds behind node specs, such as the ones
+ * `transform(...)` and `router(...)` return) in a registry. Use it in a worker process that runs
+ * workflows registered from JSON rather than from a built object. Kinds without code (built-ins,
+ * kinds defined without `run`) are skipped. Returns the registered types.
+ *
+ * @example
+ * ```ts
+ * const registry = new NodeRegistry();
+ * registerNodeKinds(registry, [fetchUser, sendEmail, normalize]);
+ * await engine.registerWorkflow(JSON.parse(storedJson));
+ * ```
+ */
+export function registerNodeKinds(registry: ExecutorRegistryLike, kinds: Iterable<AnyNodeKind | AnyNodeSpec | KindRuntime>): string[] {
+  const types: string[] = [];
+  for (const item of kinds) {
+    const kind: KindRuntime = 'kind' in item && typeof item.kind === 'object' ? item.kind : (item as KindRuntime);
+    if (kind.executor === undefined) continue;
+    registry.register(kind.type, kind.executor);
+    types.push(kind.type);
+  }
+  return types;
+}

@@ -1,0 +1,38 @@
+/**
+ * The typed DSL: node kinds with zod-typed IO, a builder whose compile-time checks catch wrong
+ * graphs, compilation to plain WorkflowDefinition JSON, and Markdown docs.
+ *
+ * @module
+ */
+export { defineNode } from './node.js';
+export { workflow } from './workflow.js';
+export type { PlacementOptions, WorkflowBuilder, WorkflowOptions } from './workflow.js';
+export type { BuiltWorkflow, JsonSchema, NodeSchemas, TriggerInput, WorkflowInput, WorkflowOutputs, WorkflowSchemas } from './compile.js';
+export { registerNodeKinds, RESERVED_CONFIG_KEYS } from './executor.js';
+export type { ExecutorRegistryLike } from './executor.js';
+export { nodeOutput } from './output.js';
+export { renderMarkdown as renderWorkflowMarkdown, renderMermaid } from './docs.js';
+export type { RenderOptions } from './docs.js';
+export { http, defineHttpNode, httpConfigSchema } from './nodes/http.js';
+export type { HttpConfig } from './nodes/http.js';
+export { transform } from './nodes/transform.js';
+export type { TransformSchemas } from './nodes/transform.js';
+export { router } from './nodes/router.js';
+export { delay } from './nodes/delay.js';
+export { subWorkflow } from './nodes/sub-workflow.js';
+export type { SubWorkflowOptions } from './nodes/sub-workflow.js';
+export type {
+  AnyNodeKind,
+  AnyNodeSpec,
+  KindRuntime,
+  MaybePromise,
+  NodeFailure,
+  NodeKind,
+  NodeKindDefinition,
+  NodeOptions,
+  NodeSpec,
+  RouterSpec,
+  RunArgs,
+  SameAsInput,
+} from './node.types.js';
+export type { BuilderState, CompileError, EmptyState } from './workflow.types.js';

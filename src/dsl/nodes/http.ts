@@ -1,0 +1,108 @@
+/**
+ * The built-in `http` node kind, and typed variants of it.
+ *
+ * @module
+ */
+import { z } from 'zod';
+import type { ExecutionContext } from '../../definition/types.js';
+import { defineNode } from '../node.js';
+import type { AnySchema, NodeKind, SchemaInput } from '../node.types.js';
+
+/**
+ * Config of an http node.
+ *
+ * @example
+ * ```ts
+ * httpConfigSchema.parse({ url: 'https://x.test' }); // { url: 'https://x.test', method: 'GET' }
+ * ```
+ */
+export const httpConfigSchema = z.object({
+  /** The URL to call. */
+  url: z.string().url(),
+  /** HTTP method; the input is sent as a JSON body unless it is GET or HEAD. */
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('GET'),
+  /** Extra request headers. */
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+/**
+ * What an http node is configured with.
+ *
+ * @example
+ * ```ts
+ * const config: HttpConfig = { url: 'https://api.example.test/users', method: 'POST', headers: { authorization: 'Bearer …' } };
+ * workflow('w').then('call', http(config));
+ * ```
+ */
+export type HttpConfig = z.input<typeof httpConfigSchema>;
+
+const description = 'Calls a URL (input as JSON body unless GET/HEAD) and returns the parsed JSON response';
+
+/**
+ * Sends the request and returns the parsed JSON body (`null` for an empty body). A non-2xx
+ * answer throws, so the node's retry policy applies.
+ */
+async function callHttp({ input, config, context }: { input: unknown; config: z.output<typeof httpConfigSchema>; context: ExecutionContext }): Promise<unknown> {
+  const { url, method, headers } = config;
+  const hasBody = method !== 'GET' && method !== 'HEAD' && input !== undefined;
+  const init: RequestInit = { method, headers: { accept: 'application/json', ...(hasBody && { 'content-type': 'application/json' }), ...headers } };
+  if (hasBody) init.body = JSON.stringify(input);
+  if (context.signal !== undefined) init.signal = context.signal;
+  const response = await fetch(url, init);
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}: ${text.slice(0, 200)}`);
+  if (text.length === 0) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new Error(`${method} ${url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+  }
+}
+
+/**
+ * Calls a URL and hands on the parsed JSON response (typed `unknown`; use
+ * {@link defineHttpNode} for a typed, validated response). Sends the node's input as a JSON body
+ * unless the method is GET or HEAD. Node type `http`.
+ *
+ * @example
+ * ```ts
+ * workflow('ping').then('call', http({ url: 'https://api.example.test/health' })).build();
+ * ```
+ */
+export const http: NodeKind<'http', HttpConfig, unknown, unknown> = defineNode({
+  type: 'http',
+  description,
+  config: httpConfigSchema,
+  run: callHttp,
+});
+
+/**
+ * Defines an http node kind whose response (and optionally input) is checked by zod schemas, so
+ * its children get a typed output. Each typed variant needs its own `type`.
+ *
+ * @example
+ * ```ts
+ * const fetchUser = defineHttpNode({ type: 'fetch-user', output: z.object({ id: z.number(), email: z.string() }) });
+ * workflow('users').then('fetch', fetchUser({ url: 'https://api.example.test/users/1' }));
+ * ```
+ */
+export function defineHttpNode<const TType extends string, TOutput extends AnySchema, TInput extends AnySchema | undefined = undefined>(options: {
+  /** The node type, unique per variant. */
+  type: TType;
+  /** Schema of the JSON response. */
+  output: TOutput;
+  /** Schema of the request body (the node's input). */
+  input?: TInput;
+  /** One line for generated docs. */
+  description?: string;
+}): NodeKind<TType, HttpConfig, SchemaInput<TInput>, z.output<TOutput>> {
+  const kind = defineNode({
+    type: options.type,
+    description: options.description ?? description,
+    config: httpConfigSchema,
+    output: options.output as AnySchema,
+    ...(options.input !== undefined && { input: options.input as AnySchema }),
+    run: callHttp,
+  });
+  return kind as unknown as NodeKind<TType, HttpConfig, SchemaInput<TInput>, z.output<TOutput>>;
+}

@@ -1,0 +1,312 @@
+/**
+ * The workflow builder: an immutable chain of calls that records nodes and edges, checked at
+ * compile time, and compiles to a plain {@link WorkflowDefinition} with `.build()`.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { compileWorkflow } from './compile.js';
+import type { BuilderDef, BuiltWorkflow, PlacedNode, TriggerInput } from './compile.js';
+import { isNodeSpec, mergeOptions } from './node.js';
+import type { AnySchema, NodeOptions, NodeSpec, OutputOf, SchemaInput, WithFailure } from './node.types.js';
+import type {
+  AfterIds,
+  BranchProblems,
+  BuilderState,
+  Checked,
+  EmptyState,
+  Entry,
+  Flatten,
+  GivenInput,
+  GroupOutput,
+  IdCheck,
+  NextSkip,
+  NodeProblem,
+  ParallelOutputs,
+  ParallelProblems,
+  RouterProblem,
+  Skippable,
+  State,
+} from './workflow.types.js';
+
+/**
+ * Options of `.node()`: the parents, plus the node's runtime options.
+ *
+ * @example
+ * ```ts
+ * .node('merge', merge(), { after: ['a', 'b'], name: 'Merge results', retryPolicy: { maxAttempts: 2 } })
+ * ```
+ */
+export interface PlacementOptions<TAfter extends readonly string[], TFail extends boolean> extends NodeOptions<TFail> {
+  /** Ids of the parents, declared earlier. Only the first node of a workflow may have none. */
+  after?: TAfter;
+}
+
+/** The parents named by `after`, or the nodes `.then()` would continue from. */
+type ParentsOr<S extends BuilderState, TAfter> = [TAfter] extends [never] ? S['last'] : AfterIds<TAfter>;
+
+/** What a node with those parents receives (without a lookup when it continues from the last node). */
+type GivenOr<S extends BuilderState, TAfter> = [TAfter] extends [never] ? S['lastOutput'] : GivenInput<S, AfterIds<TAfter>>;
+
+/**
+ * A workflow under construction. Every method returns a new builder and leaves this one as it
+ * was, so a half-built workflow can be branched into several safely. The type parameter records
+ * every node id and its output type, which is what the compile-time rules check against.
+ *
+ * Each method takes the state as its own type parameter `S`, inferred from `this`, instead of
+ * reading `TState`: TypeScript would otherwise instantiate the return type twice and walk the
+ * whole state on every call, which makes long workflows slow to type-check.
+ *
+ * @example
+ * ```ts
+ * const base: WorkflowBuilder<EmptyState<'w', { userId: number }>> = workflow('w', { input: User });
+ * const a = base.then('fetch', fetchUser({ baseUrl }));   // base is unchanged
+ * const b = a.then('welcome', sendEmail({ template: 'welcome' })).build();
+ * ```
+ */
+export interface WorkflowBuilder<TState extends BuilderState> {
+  /**
+   * Adds a node. `after` names its parents (declared earlier); only the first node may omit it.
+   * A node with several parents is a join and receives `{ [parentId]: output }`.
+   *
+   * @example
+   * ```ts
+   * workflow('report', { input: Query })
+   *   .node('a', fetchA())
+   *   .node('b', fetchB(), { after: ['a'] })
+   *   .node('merge', merge(), { after: ['a', 'b'], retryPolicy: { maxAttempts: 3 } });
+   * ```
+   */
+  node<const TId extends string, TSpec, const TAfter extends readonly string[] = never, TFail extends boolean = false, S extends BuilderState = TState>(
+    this: WorkflowBuilder<S>,
+    id: IdCheck<S, TId>,
+    spec: Checked<NodeProblem<S, TId, TSpec, AfterIds<TAfter>, GivenInput<S, AfterIds<TAfter>>>, TSpec>,
+    options?: PlacementOptions<TAfter, TFail>,
+  ): WorkflowBuilder<
+    State<
+      S['workflow'],
+      S['input'],
+      S['out'] & Entry<TId, WithFailure<OutputOf<TSpec, GivenInput<S, AfterIds<TAfter>>>, TFail>>,
+      S['ids'] | TId,
+      TId,
+      WithFailure<OutputOf<TSpec, GivenInput<S, AfterIds<TAfter>>>, TFail>,
+      NextSkip<S, AfterIds<TAfter>, TId>,
+      S['routers']
+    >
+  >;
+
+  /**
+   * Adds a node after the last one(s): after the previous node, or joining every node of the
+   * previous `.parallel()` / `.branch()`. On an empty builder it adds the entry node.
+   *
+   * @example
+   * ```ts
+   * workflow('onboarding', { input: z.object({ userId: z.number() }) })
+   *   .then('fetch', fetchUser({ baseUrl }))
+   *   .then('welcome', sendEmail({ template: 'welcome' }), { continueOnFail: true });
+   * ```
+   */
+  then<const TId extends string, TSpec, TFail extends boolean = false, S extends BuilderState = TState>(
+    this: WorkflowBuilder<S>,
+    id: IdCheck<S, TId>,
+    spec: Checked<NodeProblem<S, TId, TSpec, S['last'], S['lastOutput']>, TSpec>,
+    options?: NodeOptions<TFail>,
+  ): WorkflowBuilder<
+    State<
+      S['workflow'],
+      S['input'],
+      S['out'] & Entry<TId, WithFailure<OutputOf<TSpec, S['lastOutput']>, TFail>>,
+      S['ids'] | TId,
+      TId,
+      WithFailure<OutputOf<TSpec, S['lastOutput']>, TFail>,
+      NextSkip<S, S['last'], TId>,
+      S['routers']
+    >
+  >;
+
+  /**
+   * Fans out: adds one node per key, all after the last node(s) (or after `options.after`).
+   * A following `.then()` joins them. Per-node options go on the spec with `.with(...)`.
+   *
+   * @example
+   * ```ts
+   * .parallel({ profile: loadProfile(), orders: loadOrders().with({ retryPolicy: { maxAttempts: 3 } }) })
+   * .then('summary', summarize())   // input: { profile: Profile; orders: Order[] }
+   * ```
+   */
+  parallel<const TBranches extends Record<string, unknown>, const TAfter extends readonly string[] = never, S extends BuilderState = TState>(
+    this: WorkflowBuilder<S>,
+    branches: TBranches & NoInfer<ParallelProblems<S, TBranches, ParentsOr<S, TAfter>, GivenOr<S, TAfter>>>,
+    options?: { after?: TAfter },
+  ): WorkflowBuilder<
+    State<
+      S['workflow'],
+      S['input'],
+      S['out'] & ParallelOutputs<TBranches, GivenOr<S, TAfter>>,
+      S['ids'] | (keyof TBranches & string),
+      keyof TBranches & string,
+      GroupOutput<ParallelOutputs<TBranches, GivenOr<S, TAfter>>, Skippable<S, ParentsOr<S, TAfter>>>,
+      NextSkip<S, ParentsOr<S, TAfter>, keyof TBranches & string>,
+      S['routers']
+    >
+  >;
+
+  /**
+   * Adds a router and its branches. The router (made by `router(...)`) gets the input, returns
+   * the name(s) of the branches to run, and passes its input on to them; the other branches, and
+   * what is only below them, are skipped. It may only name branches given here. A following
+   * `.then()` joins the branches; skipped ones are optional keys of the join's input.
+   *
+   * @example
+   * ```ts
+   * .branch('route', router('by-total', (o: Order) => (o.total > 100 ? 'review' : 'approve')), {
+   *   review: manualReview(),
+   *   approve: autoApprove(),
+   * })
+   * .then('notify', notify())   // input: { review?: Review; approve?: Approval }
+   * ```
+   */
+  branch<
+    const TId extends string,
+    TRouter,
+    const TBranches extends Record<string, unknown>,
+    const TAfter extends readonly string[] = never,
+    S extends BuilderState = TState,
+  >(
+    this: WorkflowBuilder<S>,
+    id: IdCheck<S, TId>,
+    router: Checked<RouterProblem<S, TId, TRouter, TBranches, ParentsOr<S, TAfter>, GivenOr<S, TAfter>>, TRouter>,
+    branches: TBranches & NoInfer<BranchProblems<S, TId, OutputOf<TRouter, GivenOr<S, TAfter>>, TBranches>>,
+    options?: { after?: TAfter } & Omit<NodeOptions<false>, 'continueOnFail'>,
+  ): WorkflowBuilder<
+    State<
+      S['workflow'],
+      S['input'],
+      S['out'] & Entry<TId, OutputOf<TRouter, GivenOr<S, TAfter>>> & ParallelOutputs<TBranches, OutputOf<TRouter, GivenOr<S, TAfter>>>,
+      S['ids'] | TId | (keyof TBranches & string),
+      keyof TBranches & string,
+      GroupOutput<ParallelOutputs<TBranches, OutputOf<TRouter, GivenOr<S, TAfter>>>, true>,
+      S['skip'] | (keyof TBranches & string) | NextSkip<S, ParentsOr<S, TAfter>, TId>,
+      S['routers'] | TId
+    >
+  >;
+
+  /**
+   * Adds a trigger: a cron schedule (its `data` must be a valid workflow input) or a webhook.
+   *
+   * @example
+   * ```ts
+   * .trigger({ type: 'schedule', cron: '0 9 * * 1', timezone: 'Europe/Paris', data: { userId: 1 } })
+   * .trigger({ type: 'webhook', path: 'user-signup', method: 'POST' })
+   * ```
+   */
+  trigger(trigger: TriggerInput<TState['input']>): WorkflowBuilder<TState>;
+
+  /**
+   * Compiles to a plain-JSON {@link WorkflowDefinition} (node schemas embedded as JSON Schema
+   * under `schemas`), checked by the same validator as hand-written definitions. Throws a
+   * {@link WorkflowValidationError} listing every problem, including config that does not match
+   * its kind's schema and values JSON cannot carry (functions, class instances, zod schemas).
+   * The result carries the executors of its node kinds under {@link NODE_EXECUTORS}.
+   *
+   * @example
+   * ```ts
+   * const onboarding = workflow('onboarding', { input: User }).then('fetch', fetchUser({ baseUrl })).build();
+   * await engine.registerWorkflow(onboarding);
+   * ```
+   */
+  build(): BuiltWorkflow<TState['input'], Flatten<TState['out']>>;
+}
+
+/**
+ * Options of {@link workflow}.
+ *
+ * @example
+ * ```ts
+ * workflow('onboarding', { input: z.object({ userId: z.number() }), name: 'Onboarding', description: 'New users.' });
+ * ```
+ */
+export interface WorkflowOptions<TInput> {
+  /** Schema of the data executions start with; the entry node must accept it. */
+  input?: TInput;
+  /**
+   * Human-readable name.
+   * @defaultValue the workflow id
+   */
+  name?: string;
+  /** Description, shown in generated docs. */
+  description?: string;
+}
+
+/**
+ * Starts a typed workflow. Chain `.node()`, `.then()`, `.parallel()`, `.branch()`,
+ * `.trigger()`, and finish with `.build()`.
+ *
+ * @example
+ * ```ts
+ * const onboarding = workflow('onboarding', { input: z.object({ userId: z.number() }) })
+ *   .node('fetch', fetchUser({ baseUrl: 'https://example.test' }))
+ *   .then('welcome', sendEmail({ template: 'welcome' }))
+ *   .build();
+ * await engine.registerWorkflow(onboarding);
+ * ```
+ */
+export function workflow<const TId extends string, TInput extends AnySchema | undefined = undefined>(
+  id: TId,
+  options: WorkflowOptions<TInput> = {},
+): WorkflowBuilder<EmptyState<TId, SchemaInput<TInput>>> {
+  if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError('workflow: id must be a non-empty string');
+  const def: BuilderDef = { id, nodes: [], last: [], triggers: [], ...options };
+  return new Builder(def) as unknown as WorkflowBuilder<EmptyState<TId, SchemaInput<TInput>>>;
+}
+
+type LooseNodeOptions = NodeOptions & { after?: readonly string[] };
+
+/** The runtime side: loosely typed, all precision is in {@link WorkflowBuilder}. */
+class Builder {
+  constructor(readonly def: BuilderDef) {}
+
+  node(id: string, spec: unknown, options: LooseNodeOptions = {}): Builder {
+    const { after, ...rest } = options;
+    return this.add([place(id, spec, after ?? [], rest)], [id]);
+  }
+
+  then(id: string, spec: unknown, options: NodeOptions = {}): Builder {
+    return this.add([place(id, spec, this.def.last, options)], [id]);
+  }
+
+  parallel(branches: Record<string, unknown>, options: { after?: readonly string[] } = {}): Builder {
+    const parents = options.after ?? this.def.last;
+    const ids = Object.keys(branches);
+    if (ids.length === 0) throw new InvalidArgumentError(`workflow '${this.def.id}': .parallel() needs at least one node`);
+    return this.add(ids.map((id) => place(id, branches[id], parents, {})), ids);
+  }
+
+  branch(id: string, router: unknown, branches: Record<string, unknown>, options: LooseNodeOptions = {}): Builder {
+    const { after, ...rest } = options;
+    const ids = Object.keys(branches);
+    if (ids.length === 0) throw new InvalidArgumentError(`workflow '${this.def.id}': .branch('${id}') needs at least one branch`);
+    const routerNode: PlacedNode = { ...place(id, router, after ?? this.def.last, rest), branches: ids };
+    return this.add([routerNode, ...ids.map((b) => ({ ...place(b, branches[b], [id], {}), branchOf: id }))], ids);
+  }
+
+  trigger(trigger: TriggerInput<unknown>): Builder {
+    return new Builder({ ...this.def, triggers: [...this.def.triggers, trigger] });
+  }
+
+  build(): BuiltWorkflow {
+    return compileWorkflow(this.def);
+  }
+
+  private add(nodes: PlacedNode[], last: string[]): Builder {
+    return new Builder({ ...this.def, nodes: [...this.def.nodes, ...nodes], last });
+  }
+}
+
+function place(id: string, spec: unknown, parents: readonly string[], options: NodeOptions): PlacedNode {
+  if (!isNodeSpec(spec)) {
+    const hint = typeof spec === 'function' ? ' (a node kind must be called with its config first, e.g. fetchUser({ ... }))' : '';
+    throw new InvalidArgumentError(`node '${id}': expected a node spec${hint}, got ${typeof spec}`);
+  }
+  return { id, spec: spec as NodeSpec<unknown, unknown, string>, parents: [...parents], options: mergeOptions(spec.options, options) };
+}
