@@ -170,3 +170,12 @@ export type { DrizzleConnectOptions, DrizzlePgDatabase, DrizzlePgliteOptions, Dr
 export { defaultMigrationsFolder, migratePglite, migratePostgres } from './store/drizzle/migrate.js';
 export type { MigrateOptions } from './store/drizzle/migrate.js';
 // --- end drizzle ---
+
+// --- worker threads ---
+export { createSandboxProcessor } from './runtime/sandbox/create-processor.js';
+export type { SandboxProcessor, SandboxProcessorOptions } from './runtime/sandbox/create-processor.js';
+export { deserialize, serialize, TYPE_KEY as SERIALIZED_TYPE_KEY } from './runtime/sandbox/serialize.js';
+export type { SerializeOptions } from './runtime/sandbox/serialize.js';
+export { SANDBOX_ENV } from './runtime/sandbox/env.js';
+export type { WorkerThreadsConfig } from './runtime/config.js';
+// --- end worker threads ---

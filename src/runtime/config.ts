@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidConfigError, NotSupportedError } from '../errors.js';
+import { InvalidConfigError } from '../errors.js';
 
 const keepJobs = z.strictObject({
   count: z.number().int().min(0),
@@ -17,6 +17,21 @@ export const engineConfigSchema = z.strictObject({
   workerConcurrency: z.number().int().min(1).max(10_000).default(5),
   rateLimiter: z.strictObject({ max: z.number().int().min(1), duration: z.number().int().min(1) }).optional(),
   processorFile: z.string().min(1).optional(),
+  executorsModule: z.string().min(1).optional(),
+  workerThreadsOptions: z
+    .strictObject({
+      resourceLimits: z
+        .strictObject({
+          maxOldGenerationSizeMb: z.number().positive().optional(),
+          maxYoungGenerationSizeMb: z.number().positive().optional(),
+          codeRangeSizeMb: z.number().positive().optional(),
+          stackSizeMb: z.number().positive().optional(),
+        })
+        .optional(),
+      execArgv: z.array(z.string()).optional(),
+      env: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
   prefix: z
     .string()
     .min(1)
@@ -61,7 +76,9 @@ export interface EngineConfig {
    */
   useJobSchedulers: boolean;
   /**
-   * Run node jobs in worker threads.
+   * Run node jobs in worker threads (BullMQ sandboxed processors): a CPU-bound or crashing
+   * executor then cannot block or take down the main thread. Needs a store the threads can share
+   * (DrizzleStore on PostgreSQL) and an `executorsModule`; see docs/worker-threads.md.
    * @defaultValue false
    */
   useWorkerThreads: boolean;
@@ -84,8 +101,24 @@ export interface EngineConfig {
   workerConcurrency: number;
   /** Global limit of the node worker, when `useNativeRateLimiting` is on: `max` jobs per `duration` ms. */
   rateLimiter?: { max: number; duration: number } | undefined;
-  /** Sandboxed processor file, when `useWorkerThreads` is on. */
+  /**
+   * A custom sandboxed processor file (absolute, or relative to the working directory), when
+   * `useWorkerThreads` is on; by default SPANE's own. Its default export is a BullMQ processor,
+   * typically `createSandboxProcessor(...)`. TypeScript files are loaded through tsx.
+   */
   processorFile?: string | undefined;
+  /**
+   * The module worker threads load their executors from, when `useWorkerThreads` is on: a path
+   * (absolute or relative to the working directory), file URL or package name, exporting a
+   * NodeRegistry as `registry` or as default, or a function returning one. Also read from
+   * `SPANE_EXECUTORS_MODULE`. It is imported once in the main thread by `startWorkers` to check it.
+   */
+  executorsModule?: string | undefined;
+  /**
+   * Options of the worker threads, when `useWorkerThreads` is on: V8 `resourceLimits` per thread,
+   * `execArgv`, and extra `env` variables (added to the main thread's environment).
+   */
+  workerThreadsOptions?: WorkerThreadsConfig | undefined;
   /**
    * Redis key prefix of every queue. Wrapped in `{}` it is a Redis Cluster hash tag, which keeps
    * all of SPANE's keys in one slot.
@@ -132,6 +165,16 @@ export interface EngineConfig {
   removeOnFail: { count: number; age: number };
 }
 
+/** Worker thread options of {@link EngineConfig.workerThreadsOptions}. */
+export interface WorkerThreadsConfig {
+  /** V8 limits of each thread; a thread over them is terminated and only its job fails. */
+  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; codeRangeSizeMb?: number; stackSizeMb?: number } | undefined;
+  /** Node options of each thread (default: the main thread's). */
+  execArgv?: string[] | undefined;
+  /** Variables added to the environment the threads inherit (for example `SPANE_DATABASE_URL`). */
+  env?: Record<string, string> | undefined;
+}
+
 /** What the engine accepts: any subset of {@link EngineConfig}. */
 export type EngineConfigInput = Partial<EngineConfig>;
 
@@ -145,9 +188,6 @@ export function resolveEngineConfig(input: unknown = {}): EngineConfig {
     throw new InvalidConfigError(`Invalid engine config:\n  - ${lines.join('\n  - ')}`, { cause: parsed.error });
   }
   const config = parsed.data;
-  for (const flag of ['useWorkerThreads'] as const) {
-    if (config[flag]) throw new NotSupportedError(`Engine option '${flag}' is not available in this version of SPANE`);
-  }
   if (config.rateLimiter !== undefined && !config.useNativeRateLimiting) {
     throw new InvalidConfigError("Engine option 'rateLimiter' only applies with 'useNativeRateLimiting: true'");
   }

@@ -1,18 +1,26 @@
 import { Worker } from 'bullmq';
 import type { ConnectionOptions, Job, WorkerOptions } from 'bullmq';
+import { serializeError } from '../errors.js';
+import type { EventHandler } from './events.js';
 import { NODE_QUEUE, WORKFLOW_QUEUE } from './jobs.js';
 import type { NodeJobData, WorkflowJobData } from './jobs.js';
 import type { NodeProcessor } from './node-processor.js';
 import type { Runtime } from './runtime.js';
-
+import { planSandbox, SandboxHost } from './sandbox/host.js';
 
 /**
- * Runs the BullMQ workers of one engine: node jobs through the {@link NodeProcessor}, and
- * workflow jobs (scheduled starts) through the engine's starter.
+ * Runs the BullMQ workers of one engine: node jobs through the {@link NodeProcessor} (or, with
+ * `useWorkerThreads`, through SPANE's sandboxed processor in worker threads), and workflow jobs
+ * (scheduled starts) through the engine's starter.
  */
 export class WorkerManager {
   private nodeWorker: Worker<NodeJobData> | undefined;
   private workflowWorker: Worker<WorkflowJobData> | undefined;
+  private sandbox: SandboxHost | undefined;
+  /** With worker threads: the checks that run before the workers are created. */
+  private starting: Promise<void> | undefined;
+  private startError: unknown;
+  private readonly threadObservers = new Set<EventHandler>();
 
   constructor(
     private readonly rt: Runtime,
@@ -21,14 +29,20 @@ export class WorkerManager {
     private readonly startWorkflowJob: (job: Job<WorkflowJobData>) => Promise<unknown>,
   ) {}
 
-  /** Whether workers are running. */
+  /** Whether workers are running (or, with worker threads, being started). */
   get running(): boolean {
-    return this.nodeWorker !== undefined;
+    return this.nodeWorker !== undefined || this.starting !== undefined;
   }
 
-  /** Starts the workers (once; later calls are no-ops). */
+  /**
+   * Starts the workers (once; later calls are no-ops). With `useWorkerThreads`, what can be checked
+   * at once is checked here and throws (store not shareable, no Redis or database URL for the
+   * threads, missing processor file or executors module); importing the executors module happens
+   * next, and a failure there rejects {@link waitUntilReady} and is logged. A later call may then
+   * try again.
+   */
   start(concurrency: number): void {
-    if (this.nodeWorker !== undefined) return;
+    if (this.running) return;
     const { config } = this.rt;
     const common: WorkerOptions = {
       connection: this.connection,
@@ -41,15 +55,51 @@ export class WorkerManager {
     };
     const nodeOptions: WorkerOptions = { ...common, concurrency };
     if (config.useNativeRateLimiting && config.rateLimiter !== undefined) nodeOptions.limiter = config.rateLimiter;
-    this.nodeWorker = new Worker<NodeJobData>(NODE_QUEUE, (job, token) => this.processor.processNodeJob(job, token), nodeOptions);
-    this.workflowWorker = new Worker<WorkflowJobData>(WORKFLOW_QUEUE, (job) => this.startWorkflowJob(job), { ...common, concurrency: Math.min(concurrency, 10) });
-    for (const w of [this.nodeWorker, this.workflowWorker] as Worker[]) {
-      w.on('error', (err) => this.rt.logger.error(`worker error on ${w.name}`, { error: err.message }));
+    const createWorkflowWorker = () => {
+      this.workflowWorker = new Worker<WorkflowJobData>(WORKFLOW_QUEUE, (job) => this.startWorkflowJob(job), { ...common, concurrency: Math.min(concurrency, 10) });
+      this.logErrors(this.workflowWorker);
+    };
+    if (!config.useWorkerThreads) {
+      this.nodeWorker = new Worker<NodeJobData>(NODE_QUEUE, (job, token) => this.processor.processNodeJob(job, token), nodeOptions);
+      this.logErrors(this.nodeWorker);
+      createWorkflowWorker();
+      return;
     }
+    const sandbox = new SandboxHost(this.rt, planSandbox(this.rt, this.connection));
+    for (const observer of this.threadObservers) sandbox.observe(observer);
+    this.sandbox = sandbox;
+    this.startError = undefined;
+    const starting = sandbox.prepare().then(() => {
+      if (this.starting !== starting) return; // closed meanwhile
+      this.nodeWorker = sandbox.createWorker(nodeOptions);
+      this.logErrors(this.nodeWorker);
+      createWorkflowWorker();
+    });
+    this.starting = starting;
+    starting.catch((err: unknown) => {
+      if (this.starting !== starting) return;
+      this.starting = undefined;
+      this.sandbox = undefined;
+      sandbox.close();
+      this.startError = err;
+      this.rt.logger.error('worker threads could not start', { error: serializeError(err).message });
+    });
   }
 
-  /** Resolves when both workers are connected. */
+  /** Calls `observer` for every event published in this engine's worker threads. */
+  observeThreadEvents(observer: EventHandler): () => void {
+    this.threadObservers.add(observer);
+    const stop = this.sandbox?.observe(observer);
+    return () => {
+      this.threadObservers.delete(observer);
+      stop?.();
+    };
+  }
+
+  /** Resolves when both workers are connected; rejects when worker threads could not start. */
   async waitUntilReady(): Promise<void> {
+    if (this.starting !== undefined) await this.starting;
+    else if (this.startError !== undefined) throw this.startError;
     await Promise.all([this.nodeWorker?.waitUntilReady(), this.workflowWorker?.waitUntilReady()]);
   }
 
@@ -58,9 +108,18 @@ export class WorkerManager {
    * it does not wait: in-flight jobs are left to BullMQ's stalled-job recovery.
    */
   async close(force = false): Promise<void> {
+    const starting = this.starting;
+    this.starting = undefined;
+    await starting?.catch(() => undefined);
     const workers = [this.nodeWorker, this.workflowWorker].filter((w) => w !== undefined);
     this.nodeWorker = undefined;
     this.workflowWorker = undefined;
     await Promise.allSettled(workers.map((w) => w.close(force)));
+    this.sandbox?.close();
+    this.sandbox = undefined;
+  }
+
+  private logErrors(worker: Worker): void {
+    worker.on('error', (err) => this.rt.logger.error(`worker error on ${worker.name}`, { error: err.message }));
   }
 }

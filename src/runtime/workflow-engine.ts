@@ -243,7 +243,13 @@ export class WorkflowEngine {
    * `events: false`), without a Redis round trip; for in-process consumers such as metrics.
    */
   observeEvents(observer: EventHandler): () => void {
-    return this.rt.events.observeLocal(observer);
+    const local = this.rt.events.observeLocal(observer);
+    // With useWorkerThreads, node events are published in the threads; they come back here too.
+    const threads = this.workers.observeThreadEvents(observer);
+    return () => {
+      local();
+      threads();
+    };
   }
 
   /** Events as an async iterable; leaving the loop unsubscribes. See {@link subscribe}. */

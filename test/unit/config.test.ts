@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveEngineConfig } from '../../src/runtime/config.js';
-import { InvalidConfigError, NotSupportedError, SpaneError } from '../../src/errors.js';
+import { InvalidConfigError, SpaneError } from '../../src/errors.js';
 
 function configError(input: unknown): InvalidConfigError {
   try {
@@ -138,20 +138,10 @@ describe('resolveEngineConfig: refused options', () => {
     expect(resolveEngineConfig({ useSimplifiedEventStream: true }).useSimplifiedEventStream).toBe(true);
   });
 
-  it.each(['useWorkerThreads'])(
-    'throws NotSupportedError for %s: true',
-    (flag) => {
-      let caught: unknown;
-      try {
-        resolveEngineConfig({ [flag]: true });
-      } catch (err) {
-        caught = err;
-      }
-      expect(caught).toBeInstanceOf(NotSupportedError);
-      expect(caught).not.toBeInstanceOf(InvalidConfigError);
-      const err = caught as NotSupportedError;
-      expect(err.code).toBe('NOT_SUPPORTED');
-      expect(err.message).toContain(`'${flag}'`);
-    },
-  );
+  it('accepts worker-thread options', () => {
+    const c = resolveEngineConfig({ useWorkerThreads: true, executorsModule: './executors.js', workerThreadsOptions: { resourceLimits: { maxOldGenerationSizeMb: 64 } } });
+    expect(c.useWorkerThreads).toBe(true);
+    expect(c.executorsModule).toBe('./executors.js');
+    expect(c.workerThreadsOptions?.resourceLimits).toEqual({ maxOldGenerationSizeMb: 64 });
+  });
 });

@@ -1,0 +1,84 @@
+/**
+ * The environment variables through which the main thread configures a worker thread, and how
+ * the thread reads them.
+ *
+ * @module
+ */
+import { InvalidConfigError } from '../../errors.js';
+import { resolveEngineConfig } from '../config.js';
+import type { EngineConfig } from '../config.js';
+
+/** Environment variables a sandboxed processor reads. */
+export const SANDBOX_ENV = {
+  /** Redis URL (required; `REDIS_URL` is the fallback). */
+  redisUrl: 'SPANE_REDIS_URL',
+  /** PostgreSQL URL of the shared store (required; `DATABASE_URL` is the fallback). */
+  databaseUrl: 'SPANE_DATABASE_URL',
+  /** Engine config as JSON, validated with resolveEngineConfig. */
+  engineConfig: 'SPANE_ENGINE_CONFIG',
+  /** Module (path, file URL or package) whose export is the thread's NodeRegistry. */
+  executorsModule: 'SPANE_EXECUTORS_MODULE',
+  /** Connections of each thread's PostgreSQL pool (default 2: a thread runs one job at a time). */
+  databasePoolSize: 'SPANE_DATABASE_POOL_SIZE',
+  /** Internal: BroadcastChannel name on which a thread reports logs and events to its engine. */
+  channel: 'SPANE_SANDBOX_CHANNEL',
+  /** Internal: the TypeScript processor file the tsx bootstrap loads. */
+  tsProcessor: 'SPANE_SANDBOX_TS_PROCESSOR',
+} as const;
+
+/** What a worker thread needs to build its runtime. */
+export interface ThreadSettings {
+  redisUrl: string;
+  databaseUrl: string;
+  config: EngineConfig;
+  executorsModule: string | undefined;
+  databasePoolSize: number;
+  channel: string | undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/**
+ * Reads and checks the settings; throws an {@link InvalidConfigError} naming the variable that is
+ * missing or malformed. `needDatabase: false` skips the database URL (a custom processor that
+ * brings its own store).
+ */
+export function readThreadSettings(env: Env, options: { needDatabase?: boolean } = {}): ThreadSettings {
+  const redisUrl = nonEmpty(env[SANDBOX_ENV.redisUrl]) ?? nonEmpty(env['REDIS_URL']);
+  if (redisUrl === undefined) {
+    throw new InvalidConfigError(`SPANE worker thread: no Redis URL; set ${SANDBOX_ENV.redisUrl} (or REDIS_URL) in the thread's environment`);
+  }
+  const databaseUrl = nonEmpty(env[SANDBOX_ENV.databaseUrl]) ?? nonEmpty(env['DATABASE_URL']);
+  if (databaseUrl === undefined && options.needDatabase !== false) {
+    throw new InvalidConfigError(
+      `SPANE worker thread: no database URL; set ${SANDBOX_ENV.databaseUrl} (or DATABASE_URL) to the PostgreSQL database the engine's DrizzleStore uses`,
+    );
+  }
+  let rawConfig: unknown = {};
+  const configJson = nonEmpty(env[SANDBOX_ENV.engineConfig]);
+  if (configJson !== undefined) {
+    try {
+      rawConfig = JSON.parse(configJson);
+    } catch (err) {
+      throw new InvalidConfigError(`SPANE worker thread: ${SANDBOX_ENV.engineConfig} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const config = resolveEngineConfig(rawConfig);
+  const poolRaw = nonEmpty(env[SANDBOX_ENV.databasePoolSize]);
+  const databasePoolSize = poolRaw === undefined ? 2 : Number(poolRaw);
+  if (!Number.isInteger(databasePoolSize) || databasePoolSize < 1) {
+    throw new InvalidConfigError(`SPANE worker thread: ${SANDBOX_ENV.databasePoolSize} must be a positive integer, got '${poolRaw}'`);
+  }
+  return {
+    redisUrl,
+    databaseUrl: databaseUrl ?? '',
+    config,
+    executorsModule: nonEmpty(env[SANDBOX_ENV.executorsModule]) ?? config.executorsModule,
+    databasePoolSize,
+    channel: nonEmpty(env[SANDBOX_ENV.channel]),
+  };
+}

@@ -1,0 +1,367 @@
+/**
+ * The main-thread side of worker threads: checks everything a thread will need before any thread
+ * starts, creates the sandboxed BullMQ worker, and handles what threads cannot: jobs whose thread
+ * died (uncaught exception, `process.exit`, out of memory) are retried by BullMQ and, once out of
+ * attempts, failed in the store like any other node failure; cancellations abort the signal of
+ * nodes running in threads; thread log lines and events reach the engine's logger and local
+ * observers.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { EventEmitter } from 'node:events';
+import type { BroadcastChannel } from 'node:worker_threads';
+import { Worker } from 'bullmq';
+import type { Job, WorkerOptions } from 'bullmq';
+import type { NodeResult } from '../../definition/types.js';
+import { InvalidConfigError, NotSupportedError, serializeError } from '../../errors.js';
+import { InMemoryExecutionStore } from '../../store/memory.js';
+import type { ExecutionStore } from '../../store/store.js';
+import { advance, failExecution } from '../advance.js';
+import type { EventHandler, SpaneEvent } from '../events.js';
+import { NODE_QUEUE, nodeJobId } from '../jobs.js';
+import type { NodeJobData } from '../jobs.js';
+import { continuesOnFail } from '../queue-manager.js';
+import type { Runtime } from '../runtime.js';
+import { AGGREGATOR_NODE_ID } from '../sub-workflows.js';
+import { openChannel } from './channel.js';
+import type { SandboxMessage } from './channel.js';
+import { PROCESSED_MARK } from './create-processor.js';
+import { SANDBOX_ENV } from './env.js';
+import { importModule, isFileSpecifier, isTypeScriptFile, registryFromModule, resolveModuleSpecifier } from './load-module.js';
+import { defaultProcessorFile, tsBootstrapFile } from './paths.js';
+
+/** What {@link planSandbox} decided: every path and setting a thread gets. */
+export interface SandboxPlan {
+  /** The file BullMQ loads in each thread (the tsx bootstrap for a TypeScript processor). */
+  file: string;
+  /** The processor that runs: SPANE's own or `processorFile`. */
+  processor: string;
+  /** Whether `processor` is the user's `processorFile`. */
+  custom: boolean;
+  /** The executors module, resolved (absolute path for files). */
+  executorsModule: string | undefined;
+  /** The BroadcastChannel threads report on. */
+  channel: string;
+  /** What BullMQ passes to each `new Worker(...)` of node:worker_threads. */
+  threadOptions: { env: Record<string, string>; execArgv?: string[]; resourceLimits?: Record<string, number> };
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Checks, synchronously, what `startWorkers` can check without loading anything, and throws a
+ * typed error for the first problem: a store threads cannot share, no Redis or database URL for
+ * the threads, a missing processor file or executors module.
+ */
+export function planSandbox(rt: Runtime, connection: unknown, env: Env = process.env): SandboxPlan {
+  const { config } = rt;
+  const unsharable = unsharableStore(rt.store);
+  if (unsharable !== undefined) {
+    throw new NotSupportedError(
+      `useWorkerThreads needs a store shared by the main thread and the worker threads: use DrizzleStore on PostgreSQL (DrizzleStore.postgres(url)); ${unsharable} lives in one thread's memory`,
+    );
+  }
+  const base: Env = { ...env, ...config.workerThreadsOptions?.env };
+
+  const redisUrl = nonEmpty(base[SANDBOX_ENV.redisUrl]) ?? redisUrlOf(connection) ?? nonEmpty(base['REDIS_URL']);
+  if (redisUrl === undefined) {
+    throw new InvalidConfigError(
+      `useWorkerThreads: cannot tell worker threads how to reach Redis (the engine's connection is not host/port based); set ${SANDBOX_ENV.redisUrl}`,
+    );
+  }
+
+  let processor: string;
+  const custom = config.processorFile !== undefined;
+  if (config.processorFile !== undefined) {
+    processor = resolveModuleSpecifier(config.processorFile.startsWith('file:') || isFileSpecifier(config.processorFile) ? config.processorFile : `./${config.processorFile}`);
+    if (!existsSync(processor)) throw new InvalidConfigError(`Engine option 'processorFile': ${processor} does not exist`);
+  } else {
+    processor = defaultProcessorFile();
+  }
+  const file = isTypeScriptFile(processor) ? tsBootstrapFile() : processor;
+
+  const storeUrl = postgresUrlOf(rt.store);
+  const databaseUrl = nonEmpty(base[SANDBOX_ENV.databaseUrl]) ?? storeUrl ?? nonEmpty(base['DATABASE_URL']);
+  if (databaseUrl === undefined && !custom) {
+    throw new InvalidConfigError(
+      `useWorkerThreads: worker threads open their own DrizzleStore on the engine's PostgreSQL database, and its URL is unknown; set ${SANDBOX_ENV.databaseUrl} (or DATABASE_URL)`,
+    );
+  }
+  if (databaseUrl !== undefined && storeUrl !== undefined && databaseName(databaseUrl) !== databaseName(storeUrl)) {
+    rt.logger.warn(
+      `useWorkerThreads: worker threads will use database '${databaseName(databaseUrl) ?? '?'}' (${SANDBOX_ENV.databaseUrl}/DATABASE_URL) but the engine's store is on '${databaseName(storeUrl) ?? '?'}'; executions hang unless both are the same database`,
+    );
+  }
+
+  const moduleSpec = config.executorsModule ?? nonEmpty(base[SANDBOX_ENV.executorsModule]);
+  let executorsModule: string | undefined;
+  if (moduleSpec !== undefined) {
+    executorsModule = resolveModuleSpecifier(moduleSpec);
+    if (isFileSpecifier(moduleSpec) && !existsSync(executorsModule)) {
+      throw new InvalidConfigError(`Executors module '${moduleSpec}' does not exist (resolved to ${executorsModule})`);
+    }
+  } else if (!custom) {
+    throw new InvalidConfigError(
+      "useWorkerThreads: worker threads need the executors: set the engine option 'executorsModule' (or SPANE_EXECUTORS_MODULE) to a module exporting your NodeRegistry",
+    );
+  }
+
+  const channel = `spane-sandbox-${randomUUID()}`;
+  const threadEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) threadEnv[k] = v;
+  threadEnv[SANDBOX_ENV.redisUrl] = redisUrl;
+  if (databaseUrl !== undefined) threadEnv[SANDBOX_ENV.databaseUrl] = databaseUrl;
+  threadEnv[SANDBOX_ENV.engineConfig] = JSON.stringify(config);
+  if (executorsModule !== undefined) threadEnv[SANDBOX_ENV.executorsModule] = executorsModule;
+  else delete threadEnv[SANDBOX_ENV.executorsModule];
+  threadEnv[SANDBOX_ENV.channel] = channel;
+  if (file !== processor) threadEnv[SANDBOX_ENV.tsProcessor] = processor;
+  else delete threadEnv[SANDBOX_ENV.tsProcessor];
+
+  const threadOptions: SandboxPlan['threadOptions'] = { env: threadEnv };
+  const { execArgv, resourceLimits } = config.workerThreadsOptions ?? {};
+  if (execArgv !== undefined) threadOptions.execArgv = execArgv;
+  if (resourceLimits !== undefined) threadOptions.resourceLimits = { ...resourceLimits } as Record<string, number>;
+  return { file, processor, custom, executorsModule, channel, threadOptions };
+}
+
+/**
+ * The main-thread half of one engine's worker threads. {@link prepare} imports the executors
+ * module once (so a broken module fails `startWorkers`, not every job), {@link createWorker}
+ * makes the sandboxed BullMQ worker.
+ */
+export class SandboxHost {
+  private channel: BroadcastChannel | undefined;
+  private readonly observers = new Set<EventHandler>();
+  /** Why threads died, by the job they were running (reported by the thread just before it exited). */
+  private readonly crashes = new Map<string, { error: string; stack?: string | undefined }>();
+  private stopObserving: (() => void) | undefined;
+
+  constructor(
+    private readonly rt: Runtime,
+    readonly plan: SandboxPlan,
+  ) {}
+
+  /** Imports the executors module in this thread and checks it yields a NodeRegistry. */
+  async prepare(): Promise<void> {
+    const spec = this.plan.executorsModule;
+    if (spec === undefined) return;
+    let ns: Record<string, unknown>;
+    try {
+      ns = await importModule(spec);
+    } catch (err) {
+      if (err instanceof InvalidConfigError) throw err;
+      throw new InvalidConfigError(`Executors module '${spec}' could not be imported: ${serializeError(err).message}`, { cause: err });
+    }
+    const registry = await registryFromModule(ns, spec);
+    const theirs = new Set(registry.getRegisteredTypes());
+    const missing = this.rt.registry.getRegisteredTypes().filter((t) => !theirs.has(t));
+    if (missing.length > 0) {
+      this.rt.logger.warn(
+        `useWorkerThreads: node types registered in the engine but not in the executors module '${spec}' fail in worker threads: ${missing.join(', ')}`,
+      );
+    }
+  }
+
+  /** Creates the sandboxed worker of the node queue and starts listening to its threads. */
+  createWorker(options: WorkerOptions): Worker<NodeJobData> {
+    const worker = new Worker<NodeJobData>(NODE_QUEUE, this.plan.file, {
+      ...options,
+      useWorkerThreads: true,
+      workerThreadsOptions: this.plan.threadOptions,
+    });
+    this.guardChildErrors(worker);
+    worker.on('completed', (job) => this.rt.settled.notify(job.data.executionId));
+    worker.on('failed', (job, err) => {
+      if (job === undefined) return;
+      this.rt.settled.notify(job.data.executionId);
+      if ((err as unknown as Record<string, unknown>)[PROCESSED_MARK] === true) return;
+      this.onThreadLost(job, err).catch((e: unknown) =>
+        this.rt.logger.error(`could not record the failure of node job ${job.id}`, { error: serializeError(e).message }),
+      );
+    });
+    this.channel = openChannel(this.plan.channel);
+    this.channel.onmessage = (message: unknown) => this.onMessage((message as { data: SandboxMessage }).data);
+    this.stopObserving = this.rt.events.observeLocal((event) => {
+      if (event.type === 'workflow:cancelled') void this.abortInThreads(worker, event.executionId);
+    });
+    return worker;
+  }
+
+  /** Calls `observer` for every event the worker threads publish. */
+  observe(observer: EventHandler): () => void {
+    this.observers.add(observer);
+    return () => void this.observers.delete(observer);
+  }
+
+  /** Stops listening (the worker is closed by its owner). */
+  close(): void {
+    this.stopObserving?.();
+    this.stopObserving = undefined;
+    this.channel?.close();
+    this.channel = undefined;
+  }
+
+  private onMessage(message: SandboxMessage | undefined): void {
+    if (message === undefined || message === null) return;
+    if (message.kind === 'crash') {
+      this.rt.logger.error(`worker thread ${message.threadId} crashed${message.jobId === undefined ? '' : ` running node job ${message.jobId}`}: ${message.error}`);
+      if (message.jobId !== undefined) {
+        this.crashes.set(message.jobId, { error: message.error, stack: message.stack });
+        // Kept only until the job's failure is handled (or a minute, if it never is).
+        setTimeout(() => this.crashes.delete(message.jobId!), 60_000).unref();
+      }
+      return;
+    }
+    if (message.kind === 'log') {
+      this.rt.logger[message.level](`[worker thread ${message.threadId}] ${message.message}`, message.details);
+      return;
+    }
+    if (message.kind === 'event') {
+      const event: SpaneEvent = message.event;
+      if (event.type === 'workflow:completed' || event.type === 'workflow:failed' || event.type === 'workflow:cancelled') this.rt.settled.notify(event.executionId);
+      for (const observe of this.observers) {
+        try {
+          observe(event);
+        } catch (err) {
+          this.rt.logger.warn('event observer threw', { error: String(err) });
+        }
+      }
+    }
+  }
+
+  /**
+   * A job failed without SPANE's processor deciding so: its thread died (uncaught exception,
+   * `process.exit`, out of memory) or could not start. BullMQ retries it while attempts remain;
+   * on the last one the node is failed here as the processor would have (result, DLQ, execution
+   * failed, or continue on fail).
+   */
+  private async onThreadLost(job: Job<NodeJobData>, err: Error): Promise<void> {
+    const { rt } = this;
+    const data = job.data;
+    const final = err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    // The thread's own report may still be on its way.
+    const crash = this.crashes.get(String(job.id)) ?? (await sleep(50), this.crashes.get(String(job.id)));
+    this.crashes.delete(String(job.id));
+    const error = `worker thread ended without finishing the job: ${crash?.error ?? err.message}`;
+    rt.logger.error(`node job ${job.id} (attempt ${job.attemptsMade}) failed: ${error}${final ? '' : '; BullMQ retries it'}`);
+    if (data.nodeId === AGGREGATOR_NODE_ID) return;
+    const exec = await rt.store.getExecution(data.executionId);
+    if (exec === null || exec.status === 'cancelled' || exec.status === 'completed') return;
+    const graph = await rt.workflows.get(data.workflowId, data.workflowVersion);
+    const node = graph.nodes.get(data.nodeId);
+    if (node === undefined || exec.nodeResults[node.id] !== undefined) return;
+    const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, attempt: job.attemptsMade };
+    if (!final) {
+      rt.events.publish({ type: 'node:retrying', ...ids, error }, job);
+      return;
+    }
+    const now = Date.now();
+    const result: NodeResult = { status: 'failed', error, attempts: job.attemptsMade, startedAt: job.processedOn ?? now, completedAt: now };
+    await rt.store.saveNodeResult(exec.executionId, node.id, result);
+    exec.nodeResults[node.id] = result;
+    rt.events.publish({ type: 'node:failed', ...ids, error, data: { continued: continuesOnFail(node) } }, job);
+    if (continuesOnFail(node)) await advance(rt, graph, exec, [node.id], job);
+    else await failExecution(rt, exec, node, result, crash?.stack ?? err.stack, job);
+    rt.settled.notify(exec.executionId);
+  }
+
+  /** Aborts the signals of the execution's nodes running in this engine's threads. */
+  private async abortInThreads(worker: Worker, executionId: string): Promise<void> {
+    try {
+      const exec = await this.rt.store.getExecution(executionId);
+      if (exec === null) return;
+      const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
+      for (const nodeId of graph.nodes.keys()) worker.cancelJob(nodeJobId(executionId, nodeId), `Execution '${executionId}' was cancelled`);
+    } catch (err) {
+      this.rt.logger.warn(`could not abort the nodes of cancelled execution ${executionId} in worker threads`, { error: serializeError(err).message });
+    }
+  }
+
+  /**
+   * BullMQ re-emits a thread's 'error' event (ERR_WORKER_OUT_OF_MEMORY when a thread reaches its
+   * resourceLimits) on its Child object, which has no listener: the main process would die of an
+   * unhandled 'error' event. Each child gets a listener as BullMQ hands it out; the job then fails
+   * through the thread's exit like any other crash.
+   */
+  private guardChildErrors(worker: Worker): void {
+    const pool = (worker as unknown as { childPool?: { retain?: (file: string) => Promise<EventEmitter> } }).childPool;
+    if (pool === undefined || typeof pool.retain !== 'function') {
+      this.rt.logger.warn('useWorkerThreads: this BullMQ version has no childPool.retain; a thread running out of memory may end the process');
+      return;
+    }
+    const guarded = new WeakSet<EventEmitter>();
+    const retain = pool.retain.bind(pool);
+    pool.retain = async (file: string) => {
+      const child = await retain(file);
+      if (!guarded.has(child)) {
+        guarded.add(child);
+        child.on('error', (err: Error) => this.rt.logger.error(`worker thread error: ${err.message}`, { code: (err as { code?: unknown }).code }));
+      }
+      return child;
+    };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** Why a store cannot be shared with worker threads, or undefined when it can (as far as we can tell). */
+function unsharableStore(store: ExecutionStore): string | undefined {
+  if (store instanceof InMemoryExecutionStore) return 'InMemoryExecutionStore';
+  const client: unknown = (store as { db?: { $client?: unknown } }).db?.$client;
+  // PGlite (minified, so not by class name): an object with waitReady and exec; postgres.js clients are functions.
+  if (typeof client === 'object' && client !== null && 'waitReady' in client && typeof (client as { exec?: unknown }).exec === 'function') return 'DrizzleStore on PGlite';
+  return undefined;
+}
+
+/** A redis:// URL for an ioredis connection given by host and port (not Sentinel, Cluster or a socket path). */
+export function redisUrlOf(connection: unknown): string | undefined {
+  const c = connection as { isCluster?: boolean; options?: Record<string, unknown> } | null | undefined;
+  const o = c?.options;
+  if (o === undefined || c?.isCluster === true) return undefined;
+  if (Array.isArray(o['sentinels']) && o['sentinels'].length > 0) return undefined;
+  if (typeof o['path'] === 'string' && o['path'] !== '') return undefined;
+  const host = typeof o['host'] === 'string' ? o['host'] : 'localhost';
+  const port = typeof o['port'] === 'number' ? o['port'] : 6379;
+  const user = typeof o['username'] === 'string' ? o['username'] : '';
+  const password = typeof o['password'] === 'string' ? o['password'] : '';
+  const auth = password !== '' ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}@` : user !== '' ? `${encodeURIComponent(user)}@` : '';
+  const db = typeof o['db'] === 'number' ? o['db'] : 0;
+  return `${o['tls'] ? 'rediss' : 'redis'}://${auth}${host.includes(':') ? `[${host}]` : host}:${port}/${db}`;
+}
+
+/** A postgres:// URL for a DrizzleStore on a postgres.js client, when its options allow one. */
+export function postgresUrlOf(store: ExecutionStore): string | undefined {
+  const o = (store as { db?: { $client?: { options?: Record<string, unknown> } } }).db?.$client?.options;
+  if (o === undefined || !Array.isArray(o['host']) || !Array.isArray(o['port'])) return undefined;
+  if (typeof o['path'] === 'string' && o['path'] !== '') return undefined;
+  if (o['pass'] !== null && o['pass'] !== undefined && typeof o['pass'] !== 'string') return undefined;
+  if (typeof o['ssl'] === 'object' && o['ssl'] !== null) return undefined; // TLS options a URL cannot carry
+  const hosts = (o['host'] as unknown[]).map((h, i) => {
+    const host = String(h);
+    return `${host.includes(':') ? `[${host}]` : host}:${String((o['port'] as unknown[])[i] ?? (o['port'] as unknown[])[0] ?? 5432)}`;
+  });
+  const user = typeof o['user'] === 'string' ? o['user'] : '';
+  const pass = typeof o['pass'] === 'string' ? o['pass'] : '';
+  const auth = user === '' ? '' : pass === '' ? `${encodeURIComponent(user)}@` : `${encodeURIComponent(user)}:${encodeURIComponent(pass)}@`;
+  const database = typeof o['database'] === 'string' ? o['database'] : '';
+  const ssl = o['ssl'];
+  const query = ssl === true || ssl === 'require' ? '?sslmode=require' : typeof ssl === 'string' && ssl !== '' && ssl !== 'disable' ? `?sslmode=${ssl}` : '';
+  return `postgres://${auth}${hosts.join(',')}/${encodeURIComponent(database)}${query}`;
+}
+
+function databaseName(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || undefined;
+  } catch {
+    return undefined;
+  }
+}

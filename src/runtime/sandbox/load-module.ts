@@ -1,0 +1,96 @@
+/**
+ * Loading the user's executors module (in the main thread to check it, and in every worker
+ * thread to use it), including TypeScript modules through tsx when it is installed.
+ *
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { InvalidConfigError } from '../../errors.js';
+import type { NodeRegistry } from '../registry.js';
+
+/** Module namespace. */
+type Namespace = Record<string, unknown>;
+
+/** Whether `specifier` names a file (path or file URL) rather than a package. */
+export function isFileSpecifier(specifier: string): boolean {
+  return specifier.startsWith('file:') || specifier.startsWith('.') || path.isAbsolute(specifier);
+}
+
+/**
+ * Turns a file specifier into an absolute path (relative paths against `cwd`); package names are
+ * returned unchanged.
+ */
+export function resolveModuleSpecifier(specifier: string, cwd = process.cwd()): string {
+  if (specifier.startsWith('file:')) return fileURLToPath(specifier);
+  if (specifier.startsWith('.') || path.isAbsolute(specifier)) return path.resolve(cwd, specifier);
+  return specifier;
+}
+
+/** Whether the file is TypeScript by its extension. */
+export function isTypeScriptFile(file: string): boolean {
+  return /\.(c|m)?tsx?$/.test(file);
+}
+
+/**
+ * Imports a module: natively first, and through tsx (`tsImport`) when Node cannot load it
+ * (a `.ts` file, or a JavaScript file that imports one).
+ */
+export async function importModule(specifier: string): Promise<Namespace> {
+  const resolved = resolveModuleSpecifier(specifier);
+  const target = isFileSpecifier(specifier) ? pathToFileURL(resolved).href : resolved;
+  if (isFileSpecifier(specifier) && !existsSync(resolved)) {
+    throw new InvalidConfigError(`Module '${specifier}' does not exist (resolved to ${resolved})`);
+  }
+  try {
+    return (await import(target)) as Namespace;
+  } catch (err) {
+    if ((err as { code?: unknown })?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
+    let tsx: { tsImport: (specifier: string, parent: string) => Promise<unknown> };
+    try {
+      tsx = (await import('tsx/esm/api')) as unknown as typeof tsx;
+    } catch {
+      throw new InvalidConfigError(`Module '${specifier}' is TypeScript (or imports TypeScript): install tsx, or compile it to JavaScript`, { cause: err });
+    }
+    return (await tsx.tsImport(target, import.meta.url)) as Namespace;
+  }
+}
+
+/** Whether `value` looks like a NodeRegistry (from any copy of the package). */
+export function isRegistryLike(value: unknown): value is NodeRegistry {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Record<string, unknown>;
+  return ['get', 'has', 'getRegisteredTypes', 'getRateLimit', 'getCircuitBreakerKey'].every((m) => typeof r[m] === 'function');
+}
+
+/**
+ * The NodeRegistry an executors module provides: its `registry` export, its default export, or
+ * what a function in either place returns (it may be async). Throws an
+ * {@link InvalidConfigError} when there is none.
+ */
+export async function registryFromModule(ns: Namespace, specifier: string): Promise<NodeRegistry> {
+  const nested = typeof ns['default'] === 'object' && ns['default'] !== null ? (ns['default'] as Namespace) : {};
+  // `registry`, then the default export, then the same inside a CommonJS default (module.exports).
+  const candidates = [ns['registry'], ns['default'], nested['registry'], nested['default']];
+  for (const candidate of candidates) {
+    if (isRegistryLike(candidate)) return candidate;
+    if (typeof candidate === 'function' && !isClass(candidate)) {
+      const made: unknown = await (candidate as () => unknown)();
+      if (isRegistryLike(made)) return made;
+      throw new InvalidConfigError(`Executors module '${specifier}': its exported function returned ${describe(made)}, not a NodeRegistry`);
+    }
+  }
+  throw new InvalidConfigError(
+    `Executors module '${specifier}' must export a NodeRegistry as 'registry' or as its default export, or a function returning one (exports: ${Object.keys(ns).join(', ') || 'none'})`,
+  );
+}
+
+function isClass(fn: unknown): boolean {
+  return typeof fn === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(fn));
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  return typeof value === 'object' ? `an object with keys [${Object.keys(value).join(', ')}]` : typeof value;
+}

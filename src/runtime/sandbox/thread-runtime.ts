@@ -1,0 +1,134 @@
+/**
+ * The Runtime a worker thread builds for itself: its own Redis connections, queues, event
+ * publisher and rate limiter on the engine's Redis and prefix, a store on the engine's
+ * PostgreSQL database, and the executors of the executors module. With it the thread runs the
+ * ordinary {@link NodeProcessor}.
+ *
+ * @module
+ */
+import type { Redis } from 'ioredis';
+import type { ExecutionContext, ExecutionResult, INodeExecutor } from '../../definition/types.js';
+import { NonRetryableError, serializeError } from '../../errors.js';
+import type { ExecutionStore } from '../../store/store.js';
+import { COMMAND_RETRIES, openConnection, reportConnectionErrors } from '../engine-options.js';
+import { EventStreamManager } from '../events.js';
+import { NodeProcessor } from '../node-processor.js';
+import { QueueManager } from '../queue-manager.js';
+import type { NodeRegistry } from '../registry.js';
+import { CircuitBreakerRegistry } from '../resilience/circuit-breaker.js';
+import { RateLimiter } from '../resilience/rate-limit.js';
+import { SettleSignals } from '../runtime.js';
+import type { Logger, Runtime } from '../runtime.js';
+import { WorkflowCache } from '../workflow-cache.js';
+import type { ThreadSettings } from './env.js';
+import { deserialize, serialize } from './serialize.js';
+
+/** A worker thread's runtime and processor. */
+export interface ThreadRuntime {
+  readonly rt: Runtime;
+  readonly processor: NodeProcessor;
+  /** Closes what the thread opened (queues, event stream, connections, its store). */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createThreadRuntime}. */
+export interface ThreadRuntimeOptions {
+  /** The thread's executors. */
+  registry: NodeRegistry;
+  /** Where log lines go. */
+  logger: Logger;
+  /** A store to use instead of opening one on `settings.databaseUrl`; the thread does not close it. */
+  store?: ExecutionStore | undefined;
+}
+
+/** Builds the runtime of one worker thread. */
+export async function createThreadRuntime(settings: ThreadSettings, options: ThreadRuntimeOptions): Promise<ThreadRuntime> {
+  const { config } = settings;
+  const { logger } = options;
+  let store = options.store;
+  let closeStore = async () => {};
+  if (store === undefined) {
+    const [{ default: postgres }, { DrizzleStore }] = await Promise.all([import('postgres'), import('../../store/drizzle/store.js')]);
+    // One job at a time per thread: a small pool keeps threads × connections within the server's limit.
+    const client = postgres(settings.databaseUrl, { max: settings.databasePoolSize, onnotice: () => {} });
+    store = await DrizzleStore.postgres(client, { migrate: false });
+    closeStore = () => client.end({ timeout: 5 });
+  }
+  const connection: Redis = openConnection(settings.redisUrl, null);
+  const commands: Redis = openConnection(settings.redisUrl, COMMAND_RETRIES);
+  for (const c of [connection, commands]) reportConnectionErrors(c, logger);
+  const events = new EventStreamManager(commands, connection, config, logger);
+  const queues = new QueueManager(commands, config);
+  const rt: Runtime = {
+    store,
+    registry: serialisingRegistry(options.registry, logger),
+    config,
+    queues,
+    workflows: new WorkflowCache(store),
+    logger,
+    settled: new SettleSignals(),
+    events,
+    breakers: new CircuitBreakerRegistry(),
+    rateLimiter: new RateLimiter(commands, config.prefix),
+  };
+  const processor = new NodeProcessor(rt);
+  let closing: Promise<void> | undefined;
+  return {
+    rt,
+    processor,
+    close() {
+      closing ??= (async () => {
+        await events.close();
+        await queues.close();
+        await Promise.all([connection, commands].map((c) => c.quit().catch(() => c.disconnect())));
+        await closeStore();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * The registry as the thread's NodeProcessor sees it: each executor gets its input back from the
+ * thread-boundary format ({@link deserialize}), and what it returns as `data` is turned into it
+ * ({@link serialize}): BigInt, Map, Set, Buffer and circular values survive the trip to the store
+ * and the main thread instead of failing or being lost.
+ */
+export function serialisingRegistry(registry: NodeRegistry, logger: Logger): NodeRegistry {
+  const wrapped = new WeakMap<INodeExecutor, INodeExecutor>();
+  const wrap = (executor: INodeExecutor, nodeType: string): INodeExecutor => {
+    let w = wrapped.get(executor);
+    if (w === undefined) {
+      w = {
+        async execute(context: ExecutionContext): Promise<ExecutionResult> {
+          const input = context.inputData === undefined ? undefined : deserialize(context.inputData);
+          const result: unknown = await executor.execute({ ...context, inputData: input });
+          if (typeof result !== 'object' || result === null || !('data' in result)) return result as ExecutionResult;
+          const where = `node '${context.nodeId}' (${nodeType}) of execution ${context.executionId}`;
+          let data: unknown;
+          try {
+            data = serialize((result as ExecutionResult).data, { onWarning: (message) => logger.warn(`${where}: ${message}`) });
+          } catch (err) {
+            // A getter or toJSON that throws: the same output would fail again, so no retry.
+            throw new NonRetryableError(`node '${context.nodeId}' returned data that cannot be serialised: ${serializeError(err).message}`, { cause: err });
+          }
+          return { ...(result as ExecutionResult), data };
+        },
+      };
+      wrapped.set(executor, w);
+    }
+    return w;
+  };
+  return new Proxy(registry, {
+    get(target, prop) {
+      if (prop === 'get') {
+        return (nodeType: string) => {
+          const executor = target.get(nodeType);
+          return executor === undefined ? undefined : wrap(executor, nodeType);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
