@@ -22,6 +22,15 @@
  *
  * Each side runs under its own queue prefix, and its keys are deleted afterwards. Both sides'
  * workers stay connected for the whole run, but only one side has work at any time.
+ *
+ * Stores mode (`npm run bench:stores`, i.e. `--stores`): the same throughput comparison with
+ * SPANE on three stores side by side: InMemoryExecutionStore, DrizzleStore on PostgreSQL (a fresh
+ * database, dropped afterwards) and DrizzleStore on PGlite (in memory). Raw BullMQ and the three
+ * SPANE sides take turns for STORE_ROUNDS rounds (the order rotates every round), then the idle
+ * latency of a STEPS-node workflow is measured on each store. See docs/benchmarks.md, "Stores".
+ *   BENCH_POSTGRES_URL (default SPANE_TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres)
+ *   is the admin database used to create and drop the benchmark database; BENCH_PG_POOL sets the
+ *   postgres.js pool size (default: DrizzleStore.postgres's own pool, postgres.js default 10).
  */
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -30,8 +39,10 @@ import { performance } from 'node:perf_hooks';
 import { Queue, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
-import type { ExecutionStatus, Logger, NodeDefinition, TransitionPatch, WorkflowDefinition } from '../src/index.js';
+import postgres from 'postgres';
+import { DrizzleStore, InMemoryExecutionStore, migratePostgres, NodeRegistry, WorkflowEngine } from '../src/index.js';
+import type { ExecutionStatus, ExecutionStore, Logger, NodeDefinition, TransitionPatch, WorkflowDefinition } from '../src/index.js';
+import { RawHotPathPgStore } from './raw-pg-store.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const CHAINS = envInt('BENCH_CHAINS', 200);
@@ -39,6 +50,16 @@ const STEPS = envInt('BENCH_STEPS', 10);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 50);
 const RUNS = envInt('BENCH_RUNS', 30);
 const ROUNDS = envInt('BENCH_ROUNDS', 7);
+const STORES_MODE = process.argv.includes('--stores') || process.env['BENCH_STORES'] === '1';
+const STORE_ROUNDS = envInt('BENCH_ROUNDS', 5);
+const POSTGRES_ADMIN_URL = process.env['BENCH_POSTGRES_URL'] ?? process.env['SPANE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const PG_POOL = process.env['BENCH_PG_POOL'] === undefined ? undefined : envInt('BENCH_PG_POOL', 10);
+/** `off` runs the PostgreSQL store's sessions with synchronous_commit=off (no WAL flush wait per commit). */
+const PG_SYNC_COMMIT = process.env['BENCH_PG_SYNCHRONOUS_COMMIT'];
+/** A Unix socket to reach PostgreSQL through instead of TCP, e.g. /var/run/postgresql/.s.PGSQL.5432. */
+const PG_SOCKET = process.env['BENCH_PG_SOCKET'];
+/** Which SPANE stores the stores mode runs, in this order. */
+const STORE_SIDES = (process.env['BENCH_STORE_SIDES'] ?? 'memory,postgres,pglite').split(',').map((s) => s.trim());
 const WARMUP_RUNS = 5;
 const PHASE_TIMEOUT_MS = 60_000;
 /** SPANE's defaults, given to the raw side too. */
@@ -121,14 +142,19 @@ class CompletionBoard {
   }
 }
 
-/** An in-memory store that tells the bench the moment an execution completes. */
-class ObservedStore extends InMemoryExecutionStore {
-  readonly completions = new CompletionBoard();
-  override async transitionExecution(executionId: string, from: readonly ExecutionStatus[], to: ExecutionStatus, patch?: TransitionPatch): Promise<boolean> {
-    const changed = await super.transitionExecution(executionId, from, to, patch);
-    if (changed && to === 'completed') this.completions.mark(executionId);
+/** A store that tells the bench the moment an execution completes. */
+type ObservedStore = ExecutionStore & { readonly completions: CompletionBoard };
+
+/** Wraps `store.transitionExecution` (on the instance) so a successful move to `completed` is marked. */
+function observed<S extends ExecutionStore>(store: S): S & { readonly completions: CompletionBoard } {
+  const completions = new CompletionBoard();
+  const transition = store.transitionExecution.bind(store);
+  store.transitionExecution = async (executionId: string, from: readonly ExecutionStatus[], to: ExecutionStatus, patch?: TransitionPatch) => {
+    const changed = await transition(executionId, from, to, patch);
+    if (changed && to === 'completed') completions.mark(executionId);
     return changed;
-  }
+  };
+  return Object.assign(store, { completions });
 }
 
 async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
@@ -255,8 +281,8 @@ interface SpaneSide extends Side {
   warnings: string[];
 }
 
-async function spaneSide(admin: Redis): Promise<SpaneSide> {
-  const prefix = `{bench-spane-${randomUUID().slice(0, 8)}}`;
+async function spaneSide(admin: Redis, store: ObservedStore = observed(new InMemoryExecutionStore({ maxFinishedExecutions: 100_000 })), name = 'spane'): Promise<SpaneSide> {
+  const prefix = `{bench-${name}-${randomUUID().slice(0, 8)}}`;
   const warnings: string[] = [];
   const logger: Logger = {
     warn: (m) => void warnings.push(`warn ${m}`),
@@ -264,7 +290,6 @@ async function spaneSide(admin: Redis): Promise<SpaneSide> {
   };
   const registry = new NodeRegistry();
   registry.register('step', async (ctx) => ({ success: true, data: { step: ((ctx.inputData as { step?: number } | undefined)?.step ?? 0) + 1 } }));
-  const store = new ObservedStore({ maxFinishedExecutions: 100_000 });
   const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const engine = new WorkflowEngine({ registry, store, connection, config: { prefix }, logger });
   const chainWf = `chain-${STEPS}`;
@@ -274,7 +299,7 @@ async function spaneSide(admin: Redis): Promise<SpaneSide> {
   await engine.waitUntilReady();
   let lastBatch: string[] = [];
   return {
-    name: 'spane',
+    name,
     warnings,
     async runChains(n) {
       store.completions.reset();
@@ -299,11 +324,11 @@ async function spaneSide(admin: Redis): Promise<SpaneSide> {
     },
     async verify() {
       // Cross-check the completion hook against the store, as a user would see it.
-      const completed = new Map((await store.listExecutions({ status: 'completed', limit: 100_000 })).map((e) => [e.executionId, e]));
-      for (const id of lastBatch) {
-        const e = completed.get(id);
+      const batch = await Promise.all(lastBatch.map((id) => store.getExecution(id)));
+      for (const [i, id] of lastBatch.entries()) {
+        const e = batch[i];
         const last = e?.nodeResults[`s${STEPS - 1}`]?.data as { step?: number } | undefined;
-        if (e === undefined || Object.keys(e.nodeResults).length !== STEPS || last?.step !== STEPS) {
+        if (e == null || e.status !== 'completed' || Object.keys(e.nodeResults).length !== STEPS || last?.step !== STEPS) {
           throw new Error(`bench: SPANE execution ${id} is not a completed ${STEPS}-step run: ${JSON.stringify(e ?? (await store.getExecution(id)))}`);
         }
       }
@@ -312,7 +337,7 @@ async function spaneSide(admin: Redis): Promise<SpaneSide> {
     async close() {
       await engine.close();
       await connection.quit().catch(() => connection.disconnect());
-      log(`spane: deleted ${await deleteKeys(admin, prefix)} keys under ${prefix}`);
+      log(`${name}: deleted ${await deleteKeys(admin, prefix)} keys under ${prefix}`);
     },
   };
 }
@@ -455,6 +480,171 @@ async function main(): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Stores mode
+
+/** A fresh PostgreSQL database for the bench, dropped by `drop()`. */
+async function createBenchDatabase(): Promise<{ url: string; name: string; serverVersion: string; drop(): Promise<void> }> {
+  const name = `spane_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const adminSql = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
+  let serverVersion = 'unknown';
+  try {
+    await adminSql.unsafe(`create database "${name}"`);
+    serverVersion = (await adminSql<{ server_version: string }[]>`show server_version`)[0]?.server_version ?? serverVersion;
+  } finally {
+    await adminSql.end({ timeout: 5 });
+  }
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    serverVersion,
+    async drop() {
+      const conn = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
+      try {
+        await conn.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await conn.end({ timeout: 5 });
+      }
+    },
+  };
+}
+
+/** Rotates the order every round, so each side takes each position in turn. */
+async function rotate(sides: readonly Side[], round: number, fn: (side: Side) => Promise<void>): Promise<void> {
+  for (let i = 0; i < sides.length; i++) await fn(sides[(i + round) % sides.length]!);
+}
+
+async function mainStores(): Promise<void> {
+  const admin = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const started = performance.now();
+  const opened: Side[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    const info = await admin.info('server');
+    const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+    let pgVersion = 'not run';
+    const makeStore = async (name: string): Promise<ExecutionStore> => {
+      if (name === 'memory') return new InMemoryExecutionStore({ maxFinishedExecutions: 100_000 });
+      if (name === 'pglite') {
+        const lite = await DrizzleStore.pglite();
+        cleanups.unshift(() => lite.close());
+        return lite;
+      }
+      if (name !== 'postgres' && name !== 'postgres-raw') throw new Error(`BENCH_STORE_SIDES: unknown store '${name}' (memory, postgres, pglite, postgres-raw)`);
+      const database = await createBenchDatabase();
+      pgVersion = database.serverVersion.split(' ')[0] ?? database.serverVersion;
+      cleanups.push(() => database.drop());
+      log(`PostgreSQL database ${database.name}`);
+      const custom = PG_POOL !== undefined || PG_SYNC_COMMIT !== undefined || PG_SOCKET !== undefined;
+      const pgClient = custom
+        ? postgres(database.url, {
+            max: PG_POOL ?? 10,
+            onnotice: () => {},
+            ...(PG_SOCKET === undefined ? {} : { path: PG_SOCKET }),
+            ...(PG_SYNC_COMMIT === undefined ? {} : { connection: { synchronous_commit: PG_SYNC_COMMIT } }),
+          })
+        : undefined;
+      if (pgClient !== undefined) cleanups.unshift(() => pgClient.end({ timeout: 5 }));
+      if (name === 'postgres-raw') {
+        const client = pgClient ?? postgres(database.url, { onnotice: () => {} });
+        if (pgClient === undefined) cleanups.unshift(() => client.end({ timeout: 5 }));
+        await migratePostgres(client);
+        return new RawHotPathPgStore(client);
+      }
+      const pg = await DrizzleStore.postgres(pgClient ?? database.url);
+      cleanups.unshift(() => pg.close());
+      return pg;
+    };
+
+    const raw = await rawSide(admin);
+    opened.push(raw);
+    const spaneSides: SpaneSide[] = [];
+    for (const name of STORE_SIDES) spaneSides.push(await spaneSide(admin, observed(await makeStore(name)), name));
+    opened.push(...spaneSides);
+    const sides: Side[] = [raw, ...spaneSides];
+    const labels: Record<string, string> = {
+      raw: 'raw BullMQ chain',
+      memory: 'SPANE, InMemoryExecutionStore',
+      postgres: 'SPANE, DrizzleStore.postgres',
+      pglite: 'SPANE, DrizzleStore.pglite (in memory)',
+      'postgres-raw': 'SPANE, experiment: PostgreSQL, hot paths in raw postgres.js',
+    };
+
+    log(`warm-up: one batch of ${CHAINS} chains and ${WARMUP_RUNS} single runs per side`);
+    for (const side of sides) {
+      await side.runChains(CHAINS);
+      await side.verify();
+      for (let i = 0; i < WARMUP_RUNS; i++) await side.runOne(STEPS);
+    }
+
+    log(`throughput: ${STORE_ROUNDS} rounds of ${CHAINS} chains × ${STEPS} steps per side, concurrency ${CONCURRENCY}`);
+    const tput = new Map<string, number[]>(sides.map((s) => [s.name, []]));
+    for (let r = 0; r < STORE_ROUNDS; r++) {
+      await rotate(sides, r, async (side) => {
+        const ms = await side.runChains(CHAINS);
+        await side.verify();
+        tput.get(side.name)!.push((CHAINS * STEPS) / (ms / 1000));
+        log(`round ${r + 1}: ${side.name} ${fmt((CHAINS * STEPS) / (ms / 1000), 0)} jobs/s`);
+      });
+    }
+
+    log(`idle latency: ${RUNS} runs of a ${STEPS}-step chain per side, interleaved`);
+    const lat = new Map<string, number[]>(sides.map((s) => [s.name, []]));
+    for (let i = 0; i < RUNS; i++) {
+      await rotate(sides, i, async (side) => void lat.get(side.name)!.push(await side.runOne(STEPS)));
+    }
+
+    const rawT = stats(tput.get('raw')!);
+    const rawL = stats(lat.get('raw')!);
+    const rows = sides.map((side) => {
+      const t = stats(tput.get(side.name)!);
+      const l = stats(lat.get(side.name)!);
+      const paired = stats(tput.get(side.name)!.map((v, i) => v / tput.get('raw')![i]!));
+      const ratio = side === raw ? '100%' : `${fmt((t.median / rawT.median) * 100, 0)}%`;
+      const pairedCol = side === raw ? '' : `${fmt(paired.median * 100, 0)}% (${fmt(paired.min * 100, 0)}–${fmt(paired.max * 100, 0)}%)`;
+      return {
+        name: side.name,
+        ratio: t.median / rawT.median,
+        paired: paired.median,
+        line: `| ${labels[side.name]} | ${fmt(t.median, 0)} | ${fmt(t.min, 0)}–${fmt(t.max, 0)} | ${ratio} | ${pairedCol} | ${fmt(l.median, 2)} | ${fmt(l.p95, 2)} | ${side === raw ? '1.00×' : `${fmt(l.median / rawL.median, 2)}×`} |`,
+        rounds: `| ${labels[side.name]} | ${tput.get(side.name)!.map((v) => fmt(v, 0)).join(', ')} |`,
+      };
+    });
+    const pgRow = rows.find((r) => r.name === 'postgres') ?? { ratio: NaN, paired: NaN };
+    const cpu = os.cpus();
+    const out = [
+      `## SPANE chain benchmark: stores`,
+      '',
+      `${new Date().toISOString()} · Node ${process.version} · BullMQ ${bullmqVersion()} · Redis ${redisVersion} · PostgreSQL ${pgVersion} · ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown'}) · ${os.platform()} ${os.arch()}`,
+      '',
+      `Throughput: ${CHAINS} chains × ${STEPS} steps per batch, concurrency ${CONCURRENCY}, ${STORE_ROUNDS} rounds in rotating order after one warm-up batch per side. Idle latency: ${RUNS} runs of a ${STEPS}-step chain per side, enqueue → done. PostgreSQL pool: ${PG_POOL ?? 'DrizzleStore.postgres default (postgres.js, 10)'}${PG_SYNC_COMMIT === undefined ? '' : `, synchronous_commit=${PG_SYNC_COMMIT}`}${PG_SOCKET === undefined ? ', TCP' : `, Unix socket ${PG_SOCKET}`}.`,
+      '',
+      `| Side | Jobs/s (median) | Range | / raw (medians) | / raw, paired by round: median (range) | ${STEPS}-step idle latency median (ms) | p95 (ms) | latency / raw |`,
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...rows.map((r) => r.line),
+      '',
+      '| Side | Rounds (jobs/s) |',
+      '|---|---|',
+      ...rows.map((r) => r.rounds),
+      '',
+      '| Target | Measured | Status |',
+      '|---|---:|---|',
+      `| SPANE on PostgreSQL ≥ 30% of raw BullMQ chain throughput | ${fmt(pgRow.ratio * 100, 0)}% (paired ${fmt(pgRow.paired * 100, 0)}%) | ${pgRow.ratio >= 0.3 ? 'met' : '**missed**'} |`,
+      '',
+      `Total bench time ${fmt((performance.now() - started) / 1000, 1)} s.`,
+    ];
+    for (const side of spaneSides) if (side.warnings.length > 0) out.push('', `${side.name} logged ${side.warnings.length} warning(s); first: ${side.warnings[0]}`);
+    process.stdout.write(`${out.join('\n')}\n`);
+    if (pgRow.ratio < 0.3) process.exitCode = 2;
+  } finally {
+    for (const side of opened.reverse()) await side.close().catch((err: unknown) => log(`closing ${side.name} failed: ${String(err)}`));
+    for (const cleanup of cleanups) await cleanup().catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
+    await admin.quit().catch(() => admin.disconnect());
+  }
+}
+
 function bullmqVersion(): string {
   try {
     const require = createRequire(import.meta.url);
@@ -464,7 +654,7 @@ function bullmqVersion(): string {
   }
 }
 
-main().then(
+(STORES_MODE ? mainStores() : main()).then(
   () => {
     // Everything is closed; if a handle still keeps the process alive, say which and leave anyway.
     setTimeout(() => {

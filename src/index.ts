@@ -140,7 +140,15 @@ export type {
   WorkflowInput,
   WorkflowOptions,
   WorkflowOutputs,
+  WorkflowResult,
   WorkflowSchemas,
+  SubWorkflowFailure,
+  SubWorkflowInput,
+  SubWorkflowOutput,
+  SubWorkflowChecks,
+  Paths,
+  TypeAtPath,
+  Unflatten,
 } from './dsl/index.js';
 export { NodeInputError, NodeOutputError } from './errors.js';
 export type { NodeValidationDetails } from './errors.js';

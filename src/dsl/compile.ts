@@ -67,6 +67,8 @@ export interface WorkflowSchemas {
  *
  * @typeParam TInput - what executions start with
  * @typeParam TOutputs - node id → output type
+ * @typeParam TResult - what the workflow yields as a sub-workflow: what a `.then()` after its last
+ *   call would receive (see {@link WorkflowResult})
  *
  * @example
  * ```ts
@@ -75,13 +77,13 @@ export interface WorkflowSchemas {
  * await writeFile('onboarding.json', JSON.stringify(onboarding)); // plain JSON
  * ```
  */
-export type BuiltWorkflow<TInput = unknown, TOutputs = Record<string, unknown>> = WorkflowDefinition & {
+export type BuiltWorkflow<TInput = unknown, TOutputs = Record<string, unknown>, TResult = unknown> = WorkflowDefinition & {
   /** JSON Schema of the workflow input and of every node's config, input and output. */
   readonly schemas: WorkflowSchemas;
   /** The executors of the node kinds used, registered by `engine.registerWorkflow`. */
   readonly [NODE_EXECUTORS]: readonly CarriedExecutor[];
   /** Compile-time only; never set at run time. */
-  readonly '~types'?: { readonly input: TInput; readonly outputs: TOutputs };
+  readonly '~types'?: { readonly input: TInput; readonly outputs: TOutputs; readonly result: TResult };
 };
 
 /**
@@ -104,6 +106,23 @@ export type WorkflowInput<W> = W extends { readonly '~types'?: { readonly input:
  * ```
  */
 export type WorkflowOutputs<W> = W extends { readonly '~types'?: { readonly outputs: infer O } } ? O : Record<string, unknown>;
+
+/**
+ * What a built workflow yields when it runs as a sub-workflow: the data of its single final node,
+ * or `{ finalNodeId: data }` for several (branches that may be skipped as optional keys).
+ *
+ * The builder records what a `.then()` after the last call would receive (`lastOutput`), which is
+ * exactly that as long as the nodes the last call added are the final nodes. A node added with
+ * `.node(id, spec, { after })` that nothing follows, while the chain goes on elsewhere, is also a
+ * final node at run time but is not part of this type (an approximation: the builder does not
+ * track which nodes have children, to keep type-check cost flat).
+ *
+ * @example
+ * ```ts
+ * type Result = WorkflowResult<typeof onboarding>; // { sent: boolean }: the output of its last node
+ * ```
+ */
+export type WorkflowResult<W> = W extends { readonly '~types'?: { readonly result: infer R } } ? R : unknown;
 
 /**
  * A trigger as the builder takes it; `data` of a schedule must be a workflow input.

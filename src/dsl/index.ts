@@ -7,7 +7,8 @@
 export { defineNode } from './node.js';
 export { workflow } from './workflow.js';
 export type { PlacementOptions, WorkflowBuilder, WorkflowOptions } from './workflow.js';
-export type { BuiltWorkflow, JsonSchema, NodeSchemas, TriggerInput, WorkflowInput, WorkflowOutputs, WorkflowSchemas } from './compile.js';
+export type { BuiltWorkflow, JsonSchema, NodeSchemas, TriggerInput, WorkflowInput, WorkflowOutputs, WorkflowResult, WorkflowSchemas } from './compile.js';
+export type { Paths, TypeAtPath, Unflatten } from './paths.js';
 export { registerNodeKinds, RESERVED_CONFIG_KEYS } from './executor.js';
 export type { ExecutorRegistryLike } from './executor.js';
 export { nodeOutput } from './output.js';
@@ -20,7 +21,7 @@ export type { TransformSchemas } from './nodes/transform.js';
 export { router } from './nodes/router.js';
 export { delay } from './nodes/delay.js';
 export { subWorkflow } from './nodes/sub-workflow.js';
-export type { SubWorkflowOptions } from './nodes/sub-workflow.js';
+export type { SubWorkflowChecks, SubWorkflowFailure, SubWorkflowInput, SubWorkflowOptions, SubWorkflowOutput } from './nodes/sub-workflow.js';
 export type {
   AnyNodeKind,
   AnyNodeSpec,

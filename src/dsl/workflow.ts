@@ -215,7 +215,7 @@ export interface WorkflowBuilder<TState extends BuilderState> {
    * await engine.registerWorkflow(onboarding);
    * ```
    */
-  build(): BuiltWorkflow<TState['input'], Flatten<TState['out']>>;
+  build(): BuiltWorkflow<TState['input'], Flatten<TState['out']>, TState['lastOutput']>;
 }
 
 /**

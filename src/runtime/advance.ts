@@ -178,4 +178,8 @@ export async function wakeExecution(rt: Runtime, graph: WorkflowGraph, exec: Wor
     }),
   );
   await rt.queues.enqueueNodes(target(exec), missing);
+  // Finish any advance a crash cut short: ready children, skips below untaken branches, and the
+  // completion of an execution whose nodes have all settled.
+  const settled = [...graph.nodes.keys()].filter((id) => exec.nodeResults[id] !== undefined);
+  if (settled.length > 0) await advance(rt, graph, exec, settled);
 }

@@ -48,7 +48,7 @@ export const engineConfigSchema = z.strictObject({
     .optional(),
   lockDuration: z.number().int().min(1000).default(30_000),
   stalledInterval: z.number().int().min(1000).default(30_000),
-  maxStalledCount: z.number().int().min(0).default(1),
+  maxStalledCount: z.number().int().min(0).default(3),
   removeOnComplete: keepJobs.default({ count: 1000, age: 3600 }),
   removeOnFail: keepJobs.default({ count: 5000, age: 7 * 24 * 3600 }),
 });
@@ -149,8 +149,11 @@ export interface EngineConfig {
    */
   stalledInterval: number;
   /**
-   * Times a job may stall before it is failed.
-   * @defaultValue 1
+   * Times a node's job may be interrupted (its worker died or lost the lock while running it)
+   * and still run again. Past this the node fails like a last failed attempt: a failed result,
+   * a DLQ item, the execution failed (or continued with `continueOnFail`). Guards against a node
+   * that kills every worker that runs it.
+   * @defaultValue 3
    */
   maxStalledCount: number;
   /**

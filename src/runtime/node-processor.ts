@@ -75,6 +75,7 @@ export class NodeProcessor {
       else await advance(rt, graph, exec, [node.id], job);
       return { status: 'settled-before' };
     }
+    if (job.stalledCounter > rt.config.maxStalledCount) return this.giveUpAfterStalls(graph, node, exec, job);
     if (exec.status === 'paused' || exec.status === 'failed') await parkJob(rt, job, token, exec);
     if (exec.status === 'pending' && (await rt.store.transitionExecution(exec.executionId, ['pending'], 'running'))) {
       rt.events.publish({ type: 'workflow:started', executionId: exec.executionId, workflowId: exec.workflowId });
@@ -180,6 +181,25 @@ export class NodeProcessor {
       this.track(exec.executionId, controller, false);
     }
     return interpret(graph, node, returned);
+  }
+
+  /**
+   * The node's workers kept stopping mid-run (crash, out of memory, lost lock): fail the node the
+   * way a last failed attempt does, so the execution fails (or continues) instead of hanging.
+   */
+  private async giveUpAfterStalls(graph: WorkflowGraph, node: NodeDefinition, exec: WorkflowExecution, job: Job<NodeJobData>): Promise<NodeJobReturn> {
+    const { rt } = this;
+    const error = `node '${node.id}' was interrupted ${job.stalledCounter} times (its worker stopped or lost its lock); the limit is maxStalledCount = ${rt.config.maxStalledCount}`;
+    const result: NodeResult = { status: 'failed', error, attempts: job.attemptsMade + 1, completedAt: Date.now() };
+    await rt.store.saveNodeResult(exec.executionId, node.id, result);
+    exec.nodeResults[node.id] = result;
+    rt.events.publish({ type: 'node:failed', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, error }, job);
+    if (continuesOnFail(node)) {
+      await advance(rt, graph, exec, [node.id], job);
+      return { status: 'failed', reason: error };
+    }
+    await failExecution(rt, exec, node, result, undefined, job);
+    throw new UnrecoverableError(error);
   }
 
   private track(executionId: string, controller: AbortController, add: boolean): void {

@@ -13,6 +13,9 @@ import { planSandbox, SandboxHost } from './sandbox/host.js';
  * `useWorkerThreads`, through SPANE's sandboxed processor in worker threads), and workflow jobs
  * (scheduled starts) through the engine's starter.
  */
+/** BullMQ's stall limit for node jobs: never reached in practice (see `start`). */
+const UNLIMITED_STALLS = 1_000_000;
+
 export class WorkerManager {
   private nodeWorker: Worker<NodeJobData> | undefined;
   private workflowWorker: Worker<WorkflowJobData> | undefined;
@@ -53,7 +56,10 @@ export class WorkerManager {
       removeOnComplete: config.removeOnComplete,
       removeOnFail: config.removeOnFail,
     };
-    const nodeOptions: WorkerOptions = { ...common, concurrency };
+    // BullMQ fails a job that stalled too often without calling the processor, which would leave
+    // its execution running for ever; the node processor applies `maxStalledCount` itself instead,
+    // with the bookkeeping (failed result, DLQ item, failed execution) a final failure needs.
+    const nodeOptions: WorkerOptions = { ...common, concurrency, maxStalledCount: UNLIMITED_STALLS };
     if (config.useNativeRateLimiting && config.rateLimiter !== undefined) nodeOptions.limiter = config.rateLimiter;
     const createWorkflowWorker = () => {
       this.workflowWorker = new Worker<WorkflowJobData>(WORKFLOW_QUEUE, (job) => this.startWorkflowJob(job), { ...common, concurrency: Math.min(concurrency, 10) });

@@ -324,3 +324,29 @@ describe('retention', () => {
     await expect(t.engine.pruneExecutions({})).rejects.toThrow(/olderThanMs and\/or keepLast/);
   });
 });
+
+describe('a node whose workers keep dying', () => {
+  it('fails cleanly past maxStalledCount (failed result, DLQ item, failed execution) instead of hanging', async () => {
+    const store = new SpyStore();
+    t = testEngine({ store, config: { lockDuration: 1000, stalledInterval: 1000, maxStalledCount: 0 } });
+    let calls = 0;
+    t.registry.register('poison', async () => {
+      calls++;
+      await new Promise(() => undefined); // the worker "dies" running it
+      return { success: true };
+    });
+    await t.engine.registerWorkflow(graph('poison', [node('p', 'poison')], []));
+    t.engine.startWorkers(1);
+    const id = await t.engine.enqueueWorkflow('poison', {});
+    await until(() => calls === 1, 5000);
+    await t.engine['workers']['nodeWorker']!.close(true);
+    const rescuer = t.sibling({ lockDuration: 1000, stalledInterval: 1000, maxStalledCount: 0 });
+    rescuer.startWorkers(1);
+    const done = await rescuer.waitForExecution(id, { timeoutMs: 20_000 });
+    expect(done.status).toBe('failed');
+    expect(calls).toBe(1);
+    expect(done.nodeResults['p']?.error).toMatch(/interrupted 1 times .* maxStalledCount = 0/);
+    const [item] = await rescuer.getDLQItems();
+    expect(item).toMatchObject({ executionId: id, nodeId: 'p' });
+  });
+});

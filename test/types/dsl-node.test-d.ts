@@ -91,12 +91,12 @@ describe('built-in kinds', () => {
     >();
   });
 
-  it('delay passes its input on; subWorkflow takes the child workflow input', () => {
+  it('delay passes its input on; subWorkflow is typed by the child workflow (more in dsl-sub-workflow.test-d.ts)', () => {
     expectTypeOf(delay(10)).toEqualTypeOf<NodeSpec<unknown, SameAsInput>>();
     const child = workflow('child', { input: User }).then('fetch', fetchUser({ baseUrl: 'https://x.test' })).build();
-    expectTypeOf(subWorkflow(child)).toEqualTypeOf<NodeSpec<{ userId: number }, unknown>>();
-    expectTypeOf(subWorkflow(child, { inputMapping: { userId: 'customer.id' }, outputMapping: { email: 'fetch.email' } })).toEqualTypeOf<
-      NodeSpec<{ customer: unknown }, { email: unknown }>
+    expectTypeOf(subWorkflow(child)).toEqualTypeOf<NodeSpec<{ userId: number }, { id: number; email: string }>>();
+    expectTypeOf(subWorkflow(child, { inputMapping: { userId: 'customer.id' }, outputMapping: { email: 'email' } })).toEqualTypeOf<
+      NodeSpec<{ customer: { id: number } }, { email: string }>
     >();
   });
 

@@ -25,7 +25,7 @@ describe('resolveEngineConfig: defaults', () => {
     redisTimeout: 5000,
     lockDuration: 30_000,
     stalledInterval: 30_000,
-    maxStalledCount: 1,
+    maxStalledCount: 3,
     removeOnComplete: { count: 1000, age: 3600 },
     removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
   };

@@ -1,62 +1,158 @@
 /**
- * `subWorkflow`: run another workflow as one node.
+ * `subWorkflow`: run another workflow as one node, with mappings checked at compile time.
  *
  * @module
  */
 import { createKind } from '../node.js';
-import type { NodeKind, NodeSpec } from '../node.types.js';
-import type { WorkflowInput } from '../compile.js';
+import type { NodeFailure, NodeKind, NodeSpec } from '../node.types.js';
+import type { WorkflowInput, WorkflowResult } from '../compile.js';
+import type { Paths, TypeAtPath, Unflatten } from '../paths.js';
+import type { CompileError, List } from '../workflow.types.js';
 
 /**
- * Options of {@link subWorkflow}.
+ * What the children of a sub-workflow node with `continueOnFail: true` receive when the child
+ * execution failed.
  *
  * @example
  * ```ts
- * subWorkflow(payment, { inputMapping: { amount: 'orderTotal' }, outputMapping: { transactionId: 'paymentId' }, continueOnFail: false });
+ * const report = transform('report', (r: { paymentId: string } | SubWorkflowFailure) => ('error' in r ? Object.keys(r.partialResults) : r.paymentId));
  * ```
  */
-export interface SubWorkflowOptions<TInputMapping extends Record<string, string>, TOutputMapping extends Record<string, string>> {
+export interface SubWorkflowFailure extends NodeFailure {
+  /** `{ nodeId: data }` of the child nodes that completed. */
+  partialResults: Record<string, unknown>;
+}
+
+/**
+ * Options of {@link subWorkflow}. The names are those of the runtime config, so a built
+ * definition reads the same as a hand-written one.
+ *
+ * @typeParam TInputMapping - child input key (dotted keys build nested objects) → dotted path in this node's input
+ * @typeParam TOutputMapping - this node's output key → dotted path in the child's result
+ * @typeParam TFail - the literal type of `continueOnFail`
+ *
+ * @example
+ * ```ts
+ * subWorkflow(payment, { inputMapping: { amount: 'order.total' }, outputMapping: { transactionId: 'paymentId' }, continueOnFail: false });
+ * ```
+ */
+export interface SubWorkflowOptions<TInputMapping, TOutputMapping, TFail extends boolean = boolean> {
   /** Child input key → path in this node's input. Without it the child gets the input as is. */
   inputMapping?: TInputMapping;
   /** This node's output key → path in the child's result. Without it the node outputs the child's result. */
   outputMapping?: TOutputMapping;
   /**
-   * Let the child execution continue past failing nodes, giving partial results.
+   * When the child fails, settle this node as failed and run its children anyway with
+   * {@link SubWorkflowFailure} (`{ error, partialResults }`), so their input must accept that.
    * @defaultValue false
    */
-  continueOnFail?: boolean;
+  continueOnFail?: TFail;
 }
 
-type SubInput<W, TIn extends Record<string, string>> = [keyof TIn] extends [never] ? WorkflowInput<W> : { [K in TIn[keyof TIn] as K extends `${infer Head}.${string}` ? Head : K]: unknown };
-type SubOutput<TOut extends Record<string, string>> = [keyof TOut] extends [never] ? unknown : { -readonly [K in keyof TOut]: unknown };
+// ---------------------------------------------------------------- types of the node
+
+/** `true` for a child whose types are unknown (an id string, or an untyped `BuiltWorkflow`). */
+type IsLoose<T> = unknown extends T ? true : false;
+type IsEmpty<T> = [keyof T] extends [never] ? true : false;
+type Head<K> = K extends `${infer H}.${string}` ? H : K;
+type RequiredKeys<T> = T extends object ? { [K in keyof T]-?: {} extends Pick<T, K> ? never : K }[keyof T] : never;
+
+/**
+ * What a sub-workflow node needs from its parents: the child's input, or with `inputMapping`
+ * an object holding, at each mapped path, the type of the child input field it feeds.
+ */
+export type SubWorkflowInput<W, TIn> =
+  IsEmpty<TIn> extends true
+    ? WorkflowInput<W>
+    : Unflatten<{ [P in TIn[keyof TIn] & string]: IsLoose<WorkflowInput<W>> extends true ? unknown : FedType<WorkflowInput<W>, TIn, P> }>;
+
+/** The type a path `P` of the node's input must have: every child field it feeds (usually one). */
+type FedType<CI, TIn, P> = Both<{ [K in keyof TIn]: TIn[K] extends P ? Box<TypeAtPath<CI, K & string>> : never }[keyof TIn]> extends Box<infer V> ? V : never;
+type Box<T> = { readonly v: T };
+type Both<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+
+/**
+ * What a sub-workflow node hands its children: the child's result ({@link WorkflowResult}), or
+ * with `outputMapping` the type at each mapped path; plus {@link SubWorkflowFailure} under
+ * `continueOnFail: true`.
+ */
+export type SubWorkflowOutput<W, TOut, TFail = false> = WithSubFailure<
+  IsEmpty<TOut> extends true
+    ? WorkflowResult<W>
+    : Unflatten<{ [K in keyof TOut]: IsLoose<WorkflowResult<W>> extends true ? unknown : TypeAtPath<WorkflowResult<W>, TOut[K] & string> }>,
+  TFail
+>;
+type WithSubFailure<TOut, TFail> = true extends TFail ? TOut | SubWorkflowFailure : TOut;
+
+// ---------------------------------------------------------------- checks
+
+/** Rules 1 and 4: keys are (dotted) fields of the child input, and every required field is mapped. */
+type InputMappingCheck<CI, TIn> =
+  IsLoose<CI> extends true
+    ? unknown
+    : Exclude<RequiredKeys<CI>, Head<keyof TIn>> extends infer Unmapped
+      ? [Unmapped] extends [never]
+        ? {
+            [K in keyof TIn]: K extends Paths<CI>
+              ? unknown
+              : CompileError<`inputMapping key '${K & string}' is not an input field of the child workflow (its input fields: '${List<keyof CI>}')`>;
+          }
+        : CompileError<`inputMapping leaves required input field(s) '${List<Unmapped>}' of the child workflow unmapped`>
+      : never;
+
+/** Rule 5: each path exists in the child's result. */
+type OutputMappingCheck<R, TOut> =
+  IsLoose<R> extends true
+    ? unknown
+    : {
+        [K in keyof TOut]: TOut[K] extends Paths<R>
+          ? unknown
+          : CompileError<`outputMapping path '${TOut[K] & string}' is not in the result of the child workflow (its result fields: '${List<keyof R>}')`>;
+      };
+
+/** The checks {@link subWorkflow} puts on its options, next to their plain types. */
+export interface SubWorkflowChecks<W, TIn, TOut> {
+  inputMapping?: InputMappingCheck<WorkflowInput<W>, TIn>;
+  outputMapping?: OutputMappingCheck<WorkflowResult<W>, TOut>;
+}
 
 const subWorkflowKind = createKind<NodeKind<'sub-workflow', Record<string, unknown>, unknown, unknown>>({ type: 'sub-workflow', role: 'sub-workflow', schemas: {} });
 
 /**
- * A node that runs another registered workflow and hands on its result. Compiles to
- * `{ type: 'sub-workflow', config: { workflowId, inputMapping, outputMapping } }`. Given a built
- * workflow, the node's input must be that workflow's input (unless `inputMapping` reshapes it);
- * mapped values are typed `unknown` for now.
+ * A node that runs another registered workflow as a child execution and hands on its result
+ * (the runtime runs it in both sub-workflow modes, see docs/sub-workflows.md). Compiles to
+ * `{ type: 'sub-workflow', config: { workflowId, inputMapping?, outputMapping?, continueOnFail? } }`.
  *
- * The child must be registered before the parent runs it. Mapping paths are not checked against
- * the child's schemas yet.
+ * Given a built workflow, everything is typed from it:
+ * - without `inputMapping` the node's input is the child's input; with it, the node's input is
+ *   an object with the child field's type at each mapped path, so the builder's input rule
+ *   reports a path the parent's output lacks or holds with another type;
+ * - `inputMapping` keys must be (dotted) child input fields, and must cover every required one;
+ * - `outputMapping` paths must exist in the child's result ({@link WorkflowResult}); the node's
+ *   output is the type at each path, or the child's result without `outputMapping`.
+ * Given an id string (or an untyped workflow) mapped values are `unknown`.
+ *
+ * The child must be registered before the parent runs it.
  *
  * @example
  * ```ts
  * const payment = workflow('payment', { input: Payment }).then('charge', charge()).build();
  * workflow('order', { input: Order })
- *   .then('pay', subWorkflow(payment, { inputMapping: { amount: 'orderTotal' }, outputMapping: { transactionId: 'paymentId' } }));
+ *   .then('pay', subWorkflow(payment, { inputMapping: { amount: 'order.total' }, outputMapping: { transactionId: 'paymentId' } }));
  * ```
  */
-export function subWorkflow<W extends { readonly id: string } | string, const TIn extends Record<string, string> = {}, const TOut extends Record<string, string> = {}>(
-  child: W,
-  options: SubWorkflowOptions<TIn, TOut> = {},
-): NodeSpec<SubInput<W, TIn>, SubOutput<TOut>> {
+export function subWorkflow<
+  W extends { readonly id: string } | string,
+  const TIn extends Record<string, string> = {},
+  const TOut extends Record<string, string> = {},
+  TFail extends boolean = false,
+>(child: W, options?: SubWorkflowOptions<TIn, TOut, TFail> & NoInfer<SubWorkflowChecks<W, TIn, TOut>>): NodeSpec<SubWorkflowInput<W, TIn>, SubWorkflowOutput<W, TOut, TFail>> {
   const workflowId = typeof child === 'string' ? child : child.id;
+  const { inputMapping, outputMapping, continueOnFail } = (options ?? {}) as SubWorkflowOptions<Record<string, string>, Record<string, string>>;
   return subWorkflowKind({
     workflowId,
-    ...(options.inputMapping !== undefined && { inputMapping: { ...options.inputMapping } }),
-    ...(options.outputMapping !== undefined && { outputMapping: { ...options.outputMapping } }),
-    ...(options.continueOnFail !== undefined && { continueOnFail: options.continueOnFail }),
-  }) as NodeSpec<SubInput<W, TIn>, SubOutput<TOut>>;
+    ...(inputMapping !== undefined && { inputMapping: { ...inputMapping } }),
+    ...(outputMapping !== undefined && { outputMapping: { ...outputMapping } }),
+    ...(continueOnFail !== undefined && { continueOnFail }),
+  }) as NodeSpec<SubWorkflowInput<W, TIn>, SubWorkflowOutput<W, TOut, TFail>>;
 }
