@@ -291,7 +291,7 @@ async function spaneSide(admin: Redis, store: ObservedStore = observed(new InMem
   const registry = new NodeRegistry();
   registry.register('step', async (ctx) => ({ success: true, data: { step: ((ctx.inputData as { step?: number } | undefined)?.step ?? 0) + 1 } }));
   const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const engine = new WorkflowEngine({ registry, store, connection, config: { prefix }, logger });
+  const engine = new WorkflowEngine({ registry, store, connection, config: { prefix, events: process.env['BENCH_EVENTS'] !== '0' }, logger });
   const chainWf = `chain-${STEPS}`;
   await engine.registerWorkflow(linearWorkflow(chainWf, STEPS));
   await engine.registerWorkflow(linearWorkflow('single', 1));
