@@ -258,6 +258,8 @@ export interface CarriedExecutor {
   type: string;
   /** The executor. */
   executor: INodeExecutor;
+  /** A rate limit for the type: at most `max` runs per `duration` ms across all workers. */
+  rateLimit?: { max: number; duration: number };
 }
 
 /**

@@ -230,7 +230,10 @@ export function compileWorkflow(def: BuilderDef): BuiltWorkflow {
   if (issues.length > 0) throw new WorkflowValidationError(def.id, [...issues, ...findWorkflowIssues(definition)]);
   validateWorkflow(definition);
   const carried: CarriedExecutor[] = [];
-  for (const [type, { kind }] of kindsByType) if (kind.executor !== undefined) carried.push({ type, executor: kind.executor });
+  for (const [type, { kind }] of kindsByType) {
+    if (kind.executor === undefined) continue;
+    carried.push(kind.rateLimit === undefined ? { type, executor: kind.executor } : { type, executor: kind.executor, rateLimit: { ...kind.rateLimit } });
+  }
   Object.defineProperty(definition, NODE_EXECUTORS, { value: Object.freeze(carried), enumerable: false });
   return definition as BuiltWorkflow;
 }

@@ -46,6 +46,7 @@ export function defineNode<
   definition: NodeKindDefinition<TType, TConfig, TInput, TOutput, TReturn>,
 ): NodeKind<TType, TConfig extends AnySchema ? z.input<TConfig> : undefined, SchemaInput<TInput>, TOutput extends AnySchema ? z.output<TOutput> : Awaited<TReturn>> {
   const { type, description, config, input, output, run } = definition;
+  const rateLimit = resolveRateLimit(type, definition.rateLimit);
   if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError('defineNode: type must be a non-empty string');
   if (type === 'delay' || type === 'sub-workflow') throw new InvalidArgumentError(`defineNode: '${type}' is a built-in node type; use the ${type === 'delay' ? 'delay()' : 'subWorkflow()'} node instead`);
   const schemas = { ...(config && { config }), ...(input && { input }), ...(output && { output }) };
@@ -54,8 +55,19 @@ export function defineNode<
     role: 'node',
     schemas,
     ...(description !== undefined && { description }),
+    ...(rateLimit !== undefined && { rateLimit }),
     ...(run !== undefined && { impl: run, executor: createKindExecutor({ role: 'node', schemas }, run as KindCode) }),
   });
+}
+
+function resolveRateLimit(type: string, limit: NodeKindDefinition<string, unknown, unknown, unknown, unknown>['rateLimit']): { max: number; duration: number } | undefined {
+  if (limit === undefined) return undefined;
+  const resolved = typeof limit === 'number' ? { max: limit, duration: 1000 } : limit;
+  const ok = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n > 0;
+  if (!ok(resolved?.max) || !ok(resolved?.duration)) {
+    throw new InvalidArgumentError(`defineNode('${type}'): rateLimit must be a positive integer per second or { max, duration } of positive integers`);
+  }
+  return { max: resolved.max, duration: resolved.duration };
 }
 
 /**
@@ -72,6 +84,7 @@ export function createKind<TKind>(runtime: KindRuntime): TKind {
     description: { value: runtime.description, enumerable: true },
     executor: { value: runtime.executor, enumerable: true },
     impl: { value: runtime.impl, enumerable: true },
+    rateLimit: { value: runtime.rateLimit, enumerable: true },
   }) as unknown as TKind;
 }
 

@@ -114,6 +114,8 @@ export interface KindRuntime {
   readonly executor?: INodeExecutor;
   /** The user code behind the executor; two kinds with one type string must share it. */
   readonly impl?: unknown;
+  /** Rate limit of the kind's node type, registered with its executor. */
+  readonly rateLimit?: { readonly max: number; readonly duration: number };
 }
 
 /**
@@ -270,6 +272,12 @@ export interface NodeKindDefinition<TType extends string, TConfig, TInput, TOutp
   input?: TInput;
   /** Schema of the output; what `run` returns is parsed with it in the worker. */
   output?: TOutput;
+  /**
+   * Rate limit of this kind, shared by every worker on the same Redis: a number is runs per
+   * second, or `{ max, duration }` (runs per `duration` ms). Nodes over the limit wait; they do
+   * not fail. Registered with the executor by `engine.registerWorkflow`.
+   */
+  rateLimit?: number | { max: number; duration: number };
   /**
    * The node's code. Without it the kind only types the node: register an executor for `type`
    * yourself.

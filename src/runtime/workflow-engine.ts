@@ -154,7 +154,10 @@ export class WorkflowEngine {
     const registry = this.rt.registry;
     const carried = workflow?.[NODE_EXECUTORS] ?? [];
     const def = validateWorkflow(workflow, { hasNodeType: (t) => registry.has(t) || carried.some((c) => c.type === t) });
-    for (const { type, executor } of carried) registry.register(type, executor);
+    for (const { type, executor, rateLimit } of carried) {
+      registry.register(type, executor);
+      if (rateLimit !== undefined) registry.registerRateLimit(type, rateLimit);
+    }
     const version = await this.rt.store.saveWorkflow(def);
     this.rt.workflows.remember(indexWorkflow({ ...def, version }), version);
     await this.triggers.syncSchedules(def);
