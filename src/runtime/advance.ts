@@ -7,6 +7,7 @@ import { delayMs } from '../definition/validate.js';
 import { dlqJobId, nodeJobId } from './jobs.js';
 import type { NodeJobData } from './jobs.js';
 import type { Runtime } from './runtime.js';
+import { continuesOnFail } from './queue-manager.js';
 import { notifyParent } from './sub-workflows.js';
 
 /** How far in the future a parked job sleeps; resume or DLQ retry wakes it long before. */
@@ -57,10 +58,62 @@ export async function advance(rt: Runtime, graph: WorkflowGraph, snapshot: Workf
     fresh = false;
   }
   if (isSettled(graph, exec.nodeResults) && (await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'completed'))) {
-    rt.settled.notify(exec.executionId);
-    rt.events.publish({ type: 'workflow:completed', executionId: exec.executionId, workflowId: exec.workflowId }, job);
-    await notifyParent(rt, exec);
+    await announceEnd(rt, exec, { type: 'workflow:completed' }, job);
   }
+}
+
+/**
+ * What follows an execution reaching a terminal status, whoever moved it there: waiters in this
+ * process wake, the workflow event goes out, and a sub-workflow parent waiting on it is woken.
+ */
+export async function announceEnd(
+  rt: Runtime,
+  exec: WorkflowExecution,
+  event: { type: 'workflow:completed' | 'workflow:failed' | 'workflow:cancelled'; nodeId?: string; error?: string },
+  job?: Job,
+): Promise<void> {
+  rt.settled.notify(exec.executionId);
+  rt.events.publish({ ...event, executionId: exec.executionId, workflowId: exec.workflowId }, job);
+  await notifyParent(rt, exec);
+}
+
+/**
+ * Records a node's final failure (its last attempt failed, or its workers kept dying): the failed
+ * result and `node:failed`, then either the children run (`continueOnFail`) or the execution
+ * fails into the DLQ. Returns which of the two happened.
+ */
+export async function settleFailure(
+  rt: Runtime,
+  graph: WorkflowGraph,
+  exec: WorkflowExecution,
+  node: NodeDefinition,
+  result: NodeResult & { status: 'failed' },
+  job: Job,
+  details: { attempt?: number; durationMs?: number; stack?: string | undefined } = {},
+): Promise<'continued' | 'failed'> {
+  await rt.store.saveNodeResult(exec.executionId, node.id, result);
+  exec.nodeResults[node.id] = result;
+  const continued = continuesOnFail(node);
+  rt.events.publish(
+    {
+      type: 'node:failed',
+      executionId: exec.executionId,
+      workflowId: exec.workflowId,
+      nodeId: node.id,
+      nodeType: node.type,
+      ...(details.attempt !== undefined && { attempt: details.attempt }),
+      ...(details.durationMs !== undefined && { durationMs: details.durationMs }),
+      ...(result.error !== undefined && { error: result.error }),
+      data: { continued },
+    },
+    job,
+  );
+  if (continued) {
+    await advance(rt, graph, exec, [node.id], job);
+    return 'continued';
+  }
+  await failExecution(rt, exec, node, result, details.stack, job);
+  return 'failed';
 }
 
 /** Announces the delay nodes just queued, with how long they wait. */
@@ -108,12 +161,9 @@ export async function failExecution(rt: Runtime, exec: WorkflowExecution, node: 
   const failed = await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'failed', {
     error: `Node '${node.id}' failed: ${result.error ?? 'unknown error'}`,
   });
-  if (failed) {
-    rt.settled.notify(exec.executionId);
-    rt.events.publish({ type: 'workflow:failed', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, error: result.error ?? 'unknown error' }, job);
-  }
-  // Also when another delivery made the transition and died before waking the parent.
-  if (failed || exec.status === 'failed') await notifyParent(rt, exec);
+  if (failed) await announceEnd(rt, exec, { type: 'workflow:failed', nodeId: node.id, error: result.error ?? 'unknown error' }, job);
+  // Another delivery made the transition and died before waking the parent.
+  else if (exec.status === 'failed') await notifyParent(rt, exec);
 }
 
 /**

@@ -4,13 +4,12 @@ import type { WorkflowGraph } from '../definition/graph.js';
 import type { ExecutionStatus, NodeDefinition, WorkflowExecution } from '../definition/types.js';
 import { TERMINAL_STATUSES } from '../definition/types.js';
 import { ExecutionNotFoundError } from '../errors.js';
-import { publishDelays, target, wakeExecution } from './advance.js';
+import { announceEnd, publishDelays, target, wakeExecution } from './advance.js';
 import type { EnqueueOptions } from './engine-options.js';
 import { nodeJobId } from './jobs.js';
 import type { WorkflowJobData } from './jobs.js';
 import type { NodeProcessor } from './node-processor.js';
 import type { Runtime } from './runtime.js';
-import { notifyParent } from './sub-workflows.js';
 
 /** Starting, pausing, resuming and cancelling executions. The engine's public methods call these. */
 export class ExecutionLifecycle {
@@ -49,8 +48,8 @@ export class ExecutionLifecycle {
     const changed = await this.rt.store.transitionExecution(executionId, ['pending', 'running', 'paused', 'failed'], 'cancelled');
     if (!changed) return false;
     this.processor.abortExecution(executionId);
-    this.rt.settled.notify(executionId);
-    this.rt.events.publish({ type: 'workflow:cancelled', executionId, workflowId: exec.workflowId });
+    // The parent (if this is a sub-workflow) decides with continueOnFail what a cancelled child means.
+    await announceEnd(this.rt, exec, { type: 'workflow:cancelled' });
     await this.forEachLiveChild(executionId, (child) => this.cancel(child));
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     const ids = [startJobId(executionId), ...[...graph.nodes.keys()].filter((n) => exec.nodeResults[n] === undefined).map((n) => nodeJobId(executionId, n))];
@@ -63,8 +62,6 @@ export class ExecutionLifecycle {
         await job.remove().catch(() => undefined);
       }),
     );
-    // A sub-workflow's parent decides (continueOnFail) what a cancelled child means for it.
-    await notifyParent(this.rt, exec);
     return true;
   }
 

@@ -5,7 +5,7 @@ import { buildInput } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, WorkflowExecution } from '../definition/types.js';
 import { NodeExecutionError, NonRetryableError, serializeError, SpaneError, UnknownNodeTypeError } from '../errors.js';
-import { advance, failExecution, parkJob } from './advance.js';
+import { advance, failExecution, parkJob, settleFailure } from './advance.js';
 import type { NodeJobData } from './jobs.js';
 import { continuesOnFail } from './queue-manager.js';
 import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
@@ -116,16 +116,10 @@ export class NodeProcessor {
       rt.events.publish({ type: 'node:retrying', ...ids, durationMs, error: outcome.error }, job);
       throw new NodeExecutionError(node.id, outcome.error);
     }
-    const result: NodeResult = { status: 'failed', error: outcome.error, attempts: attempt, startedAt, completedAt };
+    const result: NodeResult & { status: 'failed' } = { status: 'failed', error: outcome.error, attempts: attempt, startedAt, completedAt };
     if (outcome.data !== undefined) result.data = outcome.data;
-    await rt.store.saveNodeResult(exec.executionId, node.id, result);
-    exec.nodeResults[node.id] = result;
-    rt.events.publish({ type: 'node:failed', ...ids, durationMs, error: outcome.error, data: { continued: continuesOnFail(node) } }, job);
-    if (continuesOnFail(node)) {
-      await advance(rt, graph, exec, [node.id], job);
-      return { status: 'failed', reason: outcome.error };
-    }
-    await failExecution(rt, exec, node, result, outcome.stack, job);
+    const settled = await settleFailure(rt, graph, exec, node, result, job, { attempt, durationMs, stack: outcome.stack });
+    if (settled === 'continued') return { status: 'failed', reason: outcome.error };
     throw new UnrecoverableError(outcome.error);
   }
 
@@ -190,15 +184,8 @@ export class NodeProcessor {
   private async giveUpAfterStalls(graph: WorkflowGraph, node: NodeDefinition, exec: WorkflowExecution, job: Job<NodeJobData>): Promise<NodeJobReturn> {
     const { rt } = this;
     const error = `node '${node.id}' was interrupted ${job.stalledCounter} times (its worker stopped or lost its lock); the limit is maxStalledCount = ${rt.config.maxStalledCount}`;
-    const result: NodeResult = { status: 'failed', error, attempts: job.attemptsMade + 1, completedAt: Date.now() };
-    await rt.store.saveNodeResult(exec.executionId, node.id, result);
-    exec.nodeResults[node.id] = result;
-    rt.events.publish({ type: 'node:failed', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, error }, job);
-    if (continuesOnFail(node)) {
-      await advance(rt, graph, exec, [node.id], job);
-      return { status: 'failed', reason: error };
-    }
-    await failExecution(rt, exec, node, result, undefined, job);
+    const result: NodeResult & { status: 'failed' } = { status: 'failed', error, attempts: job.attemptsMade + 1, completedAt: Date.now() };
+    if ((await settleFailure(rt, graph, exec, node, result, job)) === 'continued') return { status: 'failed', reason: error };
     throw new UnrecoverableError(error);
   }
 

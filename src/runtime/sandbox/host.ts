@@ -18,11 +18,10 @@ import type { NodeResult } from '../../definition/types.js';
 import { InvalidConfigError, NotSupportedError, serializeError } from '../../errors.js';
 import { InMemoryExecutionStore } from '../../store/memory.js';
 import type { ExecutionStore } from '../../store/store.js';
-import { advance, failExecution } from '../advance.js';
+import { settleFailure } from '../advance.js';
 import type { EventHandler, SpaneEvent } from '../events.js';
 import { NODE_QUEUE, nodeJobId } from '../jobs.js';
 import type { NodeJobData } from '../jobs.js';
-import { continuesOnFail } from '../queue-manager.js';
 import type { Runtime } from '../runtime.js';
 import { AGGREGATOR_NODE_ID } from '../sub-workflows.js';
 import { openChannel } from './channel.js';
@@ -259,13 +258,8 @@ export class SandboxHost {
       return;
     }
     const now = Date.now();
-    const result: NodeResult = { status: 'failed', error, attempts: job.attemptsMade, startedAt: job.processedOn ?? now, completedAt: now };
-    await rt.store.saveNodeResult(exec.executionId, node.id, result);
-    exec.nodeResults[node.id] = result;
-    rt.events.publish({ type: 'node:failed', ...ids, error, data: { continued: continuesOnFail(node) } }, job);
-    if (continuesOnFail(node)) await advance(rt, graph, exec, [node.id], job);
-    else await failExecution(rt, exec, node, result, crash?.stack ?? err.stack, job);
-    rt.settled.notify(exec.executionId);
+    const result: NodeResult & { status: 'failed' } = { status: 'failed', error, attempts: job.attemptsMade, startedAt: job.processedOn ?? now, completedAt: now };
+    await settleFailure(rt, graph, exec, node, result, job, { attempt: job.attemptsMade, stack: crash?.stack ?? err.stack });
   }
 
   /** Aborts the signals of the execution's nodes running in this engine's threads. */

@@ -11,7 +11,7 @@ import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, 
 import { canonicalJson } from '../canonical-json.js';
 import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migrate.js';
 import type { MigrateOptions } from './migrate.js';
-import { executionColumns, jsonValue, parseJson, toExecution } from './rows.js';
+import { executionColumns, jsonValue, toExecution } from './rows.js';
 import type { ExecutionRow } from './rows.js';
 import { executionLogs, executions, nodeResults, workflows } from './schema.js';
 
