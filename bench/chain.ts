@@ -43,6 +43,10 @@ import postgres from 'postgres';
 import { DrizzleStore, InMemoryExecutionStore, migratePostgres, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { ExecutionStatus, ExecutionStore, Logger, NodeDefinition, TransitionPatch, WorkflowDefinition } from '../src/index.js';
 import { RawHotPathPgStore } from './raw-pg-store.js';
+import { envInt, stats } from './lib.js';
+import type { Stats } from './lib.js';
+import { createTestDatabase } from '../test/contract/databases.js';
+import type { TestDatabase } from '../test/contract/databases.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const CHAINS = envInt('BENCH_CHAINS', 200);
@@ -66,30 +70,11 @@ const PHASE_TIMEOUT_MS = 60_000;
 const REMOVE_ON_COMPLETE = { count: 1000, age: 3600 };
 const REMOVE_ON_FAIL = { count: 5000, age: 7 * 24 * 3600 };
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got '${raw}'`);
-  return n;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-interface Stats {
-  median: number;
-  p95: number;
-  min: number;
-  max: number;
-}
 
-/** Nearest-rank percentiles. */
-function stats(samples: readonly number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const rank = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-  return { median: rank(50), p95: rank(95), min: s[0]!, max: s.at(-1)! };
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -483,32 +468,16 @@ async function main(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Stores mode
 
-/** A fresh PostgreSQL database for the bench, dropped by `drop()`. */
-async function createBenchDatabase(): Promise<{ url: string; name: string; serverVersion: string; drop(): Promise<void> }> {
-  const name = `spane_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const adminSql = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
-  let serverVersion = 'unknown';
+/** A fresh PostgreSQL database for the bench (the tests' helper), with the server's version. */
+async function createBenchDatabase(): Promise<TestDatabase & { serverVersion: string }> {
+  const database = await createTestDatabase(POSTGRES_ADMIN_URL, 'spane_bench');
+  const sql = postgres(database.url, { max: 1, onnotice: () => {} });
   try {
-    await adminSql.unsafe(`create database "${name}"`);
-    serverVersion = (await adminSql<{ server_version: string }[]>`show server_version`)[0]?.server_version ?? serverVersion;
+    const serverVersion = (await sql<{ server_version: string }[]>`show server_version`)[0]?.server_version ?? 'unknown';
+    return { ...database, serverVersion };
   } finally {
-    await adminSql.end({ timeout: 5 });
+    await sql.end({ timeout: 5 });
   }
-  const url = new URL(POSTGRES_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    name,
-    serverVersion,
-    async drop() {
-      const conn = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
-      try {
-        await conn.unsafe(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await conn.end({ timeout: 5 });
-      }
-    },
-  };
 }
 
 /** Rotates the order every round, so each side takes each position in turn. */

@@ -35,6 +35,8 @@ import postgres from 'postgres';
 import { Redis } from 'ioredis';
 import { DrizzleStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { Logger, NodeDefinition, WorkflowDefinition } from '../src/index.js';
+import { envInt, stats } from './lib.js';
+import type { Stats } from './lib.js';
 
 /** The executors, for both sides; the worker threads import this module to get them. */
 export const registry = new NodeRegistry()
@@ -78,26 +80,8 @@ const CPU_CHAINS = envInt('BENCH_CPU_CHAINS', 20);
 const CPU_STEPS = envInt('BENCH_CPU_STEPS', 5);
 const TIMEOUT_MS = 120_000;
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got '${raw}'`);
-  return n;
-}
 
-interface Stats {
-  median: number;
-  p95: number;
-  min: number;
-  max: number;
-}
 
-function stats(samples: readonly number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const rank = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-  return { median: rank(50), p95: rank(95), min: s[0]!, max: s.at(-1)! };
-}
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 const log = (message: string) => process.stderr.write(`[bench:threads] ${message}\n`);

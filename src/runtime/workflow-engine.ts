@@ -123,7 +123,7 @@ export class WorkflowEngine {
       config,
       queues,
       workflows: new WorkflowCache(options.store, options.cacheOptions),
-      logger: options.logger ?? consoleLogger,
+      logger,
       settled: new SettleSignals(),
       events: new EventStreamManager(this.commands, this.connection, config, logger),
       breakers: options.circuitBreakers ?? new CircuitBreakerRegistry(),

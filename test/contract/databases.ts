@@ -21,21 +21,22 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `spane_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const admin = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
+/** A fresh, empty database on the server behind `adminUrl`; its name starts with `prefix`. */
+export async function createTestDatabase(adminUrl = POSTGRES_ADMIN_URL, prefix = 'spane_test'): Promise<TestDatabase> {
+  const name = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`create database "${name}"`);
   } finally {
     await admin.end({ timeout: 5 });
   }
-  const url = new URL(POSTGRES_ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     name,
     async drop() {
-      const conn = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
+      const conn = postgres(adminUrl, { max: 1, onnotice: () => {} });
       try {
         await conn.unsafe(`drop database if exists "${name}" with (force)`);
       } finally {
