@@ -27,7 +27,8 @@ export type SpaneErrorCode =
   | 'WEBHOOK_SIGNATURE'
   | 'PAYLOAD_TOO_LARGE'
   | 'INVALID_BODY'
-  | 'SUB_WORKFLOW_FAILED';
+  | 'SUB_WORKFLOW_FAILED'
+  | 'WORKFLOW_MODULE_INVALID';
 
 /** Options every {@link SpaneError} accepts. */
 export interface SpaneErrorOptions {
@@ -230,6 +231,20 @@ export class CircuitOpenError extends SpaneError {
 export class RedisUnavailableError extends SpaneError {
   constructor(operation: string, waitedMs: number) {
     super('REDIS_UNAVAILABLE', `Cannot ${operation}: Redis did not answer within ${waitedMs} ms`);
+  }
+}
+
+/**
+ * A workflow module (the file given to the `spane` command) could not be used: it does not exist,
+ * failed to load, exports no workflow, or exports something of the wrong shape. `file` is the
+ * path as given; the message says what was expected.
+ */
+export class WorkflowModuleError extends SpaneError {
+  /** The module, as given on the command line. */
+  readonly file: string;
+  constructor(file: string, message: string, options?: SpaneErrorOptions) {
+    super('WORKFLOW_MODULE_INVALID', `${file}: ${message}`, options);
+    this.file = file;
   }
 }
 

@@ -88,6 +88,7 @@ export {
   SubWorkflowError,
   UnknownNodeTypeError,
   WebhookRequestError,
+  WorkflowModuleError,
   WorkflowNotFoundError,
   WorkflowValidationError,
 } from './errors.js';

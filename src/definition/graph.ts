@@ -50,6 +50,25 @@ export function outputOf(result: NodeResult): unknown {
 }
 
 /**
+ * What a finished execution yields (as a sub-workflow, or as `spane run` prints it): the data of
+ * its single final node (a node without outputs), or `{ finalNodeId: data }` when it has several,
+ * leaving out skipped ones.
+ */
+export function workflowOutput(def: Pick<WorkflowDefinition, 'nodes'>, results: Readonly<Record<string, NodeResult>>): unknown {
+  const finals = def.nodes.filter((n) => n.outputs.length === 0);
+  if (finals.length === 1) {
+    const r = results[finals[0]!.id];
+    return r === undefined ? undefined : outputOf(r);
+  }
+  const out: Record<string, unknown> = {};
+  for (const f of finals) {
+    const r = results[f.id];
+    if (r !== undefined && r.status !== 'skipped') out[f.id] = outputOf(r);
+  }
+  return out;
+}
+
+/**
  * A node's input: the initial data for a node without parents; the data of the single active
  * parent; or `{ [parentId]: data }` of the active parents when there are several.
  */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FlowJob, Job } from 'bullmq';
-import { outputOf } from '../definition/graph.js';
+import { workflowOutput } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import { applyMapping } from '../definition/mapping.js';
 import type { NodeDefinition, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
@@ -212,17 +212,7 @@ async function settleFromChild(rt: Runtime, config: SubWorkflowConfig, child: Wo
 
 /** A finished child's result: its final node's data, or `{ finalNodeId: data }` when it has several. */
 export function finalOutput(graph: WorkflowGraph, exec: WorkflowExecution): unknown {
-  const finals = graph.definition.nodes.filter((n) => n.outputs.length === 0);
-  if (finals.length === 1) {
-    const r = exec.nodeResults[finals[0]!.id];
-    return r === undefined ? undefined : outputOf(r);
-  }
-  const out: Record<string, unknown> = {};
-  for (const f of finals) {
-    const r = exec.nodeResults[f.id];
-    if (r !== undefined && r.status !== 'skipped') out[f.id] = outputOf(r);
-  }
-  return out;
+  return workflowOutput(graph.definition, exec.nodeResults);
 }
 
 /** Wakes the parent's waiting sub-workflow job after this child execution ended. */
