@@ -1,17 +1,25 @@
 import { cp } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
 export default defineConfig({
   // The sandboxed processor is its own entry: BullMQ loads it by path in each worker thread
   // (useWorkerThreads), as dist/sandbox-processor.js (ESM) or .cjs.
-  entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts' },
+  // The `spane` command (bin) is one more entry of the same build: its ESM output shares chunks
+  // with index.js, so a workflow module that imports 'spane' and the command use one copy of the
+  // engine. It keeps its shebang, and tsup makes it executable.
+  entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts', cli: 'src/cli/main.ts' },
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts' } },
+  define: { SPANE_VERSION: JSON.stringify(version) },
   sourcemap: true,
   clean: true,
   target: 'node20',
   platform: 'node',
-  // tsx is optional: loaded at run time, only for TypeScript executors modules and processors.
+  // tsx (a dependency) is loaded at run time, only for TypeScript files: workflow modules of the
+  // `spane` command, executors modules and sandboxed processors.
   external: ['tsx'],
   // DrizzleStore finds its SQL migrations beside the running module: `import.meta.url` in ESM,
   // and through this shim in the CommonJS build.

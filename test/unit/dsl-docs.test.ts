@@ -1,9 +1,5 @@
 /** Generated docs: Mermaid graph, node table with IO fields from JSON Schema, triggers. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateWorkflowDocs } from '../../src/dsl/docs-cli.js';
 import { z } from 'zod';
 import { defineNode, delay, renderMermaid, renderWorkflowMarkdown, router, transform, workflow } from '../../src/index.js';
 import type { WorkflowDefinition } from '../../src/index.js';
@@ -79,22 +75,5 @@ describe('renderWorkflowMarkdown', () => {
     expect(out).toContain('### Graph');
     expect(out).toContain('n1(["b<br/>delay"])');
     expect(out).toContain('| `a` (entry) | `http` | — | `{"url":"https://x.test"}` | — | — |');
-  });
-});
-
-describe('generateWorkflowDocs', () => {
-  it('writes one page per exported workflow and an index, without running the example', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'spane-docs-'));
-    try {
-      const docs = await generateWorkflowDocs(['examples/dsl-branching.ts', 'examples/dsl-support.ts'], out);
-      expect(docs.map((d) => d.id)).toEqual(['dsl-orders']);
-      const page = readFileSync(join(out, 'dsl-orders.md'), 'utf8');
-      expect(page).toContain('# Order routing (`dsl-orders`)');
-      expect(page).toContain('n1{"route<br/>router:by-total"}');
-      expect(page).toContain('- Webhook `POST /orders`');
-      expect(readFileSync(join(out, 'index.md'), 'utf8')).toContain('[`dsl-orders`](./dsl-orders.md)');
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
   });
 });

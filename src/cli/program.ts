@@ -1,0 +1,147 @@
+/**
+ * The `spane` command line: commander wiring of the commands, and how errors become exit codes.
+ *
+ * @module
+ */
+import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { SpaneError } from '../errors.js';
+import { BACKENDS, GRAPH_FORMATS } from './choices.js';
+import type { CliBackend } from './choices.js';
+import type { CliIO } from './io.js';
+import { println } from './io.js';
+
+// Commands are imported when they run: `--help` or `validate` need not load BullMQ and drivers.
+
+/** The package version, for `--version`. */
+declare const SPANE_VERSION: string | undefined;
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new CommanderArgumentError(`${name} must be a positive integer`);
+    return n;
+  };
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new CommanderArgumentError('must be a number of seconds (0: no limit)');
+  return n;
+}
+
+const FILE_HELP = 'a module exporting workflows (.ts, .js, .mjs) or a JSON definition file; see docs/cli.md';
+
+/**
+ * Builds the program. Each action stores its exit code in `exit.code`; commander's own output
+ * (help, usage errors) goes to `io`.
+ */
+export function createProgram(io: CliIO, exit: { code: number }): Command {
+  const program = new Command('spane')
+    .description('Run, check, draw and document SPANE workflows.')
+    .version(typeof SPANE_VERSION === 'string' ? SPANE_VERSION : 'dev', '-v, --version')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)');
+
+  const connectionOptions = (cmd: Command, backends: readonly CliBackend[], fallback: CliBackend): Command =>
+    cmd
+      .addOption(new Option('-b, --backend <kind>', 'queue backend').choices(backends).default(fallback))
+      .option('--redis-url <url>', 'Redis for --backend redis (default: SPANE_REDIS_URL, REDIS_URL, redis://127.0.0.1:6379)')
+      .option('--database-url <url>', 'PostgreSQL for --backend postgres and for the state store (default: SPANE_DATABASE_URL, DATABASE_URL)')
+      .option('--prefix <prefix>', 'key prefix of the queues (default: {spane})')
+      .addOption(new Option('-c, --concurrency <n>', 'jobs run at once').argParser(positiveInt('--concurrency')).default(5));
+
+  connectionOptions(
+    program
+      .command('run')
+      .description('Run one execution of a workflow in this process, with live per-node progress; prints its result as JSON.')
+      .argument('<file>', FILE_HELP)
+      .option('-i, --input <json>', "initial data as JSON (default: the module's `input` export)")
+      .option('-w, --workflow <id>', 'the workflow to run when the file exports several'),
+    BACKENDS,
+    'embedded',
+  )
+    .option('--data-dir <dir>', 'embedded backend: keep its database in this folder (default: in memory)')
+    .addOption(new Option('-t, --timeout <seconds>', 'give up waiting after this long (0: no limit)').argParser(seconds).default(0))
+    .addHelpText('after', '\nExit code: 0 when the execution completed, 1 when it failed, was cancelled or could not start.')
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      const { runCommand } = await import('./commands/run.js');
+      exit.code = await runCommand(file, opts as never, io);
+    });
+
+  program
+    .command('validate')
+    .description('Check every workflow of the files and print each problem on its own line.')
+    .argument('<files...>', FILE_HELP)
+    .addHelpText('after', '\nExit code: 1 when any workflow has a problem or a file cannot be used, else 0.')
+    .action(async (files: string[]) => {
+      const { validateCommand } = await import('./commands/validate.js');
+      exit.code = await validateCommand(files, io);
+    });
+
+  program
+    .command('graph')
+    .description('Print the graph of the workflows of a file.')
+    .argument('<file>', FILE_HELP)
+    .addOption(new Option('-f, --format <format>', 'mermaid flowchart or the definition as JSON').choices(GRAPH_FORMATS).default('mermaid'))
+    .option('-w, --workflow <id>', 'only this workflow')
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      const { graphCommand } = await import('./commands/graph.js');
+      exit.code = await graphCommand(file, opts as never, io);
+    });
+
+  program
+    .command('docs')
+    .description('Write a Markdown page (Mermaid graph, node and IO tables) per workflow, plus index.md.')
+    .argument('<files...>', FILE_HELP)
+    .requiredOption('-o, --out <dir>', 'folder to write into')
+    .action(async (files: string[], opts: { out: string }) => {
+      const { docsCommand } = await import('./commands/docs.js');
+      exit.code = await docsCommand(files, opts.out, io);
+    });
+
+  connectionOptions(
+    program
+      .command('worker')
+      .description("Process jobs of the file's workflows on a shared backend (start as many as you like, on any machine); SIGTERM stops it gracefully."),
+    ['redis', 'postgres'],
+    'redis',
+  )
+    .argument('<file>', FILE_HELP)
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      const { workerCommand } = await import('./commands/worker.js');
+      exit.code = await workerCommand(file, opts as never, io);
+    });
+
+  return program;
+}
+
+/**
+ * Runs the command line `argv` (without node and script) and resolves with the exit code. Errors
+ * SPANE throws on purpose are printed as one `spane: ...` line; anything else with its stack.
+ */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  const exit = { code: 0 };
+  const program = createProgram(io, exit);
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return 1;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return exit.code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    println(io.stderr, err instanceof SpaneError || isSpaneErrorLike(err) ? `spane: ${(err as Error).message}` : `spane: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return 1;
+  }
+}
+
+/**
+ * An error that names its failure with a `code`: a SpaneError from another copy of the package
+ * (the module may import its own build), or a Node system error (ECONNREFUSED, ...). Its
+ * message says enough; a stack would only bury it.
+ */
+function isSpaneErrorLike(err: unknown): boolean {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string';
+}

@@ -1,0 +1,183 @@
+/**
+ * The built `spane` binary (dist/cli.js), run as a child process against the local Redis and
+ * PostgreSQL: --help of each command, exit codes, graph output, `run` with live data, and a
+ * worker process that another engine feeds and SIGTERM stops.
+ *
+ * CI builds before it tests (.ci/run); when dist/cli.js is missing, this file builds it first.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DrizzleStore, NodeRegistry, WorkflowEngine } from '../../src/index.js';
+import { createTestDatabase } from '../contract/databases.js';
+import type { TestDatabase } from '../contract/databases.js';
+import { memoryLogger, REDIS_URL, until } from '../helpers.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = join(root, 'dist/cli.js');
+const FIXTURES = 'test/fixtures/cli';
+const prefix = `{spane-cli-${randomUUID().slice(0, 8)}}`;
+
+interface Result {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/** Runs the binary to its end. */
+function spane(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, out, err }));
+  });
+}
+
+beforeAll(() => {
+  if (existsSync(CLI)) return;
+  const build = spawnSync('npx', ['tsup'], { cwd: root, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}\n${build.stderr}`);
+}, 180_000);
+
+afterAll(async () => {
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+});
+
+describe('spane --help', () => {
+  it.each(['run', 'validate', 'graph', 'docs', 'worker'])('%s --help describes the command and exits 0', async (command) => {
+    const r = await spane([command, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^Usage: spane ${command} `));
+    expect(r.out).toContain('--help');
+  });
+
+  it('--help lists every command; --version prints the package version', async () => {
+    const help = await spane(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['run', 'validate', 'graph', 'docs', 'worker']) expect(help.out).toMatch(new RegExp(`\\n  ${command} `));
+    const version = await spane(['--version']);
+    expect(version.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('an unknown command exits 1 with a hint', async () => {
+    const r = await spane(['frobnicate']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("unknown command 'frobnicate'");
+  });
+});
+
+describe('spane validate and graph', () => {
+  it('exits 0 on valid files and 1 with one line per problem on invalid ones', async () => {
+    const good = await spane(['validate', 'examples/quickstart.ts', `${FIXTURES}/greet.ts`]);
+    expect(good.code).toBe(0);
+    expect(good.out).toContain('examples/quickstart.ts: fetch-and-transform: ok (2 nodes)');
+    const bad = await spane(['validate', `${FIXTURES}/broken.ts`]);
+    expect(bad.code).toBe(1);
+    expect(bad.out.trim().split('\n')).toHaveLength(3);
+    expect(bad.out).toContain('cli-cyclic: nodes: the graph has a cycle: b -> c -> b');
+  });
+
+  it('a module without workflows is a one-line error, exit 1', async () => {
+    const r = await spane(['graph', `${FIXTURES}/empty.ts`]);
+    expect(r.code).toBe(1);
+    expect(r.err.trim()).toBe(
+      `spane: ${FIXTURES}/empty.ts: exports no workflow. Export \`workflows\` (an array of definitions: built with workflow(...).build() or written as JSON), export one as default, or export definitions by name (exports found: answer)`,
+    );
+  });
+
+  it('prints the graph as Mermaid and as JSON', async () => {
+    const mermaid = await spane(['graph', 'examples/quickstart.ts']);
+    expect(mermaid.code).toBe(0);
+    expect(mermaid.out).toBe(['%% fetch-and-transform', 'flowchart TD', '  n0[/"fetch<br/>http"/]', '  n1["transform<br/>transform"]', '  n0 --> n1', ''].join('\n'));
+    const json = await spane(['graph', 'examples/quickstart.ts', '--format', 'json']);
+    expect(JSON.parse(json.out)).toMatchObject({ id: 'fetch-and-transform', entryNodeId: 'fetch' });
+  });
+});
+
+describe('spane run', () => {
+  it('runs the quick start on Redis: a plain progress line per node change, the result as JSON, exit 0', async () => {
+    const r = await spane(['run', 'examples/quickstart.ts', '--backend', 'redis', '--prefix', prefix, '--timeout', '60']);
+    expect(r.err).toMatch(/fetch-and-transform: execution [0-9a-f-]{36} \(redis\)/);
+    expect(r.err).toMatch(/✓ fetch +completed +\d+ ms/);
+    expect(r.err).toMatch(/✓ transform +completed +\d+ ms/);
+    expect(r.err).toContain('fetch-and-transform: completed in');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.out) as { user: { name: string }; processedAt: string };
+    expect(result.user.name).toBe('Ada');
+    expect(Date.parse(result.processedAt)).not.toBeNaN();
+  });
+
+  it('takes --input and --workflow, and runs DSL and JSON workflows of one module', async () => {
+    const json = await spane(['run', `${FIXTURES}/greet.ts`, '-b', 'redis', '--prefix', prefix, '-w', 'cli-greet-json', '--input', '{"text":"hi"}']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out)).toEqual({ text: 'hi!!' });
+    const dsl = await spane(['run', `${FIXTURES}/greet.ts`, '-b', 'redis', '--prefix', prefix, '-w', 'cli-greet-dsl']);
+    expect(dsl.code).toBe(0);
+    expect(JSON.parse(dsl.out)).toEqual({ text: 'HELLO' });
+  });
+
+  it('exits 1 and names the failed node when the execution fails', async () => {
+    const r = await spane(['run', `${FIXTURES}/failing.ts`, '--backend', 'redis', '--prefix', prefix]);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/✗ boom +failed/);
+    expect(r.err).toContain('cli-failing: failed after');
+    expect(r.err).toContain('boom: boom on purpose');
+  });
+});
+
+describe('spane worker', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('processes executions another engine enqueues, and stops gracefully on SIGTERM', async () => {
+    const child: ChildProcessWithoutNullStreams = spawn(
+      process.execPath,
+      [CLI, 'worker', `${FIXTURES}/greet.ts`, '--backend', 'redis', '--prefix', prefix, '--database-url', database.url, '--concurrency', '2'],
+      { cwd: root, env: process.env },
+    );
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    const store = await DrizzleStore.postgres(database.url);
+    // A producer only: it starts no workers, so the worker process must run the nodes.
+    const producer = new WorkflowEngine({ registry: new NodeRegistry(), store, connection: REDIS_URL, config: { prefix }, logger: memoryLogger() });
+    try {
+      await until(() => err.includes(': ready ('), 60_000, 'the worker to be ready');
+      expect(err).toContain('for cli-greet-dsl, cli-greet-json');
+      const executionId = await producer.enqueueWorkflow('cli-greet-json', { text: 'from afar' });
+      const done = await producer.waitForExecution(executionId, { timeoutMs: 30_000 });
+      expect(done.status).toBe('completed');
+      expect(done.nodeResults['twice']?.data).toEqual({ text: 'from afar!!' });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(err).toContain('SIGTERM, finishing running jobs');
+      expect(err).toMatch(/stopped\n$/);
+    } finally {
+      child.kill('SIGKILL');
+      await producer.close();
+      await store.close();
+    }
+  }, 90_000);
+});
