@@ -1,29 +1,17 @@
 /**
- * Quick start: a two-node workflow (fetch JSON over HTTP, then stamp it) run end to end.
+ * Quick start: a two-node workflow (fetch JSON, then stamp it) with its executors.
  *
- *   npm run example
+ *   npx spane run examples/quickstart.ts    # or: npm run demo. No Redis, no PostgreSQL needed
+ *   npm run example                          # the same workflow, wired by hand against Redis
  *
- * Needs Redis on 127.0.0.1:6379, or set REDIS_URL. No internet is needed: the script serves the
- * JSON it fetches from a throwaway HTTP server on a free loopback port.
+ * The module exports what the `spane` command looks for (`workflows`, `executors`, `input`; see
+ * docs/cli.md), and runs itself only when started directly. No internet is needed: the fetch node
+ * reads a `data:` URL; put the URL of any JSON API there instead.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { ExecutionContext, ExecutionResult, INodeExecutor, WorkflowDefinition } from '../src/index.js';
-
-// The "remote API" the http node calls. Binding to port 0 lets the OS pick a free port, so two
-// runs side by side never collide.
-const server = createServer((req, res) => {
-  if (req.url === '/data') {
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ user: { id: 123, name: 'Ada' }, plan: 'pro' }));
-    return;
-  }
-  res.writeHead(404).end();
-});
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-const dataUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/data`;
 
 // Executors are plain objects with an async execute(context). Whatever they return as `data`
 // is stored as the node's result and handed to the node's children as their input.
@@ -50,67 +38,82 @@ class TransformExecutor implements INodeExecutor {
   }
 }
 
-// The engine copies this connection for its queues and workers and never closes it: it stays
-// ours to quit at the end.
-const redisUrl = process.env['REDIS_URL'];
-const redis = redisUrl ? new Redis(redisUrl) : new Redis();
-// Fail fast with a hint instead of retrying forever when Redis is not there.
-redis.on('error', () => undefined);
-const reachable = await Promise.race([redis.ping().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(r, 3000, false))]);
-if (!reachable) {
-  console.error(`Cannot reach Redis at ${redisUrl ?? '127.0.0.1:6379'}: start redis-server or set REDIS_URL.`);
-  redis.disconnect();
-  server.close();
-  process.exit(1);
-}
-
-const registry = new NodeRegistry();
-registry.register('http', new HttpExecutor());
-registry.register('transform', new TransformExecutor());
-
-// Single-process store: fine here because the workers run in this same process.
-const stateStore = new InMemoryExecutionStore();
-// Positional form; queues live under the default key prefix '{spane}'.
-const engine = new WorkflowEngine(registry, stateStore, redis);
+/** What the "remote API" answers: a `data:` URL is fetched like any other, without a network. */
+const dataUrl = `data:application/json,${encodeURIComponent(JSON.stringify({ user: { id: 123, name: 'Ada' }, plan: 'pro' }))}`;
 
 // `inputs` and `outputs` describe the same edges from both ends and must agree.
-const workflow: WorkflowDefinition = {
+const fetchAndTransform: WorkflowDefinition = {
   id: 'fetch-and-transform',
   name: 'Fetch and Transform',
   entryNodeId: 'fetch',
   nodes: [
-    { id: 'fetch', type: 'http', config: { url: dataUrl }, inputs: [], outputs: ['transform'] },
+    { id: 'fetch', type: 'http', config: { url: dataUrl, retryPolicy: { maxAttempts: 3, backoff: { type: 'exponential', delay: 200 } } }, inputs: [], outputs: ['transform'] },
     { id: 'transform', type: 'transform', config: {}, inputs: ['fetch'], outputs: [] },
   ],
 };
 
-let exitCode = 1;
-try {
-  await engine.registerWorkflow(workflow);
-  engine.startWorkers(5);
+/** The workflows `spane run` registers (it runs the only one). */
+export const workflows = [fetchAndTransform];
+/** Executors by node type. */
+export const executors = { http: new HttpExecutor(), transform: new TransformExecutor() };
+/** What `spane run` starts the execution with when `--input` is not given. */
+export const input = { userId: 123 };
 
-  // Each run gets a fresh random execution id, and node job ids derive from it, so jobs left in
-  // Redis by earlier runs can neither collide with nor stand in for this run's jobs.
-  const executionId = await engine.enqueueWorkflow('fetch-and-transform', { userId: 123 });
-  console.log('Started execution:', executionId);
-
-  // Right after enqueueing, the execution is typically still running.
-  const early = await stateStore.getExecution(executionId);
-  console.log('Status right after enqueue:', early?.status);
-
-  const execution = await engine.waitForExecution(executionId, { timeoutMs: 20_000 });
-  console.log('Final status:', execution.status);
-  for (const node of workflow.nodes) {
-    const result = execution.nodeResults[node.id];
-    console.log(`  ${node.id} [${result?.status ?? 'no result'}]:`, JSON.stringify(result?.data ?? result?.error));
+/** Runs the workflow against Redis with an engine built by hand (`npm run example`). */
+async function main(): Promise<number> {
+  // The engine copies this connection for its queues and workers and never closes it: it stays
+  // ours to quit at the end.
+  const redisUrl = process.env['REDIS_URL'];
+  const redis = redisUrl ? new Redis(redisUrl) : new Redis();
+  // Fail fast with a hint instead of retrying forever when Redis is not there.
+  redis.on('error', () => undefined);
+  const reachable = await Promise.race([redis.ping().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(r, 3000, false))]);
+  if (!reachable) {
+    console.error(`Cannot reach Redis at ${redisUrl ?? '127.0.0.1:6379'}: start redis-server, set REDIS_URL, or run \`npx spane run examples/quickstart.ts\` (no Redis needed).`);
+    redis.disconnect();
+    return 1;
   }
-  if (execution.status === 'completed') exitCode = 0;
-  else console.error(`Execution ended as '${execution.status}'${execution.error ? `: ${execution.error}` : ''}`);
-} catch (err) {
-  console.error('Quick start failed:', err);
-} finally {
-  await engine.close();
-  await redis.quit();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+
+  const registry = new NodeRegistry();
+  for (const [type, executor] of Object.entries(executors)) registry.register(type, executor);
+
+  // Single-process store: fine here because the workers run in this same process.
+  const stateStore = new InMemoryExecutionStore();
+  // Positional form; queues live under the default key prefix '{spane}'.
+  const engine = new WorkflowEngine(registry, stateStore, redis);
+
+  try {
+    await engine.registerWorkflow(fetchAndTransform);
+    engine.startWorkers(5);
+
+    // Each run gets a fresh random execution id, and node job ids derive from it, so jobs left in
+    // Redis by earlier runs can neither collide with nor stand in for this run's jobs.
+    const executionId = await engine.enqueueWorkflow(fetchAndTransform.id, input);
+    console.log('Started execution:', executionId);
+
+    // Right after enqueueing, the execution is typically still running.
+    const early = await stateStore.getExecution(executionId);
+    console.log('Status right after enqueue:', early?.status);
+
+    const execution = await engine.waitForExecution(executionId, { timeoutMs: 20_000 });
+    console.log('Final status:', execution.status);
+    for (const node of fetchAndTransform.nodes) {
+      const result = execution.nodeResults[node.id];
+      console.log(`  ${node.id} [${result?.status ?? 'no result'}]:`, JSON.stringify(result?.data ?? result?.error));
+    }
+    if (execution.status === 'completed') return 0;
+    console.error(`Execution ended as '${execution.status}'${execution.error ? `: ${execution.error}` : ''}`);
+    return 1;
+  } catch (err) {
+    console.error('Quick start failed:', err);
+    return 1;
+  } finally {
+    await engine.close();
+    await redis.quit();
+  }
 }
-process.exit(exitCode);
+
+// Only when started directly (`tsx examples/quickstart.ts`), not when `spane` imports the module.
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  void main().then((code) => process.exit(code));
+}
