@@ -28,7 +28,8 @@ export type SpaneErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'INVALID_BODY'
   | 'SUB_WORKFLOW_FAILED'
-  | 'WORKFLOW_MODULE_INVALID';
+  | 'WORKFLOW_MODULE_INVALID'
+  | 'PAYLOAD_NOT_FOUND';
 
 /** Options every {@link SpaneError} accepts. */
 export interface SpaneErrorOptions {
@@ -191,6 +192,26 @@ export class MaxDepthExceededError extends NonRetryableError {
   constructor(chain: readonly string[], maxDepth: number) {
     super(`Sub-workflow nesting deeper than ${maxDepth} levels: ${chain.join(' -> ')}`, {}, 'MAX_DEPTH_EXCEEDED');
     this.chain = chain;
+  }
+}
+
+/**
+ * A claim-check reference points at a payload the store does not hold (deleted by hand, or the
+ * write that should have stored it never completed). Names the execution, the payload and, when
+ * known, the node whose data it is or whose input needed it. Not retried: the data is gone.
+ */
+export class PayloadNotFoundError extends NonRetryableError {
+  /** The execution the reference belongs to. */
+  readonly executionId: string;
+  /** The missing payload's id. */
+  readonly payloadId: string;
+  /** The node whose result or input needed the payload, when known. */
+  readonly nodeId: string | undefined;
+  constructor(executionId: string, payloadId: string, nodeId?: string) {
+    super(`Payload '${payloadId}' of execution '${executionId}'${nodeId === undefined ? '' : ` (needed by node '${nodeId}')`} is missing from the payload store`, {}, 'PAYLOAD_NOT_FOUND');
+    this.executionId = executionId;
+    this.payloadId = payloadId;
+    this.nodeId = nodeId;
   }
 }
 

@@ -8,9 +8,11 @@ export { WorkflowEngine } from './runtime/workflow-engine.js';
 export type {
   BulkWorkflowEnqueue,
   EnqueueOptions,
+  GetExecutionOptions,
   QueueCounts,
   QueueStats,
   RedisConnectionInput,
+  RegisterWorkflowOptions,
   WaitOptions,
   WorkflowEngineOptions,
 } from './runtime/workflow-engine.js';
@@ -45,7 +47,23 @@ export type { DLQJobData, NodeJobData, WorkflowJobData } from './runtime/jobs.js
 
 export { InMemoryExecutionStore } from './store/memory.js';
 export type { InMemoryStoreOptions } from './store/memory.js';
-export type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, TransitionPatch } from './store/store.js';
+export type {
+  ExecutionFilter,
+  ExecutionLogEntry,
+  ExecutionStore,
+  NewExecution,
+  PruneCriteria,
+  SaveWorkflowOptions,
+  TransitionPatch,
+  WorkflowVersionInfo,
+} from './store/store.js';
+
+// --- claim check ---
+export { DEFAULT_PAYLOAD_THRESHOLD_BYTES, isPayloadReference, PAYLOAD_REFERENCE_KEY, PayloadManager } from './runtime/payloads.js';
+export type { PayloadManagerOptions, PayloadReference } from './runtime/payloads.js';
+export { isPayloadStore } from './store/payload-store.js';
+export type { PayloadStore } from './store/payload-store.js';
+// --- end claim check ---
 
 export type {
   CircuitBreakerConfig,
@@ -82,6 +100,7 @@ export {
   NodeExecutionError,
   NonRetryableError,
   NotSupportedError,
+  PayloadNotFoundError,
   RedisUnavailableError,
   serializeError,
   SpaneError,

@@ -9,6 +9,7 @@ import type { NodeJobData } from './jobs.js';
 import type { Runtime } from './runtime.js';
 import { continuesOnFail } from './queue-manager.js';
 import { notifyParent } from './sub-workflows.js';
+import { saveNodeResultChecked } from './payloads.js';
 
 /** How far in the future a parked job sleeps; resume or DLQ retry wakes it long before. */
 const PARK_MS = 365 * 24 * 3600 * 1000;
@@ -91,8 +92,7 @@ export async function settleFailure(
   job: Job,
   details: { attempt?: number; durationMs?: number; stack?: string | undefined } = {},
 ): Promise<'continued' | 'failed'> {
-  await rt.store.saveNodeResult(exec.executionId, node.id, result);
-  exec.nodeResults[node.id] = result;
+  exec.nodeResults[node.id] = await saveNodeResultChecked(rt, exec.executionId, node.id, result);
   const continued = continuesOnFail(node);
   rt.events.publish(
     {

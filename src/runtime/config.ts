@@ -49,6 +49,7 @@ export const engineConfigSchema = z.strictObject({
   lockDuration: z.number().int().min(1000).default(30_000),
   stalledInterval: z.number().int().min(1000).default(30_000),
   maxStalledCount: z.number().int().min(0).default(3),
+  payloadThresholdBytes: z.union([z.number().int().min(0), z.literal(false)]).default(50 * 1024),
   removeOnComplete: keepJobs.default({ count: 1000, age: 3600 }),
   removeOnFail: keepJobs.default({ count: 5000, age: 7 * 24 * 3600 }),
 });
@@ -156,6 +157,14 @@ export interface EngineConfig {
    * @defaultValue 3
    */
   maxStalledCount: number;
+  /**
+   * Claim check: an initial data, node output or `enqueueNode` input whose JSON is larger than
+   * this many bytes is written to the store's payload table, and executions, jobs and events
+   * carry a small reference instead; `false` keeps every value inline. Applies when the store
+   * implements `PayloadStore` (all built-in stores do). See docs/persistence.md.
+   * @defaultValue 51200
+   */
+  payloadThresholdBytes: number | false;
   /**
    * Completed BullMQ jobs kept, by count and age in seconds (the store keeps the results).
    * @defaultValue \{ count: 1000, age: 3600 \}

@@ -5,6 +5,7 @@ import type { ExecutionStore } from '../store/store.js';
 import type { EngineConfigInput } from './config.js';
 import type { MetricsCollector } from './metrics.js';
 import type { QueueManager } from './queue-manager.js';
+import type { PayloadManager } from './payloads.js';
 import type { NodeRegistry } from './registry.js';
 import type { CircuitBreakerRegistry } from './resilience/circuit-breaker.js';
 import type { Logger } from './runtime.js';
@@ -42,6 +43,34 @@ export interface WorkflowEngineOptions {
    * @defaultValue console
    */
   logger?: Logger;
+  /**
+   * Claim check for large values. By default the engine offloads values over
+   * `config.payloadThresholdBytes` to the store's payload table when the store implements
+   * `PayloadStore` (the built-in stores do); pass a {@link PayloadManager} to choose the storage
+   * or threshold (its threshold then wins over the config's), or `false` to keep every new value
+   * inline (references already stored still resolve).
+   * @defaultValue a PayloadManager over `store`, when it has payload storage
+   */
+  payloads?: PayloadManager | false;
+}
+
+/** Options of {@link WorkflowEngine.getExecution}. */
+export interface GetExecutionOptions {
+  /**
+   * Return the execution as stored: large values appear as claim-check references
+   * (`{ $spanePayload, bytes }`) instead of being loaded.
+   * @defaultValue false
+   */
+  raw?: boolean;
+}
+
+/** Options of {@link WorkflowEngine.registerWorkflow}. */
+export interface RegisterWorkflowOptions {
+  /**
+   * What changed, stored with the new version and listed by `getWorkflowVersions`. Ignored when
+   * the definition is unchanged (no version is created).
+   */
+  changeNotes?: string;
 }
 
 /** Per-call options of {@link WorkflowEngine.enqueueWorkflow}. */
@@ -86,6 +115,11 @@ export interface WaitOptions {
    * @defaultValue 100
    */
   intervalMs?: number;
+  /**
+   * Return the execution as stored, with claim-check references instead of large values.
+   * @defaultValue false
+   */
+  raw?: boolean;
 }
 
 /** Whether the constructor got the options-object form. */

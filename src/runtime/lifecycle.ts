@@ -9,6 +9,7 @@ import type { EnqueueOptions } from './engine-options.js';
 import { nodeJobId } from './jobs.js';
 import type { WorkflowJobData } from './jobs.js';
 import type { NodeProcessor } from './node-processor.js';
+import { INITIAL_PAYLOAD_ID } from './payloads.js';
 import type { Runtime } from './runtime.js';
 
 /** Starting, pausing, resuming and cancelling executions. The engine's public methods call these. */
@@ -87,10 +88,18 @@ export class ExecutionLifecycle {
    */
   async start(items: readonly { graph: WorkflowGraph; initialData: unknown; options: EnqueueOptions }[]): Promise<string[]> {
     const { store, queues } = this.rt;
-    const started = items.map((item) => ({ ...item, exec: newExecution(randomUUID(), item.graph, item.initialData, 'running') }));
+    const started = items.map((item) => {
+      const exec = newExecution(randomUUID(), item.graph, item.initialData, 'running');
+      // Claim check: the row holds the reference; the payload is written once the row exists.
+      const prepared = this.rt.payloads?.prepare(INITIAL_PAYLOAD_ID, item.initialData);
+      const payload = prepared?.json;
+      if (payload !== undefined) exec.initialData = prepared!.inline;
+      return { ...item, exec, payload };
+    });
     await Promise.all(started.map((s) => store.createExecution(s.exec)));
     const entries = started.map(({ graph }) => entryOf(graph));
     try {
+      await Promise.all(started.map((s) => (s.payload === undefined ? undefined : this.rt.payloads!.storage.putPayload(s.exec.executionId, INITIAL_PAYLOAD_ID, s.payload))));
       await queues.nodeQueue.addBulk(
         started.map(({ exec, graph, options }) => {
           const job = queues.nodeJob(target(exec as WorkflowExecution), entryOf(graph));

@@ -7,6 +7,7 @@ import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, Wor
 import { NodeExecutionError, NonRetryableError, serializeError, SpaneError, UnknownNodeTypeError } from '../errors.js';
 import { advance, failExecution, parkJob, settleFailure } from './advance.js';
 import type { NodeJobData } from './jobs.js';
+import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
 import { continuesOnFail } from './queue-manager.js';
 import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
 import type { Runtime } from './runtime.js';
@@ -104,9 +105,10 @@ export class NodeProcessor {
     if (outcome.kind === 'success') {
       const result: NodeResult = { status: 'completed', data: outcome.data, attempts: attempt, startedAt, completedAt };
       if (outcome.nextNodes !== undefined) result.nextNodes = outcome.nextNodes;
-      await rt.store.saveNodeResult(exec.executionId, node.id, result);
-      exec.nodeResults[node.id] = result;
-      rt.events.publish({ type: 'node:completed', ...ids, durationMs, data: outcome.data }, job);
+      // Large data goes to the payload table; the snapshot and the event (Redis) keep the reference.
+      const stored = await saveNodeResultChecked(rt, exec.executionId, node.id, result);
+      exec.nodeResults[node.id] = stored;
+      rt.events.publish({ type: 'node:completed', ...ids, durationMs, data: stored.data }, job);
       await advance(rt, graph, exec, [node.id], job);
       return { status: 'completed' };
     }
@@ -131,7 +133,17 @@ export class NodeProcessor {
     token: string | undefined,
     attempt: number,
   ): Promise<Outcome> {
-    const input = job.data.inputData !== undefined ? job.data.inputData : buildInput(node, exec.nodeResults, exec.initialData);
+    // Claim-checked values are loaded here, so executors never see a reference. A missing payload
+    // fails the node (not retried: the data is gone), naming the execution and the node.
+    let full: WorkflowExecution;
+    let input: unknown;
+    try {
+      full = await resolved(this.rt, exec, node.id);
+      input = job.data.inputData !== undefined ? await resolvedValue(this.rt, exec.executionId, job.data.inputData, node.id) : buildInput(node, full.nodeResults, full.initialData);
+    } catch (err) {
+      if (err instanceof SpaneError) return failure(err, false);
+      throw err;
+    }
     if (node.type === 'delay') return { kind: 'success', data: input };
     if (node.type === 'sub-workflow') {
       const step = await stepSubWorkflow(this.rt, node, exec, input, job, token);
@@ -150,8 +162,8 @@ export class NodeProcessor {
       nodeType: node.type,
       inputData: input,
       nodeConfig: node.config,
-      previousResults: exec.nodeResults,
-      initialData: exec.initialData,
+      previousResults: full.nodeResults,
+      initialData: full.initialData,
       attempt,
       depth: exec.depth,
       signal: controller.signal,

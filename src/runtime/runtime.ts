@@ -1,6 +1,7 @@
 import type { ExecutionStore } from '../store/store.js';
 import type { EngineConfig } from './config.js';
 import type { EventStreamManager } from './events.js';
+import type { PayloadManager } from './payloads.js';
 import type { CircuitBreakerRegistry } from './resilience/circuit-breaker.js';
 import type { RateLimiter } from './resilience/rate-limit.js';
 import type { QueueManager } from './queue-manager.js';
@@ -63,4 +64,6 @@ export interface Runtime {
   readonly queues: QueueManager;
   readonly workflows: WorkflowCache;
   readonly logger: Logger;
+  /** Claim check; undefined when the store has no payload storage (values then stay inline). */
+  readonly payloads: PayloadManager | undefined;
 }

@@ -10,6 +10,7 @@ import { TERMINAL_STATUSES } from '../definition/types.js';
 import { MaxDepthExceededError, NonRetryableError, serializeError, SubWorkflowError, WorkflowNotFoundError } from '../errors.js';
 import { NODE_QUEUE, nodeJobId } from './jobs.js';
 import type { NodeJobData } from './jobs.js';
+import { createExecutionChecked, resolved } from './payloads.js';
 import type { Runtime } from './runtime.js';
 
 /** Deepest nesting allowed: a top-level execution is depth 0. */
@@ -84,7 +85,8 @@ export async function stepSubWorkflow(
     if (latest !== null && TERMINAL_STATUSES.includes(latest.status)) await job.promote().catch(() => undefined);
     return { kind: 'waiting' };
   }
-  return settleFromChild(rt, config, child);
+  // The child's large outputs are loaded here and claim-checked again as this node's result.
+  return settleFromChild(rt, config, await resolved(rt, child, node.id));
 }
 
 async function startChild(
@@ -108,8 +110,11 @@ async function startChild(
     return { kind: 'failure', error: new NonRetryableError(`sub-workflow node '${node.id}': ${serializeError(err).message}`), retryable: false };
   }
   const graph = await rt.workflows.get(def.id, def.version ?? 1);
-  try {
-    await rt.store.createExecution({
+  // An earlier delivery of this job may have created the child: carry on with that one.
+  const existingOk = true;
+  await createExecutionChecked(
+    rt,
+    {
       executionId: childId,
       workflowId: def.id,
       workflowVersion: def.version ?? 1,
@@ -119,11 +124,9 @@ async function startChild(
       parentNodeId: node.id,
       depth: exec.depth + 1,
       startedAt: Date.now(),
-    });
-  } catch (err) {
-    // Created by an earlier delivery of this job: carry on with that child.
-    if ((await rt.store.getExecution(childId)) === null) throw err;
-  }
+    },
+    existingOk,
+  );
   const childTarget = { executionId: childId, workflowId: def.id, workflowVersion: def.version ?? 1 };
   if (rt.config.useFlowProducerForSubWorkflows) {
     const problem = flowProblem(graph);

@@ -6,20 +6,22 @@ import type { ExecutionStatus, WorkflowDefinition, WorkflowDefinitionWithExecuto
 import { NODE_EXECUTORS } from '../definition/types.js';
 import { validateWorkflow } from '../definition/validate.js';
 import { EngineClosedError, ExecutionNotFoundError, InvalidArgumentError, InvalidStateError, RedisUnavailableError, WorkflowNotFoundError } from '../errors.js';
-import type { ExecutionStore, PruneCriteria } from '../store/store.js';
+import type { ExecutionStore, PruneCriteria, WorkflowVersionInfo } from '../store/store.js';
 import { target } from './advance.js';
 import { resolveEngineConfig } from './config.js';
 import type { EngineConfig, EngineConfigInput } from './config.js';
 import { DLQManager } from './dlq-manager.js';
 import type { DLQItem } from './dlq-manager.js';
 import { assertJson, COMMAND_RETRIES, counts, isOptionsObject, openConnection, reportConnectionErrors } from './engine-options.js';
-import type { BulkWorkflowEnqueue, EnqueueOptions, QueueStats, QueueCounts, RedisConnectionInput, WaitOptions, WorkflowEngineOptions } from './engine-options.js';
+import type { BulkWorkflowEnqueue, EnqueueOptions, GetExecutionOptions, QueueStats, QueueCounts, RedisConnectionInput, RegisterWorkflowOptions, WaitOptions, WorkflowEngineOptions } from './engine-options.js';
 import { EventStreamManager } from './events.js';
 import type { EventHandler, SpaneEvent, SubscribeOptions } from './events.js';
 import { nodeJobId, WORKFLOW_JOB } from './jobs.js';
 import { ExecutionLifecycle, newExecution, startJobId } from './lifecycle.js';
 import type { MetricsCollector } from './metrics.js';
 import { NodeProcessor } from './node-processor.js';
+import { createExecutionChecked, defaultPayloadManager, isPayloadManager, offloadNodeInput, resolved, resolvedValue } from './payloads.js';
+import type { PayloadManager } from './payloads.js';
 import { QueueManager } from './queue-manager.js';
 import type { NodeRegistry } from './registry.js';
 import { CircuitBreakerRegistry } from './resilience/circuit-breaker.js';
@@ -33,7 +35,17 @@ import { WorkerManager } from './worker-manager.js';
 import { WorkflowCache } from './workflow-cache.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
 
-export type { BulkWorkflowEnqueue, EnqueueOptions, QueueCounts, QueueStats, RedisConnectionInput, WaitOptions, WorkflowEngineOptions } from './engine-options.js';
+export type {
+  BulkWorkflowEnqueue,
+  EnqueueOptions,
+  GetExecutionOptions,
+  QueueCounts,
+  QueueStats,
+  RedisConnectionInput,
+  RegisterWorkflowOptions,
+  WaitOptions,
+  WorkflowEngineOptions,
+} from './engine-options.js';
 
 /** Id of the job scheduler that prunes finished executions (the `retention` option). */
 const RETENTION_SCHEDULER = 'spane-retention';
@@ -71,8 +83,8 @@ export class WorkflowEngine {
   /** Options-object form. */
   constructor(options: WorkflowEngineOptions);
   /**
-   * Positional form, as in the spec. A `metricsCollector` is attached to the engine;
-   * `payloadManager` is a reserved position that this version refuses a value for.
+   * Positional form, as in the spec. A `metricsCollector` is attached to the engine; a
+   * `payloadManager` replaces the default claim check (see {@link WorkflowEngineOptions.payloads}).
    */
   constructor(
     registry: NodeRegistry,
@@ -81,7 +93,7 @@ export class WorkflowEngine {
     metricsCollector?: MetricsCollector,
     circuitBreakerRegistry?: CircuitBreakerRegistry,
     cacheOptions?: WorkflowCacheOptions,
-    payloadManager?: undefined,
+    payloadManager?: PayloadManager,
     engineConfig?: EngineConfigInput,
   );
   constructor(
@@ -91,7 +103,7 @@ export class WorkflowEngine {
     metricsCollector?: MetricsCollector,
     circuitBreakerRegistry?: CircuitBreakerRegistry,
     cacheOptions?: WorkflowCacheOptions,
-    payloadManager?: undefined,
+    payloadManager?: PayloadManager,
     engineConfig?: EngineConfigInput,
   ) {
     const options: WorkflowEngineOptions = isOptionsObject(first)
@@ -104,13 +116,21 @@ export class WorkflowEngine {
           cacheOptions: cacheOptions ?? {},
           ...(circuitBreakerRegistry === undefined ? {} : { circuitBreakers: circuitBreakerRegistry }),
           ...(metricsCollector === undefined ? {} : { metrics: metricsCollector }),
+          ...(payloadManager === undefined || payloadManager === null ? {} : { payloads: payloadManager }),
         };
-    if (payloadManager !== undefined && payloadManager !== null) {
-      throw new InvalidArgumentError("WorkflowEngine: 'payloadManager' is not supported by this version; pass undefined");
+    const payloadOption: unknown = options.payloads;
+    if (payloadOption !== undefined && payloadOption !== false && !isPayloadManager(payloadOption)) {
+      throw new InvalidArgumentError("WorkflowEngine: 'payloads' (the payloadManager) must be a PayloadManager, false or undefined");
     }
     if (options.registry === undefined || typeof options.registry.get !== 'function') throw new InvalidArgumentError('WorkflowEngine: a NodeRegistry is required');
     if (options.store === undefined || typeof options.store.getExecution !== 'function') throw new InvalidArgumentError('WorkflowEngine: an ExecutionStore is required');
-    const config = resolveEngineConfig(options.config ?? {});
+    const resolvedConfig = resolveEngineConfig(options.config ?? {});
+    // An explicit manager decides the threshold; worker threads read it from the config.
+    const config = isPayloadManager(payloadOption)
+      ? { ...resolvedConfig, payloadThresholdBytes: payloadOption.thresholdBytes }
+      : payloadOption === false
+        ? { ...resolvedConfig, payloadThresholdBytes: false as const }
+        : resolvedConfig;
     const input = options.connection ?? 'redis://127.0.0.1:6379';
     this.connection = openConnection(input, null);
     this.commands = openConnection(input, COMMAND_RETRIES);
@@ -128,6 +148,7 @@ export class WorkflowEngine {
       events: new EventStreamManager(this.commands, this.connection, config, logger),
       breakers: options.circuitBreakers ?? new CircuitBreakerRegistry(),
       rateLimiter: new RateLimiter(this.commands, config.prefix),
+      payloads: isPayloadManager(payloadOption) ? payloadOption : defaultPayloadManager(options.store, config.payloadThresholdBytes),
     };
     this.processor = new NodeProcessor(this.rt);
     this.workers = new WorkerManager(this.rt, this.connection, this.processor, (job) => this.lifecycle.runWorkflowJob(job));
@@ -148,9 +169,20 @@ export class WorkflowEngine {
    * stored version (unchanged definitions keep theirs). Executors carried by a DSL-built
    * workflow are registered in the engine's registry. Schedule triggers become BullMQ job
    * schedulers, and schedulers of the workflow that its triggers no longer list are removed.
+   * `options.changeNotes` are stored with a new version (see {@link getWorkflowVersions}); they
+   * are ignored when the definition is unchanged, since no version is created.
+   *
+   * @example
+   * ```ts
+   * const v = await engine.registerWorkflow(updated, { changeNotes: 'retry the fetch 3 times' });
+   * ```
    */
-  async registerWorkflow(workflow: WorkflowDefinitionWithExecutors): Promise<number> {
+  async registerWorkflow(workflow: WorkflowDefinitionWithExecutors, options: RegisterWorkflowOptions = {}): Promise<number> {
     await this.ready('register a workflow');
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('registerWorkflow: options must be an object');
+    if (options.changeNotes !== undefined && typeof options.changeNotes !== 'string') {
+      throw new InvalidArgumentError(`registerWorkflow: changeNotes must be a string, got ${typeof options.changeNotes}`);
+    }
     const registry = this.rt.registry;
     const carried = workflow?.[NODE_EXECUTORS] ?? [];
     const def = validateWorkflow(workflow, { hasNodeType: (t) => registry.has(t) || carried.some((c) => c.type === t) });
@@ -158,7 +190,7 @@ export class WorkflowEngine {
       registry.register(type, executor);
       if (rateLimit !== undefined) registry.registerRateLimit(type, rateLimit);
     }
-    const version = await this.rt.store.saveWorkflow(def);
+    const version = await this.rt.store.saveWorkflow(def, options.changeNotes === undefined ? undefined : { changeNotes: options.changeNotes });
     this.rt.workflows.remember(indexWorkflow({ ...def, version }), version);
     await this.triggers.syncSchedules(def);
     const cycle = await findSubWorkflowCycle(this.rt.store, def);
@@ -271,9 +303,21 @@ export class WorkflowEngine {
     return (await this.rt.store.getWorkflow(workflowId, version)) ?? undefined;
   }
 
-  /** The execution with its node results, or undefined. */
-  async getExecution(executionId: string): Promise<WorkflowExecution | undefined> {
-    return (await this.rt.store.getExecution(executionId)) ?? undefined;
+  /** Every stored version of the workflow, oldest first, with when it was stored and its change notes; `[]` when unknown. */
+  async getWorkflowVersions(workflowId: string): Promise<WorkflowVersionInfo[]> {
+    if (typeof workflowId !== 'string') throw new InvalidArgumentError('workflowId must be a string');
+    return this.rt.store.getWorkflowVersions(workflowId);
+  }
+
+  /**
+   * The execution with its node results, or undefined. Large values kept in the payload table
+   * (claim check) are loaded, unless `options.raw` asks for the stored references; a reference
+   * whose payload is missing throws `PayloadNotFoundError`.
+   */
+  async getExecution(executionId: string, options: GetExecutionOptions = {}): Promise<WorkflowExecution | undefined> {
+    const exec = await this.rt.store.getExecution(executionId);
+    if (exec === null) return undefined;
+    return options.raw === true ? exec : resolved(this.rt, exec);
   }
 
   /**
@@ -317,7 +361,7 @@ export class WorkflowEngine {
     const graph = await this.latestGraph(workflowId);
     assertJson(initialData, 'initialData');
     const executionId = randomUUID();
-    await this.rt.store.createExecution(newExecution(executionId, graph, initialData, 'pending'));
+    await createExecutionChecked(this.rt, newExecution(executionId, graph, initialData, 'pending'));
     try {
       await this.rt.queues.workflowQueue.add(WORKFLOW_JOB, { workflowId, executionId }, { jobId: startJobId(executionId), delay });
     } catch (err) {
@@ -340,7 +384,9 @@ export class WorkflowEngine {
     const node = graph.nodes.get(nodeId);
     if (node === undefined) throw new InvalidArgumentError(`Workflow '${workflowId}' has no node '${nodeId}'`);
     assertJson(inputData, 'inputData');
-    await this.rt.queues.enqueueNodes(target(exec), [node], inputData === undefined ? {} : { inputData });
+    // A large input goes to the payload table; the job carries its reference.
+    const input = inputData === undefined ? undefined : await offloadNodeInput(this.rt, executionId, nodeId, inputData);
+    await this.rt.queues.enqueueNodes(target(exec), [node], input === undefined ? {} : { inputData: input });
     return nodeJobId(executionId, nodeId);
   }
 
@@ -349,7 +395,9 @@ export class WorkflowEngine {
     await this.ready('replay a workflow');
     const exec = await this.requireExecution(executionId);
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
-    const [id] = await this.lifecycle.start([{ graph, initialData: exec.initialData, options: {} }]);
+    // The new execution gets its own copy of a claim-checked initial data.
+    const initialData = await resolvedValue(this.rt, executionId, exec.initialData);
+    const [id] = await this.lifecycle.start([{ graph, initialData, options: {} }]);
     return id!;
   }
 
@@ -469,7 +517,7 @@ export class WorkflowEngine {
       const exec = await this.requireExecution(executionId);
       if (WAITABLE.includes(exec.status)) {
         this.rt.settled.notify(executionId);
-        return exec;
+        return options.raw === true ? exec : resolved(this.rt, exec);
       }
       if (Date.now() >= deadline) throw new InvalidStateError(`Execution '${executionId}' is still ${exec.status} after ${timeout} ms`);
       await woken;

@@ -2,8 +2,9 @@ import { TERMINAL_STATUSES } from '../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
-import { resolvePruneCriteria } from './store.js';
-import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, TransitionPatch } from './store.js';
+import type { PayloadStore } from './payload-store.js';
+import { checkSaveWorkflowOptions, resolvePruneCriteria } from './store.js';
+import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, WorkflowVersionInfo } from './store.js';
 
 /** Options of {@link InMemoryExecutionStore}. */
 export interface InMemoryStoreOptions {
@@ -26,8 +27,11 @@ export interface InMemoryStoreOptions {
  * const engine = new WorkflowEngine(registry, new InMemoryExecutionStore(), redis);
  * ```
  */
-export class InMemoryExecutionStore implements ExecutionStore {
+export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   private readonly workflows = new Map<string, WorkflowDefinition[]>();
+  private readonly versionInfo = new Map<string, WorkflowVersionInfo[]>();
+  /** Claim-check payloads: execution id → payload id → JSON text. */
+  private readonly payloads = new Map<string, Map<string, string>>();
   private readonly executions = new Map<string, WorkflowExecution>();
   private readonly logs = new Map<string, ExecutionLogEntry[]>();
   /** Terminal executions in the order they finished, for eviction. */
@@ -41,7 +45,8 @@ export class InMemoryExecutionStore implements ExecutionStore {
     }
   }
 
-  async saveWorkflow(definition: WorkflowDefinition): Promise<number> {
+  async saveWorkflow(definition: WorkflowDefinition, options?: SaveWorkflowOptions): Promise<number> {
+    checkSaveWorkflowOptions(options);
     const versions = this.workflows.get(definition.id) ?? [];
     const latest = versions.at(-1);
     const { version: _ignored, ...body } = definition;
@@ -52,7 +57,14 @@ export class InMemoryExecutionStore implements ExecutionStore {
     const version = versions.length + 1;
     versions.push(clone({ ...body, version }));
     this.workflows.set(definition.id, versions);
+    const info: WorkflowVersionInfo = { version, createdAt: Date.now() };
+    if (options?.changeNotes !== undefined) info.changeNotes = options.changeNotes;
+    this.versionInfo.set(definition.id, [...(this.versionInfo.get(definition.id) ?? []), info]);
     return version;
+  }
+
+  async getWorkflowVersions(workflowId: string): Promise<WorkflowVersionInfo[]> {
+    return clone(this.versionInfo.get(workflowId) ?? []);
   }
 
   async getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | null> {
@@ -125,6 +137,29 @@ export class InMemoryExecutionStore implements ExecutionStore {
     delete e.nodeResults[nodeId];
   }
 
+  async putPayload(executionId: string, payloadId: string, json: string): Promise<void> {
+    if (!this.executions.has(executionId)) throw new ExecutionNotFoundError(executionId);
+    let byId = this.payloads.get(executionId);
+    if (byId === undefined) this.payloads.set(executionId, (byId = new Map()));
+    byId.set(payloadId, json);
+  }
+
+  async getPayloads(executionId: string, payloadIds: readonly string[]): Promise<Map<string, unknown>> {
+    const byId = this.payloads.get(executionId);
+    const out = new Map<string, unknown>();
+    for (const id of payloadIds) {
+      const json = byId?.get(id);
+      if (json !== undefined) out.set(id, JSON.parse(json));
+    }
+    return out;
+  }
+
+  async deletePayloads(executionId: string): Promise<number> {
+    const n = this.payloads.get(executionId)?.size ?? 0;
+    this.payloads.delete(executionId);
+    return n;
+  }
+
   async addLog(executionId: string, entry: ExecutionLogEntry): Promise<void> {
     if (!this.executions.has(executionId)) throw new ExecutionNotFoundError(executionId);
     const list = this.logs.get(executionId) ?? [];
@@ -146,6 +181,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
     for (const e of doomed) {
       this.executions.delete(e.executionId);
       this.logs.delete(e.executionId);
+      this.payloads.delete(e.executionId);
       this.finished.delete(e.executionId);
     }
     return doomed.length;
@@ -162,6 +198,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
       this.finished.delete(id);
       this.executions.delete(id);
       this.logs.delete(id);
+      this.payloads.delete(id);
     }
   }
 }

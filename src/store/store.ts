@@ -46,6 +46,31 @@ export interface ExecutionFilter {
   limit?: number;
 }
 
+/** Options of {@link ExecutionStore.saveWorkflow}. */
+export interface SaveWorkflowOptions {
+  /**
+   * Free text stored with the new version (what changed and why). Ignored when the definition is
+   * unchanged, since no version is created then.
+   */
+  changeNotes?: string;
+}
+
+/** One stored version of a workflow definition, as {@link ExecutionStore.getWorkflowVersions} lists it. */
+export interface WorkflowVersionInfo {
+  /** The version number (1, 2, ...). */
+  version: number;
+  /** When the version was stored (epoch ms). */
+  createdAt: number;
+  /** The notes given when it was stored, if any. */
+  changeNotes?: string;
+}
+
+/** Checks {@link SaveWorkflowOptions}; shared by the stores. */
+export function checkSaveWorkflowOptions(options: SaveWorkflowOptions | undefined): void {
+  const notes = options?.changeNotes;
+  if (notes !== undefined && typeof notes !== 'string') throw new InvalidArgumentError(`changeNotes must be a string, got ${typeof notes}`);
+}
+
 /** Fields written together with a status transition. */
 export interface TransitionPatch {
   /** Failure reason, for `failed`. */
@@ -70,12 +95,18 @@ export interface TransitionPatch {
  * Values are stored as JSON: what comes back is a copy, never the object that was written.
  */
 export interface ExecutionStore {
-  /** Stores a definition and returns its version: the current one when unchanged, else a new one. */
-  saveWorkflow(definition: WorkflowDefinition): Promise<number>;
+  /**
+   * Stores a definition and returns its version: the current one when unchanged (canonical JSON
+   * comparison, `version` ignored; `changeNotes` are then ignored too), else a new one, N+1,
+   * stored with `options.changeNotes`.
+   */
+  saveWorkflow(definition: WorkflowDefinition, options?: SaveWorkflowOptions): Promise<number>;
   /** A definition by id: the given version, or the latest. */
   getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | null>;
   /** The latest version of every stored definition. */
   listWorkflows(): Promise<WorkflowDefinition[]>;
+  /** Every stored version of a workflow, oldest first, with its change notes; `[]` when unknown. */
+  getWorkflowVersions(workflowId: string): Promise<WorkflowVersionInfo[]>;
 
   /** Creates an execution; throws when the id exists. */
   createExecution(execution: NewExecution): Promise<void>;

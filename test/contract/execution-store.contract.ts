@@ -8,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition } from '../../src/definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError } from '../../src/errors.js';
 import type { ExecutionFilter, ExecutionStore, NewExecution } from '../../src/store/store.js';
+import { isPayloadStore } from '../../src/store/payload-store.js';
+import type { PayloadStore } from '../../src/store/payload-store.js';
 
 /** What {@link runExecutionStoreContract} needs to know about an implementation. */
 export interface ContractOptions {
@@ -579,6 +581,94 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
         expect(children.find((c) => c.executionId === 'child-2')!.nodeResults).toEqual({ a: result(0) });
         expect((await store.getChildExecutions('child-1')).map((e) => e.executionId)).toEqual(['grandchild']);
         expect(await store.getChildExecutions('e2')).toEqual([]);
+      });
+    });
+
+    describe('workflow versions and change notes', () => {
+      it('lists every version oldest first, with its notes and creation time', async () => {
+        const before = Date.now();
+        expect(await store.saveWorkflow(workflow(), { changeNotes: 'first cut' })).toBe(1);
+        expect(await store.saveWorkflow(workflow('wf', { name: 'v2' }))).toBe(2);
+        expect(await store.saveWorkflow(workflow('wf', { name: 'v3' }), { changeNotes: 'renamed again; ünïcødé' })).toBe(3);
+        const versions = await store.getWorkflowVersions('wf');
+        expect(versions.map((v) => v.version)).toEqual([1, 2, 3]);
+        expect(versions[0]).toMatchObject({ version: 1, changeNotes: 'first cut' });
+        expect('changeNotes' in versions[1]!).toBe(false);
+        expect(versions[2]!.changeNotes).toBe('renamed again; ünïcødé');
+        for (const v of versions) {
+          expect(v.createdAt).toBeGreaterThanOrEqual(before);
+          expect(v.createdAt).toBeLessThanOrEqual(Date.now());
+        }
+      });
+
+      it('ignores notes for an unchanged definition: no new version, the old notes stay', async () => {
+        await store.saveWorkflow(workflow(), { changeNotes: 'original' });
+        expect(await store.saveWorkflow(workflow(), { changeNotes: 'ignored' })).toBe(1);
+        expect(await store.getWorkflowVersions('wf')).toEqual([expect.objectContaining({ version: 1, changeNotes: 'original' })]);
+      });
+
+      it('has no versions for an unknown workflow, and refuses notes that are not a string', async () => {
+        expect(await store.getWorkflowVersions('nope')).toEqual([]);
+        await expect(store.saveWorkflow(workflow(), { changeNotes: 42 as unknown as string })).rejects.toThrow(InvalidArgumentError);
+        expect(await store.getWorkflowVersions('wf')).toEqual([]);
+      });
+    });
+
+    describe('payloads (claim check)', () => {
+      const payloads = () => {
+        expect(isPayloadStore(store)).toBe(true);
+        return store as ExecutionStore & PayloadStore;
+      };
+      beforeEach(async () => {
+        await store.createExecution(execution('e1'));
+        await store.createExecution(execution('e2'));
+      });
+
+      it('stores JSON text and returns copies of the parsed values, per execution', async () => {
+        const p = payloads();
+        const value = { list: [1, 'two', null, { deep: true }], text: 'ünïcødé "quoted"', empty: {} };
+        await p.putPayload('e1', 'output:a', JSON.stringify(value));
+        await p.putPayload('e1', 'scalar', JSON.stringify('123'));
+        const got = await p.getPayloads('e1', ['output:a', 'scalar', 'missing']);
+        expect(got.get('output:a')).toEqual(value);
+        expect(got.get('scalar')).toBe('123');
+        expect(got.has('missing')).toBe(false);
+        (got.get('output:a') as { list: unknown[] }).list.push('mutated');
+        expect((await p.getPayloads('e1', ['output:a'])).get('output:a')).toEqual(value);
+        expect((await p.getPayloads('e2', ['output:a'])).size).toBe(0);
+        expect((await p.getPayloads('e1', [])).size).toBe(0);
+      });
+
+      it('replaces a payload written again under the same id', async () => {
+        const p = payloads();
+        await p.putPayload('e1', 'output:a', JSON.stringify({ v: 1 }));
+        await p.putPayload('e1', 'output:a', JSON.stringify({ v: 2 }));
+        expect((await p.getPayloads('e1', ['output:a'])).get('output:a')).toEqual({ v: 2 });
+      });
+
+      it('refuses a payload for an unknown execution', async () => {
+        await expect(payloads().putPayload('nope', 'x', '1')).rejects.toThrow(ExecutionNotFoundError);
+      });
+
+      it('deletes the payloads of one execution', async () => {
+        const p = payloads();
+        await p.putPayload('e1', 'a', '1');
+        await p.putPayload('e1', 'b', '2');
+        await p.putPayload('e2', 'a', '3');
+        expect(await p.deletePayloads('e1')).toBe(2);
+        expect((await p.getPayloads('e1', ['a', 'b'])).size).toBe(0);
+        expect((await p.getPayloads('e2', ['a'])).get('a')).toBe(3);
+        expect(await p.deletePayloads('e1')).toBe(0);
+      });
+
+      it('prunes payloads with their execution', async () => {
+        const p = payloads();
+        await p.putPayload('e1', 'big', JSON.stringify({ x: 'y'.repeat(1000) }));
+        await p.putPayload('e2', 'big', '2');
+        await store.transitionExecution('e1', ['running'], 'completed');
+        expect(await store.pruneExecutions({ keepLast: 0 })).toBe(1);
+        expect((await p.getPayloads('e1', ['big'])).size).toBe(0);
+        expect((await p.getPayloads('e2', ['big'])).get('big')).toBe(2);
       });
     });
 

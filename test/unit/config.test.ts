@@ -26,6 +26,7 @@ describe('resolveEngineConfig: defaults', () => {
     lockDuration: 30_000,
     stalledInterval: 30_000,
     maxStalledCount: 3,
+    payloadThresholdBytes: 50 * 1024,
     removeOnComplete: { count: 1000, age: 3600 },
     removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
   };

@@ -13,6 +13,7 @@ import type { ExecutionStore } from '../../store/store.js';
 import { COMMAND_RETRIES, openConnection, reportConnectionErrors } from '../engine-options.js';
 import { EventStreamManager } from '../events.js';
 import { NodeProcessor } from '../node-processor.js';
+import { defaultPayloadManager } from '../payloads.js';
 import { QueueManager } from '../queue-manager.js';
 import type { NodeRegistry } from '../registry.js';
 import { CircuitBreakerRegistry } from '../resilience/circuit-breaker.js';
@@ -70,6 +71,8 @@ export async function createThreadRuntime(settings: ThreadSettings, options: Thr
     events,
     breakers: new CircuitBreakerRegistry(),
     rateLimiter: new RateLimiter(commands, config.prefix),
+    // The engine writes its effective threshold into the config it hands to threads.
+    payloads: defaultPayloadManager(store, config.payloadThresholdBytes),
   };
   const processor = new NodeProcessor(rt);
   let closing: Promise<void> | undefined;

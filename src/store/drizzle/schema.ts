@@ -31,7 +31,7 @@ export const workflows = spaneSchema.table(
     version: integer('version').notNull(),
     /** The definition without its `version` key. */
     definition: jsonb('definition').notNull(),
-    /** Free text about what changed; not written by `saveWorkflow` yet (reserved for tooling). */
+    /** Free text about what changed, given to `saveWorkflow` (`registerWorkflow(def, { changeNotes })`). */
     changeNotes: text('change_notes'),
     createdAt: epochMs('created_at').notNull(),
   },
@@ -103,5 +103,26 @@ export const executionLogs = spaneSchema.table(
     index('execution_logs_execution_idx').on(t.executionId, t.id),
     foreignKey({ name: 'execution_logs_execution_fk', columns: [t.executionId], foreignColumns: [executions.executionId] }).onDelete('cascade'),
     check('execution_logs_level_valid', sql`level in ('info', 'warn', 'error')`),
+  ],
+);
+
+/**
+ * Claim-check payloads: the large values (initial data, node outputs, node inputs given to
+ * `enqueueNode`) that executions, node results and jobs refer to instead of holding them. They go
+ * with their execution (ON DELETE CASCADE), so pruning an execution deletes its payloads.
+ */
+export const payloads = spaneSchema.table(
+  'payloads',
+  {
+    executionId: text('execution_id').notNull(),
+    payloadId: text('payload_id').notNull(),
+    data: jsonb('data').notNull(),
+    /** Size of the JSON text in bytes (UTF-8), for monitoring. */
+    bytes: integer('bytes').notNull(),
+    createdAt: epochMs('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.executionId, t.payloadId] }),
+    foreignKey({ name: 'payloads_execution_fk', columns: [t.executionId], foreignColumns: [executions.executionId] }).onDelete('cascade'),
   ],
 );

@@ -6,14 +6,15 @@ import type { Sql } from 'postgres';
 import { TERMINAL_STATUSES } from '../../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../../definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError, InvalidConfigError, InvalidStateError } from '../../errors.js';
-import { resolvePruneCriteria } from '../store.js';
-import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, TransitionPatch } from '../store.js';
+import type { PayloadStore } from '../payload-store.js';
+import { checkSaveWorkflowOptions, resolvePruneCriteria } from '../store.js';
+import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, WorkflowVersionInfo } from '../store.js';
 import { canonicalJson } from '../canonical-json.js';
 import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migrate.js';
 import type { MigrateOptions } from './migrate.js';
 import { executionColumns, jsonValue, toExecution } from './rows.js';
 import type { ExecutionRow } from './rows.js';
-import { executionLogs, executions, nodeResults, workflows } from './schema.js';
+import { executionLogs, executions, nodeResults, payloads, workflows } from './schema.js';
 
 /** A drizzle database on any PostgreSQL driver (postgres.js, PGlite, node-postgres, ...). */
 export type DrizzlePgDatabase = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
@@ -83,7 +84,7 @@ const MAX_VERSION_RACES = 20;
  * await store.close();
  * ```
  */
-export class DrizzleStore implements ExecutionStore {
+export class DrizzleStore implements ExecutionStore, PayloadStore {
   private closed = false;
 
   /**
@@ -170,7 +171,8 @@ export class DrizzleStore implements ExecutionStore {
     await this.onClose();
   }
 
-  async saveWorkflow(definition: WorkflowDefinition): Promise<number> {
+  async saveWorkflow(definition: WorkflowDefinition, options?: SaveWorkflowOptions): Promise<number> {
+    checkSaveWorkflowOptions(options);
     const { version: _ignored, ...body } = definition;
     const wanted = canonicalJson(body);
     for (let race = 0; race < MAX_VERSION_RACES; race++) {
@@ -184,7 +186,7 @@ export class DrizzleStore implements ExecutionStore {
       const version = (latest?.version ?? 0) + 1;
       const inserted = await this.db
         .insert(workflows)
-        .values({ id: definition.id, version, definition: jsonValue(body)!, createdAt: Date.now() })
+        .values({ id: definition.id, version, definition: jsonValue(body)!, changeNotes: options?.changeNotes ?? null, createdAt: Date.now() })
         .onConflictDoNothing()
         .returning({ version: workflows.version });
       if (inserted.length > 0) return version;
@@ -252,7 +254,7 @@ export class DrizzleStore implements ExecutionStore {
       .where(finished)
       .orderBy(desc(executions.completedAt), desc(executions.seq))
       .limit(keepLast ?? 0);
-    // Node results and logs go with their execution (ON DELETE CASCADE).
+    // Node results, logs and payloads go with their execution (ON DELETE CASCADE).
     const deleted = await this.db
       .delete(executions)
       .where(
@@ -356,6 +358,44 @@ export class DrizzleStore implements ExecutionStore {
       message: r.message,
       ...(r.nodeId === null ? {} : { nodeId: r.nodeId }),
     }));
+  }
+
+  async getWorkflowVersions(workflowId: string): Promise<WorkflowVersionInfo[]> {
+    const rows = await this.db
+      .select({ version: workflows.version, createdAt: workflows.createdAt, changeNotes: workflows.changeNotes })
+      .from(workflows)
+      .where(eq(workflows.id, workflowId))
+      .orderBy(asc(workflows.version));
+    return rows.map((r) => ({ version: r.version, createdAt: Number(r.createdAt), ...(r.changeNotes === null ? {} : { changeNotes: r.changeNotes }) }));
+  }
+
+  async putPayload(executionId: string, payloadId: string, json: string): Promise<void> {
+    const data = sql`${json}::text::jsonb`;
+    const bytes = Buffer.byteLength(json);
+    try {
+      await this.db
+        .insert(payloads)
+        .values({ executionId, payloadId, data, bytes, createdAt: Date.now() })
+        .onConflictDoUpdate({ target: [payloads.executionId, payloads.payloadId], set: { data: sql`excluded.data`, bytes: sql`excluded.bytes`, createdAt: sql`excluded.created_at` } });
+    } catch (err) {
+      throw mapForeignKeyViolation(err, executionId);
+    }
+  }
+
+  async getPayloads(executionId: string, payloadIds: readonly string[]): Promise<Map<string, unknown>> {
+    const out = new Map<string, unknown>();
+    if (payloadIds.length === 0) return out;
+    const rows = await this.db
+      .select({ payloadId: payloads.payloadId, data: sql<string>`${payloads.data}::text` })
+      .from(payloads)
+      .where(and(eq(payloads.executionId, executionId), inArray(payloads.payloadId, [...payloadIds])));
+    for (const r of rows) out.set(r.payloadId, JSON.parse(r.data));
+    return out;
+  }
+
+  async deletePayloads(executionId: string): Promise<number> {
+    const deleted = await this.db.delete(payloads).where(eq(payloads.executionId, executionId)).returning({ id: payloads.payloadId });
+    return deleted.length;
   }
 
   private async selectExecutions(where: SQL | undefined, order: 'newest' | 'oldest' = 'newest', limit?: number): Promise<WorkflowExecution[]> {
