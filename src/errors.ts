@@ -23,6 +23,7 @@ export type SpaneErrorCode =
   | 'NOT_SUPPORTED'
   | 'MAX_DEPTH_EXCEEDED'
   | 'REDIS_UNAVAILABLE'
+  | 'BACKEND_UNAVAILABLE'
   | 'CIRCUIT_OPEN'
   | 'WEBHOOK_SIGNATURE'
   | 'PAYLOAD_TOO_LARGE'
@@ -266,6 +267,20 @@ export class WorkflowModuleError extends SpaneError {
   constructor(file: string, message: string, options?: SpaneErrorOptions) {
     super('WORKFLOW_MODULE_INVALID', `${file}: ${message}`, options);
     this.file = file;
+  }
+}
+
+/**
+ * A queue backend could not be opened: the PostgreSQL server did not answer, BullMQ's migrations
+ * failed, or PGlite could not open its data directory. `backend` names which one.
+ */
+export class BackendUnavailableError extends SpaneError {
+  /** `redis`, `postgres` or `embedded`. */
+  readonly backend: string;
+  constructor(backend: string, where: string, cause?: unknown) {
+    const reason = cause instanceof Error ? `: ${cause.message}` : '';
+    super('BACKEND_UNAVAILABLE', `Cannot open the ${backend} backend (${where})${reason}`, { cause });
+    this.backend = backend;
   }
 }
 

@@ -16,12 +16,16 @@ export type {
   WaitOptions,
   WorkflowEngineOptions,
 } from './runtime/workflow-engine.js';
+export { createEngine } from './runtime/backends/create-engine.js';
+export type { CreateEngineOptions } from './runtime/backends/create-engine.js';
+export { SQL_BACKEND_SCHEMA, SqlBackend } from './runtime/backends/sql-backend.js';
+export type { BackendKind, EmbeddedBackendOptions, PostgresBackendOptions } from './runtime/backends/sql-backend.js';
 export { DEFAULT_EXTERNAL_NODES, NodeRegistry } from './runtime/registry.js';
 export type { CircuitBreakerKeyExtractor, NodeExecutorLike } from './runtime/registry.js';
 export { CircuitBreakerRegistry, DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './runtime/resilience/circuit-breaker.js';
 export type { CircuitBreakerOptions, CircuitBreakerStats } from './runtime/resilience/circuit-breaker.js';
 export { RateLimiter } from './runtime/resilience/rate-limit.js';
-export type { RateLimit } from './runtime/resilience/rate-limit.js';
+export type { GcraStore, RateLimit } from './runtime/resilience/rate-limit.js';
 export { NodeProcessor } from './runtime/node-processor.js';
 export type { NodeJobReturn } from './runtime/node-processor.js';
 export { QueueManager } from './runtime/queue-manager.js';
@@ -102,6 +106,7 @@ export {
   NotSupportedError,
   PayloadNotFoundError,
   RedisUnavailableError,
+  BackendUnavailableError,
   serializeError,
   SpaneError,
   SubWorkflowError,

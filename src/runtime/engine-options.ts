@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { InvalidArgumentError } from '../errors.js';
 import type { ExecutionStore } from '../store/store.js';
+import type { SqlBackend } from './backends/sql-backend.js';
 import type { EngineConfigInput } from './config.js';
 import type { MetricsCollector } from './metrics.js';
 import type { QueueManager } from './queue-manager.js';
@@ -26,6 +27,13 @@ export interface WorkflowEngineOptions {
    * @defaultValue 'redis://127.0.0.1:6379'
    */
   connection?: RedisConnectionInput;
+  /**
+   * A PostgreSQL-family queue backend ({@link SqlBackend.postgres} or {@link SqlBackend.embedded})
+   * instead of Redis; not together with `connection`. The engine leaves it open on `close()`
+   * (engines from {@link createEngine} close theirs).
+   * @defaultValue none: the engine runs on Redis
+   */
+  backend?: SqlBackend;
   /** Engine options; see {@link EngineConfig}. */
   config?: EngineConfigInput;
   /** Definition cache options. */
@@ -120,6 +128,14 @@ export interface WaitOptions {
    * @defaultValue false
    */
   raw?: boolean;
+}
+
+/** Resources an engine closes after its own (set by `createEngine`). Internal. */
+export const OWNED_RESOURCES = Symbol('spane.ownedResources');
+
+/** {@link WorkflowEngineOptions} plus what `createEngine` hands over. Internal. */
+export interface OwningEngineOptions extends WorkflowEngineOptions {
+  [OWNED_RESOURCES]?: readonly { close(): Promise<void> }[];
 }
 
 /** Whether the constructor got the options-object form. */

@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { QueueEvents, QueueEventsProducer } from 'bullmq';
 import type { Job, QueueEventsListener } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { BullBinding } from './backends/bull-binding.js';
+import type { ListenerConnection } from './backends/bull-binding.js';
 import type { EngineConfig } from './config.js';
 import { NODE_QUEUE } from './jobs.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { Logger } from './runtime.js';
 
 /** Events about one node of an execution. */
@@ -68,21 +71,27 @@ type Listener = QueueEventsListener & { [EVENT_NAME]: (args: { payload: string }
 export class EventStreamManager {
   private producer: QueueEventsProducer | undefined;
   private listeners: QueueEvents[] = [];
-  private listenerConnections: Redis[] = [];
+  private listenerConnections: ListenerConnection[] = [];
+  private readonly binding: BullBinding;
   private readonly subscribers = new Set<{ handler: EventHandler; options: SubscribeOptions }>();
   private readonly localObservers = new Set<EventHandler>();
   private closed = false;
 
   /**
-   * `connection` publishes; listeners block on reads, so each gets a copy of `listenerBase` (a
-   * connection that waits out outages, as BullMQ's QueueEvents requires).
+   * On Redis, `connection` publishes; listeners block on reads, so each gets a copy of
+   * `listenerBase` (a connection that waits out outages, as BullMQ's QueueEvents requires). On any
+   * backend, pass the engine's backend binding (and no `listenerBase`) instead.
    */
   constructor(
-    private readonly connection: Redis,
-    private readonly listenerBase: Redis,
+    connection: Redis | BullBinding,
+    listenerBase: Redis | undefined,
     private readonly config: EngineConfig,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    if (connection instanceof BullBinding) this.binding = connection;
+    else if (listenerBase !== undefined) this.binding = BullBinding.redis(connection, listenerBase);
+    else throw new InvalidArgumentError('EventStreamManager: a Redis connection needs a listenerBase connection too');
+  }
 
   /** Publishes an event without waiting for Redis; a failure to publish is logged, never thrown. */
   publish(event: Omit<SpaneEvent, 'id' | 'timestamp'>, job?: Job): void {
@@ -183,26 +192,26 @@ export class EventStreamManager {
     const closing = [...this.listeners.map((l) => l.close()), this.producer?.close()];
     this.listeners = [];
     await Promise.allSettled(closing);
-    for (const c of this.listenerConnections.splice(0)) c.disconnect();
+    for (const c of this.listenerConnections.splice(0)) c.release();
   }
 
   private producerFor(): QueueEventsProducer {
-    this.producer ??= new QueueEventsProducer(EVENTS_QUEUE, { connection: this.connection, prefix: this.config.prefix });
+    this.producer ??= new QueueEventsProducer(EVENTS_QUEUE, { connection: this.binding.commands, prefix: this.config.prefix }, this.binding.factory);
     return this.producer;
   }
 
   private listen(): void {
     if (this.listeners.length > 0 || this.closed) return;
     const options = () => {
-      const connection = this.listenerBase.duplicate();
-      this.listenerConnections.push(connection);
-      return { connection, prefix: this.config.prefix };
+      const listener = this.binding.listener();
+      this.listenerConnections.push(listener);
+      return { connection: listener.connection, prefix: this.config.prefix };
     };
-    const stream = new QueueEvents(EVENTS_QUEUE, options());
+    const stream = new QueueEvents(EVENTS_QUEUE, options(), this.binding.factory);
     stream.on<Listener>(EVENT_NAME, ({ payload }: { payload: string }) => this.deliver(payload));
     this.listeners.push(stream);
     if (this.config.useSimplifiedEventStream) {
-      const progress = new QueueEvents(NODE_QUEUE, options());
+      const progress = new QueueEvents(NODE_QUEUE, options(), this.binding.factory);
       progress.on('progress', ({ data }) => this.deliver(data));
       this.listeners.push(progress);
     }

@@ -1,7 +1,8 @@
-import { FlowProducer, Queue } from 'bullmq';
+import { createRedisBackend, FlowProducer, Queue } from 'bullmq';
 import type { ConnectionOptions, FlowJob, JobsOptions } from 'bullmq';
 import type { NodeDefinition, RetryPolicy } from '../definition/types.js';
 import { delayMs } from '../definition/validate.js';
+import { BullBinding } from './backends/bull-binding.js';
 import type { EngineConfig } from './config.js';
 import { DLQ_JOB, DLQ_QUEUE, NODE_JOB, NODE_QUEUE, nodeJobId, WORKFLOW_QUEUE } from './jobs.js';
 import type { DLQJobData, NodeJobData, WorkflowJobData } from './jobs.js';
@@ -36,17 +37,26 @@ export class QueueManager {
   readonly dlqQueue: Queue<DLQJobData>;
 
   private flowProducer: FlowProducer | undefined;
+  private readonly binding: BullBinding | undefined;
+  private readonly connection: ConnectionOptions;
 
+  /**
+   * @param connection - a Redis connection (BullMQ's default backend), or the engine's backend
+   * binding (any backend).
+   */
   constructor(
-    private readonly connection: ConnectionOptions,
+    connection: ConnectionOptions | BullBinding,
     private readonly config: EngineConfig,
   ) {
-    const base = { connection, prefix: config.prefix };
+    this.binding = connection instanceof BullBinding ? connection : undefined;
+    this.connection = connection instanceof BullBinding ? connection.commands : connection;
+    const base = { connection: this.connection, prefix: config.prefix };
+    const factory = this.binding?.factory ?? createRedisBackend;
     const defaultJobOptions: JobsOptions = { removeOnComplete: config.removeOnComplete, removeOnFail: config.removeOnFail };
-    this.nodeQueue = new Queue<NodeJobData>(NODE_QUEUE, { ...base, defaultJobOptions });
-    this.workflowQueue = new Queue<WorkflowJobData>(WORKFLOW_QUEUE, { ...base, defaultJobOptions });
+    this.nodeQueue = new Queue<NodeJobData>(NODE_QUEUE, { ...base, defaultJobOptions }, factory);
+    this.workflowQueue = new Queue<WorkflowJobData>(WORKFLOW_QUEUE, { ...base, defaultJobOptions }, factory);
     // DLQ items wait for a person: they are kept until retried or removed.
-    this.dlqQueue = new Queue<DLQJobData>(DLQ_QUEUE, { ...base, defaultJobOptions: { removeOnComplete: true, removeOnFail: true } });
+    this.dlqQueue = new Queue<DLQJobData>(DLQ_QUEUE, { ...base, defaultJobOptions: { removeOnComplete: true, removeOnFail: true } }, factory);
     // The engine reports connection errors itself; without a listener BullMQ prints each one.
     for (const q of [this.nodeQueue, this.workflowQueue, this.dlqQueue] as Queue[]) q.on('error', () => undefined);
   }
@@ -85,7 +95,7 @@ export class QueueManager {
 
   /** Adds a BullMQ flow (a tree of jobs whose children run before their parent). */
   async addFlow(flow: FlowJob): Promise<void> {
-    this.flowProducer ??= new FlowProducer({ connection: this.connection, prefix: this.config.prefix });
+    this.flowProducer ??= new FlowProducer({ connection: this.connection, prefix: this.config.prefix }, this.binding?.factory ?? createRedisBackend);
     await this.flowProducer.add(flow);
   }
 

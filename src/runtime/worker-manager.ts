@@ -1,6 +1,7 @@
-import { Worker } from 'bullmq';
+import { createRedisBackend, Worker } from 'bullmq';
 import type { ConnectionOptions, Job, WorkerOptions } from 'bullmq';
-import { serializeError } from '../errors.js';
+import { NotSupportedError, serializeError } from '../errors.js';
+import { BullBinding } from './backends/bull-binding.js';
 import type { EventHandler } from './events.js';
 import { NODE_QUEUE, WORKFLOW_QUEUE } from './jobs.js';
 import type { NodeJobData, WorkflowJobData } from './jobs.js';
@@ -24,13 +25,22 @@ export class WorkerManager {
   private starting: Promise<void> | undefined;
   private startError: unknown;
   private readonly threadObservers = new Set<EventHandler>();
+  private readonly binding: BullBinding | undefined;
+  private readonly connection: ConnectionOptions;
 
+  /**
+   * @param connection - a Redis connection for the workers (BullMQ's default backend), or the
+   * engine's backend binding (any backend).
+   */
   constructor(
     private readonly rt: Runtime,
-    private readonly connection: ConnectionOptions,
+    connection: ConnectionOptions | BullBinding,
     private readonly processor: NodeProcessor,
     private readonly startWorkflowJob: (job: Job<WorkflowJobData>) => Promise<unknown>,
-  ) {}
+  ) {
+    this.binding = connection instanceof BullBinding ? connection : undefined;
+    this.connection = connection instanceof BullBinding ? connection.workers : connection;
+  }
 
   /** Whether workers are running (or, with worker threads, being started). */
   get running(): boolean {
@@ -47,6 +57,10 @@ export class WorkerManager {
   start(concurrency: number): void {
     if (this.running) return;
     const { config } = this.rt;
+    if (config.useWorkerThreads && this.binding !== undefined && this.binding.kind !== 'redis') {
+      throw new NotSupportedError(`useWorkerThreads: worker threads run on Redis only; this engine's backend is '${this.binding.kind}'`);
+    }
+    const factory = this.binding?.factory ?? createRedisBackend;
     const common: WorkerOptions = {
       connection: this.connection,
       prefix: config.prefix,
@@ -62,11 +76,11 @@ export class WorkerManager {
     const nodeOptions: WorkerOptions = { ...common, concurrency, maxStalledCount: UNLIMITED_STALLS };
     if (config.useNativeRateLimiting && config.rateLimiter !== undefined) nodeOptions.limiter = config.rateLimiter;
     const createWorkflowWorker = () => {
-      this.workflowWorker = new Worker<WorkflowJobData>(WORKFLOW_QUEUE, (job) => this.startWorkflowJob(job), { ...common, concurrency: Math.min(concurrency, 10) });
+      this.workflowWorker = new Worker<WorkflowJobData>(WORKFLOW_QUEUE, (job) => this.startWorkflowJob(job), { ...common, concurrency: Math.min(concurrency, 10) }, factory);
       this.logErrors(this.workflowWorker);
     };
     if (!config.useWorkerThreads) {
-      this.nodeWorker = new Worker<NodeJobData>(NODE_QUEUE, (job, token) => this.processor.processNodeJob(job, token), nodeOptions);
+      this.nodeWorker = new Worker<NodeJobData>(NODE_QUEUE, (job, token) => this.processor.processNodeJob(job, token), nodeOptions, factory);
       this.logErrors(this.nodeWorker);
       createWorkflowWorker();
       return;

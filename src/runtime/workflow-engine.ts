@@ -5,6 +5,8 @@ import type { WorkflowGraph } from '../definition/graph.js';
 import type { ExecutionStatus, WorkflowDefinition, WorkflowDefinitionWithExecutors, WorkflowExecution } from '../definition/types.js';
 import { NODE_EXECUTORS } from '../definition/types.js';
 import { validateWorkflow } from '../definition/validate.js';
+import { BullBinding } from './backends/bull-binding.js';
+import { SqlBackend } from './backends/sql-backend.js';
 import { EngineClosedError, ExecutionNotFoundError, InvalidArgumentError, InvalidStateError, RedisUnavailableError, WorkflowNotFoundError } from '../errors.js';
 import type { ExecutionStore, PruneCriteria, WorkflowVersionInfo } from '../store/store.js';
 import { target } from './advance.js';
@@ -12,7 +14,8 @@ import { resolveEngineConfig } from './config.js';
 import type { EngineConfig, EngineConfigInput } from './config.js';
 import { DLQManager } from './dlq-manager.js';
 import type { DLQItem } from './dlq-manager.js';
-import { assertJson, COMMAND_RETRIES, counts, isOptionsObject, openConnection, reportConnectionErrors } from './engine-options.js';
+import { assertJson, COMMAND_RETRIES, counts, isOptionsObject, openConnection, OWNED_RESOURCES, reportConnectionErrors } from './engine-options.js';
+import type { OwningEngineOptions } from './engine-options.js';
 import type { BulkWorkflowEnqueue, EnqueueOptions, GetExecutionOptions, QueueStats, QueueCounts, RedisConnectionInput, RegisterWorkflowOptions, WaitOptions, WorkflowEngineOptions } from './engine-options.js';
 import { EventStreamManager } from './events.js';
 import type { EventHandler, SpaneEvent, SubscribeOptions } from './events.js';
@@ -69,10 +72,14 @@ const WAITABLE: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled'
  */
 export class WorkflowEngine {
   private readonly rt: Runtime;
-  /** Workers' connection: waits out Redis outages. */
-  private readonly connection: Redis;
-  /** Queues, events and rate limits: fails after a few retries, so callers see outages. */
-  private readonly commands: Redis;
+  /** Workers' connection: waits out Redis outages. Undefined on the PostgreSQL backends. */
+  private readonly connection: Redis | undefined;
+  /** Queues, events and rate limits: fails after a few retries, so callers see outages. Undefined on the PostgreSQL backends. */
+  private readonly commands: Redis | undefined;
+  /** The PostgreSQL-family backend, when not on Redis. */
+  private readonly sqlBackend: SqlBackend | undefined;
+  /** Closed after the engine (what createEngine opened for it). */
+  private readonly owned: readonly { close(): Promise<void> }[];
   private readonly processor: NodeProcessor;
   private readonly workers: WorkerManager;
   private readonly dlq: DLQManager;
@@ -131,12 +138,28 @@ export class WorkflowEngine {
       : payloadOption === false
         ? { ...resolvedConfig, payloadThresholdBytes: false as const }
         : resolvedConfig;
-    const input = options.connection ?? 'redis://127.0.0.1:6379';
-    this.connection = openConnection(input, null);
-    this.commands = openConnection(input, COMMAND_RETRIES);
     const logger = options.logger ?? consoleLogger;
-    for (const c of [this.connection, this.commands]) reportConnectionErrors(c, logger);
-    const queues = new QueueManager(this.commands, config);
+    let binding: BullBinding;
+    let rateLimits: Redis | SqlBackend;
+    if (options.backend !== undefined) {
+      if (!(options.backend instanceof SqlBackend)) throw new InvalidArgumentError("WorkflowEngine: 'backend' must be a SqlBackend (SqlBackend.postgres or SqlBackend.embedded)");
+      if (options.connection !== undefined) throw new InvalidArgumentError("WorkflowEngine: pass either 'connection' (Redis) or 'backend', not both");
+      if (options.backend.closed) throw new InvalidArgumentError("WorkflowEngine: the 'backend' given is closed");
+      this.sqlBackend = options.backend;
+      binding = BullBinding.sql(options.backend);
+      rateLimits = options.backend;
+    } else {
+      const input = options.connection ?? 'redis://127.0.0.1:6379';
+      const connection = openConnection(input, null);
+      const commands = openConnection(input, COMMAND_RETRIES);
+      for (const c of [connection, commands]) reportConnectionErrors(c, logger);
+      this.connection = connection;
+      this.commands = commands;
+      binding = BullBinding.redis(commands, connection);
+      rateLimits = commands;
+    }
+    this.owned = (options as OwningEngineOptions)[OWNED_RESOURCES] ?? [];
+    const queues = new QueueManager(binding, config);
     this.rt = {
       store: options.store,
       registry: options.registry,
@@ -145,13 +168,13 @@ export class WorkflowEngine {
       workflows: new WorkflowCache(options.store, options.cacheOptions),
       logger,
       settled: new SettleSignals(),
-      events: new EventStreamManager(this.commands, this.connection, config, logger),
+      events: new EventStreamManager(binding, undefined, config, logger),
       breakers: options.circuitBreakers ?? new CircuitBreakerRegistry(),
-      rateLimiter: new RateLimiter(this.commands, config.prefix),
+      rateLimiter: new RateLimiter(rateLimits, config.prefix),
       payloads: isPayloadManager(payloadOption) ? payloadOption : defaultPayloadManager(options.store, config.payloadThresholdBytes),
     };
     this.processor = new NodeProcessor(this.rt);
-    this.workers = new WorkerManager(this.rt, this.connection, this.processor, (job) => this.lifecycle.runWorkflowJob(job));
+    this.workers = new WorkerManager(this.rt, binding, this.processor, (job) => this.lifecycle.runWorkflowJob(job));
     this.dlq = new DLQManager(this.rt);
     this.triggers = new TriggerManager(this.rt, (workflowId, data) => this.enqueueWorkflow(workflowId, data));
     this.lifecycle = new ExecutionLifecycle(this.rt, this.processor, (workflowId, data) => this.enqueueWorkflow(workflowId, data));
@@ -532,14 +555,16 @@ export class WorkflowEngine {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      const redis = [this.connection, this.commands].filter((c) => c !== undefined);
       // Draining needs Redis (to complete the jobs); with Redis away, stop without waiting and
       // leave in-flight jobs to stalled-job recovery.
-      const reachable = this.connection.status === 'ready' && this.commands.status === 'ready';
-      if (!reachable) for (const c of [this.connection, this.commands]) c.disconnect();
+      const reachable = redis.every((c) => c.status === 'ready') && this.sqlBackend?.closed !== true;
+      if (!reachable) for (const c of redis) c.disconnect();
       await this.workers.close(!reachable);
       await this.rt.events.close();
       await this.rt.queues.close();
-      await Promise.all([this.connection, this.commands].map((c) => (reachable ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
+      await Promise.all(redis.map((c) => (reachable ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
+      for (const resource of this.owned) await resource.close();
     })();
     return this.closing;
   }
@@ -560,7 +585,10 @@ export class WorkflowEngine {
   /** {@link assertOpen}, then waits (up to `redisTimeout`) for Redis, so calls fail instead of hanging. */
   private async ready(operation: string): Promise<void> {
     this.assertOpen(operation);
-    if (this.commands.status === 'ready') return;
+    if (this.sqlBackend?.closed === true) throw new InvalidStateError(`Cannot ${operation}: the engine's ${this.sqlBackend.kind} backend is closed`);
+    // PostgreSQL backends queue nothing client-side: a query to an unreachable server fails by itself.
+    if (this.commands === undefined || this.commands.status === 'ready') return;
+    const commands = this.commands;
     const timeout = this.rt.config.redisTimeout;
     await new Promise<void>((resolve, reject) => {
       const onReady = () => {
@@ -568,10 +596,10 @@ export class WorkflowEngine {
         resolve();
       };
       const timer = setTimeout(() => {
-        this.commands.off('ready', onReady);
+        commands.off('ready', onReady);
         reject(new RedisUnavailableError(operation, timeout));
       }, timeout);
-      this.commands.once('ready', onReady);
+      commands.once('ready', onReady);
     });
   }
 

@@ -6,6 +6,16 @@ export interface RateLimit {
   duration: number;
 }
 
+/** Where the GCRA state lives when it is not Redis: one atomic check-and-update per call. */
+export interface GcraStore {
+  /** Takes a slot of `key` spaced `interval` ms apart at time `now`; returns 0 when granted, else the ms to wait. */
+  gcra(key: string, now: number, interval: number): Promise<number>;
+}
+
+function isGcraStore(value: object): value is GcraStore {
+  return typeof (value as Partial<GcraStore>).gcra === 'function';
+}
+
 /**
  * GCRA (the generic cell rate algorithm): runs are spaced `duration / max` ms apart, so no
  * window of `duration` ms holds more than `max` runs and waiting jobs are released evenly rather
@@ -28,15 +38,21 @@ return 0
  * keys live under the engine's prefix, so they stay in its Cluster slot.
  */
 export class RateLimiter {
+  /**
+   * @param redis - the Redis that holds the counters, or (on the PostgreSQL backends) a
+   * {@link GcraStore} that runs the same algorithm in SQL.
+   */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | GcraStore,
     private readonly prefix: string,
   ) {}
 
   /** Takes a slot for `nodeType`; returns 0 when granted, else the ms to wait before trying again. */
   async acquire(nodeType: string, limit: RateLimit): Promise<number> {
     const interval = limit.duration / limit.max;
-    const wait = Number(await this.redis.eval(GCRA, 1, `${this.prefix}:ratelimit:${nodeType}`, Date.now(), interval));
+    const key = `${this.prefix}:ratelimit:${nodeType}`;
+    const now = Date.now();
+    const wait = isGcraStore(this.redis) ? await this.redis.gcra(key, now, interval) : Number(await this.redis.eval(GCRA, 1, key, now, interval));
     // A little jitter keeps jobs that were refused together from all coming back at once.
     return wait <= 0 ? 0 : Math.ceil(wait + Math.random() * Math.min(20, interval));
   }

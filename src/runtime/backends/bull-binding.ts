@@ -1,0 +1,57 @@
+/**
+ * What the engine's BullMQ objects (queues, flow producer, workers, event producer and
+ * listeners) are constructed with, per backend: BullMQ's backend factory and the connection for
+ * each role. One seam, so queue-manager, worker-manager and events never branch on the backend.
+ *
+ * @module
+ */
+import { createRedisBackend } from 'bullmq';
+import type { BackendFactory, ConnectionOptions, RedisQueueBackend } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { BackendKind, SqlBackend } from './sql-backend.js';
+
+/** A connection for one blocking listener, and how to let it go. */
+export interface ListenerConnection {
+  connection: ConnectionOptions;
+  release(): void;
+}
+
+/**
+ * BullMQ constructors' backend argument and connections. The factory is typed as BullMQ's Redis
+ * one whatever the backend: the runtime calls only methods every BullMQ backend implements
+ * (`IQueueBackend` is the contract), and keeping one static type keeps `Queue<NodeJobData>` one
+ * type across the code. @internal
+ */
+export class BullBinding {
+  private constructor(
+    /** Which backend. */
+    readonly kind: BackendKind,
+    /** Third argument of BullMQ's Queue/QueueEvents/... constructors (fourth of Worker's). */
+    readonly factory: BackendFactory<RedisQueueBackend>,
+    /** Queues, flow producer, event producer: commands that should fail rather than hang. */
+    readonly commands: ConnectionOptions,
+    /** Workers: a connection that waits out outages. */
+    readonly workers: ConnectionOptions,
+    private readonly openListener: () => ListenerConnection,
+  ) {}
+
+  /** Redis: `commands` for queues and events, `workers` for workers; each listener gets a copy of `workers`. */
+  static redis(commands: Redis, workers: Redis): BullBinding {
+    return new BullBinding('redis', createRedisBackend, commands, workers, () => {
+      const connection = workers.duplicate();
+      return { connection, release: () => connection.disconnect() };
+    });
+  }
+
+  /** BullMQ's PostgreSQL backend on the backend's shared pool. */
+  static sql(backend: SqlBackend): BullBinding {
+    const { factory, connection } = backend.bullmq;
+    const pool = connection as unknown as ConnectionOptions;
+    return new BullBinding(backend.kind, factory as unknown as BackendFactory<RedisQueueBackend>, pool, pool, () => ({ connection: pool, release: () => undefined }));
+  }
+
+  /** A connection for one QueueEvents (they block on reads). */
+  listener(): ListenerConnection {
+    return this.openListener();
+  }
+}

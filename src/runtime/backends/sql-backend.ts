@@ -1,0 +1,204 @@
+/**
+ * BullMQ's PostgreSQL queue backend, on a PostgreSQL server (`postgres`) or on an in-process
+ * PGlite (`embedded`), opened once and shared by any number of engines of the process.
+ *
+ * @module
+ */
+import { createPostgresBackend, DEFAULT_SCHEMA, quoteSchemaName, runMigrations } from 'bullmq';
+import type { PgPool, PgQueryable } from 'bullmq';
+import type { PGlite } from '@electric-sql/pglite';
+import { BackendUnavailableError, InvalidArgumentError } from '../../errors.js';
+import { PglitePool } from './pglite-pool.js';
+
+/** Where a SPANE engine keeps its queues. */
+export type BackendKind = 'redis' | 'postgres' | 'embedded';
+
+/**
+ * PostgreSQL schema of BullMQ's tables and of SPANE's rate-limit table. BullMQ checks this schema
+ * whenever it is handed a pool, so it is fixed: on these backends the queues' namespace is the
+ * database (the engine's `prefix` is a Redis key prefix, which BullMQ's PostgreSQL backend ignores).
+ */
+export const SQL_BACKEND_SCHEMA = DEFAULT_SCHEMA;
+
+/** Options of {@link SqlBackend.postgres}. */
+export interface PostgresBackendOptions {
+  /** PostgreSQL connection string. */
+  url: string;
+  /**
+   * Connections in the pool the engines' queues share. Each worker and each event listener keeps
+   * one for LISTEN; the rest serve queries.
+   * @defaultValue 20
+   */
+  poolSize?: number;
+}
+
+/** Options of {@link SqlBackend.embedded}. */
+export interface EmbeddedBackendOptions {
+  /** PGlite data directory (kept across restarts). Without it (and without `client`) the database lives in memory. */
+  dataDir?: string;
+  /** An open PGlite to use instead; the backend leaves it open on `close()`. */
+  client?: PGlite;
+}
+
+/** Rate-limit table (GCRA: one theoretical arrival time per key). */
+const RATE_LIMIT_TABLE = 'spane_rate_limit';
+
+/**
+ * An opened PostgreSQL-family queue backend: BullMQ's migrations applied, a pool the engines'
+ * queues, workers and event listeners share, and SPANE's rate-limit table. Pass it to engines
+ * as `new WorkflowEngine({ ..., backend })`; {@link createEngine} opens one for you.
+ *
+ * What differs from Redis: `prefix` does not namespace queues (engines on one database share
+ * them: use another database to keep them apart); worker threads
+ * (`useWorkerThreads`) are refused with a `NotSupportedError`.
+ *
+ * @example
+ * ```ts
+ * const backend = await SqlBackend.embedded({ dataDir: './.spane' });
+ * const store = await DrizzleStore.pglite({ client: backend.pglite });
+ * const engine = new WorkflowEngine({ registry, store, backend });
+ * // ...
+ * await engine.close();
+ * await backend.close();
+ * ```
+ */
+export class SqlBackend {
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    /** `postgres` or `embedded`. */
+    readonly kind: 'postgres' | 'embedded',
+    /** The pool handed to BullMQ. @internal */
+    readonly pool: PgPool,
+    /** The PGlite of an embedded backend (for a store on the same database), else undefined. */
+    readonly pglite: PGlite | undefined,
+    private readonly release: () => Promise<void>,
+  ) {}
+
+  /**
+   * Opens BullMQ's PostgreSQL backend on a server: creates a pool with `search_path` set to the
+   * schema, applies BullMQ's migrations (idempotent; concurrent starters take turns) and creates
+   * the rate-limit table. Throws {@link BackendUnavailableError} when the server does not answer.
+   */
+  static async postgres(options: PostgresBackendOptions): Promise<SqlBackend> {
+    if (typeof options?.url !== 'string' || options.url === '') throw new InvalidArgumentError("SqlBackend.postgres: 'url' must be a non-empty connection string");
+    const schema = SQL_BACKEND_SCHEMA;
+    const poolSize = options.poolSize ?? 20;
+    if (!Number.isInteger(poolSize) || poolSize < 4) throw new InvalidArgumentError(`SqlBackend.postgres: 'poolSize' must be an integer of at least 4, got ${String(options.poolSize)}`);
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({ connectionString: options.url, max: poolSize, options: `-c search_path=${schema},public` });
+    // An idle client's error (server restart) must not crash the process; queries report it.
+    pool.on('error', () => undefined);
+    try {
+      await prepare(pool as unknown as PgPool, schema);
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw new BackendUnavailableError('postgres', redactUrl(options.url), err);
+    }
+    return new SqlBackend('postgres', pool as unknown as PgPool, undefined, () => pool.end());
+  }
+
+  /**
+   * Opens BullMQ's PostgreSQL backend on an in-process PGlite (in memory, in `dataDir`, or the
+   * given `client`), migrated, with the session's `search_path` set to the schema (PGlite
+   * ignores the startup option).
+   */
+  static async embedded(options: EmbeddedBackendOptions = {}): Promise<SqlBackend> {
+    const schema = SQL_BACKEND_SCHEMA;
+    if (options.dataDir !== undefined && options.client !== undefined) throw new InvalidArgumentError("SqlBackend.embedded: pass 'dataDir' or 'client', not both");
+    if (options.dataDir !== undefined && (typeof options.dataDir !== 'string' || options.dataDir === '')) {
+      throw new InvalidArgumentError("SqlBackend.embedded: 'dataDir' must be a non-empty path");
+    }
+    let db = options.client;
+    const owned = db === undefined;
+    if (db === undefined) {
+      const { PGlite } = await import('@electric-sql/pglite');
+      try {
+        db = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+      } catch (err) {
+        throw new BackendUnavailableError('embedded', options.dataDir ?? 'memory', err);
+      }
+    }
+    const pglite = db;
+    const pool = new PglitePool(pglite);
+    try {
+      await prepare(pool, schema);
+      await pglite.exec(`SET search_path TO ${quoteSchemaName(schema)}, public`);
+    } catch (err) {
+      await pool.end();
+      if (owned) await pglite.close().catch(() => undefined);
+      throw err;
+    }
+    return new SqlBackend('embedded', pool, pglite, async () => {
+      await pool.end();
+      if (owned && !pglite.closed) await pglite.close();
+    });
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /**
+   * BullMQ's backend factory for this backend (for `withBackend`, or the queue classes' third
+   * constructor argument), with the connection it needs. @internal
+   */
+  get bullmq(): { factory: typeof createPostgresBackend; connection: PgPool } {
+    return { factory: createPostgresBackend, connection: this.pool };
+  }
+
+  /**
+   * Takes one GCRA slot: returns 0 when granted, else the ms until the next slot. One
+   * `INSERT ... ON CONFLICT DO UPDATE ... WHERE` grants atomically (the row lock orders
+   * concurrent callers); a refused caller reads the current arrival time for its wait. @internal
+   */
+  async gcra(key: string, now: number, interval: number): Promise<number> {
+    const granted = await this.pool.query(
+      `INSERT INTO ${RATE_LIMIT_TABLE} AS r (key, tat) VALUES ($1, $2::float8 + $3::float8)
+       ON CONFLICT (key) DO UPDATE SET tat = GREATEST(r.tat, $2::float8) + $3::float8
+       WHERE GREATEST(r.tat, $2::float8) - $2::float8 < $3::float8
+       RETURNING 1`,
+      [key, now, interval],
+    );
+    if (granted.rows.length > 0) return 0;
+    const current = await this.pool.query<{ tat: number }>(`SELECT tat FROM ${RATE_LIMIT_TABLE} WHERE key = $1`, [key]);
+    const tat = Number(current.rows[0]?.tat ?? now);
+    return Math.max(1, tat - interval - now + 1);
+  }
+
+  /**
+   * Ends the pool (and the PGlite this backend opened). Engines using the backend should be
+   * closed first. Safe to call more than once.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.release();
+    return this.closing;
+  }
+}
+
+/** BullMQ's migrations (on one session, as they require), then SPANE's rate-limit table. */
+async function prepare(pool: PgPool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await runMigrations(client, schema);
+    await createRateLimitTable(client, schema);
+  } finally {
+    client.release();
+  }
+}
+
+async function createRateLimitTable(client: PgQueryable, schema: string): Promise<void> {
+  await client.query(`CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${RATE_LIMIT_TABLE} (key text PRIMARY KEY, tat double precision NOT NULL)`);
+}
+
+/** The URL without its password, for error messages. @internal */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the given URL';
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * `createEngine` on each backend (redis, postgres, embedded): a workflow runs end to end with
+ * the store the backend picks, what the engine does outside BullMQ (rate limits) works, and bad
+ * options or unreachable servers give typed errors. Suites whose server does not answer are
+ * skipped (the reason is in their name).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackendUnavailableError, createEngine, DrizzleStore, InMemoryExecutionStore, InvalidArgumentError, NodeRegistry, NotSupportedError, SqlBackend } from '../../src/index.js';
+import type { WorkflowEngine } from '../../src/index.js';
+import { createTestDatabase } from '../contract/databases.js';
+import type { TestDatabase } from '../contract/databases.js';
+import { graph, memoryLogger, node } from '../helpers.js';
+import { POSTGRES_URL, postgresAnswers, REDIS_URL, redisAnswers } from '../backends/probe.js';
+
+const redisUp = await redisAnswers();
+const postgresUp = await postgresAnswers();
+
+function registry(): NodeRegistry {
+  const r = new NodeRegistry();
+  r.register('inc', async (ctx) => ({ success: true, data: { n: ((ctx.inputData as { n?: number })?.n ?? 0) + 1 } }));
+  return r;
+}
+
+const chain = graph('chain', [node('a', 'inc'), node('b', 'inc'), node('c', 'inc')], ['a->b', 'b->c']);
+
+async function runChain(engine: WorkflowEngine): Promise<string> {
+  await engine.registerWorkflow(chain);
+  engine.startWorkers(4);
+  const id = await engine.enqueueWorkflow('chain', { n: 1 });
+  const done = await engine.waitForExecution(id, { timeoutMs: 20_000 });
+  expect(done.status).toBe('completed');
+  expect(done.nodeResults['c']?.data).toEqual({ n: 4 });
+  return id;
+}
+
+describe('createEngine: embedded (PGlite in a data directory)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'spane-embedded-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs a workflow on one PGlite for queues and state, refuses worker threads, and keeps both across a restart', { timeout: 180_000 }, async () => {
+    const first = await createEngine({ registry: registry(), backend: 'embedded', dataDir: dir, logger: memoryLogger() });
+    let id: string;
+    try {
+      id = await runChain(first);
+      const threads = await createEngineLike(first);
+      expect(() => threads.startWorkers(1)).toThrow(NotSupportedError);
+    } finally {
+      await first.close();
+    }
+    // Same directory: the workflow definition and the finished execution are still there, and the queues work.
+    const second = await createEngine({ registry: registry(), backend: 'embedded', dataDir: dir, logger: memoryLogger() });
+    try {
+      expect((await second.getExecution(id))?.status).toBe('completed');
+      expect((await second.getWorkflow('chain'))?.version).toBe(1);
+      second.startWorkers(2);
+      const again = await second.enqueueWorkflow('chain', { n: 10 });
+      expect((await second.waitForExecution(again, { timeoutMs: 20_000 })).nodeResults['c']?.data).toEqual({ n: 13 });
+    } finally {
+      await second.close();
+    }
+    await expect(second.enqueueWorkflow('chain', {})).rejects.toThrow(/closed/);
+  });
+});
+
+/** An engine with worker threads on the same backend as `engine` (for the refusal). */
+async function createEngineLike(engine: WorkflowEngine): Promise<WorkflowEngine> {
+  const { WorkflowEngine: Engine } = await import('../../src/index.js');
+  const backend = (engine as unknown as { sqlBackend: SqlBackend }).sqlBackend;
+  return new Engine({ registry: registry(), store: new InMemoryExecutionStore(), backend, config: { useWorkerThreads: true }, logger: memoryLogger() });
+}
+
+describe.skipIf(!redisUp)(`createEngine: redis${redisUp ? '' : ` (skipped: nothing answers at ${REDIS_URL})`}`, () => {
+  it('runs a workflow on Redis with the given store', async () => {
+    const engine = await createEngine({ registry: registry(), backend: 'redis', redis: REDIS_URL, store: new InMemoryExecutionStore(), config: { prefix: `{spane-ce-${Date.now()}}` }, logger: memoryLogger() });
+    try {
+      await runChain(engine);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe.skipIf(!postgresUp)(`createEngine: postgres${postgresUp ? '' : ` (skipped: nothing answers at ${POSTGRES_URL})`}`, () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('runs a workflow with BullMQ and a DrizzleStore in the same database', async () => {
+    const engine = await createEngine({ registry: registry(), backend: 'postgres', databaseUrl: database.url, logger: memoryLogger() });
+    let id: string;
+    try {
+      id = await runChain(engine);
+    } finally {
+      await engine.close();
+    }
+    const store = await DrizzleStore.postgres(database.url, { migrate: false });
+    try {
+      expect((await store.getExecution(id))?.status).toBe('completed');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('takes GCRA slots atomically in SQL: of many simultaneous callers exactly one gets the slot', async () => {
+    const backend = await SqlBackend.postgres({ url: database.url });
+    try {
+      // 5 per minute: slots are 12 s apart, so of 20 simultaneous callers only the first is granted now.
+      const waits = await Promise.all(Array.from({ length: 20 }, () => backend.gcra('k', 1_000_000, 12_000)));
+      expect(waits.filter((w) => w === 0)).toHaveLength(1);
+      for (const w of waits.filter((w) => w > 0)) expect(w).toBeGreaterThan(0);
+      // Later, within the burst window: the next slot opens 12 s after the first.
+      expect(await backend.gcra('k', 1_012_001, 12_000)).toBe(0);
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
+describe('createEngine: options and unreachable backends', () => {
+  it('refuses bad options with an InvalidArgumentError naming the option', async () => {
+    const r = registry();
+    await expect(createEngine({ registry: r, backend: 'mysql' as never })).rejects.toThrow(InvalidArgumentError);
+    await expect(createEngine({ registry: r, backend: 'mysql' as never })).rejects.toThrow(/'backend'/);
+    await expect(createEngine({ registry: r, backend: 'redis', dataDir: '/tmp/x' })).rejects.toThrow(/'dataDir' applies to the embedded backend/);
+    await expect(createEngine({ registry: r, backend: 'embedded', redis: REDIS_URL })).rejects.toThrow(/'redis' applies to the redis backend/);
+    await expect(createEngine({ registry: r, backend: 'embedded', colour: 'blue' } as never)).rejects.toThrow(/unknown option 'colour'/);
+    const saved = [process.env['SPANE_DATABASE_URL'], process.env['DATABASE_URL']];
+    delete process.env['SPANE_DATABASE_URL'];
+    delete process.env['DATABASE_URL'];
+    try {
+      await expect(createEngine({ registry: r, backend: 'postgres' })).rejects.toThrow(/needs 'databaseUrl'/);
+    } finally {
+      if (saved[0] !== undefined) process.env['SPANE_DATABASE_URL'] = saved[0];
+      if (saved[1] !== undefined) process.env['DATABASE_URL'] = saved[1];
+    }
+  });
+
+  it('names the backend that does not answer', async () => {
+    const redis = createEngine({ registry: registry(), backend: 'redis', redis: 'redis://127.0.0.1:1' });
+    await expect(redis).rejects.toThrow(BackendUnavailableError);
+    await expect(redis).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', backend: 'redis' });
+    const pg = createEngine({ registry: registry(), backend: 'postgres', databaseUrl: 'postgres://postgres:secret@127.0.0.1:1/none' });
+    await expect(pg).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', backend: 'postgres' });
+    await expect(pg).rejects.not.toThrow(/secret/);
+  });
+});
