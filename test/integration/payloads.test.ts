@@ -4,10 +4,14 @@
  * values back.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryExecutionStore, InvalidArgumentError, NodeRegistry, PayloadManager, PayloadNotFoundError, WorkflowEngine, isPayloadReference } from '../../src/index.js';
-import type { ExecutionContext, SpaneEvent } from '../../src/index.js';
+import type { ExecutionContext, NodeRegistry as Registry, SpaneEvent } from '../../src/index.js';
 import { DrizzleStore } from '../../src/store/drizzle/store.js';
 import { createTestDatabase } from '../contract/databases.js';
 import type { TestDatabase } from '../contract/databases.js';
@@ -256,4 +260,78 @@ describe('claim check: engine options', () => {
     expect(() => new WorkflowEngine(t!.registry, store, t!.redis, undefined, undefined, undefined, {} as PayloadManager)).toThrow(InvalidArgumentError);
     expect(() => new WorkflowEngine({ registry: t!.registry, store, connection: t!.redis, payloads: 'yes' as unknown as false })).toThrow(InvalidArgumentError);
   });
+});
+
+describe('claim check: sub-workflows', () => {
+  let t: TestEngine | undefined;
+  afterEach(async () => t?.cleanup());
+
+  it('gives the parent the child’s large result, stored as the parent’s own payload', async () => {
+    const store = new InMemoryExecutionStore();
+    t = testEngine({ store, config: { payloadThresholdBytes: 1000 } });
+    let parentSaw = 0;
+    t.registry.register('make', async () => ({ success: true, data: big(20_000, 'child') }));
+    t.registry.register('len', async (ctx) => {
+      parentSaw = (ctx.inputData as { blob: string }).blob.length;
+      return { success: true, data: parentSaw };
+    });
+    await t.engine.registerWorkflow(graph('child', [node('c1', 'make')], []));
+    await t.engine.registerWorkflow(graph('parent', [node('call', 'sub-workflow', { config: { workflowId: 'child' } }), node('after', 'len')], ['call->after']));
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('parent');
+    const done = await t.engine.waitForExecution(id, { timeoutMs: 20_000 });
+    expect(done.status).toBe('completed');
+    expect(parentSaw).toBe(20_000);
+    expect(done.nodeResults['call']!.data).toEqual(big(20_000, 'child'));
+    const raw = (await t.engine.getExecution(id, { raw: true }))!;
+    expect(raw.nodeResults['call']!.data).toMatchObject({ $spanePayload: 'output:call' });
+    // The parent keeps its copy when the child (and its payloads) are pruned.
+    const [child] = await store.getChildExecutions(id);
+    expect((await store.getPayloads(child!.executionId, ['output:c1'])).size).toBe(1);
+    await store.deletePayloads(child!.executionId);
+    expect((await t.engine.getExecution(id))!.nodeResults['call']!.data).toEqual(big(20_000, 'child'));
+  });
+});
+
+describe('claim check: worker threads (PostgreSQL)', () => {
+  let database: TestDatabase;
+  let store: DrizzleStore;
+  let dir: string;
+  let t: TestEngine | undefined;
+  const src = (p: string) => pathToFileURL(path.resolve(import.meta.dirname, '../../src', p)).href;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    store = await DrizzleStore.postgres(database.url);
+    dir = await mkdtemp(path.join(os.tmpdir(), 'spane-payload-threads-'));
+  }, 60_000);
+  afterAll(async () => {
+    await t?.cleanup();
+    await store?.close();
+    await database?.drop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('claim-checks outputs written in threads with the engine’s threshold', async () => {
+    const executorsModule = path.join(dir, 'executors.mts');
+    await writeFile(
+      executorsModule,
+      `import { NodeRegistry } from '${src('runtime/registry.ts')}';
+export const registry = new NodeRegistry();
+registry.register('make', async () => ({ success: true, data: { blob: 'z'.repeat(3000) } }));
+registry.register('len', async (ctx) => ({ success: true, data: JSON.stringify(ctx.inputData).includes('$spanePayload') ? -1 : ctx.inputData.blob.length }));
+`,
+    );
+    const registry = ((await import(pathToFileURL(executorsModule).href)) as { registry: Registry }).registry;
+    t = testEngine({ store, registry, config: { useWorkerThreads: true, executorsModule, payloadThresholdBytes: 1000 } });
+    await t.engine.registerWorkflow(graph('threads', [node('a', 'make'), node('b', 'len')], ['a->b']));
+    t.engine.startWorkers(1);
+    await t.engine.waitUntilReady();
+    const id = await t.engine.enqueueWorkflow('threads');
+    const done = await t.engine.waitForExecution(id, { timeoutMs: 60_000 });
+    expect(done.status).toBe('completed');
+    expect(done.nodeResults['b']!.data).toBe(3000);
+    const raw = (await t.engine.getExecution(id, { raw: true }))!;
+    expect(raw.nodeResults['a']!.data).toEqual({ $spanePayload: 'output:a', bytes: 3011 });
+  }, 90_000);
 });
