@@ -12,7 +12,10 @@ import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, 
 import { canonicalJson } from '../canonical-json.js';
 import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migrate.js';
 import type { MigrateOptions } from './migrate.js';
-import { executionColumns, jsonValue, toExecution } from './rows.js';
+import { prepareHotPaths } from './prepared.js';
+import type { HotPathStatements, NodeResultTuple } from './prepared.js';
+import { WriteBatcher } from './write-batcher.js';
+import { executionColumns, jsonText, jsonValue, toExecution } from './rows.js';
 import type { ExecutionRow } from './rows.js';
 import { executionLogs, executions, nodeResults, payloads, workflows } from './schema.js';
 
@@ -53,6 +56,9 @@ export interface DrizzleConnectOptions extends DrizzleStoreOptions {
   dataDir?: string;
 }
 
+/** Node-result batches in flight at once; see write-batcher.ts. */
+const RESULT_WRITES_IN_FLIGHT = 2;
+
 /** Saving a definition retries this often when other writers keep taking the next version. */
 const MAX_VERSION_RACES = 20;
 
@@ -86,6 +92,17 @@ const MAX_VERSION_RACES = 20;
  */
 export class DrizzleStore implements ExecutionStore, PayloadStore {
   private closed = false;
+  private statements: HotPathStatements | undefined;
+  /** Concurrent `saveNodeResult` calls, written together (see write-batcher.ts). */
+  private readonly resultWriter = new WriteBatcher<NodeResultTuple>({
+    write: async (tuples) => {
+      // One statement cannot upsert a row twice: the last call for a key wins, as it would in sequence.
+      const latest = new Map(tuples.map((t) => [`${t[0]}\u0000${t[1]}`, t]));
+      await this.hot.saveNodeResults.execute({ rows: JSON.stringify([...latest.values()]) });
+    },
+    maxInFlight: RESULT_WRITES_IN_FLIGHT,
+    maxBatch: 500,
+  });
 
   /**
    * Wraps a drizzle database whose schema is already migrated. Prefer the factories, which also
@@ -213,27 +230,23 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async createExecution(execution: NewExecution): Promise<void> {
-    const inserted = await this.db
-      .insert(executions)
-      .values({
-        executionId: execution.executionId,
-        workflowId: execution.workflowId,
-        workflowVersion: execution.workflowVersion,
-        status: execution.status,
-        initialData: jsonValue(execution.initialData),
-        parentExecutionId: execution.parentExecutionId ?? null,
-        parentNodeId: execution.parentNodeId ?? null,
-        depth: execution.depth,
-        startedAt: execution.startedAt,
-      })
-      .onConflictDoNothing({ target: executions.executionId })
-      .returning({ executionId: executions.executionId });
+    const inserted = await this.hot.createExecution.execute({
+      executionId: execution.executionId,
+      workflowId: execution.workflowId,
+      workflowVersion: execution.workflowVersion,
+      status: execution.status,
+      initialData: jsonText(execution.initialData),
+      parentExecutionId: execution.parentExecutionId ?? null,
+      parentNodeId: execution.parentNodeId ?? null,
+      depth: execution.depth,
+      startedAt: execution.startedAt,
+    });
     if (inserted.length === 0) throw new InvalidArgumentError(`Execution '${execution.executionId}' already exists`);
   }
 
   async getExecution(executionId: string): Promise<WorkflowExecution | null> {
-    const [row] = await this.selectExecutions(eq(executions.executionId, executionId));
-    return row ?? null;
+    const [row] = await this.hot.getExecution.execute({ executionId });
+    return row === undefined ? null : toExecution(row);
   }
 
   async listExecutions(filter: ExecutionFilter = {}): Promise<WorkflowExecution[]> {
@@ -276,49 +289,33 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
     const now = Date.now();
     // Same rules as the in-memory store: a terminal status stamps completedAt, anything else
     // clears it; pausedAt lives only while paused; going back to running forgets the old error.
-    const updated = await this.db
-      .update(executions)
-      .set({
-        status: to,
-        completedAt: TERMINAL_STATUSES.includes(to) ? now : null,
-        pausedAt: to === 'paused' ? (patch.pausedAt ?? now) : null,
-        ...(to === 'running' ? { error: null } : patch.error !== undefined ? { error: patch.error } : {}),
-      })
-      .where(and(eq(executions.executionId, executionId), inArray(executions.status, [...from])))
-      .returning({ executionId: executions.executionId });
+    const updated = await this.hot.transitionExecution.execute({
+      executionId,
+      from: from.join(','),
+      to,
+      completedAt: TERMINAL_STATUSES.includes(to) ? now : null,
+      pausedAt: to === 'paused' ? (patch.pausedAt ?? now) : null,
+      errorMode: to === 'running' ? 'clear' : patch.error !== undefined ? 'set' : 'keep',
+      error: patch.error ?? null,
+    });
     if (updated.length > 0) return true;
     await this.assertExecutionExists(executionId);
     return false;
   }
 
   async saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void> {
-    const row = {
-      executionId,
-      nodeId,
-      status: result.status,
-      data: jsonValue(result.data),
-      error: result.error ?? null,
-      nextNodes: jsonValue(result.nextNodes),
-      attempts: result.attempts,
-      startedAt: result.startedAt ?? null,
-      completedAt: result.completedAt,
-    };
     try {
-      await this.db
-        .insert(nodeResults)
-        .values(row)
-        .onConflictDoUpdate({
-          target: [nodeResults.executionId, nodeResults.nodeId],
-          set: {
-            status: sql`excluded.status`,
-            data: sql`excluded.data`,
-            error: sql`excluded.error`,
-            nextNodes: sql`excluded.next_nodes`,
-            attempts: sql`excluded.attempts`,
-            startedAt: sql`excluded.started_at`,
-            completedAt: sql`excluded.completed_at`,
-          },
-        });
+      await this.resultWriter.write([
+        executionId,
+        nodeId,
+        result.status,
+        jsonText(result.data),
+        result.error ?? null,
+        jsonText(result.nextNodes),
+        result.attempts,
+        result.startedAt ?? null,
+        result.completedAt,
+      ]);
     } catch (err) {
       throw mapForeignKeyViolation(err, executionId);
     }
@@ -408,8 +405,13 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
     return rows.map(toExecution);
   }
 
+  /** The prepared hot-path statements, built on first use. */
+  private get hot(): HotPathStatements {
+    return (this.statements ??= prepareHotPaths(this.db));
+  }
+
   private async assertExecutionExists(executionId: string): Promise<void> {
-    const found = await this.db.select({ id: executions.executionId }).from(executions).where(eq(executions.executionId, executionId)).limit(1);
+    const found = await this.hot.executionExists.execute({ executionId });
     if (found.length === 0) throw new ExecutionNotFoundError(executionId);
   }
 }

@@ -1,0 +1,122 @@
+/**
+ * The statements every node job runs, built once per {@link DrizzleStore} as drizzle prepared
+ * queries with placeholders.
+ *
+ * Why: a query builder call costs more Node CPU than the statement costs PostgreSQL (drizzle
+ * walks the builder and renders SQL on every call), and drizzle sends an unprepared query to
+ * postgres.js as an unnamed statement, which postgres.js sends in two round trips (parse and
+ * describe, then bind and execute) and cannot pipeline. A prepared query renders once; postgres.js
+ * parses it once per connection and afterwards runs it in one round trip, pipelined with the
+ * other queries waiting for that connection. On PGlite only the rendering is saved.
+ *
+ * A client made with postgres.js's `prepare: false` (for PgBouncer in transaction mode) still
+ * works: postgres.js then sends these as unnamed statements too.
+ *
+ * @module
+ */
+import { eq, sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { executionColumns } from './rows.js';
+import { executions, nodeResults } from './schema.js';
+
+type Db = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+
+/** A jsonb column written from a placeholder holding JSON text, or `null` for SQL `NULL`. */
+const jsonPlaceholder = (name: string) => sql`${sql.placeholder(name)}::text::jsonb`;
+
+/**
+ * One node result as {@link HotPathStatements.saveNodeResults} takes it: execution id, node id,
+ * status, data as JSON text (null: no data), error, next nodes as JSON text, attempts,
+ * startedAt, completedAt. JSON values travel as text inside the JSON array so that SQL `NULL`
+ * (no data) and JSON `null` stay different.
+ */
+export type NodeResultTuple = [string, string, string, string | null, string | null, string | null, number, number | null, number];
+
+/** The hot-path statements of one database; see the module comment. */
+export type HotPathStatements = ReturnType<typeof prepareHotPaths>;
+
+/**
+ * Builds the hot-path statements for `db`. Statement names only need to be unique per store:
+ * postgres.js names its server-side statements itself, and caches them per connection by SQL text.
+ */
+export function prepareHotPaths(db: Db) {
+  return {
+    /** Placeholders: `executionId`. Rows as in {@link executionColumns}. */
+    getExecution: db
+      .select(executionColumns)
+      .from(executions)
+      .where(eq(executions.executionId, sql.placeholder('executionId')))
+      .prepare('spane_get_execution'),
+
+    /** Placeholders: `executionId`. One row when the execution exists. */
+    executionExists: db
+      .select({ executionId: executions.executionId })
+      .from(executions)
+      .where(eq(executions.executionId, sql.placeholder('executionId')))
+      .prepare('spane_execution_exists'),
+
+    /** Placeholders: every column; `initialData` as JSON text or null. Empty when the id is taken. */
+    createExecution: db
+      .insert(executions)
+      .values({
+        executionId: sql.placeholder('executionId'),
+        workflowId: sql.placeholder('workflowId'),
+        workflowVersion: sql.placeholder('workflowVersion'),
+        status: sql.placeholder('status'),
+        initialData: jsonPlaceholder('initialData'),
+        parentExecutionId: sql.placeholder('parentExecutionId'),
+        parentNodeId: sql.placeholder('parentNodeId'),
+        depth: sql.placeholder('depth'),
+        startedAt: sql.placeholder('startedAt'),
+      })
+      .onConflictDoNothing({ target: executions.executionId })
+      .returning({ executionId: executions.executionId })
+      .prepare('spane_create_execution'),
+
+    /**
+     * Upsert of node results keyed by (execution, node): a later write replaces every field. Any
+     * number of results in one statement. Placeholder `rows`: a JSON array of
+     * {@link NodeResultTuple}s, with no (execution, node) twice.
+     */
+    saveNodeResults: db
+      .insert(nodeResults)
+      // Columns in table order, as drizzle lists them for INSERT ... SELECT.
+      .select(
+        sql`select r->>0, r->>1, r->>2, (r->>3)::jsonb, r->>4, (r->>5)::jsonb, (r->>6)::integer, (r->>7)::bigint, (r->>8)::bigint
+          from json_array_elements(${sql.placeholder('rows')}::json) as r`,
+      )
+      .onConflictDoUpdate({
+        target: [nodeResults.executionId, nodeResults.nodeId],
+        set: {
+          status: sql`excluded.status`,
+          data: sql`excluded.data`,
+          error: sql`excluded.error`,
+          nextNodes: sql`excluded.next_nodes`,
+          attempts: sql`excluded.attempts`,
+          startedAt: sql`excluded.started_at`,
+          completedAt: sql`excluded.completed_at`,
+        },
+      })
+      .prepare('spane_save_node_results'),
+
+    /**
+     * The compare-and-set on the status: one `UPDATE ... WHERE execution_id = $ AND status = any($)
+     * RETURNING`. Placeholders: `executionId`; `from` (the allowed statuses joined by commas,
+     * which no status contains); `to`; `completedAt` and `pausedAt` (number or null);
+     * `errorMode` (`clear`, `set` or `keep`) and `error`.
+     */
+    transitionExecution: db
+      .update(executions)
+      .set({
+        status: sql`${sql.placeholder('to')}::text`,
+        completedAt: sql`${sql.placeholder('completedAt')}::bigint`,
+        pausedAt: sql`${sql.placeholder('pausedAt')}::bigint`,
+        error: sql`case ${sql.placeholder('errorMode')}::text when 'clear' then null when 'set' then ${sql.placeholder('error')}::text else ${executions.error} end`,
+      })
+      .where(
+        sql`${executions.executionId} = ${sql.placeholder('executionId')} and ${executions.status} = any(string_to_array(${sql.placeholder('from')}::text, ','))`,
+      )
+      .returning({ executionId: executions.executionId })
+      .prepare('spane_transition_execution'),
+  };
+}
