@@ -40,10 +40,11 @@ import { Queue, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
+import type { Sql } from 'postgres';
 import { DrizzleStore, InMemoryExecutionStore, migratePostgres, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { ExecutionStatus, ExecutionStore, Logger, NodeDefinition, TransitionPatch, WorkflowDefinition } from '../src/index.js';
 import { RawHotPathPgStore } from './raw-pg-store.js';
-import { envInt, stats } from './lib.js';
+import { envInt, ownCpuMs, procCpuMs, stats } from './lib.js';
 import type { Stats } from './lib.js';
 import { createTestDatabase } from '../test/contract/databases.js';
 import type { TestDatabase } from '../test/contract/databases.js';
@@ -127,19 +128,27 @@ class CompletionBoard {
   }
 }
 
-/** A store that tells the bench the moment an execution completes. */
-type ObservedStore = ExecutionStore & { readonly completions: CompletionBoard };
+/** The store methods whose calls the stores mode counts. */
+const COUNTED_METHODS = ['getExecution', 'saveNodeResult', 'transitionExecution', 'createExecution'] as const;
+
+/** A store that tells the bench the moment an execution completes, and counts its hot-path calls. */
+type ObservedStore = ExecutionStore & { readonly completions: CompletionBoard; readonly calls: Record<(typeof COUNTED_METHODS)[number], number> };
 
 /** Wraps `store.transitionExecution` (on the instance) so a successful move to `completed` is marked. */
-function observed<S extends ExecutionStore>(store: S): S & { readonly completions: CompletionBoard } {
+function observed<S extends ExecutionStore>(store: S): S & Pick<ObservedStore, 'completions' | 'calls'> {
   const completions = new CompletionBoard();
+  const calls = { getExecution: 0, saveNodeResult: 0, transitionExecution: 0, createExecution: 0 };
+  for (const method of COUNTED_METHODS) {
+    const original = (store[method] as (...args: never[]) => unknown).bind(store);
+    Object.assign(store, { [method]: (...args: never[]) => (calls[method]++, original(...args)) });
+  }
   const transition = store.transitionExecution.bind(store);
   store.transitionExecution = async (executionId: string, from: readonly ExecutionStatus[], to: ExecutionStatus, patch?: TransitionPatch) => {
     const changed = await transition(executionId, from, to, patch);
     if (changed && to === 'completed') completions.mark(executionId);
     return changed;
   };
-  return Object.assign(store, { completions });
+  return Object.assign(store, { completions, calls });
 }
 
 async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
@@ -524,13 +533,36 @@ async function mainStores(): Promise<void> {
       }
       const pg = await DrizzleStore.postgres(pgClient ?? database.url);
       cleanups.unshift(() => pg.close());
+      watchPostgres(name, database.name, pgClient ?? (pg.db as unknown as { $client: Sql }).$client);
       return pg;
+    };
+    // What the PostgreSQL sides cost the server: CPU of the backends serving the bench database,
+    // and statements sent (counted by postgres.js's debug hook, set after creation so that it
+    // does not turn on postgres.js's per-query stack capture).
+    const pgAdmin = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
+    cleanups.push(() => pgAdmin.end({ timeout: 5 }));
+    const pgWatch = new Map<string, { cpuMs: () => Promise<number>; statements: number }>();
+    const watchPostgres = (side: string, dbName: string, client: Sql) => {
+      const watch = {
+        statements: 0,
+        async cpuMs() {
+          const rows = await pgAdmin<{ pid: number }[]>`select pid from pg_stat_activity where datname = ${dbName} and backend_type = 'client backend'`;
+          return procCpuMs(rows.map((r) => r.pid));
+        },
+      };
+      client.options.debug = () => void watch.statements++;
+      pgWatch.set(side, watch);
     };
 
     const raw = await rawSide(admin);
     opened.push(raw);
     const spaneSides: SpaneSide[] = [];
-    for (const name of STORE_SIDES) spaneSides.push(await spaneSide(admin, observed(await makeStore(name)), name));
+    const stores = new Map<string, ObservedStore>();
+    for (const name of STORE_SIDES) {
+      const store = observed(await makeStore(name));
+      stores.set(name, store);
+      spaneSides.push(await spaneSide(admin, store, name));
+    }
     opened.push(...spaneSides);
     const sides: Side[] = [raw, ...spaneSides];
     const labels: Record<string, string> = {
@@ -550,9 +582,23 @@ async function mainStores(): Promise<void> {
 
     log(`throughput: ${STORE_ROUNDS} rounds of ${CHAINS} chains × ${STEPS} steps per side, concurrency ${CONCURRENCY}`);
     const tput = new Map<string, number[]>(sides.map((s) => [s.name, []]));
+    const cost = new Map<string, { nodeCpuMs: number; pgCpuMs: number; statements: number; calls: Record<string, number> }>(
+      sides.map((s) => [s.name, { nodeCpuMs: 0, pgCpuMs: 0, statements: 0, calls: {} }]),
+    );
     for (let r = 0; r < STORE_ROUNDS; r++) {
       await rotate(sides, r, async (side) => {
+        const c = cost.get(side.name)!;
+        const pg = pgWatch.get(side.name);
+        const store = stores.get(side.name);
+        const calls0 = { ...store?.calls };
+        const statements0 = pg?.statements ?? 0;
+        const pgCpu0 = (await pg?.cpuMs()) ?? 0;
+        const cpu0 = ownCpuMs();
         const ms = await side.runChains(CHAINS);
+        c.nodeCpuMs += ownCpuMs() - cpu0;
+        c.pgCpuMs += ((await pg?.cpuMs()) ?? 0) - pgCpu0;
+        c.statements += (pg?.statements ?? 0) - statements0;
+        for (const m of COUNTED_METHODS) c.calls[m] = (c.calls[m] ?? 0) + (store?.calls[m] ?? 0) - (calls0[m] ?? 0);
         await side.verify();
         tput.get(side.name)!.push((CHAINS * STEPS) / (ms / 1000));
         log(`round ${r + 1}: ${side.name} ${fmt((CHAINS * STEPS) / (ms / 1000), 0)} jobs/s`);
@@ -597,6 +643,18 @@ async function mainStores(): Promise<void> {
       '| Side | Rounds (jobs/s) |',
       '|---|---|',
       ...rows.map((r) => r.rounds),
+      '',
+      `Cost per node job over the throughput rounds: CPU of this process (every side runs in it, one at a time), CPU of the PostgreSQL backends serving the bench database (from /proc), statements sent to PostgreSQL, and store calls.`,
+      '',
+      '| Side | Node CPU ms/job | PostgreSQL CPU ms/job | Statements/job | getExecution | saveNodeResult | transitionExecution | createExecution |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...sides.map((side) => {
+        const c = cost.get(side.name)!;
+        const jobs = CHAINS * STEPS * STORE_ROUNDS;
+        const per = (n: number | undefined, digits = 3) => (n === undefined || !stores.has(side.name) ? '' : fmt(n / jobs, digits));
+        const pg = pgWatch.has(side.name);
+        return `| ${labels[side.name]} | ${fmt(c.nodeCpuMs / jobs, 3)} | ${pg ? fmt(c.pgCpuMs / jobs, 3) : ''} | ${pg ? fmt(c.statements / jobs, 2) : ''} | ${COUNTED_METHODS.map((m) => per(c.calls[m], 2)).join(' | ')} |`;
+      }),
       '',
       '| Target | Measured | Status |',
       '|---|---:|---|',
