@@ -433,6 +433,42 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
         await expect(store.saveNodeResult('nope', 'a', result(1))).rejects.toThrow(ExecutionNotFoundError);
         await expect(store.deleteNodeResult('nope', 'a')).rejects.toThrow(ExecutionNotFoundError);
       });
+
+      it('fails only the concurrent write whose execution is missing; the others are kept', async () => {
+        await store.createExecution(execution('e2'));
+        const writes = [
+          store.saveNodeResult('e1', 'a', result(0)),
+          store.saveNodeResult('nope', 'a', result(1)),
+          store.saveNodeResult('e2', 'a', result(false)),
+          store.saveNodeResult('e1', 'b', result(null)),
+        ];
+        const settled = await Promise.allSettled(writes);
+        expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(ExecutionNotFoundError);
+        expect((await store.getExecution('e1'))!.nodeResults).toEqual({ a: result(0), b: result(null) });
+        expect((await store.getExecution('e2'))!.nodeResults).toEqual({ a: result(false) });
+      });
+
+      it('gives each of several concurrent readers its own copy, and null for a missing execution', async () => {
+        await store.saveNodeResult('e1', 'a', result({ v: 1 }));
+        const [one, two, missing] = await Promise.all([store.getExecution('e1'), store.getExecution('e1'), store.getExecution('nope')]);
+        expect(missing).toBeNull();
+        expect(two).toEqual(one);
+        one!.status = 'failed';
+        (one!.nodeResults['a']!.data as { v: number }).v = 2;
+        one!.nodeResults['b'] = result('added');
+        expect(two!.status).toBe('running');
+        expect(two!.nodeResults).toEqual({ a: result({ v: 1 }) });
+        expect((await store.getExecution('e1'))!.nodeResults).toEqual({ a: result({ v: 1 }) });
+      });
+
+      it('lets a read started after concurrent writes returned see every one of them, across executions', async () => {
+        const ids = Array.from({ length: 20 }, (_, i) => `many-${i}`);
+        await Promise.all(ids.map((id) => store.createExecution(execution(id))));
+        await Promise.all(ids.flatMap((id) => [store.saveNodeResult(id, 'a', result(id)), store.saveNodeResult(id, 'b', result(0))]));
+        const got = await Promise.all(ids.map((id) => store.getExecution(id)));
+        got.forEach((exec, i) => expect(exec!.nodeResults).toEqual({ a: result(ids[i]), b: result(0) }));
+      });
     });
 
     describe('pruneExecutions', () => {

@@ -41,12 +41,17 @@ export type HotPathStatements = ReturnType<typeof prepareHotPaths>;
  */
 export function prepareHotPaths(db: Db) {
   return {
-    /** Placeholders: `executionId`. Rows as in {@link executionColumns}. */
-    getExecution: db
+    /**
+     * Placeholder `ids`: a JSON array of execution ids. One row (as in {@link executionColumns})
+     * per id that exists, in no particular order.
+     */
+    getExecutions: db
       .select(executionColumns)
       .from(executions)
-      .where(eq(executions.executionId, sql.placeholder('executionId')))
-      .prepare('spane_get_execution'),
+      // An array built from the JSON, not `IN (SELECT ...)`: the planner then looks the ids up in
+      // the primary key instead of hashing a scan of the table.
+      .where(sql`${executions.executionId} = any(array(select json_array_elements_text(${sql.placeholder('ids')}::json)))`)
+      .prepare('spane_get_executions'),
 
     /** Placeholders: `executionId`. One row when the execution exists. */
     executionExists: db

@@ -14,7 +14,7 @@ import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migra
 import type { MigrateOptions } from './migrate.js';
 import { prepareHotPaths } from './prepared.js';
 import type { HotPathStatements, NodeResultTuple } from './prepared.js';
-import { WriteBatcher } from './write-batcher.js';
+import { Batcher } from './batcher.js';
 import { executionColumns, jsonText, jsonValue, toExecution } from './rows.js';
 import type { ExecutionRow } from './rows.js';
 import { executionLogs, executions, nodeResults, payloads, workflows } from './schema.js';
@@ -58,6 +58,8 @@ export interface DrizzleConnectOptions extends DrizzleStoreOptions {
 
 /** Node-result batches in flight at once; see write-batcher.ts. */
 const RESULT_WRITES_IN_FLIGHT = 2;
+/** Execution-read batches in flight at once; see batcher.ts. */
+const EXECUTION_READS_IN_FLIGHT = 4;
 
 /** Saving a definition retries this often when other writers keep taking the next version. */
 const MAX_VERSION_RACES = 20;
@@ -93,15 +95,29 @@ const MAX_VERSION_RACES = 20;
 export class DrizzleStore implements ExecutionStore, PayloadStore {
   private closed = false;
   private statements: HotPathStatements | undefined;
-  /** Concurrent `saveNodeResult` calls, written together (see write-batcher.ts). */
-  private readonly resultWriter = new WriteBatcher<NodeResultTuple>({
-    write: async (tuples) => {
-      // One statement cannot upsert a row twice: the last call for a key wins, as it would in sequence.
+  /** Concurrent `saveNodeResult` calls, written together (see batcher.ts). */
+  private readonly resultWriter = new Batcher<NodeResultTuple, void>({
+    run: async (tuples) => {
+      // One statement cannot upsert a row twice: the last call for a key wins, as it would in
+      // sequence. Rows go in key order so that two batches lock shared rows in the same order
+      // and cannot deadlock.
       const latest = new Map(tuples.map((t) => [`${t[0]}\u0000${t[1]}`, t]));
-      await this.hot.saveNodeResults.execute({ rows: JSON.stringify([...latest.values()]) });
+      const rows = [...latest].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, t]) => t);
+      await this.hot.saveNodeResults.execute({ rows: JSON.stringify(rows) });
+      return [];
     },
     maxInFlight: RESULT_WRITES_IN_FLIGHT,
     maxBatch: 500,
+  });
+  /** Concurrent `getExecution` calls, read together (see batcher.ts). */
+  private readonly executionReader = new Batcher<string, ExecutionRow | undefined>({
+    run: async (ids) => {
+      const rows = await this.hot.getExecutions.execute({ ids: JSON.stringify([...new Set(ids)]) });
+      const byId = new Map(rows.map((row) => [row.executionId, row]));
+      return ids.map((id) => byId.get(id));
+    },
+    maxInFlight: EXECUTION_READS_IN_FLIGHT,
+    maxBatch: 200,
   });
 
   /**
@@ -245,7 +261,8 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async getExecution(executionId: string): Promise<WorkflowExecution | null> {
-    const [row] = await this.hot.getExecution.execute({ executionId });
+    // Each caller parses its own copy: callers may change what they get.
+    const row = await this.executionReader.call(executionId);
     return row === undefined ? null : toExecution(row);
   }
 
@@ -305,7 +322,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
 
   async saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void> {
     try {
-      await this.resultWriter.write([
+      await this.resultWriter.call([
         executionId,
         nodeId,
         result.status,
