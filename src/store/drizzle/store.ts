@@ -71,11 +71,24 @@ const MAX_VERSION_RACES = 20;
  * same schema (in the `spane` PostgreSQL schema) and the same migrations.
  *
  * How it keeps the interface's guarantees:
- * - `transitionExecution` is one `UPDATE ... WHERE status IN (from) RETURNING`: the row lock
+ * - `transitionExecution` is one `UPDATE ... WHERE status = any(from) RETURNING`: the row lock
  *   makes a concurrent second caller re-check the status it just changed, so exactly one wins.
  * - `saveNodeResult` is `INSERT ... ON CONFLICT (execution_id, node_id) DO UPDATE`.
  * - Every method is one autocommitted statement (or a read then a conditional insert), so a read
  *   after a completed write sees it, from any process on the same server.
+ *
+ * How it stays fast (the node-job path: `getExecution`, `saveNodeResult`, `transitionExecution`,
+ * `createExecution`): those run as drizzle prepared statements, and concurrent `saveNodeResult`
+ * calls of one store share one multi-row upsert, as do concurrent `getExecution` calls one query.
+ * A call that finds nothing in flight is sent at once; calls that arrive while earlier ones run
+ * go together in the next statement, so under load many node results cost one WAL flush. Each
+ * call still returns only once the statement carrying it has finished (a write has committed),
+ * and a batched read is sent after every one of its callers asked, so read-your-writes holds as
+ * above. A failed batch is retried call by call, so each caller gets its own error.
+ *
+ * With postgres.js the prepared statements are named server-side statements, parsed once per
+ * connection. Behind PgBouncer in transaction mode, pass a client created with
+ * `prepare: false`; the store then works the same, with one more round trip per statement.
  * - `saveWorkflow` compares definitions canonically (sorted keys, `version` ignored) and takes
  *   version N+1 with an insert that fails on the (id, version) key when another writer got there
  *   first, then looks again.
