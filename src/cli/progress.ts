@@ -86,7 +86,7 @@ export function createProgressView(options: ProgressOptions): ProgressView {
     if (took !== undefined) parts.push(formatDuration(took).padStart(8));
     if (l.attempt !== undefined && l.attempt > 1) parts.push(`attempt ${l.attempt}`);
     if (l.error !== undefined) parts.push(l.error);
-    const line = parts.join('  ');
+    const line = parts.join('  ').trimEnd();
     const max = options.stream.columns;
     return live && max !== undefined && line.length > max - 1 ? `${line.slice(0, max - 2)}…` : line;
   };

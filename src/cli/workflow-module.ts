@@ -7,12 +7,13 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { WorkflowDefinitionWithExecutors } from '../definition/types.js';
 import { NODE_EXECUTORS } from '../definition/types.js';
 import { WorkflowModuleError } from '../errors.js';
 import type { ValidationIssue } from '../errors.js';
 import { NodeRegistry } from '../runtime/registry.js';
-import { importModule, isRegistryLike } from '../runtime/sandbox/load-module.js';
+import { isRegistryLike } from '../runtime/sandbox/load-module.js';
 
 /** Module namespace. */
 type Namespace = Record<string, unknown>;
@@ -75,7 +76,25 @@ export async function loadWorkflowModule(file: string, cwd = process.cwd()): Pro
     }
     return readWorkflowModule({ workflows: Array.isArray(parsed) ? parsed : [parsed] }, file);
   }
-  return readWorkflowModule(await importModule(resolved), file);
+  return readWorkflowModule(await importThroughTsx(resolved), file);
+}
+
+let tsx: Promise<(specifier: string, parent: string) => Promise<unknown>> | undefined;
+
+/**
+ * Imports a file through tsx, so TypeScript (and JavaScript importing TypeScript) loads as it is.
+ * A namespaced registration (`register({ namespace }).import`), made once: `tsImport` re-ran
+ * CommonJS packages the command had already loaded (ioredis) when the module was compiled as
+ * CommonJS (a .ts file in a folder without `"type": "module"`), failing with "Cannot redefine
+ * property: default" (tsx 4.23).
+ */
+async function importThroughTsx(file: string): Promise<Namespace> {
+  tsx ??= import('tsx/esm/api').then(({ register }) => {
+    const api = register({ namespace: 'spane-cli' });
+    return (specifier: string, parent: string) => api.import(specifier, parent) as Promise<unknown>;
+  });
+  const load = await tsx;
+  return (await load(pathToFileURL(file).href, import.meta.url)) as Namespace;
 }
 
 /**

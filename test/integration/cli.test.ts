@@ -132,6 +132,13 @@ describe('spane run', () => {
     expect(JSON.parse(dsl.out)).toEqual({ text: 'HELLO' });
   });
 
+  it('loads a TypeScript module compiled as CommonJS that requires a package the command already loaded', async () => {
+    const r = await spane(['run', `${FIXTURES}/commonjs/flow.ts`, '--backend', 'redis', '--prefix', prefix]);
+    expect(r.err).not.toContain('Cannot redefine property');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({ redisClass: 'Redis' });
+  });
+
   it('exits 1 and names the failed node when the execution fails', async () => {
     const r = await spane(['run', `${FIXTURES}/failing.ts`, '--backend', 'redis', '--prefix', prefix]);
     expect(r.code).toBe(1);

@@ -247,7 +247,7 @@ describe('progress view', () => {
     view.onEvent(event('node:failed', 'transform', { durationMs: 1500, error: 'bad input' }));
     view.stop();
     expect(stream.text().split('\n')).toEqual([
-      '… fetch      running  ',
+      '… fetch      running',
       '✓ fetch      completed     42 ms',
       '✗ transform  failed        1.5 s  bad input',
       '',
@@ -263,8 +263,8 @@ describe('progress view', () => {
     now = 1250;
     view.stop();
     const frames = stream.text().split('\x1b[2A');
-    expect(frames[0]).toBe('\r· fetch      pending  \x1b[K\n\r· transform  pending  \x1b[K\n');
-    expect(frames.at(-1)).toBe('\r… fetch      running      250 ms\x1b[K\n\r· transform  pending  \x1b[K\n');
+    expect(frames[0]).toBe('\r· fetch      pending\x1b[K\n\r· transform  pending\x1b[K\n');
+    expect(frames.at(-1)).toBe('\r… fetch      running      250 ms\x1b[K\n\r· transform  pending\x1b[K\n');
   });
 
   it('formats durations for people', () => {
