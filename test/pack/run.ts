@@ -1,0 +1,90 @@
+/**
+ * The packed package, as a new user gets it: `npm pack`, `npm install <tarball>` into an empty
+ * folder, then `npx spane run examples/quickstart.ts` on a copy of the quick start there, with
+ * REDIS_URL and DATABASE_URL pointing at closed ports to show that no service is needed.
+ *
+ *   npm run build && npm run test:pack
+ *
+ * Installing needs the npm registry (or its cache) for the dependencies. It takes longer than the
+ * unit and integration tests, so it is its own CI step (.ci/run) rather than part of `npm test`.
+ * Exits 0 when every check passed.
+ */
+import { spawnSync } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// Nothing listens on port 9 (discard) here: connecting to it is refused at once.
+const CLOSED = { REDIS_URL: 'redis://127.0.0.1:9', SPANE_REDIS_URL: 'redis://127.0.0.1:9', DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none', SPANE_DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none' };
+
+const failures: string[] = [];
+function check(what: string, ok: boolean, details = ''): void {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures.push(`${what}${details ? `\n${details}` : ''}`);
+}
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> & { ms: number } {
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 300_000 });
+  return Object.assign(r, { ms: Date.now() - started });
+}
+
+const show = (r: SpawnSyncReturns<string>) => `exit ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+
+if (!existsSync(join(root, 'dist/cli.js'))) {
+  console.error('dist/cli.js is missing: run `npm run build` first');
+  process.exit(1);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'spane-pack-'));
+try {
+  const pack = run('npm', ['pack', '--json', '--pack-destination', work], root);
+  check('npm pack', pack.status === 0, show(pack));
+  const [{ filename, files }] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
+  const paths = new Set(files.map((f) => f.path));
+  for (const needed of ['dist/cli.js', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/migrations/meta/_journal.json', 'README.md', 'package.json']) {
+    check(`the tarball holds ${needed}`, paths.has(needed));
+  }
+  check('the tarball holds no sources or tests', ![...paths].some((p) => p.startsWith('src/') || p.startsWith('test/')));
+
+  // An empty folder, as after `mkdir my-app && cd my-app`.
+  const app = join(work, 'app');
+  mkdirSync(join(app, 'examples'), { recursive: true });
+  const install = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(work, filename)], app);
+  check(`npm install <tarball> (${(install.ms / 1000).toFixed(1)} s)`, install.status === 0, show(install));
+
+  // The repository's quick start, importing the installed package as a user's file would.
+  const quickstart = readFileSync(join(root, 'examples/quickstart.ts'), 'utf8').replaceAll("'../src/index.js'", "'spane'");
+  check('the quick start imports only spane and ioredis', !quickstart.includes('../src'));
+  writeFileSync(join(app, 'examples/quickstart.ts'), quickstart);
+
+  const help = run('npx', ['--no-install', 'spane', '--help'], app, CLOSED);
+  check('npx spane --help', help.status === 0 && help.stdout.includes('Usage: spane'), show(help));
+
+  const validate = run('npx', ['--no-install', 'spane', 'validate', 'examples/quickstart.ts'], app, CLOSED);
+  check('npx spane validate examples/quickstart.ts', validate.status === 0 && validate.stdout.includes('fetch-and-transform: ok (2 nodes)'), show(validate));
+
+  const started = run('npx', ['--no-install', 'spane', 'run', 'examples/quickstart.ts'], app, CLOSED);
+  let result: { plan?: string; processedAt?: string } = {};
+  try {
+    result = JSON.parse(started.stdout) as typeof result;
+  } catch {
+    // Reported by the check below.
+  }
+  check(
+    `npx spane run examples/quickstart.ts, Redis and PostgreSQL unreachable (${(started.ms / 1000).toFixed(1)} s)`,
+    started.status === 0 && result.plan === 'pro' && typeof result.processedAt === 'string' && /✓ transform +completed/.test(started.stderr),
+    show(started),
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+if (failures.length > 0) {
+  console.error(`\n${failures.length} check(s) failed:\n\n${failures.join('\n\n')}`);
+  process.exit(1);
+}
+console.log('\npacked package: every check passed');
