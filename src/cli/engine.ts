@@ -1,61 +1,55 @@
 /**
- * How the `spane` command gets an engine for a backend.
+ * How the `spane` command gets an engine: `createEngine` with the command's options, after
+ * checking that each connection option fits the chosen backend (named as the command spells it).
  *
  * @module
  */
-import { InMemoryExecutionStore } from '../store/memory.js';
-import { DrizzleStore } from '../store/drizzle/store.js';
-import { NotSupportedError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
+import { createEngine } from '../runtime/backends/create-engine.js';
 import type { NodeRegistry } from '../runtime/registry.js';
 import type { Logger } from '../runtime/runtime.js';
-import { WorkflowEngine } from '../runtime/workflow-engine.js';
+import type { WorkflowEngine } from '../runtime/workflow-engine.js';
 import type { CliBackend } from './choices.js';
 
-/** What the command passes on to the engine factory. */
+/** What the command passes on to {@link createEngine}. */
 export interface CliEngineOptions {
   backend: CliBackend;
   registry: NodeRegistry;
-  /** Redis URL (redis backend); else SPANE_REDIS_URL, REDIS_URL, then redis://127.0.0.1:6379. */
+  /** `--redis-url` (redis backend); else SPANE_REDIS_URL, REDIS_URL, then redis://127.0.0.1:6379. */
   redisUrl?: string | undefined;
-  /** PostgreSQL URL; else SPANE_DATABASE_URL, then DATABASE_URL. */
+  /** `--database-url` (postgres backend, and the redis backend's state store); else SPANE_DATABASE_URL, DATABASE_URL. */
   databaseUrl?: string | undefined;
-  /** Embedded backend's data directory; in memory when undefined. */
+  /** `--data-dir` (embedded backend); in memory when undefined. */
   dataDir?: string | undefined;
-  /** Redis key prefix of the queues. */
+  /** `--prefix`: key prefix of the queues. */
   prefix?: string | undefined;
   logger?: Logger | undefined;
 }
 
-/** An open engine and how to release everything opened for it. */
-export interface CliEngine {
-  engine: WorkflowEngine;
-  close(): Promise<void>;
-}
+const ONLY_FOR: readonly [keyof CliEngineOptions, string, readonly CliBackend[]][] = [
+  ['redisUrl', '--redis-url', ['redis']],
+  ['databaseUrl', '--database-url', ['redis', 'postgres']],
+  ['dataDir', '--data-dir', ['embedded']],
+];
 
-/** Opens an engine on the chosen backend. */
-export async function openEngine(options: CliEngineOptions): Promise<CliEngine> {
-  const env = process.env;
-  const databaseUrl = options.databaseUrl ?? env['SPANE_DATABASE_URL'] ?? env['DATABASE_URL'];
-  if (options.backend !== 'redis') {
-    throw new NotSupportedError(`--backend ${options.backend} is not available in this build yet; use --backend redis`);
+/**
+ * Opens an engine on the chosen backend; `engine.close()` closes everything opened for it.
+ * Throws an {@link InvalidArgumentError} for an option that does not apply to the backend, and
+ * passes on createEngine's typed errors (an unreachable backend names it).
+ */
+export async function openEngine(options: CliEngineOptions): Promise<WorkflowEngine> {
+  for (const [key, flag, backends] of ONLY_FOR) {
+    if (options[key] !== undefined && !backends.includes(options.backend)) {
+      throw new InvalidArgumentError(`${flag} applies to --backend ${backends.join(' or ')}, not ${options.backend}`);
+    }
   }
-  const redisUrl = options.redisUrl ?? env['SPANE_REDIS_URL'] ?? env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-  const store = databaseUrl !== undefined && databaseUrl !== '' ? await DrizzleStore.postgres(databaseUrl) : new InMemoryExecutionStore();
-  const engine = new WorkflowEngine({
+  return createEngine({
     registry: options.registry,
-    store,
-    connection: redisUrl,
+    backend: options.backend,
+    ...(options.redisUrl !== undefined && { redis: options.redisUrl }),
+    ...(options.databaseUrl !== undefined && { databaseUrl: options.databaseUrl }),
+    ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
     ...(options.prefix !== undefined && { config: { prefix: options.prefix } }),
     ...(options.logger !== undefined && { logger: options.logger }),
   });
-  return {
-    engine,
-    async close() {
-      try {
-        await engine.close();
-      } finally {
-        if (store instanceof DrizzleStore) await store.close();
-      }
-    },
-  };
 }

@@ -123,6 +123,33 @@ describe('spane run', () => {
     expect(Date.parse(result.processedAt)).not.toBeNaN();
   });
 
+  it('runs the quick start on the default embedded backend with Redis and PostgreSQL unreachable', async () => {
+    const closed = { REDIS_URL: 'redis://127.0.0.1:9', SPANE_REDIS_URL: 'redis://127.0.0.1:9', DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none', SPANE_DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none' };
+    const r = await spane(['run', 'examples/quickstart.ts'], closed);
+    expect(r.err).toMatch(/fetch-and-transform: execution [0-9a-f-]{36} \(embedded\)/);
+    expect(r.err).toMatch(/✓ transform +completed/);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ plan: 'pro', user: { name: 'Ada' } });
+  }, 180_000);
+
+  it('runs on the PostgreSQL backend', async () => {
+    const database = await createTestDatabase();
+    try {
+      const r = await spane(['run', `${FIXTURES}/greet.ts`, '--backend', 'postgres', '--database-url', database.url, '-w', 'cli-greet-json']);
+      expect(r.err).toContain('(postgres)');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out)).toEqual({ text: 'hello!!' });
+    } finally {
+      await database.drop();
+    }
+  }, 180_000);
+
+  it('names an unreachable Redis and exits 1', async () => {
+    const r = await spane(['run', 'examples/quickstart.ts', '--backend', 'redis', '--redis-url', 'redis://127.0.0.1:9']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^spane: .*redis.*127\.0\.0\.1:9/im);
+  });
+
   it('takes --input and --workflow, and runs DSL and JSON workflows of one module', async () => {
     const json = await spane(['run', `${FIXTURES}/greet.ts`, '-b', 'redis', '--prefix', prefix, '-w', 'cli-greet-json', '--input', '{"text":"hi"}']);
     expect(json.code).toBe(0);

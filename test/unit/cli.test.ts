@@ -154,6 +154,14 @@ describe('runCli', () => {
     expect(r.err).toMatch(/^spane: --input must be JSON/);
   });
 
+  it('refuses connection options that do not fit the backend, naming the flag', async () => {
+    const dataDir = await cli('run', `${FIXTURES}/greet.ts`, '-w', 'cli-greet-json', '--backend', 'redis', '--data-dir', '/tmp/x');
+    expect(dataDir.code).toBe(1);
+    expect(dataDir.err.trim()).toBe('spane: --data-dir applies to --backend embedded, not redis');
+    const redisUrl = await cli('run', `${FIXTURES}/greet.ts`, '-w', 'cli-greet-json', '--redis-url', 'redis://127.0.0.1:6379');
+    expect(redisUrl.err.trim()).toBe('spane: --redis-url applies to --backend redis, not embedded');
+  });
+
   it('refuses the embedded backend for workers', async () => {
     const r = await cli('worker', `${FIXTURES}/greet.ts`, '--backend', 'embedded');
     expect(r.code).toBe(1);

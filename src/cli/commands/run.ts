@@ -52,7 +52,7 @@ export async function runCommand(file: string, options: RunOptions, io: CliIO): 
   const mod = await loadWorkflowModule(file, io.cwd);
   const target = selectWorkflow(mod, options.workflow);
   const input = parseInput(options.input, mod.input);
-  const { engine, close } = await openEngine({
+  const engine = await openEngine({
     backend: options.backend,
     registry: mod.registry ?? new NodeRegistry(),
     redisUrl: options.redisUrl,
@@ -98,6 +98,6 @@ export async function runCommand(file: string, options: RunOptions, io: CliIO): 
     if (onSigint !== undefined) process.off('SIGINT', onSigint);
     view.stop();
     stopObserving();
-    await close();
+    await engine.close();
   }
 }

@@ -43,7 +43,7 @@ export async function workerCommand(file: string, options: WorkerOptions, io: Cl
     throw new InvalidArgumentError('--backend embedded keeps its queues inside one process: workers of other processes cannot reach it; use --backend redis or postgres');
   }
   const mod = await loadWorkflowModule(file, io.cwd);
-  const { engine, close } = await openEngine({
+  const engine = await openEngine({
     backend: options.backend,
     registry: mod.registry ?? new NodeRegistry(),
     redisUrl: options.redisUrl,
@@ -63,7 +63,7 @@ export async function workerCommand(file: string, options: WorkerOptions, io: Cl
       process.exit(1);
     });
   } finally {
-    await close();
+    await engine.close();
   }
   println(io.stderr, `spane worker ${process.pid}: stopped`);
   return 0;
