@@ -88,7 +88,9 @@ export function createProgressView(options: ProgressOptions): ProgressView {
     if (l.error !== undefined) parts.push(l.error);
     const line = parts.join('  ').trimEnd();
     const max = options.stream.columns;
-    return live && max !== undefined && line.length > max - 1 ? `${line.slice(0, max - 2)}…` : line;
+    // Cut to the terminal's width (a wrapped line would break the cursor arithmetic); a pty without
+    // a size reports 0 columns.
+    return live && max !== undefined && max > 0 && line.length > max - 1 ? `${line.slice(0, Math.max(max - 2, 1))}…` : line;
   };
 
   const redraw = (): void => {

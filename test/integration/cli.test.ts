@@ -13,7 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DrizzleStore, NodeRegistry, WorkflowEngine } from '../../src/index.js';
+import { createEngine, NodeRegistry } from '../../src/index.js';
+import type { WorkflowEngine } from '../../src/index.js';
 import { createTestDatabase } from '../contract/databases.js';
 import type { TestDatabase } from '../contract/databases.js';
 import { memoryLogger, REDIS_URL, until } from '../helpers.js';
@@ -185,33 +186,36 @@ describe('spane worker', () => {
     await database.drop();
   });
 
-  it('processes executions another engine enqueues, and stops gracefully on SIGTERM', async () => {
+  it.each(['redis', 'postgres'] as const)('--backend %s: processes executions another engine enqueues, and stops gracefully on SIGTERM', async (backend) => {
+    const flags = backend === 'redis' ? ['--prefix', prefix] : [];
     const child: ChildProcessWithoutNullStreams = spawn(
       process.execPath,
-      [CLI, 'worker', `${FIXTURES}/greet.ts`, '--backend', 'redis', '--prefix', prefix, '--database-url', database.url, '--concurrency', '2'],
+      [CLI, 'worker', `${FIXTURES}/greet.ts`, '--backend', backend, ...flags, '--database-url', database.url, '--concurrency', '2'],
       { cwd: root, env: process.env },
     );
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('close', r));
-    const store = await DrizzleStore.postgres(database.url);
-    // A producer only: it starts no workers, so the worker process must run the nodes.
-    const producer = new WorkflowEngine({ registry: new NodeRegistry(), store, connection: REDIS_URL, config: { prefix }, logger: memoryLogger() });
+    let producer: WorkflowEngine | undefined;
     try {
-      await until(() => err.includes(': ready ('), 60_000, 'the worker to be ready');
-      expect(err).toContain('for cli-greet-dsl, cli-greet-json');
-      const executionId = await producer.enqueueWorkflow('cli-greet-json', { text: 'from afar' });
-      const done = await producer.waitForExecution(executionId, { timeoutMs: 30_000 });
+      await until(() => err.includes(': ready (') || child.exitCode !== null, 90_000, 'the worker to be ready');
+      expect(err).toContain(`ready (${backend}, concurrency 2) for cli-greet-dsl, cli-greet-json`);
+      // A producer only: it starts no workers, so the worker process must run the nodes.
+      producer =
+        backend === 'redis'
+          ? await createEngine({ registry: new NodeRegistry(), backend, redis: REDIS_URL, databaseUrl: database.url, config: { prefix }, logger: memoryLogger() })
+          : await createEngine({ registry: new NodeRegistry(), backend, databaseUrl: database.url, logger: memoryLogger() });
+      const executionId = await producer.enqueueWorkflow('cli-greet-json', { text: `from afar (${backend})` });
+      const done = await producer.waitForExecution(executionId, { timeoutMs: 60_000 });
       expect(done.status).toBe('completed');
-      expect(done.nodeResults['twice']?.data).toEqual({ text: 'from afar!!' });
+      expect(done.nodeResults['twice']?.data).toEqual({ text: `from afar (${backend})!!` });
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(err).toContain('SIGTERM, finishing running jobs');
       expect(err).toMatch(/stopped\n$/);
     } finally {
       child.kill('SIGKILL');
-      await producer.close();
-      await store.close();
+      await producer?.close();
     }
-  }, 90_000);
+  }, 150_000);
 });

@@ -275,6 +275,19 @@ describe('progress view', () => {
     expect(frames.at(-1)).toBe('\r… fetch      running      250 ms\x1b[K\n\r· transform  pending\x1b[K\n');
   });
 
+  it('cuts live lines to the terminal width, and leaves them whole when the width is unknown (0)', () => {
+    const narrow = Object.assign(capture(), { isTTY: true, columns: 12 });
+    const cut = createProgressView({ nodes, stream: narrow });
+    cut.follow('e1');
+    cut.stop();
+    expect(narrow.text()).toContain('\r· fetch   …\x1b[K\n');
+    const unknown = Object.assign(capture(), { isTTY: true, columns: 0 });
+    const whole = createProgressView({ nodes, stream: unknown });
+    whole.follow('e1');
+    whole.stop();
+    expect(unknown.text()).toContain('\r· transform  pending\x1b[K\n');
+  });
+
   it('formats durations for people', () => {
     expect([formatDuration(850), formatDuration(1234), formatDuration(125_000)]).toEqual(['850 ms', '1.2 s', '2 min 5 s']);
   });
