@@ -1,9 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
+import type { BackendKind, SqlBackend } from '../src/index.js';
 import type { EngineConfigInput, ExecutionStore, Logger, NodeDefinition, WorkflowDefinition } from '../src/index.js';
 
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/**
+ * Queue backend the integration suites run on: `SPANE_TEST_BACKEND` (redis | postgres |
+ * embedded), set per vitest project. On postgres and embedded, test/backends/sql-suite.ts opens
+ * the backend for each file and testEngine() builds engines on it.
+ */
+export const TEST_BACKEND = (process.env['SPANE_TEST_BACKEND'] ?? 'redis') as BackendKind;
+
+let testSqlBackend: SqlBackend | undefined;
+
+/** Set by test/backends/sql-suite.ts: the backend of this test file's engines. */
+export function setTestSqlBackend(backend: SqlBackend | undefined): void {
+  testSqlBackend = backend;
+}
+
+/** Why a test that reads or writes Redis itself cannot run on this backend (for `it.skipIf`). */
+export const NEEDS_REDIS = TEST_BACKEND === 'redis' ? false : `inspects Redis directly; skipped on the ${TEST_BACKEND} backend`;
+
+/** Stands in for `TestEngine.redis` on the PostgreSQL backends: any use fails with the reason. */
+function noRedis(): Redis {
+  return new Proxy({} as Redis, {
+    get(_, key) {
+      throw new Error(`this test uses Redis directly (redis.${String(key)}), which the ${TEST_BACKEND} backend does not have; skip it with it.skipIf(NEEDS_REDIS)`);
+    },
+  });
+}
 
 /** A logger that keeps what it is told, so tests stay quiet and can assert on warnings. */
 export function memoryLogger(): Logger & { lines: string[] } {
@@ -16,6 +43,8 @@ export interface TestEngine {
   registry: NodeRegistry;
   store: ExecutionStore;
   redis: Redis;
+  /** The engine option that puts another engine on the same queues: `{ connection }` (Redis) or `{ backend }`. */
+  link: { connection: Redis } | { backend: SqlBackend };
   prefix: string;
   /** Another engine on the same queues and store (a second worker). */
   sibling(config?: EngineConfigInput): WorkflowEngine;
@@ -25,12 +54,15 @@ export interface TestEngine {
 /** An engine on the real Redis, under a prefix of its own so test files never share queues. */
 export function testEngine(options: { config?: EngineConfigInput; store?: ExecutionStore; registry?: NodeRegistry } = {}): TestEngine {
   const prefix = `{spane-test-${randomUUID().slice(0, 8)}}`;
-  const redis = new Redis(REDIS_URL);
+  const sql = TEST_BACKEND === 'redis' ? undefined : testSqlBackend;
+  if (TEST_BACKEND !== 'redis' && sql === undefined) throw new Error(`SPANE_TEST_BACKEND=${TEST_BACKEND} but no backend is open: run this file in the ${TEST_BACKEND} vitest project`);
+  const redis = sql === undefined ? new Redis(REDIS_URL) : noRedis();
+  const link = sql === undefined ? { connection: redis } : { backend: sql };
   const registry = options.registry ?? new NodeRegistry();
   const store = options.store ?? new InMemoryExecutionStore();
   const engines: WorkflowEngine[] = [];
   const make = (config?: EngineConfigInput) => {
-    const e = new WorkflowEngine({ registry, store, connection: redis, config: { prefix, ...options.config, ...config }, logger: memoryLogger() });
+    const e = new WorkflowEngine({ registry, store, ...link, config: { prefix, ...options.config, ...config }, logger: memoryLogger() });
     engines.push(e);
     return e;
   };
@@ -40,10 +72,13 @@ export function testEngine(options: { config?: EngineConfigInput; store?: Execut
     registry,
     store,
     redis,
+    link,
     prefix,
     sibling: make,
     async cleanup() {
       await Promise.all(engines.map((e) => e.close()));
+      // On the PostgreSQL backends the suite's setup file empties the queue tables.
+      if (sql !== undefined) return;
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);

@@ -2,7 +2,7 @@
  * `createEngine` on each backend (redis, postgres, embedded): a workflow runs end to end with
  * the store the backend picks, what the engine does outside BullMQ (rate limits) works, and bad
  * options or unreachable servers give typed errors. Suites whose server does not answer are
- * skipped (the reason is in their name).
+ * skipped (the reason is in their name). spane-test: probes its servers
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

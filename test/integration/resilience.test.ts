@@ -60,7 +60,7 @@ describe('circuit breakers', () => {
     const engine = new WorkflowEngine({
       registry: t!.registry,
       store: t!.store,
-      connection: t!.redis,
+      ...t!.link,
       config: { prefix: t!.prefix },
       circuitBreakers: breakers,
     });

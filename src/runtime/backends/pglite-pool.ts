@@ -70,6 +70,8 @@ export class PglitePool extends EventEmitter implements PgPool {
 
   constructor(private readonly db: PGlite) {
     super();
+    // BullMQ adds an 'error' listener per queue, worker and event listener sharing the pool.
+    this.setMaxListeners(0);
     this.stopNotifications = db.onNotification((channel, payload) => this.fanOut(channel, payload));
   }
 

@@ -89,6 +89,8 @@ export class SqlBackend {
     const pool = new pg.Pool({ connectionString: options.url, max: poolSize, options: `-c search_path=${schema},public` });
     // An idle client's error (server restart) must not crash the process; queries report it.
     pool.on('error', () => undefined);
+    // BullMQ adds an 'error' listener per queue, worker and event listener sharing the pool.
+    pool.setMaxListeners(0);
     try {
       await prepare(pool as unknown as PgPool, schema);
     } catch (err) {
