@@ -1,46 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import type { TestProjectInlineConfiguration, ViteUserConfig } from 'vitest/config';
-import { POSTGRES_URL, postgresAnswers, REDIS_URL, redisAnswers } from './test/backends/probe.js';
-
-/**
- * The integration suites that also run on BullMQ's PostgreSQL backend (`embedded` PGlite, and
- * `postgres` where a server answers): the ones that exercise behaviour end to end. The others
- * (metrics, SSE, DSL, Drizzle store, worker threads, ...) do not depend on the queue backend, or
- * are Redis-only (worker threads), and run once, on Redis.
- */
-const BACKEND_SUITES = ['smoke', 'data-flow', 'failures', 'lifecycle', 'sub-workflows', 'events', 'triggers', 'resilience', 'engine-api'].map(
-  (name) => `test/integration/${name}.test.ts`,
-);
-
-/** A file that probes its servers itself (and skips what it cannot run) says so with this marker. */
-const SELF_PROBING = 'spane-test: probes its servers';
-
-function testFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) return testFiles(path);
-    return e.name.endsWith('.test.ts') ? [path] : [];
-  });
-}
+import { BACKEND_SUITES, planRepository } from './test/backends/plan.js';
+import { postgresAnswers, redisAnswers } from './test/backends/probe.js';
 
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   const [redisUp, postgresUp] = await Promise.all([redisAnswers(), postgresAnswers()]);
-  const skipped: string[] = [];
-  const excluded: string[] = [];
-  for (const file of testFiles('test')) {
-    const text = readFileSync(file, 'utf8');
-    if (text.includes(SELF_PROBING)) continue;
-    const needsRedis = /testEngine\(|from 'ioredis'|REDIS_URL/.test(text);
-    const needsPostgres = /createTestDatabase|DrizzleStore\.postgres|POSTGRES_URL/.test(text);
-    const missing = [needsRedis && !redisUp ? `Redis (${REDIS_URL})` : undefined, needsPostgres && !postgresUp ? `PostgreSQL (${POSTGRES_URL})` : undefined].filter(Boolean);
-    if (missing.length > 0) {
-      excluded.push(file);
-      skipped.push(`${file}: needs ${missing.join(' and ')}, which does not answer`);
-    }
-  }
-  if (!postgresUp) skipped.push(`postgres backend project (${BACKEND_SUITES.length} suites): PostgreSQL does not answer at ${POSTGRES_URL}`);
+  const { excluded, excludedOnSql, skipped } = planRepository({ redis: redisUp, postgres: postgresUp });
   // Read by test/backends/summary.ts, which prints the list again when the run ends.
   process.env['SPANE_SKIPPED_SUITES'] = JSON.stringify(skipped);
   if (skipped.length > 0) console.warn(`\n[spane tests] skipped here:\n  ${skipped.join('\n  ')}\n`);
@@ -50,8 +15,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
     test: {
       name: backend,
       include: BACKEND_SUITES,
-      // Suites that need PostgreSQL for their store stay excluded when it is down.
-      exclude: excluded,
+      // These need no Redis; suites that need PostgreSQL for their store stay out when it is down.
+      exclude: excludedOnSql,
       env: { SPANE_TEST_BACKEND: backend },
       setupFiles: ['test/backends/sql-suite.ts'],
       typecheck: { enabled: false },

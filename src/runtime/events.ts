@@ -72,6 +72,10 @@ export class EventStreamManager {
   private producer: QueueEventsProducer | undefined;
   private listeners: QueueEvents[] = [];
   private listenerConnections: ListenerConnection[] = [];
+  /** Set once listening started; resolves when every listener exists (at once on Redis). */
+  private listening: Promise<void> | undefined;
+  /** PostgreSQL backends: publishes in flight, chained (see {@link publish}). */
+  private publishing: Promise<unknown> = Promise.resolve();
   private readonly binding: BullBinding;
   private readonly subscribers = new Set<{ handler: EventHandler; options: SubscribeOptions }>();
   private readonly localObservers = new Set<EventHandler>();
@@ -105,10 +109,14 @@ export class EventStreamManager {
       }
     }
     if (!this.config.events) return;
-    const sent =
+    const send = () =>
       job !== undefined && this.config.useSimplifiedEventStream
         ? job.updateProgress(full as unknown as Record<string, unknown>)
         : this.producerFor().publishEvent({ eventName: EVENT_NAME, payload: JSON.stringify(full) }, MAX_STREAM_EVENTS);
+    // BullMQ's PostgreSQL event reader moves a cursor over event ids; an event whose transaction
+    // commits after a later id was read is never delivered. Publishing one at a time keeps this
+    // engine's events in commit order (Redis orders one connection's commands by itself).
+    const sent = this.binding.eventCursor === undefined ? send() : (this.publishing = this.publishing.then(send, send));
     sent.catch((err: unknown) => this.logger.warn(`could not publish ${event.type} event`, { error: String(err) }));
   }
 
@@ -126,6 +134,7 @@ export class EventStreamManager {
   /** Resolves once the listeners are connected, so events published after it are delivered. */
   async ready(): Promise<void> {
     this.listen();
+    await this.listening;
     await Promise.all(this.listeners.map((l) => l.waitUntilReady()));
   }
 
@@ -189,6 +198,8 @@ export class EventStreamManager {
   async close(): Promise<void> {
     this.closed = true;
     this.subscribers.clear();
+    await this.listening?.catch(() => undefined);
+    await this.publishing.catch(() => undefined);
     const closing = [...this.listeners.map((l) => l.close()), this.producer?.close()];
     this.listeners = [];
     await Promise.allSettled(closing);
@@ -201,17 +212,34 @@ export class EventStreamManager {
   }
 
   private listen(): void {
-    if (this.listeners.length > 0 || this.closed) return;
-    const options = () => {
+    if (this.listening !== undefined || this.closed) return;
+    const cursor = this.binding.eventCursor;
+    if (cursor === undefined) {
+      this.openListeners(() => undefined);
+      this.listening = Promise.resolve();
+      return;
+    }
+    // On PostgreSQL a new listener starts from the newest event id it reads in its own loop, which
+    // may come after `ready()` resolved; reading the id first makes "after ready()" exact.
+    const names = this.config.useSimplifiedEventStream ? [EVENTS_QUEUE, NODE_QUEUE] : [EVENTS_QUEUE];
+    this.listening = Promise.all(names.map((n) => cursor(n))).then((ids) => {
+      if (!this.closed) this.openListeners((name) => ids[names.indexOf(name)]);
+    });
+    this.listening.catch((err: unknown) => this.logger.warn('event stream error', { error: String(err) }));
+  }
+
+  private openListeners(lastEventId: (queue: string) => string | undefined): void {
+    const options = (name: string) => {
       const listener = this.binding.listener();
       this.listenerConnections.push(listener);
-      return { connection: listener.connection, prefix: this.config.prefix };
+      const from = lastEventId(name);
+      return { connection: listener.connection, prefix: this.config.prefix, ...(from === undefined ? {} : { lastEventId: from }) };
     };
-    const stream = new QueueEvents(EVENTS_QUEUE, options(), this.binding.factory);
+    const stream = new QueueEvents(EVENTS_QUEUE, options(EVENTS_QUEUE), this.binding.factory);
     stream.on<Listener>(EVENT_NAME, ({ payload }: { payload: string }) => this.deliver(payload));
     this.listeners.push(stream);
     if (this.config.useSimplifiedEventStream) {
-      const progress = new QueueEvents(NODE_QUEUE, options(), this.binding.factory);
+      const progress = new QueueEvents(NODE_QUEUE, options(NODE_QUEUE), this.binding.factory);
       progress.on('progress', ({ data }) => this.deliver(data));
       this.listeners.push(progress);
     }

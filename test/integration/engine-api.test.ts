@@ -244,7 +244,11 @@ describe('enqueueing', () => {
     expect(stats.waiting).toBe(2);
     expect(stats.queues['node-execution'].waiting).toBe(2);
     t.engine.startWorkers(2);
-    await until(async () => (await t!.engine.getQueueStats()).queues['dlq-execution'].waiting === 2, 5000, 'two DLQ items');
+    // The DLQ item is written before BullMQ marks the job failed: wait for both.
+    await until(async () => {
+      const s = await t!.engine.getQueueStats();
+      return s.queues['dlq-execution'].waiting === 2 && s.failed === 2;
+    }, 5000, 'two DLQ items and two failed jobs');
     stats = await t.engine.getQueueStats();
     expect(stats.failed).toBe(2);
     expect(stats.active + stats.waiting).toBe(0);

@@ -33,6 +33,11 @@ export class BullBinding {
     /** Workers: a connection that waits out outages. */
     readonly workers: ConnectionOptions,
     private readonly openListener: () => ListenerConnection,
+    /**
+     * PostgreSQL backends: the newest event id of a queue's event stream, for a listener to
+     * start after. Undefined on Redis, where a listener's first read starts at once.
+     */
+    readonly eventCursor?: (queue: string) => Promise<string>,
   ) {}
 
   /** Redis: `commands` for queues and events, `workers` for workers; each listener gets a copy of `workers`. */
@@ -47,7 +52,14 @@ export class BullBinding {
   static sql(backend: SqlBackend): BullBinding {
     const { factory, connection } = backend.bullmq;
     const pool = connection as unknown as ConnectionOptions;
-    return new BullBinding(backend.kind, factory as unknown as BackendFactory<RedisQueueBackend>, pool, pool, () => ({ connection: pool, release: () => undefined }));
+    return new BullBinding(
+      backend.kind,
+      factory as unknown as BackendFactory<RedisQueueBackend>,
+      pool,
+      pool,
+      () => ({ connection: pool, release: () => undefined }),
+      (queue) => backend.lastEventId(queue),
+    );
   }
 
   /** A connection for one QueueEvents (they block on reads). */

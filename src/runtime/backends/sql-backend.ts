@@ -169,6 +169,12 @@ export class SqlBackend {
     return Math.max(1, tat - interval - now + 1);
   }
 
+  /** The newest event id of a queue's BullMQ event stream ('0' when it has none). @internal */
+  async lastEventId(queue: string): Promise<string> {
+    const { rows } = await this.pool.query<{ max: string | number }>('SELECT COALESCE(MAX(id), 0)::bigint AS max FROM event WHERE queue = $1', [queue]);
+    return String(rows[0]?.max ?? 0);
+  }
+
   /**
    * Ends the pool (and the PGlite this backend opened). Engines using the backend should be
    * closed first. Safe to call more than once.
