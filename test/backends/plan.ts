@@ -23,7 +23,7 @@ export const SELF_PROBING = 'spane-test: probes its servers';
 export function needs(text: string): { redis: boolean; postgres: boolean } {
   if (text.includes(SELF_PROBING)) return { redis: false, postgres: false };
   return {
-    redis: /testEngine\(|from 'ioredis'|REDIS_URL/.test(text),
+    redis: /testEngine\(|^import [^\n]*from 'ioredis'|\bREDIS_URL\b/m.test(text),
     postgres: /createTestDatabase|DrizzleStore\.postgres|POSTGRES_URL/.test(text),
   };
 }

@@ -14,7 +14,7 @@ import {
   WorkflowValidationError,
 } from '../../src/index.js';
 import type { WorkflowDefinition } from '../../src/index.js';
-import { graph, node, REDIS_URL, sleep, SpyStore, testEngine, until } from '../helpers.js';
+import { graph, NEEDS_REDIS, node, REDIS_URL, sleep, SpyStore, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 
 let t: TestEngine | undefined;
@@ -91,7 +91,7 @@ describe('registerWorkflow', () => {
 });
 
 describe('constructor and connections', () => {
-  it('works with a plain new Redis() in the positional form and never closes it', async () => {
+  it.skipIf(NEEDS_REDIS)('works with a plain new Redis() in the positional form and never closes it', async () => {
     const redis = new Redis(REDIS_URL);
     const registry = new NodeRegistry();
     registry.register('echo', async (ctx) => ({ success: true, data: ctx.inputData }));

@@ -7,6 +7,8 @@ describe('which suites npm test runs on this machine', () => {
     expect(excluded).toContain('test/integration/smoke.test.ts');
     expect(excluded).toContain('test/integration/worker-threads.test.ts');
     expect(excluded).not.toContain('test/unit/graph.test.ts');
+    // Mentions ioredis in strings, imports nothing from it.
+    expect(excluded).not.toContain('test/unit/dsl-boundaries.test.ts');
     expect(excluded).not.toContain('test/integration/drizzle-store.test.ts');
     // It probes its servers itself.
     expect(excluded).not.toContain('test/integration/backends.test.ts');
