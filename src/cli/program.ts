@@ -7,6 +7,10 @@ import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError
 import { SpaneError } from '../errors.js';
 import { BACKENDS, GRAPH_FORMATS } from './choices.js';
 import type { CliBackend } from './choices.js';
+// Types only: erased, so the commands still load when they run.
+import type { GraphOptions } from './commands/graph.js';
+import type { RunOptions } from './commands/run.js';
+import type { WorkerOptions } from './commands/worker.js';
 import type { CliIO } from './io.js';
 import { println } from './io.js';
 
@@ -64,9 +68,9 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
     .option('--data-dir <dir>', 'embedded backend: keep its database in this folder (default: in memory)')
     .addOption(new Option('-t, --timeout <seconds>', 'give up waiting after this long (0: no limit)').argParser(seconds).default(0))
     .addHelpText('after', '\nExit code: 0 when the execution completed, 1 when it failed, was cancelled or could not start.')
-    .action(async (file: string, opts: Record<string, unknown>) => {
+    .action(async (file: string, opts: RunOptions) => {
       const { runCommand } = await import('./commands/run.js');
-      exit.code = await runCommand(file, opts as never, io);
+      exit.code = await runCommand(file, opts, io);
     });
 
   program
@@ -85,9 +89,9 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
     .argument('<file>', FILE_HELP)
     .addOption(new Option('-f, --format <format>', 'mermaid flowchart or the definition as JSON').choices(GRAPH_FORMATS).default('mermaid'))
     .option('-w, --workflow <id>', 'only this workflow')
-    .action(async (file: string, opts: Record<string, unknown>) => {
+    .action(async (file: string, opts: GraphOptions) => {
       const { graphCommand } = await import('./commands/graph.js');
-      exit.code = await graphCommand(file, opts as never, io);
+      exit.code = await graphCommand(file, opts, io);
     });
 
   program
@@ -108,9 +112,9 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
     'redis',
   )
     .argument('<file>', FILE_HELP)
-    .action(async (file: string, opts: Record<string, unknown>) => {
+    .action(async (file: string, opts: WorkerOptions) => {
       const { workerCommand } = await import('./commands/worker.js');
-      exit.code = await workerCommand(file, opts as never, io);
+      exit.code = await workerCommand(file, opts, io);
     });
 
   return program;
