@@ -1,45 +1,35 @@
+/**
+ * Retries, continueOnFail and the DLQ, run inline and in worker threads (see
+ * test/fixtures/modes.ts); executors are in test/fixtures/executors/failures.ts. The fault
+ * injection at the end needs a store in this thread, so it runs inline only.
+ */
 import { afterEach, describe, expect, it } from 'vitest';
-import { NonRetryableError } from '../../src/index.js';
+import { createRegistry } from '../fixtures/executors/failures.js';
+import { forEachMode } from '../fixtures/modes.js';
 import { graph, node, SpyStore, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 
-let t: TestEngine;
-afterEach(async () => t?.cleanup());
-
 const fast = { maxAttempts: 3, backoff: { type: 'fixed' as const, delay: 10 } };
 
-describe('retries', () => {
-  it.each([
-    ['throws', async () => { throw new Error('boom'); }],
-    ['returns success: false', async () => ({ success: false, error: 'boom' })],
-  ])('retries an entry node that %s, then succeeds', async (_label, fail) => {
-    t = testEngine();
-    let calls = 0;
-    t.registry.register('flaky', async (ctx) => {
-      calls++;
-      if (ctx.attempt < 3) return fail();
-      return { success: true, data: { attempt: ctx.attempt } };
-    });
-    await t.engine.registerWorkflow(graph('flaky', [node('only', 'flaky', { config: { retryPolicy: fast } })], []));
+forEachMode({ module: new URL('../fixtures/executors/failures.ts', import.meta.url), createRegistry }, (h) => {
+  it.each(['throws', 'returns success: false'])('retries an entry node that %s, then succeeds', async (how) => {
+    const t = h.engine();
+    await t.engine.registerWorkflow(graph('flaky', [node('only', 'flaky', { config: { how, retryPolicy: fast } })], []));
     t.engine.startWorkers(2);
     const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('flaky', {}));
     expect(done.status).toBe('completed');
-    expect(calls).toBe(3);
+    expect(await h.probe.count('calls')).toBe(3);
     expect(done.nodeResults['only']).toMatchObject({ status: 'completed', attempts: 3, data: { attempt: 3 } });
   });
 
   it('uses exponential backoff between attempts', async () => {
-    t = testEngine();
-    const at: number[] = [];
-    t.registry.register('flaky', async () => {
-      at.push(Date.now());
-      throw new Error('nope');
-    });
+    const t = h.engine();
     const policy = { maxAttempts: 3, backoff: { type: 'exponential' as const, delay: 200 } };
-    await t.engine.registerWorkflow(graph('exp', [node('x', 'flaky', { retryPolicy: policy })], []));
+    await t.engine.registerWorkflow(graph('exp', [node('x', 'always-throws', { retryPolicy: policy })], []));
     t.engine.startWorkers(1);
     const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('exp', {}));
     expect(done.status).toBe('failed');
+    const at = await h.probe.list<number>('at');
     expect(at).toHaveLength(3);
     // 200 ms then 400 ms: the second wait is clearly longer than the first.
     expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(190);
@@ -47,40 +37,26 @@ describe('retries', () => {
   });
 
   it('does not retry a NonRetryableError', async () => {
-    t = testEngine();
-    let calls = 0;
-    t.registry.register('bad', async () => {
-      calls++;
-      throw new NonRetryableError('invalid input');
-    });
+    const t = h.engine();
     await t.engine.registerWorkflow(graph('nr', [node('x', 'bad', { retryPolicy: fast })], []));
     t.engine.startWorkers(1);
     const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('nr', {}));
     expect(done.status).toBe('failed');
-    expect(calls).toBe(1);
+    expect(await h.probe.count('calls')).toBe(1);
     expect(done.nodeResults['x']).toMatchObject({ status: 'failed', error: 'invalid input', attempts: 1 });
   });
 
   it('treats a malformed executor return value as a failure that names the node', async () => {
-    t = testEngine();
-    t.registry.register('weird', async () => 'not a result' as never);
+    const t = h.engine();
     await t.engine.registerWorkflow(graph('weird', [node('w', 'weird')], []));
     t.engine.startWorkers(1);
     const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('weird', {}));
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(/executor of node 'w' must return \{ success: boolean/);
   });
-});
 
-describe('after the last attempt', () => {
-  it('continueOnFail records the failure and runs the children with the error', async () => {
-    t = testEngine();
-    let childInput: unknown;
-    t.registry.register('fail', async () => ({ success: false, error: 'upstream down' }));
-    t.registry.register('child', async (ctx) => {
-      childInput = ctx.inputData;
-      return { success: true, data: 'handled' };
-    });
+  it('after the last attempt, continueOnFail records the failure and runs the children with the error', async () => {
+    const t = h.engine();
     await t.engine.registerWorkflow(
       graph('cof', [node('f', 'fail', { config: { retryPolicy: { ...fast, maxAttempts: 2, continueOnFail: true } } }), node('c', 'child')], ['f->c']),
     );
@@ -88,23 +64,15 @@ describe('after the last attempt', () => {
     const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('cof', {}));
     expect(done.status).toBe('completed');
     expect(done.nodeResults['f']).toMatchObject({ status: 'failed', error: 'upstream down', attempts: 2 });
-    expect(childInput).toEqual({ error: 'upstream down' });
+    expect(await h.probe.list('childInput')).toEqual([{ error: 'upstream down' }]);
     expect(done.nodeResults['c']?.data).toBe('handled');
     expect(await t.engine.getDLQItems()).toEqual([]);
   });
 
-  it('without continueOnFail fails the execution, runs nothing more, and lands in the DLQ', async () => {
-    t = testEngine();
-    const ran: string[] = [];
-    t.registry.register('ok', async (ctx) => {
-      ran.push(ctx.nodeId);
-      return { success: true, data: ctx.nodeId };
-    });
-    t.registry.register('fail', async () => {
-      throw new Error('card declined');
-    });
+  it('after the last attempt, without continueOnFail fails the execution, runs nothing more, and lands in the DLQ', async () => {
+    const t = h.engine();
     await t.engine.registerWorkflow(
-      graph('dlq', [node('a', 'ok'), node('pay', 'fail', { config: { retryPolicy: fast } }), node('ship', 'ok')], ['a->pay', 'pay->ship']),
+      graph('dlq', [node('a', 'ok'), node('pay', 'declined', { config: { retryPolicy: fast } }), node('ship', 'ok')], ['a->pay', 'pay->ship']),
     );
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('dlq', { order: 1 });
@@ -113,7 +81,7 @@ describe('after the last attempt', () => {
     expect(done.error).toBe("Node 'pay' failed: card declined");
     expect(done.nodeResults['pay']).toMatchObject({ status: 'failed', attempts: 3 });
     expect(done.nodeResults['ship']).toBeUndefined();
-    expect(ran).toEqual(['a']);
+    expect(await h.probe.list('ran')).toEqual(['a']);
     const items = await t.engine.getDLQItems(0, 10);
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ executionId: id, workflowId: 'dlq', nodeId: 'pay', error: 'card declined', attempts: 3 });
@@ -121,47 +89,28 @@ describe('after the last attempt', () => {
   });
 
   it('retryDLQItem re-runs the node and the execution continues to completion', async () => {
-    t = testEngine();
-    let healthy = false;
-    const ran: string[] = [];
-    t.registry.register('ok', async (ctx) => {
-      ran.push(ctx.nodeId);
-      return { success: true, data: ctx.inputData };
-    });
-    t.registry.register('pay', async (ctx) => (healthy ? { success: true, data: { paid: ctx.inputData } } : { success: false, error: 'gateway down' }));
-    await t.engine.registerWorkflow(graph('retry-dlq', [node('a', 'ok'), node('pay', 'pay'), node('ship', 'ok')], ['a->pay', 'pay->ship']));
+    const t = h.engine();
+    const echo = { config: { echo: true } };
+    await t.engine.registerWorkflow(graph('retry-dlq', [node('a', 'ok', echo), node('pay', 'pay'), node('ship', 'ok', echo)], ['a->pay', 'pay->ship']));
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('retry-dlq', { order: 9 });
     expect((await t.engine.waitForExecution(id)).status).toBe('failed');
     const [item] = await t.engine.getDLQItems();
-    healthy = true;
+    await h.probe.set('healthy');
     expect(await t.engine.retryDLQItem(item!.jobId)).toBe(true);
     const done = await t.engine.waitForExecution(id);
     expect(done.status).toBe('completed');
     expect(done.nodeResults['ship']?.data).toEqual({ paid: { order: 9 } });
-    expect(ran).toEqual(['a', 'ship']);
+    expect(await h.probe.list('ran')).toEqual(['a', 'ship']);
     expect(await t.engine.getDLQItems()).toEqual([]);
     expect(await t.engine.retryDLQItem(item!.jobId)).toBe(false);
   });
 
   it('retryDLQItem also wakes sibling branches that were parked when the execution failed', async () => {
-    t = testEngine();
-    let healthy = false;
-    let slowStarted = false;
-    t.registry.register('ok', async (ctx) => ({ success: true, data: ctx.nodeId }));
-    t.registry.register('slow', async (ctx) => {
-      slowStarted = true;
-      await new Promise((r) => setTimeout(r, 300));
-      return { success: true, data: ctx.nodeId };
-    });
-    t.registry.register('pay', async () => {
-      // Fail only once the slow branch is running, so it is in flight when the execution fails.
-      await until(() => slowStarted, 5000, 'slow branch to start');
-      return healthy ? { success: true, data: 'paid' } : { success: false, error: 'down' };
-    });
+    const t = h.engine();
     // start -> pay (fails fast) and start -> slow -> after (slow finishes after the failure)
     await t.engine.registerWorkflow(
-      graph('siblings', [node('start', 'ok'), node('pay', 'pay'), node('slow', 'slow'), node('after', 'ok'), node('end', 'ok')], [
+      graph('siblings', [node('start', 'ok'), node('pay', 'pay-when-slow-runs'), node('slow', 'slow'), node('after', 'ok'), node('end', 'ok')], [
         'start->pay',
         'start->slow',
         'slow->after',
@@ -172,10 +121,10 @@ describe('after the last attempt', () => {
     t.engine.startWorkers(4);
     const id = await t.engine.enqueueWorkflow('siblings', {});
     expect((await t.engine.waitForExecution(id)).status).toBe('failed');
-    await until(async () => (await t.store.getExecution(id))?.nodeResults['slow'] !== undefined, 5000, 'slow branch to finish');
+    await until(async () => (await t.store.getExecution(id))?.nodeResults['slow'] !== undefined, h.patience(5000), 'slow branch to finish');
     await new Promise((r) => setTimeout(r, 200));
     expect((await t.store.getExecution(id))?.nodeResults['after']).toBeUndefined();
-    healthy = true;
+    await h.probe.set('healthy');
     const [item] = await t.engine.getDLQItems();
     await t.engine.retryDLQItem(item!.jobId);
     const done = await t.engine.waitForExecution(id);
@@ -185,7 +134,10 @@ describe('after the last attempt', () => {
   });
 });
 
-describe('idempotent advance', () => {
+let t: TestEngine;
+afterEach(async () => t?.cleanup());
+
+describe('idempotent advance (inline only: the fault is injected into this thread\'s store)', () => {
   it('finishes the execution when a worker fails between saving a result and enqueueing the children', async () => {
     const store = new SpyStore();
     t = testEngine({ store });
