@@ -183,6 +183,59 @@ describe('useWorkerThreads: checks at startWorkers', () => {
   });
 });
 
+describe('useWorkerThreads: an executors module that loads in the main thread but not in the threads, or never', () => {
+  it('rejects waitUntilReady with InvalidConfigError when the module never finishes loading, and close() still returns', async () => {
+    const file = path.join(dir, 'never-loads.mjs');
+    await writeFile(file, 'await new Promise(() => {});\nexport const registry = null;\n');
+    const t = threaded({ executorsModule: file, workerThreadsOptions: { env: { SPANE_EXECUTORS_TIMEOUT_MS: '300' } } });
+    try {
+      t.engine.startWorkers(1);
+      const ready = t.engine.waitUntilReady();
+      await expect(ready).rejects.toBeInstanceOf(InvalidConfigError);
+      await expect(ready).rejects.toThrow(/did not yield a registry within 300 ms/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('throws InvalidConfigError at startWorkers for a malformed SPANE_EXECUTORS_TIMEOUT_MS', async () => {
+    const t = threaded({ workerThreadsOptions: { env: { SPANE_EXECUTORS_TIMEOUT_MS: 'soon' } } });
+    try {
+      expect(() => t.engine.startWorkers(1)).toThrow(/SPANE_EXECUTORS_TIMEOUT_MS must be a positive integer/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('fails the node into the DLQ, naming the cause, when the module throws only in worker threads', async () => {
+    const file = path.join(dir, 'main-thread-only.mts');
+    await writeFile(
+      file,
+      [
+        `import { isMainThread } from 'node:worker_threads';`,
+        `import { registry } from '${pathToFileURL(executorsModule).href}';`,
+        `if (!isMainThread) throw new Error('this module refuses to load in a worker thread');`,
+        'export { registry };',
+      ].join('\n'),
+    );
+    const t = threaded({ executorsModule: file });
+    try {
+      await t.engine.registerWorkflow(graph('no-thread', [node('a', 'pass', { config: { retryPolicy: fast } })], []));
+      t.engine.startWorkers(1);
+      await t.engine.waitUntilReady();
+      const id = await t.engine.enqueueWorkflow('no-thread', {});
+      const done = await t.engine.waitForExecution(id, { timeoutMs: 60_000 });
+      expect(done.status).toBe('failed');
+      expect(done.nodeResults['a']).toMatchObject({ status: 'failed', attempts: 2 });
+      expect(done.nodeResults['a']?.error).toMatch(/could not start: .*this module refuses to load in a worker thread/);
+      const item = (await t.engine.getDLQItems(0, 100)).find((i) => i.executionId === id);
+      expect(item).toMatchObject({ nodeId: 'a' });
+    } finally {
+      await t.cleanup();
+    }
+  }, 60_000);
+});
+
 describe('useWorkerThreads: runtime behaviours in threads', () => {
   let t: TestEngine;
   const seen: SpaneEvent[] = [];

@@ -13,7 +13,7 @@ import type { NodeJobData } from '../jobs.js';
 import type { NodeRegistry } from '../registry.js';
 import { channelLogger, openChannel, post } from './channel.js';
 import { readThreadSettings, SANDBOX_ENV } from './env.js';
-import { importModule, isRegistryLike, registryFromModule } from './load-module.js';
+import { importModule, isRegistryLike, registryFromModule, withinTimeout } from './load-module.js';
 import { serialize } from './serialize.js';
 import { createThreadRuntime } from './thread-runtime.js';
 import type { ThreadRuntime } from './thread-runtime.js';
@@ -122,7 +122,8 @@ async function init(options: SandboxProcessorOptions, channel: BroadcastChannel 
     if (settings.executorsModule === undefined) {
       throw new InvalidConfigError("no executors: set the engine option 'executorsModule' (or SPANE_EXECUTORS_MODULE), or pass a registry to createSandboxProcessor");
     }
-    registry = await registryFromModule(await importModule(settings.executorsModule), settings.executorsModule);
+    const spec = settings.executorsModule;
+    registry = await withinTimeout(async () => registryFromModule(await importModule(spec), spec), settings.executorsTimeoutMs, spec);
   }
   if (!isRegistryLike(registry)) throw new InvalidConfigError('createSandboxProcessor: registry is not a NodeRegistry');
   const store = typeof options.store === 'function' ? await options.store() : options.store;

@@ -6,6 +6,7 @@
  */
 import { InvalidConfigError } from '../../errors.js';
 import { resolveEngineConfig } from '../config.js';
+import { DEFAULT_EXECUTORS_TIMEOUT_MS } from './load-module.js';
 import type { EngineConfig } from '../config.js';
 
 /** Environment variables a sandboxed processor reads. */
@@ -18,6 +19,8 @@ export const SANDBOX_ENV = {
   engineConfig: 'SPANE_ENGINE_CONFIG',
   /** Module (path, file URL or package) whose export is the thread's NodeRegistry. */
   executorsModule: 'SPANE_EXECUTORS_MODULE',
+  /** How long loading the executors module may take, in ms (default 60000), in the main thread and in each thread. */
+  executorsTimeoutMs: 'SPANE_EXECUTORS_TIMEOUT_MS',
   /** Connections of each thread's PostgreSQL pool (default 2: a thread runs one job at a time). */
   databasePoolSize: 'SPANE_DATABASE_POOL_SIZE',
   /** Internal: BroadcastChannel name on which a thread reports logs and events to its engine. */
@@ -34,6 +37,7 @@ export interface ThreadSettings {
   executorsModule: string | undefined;
   databasePoolSize: number;
   channel: string | undefined;
+  executorsTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -74,6 +78,7 @@ export function readThreadSettings(env: Env, options: { needDatabase?: boolean }
     throw new InvalidConfigError(`SPANE worker thread: ${SANDBOX_ENV.databasePoolSize} must be a positive integer, got '${poolRaw}'`);
   }
   return {
+    executorsTimeoutMs: readExecutorsTimeout(env),
     redisUrl,
     databaseUrl: databaseUrl ?? '',
     config,
@@ -81,4 +86,13 @@ export function readThreadSettings(env: Env, options: { needDatabase?: boolean }
     databasePoolSize,
     channel: nonEmpty(env[SANDBOX_ENV.channel]),
   };
+}
+
+/** `SPANE_EXECUTORS_TIMEOUT_MS`, checked: a positive integer, 60000 when unset. */
+export function readExecutorsTimeout(env: Env): number {
+  const raw = nonEmpty(env[SANDBOX_ENV.executorsTimeoutMs]);
+  if (raw === undefined) return DEFAULT_EXECUTORS_TIMEOUT_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 1) throw new InvalidConfigError(`${SANDBOX_ENV.executorsTimeoutMs} must be a positive integer (milliseconds), got '${raw}'`);
+  return ms;
 }

@@ -27,8 +27,8 @@ import { AGGREGATOR_NODE_ID } from '../sub-workflows.js';
 import { openChannel } from './channel.js';
 import type { SandboxMessage } from './channel.js';
 import { PROCESSED_MARK } from './create-processor.js';
-import { SANDBOX_ENV } from './env.js';
-import { importModule, isFileSpecifier, isTypeScriptFile, registryFromModule, resolveModuleSpecifier } from './load-module.js';
+import { readExecutorsTimeout, SANDBOX_ENV } from './env.js';
+import { importModule, isFileSpecifier, isTypeScriptFile, registryFromModule, resolveModuleSpecifier, withinTimeout } from './load-module.js';
 import { defaultProcessorFile, tsBootstrapFile } from './paths.js';
 
 /** What {@link planSandbox} decided: every path and setting a thread gets. */
@@ -43,6 +43,8 @@ export interface SandboxPlan {
   executorsModule: string | undefined;
   /** The BroadcastChannel threads report on. */
   channel: string;
+  /** How long loading the executors module may take (`SPANE_EXECUTORS_TIMEOUT_MS`). */
+  executorsTimeoutMs: number;
   /** What BullMQ passes to each `new Worker(...)` of node:worker_threads. */
   threadOptions: { env: Record<string, string>; execArgv?: string[]; resourceLimits?: Record<string, number> };
 }
@@ -107,6 +109,7 @@ export function planSandbox(rt: Runtime, connection: unknown, env: Env = process
     );
   }
 
+  const executorsTimeoutMs = readExecutorsTimeout(base);
   const channel = `spane-sandbox-${randomUUID()}`;
   const threadEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) threadEnv[k] = v;
@@ -123,7 +126,7 @@ export function planSandbox(rt: Runtime, connection: unknown, env: Env = process
   const { execArgv, resourceLimits } = config.workerThreadsOptions ?? {};
   if (execArgv !== undefined) threadOptions.execArgv = execArgv;
   if (resourceLimits !== undefined) threadOptions.resourceLimits = { ...resourceLimits } as Record<string, number>;
-  return { file, processor, custom, executorsModule, channel, threadOptions };
+  return { file, processor, custom, executorsModule, channel, executorsTimeoutMs, threadOptions };
 }
 
 /**
@@ -147,14 +150,20 @@ export class SandboxHost {
   async prepare(): Promise<void> {
     const spec = this.plan.executorsModule;
     if (spec === undefined) return;
-    let ns: Record<string, unknown>;
-    try {
-      ns = await importModule(spec);
-    } catch (err) {
-      if (err instanceof InvalidConfigError) throw err;
-      throw new InvalidConfigError(`Executors module '${spec}' could not be imported: ${serializeError(err).message}`, { cause: err });
-    }
-    const registry = await registryFromModule(ns, spec);
+    const registry = await withinTimeout(
+      async () => {
+        let ns: Record<string, unknown>;
+        try {
+          ns = await importModule(spec);
+        } catch (err) {
+          if (err instanceof InvalidConfigError) throw err;
+          throw new InvalidConfigError(`Executors module '${spec}' could not be imported: ${serializeError(err).message}`, { cause: err });
+        }
+        return registryFromModule(ns, spec);
+      },
+      this.plan.executorsTimeoutMs,
+      spec,
+    );
     const theirs = new Set(registry.getRegisteredTypes());
     const missing = this.rt.registry.getRegisteredTypes().filter((t) => !theirs.has(t));
     if (missing.length > 0) {

@@ -94,3 +94,32 @@ function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   return typeof value === 'object' ? `an object with keys [${Object.keys(value).join(', ')}]` : typeof value;
 }
+
+/** How long loading the executors module (import plus registry factory) may take by default. */
+export const DEFAULT_EXECUTORS_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs `load` (importing the executors module and getting its registry), or rejects with an
+ * {@link InvalidConfigError} once `timeoutMs` passes: a top-level await or a registry factory that
+ * never settles must not leave `waitUntilReady` (or a thread's jobs) waiting for ever.
+ */
+export async function withinTimeout<T>(load: () => Promise<T>, timeoutMs: number, specifier: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new InvalidConfigError(
+            `Executors module '${specifier}' did not yield a registry within ${timeoutMs} ms (a top-level await or registry factory that never settles?); SPANE_EXECUTORS_TIMEOUT_MS sets the limit`,
+          ),
+        ),
+      timeoutMs,
+    );
+    timer.unref();
+  });
+  try {
+    return await Promise.race([load(), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
