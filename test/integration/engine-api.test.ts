@@ -1,3 +1,9 @@
+/**
+ * The engine's API. Everything that runs node jobs is in the forEachMode block at the end and runs
+ * inline and in worker threads (executors in test/fixtures/executors/engine-api.ts); the rest
+ * validates input, constructs engines or kills the in-process worker on purpose, so it runs
+ * inline only (see docs/worker-threads.md).
+ */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +20,8 @@ import {
   WorkflowValidationError,
 } from '../../src/index.js';
 import type { WorkflowDefinition } from '../../src/index.js';
+import { createRegistry } from '../fixtures/executors/engine-api.js';
+import { forEachMode } from '../fixtures/modes.js';
 import { graph, NEEDS_REDIS, node, REDIS_URL, sleep, SpyStore, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 
@@ -68,26 +76,6 @@ describe('registerWorkflow', () => {
     expect((await t.engine.getWorkflow('versioned'))?.name).toBe('renamed');
     expect((await t.engine.getWorkflow('versioned', 1))?.name).toBe('versioned');
   });
-
-  it('keeps running the version an execution started with', async () => {
-    t = testEngine();
-    const held: (() => void)[] = [];
-    t.registry.register('gate', async () => {
-      await new Promise<void>((r) => held.push(r));
-      return { success: true };
-    });
-    t.registry.register('tag', async (ctx) => ({ success: true, data: ctx.nodeConfig['tag'] }));
-    const v1 = graph('pinned', [node('g', 'gate'), node('t', 'tag', { config: { tag: 'v1' } })], ['g->t']);
-    await t.engine.registerWorkflow(v1);
-    t.engine.startWorkers(2);
-    const id = await t.engine.enqueueWorkflow('pinned', {});
-    await until(() => held.length === 1, 5000);
-    await t.engine.registerWorkflow(graph('pinned', [node('g', 'gate'), node('t', 'tag', { config: { tag: 'v2' } })], ['g->t']));
-    held[0]!();
-    const done = await t.engine.waitForExecution(id);
-    expect(done.workflowVersion).toBe(1);
-    expect(done.nodeResults['t']?.data).toBe('v1');
-  });
 });
 
 describe('constructor and connections', () => {
@@ -131,23 +119,6 @@ describe('constructor and connections', () => {
     await expect(t.engine.enqueueWorkflow('x', {})).rejects.toBeInstanceOf(EngineClosedError);
     expect(() => t!.engine.startWorkers(1)).toThrow(EngineClosedError);
   });
-
-  it('close waits for the node in flight to finish', async () => {
-    t = testEngine();
-    let finished = false;
-    t.registry.register('slow', async () => {
-      await sleep(300);
-      finished = true;
-      return { success: true };
-    });
-    await t.engine.registerWorkflow(graph('drain', [node('s', 'slow')], []));
-    t.engine.startWorkers(1);
-    const id = await t.engine.enqueueWorkflow('drain', {});
-    await until(async () => (await t!.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 's')))?.processedOn !== undefined, 5000);
-    await t.engine.close();
-    expect(finished).toBe(true);
-    expect((await t.store.getExecution(id))?.status).toBe('completed');
-  });
 });
 
 describe('enqueueing', () => {
@@ -164,94 +135,6 @@ describe('enqueueing', () => {
     await expect(t.engine.replayWorkflow('missing')).rejects.toBeInstanceOf(ExecutionNotFoundError);
     await expect(t.engine.enqueueBulkWorkflows([{ workflowId: 'ok' }, { workflowId: 'nope' }])).rejects.toBeInstanceOf(WorkflowNotFoundError);
     expect(await t.store.listExecutions()).toEqual([]);
-  });
-
-  it('enqueueBulkWorkflows starts every execution', async () => {
-    t = testEngine();
-    t.registry.register('echo', async (ctx) => ({ success: true, data: ctx.inputData }));
-    await t.engine.registerWorkflow(graph('bulk', [node('e', 'echo')], []));
-    t.engine.startWorkers(4);
-    const ids = await t.engine.enqueueBulkWorkflows(Array.from({ length: 20 }, (_, i) => ({ workflowId: 'bulk', initialData: i })));
-    expect(new Set(ids).size).toBe(20);
-    const results = await Promise.all(ids.map((id) => t!.engine.waitForExecution(id)));
-    expect(results.map((r) => r.nodeResults['e']?.data)).toEqual(Array.from({ length: 20 }, (_, i) => i));
-  });
-
-  it('scheduleWorkflow creates a pending execution that starts at the given time and can be cancelled', async () => {
-    t = testEngine();
-    const startedAt: number[] = [];
-    t.registry.register('mark', async () => {
-      startedAt.push(Date.now());
-      return { success: true };
-    });
-    await t.engine.registerWorkflow(graph('later', [node('m', 'mark')], []));
-    t.engine.startWorkers(2);
-    await expect(t.engine.scheduleWorkflow('later', {}, new Date(Date.now() - 1000))).rejects.toThrow(/in the past/);
-    const at = Date.now() + 500;
-    const id = await t.engine.scheduleWorkflow('later', { a: 1 }, new Date(at));
-    expect((await t.engine.getExecution(id))?.status).toBe('pending');
-    const cancelled = await t.engine.scheduleWorkflow('later', {}, new Date(Date.now() + 400));
-    expect(await t.engine.cancelWorkflow(cancelled)).toBe(true);
-    const done = await t.engine.waitForExecution(id);
-    expect(done.status).toBe('completed');
-    expect(startedAt[0]!).toBeGreaterThanOrEqual(at - 20);
-    await sleep(300);
-    expect(startedAt).toHaveLength(1);
-    expect((await t.engine.getExecution(cancelled))?.status).toBe('cancelled');
-  });
-
-  it('replayWorkflow runs the same workflow again with the same initial data', async () => {
-    t = testEngine();
-    t.registry.register('echo', async (ctx) => ({ success: true, data: ctx.inputData }));
-    await t.engine.registerWorkflow(graph('replay', [node('e', 'echo')], []));
-    t.engine.startWorkers(2);
-    const first = await t.engine.enqueueWorkflow('replay', { v: 42 });
-    await t.engine.waitForExecution(first);
-    const second = await t.engine.replayWorkflow(first);
-    expect(second).not.toBe(first);
-    expect((await t.engine.waitForExecution(second)).nodeResults['e']?.data).toEqual({ v: 42 });
-  });
-
-  it('enqueueNode runs one node of an execution with the given input', async () => {
-    t = testEngine();
-    const inputs: unknown[] = [];
-    t.registry.register('take', async (ctx) => {
-      inputs.push(ctx.inputData);
-      return { success: true, data: ctx.inputData };
-    });
-    await t.engine.registerWorkflow(graph('manual', [node('a', 'take'), node('b', 'take')], ['a->b']));
-    const id = await t.engine.enqueueWorkflow('manual', 'start');
-    await t.engine.pauseWorkflow(id);
-    await t.engine.cancelWorkflow(id); // removes a's job: nothing runs by itself now
-    await t.store.transitionExecution(id, ['cancelled'], 'running');
-    await expect(t.engine.enqueueNode(id, 'other', 'a')).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(t.engine.enqueueNode(id, 'manual', 'zzz')).rejects.toThrow(/no node 'zzz'/);
-    const jobId = await t.engine.enqueueNode(id, 'manual', 'a', 'manual input');
-    expect(jobId).toBe(nodeJobId(id, 'a'));
-    t.engine.startWorkers(2);
-    const done = await t.engine.waitForExecution(id);
-    expect(done.status).toBe('completed');
-    expect(inputs).toEqual(['manual input', 'manual input']);
-  });
-
-  it('getQueueStats counts jobs per queue', async () => {
-    t = testEngine();
-    t.registry.register('x', async () => ({ success: false, error: 'no' }));
-    await t.engine.registerWorkflow(graph('stats', [node('a', 'x')], []));
-    await t.engine.enqueueWorkflow('stats', {});
-    await t.engine.enqueueWorkflow('stats', {});
-    let stats = await t.engine.getQueueStats();
-    expect(stats.waiting).toBe(2);
-    expect(stats.queues['node-execution'].waiting).toBe(2);
-    t.engine.startWorkers(2);
-    // The DLQ item is written before BullMQ marks the job failed: wait for both.
-    await until(async () => {
-      const s = await t!.engine.getQueueStats();
-      return s.queues['dlq-execution'].waiting === 2 && s.failed === 2;
-    }, 5000, 'two DLQ items and two failed jobs');
-    stats = await t.engine.getQueueStats();
-    expect(stats.failed).toBe(2);
-    expect(stats.active + stats.waiting).toBe(0);
   });
 });
 
@@ -303,32 +186,6 @@ describe('when Redis is unreachable', () => {
   });
 });
 
-describe('retention', () => {
-  it('prunes finished executions on demand and periodically, never running ones', async () => {
-    t = testEngine({ config: { retention: { keepLast: 1, everyMs: 1000 } } });
-    const held: (() => void)[] = [];
-    t.registry.register('quick', async () => ({ success: true }));
-    t.registry.register('hold', async () => {
-      await new Promise<void>((r) => held.push(r));
-      return { success: true };
-    });
-    await t.engine.registerWorkflow(graph('quick', [node('q', 'quick')], []));
-    await t.engine.registerWorkflow(graph('hold', [node('h', 'hold')], []));
-    t.engine.startWorkers(4);
-    const running = await t.engine.enqueueWorkflow('hold', {});
-    const finished = [];
-    for (let i = 0; i < 4; i++) finished.push(await t.engine.waitForExecution(await t.engine.enqueueWorkflow('quick', {})));
-    await until(() => held.length === 1, 5000);
-    expect(await t.engine.pruneExecutions({ keepLast: 3 })).toBe(1);
-    // The retention job (every second, keepLast 1) prunes the rest but the newest.
-    await until(async () => (await t!.store.listExecutions({ status: 'completed' })).length === 1, 10_000, 'periodic prune');
-    expect((await t.store.listExecutions({ status: 'completed' }))[0]?.executionId).toBe(finished.at(-1)!.executionId);
-    expect((await t.store.getExecution(running))?.status).toBe('running');
-    held[0]!();
-    await expect(t.engine.pruneExecutions({})).rejects.toThrow(/olderThanMs and\/or keepLast/);
-  });
-});
-
 describe('a node whose workers keep dying', () => {
   it('fails cleanly past maxStalledCount (failed result, DLQ item, failed execution) instead of hanging', async () => {
     const store = new SpyStore();
@@ -352,5 +209,120 @@ describe('a node whose workers keep dying', () => {
     expect(done.nodeResults['p']?.error).toMatch(/interrupted 1 times .* maxStalledCount = 0/);
     const [item] = await rescuer.getDLQItems();
     expect(item).toMatchObject({ executionId: id, nodeId: 'p' });
+  });
+});
+
+/** What runs node jobs, in both modes (test/fixtures/modes.ts); the rest of this file needs no worker. */
+forEachMode({ module: new URL('../fixtures/executors/engine-api.ts', import.meta.url), createRegistry }, (h) => {
+  it('keeps running the version an execution started with', async () => {
+    const t = h.engine();
+    const v1 = graph('pinned', [node('g', 'gate'), node('t', 'tag', { config: { tag: 'v1' } })], ['g->t']);
+    await t.engine.registerWorkflow(v1);
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('pinned', {});
+    await until(async () => (await h.probe.list('held')).length === 1, h.patience(5000));
+    await t.engine.registerWorkflow(graph('pinned', [node('g', 'gate'), node('t', 'tag', { config: { tag: 'v2' } })], ['g->t']));
+    await h.probe.set('release:gate');
+    const done = await t.engine.waitForExecution(id);
+    expect(done.workflowVersion).toBe(1);
+    expect(done.nodeResults['t']?.data).toBe('v1');
+  });
+  it('close waits for the node in flight to finish', async () => {
+    const t = h.engine();
+    await t.engine.registerWorkflow(graph('drain', [node('s', 'slow')], []));
+    t.engine.startWorkers(1);
+    const id = await t.engine.enqueueWorkflow('drain', {});
+    await until(async () => (await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 's')))?.processedOn !== undefined, h.patience(5000));
+    await t.engine.close();
+    expect(await h.probe.isSet('finished')).toBe(true);
+    expect((await t.store.getExecution(id))?.status).toBe('completed');
+  });
+  it('enqueueBulkWorkflows starts every execution', async () => {
+    const t = h.engine();
+    await t.engine.registerWorkflow(graph('bulk', [node('e', 'echo')], []));
+    t.engine.startWorkers(4);
+    const ids = await t.engine.enqueueBulkWorkflows(Array.from({ length: 20 }, (_, i) => ({ workflowId: 'bulk', initialData: i })));
+    expect(new Set(ids).size).toBe(20);
+    const results = await Promise.all(ids.map((id) => t.engine.waitForExecution(id)));
+    expect(results.map((r) => r.nodeResults['e']?.data)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+  it('scheduleWorkflow creates a pending execution that starts at the given time and can be cancelled', async () => {
+    const t = h.engine();
+    await t.engine.registerWorkflow(graph('later', [node('m', 'mark')], []));
+    t.engine.startWorkers(2);
+    await expect(t.engine.scheduleWorkflow('later', {}, new Date(Date.now() - 1000))).rejects.toThrow(/in the past/);
+    const at = Date.now() + 500;
+    const id = await t.engine.scheduleWorkflow('later', { a: 1 }, new Date(at));
+    expect((await t.engine.getExecution(id))?.status).toBe('pending');
+    const cancelled = await t.engine.scheduleWorkflow('later', {}, new Date(Date.now() + 400));
+    expect(await t.engine.cancelWorkflow(cancelled)).toBe(true);
+    const done = await t.engine.waitForExecution(id);
+    expect(done.status).toBe('completed');
+    expect((await h.probe.list<number>('startedAt'))[0]!).toBeGreaterThanOrEqual(at - 20);
+    await sleep(300);
+    expect(await h.probe.list('startedAt')).toHaveLength(1);
+    expect((await t.engine.getExecution(cancelled))?.status).toBe('cancelled');
+  });
+  it('replayWorkflow runs the same workflow again with the same initial data', async () => {
+    const t = h.engine();
+    await t.engine.registerWorkflow(graph('replay', [node('e', 'echo')], []));
+    t.engine.startWorkers(2);
+    const first = await t.engine.enqueueWorkflow('replay', { v: 42 });
+    await t.engine.waitForExecution(first);
+    const second = await t.engine.replayWorkflow(first);
+    expect(second).not.toBe(first);
+    expect((await t.engine.waitForExecution(second)).nodeResults['e']?.data).toEqual({ v: 42 });
+  });
+  it('enqueueNode runs one node of an execution with the given input', async () => {
+    const t = h.engine();
+    await t.engine.registerWorkflow(graph('manual', [node('a', 'take'), node('b', 'take')], ['a->b']));
+    const id = await t.engine.enqueueWorkflow('manual', 'start');
+    await t.engine.pauseWorkflow(id);
+    await t.engine.cancelWorkflow(id); // removes a's job: nothing runs by itself now
+    await t.store.transitionExecution(id, ['cancelled'], 'running');
+    await expect(t.engine.enqueueNode(id, 'other', 'a')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(t.engine.enqueueNode(id, 'manual', 'zzz')).rejects.toThrow(/no node 'zzz'/);
+    const jobId = await t.engine.enqueueNode(id, 'manual', 'a', 'manual input');
+    expect(jobId).toBe(nodeJobId(id, 'a'));
+    t.engine.startWorkers(2);
+    const done = await t.engine.waitForExecution(id);
+    expect(done.status).toBe('completed');
+    expect(await h.probe.list('inputs')).toEqual(['manual input', 'manual input']);
+  });
+  it('getQueueStats counts jobs per queue', async () => {
+    const t = h.engine();
+    await t.engine.registerWorkflow(graph('stats', [node('a', 'x')], []));
+    await t.engine.enqueueWorkflow('stats', {});
+    await t.engine.enqueueWorkflow('stats', {});
+    let stats = await t.engine.getQueueStats();
+    expect(stats.waiting).toBe(2);
+    expect(stats.queues['node-execution'].waiting).toBe(2);
+    t.engine.startWorkers(2);
+    // The DLQ item is written before the job itself moves to the failed set (later still from a thread).
+    const settled = async () => {
+      const now = await t.engine.getQueueStats();
+      return now.queues['dlq-execution'].waiting === 2 && now.active + now.waiting === 0;
+    };
+    await until(settled, h.patience(5000), 'two DLQ items and no job left');
+    stats = await t.engine.getQueueStats();
+    expect(stats.failed).toBe(2);
+    expect(stats.active + stats.waiting).toBe(0);
+  });
+  it('retention prunes finished executions on demand and periodically, never running ones', async () => {
+    const t = h.engine({ config: { retention: { keepLast: 1, everyMs: 1000 } } });
+    await t.engine.registerWorkflow(graph('quick', [node('q', 'quick')], []));
+    await t.engine.registerWorkflow(graph('hold', [node('h', 'hold')], []));
+    t.engine.startWorkers(4);
+    const running = await t.engine.enqueueWorkflow('hold', {});
+    const finished = [];
+    for (let i = 0; i < 4; i++) finished.push(await t.engine.waitForExecution(await t.engine.enqueueWorkflow('quick', {})));
+    await until(async () => (await h.probe.list('held')).length === 1, h.patience(5000));
+    expect(await t.engine.pruneExecutions({ keepLast: 3 })).toBe(1);
+    // The retention job (every second, keepLast 1) prunes the rest but the newest.
+    await until(async () => (await t.store.listExecutions({ status: 'completed' })).length === 1, h.patience(10_000), 'periodic prune');
+    expect((await t.store.listExecutions({ status: 'completed' }))[0]?.executionId).toBe(finished.at(-1)!.executionId);
+    expect((await t.store.getExecution(running))?.status).toBe('running');
+    await h.probe.set('release:hold');
+    await expect(t.engine.pruneExecutions({})).rejects.toThrow(/olderThanMs and\/or keepLast/);
   });
 });
