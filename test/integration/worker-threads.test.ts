@@ -1,7 +1,8 @@
 /**
- * useWorkerThreads end to end, on the real Redis and a fresh PostgreSQL database: startup checks,
- * a subset of the runtime's behaviours run in worker threads (data passing and joins, branching,
- * retries and the DLQ, sub-workflows, cancellation, serialisation, events), and isolation: a
+ * useWorkerThreads end to end, on the real Redis and a fresh PostgreSQL database: startup checks
+ * (including executors modules that are missing, broken, never finish loading or fail only in
+ * threads), a smoke pass over the runtime's behaviours in threads (the full integration suite
+ * also runs in thread mode, through test/fixtures/modes.ts), serialisation, and isolation: a
  * thread that throws at top level, exits or runs out of memory fails only its own job (BullMQ
  * retries it), and a CPU-bound node does not block the main thread.
  *
