@@ -227,6 +227,7 @@ forEachMode({ module: new URL('../fixtures/executors/engine-api.ts', import.meta
     expect(done.workflowVersion).toBe(1);
     expect(done.nodeResults['t']?.data).toBe('v1');
   });
+
   it('close waits for the node in flight to finish', async () => {
     const t = h.engine();
     await t.engine.registerWorkflow(graph('drain', [node('s', 'slow')], []));
@@ -237,6 +238,7 @@ forEachMode({ module: new URL('../fixtures/executors/engine-api.ts', import.meta
     expect(await h.probe.isSet('finished')).toBe(true);
     expect((await t.store.getExecution(id))?.status).toBe('completed');
   });
+
   it('enqueueBulkWorkflows starts every execution', async () => {
     const t = h.engine();
     await t.engine.registerWorkflow(graph('bulk', [node('e', 'echo')], []));
@@ -246,6 +248,7 @@ forEachMode({ module: new URL('../fixtures/executors/engine-api.ts', import.meta
     const results = await Promise.all(ids.map((id) => t.engine.waitForExecution(id)));
     expect(results.map((r) => r.nodeResults['e']?.data)).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
+
   it('scheduleWorkflow creates a pending execution that starts at the given time and can be cancelled', async () => {
     const t = h.engine();
     await t.engine.registerWorkflow(graph('later', [node('m', 'mark')], []));
@@ -263,6 +266,7 @@ forEachMode({ module: new URL('../fixtures/executors/engine-api.ts', import.meta
     expect(await h.probe.list('startedAt')).toHaveLength(1);
     expect((await t.engine.getExecution(cancelled))?.status).toBe('cancelled');
   });
+
   it('replayWorkflow runs the same workflow again with the same initial data', async () => {
     const t = h.engine();
     await t.engine.registerWorkflow(graph('replay', [node('e', 'echo')], []));
@@ -273,6 +277,7 @@ forEachMode({ module: new URL('../fixtures/executors/engine-api.ts', import.meta
     expect(second).not.toBe(first);
     expect((await t.engine.waitForExecution(second)).nodeResults['e']?.data).toEqual({ v: 42 });
   });
+
   it('enqueueNode runs one node of an execution with the given input', async () => {
     const t = h.engine();
     await t.engine.registerWorkflow(graph('manual', [node('a', 'take'), node('b', 'take')], ['a->b']));
@@ -289,6 +294,7 @@ forEachMode({ module: new URL('../fixtures/executors/engine-api.ts', import.meta
     expect(done.status).toBe('completed');
     expect(await h.probe.list('inputs')).toEqual(['manual input', 'manual input']);
   });
+
   it('getQueueStats counts jobs per queue', async () => {
     const t = h.engine();
     await t.engine.registerWorkflow(graph('stats', [node('a', 'x')], []));
@@ -308,8 +314,9 @@ forEachMode({ module: new URL('../fixtures/executors/engine-api.ts', import.meta
     expect(stats.failed).toBe(2);
     expect(stats.active + stats.waiting).toBe(0);
   });
+
   it('retention prunes finished executions on demand and periodically, never running ones', async () => {
-    const t = h.engine({ config: { retention: { keepLast: 1, everyMs: 1000 } } });
+    const t = h.engine();
     await t.engine.registerWorkflow(graph('quick', [node('q', 'quick')], []));
     await t.engine.registerWorkflow(graph('hold', [node('h', 'hold')], []));
     t.engine.startWorkers(4);
@@ -318,7 +325,10 @@ forEachMode({ module: new URL('../fixtures/executors/engine-api.ts', import.meta
     for (let i = 0; i < 4; i++) finished.push(await t.engine.waitForExecution(await t.engine.enqueueWorkflow('quick', {})));
     await until(async () => (await h.probe.list('held')).length === 1, h.patience(5000));
     expect(await t.engine.pruneExecutions({ keepLast: 3 })).toBe(1);
-    // The retention job (every second, keepLast 1) prunes the rest but the newest.
+    // A second engine's retention job (every second, keepLast 1) prunes the rest but the newest.
+    // On the first engine it could have run before the prune above whenever the four runs took
+    // over a second (as they do while worker threads start).
+    t.sibling({ retention: { keepLast: 1, everyMs: 1000 } }).startWorkers(1);
     await until(async () => (await t.store.listExecutions({ status: 'completed' })).length === 1, h.patience(10_000), 'periodic prune');
     expect((await t.store.listExecutions({ status: 'completed' }))[0]?.executionId).toBe(finished.at(-1)!.executionId);
     expect((await t.store.getExecution(running))?.status).toBe('running');
