@@ -57,12 +57,15 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
     await h.probe.set('release:n1');
     await until(async () => (await t.engine.getExecution(id))?.nodeResults['n1'] !== undefined, h.patience(5000), 'n1 to finish');
     await sleep(300);
+    const n2 = () => t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'n2'));
+    // A thread parks the job when it gets it, and the second thread may still be starting.
+    if (h.threads) await until(async () => (await (await n2())?.getState()) === 'delayed', h.patience(5000), 'n2 to be parked');
     let exec = await t.engine.getExecution(id);
     expect(exec?.status).toBe('paused');
     expect(await h.probe.list('ran')).toEqual(['n0', 'n1']);
     expect(exec?.nodeResults['n2']).toBeUndefined();
     // The child of the finished node is parked in the delayed set, not lost.
-    const parked = await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'n2'));
+    const parked = await n2();
     expect(await parked?.getState()).toBe('delayed');
     expect(parked?.data.parked).toEqual({ remainingMs: 0 });
 
