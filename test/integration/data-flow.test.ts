@@ -1,6 +1,7 @@
 /**
  * Data passing, fan-out/joins and branching, run inline and in worker threads (see
  * test/fixtures/modes.ts); executors are in test/fixtures/executors/data-flow.ts.
+ * Executors report through a probe in Redis (REDIS_URL), whatever the queue backend.
  */
 import { expect, it } from 'vitest';
 import { createRegistry } from '../fixtures/executors/data-flow.js';

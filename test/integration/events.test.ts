@@ -1,6 +1,7 @@
 /**
  * Events on both transports, run inline and in worker threads (see test/fixtures/modes.ts);
  * executors are in test/fixtures/executors/events.ts.
+ * Executors report through a probe in Redis (REDIS_URL), whatever the queue backend.
  */
 import { describe, expect, it } from 'vitest';
 import type { SpaneEvent } from '../../src/index.js';

@@ -2,6 +2,7 @@
  * Retries, continueOnFail and the DLQ, run inline and in worker threads (see
  * test/fixtures/modes.ts); executors are in test/fixtures/executors/failures.ts. The fault
  * injection at the end needs a store in this thread, so it runs inline only.
+ * Executors report through a probe in Redis (REDIS_URL), whatever the queue backend.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRegistry } from '../fixtures/executors/failures.js';

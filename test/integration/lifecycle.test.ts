@@ -1,6 +1,7 @@
 /**
  * Delays, pause/resume/cancel and scheduled starts, run inline and in worker threads (see
  * test/fixtures/modes.ts); executors are in test/fixtures/executors/lifecycle.ts.
+ * Executors report through a probe in Redis (REDIS_URL), whatever the queue backend.
  */
 import { expect, it } from 'vitest';
 import { nodeJobId } from '../../src/index.js';

@@ -1,6 +1,7 @@
 /**
  * Sub-workflows in both modes (checkpoint/resume and FlowProducer), run inline and in worker
  * threads (see test/fixtures/modes.ts); executors are in test/fixtures/executors/sub-workflows.ts.
+ * Executors report through a probe in Redis (REDIS_URL), whatever the queue backend.
  */
 import { describe, expect, it } from 'vitest';
 import { WorkflowValidationError } from '../../src/index.js';
