@@ -12,7 +12,10 @@ import { BackendUnavailableError, createEngine, DrizzleStore, InMemoryExecutionS
 import type { WorkflowEngine } from '../../src/index.js';
 import { createTestDatabase } from '../contract/databases.js';
 import type { TestDatabase } from '../contract/databases.js';
-import { graph, memoryLogger, node } from '../helpers.js';
+import { graph, memoryLogger, node, until } from '../helpers.js';
+import { PglitePool } from '../../src/runtime/backends/pglite-pool.js';
+import type { PgNotification } from 'bullmq';
+import { PGlite } from '@electric-sql/pglite';
 import { POSTGRES_URL, postgresAnswers, REDIS_URL, redisAnswers } from '../backends/probe.js';
 
 const redisUp = await redisAnswers();
@@ -76,6 +79,37 @@ async function createEngineLike(engine: WorkflowEngine): Promise<WorkflowEngine>
   const backend = (engine as unknown as { sqlBackend: SqlBackend }).sqlBackend;
   return new Engine({ registry: registry(), store: new InMemoryExecutionStore(), backend, config: { useWorkerThreads: true }, logger: memoryLogger() });
 }
+
+describe('PGlite as a pg.Pool (what wakes BullMQ workers on the embedded backend)', () => {
+  it('passes each notification to the clients listening on its channel, and runs multi-statement SQL', { timeout: 120_000 }, async () => {
+    const db = await PGlite.create();
+    const pool = new PglitePool(db);
+    try {
+      const a = await pool.connect();
+      const b = await pool.connect();
+      const got: Record<string, string[]> = { a: [], b: [] };
+      a.on('notification', (m: PgNotification) => got['a']!.push(`${m.channel}:${m.payload}`));
+      b.on('notification', (m: PgNotification) => got['b']!.push(`${m.channel}:${m.payload}`));
+      await a.query('-- as BullMQ sends it\nLISTEN bullmq_jobs;\n');
+      await b.query('LISTEN bullmq_events');
+      await pool.query("SELECT pg_notify('bullmq_jobs', 'q1')");
+      await pool.query('SELECT pg_notify($1, $2)', ['bullmq_events', 'q2']);
+      await until(() => got['a']!.length === 1 && got['b']!.length === 1, 5000, 'notifications');
+      expect(got).toEqual({ a: ['bullmq_jobs:q1'], b: ['bullmq_events:q2'] });
+      // A released client hears nothing more.
+      a.release();
+      await pool.query("SELECT pg_notify('bullmq_jobs', 'q3'); SELECT pg_notify('bullmq_events', 'q4')");
+      await until(() => got['b']!.length === 2, 5000, 'second notification');
+      expect(got['a']).toEqual(['bullmq_jobs:q1']);
+      // Several statements without parameters, as in BullMQ's migrations: the last result comes back.
+      const r = await pool.query('CREATE TEMP TABLE t (n int); INSERT INTO t VALUES (1), (2); SELECT count(*)::int AS n FROM t');
+      expect(r.rows).toEqual([{ n: 2 }]);
+    } finally {
+      await pool.end();
+      await db.close();
+    }
+  });
+});
 
 describe.skipIf(!redisUp)(`createEngine: redis${redisUp ? '' : ` (skipped: nothing answers at ${REDIS_URL})`}`, () => {
   it('runs a workflow on Redis with the given store', async () => {
