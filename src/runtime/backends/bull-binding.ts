@@ -34,8 +34,8 @@ export class BullBinding {
     readonly workers: ConnectionOptions,
     private readonly openListener: () => ListenerConnection,
     /**
-     * PostgreSQL backends: the newest event id of a queue's event stream, for a listener to
-     * start after. Undefined on Redis, where a listener's first read starts at once.
+     * PostgreSQL server: the newest event id of a queue's event stream, for a listener to start
+     * after (and the sign that publishes must be serialised). Undefined on Redis and PGlite.
      */
     readonly eventCursor?: (queue: string) => Promise<string>,
   ) {}
@@ -58,7 +58,9 @@ export class BullBinding {
       pool,
       pool,
       () => ({ connection: pool, release: () => undefined }),
-      (queue) => backend.lastEventId(queue),
+      // PGlite has one session: statements run in the order they are issued, so events commit in
+      // id order and a listener's first read is ordered with later publishes by itself.
+      backend.kind === 'postgres' ? (queue) => backend.lastEventId(queue) : undefined,
     );
   }
 

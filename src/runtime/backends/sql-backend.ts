@@ -153,20 +153,27 @@ export class SqlBackend {
   /**
    * Takes one GCRA slot: returns 0 when granted, else the ms until the next slot. One
    * `INSERT ... ON CONFLICT DO UPDATE ... WHERE` grants atomically (the row lock orders
-   * concurrent callers); a refused caller reads the current arrival time for its wait. @internal
+   * concurrent callers); a refused caller reads the current arrival time for its wait.
+   *
+   * The time is the database's clock when the statement runs, not `_now`: every process shares
+   * it (no skew between workers), and a call that waited in the pool's queue (or in PGlite's one
+   * session) is timed when it is granted, so grants stay spaced as the runs they admit. @internal
    */
-  async gcra(key: string, now: number, interval: number): Promise<number> {
+  async gcra(key: string, _now: number, interval: number): Promise<number> {
     const granted = await this.pool.query(
-      `INSERT INTO ${RATE_LIMIT_TABLE} AS r (key, tat) VALUES ($1, $2::float8 + $3::float8)
-       ON CONFLICT (key) DO UPDATE SET tat = GREATEST(r.tat, $2::float8) + $3::float8
-       WHERE GREATEST(r.tat, $2::float8) - $2::float8 < $3::float8
+      `INSERT INTO ${RATE_LIMIT_TABLE} AS r (key, tat)
+         SELECT $1, extract(epoch FROM clock_timestamp()) * 1000 + $2::float8
+       ON CONFLICT (key) DO UPDATE SET tat = GREATEST(r.tat, EXCLUDED.tat - $2::float8) + $2::float8
+       WHERE GREATEST(r.tat, EXCLUDED.tat - $2::float8) - (EXCLUDED.tat - $2::float8) < $2::float8
        RETURNING 1`,
-      [key, now, interval],
+      [key, interval],
     );
     if (granted.rows.length > 0) return 0;
-    const current = await this.pool.query<{ tat: number }>(`SELECT tat FROM ${RATE_LIMIT_TABLE} WHERE key = $1`, [key]);
-    const tat = Number(current.rows[0]?.tat ?? now);
-    return Math.max(1, tat - interval - now + 1);
+    const ahead = await this.pool.query<{ ms: number }>(
+      `SELECT tat - extract(epoch FROM clock_timestamp()) * 1000 AS ms FROM ${RATE_LIMIT_TABLE} WHERE key = $1`,
+      [key],
+    );
+    return Math.max(1, Math.ceil(Number(ahead.rows[0]?.ms ?? interval) - interval + 1));
   }
 
   /** The newest event id of a queue's BullMQ event stream ('0' when it has none). @internal */

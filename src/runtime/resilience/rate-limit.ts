@@ -8,7 +8,11 @@ export interface RateLimit {
 
 /** Where the GCRA state lives when it is not Redis: one atomic check-and-update per call. */
 export interface GcraStore {
-  /** Takes a slot of `key` spaced `interval` ms apart at time `now`; returns 0 when granted, else the ms to wait. */
+  /**
+   * Takes a slot of `key` spaced `interval` ms apart at time `now` (epoch ms; a store with a
+   * shared clock of its own, such as a database, may use that instead); returns 0 when granted,
+   * else the ms to wait.
+   */
   gcra(key: string, now: number, interval: number): Promise<number>;
 }
 
