@@ -220,6 +220,24 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
         expect((await store.getExecution('e1'))!.workflowId).toBe('wf');
       });
 
+      it('lets exactly one of concurrent creates of one id succeed, and creates every other id', async () => {
+        const outcomes = await Promise.allSettled([
+          store.createExecution(execution('dup', { initialData: 1 })),
+          store.createExecution(execution('other-1')),
+          store.createExecution(execution('dup', { initialData: 2 })),
+          store.createExecution(execution('other-2', { initialData: false })),
+          store.createExecution(execution('dup', { initialData: 3 })),
+        ]);
+        const dup = [outcomes[0]!, outcomes[2]!, outcomes[4]!];
+        expect(dup.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        for (const o of dup) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(InvalidArgumentError);
+        const winner = [1, 2, 3][dup.findIndex((o) => o.status === 'fulfilled')];
+        expect((await store.getExecution('dup'))!.initialData).toBe(winner);
+        expect(outcomes[1]!.status).toBe('fulfilled');
+        expect((await store.getExecution('other-2'))!.initialData).toBe(false);
+        expect((await store.getExecution('other-1'))!.nodeResults).toEqual({});
+      });
+
       it('returns null for an unknown execution', async () => {
         expect(await store.getExecution('nope')).toBeNull();
       });
