@@ -41,9 +41,8 @@ import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import type { Sql } from 'postgres';
-import { DrizzleStore, InMemoryExecutionStore, migratePostgres, NodeRegistry, WorkflowEngine } from '../src/index.js';
+import { DrizzleStore, InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { ExecutionStatus, ExecutionStore, Logger, NodeDefinition, TransitionPatch, WorkflowDefinition } from '../src/index.js';
-import { RawHotPathPgStore } from './raw-pg-store.js';
 import { envInt, ownCpuMs, procCpuMs, stats } from './lib.js';
 import type { Stats } from './lib.js';
 import { createTestDatabase } from '../test/contract/databases.js';
@@ -510,7 +509,7 @@ async function mainStores(): Promise<void> {
         cleanups.unshift(() => lite.close());
         return lite;
       }
-      if (name !== 'postgres' && name !== 'postgres-raw') throw new Error(`BENCH_STORE_SIDES: unknown store '${name}' (memory, postgres, pglite, postgres-raw)`);
+      if (name !== 'postgres') throw new Error(`BENCH_STORE_SIDES: unknown store '${name}' (memory, postgres, pglite)`);
       const database = await createBenchDatabase();
       pgVersion = database.serverVersion.split(' ')[0] ?? database.serverVersion;
       cleanups.push(() => database.drop());
@@ -525,12 +524,6 @@ async function mainStores(): Promise<void> {
           })
         : undefined;
       if (pgClient !== undefined) cleanups.unshift(() => pgClient.end({ timeout: 5 }));
-      if (name === 'postgres-raw') {
-        const client = pgClient ?? postgres(database.url, { onnotice: () => {} });
-        if (pgClient === undefined) cleanups.unshift(() => client.end({ timeout: 5 }));
-        await migratePostgres(client);
-        return new RawHotPathPgStore(client);
-      }
       const pg = await DrizzleStore.postgres(pgClient ?? database.url);
       cleanups.unshift(() => pg.close());
       watchPostgres(name, database.name, pgClient ?? (pg.db as unknown as { $client: Sql }).$client);
@@ -570,7 +563,6 @@ async function mainStores(): Promise<void> {
       memory: 'SPANE, InMemoryExecutionStore',
       postgres: 'SPANE, DrizzleStore.postgres',
       pglite: 'SPANE, DrizzleStore.pglite (in memory)',
-      'postgres-raw': 'SPANE, experiment: PostgreSQL, hot paths in raw postgres.js',
     };
 
     log(`warm-up: one batch of ${CHAINS} chains and ${WARMUP_RUNS} single runs per side`);
