@@ -32,6 +32,13 @@ const jsonPlaceholder = (name: string) => sql`${sql.placeholder(name)}::text::js
  */
 export type NodeResultTuple = [string, string, string, string | null, string | null, string | null, number, number | null, number];
 
+/**
+ * One new execution as {@link HotPathStatements.createExecutions} takes it: id, workflow id,
+ * workflow version, status, initial data as JSON text (null: none), parent execution id, parent
+ * node id, depth, startedAt.
+ */
+export type NewExecutionTuple = [string, string, number, string, string | null, string | null, string | null, number, number];
+
 /** The hot-path statements of one database; see the module comment. */
 export type HotPathStatements = ReturnType<typeof prepareHotPaths>;
 
@@ -60,23 +67,26 @@ export function prepareHotPaths(db: Db) {
       .where(eq(executions.executionId, sql.placeholder('executionId')))
       .prepare('spane_execution_exists'),
 
-    /** Placeholders: every column; `initialData` as JSON text or null. Empty when the id is taken. */
-    createExecution: db
+    /**
+     * Inserts new executions, any number in one statement, skipping ids that exist. Placeholder
+     * `rows`: a JSON array of {@link NewExecutionTuple}s, with no id twice. Returns the ids it
+     * inserted. `seq` (an identity column) is drawn from its own sequence, as a plain insert
+     * would draw it.
+     */
+    createExecutions: db
       .insert(executions)
-      .values({
-        executionId: sql.placeholder('executionId'),
-        workflowId: sql.placeholder('workflowId'),
-        workflowVersion: sql.placeholder('workflowVersion'),
-        status: sql.placeholder('status'),
-        initialData: jsonPlaceholder('initialData'),
-        parentExecutionId: sql.placeholder('parentExecutionId'),
-        parentNodeId: sql.placeholder('parentNodeId'),
-        depth: sql.placeholder('depth'),
-        startedAt: sql.placeholder('startedAt'),
-      })
+      // drizzle lists every column for INSERT ... SELECT, `seq` included, and its
+      // `.overridingSystemValue()` is not carried over to `.select()` (0.45), so the clause leads
+      // the SELECT here; it lands where PostgreSQL wants it, after the column list.
+      .select(
+        sql`overriding system value
+          select r->>0, nextval(pg_get_serial_sequence('spane.executions', 'seq')), r->>1, (r->>2)::integer, r->>3, (r->>4)::jsonb,
+            r->>5, r->>6, (r->>7)::integer, (r->>8)::bigint, null::bigint, null::text, null::bigint
+          from json_array_elements(${sql.placeholder('rows')}::json) as r`,
+      )
       .onConflictDoNothing({ target: executions.executionId })
       .returning({ executionId: executions.executionId })
-      .prepare('spane_create_execution'),
+      .prepare('spane_create_executions'),
 
     /**
      * Upsert of node results keyed by (execution, node): a later write replaces every field. Any

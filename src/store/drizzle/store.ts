@@ -13,7 +13,7 @@ import { canonicalJson } from '../canonical-json.js';
 import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migrate.js';
 import type { MigrateOptions } from './migrate.js';
 import { prepareHotPaths } from './prepared.js';
-import type { HotPathStatements, NodeResultTuple } from './prepared.js';
+import type { HotPathStatements, NewExecutionTuple, NodeResultTuple } from './prepared.js';
 import { Batcher } from './batcher.js';
 import { executionColumns, jsonText, jsonValue, toExecution } from './rows.js';
 import type { ExecutionRow } from './rows.js';
@@ -58,6 +58,8 @@ export interface DrizzleConnectOptions extends DrizzleStoreOptions {
 
 /** Node-result batches in flight at once; see write-batcher.ts. */
 const RESULT_WRITES_IN_FLIGHT = 2;
+/** Execution-insert batches in flight at once; see batcher.ts. */
+const CREATES_IN_FLIGHT = 2;
 /** Execution-read batches in flight at once; see batcher.ts. */
 const EXECUTION_READS_IN_FLIGHT = 4;
 
@@ -79,7 +81,8 @@ const MAX_VERSION_RACES = 20;
  *
  * How it stays fast (the node-job path: `getExecution`, `saveNodeResult`, `transitionExecution`,
  * `createExecution`): those run as drizzle prepared statements, and concurrent `saveNodeResult`
- * calls of one store share one multi-row upsert, as do concurrent `getExecution` calls one query.
+ * calls of one store share one multi-row upsert, concurrent `createExecution` calls one insert,
+ * and concurrent `getExecution` calls one query.
  * A call that finds nothing in flight is sent at once; calls that arrive while earlier ones run
  * go together in the next statement, so under load many node results cost one WAL flush. Each
  * call still returns only once the statement carrying it has finished (a write has committed),
@@ -120,6 +123,21 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
       return [];
     },
     maxInFlight: RESULT_WRITES_IN_FLIGHT,
+    maxBatch: 500,
+  });
+  /** Concurrent `createExecution` calls, inserted together (see batcher.ts); each learns whether its row went in. */
+  private readonly executionCreator = new Batcher<NewExecutionTuple, boolean>({
+    run: async (tuples) => {
+      // Of several calls for one id only the first can insert it; the others find it taken.
+      const first = new Map<string, number>();
+      tuples.forEach((t, i) => {
+        if (!first.has(t[0])) first.set(t[0], i);
+      });
+      const rows = [...first.values()].map((i) => tuples[i]!);
+      const inserted = new Set((await this.hot.createExecutions.execute({ rows: JSON.stringify(rows) })).map((r) => r.executionId));
+      return tuples.map((t, i) => first.get(t[0]) === i && inserted.has(t[0]));
+    },
+    maxInFlight: CREATES_IN_FLIGHT,
     maxBatch: 500,
   });
   /** Concurrent `getExecution` calls, read together (see batcher.ts). */
@@ -259,18 +277,18 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async createExecution(execution: NewExecution): Promise<void> {
-    const inserted = await this.hot.createExecution.execute({
-      executionId: execution.executionId,
-      workflowId: execution.workflowId,
-      workflowVersion: execution.workflowVersion,
-      status: execution.status,
-      initialData: jsonText(execution.initialData),
-      parentExecutionId: execution.parentExecutionId ?? null,
-      parentNodeId: execution.parentNodeId ?? null,
-      depth: execution.depth,
-      startedAt: execution.startedAt,
-    });
-    if (inserted.length === 0) throw new InvalidArgumentError(`Execution '${execution.executionId}' already exists`);
+    const inserted = await this.executionCreator.call([
+      execution.executionId,
+      execution.workflowId,
+      execution.workflowVersion,
+      execution.status,
+      jsonText(execution.initialData),
+      execution.parentExecutionId ?? null,
+      execution.parentNodeId ?? null,
+      execution.depth,
+      execution.startedAt,
+    ]);
+    if (!inserted) throw new InvalidArgumentError(`Execution '${execution.executionId}' already exists`);
   }
 
   async getExecution(executionId: string): Promise<WorkflowExecution | null> {
