@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { SpaneEvent } from '../../src/index.js';
 import { createRegistry } from '../fixtures/executors/events.js';
 import { forEachMode } from '../fixtures/modes.js';
-import { graph, node, until } from '../helpers.js';
+import { graph, node, TEST_BACKEND, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 
 forEachMode({ module: new URL('../fixtures/executors/events.ts', import.meta.url), createRegistry }, (h) => {
@@ -67,7 +67,10 @@ forEachMode({ module: new URL('../fixtures/executors/events.ts', import.meta.url
       expect(mine.find((e) => e.type === 'node:retrying')).toMatchObject({ error: 'try again', attempt: 1 });
       expect(mine.find((e) => e.type === 'node:completed' && e.nodeId === 'flaky')).toMatchObject({ data: 'second time', attempt: 2 });
       expect(mine.find((e) => e.type === 'node:delayed')?.data).toEqual({ delayMs: 50 });
-      expect(other).toEqual([]);
+      // On a PostgreSQL server the last events of an execution that just ended may commit after the
+      // subscriber read its starting event id, and then reach it (docs/backends.md, Events).
+      if (TEST_BACKEND === 'postgres') expect(other.every((e) => e.executionId === otherId)).toBe(true);
+      else expect(other).toEqual([]);
     });
 
     it('reports failures, pause, resume and cancel', async () => {

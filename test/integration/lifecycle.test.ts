@@ -27,7 +27,9 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
     );
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('delayed', {});
+    // The delay node's job is added just after emit's result is stored: wait for both.
     await until(async () => (await t.engine.getExecution(id))?.nodeResults['emit'] !== undefined, h.patience(5000));
+    await until(async () => (await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'wait'))) !== undefined, h.patience(5000), "the delay node's job");
     const job = await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'wait'));
     expect(await job?.getState()).toBe('delayed');
     const done = await t.engine.waitForExecution(id);
