@@ -8,6 +8,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
   const { excluded, excludedOnSql, skipped } = planRepository({ redis: redisUp, postgres: postgresUp });
   // Read by test/backends/summary.ts, which prints the list again when the run ends.
   process.env['SPANE_SKIPPED_SUITES'] = JSON.stringify(skipped);
+  // Read by test/fixtures/modes.ts: thread mode needs PostgreSQL for its shared store.
+  process.env['SPANE_TEST_POSTGRES'] = postgresUp ? '1' : '0';
   if (skipped.length > 0) console.warn(`\n[spane tests] skipped here:\n  ${skipped.join('\n  ')}\n`);
 
   const backendProject = (backend: 'embedded' | 'postgres'): TestProjectInlineConfiguration => ({
@@ -36,7 +38,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             name: 'redis',
             include: ['test/**/*.test.ts'],
             exclude: excluded,
-            env: { SPANE_TEST_BACKEND: 'redis' },
+            env: { SPANE_TEST_BACKEND: 'redis', SPANE_TEST_POSTGRES: postgresUp ? '1' : '0' },
             typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
           },
         },

@@ -19,12 +19,19 @@ export const BACKEND_SUITES = ['smoke', 'data-flow', 'failures', 'lifecycle', 's
 /** A file that probes its servers itself (and skips what it cannot run) says so with this marker. */
 export const SELF_PROBING = 'spane-test: probes its servers';
 
-/** What a file needs, read from its text: Redis when it builds test engines or opens ioredis, PostgreSQL when it creates databases. */
-export function needs(text: string): { redis: boolean; postgres: boolean } {
-  if (text.includes(SELF_PROBING)) return { redis: false, postgres: false };
+/**
+ * What a file needs, read from its text: Redis when it builds test engines or opens ioredis,
+ * PostgreSQL when it creates databases. A file that runs its scenarios through `forEachMode`
+ * (test/fixtures/modes.ts) has `probe` set: its executors report through Redis on every queue
+ * backend, and its thread mode needs PostgreSQL.
+ */
+export function needs(text: string): { redis: boolean; postgres: boolean; probe: boolean } {
+  if (text.includes(SELF_PROBING)) return { redis: false, postgres: false, probe: false };
+  const probe = /\bforEachMode\(/.test(text);
   return {
-    redis: /testEngine\(|^import [^\n]*from 'ioredis'|\bREDIS_URL\b/m.test(text),
+    redis: probe || /testEngine\(|^import [^\n]*from 'ioredis'|\bREDIS_URL\b/m.test(text),
     postgres: /createTestDatabase|DrizzleStore\.postgres|POSTGRES_URL/.test(text),
+    probe,
   };
 }
 
@@ -49,16 +56,21 @@ export function plan(files: readonly { path: string; text: string }[], up: { red
   const excluded: string[] = [];
   const excludedOnSql: string[] = [];
   const skipped: string[] = [];
+  let threadModeSuites = 0;
   for (const { path, text } of files) {
     const need = needs(text);
+    if (need.probe) threadModeSuites += 1;
     const missing = [need.redis && !up.redis ? `Redis (${REDIS_URL})` : undefined, need.postgres && !up.postgres ? `PostgreSQL (${POSTGRES_URL})` : undefined].filter(
       (m) => m !== undefined,
     );
-    if (need.postgres && !up.postgres) excludedOnSql.push(path);
+    if ((need.postgres && !up.postgres) || (need.probe && !up.redis)) excludedOnSql.push(path);
     if (missing.length === 0) continue;
     excluded.push(path);
-    const elsewhere = BACKEND_SUITES.includes(path) && !need.postgres ? ' (it still runs on the embedded backend)' : '';
+    const elsewhere = BACKEND_SUITES.includes(path) && !need.postgres && !need.probe ? ' (it still runs on the embedded backend)' : '';
     skipped.push(`${path}: needs ${missing.join(' and ')}, which does not answer${elsewhere}`);
+  }
+  if (!up.postgres && up.redis && threadModeSuites > 0) {
+    skipped.push(`worker-thread mode of ${threadModeSuites} suites (their inline mode still runs): it needs PostgreSQL, which does not answer at ${POSTGRES_URL}`);
   }
   if (!up.postgres) skipped.push(`postgres backend project (${BACKEND_SUITES.length} suites): PostgreSQL does not answer at ${POSTGRES_URL}`);
   return { excluded, excludedOnSql, skipped };
