@@ -34,7 +34,8 @@ import type { BackendKind, ExecutionStatus, Logger, NodeDefinition, TransitionPa
 import { createTestDatabase } from '../test/contract/databases.js';
 import type { TestDatabase } from '../test/contract/databases.js';
 import { postgresAnswers, redisAnswers } from '../test/backends/probe.js';
-import { envInt, stats } from './lib.js';
+import { CompletionBoard, envInt, stats, withTimeout } from './lib.js';
+import { deleteKeys } from '../test/helpers.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const POSTGRES_ADMIN_URL = process.env['BENCH_POSTGRES_URL'] ?? process.env['SPANE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -52,42 +53,7 @@ function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`bench: timed out after ${TIMEOUT_MS} ms waiting for ${what}`)), TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
-/** Completion times by key, and waiting for the next N completions. */
-class Board {
-  private readonly done = new Map<string, number>();
-  private readonly waiters = new Map<string, (at: number) => void>();
-  private count = 0;
-  private countWaiter: { target: number; resolve: () => void } | undefined;
-
-  mark(key: string): void {
-    if (this.done.has(key)) return;
-    const at = performance.now();
-    this.done.set(key, at);
-    this.count++;
-    this.waiters.get(key)?.(at);
-    this.waiters.delete(key);
-    if (this.countWaiter !== undefined && this.count >= this.countWaiter.target) {
-      this.countWaiter.resolve();
-      this.countWaiter = undefined;
-    }
-  }
-  waitFor(key: string): Promise<number> {
-    const at = this.done.get(key);
-    return at !== undefined ? Promise.resolve(at) : new Promise((resolve) => this.waiters.set(key, resolve));
-  }
-  waitForMore(n: number): Promise<void> {
-    const target = this.count + n;
-    return new Promise((resolve) => (this.countWaiter = { target, resolve }));
-  }
-}
 
 interface Side {
   name: string;
@@ -108,7 +74,7 @@ interface Link {
 }
 
 async function rawSide(link: Link): Promise<Side> {
-  const board = new Board();
+  const board = new CompletionBoard();
   const queueName = `raw-chain-${randomUUID().slice(0, 8)}`;
   const queue = new Queue<{ chain: string; step: number }>(queueName, { connection: link.connection(), prefix: link.prefix, defaultJobOptions: { removeOnComplete: REMOVE_ON_COMPLETE, removeOnFail: REMOVE_ON_FAIL } }, link.factory);
   let length = STEPS;
@@ -132,7 +98,7 @@ async function rawSide(link: Link): Promise<Side> {
       const all = board.waitForMore(n);
       const t0 = performance.now();
       await queue.addBulk(Array.from({ length: n }, () => ({ name: 'step', data: { chain: randomUUID(), step: 0 } })));
-      await withTimeout(all, `${n} raw chains on ${link.kind}`);
+      await withTimeout(all, TIMEOUT_MS, `${n} raw chains on ${link.kind}`);
       return performance.now() - t0;
     },
     async runOne() {
@@ -141,7 +107,7 @@ async function rawSide(link: Link): Promise<Side> {
       const done = board.waitFor(chain);
       const t0 = performance.now();
       await queue.add('step', { chain, step: 0 });
-      return (await withTimeout(done, 'a raw chain')) - t0;
+      return (await withTimeout(done, TIMEOUT_MS, 'a raw chain')) - t0;
     },
     async close() {
       await worker.close();
@@ -163,7 +129,7 @@ function linear(id: string, length: number): WorkflowDefinition {
 }
 
 async function spaneSide(link: Link): Promise<Side> {
-  const board = new Board();
+  const board = new CompletionBoard();
   const store = new InMemoryExecutionStore({ maxFinishedExecutions: 100_000 });
   const transition = store.transitionExecution.bind(store);
   store.transitionExecution = async (id: string, from: readonly ExecutionStatus[], to: ExecutionStatus, patch?: TransitionPatch) => {
@@ -186,13 +152,13 @@ async function spaneSide(link: Link): Promise<Side> {
       const all = board.waitForMore(n);
       const t0 = performance.now();
       await engine.enqueueBulkWorkflows(Array.from({ length: n }, () => ({ workflowId: wf, initialData: { step: 0 } })));
-      await withTimeout(all, `${n} SPANE executions on ${link.kind}`);
+      await withTimeout(all, TIMEOUT_MS, `${n} SPANE executions on ${link.kind}`);
       return performance.now() - t0;
     },
     async runOne() {
       const t0 = performance.now();
       const id = await engine.enqueueWorkflow(wf, { step: 0 });
-      return (await withTimeout(board.waitFor(id), 'a SPANE execution')) - t0;
+      return (await withTimeout(board.waitFor(id), TIMEOUT_MS, 'a SPANE execution')) - t0;
     },
     async close() {
       await engine.close();
@@ -213,12 +179,7 @@ async function openLink(kind: BackendKind): Promise<Link | string> {
       engine: { connection: redis },
       prefix,
       async close() {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length > 0) await redis.del(...keys);
-        } while (cursor !== '0');
+        await deleteKeys(redis, prefix);
         redis.disconnect();
       },
     };

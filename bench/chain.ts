@@ -43,10 +43,11 @@ import postgres from 'postgres';
 import type { Sql } from 'postgres';
 import { DrizzleStore, InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { ExecutionStatus, ExecutionStore, Logger, NodeDefinition, TransitionPatch, WorkflowDefinition } from '../src/index.js';
-import { envInt, ownCpuMs, procCpuMs, stats } from './lib.js';
+import { CompletionBoard, envInt, ownCpuMs, procCpuMs, stats, withTimeout } from './lib.js';
 import type { Stats } from './lib.js';
 import { createTestDatabase } from '../test/contract/databases.js';
 import type { TestDatabase } from '../test/contract/databases.js';
+import { deleteKeys } from '../test/helpers.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const CHAINS = envInt('BENCH_CHAINS', 200);
@@ -74,59 +75,6 @@ const REMOVE_ON_FAIL = { count: 5000, age: 7 * 24 * 3600 };
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`bench: timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Resolves with the time (performance.now()) of `key`'s completion, whether it already happened or not. */
-class CompletionBoard {
-  private readonly done = new Map<string, number>();
-  private readonly waiters = new Map<string, (at: number) => void>();
-  private count = 0;
-  private countWaiter: { target: number; resolve: () => void } | undefined;
-
-  mark(key: string): void {
-    const at = performance.now();
-    if (this.done.has(key)) return;
-    this.done.set(key, at);
-    this.count++;
-    const w = this.waiters.get(key);
-    if (w !== undefined) {
-      this.waiters.delete(key);
-      w(at);
-    }
-    if (this.countWaiter !== undefined && this.count >= this.countWaiter.target) {
-      const { resolve } = this.countWaiter;
-      this.countWaiter = undefined;
-      resolve();
-    }
-  }
-
-  waitFor(key: string): Promise<number> {
-    const at = this.done.get(key);
-    if (at !== undefined) return Promise.resolve(at);
-    return new Promise((resolve) => this.waiters.set(key, resolve));
-  }
-
-  /** Resolves once `n` more keys are marked than now. */
-  waitForMore(n: number): Promise<void> {
-    const target = this.count + n;
-    if (this.count >= target) return Promise.resolve();
-    return new Promise((resolve) => (this.countWaiter = { target, resolve }));
-  }
-
-  /** Forgets finished keys (keeps memory flat between phases). */
-  reset(): void {
-    this.done.clear();
-  }
-}
-
 /** The store methods whose calls the stores mode counts. */
 const COUNTED_METHODS = ['getExecution', 'saveNodeResult', 'transitionExecution', 'createExecution'] as const;
 
@@ -148,17 +96,6 @@ function observed<S extends ExecutionStore>(store: S): S & Pick<ObservedStore, '
     return changed;
   };
   return Object.assign(store, { completions, calls });
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.del(...keys);
-  } while (cursor !== '0');
-  return deleted;
 }
 
 function fmt(n: number, digits = 1): string {

@@ -1,4 +1,5 @@
 /** Helpers shared by the benchmarks. */
+import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 
 /** A positive integer from the environment, or `fallback`. */
@@ -46,4 +47,56 @@ export function procCpuMs(pids: readonly number[]): number {
 export function ownCpuMs(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
+}
+
+/** Rejects when `promise` has not settled within `ms` (names `what` in the error). */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`bench: timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves with the time (performance.now()) of `key`'s completion, whether it already happened or not. */
+export class CompletionBoard {
+  private readonly done = new Map<string, number>();
+  private readonly waiters = new Map<string, (at: number) => void>();
+  private count = 0;
+  private countWaiter: { target: number; resolve: () => void } | undefined;
+
+  mark(key: string): void {
+    const at = performance.now();
+    if (this.done.has(key)) return;
+    this.done.set(key, at);
+    this.count++;
+    const w = this.waiters.get(key);
+    if (w !== undefined) {
+      this.waiters.delete(key);
+      w(at);
+    }
+    if (this.countWaiter !== undefined && this.count >= this.countWaiter.target) {
+      const { resolve } = this.countWaiter;
+      this.countWaiter = undefined;
+      resolve();
+    }
+  }
+
+  waitFor(key: string): Promise<number> {
+    const at = this.done.get(key);
+    if (at !== undefined) return Promise.resolve(at);
+    return new Promise((resolve) => this.waiters.set(key, resolve));
+  }
+
+  /** Resolves once `n` more keys are marked than now. */
+  waitForMore(n: number): Promise<void> {
+    const target = this.count + n;
+    if (this.count >= target) return Promise.resolve();
+    return new Promise((resolve) => (this.countWaiter = { target, resolve }));
+  }
+
+  /** Forgets finished keys (keeps memory flat between phases). */
+  reset(): void {
+    this.done.clear();
+  }
 }

@@ -37,6 +37,7 @@ import { DrizzleStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { Logger, NodeDefinition, WorkflowDefinition } from '../src/index.js';
 import { envInt, stats } from './lib.js';
 import type { Stats } from './lib.js';
+import { deleteKeys } from '../test/helpers.js';
 
 /** The executors, for both sides; the worker threads import this module to get them. */
 export const registry = new NodeRegistry()
@@ -273,12 +274,7 @@ async function main(): Promise<void> {
   } finally {
     for (const s of sides) {
       await s.engine.close().catch((err: unknown) => log(`closing ${s.name}: ${String(err)}`));
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${s.prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteKeys(redis, s.prefix);
     }
     redis.disconnect();
     await store.close();

@@ -79,15 +79,22 @@ export function testEngine(options: { config?: EngineConfigInput; store?: Execut
       await Promise.all(engines.map((e) => e.close()));
       // On the PostgreSQL backends the suite's setup file empties the queue tables.
       if (sql !== undefined) return;
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteKeys(redis, prefix);
       redis.disconnect();
     },
   };
+}
+
+/** Deletes every Redis key under `prefix` (a test's or a benchmark's queues) and returns how many. */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.del(...keys);
+  } while (cursor !== '0');
+  return deleted;
 }
 
 /** Shorthand for a node; `inputs`/`outputs` default to none. */

@@ -53,6 +53,7 @@ import { DLQ_QUEUE, DrizzleStore, NODE_QUEUE, NodeRegistry, nodeJobId, WorkflowE
 import type { SpaneEvent } from '../../src/index.js';
 import { POSTGRES_ADMIN_URL } from '../contract/databases.js';
 import { CHAOS_RUNS_DDL, chaosWorkflow, expectedBranch, expectedEnd, JOIN_NODES, NODE_IDS, registerChaosExecutors, WORKFLOW_ID } from './workflow.js';
+import { deleteKeys } from '../helpers.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const EXECUTIONS = envInt('CHAOS_EXECUTIONS', 500);
@@ -641,13 +642,7 @@ async function main(): Promise<number> {
     await engine?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
     await sql.end({ timeout: 5 });
-    let cursor = '0';
-    let deleted = 0;
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
+    const deleted = await deleteKeys(redis, prefix);
     await redis.quit().catch(() => redis.disconnect());
     log(`deleted ${deleted} Redis keys under ${prefix}`);
     if (keepDb) log(`kept database ${dbName} for inspection (drop database "${dbName}" when done)`);

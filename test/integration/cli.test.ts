@@ -17,7 +17,7 @@ import { createEngine, NodeRegistry } from '../../src/index.js';
 import type { WorkflowEngine } from '../../src/index.js';
 import { createTestDatabase } from '../contract/databases.js';
 import type { TestDatabase } from '../contract/databases.js';
-import { memoryLogger, REDIS_URL, until } from '../helpers.js';
+import { deleteKeys, memoryLogger, REDIS_URL, until } from '../helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(root, 'dist/cli.js');
@@ -51,12 +51,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeys(redis, prefix);
   redis.disconnect();
 });
 
