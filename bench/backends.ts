@@ -34,7 +34,7 @@ import type { BackendKind, ExecutionStatus, Logger, NodeDefinition, TransitionPa
 import { createTestDatabase } from '../test/contract/databases.js';
 import type { TestDatabase } from '../test/contract/databases.js';
 import { postgresAnswers, redisAnswers } from '../test/backends/probe.js';
-import { CompletionBoard, envInt, stats, withTimeout } from './lib.js';
+import { CompletionBoard, envInt, linearWorkflow, stats, withTimeout } from './lib.js';
 import { deleteKeys } from '../test/helpers.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -117,17 +117,6 @@ async function rawSide(link: Link): Promise<Side> {
   };
 }
 
-function linear(id: string, length: number): WorkflowDefinition {
-  const nodes: NodeDefinition[] = Array.from({ length }, (_, i) => ({
-    id: `s${i}`,
-    type: 'step',
-    config: {},
-    inputs: i === 0 ? [] : [`s${i - 1}`],
-    outputs: i === length - 1 ? [] : [`s${i + 1}`],
-  }));
-  return { id, name: id, entryNodeId: 's0', nodes };
-}
-
 async function spaneSide(link: Link): Promise<Side> {
   const board = new CompletionBoard();
   const store = new InMemoryExecutionStore({ maxFinishedExecutions: 100_000 });
@@ -143,7 +132,7 @@ async function spaneSide(link: Link): Promise<Side> {
   const logger: Logger = { warn: (m) => void warnings.push(m), error: (m) => void warnings.push(m) };
   const engine = new WorkflowEngine({ registry, store, ...link.engine, config: { prefix: link.prefix, events: process.env['BENCH_EVENTS'] !== '0' }, logger });
   const wf = `chain-${STEPS}`;
-  await engine.registerWorkflow(linear(wf, STEPS));
+  await engine.registerWorkflow(linearWorkflow(wf, STEPS));
   engine.startWorkers(CONCURRENCY);
   await engine.waitUntilReady();
   return {

@@ -43,7 +43,7 @@ import postgres from 'postgres';
 import type { Sql } from 'postgres';
 import { DrizzleStore, InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { ExecutionStatus, ExecutionStore, Logger, NodeDefinition, TransitionPatch, WorkflowDefinition } from '../src/index.js';
-import { CompletionBoard, envInt, ownCpuMs, procCpuMs, stats, withTimeout } from './lib.js';
+import { CompletionBoard, envInt, linearWorkflow, ownCpuMs, procCpuMs, stats, withTimeout } from './lib.js';
 import type { Stats } from './lib.js';
 import { createTestDatabase } from '../test/contract/databases.js';
 import type { TestDatabase } from '../test/contract/databases.js';
@@ -189,17 +189,6 @@ async function rawSide(admin: Redis): Promise<Side> {
       log(`raw: deleted ${await deleteKeys(admin, prefix)} keys under ${prefix}`);
     },
   };
-}
-
-function linearWorkflow(id: string, length: number): WorkflowDefinition {
-  const nodes: NodeDefinition[] = Array.from({ length }, (_, i) => ({
-    id: `s${i}`,
-    type: 'step',
-    config: {},
-    inputs: i === 0 ? [] : [`s${i - 1}`],
-    outputs: i === length - 1 ? [] : [`s${i + 1}`],
-  }));
-  return { id, name: id, entryNodeId: 's0', nodes };
 }
 
 interface SpaneSide extends Side {

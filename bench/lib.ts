@@ -1,6 +1,7 @@
 /** Helpers shared by the benchmarks. */
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
+import type { NodeDefinition, WorkflowDefinition } from '../src/index.js';
 
 /** A positive integer from the environment, or `fallback`. */
 export function envInt(name: string, fallback: number): number {
@@ -99,4 +100,16 @@ export class CompletionBoard {
   reset(): void {
     this.done.clear();
   }
+}
+
+/** A workflow of `length` nodes `s0 → s1 → …` of one node type, each with the same config. */
+export function linearWorkflow(id: string, length: number, type = 'step', config: Record<string, unknown> = {}): WorkflowDefinition {
+  const nodes: NodeDefinition[] = Array.from({ length }, (_, i) => ({
+    id: `s${i}`,
+    type,
+    config,
+    inputs: i === 0 ? [] : [`s${i - 1}`],
+    outputs: i === length - 1 ? [] : [`s${i + 1}`],
+  }));
+  return { id, name: id, entryNodeId: 's0', nodes };
 }

@@ -35,7 +35,7 @@ import postgres from 'postgres';
 import { Redis } from 'ioredis';
 import { DrizzleStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { Logger, NodeDefinition, WorkflowDefinition } from '../src/index.js';
-import { envInt, stats } from './lib.js';
+import { envInt, linearWorkflow, stats } from './lib.js';
 import type { Stats } from './lib.js';
 import { deleteKeys } from '../test/helpers.js';
 
@@ -87,17 +87,6 @@ const TIMEOUT_MS = 120_000;
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 const log = (message: string) => process.stderr.write(`[bench:threads] ${message}\n`);
 
-function linear(id: string, length: number, type: string, config: Record<string, unknown> = {}): WorkflowDefinition {
-  const nodes: NodeDefinition[] = Array.from({ length }, (_, i) => ({
-    id: `s${i}`,
-    type,
-    config,
-    inputs: i === 0 ? [] : [`s${i - 1}`],
-    outputs: i === length - 1 ? [] : [`s${i + 1}`],
-  }));
-  return { id, name: id, entryNodeId: 's0', nodes };
-}
-
 /** Resolves when `workflow:completed` of each id has been observed. */
 class Completions {
   private readonly done = new Map<string, number>();
@@ -140,9 +129,9 @@ async function side(name: Side['name'], store: DrizzleStore, iterations: number)
   engine.observeEvents((e) => {
     if (e.type === 'workflow:completed') completions.mark(e.executionId);
   });
-  await engine.registerWorkflow(linear('chain', STEPS, 'step'));
-  await engine.registerWorkflow(linear('single', 1, 'step'));
-  await engine.registerWorkflow(linear('cpu', CPU_STEPS, 'burn', { iterations }));
+  await engine.registerWorkflow(linearWorkflow('chain', STEPS, 'step'));
+  await engine.registerWorkflow(linearWorkflow('single', 1, 'step'));
+  await engine.registerWorkflow(linearWorkflow('cpu', CPU_STEPS, 'burn', { iterations }));
   engine.startWorkers(CONCURRENCY);
   await engine.waitUntilReady();
   return { name, engine, completions, warnings, prefix };
