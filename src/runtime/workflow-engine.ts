@@ -5,8 +5,8 @@ import type { WorkflowGraph } from '../definition/graph.js';
 import type { ExecutionStatus, WorkflowDefinition, WorkflowDefinitionWithExecutors, WorkflowExecution } from '../definition/types.js';
 import { NODE_EXECUTORS } from '../definition/types.js';
 import { validateWorkflow } from '../definition/validate.js';
-import { BullBinding } from './backends/bull-binding.js';
-import { SqlBackend } from './backends/sql-backend.js';
+import { openBackend } from './backends/open-backend.js';
+import type { SqlBackend } from './backends/sql-backend.js';
 import { EngineClosedError, ExecutionNotFoundError, InvalidArgumentError, InvalidStateError, RedisUnavailableError, WorkflowNotFoundError } from '../errors.js';
 import type { ExecutionStore, PruneCriteria, WorkflowVersionInfo } from '../store/store.js';
 import { target } from './advance.js';
@@ -14,7 +14,7 @@ import { resolveEngineConfig } from './config.js';
 import type { EngineConfig, EngineConfigInput } from './config.js';
 import { DLQManager } from './dlq-manager.js';
 import type { DLQItem } from './dlq-manager.js';
-import { assertJson, COMMAND_RETRIES, counts, isOptionsObject, openConnection, OWNED_RESOURCES, reportConnectionErrors } from './engine-options.js';
+import { assertJson, counts, isOptionsObject, OWNED_RESOURCES } from './engine-options.js';
 import type { OwningEngineOptions } from './engine-options.js';
 import type { BulkWorkflowEnqueue, EnqueueOptions, GetExecutionOptions, QueueStats, QueueCounts, RedisConnectionInput, RegisterWorkflowOptions, WaitOptions, WorkflowEngineOptions } from './engine-options.js';
 import { EventStreamManager } from './events.js';
@@ -139,25 +139,10 @@ export class WorkflowEngine {
         ? { ...resolvedConfig, payloadThresholdBytes: false as const }
         : resolvedConfig;
     const logger = options.logger ?? consoleLogger;
-    let binding: BullBinding;
-    let rateLimits: Redis | SqlBackend;
-    if (options.backend !== undefined) {
-      if (!(options.backend instanceof SqlBackend)) throw new InvalidArgumentError("WorkflowEngine: 'backend' must be a SqlBackend (SqlBackend.postgres or SqlBackend.embedded)");
-      if (options.connection !== undefined) throw new InvalidArgumentError("WorkflowEngine: pass either 'connection' (Redis) or 'backend', not both");
-      if (options.backend.closed) throw new InvalidArgumentError("WorkflowEngine: the 'backend' given is closed");
-      this.sqlBackend = options.backend;
-      binding = BullBinding.sql(options.backend);
-      rateLimits = options.backend;
-    } else {
-      const input = options.connection ?? 'redis://127.0.0.1:6379';
-      const connection = openConnection(input, null);
-      const commands = openConnection(input, COMMAND_RETRIES);
-      for (const c of [connection, commands]) reportConnectionErrors(c, logger);
-      this.connection = connection;
-      this.commands = commands;
-      binding = BullBinding.redis(commands, connection);
-      rateLimits = commands;
-    }
+    const { binding, rateLimits, connection, commands, sqlBackend } = openBackend(options, logger);
+    this.connection = connection;
+    this.commands = commands;
+    this.sqlBackend = sqlBackend;
     this.owned = (options as OwningEngineOptions)[OWNED_RESOURCES] ?? [];
     const queues = new QueueManager(binding, config);
     this.rt = {

@@ -1,0 +1,39 @@
+import type { Redis } from 'ioredis';
+import { InvalidArgumentError } from '../../errors.js';
+import { COMMAND_RETRIES, openConnection, reportConnectionErrors } from '../engine-options.js';
+import type { WorkflowEngineOptions } from '../engine-options.js';
+import type { Logger } from '../runtime.js';
+import { BullBinding } from './bull-binding.js';
+import { SqlBackend } from './sql-backend.js';
+
+/** The queue side of one engine: BullMQ's classes bound to Redis or to a {@link SqlBackend}. */
+export interface OpenedBackend {
+  binding: BullBinding;
+  /** Where the rate limiter keeps its counters. */
+  rateLimits: Redis | SqlBackend;
+  /** Redis only: the workers' connection, which waits out outages. */
+  connection?: Redis;
+  /** Redis only: queues, events and rate limits; fails after a few retries, so callers see outages. */
+  commands?: Redis;
+  /** The SQL backend, when the engine runs on one. */
+  sqlBackend?: SqlBackend;
+}
+
+/**
+ * Opens what an engine's queues run on: the given {@link SqlBackend}, or two connections of its
+ * own to Redis (copies of the caller's instance, or new ones from options or a URL).
+ */
+export function openBackend(options: Pick<WorkflowEngineOptions, 'backend' | 'connection'>, logger: Logger): OpenedBackend {
+  if (options.backend !== undefined) {
+    const backend: unknown = options.backend;
+    if (!(backend instanceof SqlBackend)) throw new InvalidArgumentError("WorkflowEngine: 'backend' must be a SqlBackend (SqlBackend.postgres or SqlBackend.embedded)");
+    if (options.connection !== undefined) throw new InvalidArgumentError("WorkflowEngine: pass either 'connection' (Redis) or 'backend', not both");
+    if (backend.closed) throw new InvalidArgumentError("WorkflowEngine: the 'backend' given is closed");
+    return { binding: BullBinding.sql(backend), rateLimits: backend, sqlBackend: backend };
+  }
+  const input = options.connection ?? 'redis://127.0.0.1:6379';
+  const connection = openConnection(input, null);
+  const commands = openConnection(input, COMMAND_RETRIES);
+  for (const c of [connection, commands]) reportConnectionErrors(c, logger);
+  return { binding: BullBinding.redis(commands, connection), rateLimits: commands, connection, commands };
+}
