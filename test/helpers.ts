@@ -130,6 +130,8 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
 export interface StoreHooks {
   /** Runs after a node result was written; throwing simulates a crash right after the write. */
   afterSaveNodeResult?: (executionId: string, nodeId: string) => void | Promise<void>;
+  /** Runs after a successful status transition, before the caller sees it. */
+  afterTransition?: (executionId: string, to: string) => void | Promise<void>;
 }
 
 /** An in-memory store that counts what happens and can inject faults. */
@@ -141,6 +143,7 @@ export class SpyStore extends InMemoryExecutionStore {
   override async transitionExecution(...args: Parameters<InMemoryExecutionStore['transitionExecution']>): Promise<boolean> {
     const ok = await super.transitionExecution(...args);
     this.transitions.push({ executionId: args[0], to: args[2], ok });
+    if (ok) await this.hooks.afterTransition?.(args[0], args[2]);
     return ok;
   }
 

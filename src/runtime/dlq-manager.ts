@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import { InvalidStateError } from '../errors.js';
 import { wakeExecution } from './advance.js';
+import { nodeJobId } from './jobs.js';
 import type { DLQJobData } from './jobs.js';
 import type { Runtime } from './runtime.js';
 
@@ -61,6 +62,7 @@ export class DLQManager {
     if (exec.status !== 'failed' && exec.status !== 'running') {
       throw new InvalidStateError(`Cannot retry DLQ item '${dlqJobId}': execution '${executionId}' is ${exec.status}`);
     }
+    await this.untilNodeJobSettles(dlqJobId, executionId, nodeId);
     await rt.store.deleteNodeResult(executionId, nodeId);
     delete exec.nodeResults[nodeId];
     await rt.store.transitionExecution(executionId, ['failed'], 'running');
@@ -68,6 +70,26 @@ export class DLQManager {
     await wakeExecution(rt, graph, exec, 0);
     await item.remove();
     return true;
+  }
+
+  /**
+   * The DLQ item and the failed execution are written by the processor before it throws, so for
+   * a moment the node's job is still active; waking the execution then would see a live job and
+   * enqueue nothing. Waits until the worker has moved it (to failed). A worker that died holding
+   * it loses the lock, and the stall check hands the job on within `lockDuration +
+   * stalledInterval`; past that the item is refused rather than silently not retried.
+   */
+  private async untilNodeJobSettles(dlqJobId: string, executionId: string, nodeId: string): Promise<void> {
+    const { config, queues } = this.rt;
+    const deadline = Date.now() + config.lockDuration + config.stalledInterval;
+    for (;;) {
+      const job = await queues.nodeQueue.getJob(nodeJobId(executionId, nodeId));
+      if (job === undefined || !(await job.isActive())) return;
+      if (Date.now() > deadline) {
+        throw new InvalidStateError(`Cannot retry DLQ item '${dlqJobId}': node '${nodeId}' of execution '${executionId}' is still being processed`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 }
 

@@ -138,7 +138,7 @@ forEachMode({ module: new URL('../fixtures/executors/failures.ts', import.meta.u
 let t: TestEngine;
 afterEach(async () => t?.cleanup());
 
-describe('idempotent advance (inline only: the fault is injected into this thread\'s store)', () => {
+describe('injected faults and races (inline only: the hooks are in this thread\'s store)', () => {
   it('finishes the execution when a worker fails between saving a result and enqueueing the children', async () => {
     const store = new SpyStore();
     t = testEngine({ store });
@@ -166,5 +166,31 @@ describe('idempotent advance (inline only: the fault is injected into this threa
     expect(Object.fromEntries(runs)).toEqual({ a: 1, b: 1, c: 1, d: 1, e: 1 });
     expect(store.count(id, 'completed')).toBe(1);
     expect(store.resultWrites.filter((w) => w.executionId === id && w.nodeId === 'b')).toHaveLength(1);
+  });
+
+  it('retryDLQItem called while the failed job is still active waits for the worker to let go of it', async () => {
+    const store = new SpyStore();
+    t = testEngine({ store });
+    let payCalls = 0;
+    t.registry.register('pay', async () => (++payCalls === 1 ? { success: false, error: 'card declined' } : { success: true, data: 'paid' }));
+    t.registry.register('ok', async (ctx) => ({ success: true, data: ctx.nodeId }));
+    let retried: Promise<boolean> | undefined;
+    // The execution is marked failed inside the processor; the hook retries right then and holds
+    // the processor a moment, so the job is still active while retryDLQItem looks at it.
+    store.hooks.afterTransition = async (_id, to) => {
+      if (to !== 'failed' || retried !== undefined) return;
+      const [item] = await t.engine.getDLQItems();
+      retried = t.engine.retryDLQItem(item!.jobId);
+      await new Promise((r) => setTimeout(r, 100));
+    };
+    await t.engine.registerWorkflow(graph('early-retry', [node('pay', 'pay'), node('ship', 'ok')], ['pay->ship']));
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('early-retry', {});
+    await until(async () => retried !== undefined, 5000, 'the hook to retry');
+    expect(await retried).toBe(true);
+    const done = await t.engine.waitForExecution(id, { timeoutMs: 15_000 });
+    expect(done.status).toBe('completed');
+    expect(payCalls).toBe(2);
+    expect(done.nodeResults['ship']?.data).toBe('ship');
   });
 });
