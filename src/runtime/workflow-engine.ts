@@ -348,11 +348,17 @@ export class WorkflowEngine {
   async enqueueBulkWorkflows(items: readonly BulkWorkflowEnqueue[]): Promise<string[]> {
     await this.ready('enqueue workflows');
     if (!Array.isArray(items)) throw new InvalidArgumentError('enqueueBulkWorkflows expects an array');
-    const prepared = [];
+    // One version lookup per workflow, not per item, and all of them at once.
+    const graphs = new Map<string, Promise<WorkflowGraph>>();
     for (const [i, item] of items.entries()) {
       assertJson(item.initialData, `items[${i}].initialData`);
-      prepared.push({ graph: await this.latestGraph(item.workflowId), initialData: item.initialData, options: item.options ?? {} });
+      if (!graphs.has(item.workflowId)) graphs.set(item.workflowId, this.latestGraph(item.workflowId));
     }
+    const settled = await Promise.allSettled(graphs.values());
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const prepared = [];
+    for (const item of items) prepared.push({ graph: await graphs.get(item.workflowId)!, initialData: item.initialData, options: item.options ?? {} });
     return this.lifecycle.start(prepared);
   }
 
@@ -556,9 +562,10 @@ export class WorkflowEngine {
 
   private async latestGraph(workflowId: string): Promise<WorkflowGraph> {
     if (typeof workflowId !== 'string') throw new InvalidArgumentError('workflowId must be a string');
-    const def = await this.rt.store.getWorkflow(workflowId);
-    if (def === null) throw new WorkflowNotFoundError(workflowId);
-    return this.rt.workflows.get(workflowId, def.version ?? 1);
+    const { store } = this.rt;
+    const version = store.getLatestWorkflowVersion !== undefined ? await store.getLatestWorkflowVersion(workflowId) : ((await store.getWorkflow(workflowId))?.version ?? null);
+    if (version === null) throw new WorkflowNotFoundError(workflowId);
+    return this.rt.workflows.get(workflowId, version);
   }
 
   private async requireExecution(executionId: string): Promise<WorkflowExecution> {

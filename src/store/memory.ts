@@ -73,6 +73,10 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     return found === undefined ? null : clone(found);
   }
 
+  async getLatestWorkflowVersion(workflowId: string): Promise<number | null> {
+    return this.workflows.get(workflowId)?.length ?? null;
+  }
+
   async listWorkflows(): Promise<WorkflowDefinition[]> {
     return [...this.workflows.values()].map((v) => clone(v.at(-1)!));
   }

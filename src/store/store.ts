@@ -103,6 +103,12 @@ export interface ExecutionStore {
   saveWorkflow(definition: WorkflowDefinition, options?: SaveWorkflowOptions): Promise<number>;
   /** A definition by id: the given version, or the latest. */
   getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | null>;
+  /**
+   * The latest stored version number of a workflow, or null when unknown. Optional: the engine
+   * asks it on every enqueue (an execution runs the version that is latest when it starts), and
+   * falls back to `getWorkflow(id)` when a store leaves it out.
+   */
+  getLatestWorkflowVersion?(workflowId: string): Promise<number | null>;
   /** The latest version of every stored definition. */
   listWorkflows(): Promise<WorkflowDefinition[]>;
   /** Every stored version of a workflow, oldest first, with its change notes; `[]` when unknown. */

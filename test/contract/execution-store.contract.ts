@@ -661,6 +661,17 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
         expect(await store.getWorkflowVersions('wf')).toEqual([expect.objectContaining({ version: 1, changeNotes: 'original' })]);
       });
 
+      it('tells the latest version number without loading the definition', async () => {
+        expect(store.getLatestWorkflowVersion).toBeTypeOf('function');
+        expect(await store.getLatestWorkflowVersion!('wf')).toBeNull();
+        await store.saveWorkflow(workflow());
+        expect(await store.getLatestWorkflowVersion!('wf')).toBe(1);
+        await store.saveWorkflow(workflow('wf', { name: 'v2' }));
+        await store.saveWorkflow(workflow('other'));
+        expect(await store.getLatestWorkflowVersion!('wf')).toBe(2);
+        expect(await store.getLatestWorkflowVersion!('other')).toBe(1);
+      });
+
       it('has no versions for an unknown workflow, and refuses notes that are not a string', async () => {
         expect(await store.getWorkflowVersions('nope')).toEqual([]);
         await expect(store.saveWorkflow(workflow(), { changeNotes: 42 as unknown as string })).rejects.toThrow(InvalidArgumentError);

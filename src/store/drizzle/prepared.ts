@@ -17,7 +17,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { executionColumns } from './rows.js';
-import { executions, nodeResults } from './schema.js';
+import { executions, nodeResults, workflows } from './schema.js';
 
 type Db = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
 
@@ -59,6 +59,13 @@ export function prepareHotPaths(db: Db) {
       // the primary key instead of hashing a scan of the table.
       .where(sql`${executions.executionId} = any(array(select json_array_elements_text(${sql.placeholder('ids')}::json)))`)
       .prepare('spane_get_executions'),
+
+    /** Placeholder `workflowId`. One row, `version` null when the workflow is unknown. */
+    latestWorkflowVersion: db
+      .select({ version: sql<number | null>`max(${workflows.version})` })
+      .from(workflows)
+      .where(eq(workflows.id, sql.placeholder('workflowId')))
+      .prepare('spane_latest_workflow_version'),
 
     /** Placeholders: `executionId`. One row when the execution exists. */
     executionExists: db

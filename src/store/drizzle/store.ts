@@ -56,7 +56,7 @@ export interface DrizzleConnectOptions extends DrizzleStoreOptions {
   dataDir?: string;
 }
 
-/** Node-result batches in flight at once; see write-batcher.ts. */
+/** Node-result batches in flight at once; see batcher.ts. */
 const RESULT_WRITES_IN_FLIGHT = 2;
 /** Execution-insert batches in flight at once; see batcher.ts. */
 const CREATES_IN_FLIGHT = 2;
@@ -266,6 +266,11 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
       .orderBy(desc(workflows.version))
       .limit(1);
     return row === undefined ? null : { ...(JSON.parse(row.definition) as WorkflowDefinition), version: row.version };
+  }
+
+  async getLatestWorkflowVersion(workflowId: string): Promise<number | null> {
+    const [row] = await this.hot.latestWorkflowVersion.execute({ workflowId });
+    return row?.version ?? null;
   }
 
   async listWorkflows(): Promise<WorkflowDefinition[]> {
