@@ -22,13 +22,26 @@ const PARK_MS = 365 * 24 * 3600 * 1000;
  * Idempotent and safe to run concurrently: jobs have deterministic ids, skips are upserts and
  * completion is a compare-and-set. Every writer re-reads the store after writing, so of two
  * parents finishing together at least one sees both results and enqueues their join.
+ *
+ * `handoffReadAt` is given only by a node's first run that just wrote its result: when its
+ * status came from the store (epoch ms). The view is then offered to the children that have
+ * this node as their only parent (see handoff.ts).
  */
-export async function advance(rt: Runtime, graph: WorkflowGraph, snapshot: WorkflowExecution, settled: readonly string[], job?: Job): Promise<void> {
+export async function advance(
+  rt: Runtime,
+  graph: WorkflowGraph,
+  snapshot: WorkflowExecution,
+  settled: readonly string[],
+  job?: Job,
+  handoffReadAt?: number,
+): Promise<void> {
   let exec: WorkflowExecution | null = snapshot;
   let frontier = settled;
   let fresh = !needsFreshRead(graph, settled);
+  let readAt = handoffReadAt;
   for (;;) {
     if (!fresh) {
+      if (readAt !== undefined) readAt = Date.now();
       exec = await rt.store.getExecution(snapshot.executionId);
       if (exec === null) return;
       fresh = true;
@@ -47,6 +60,11 @@ export async function advance(rt: Runtime, graph: WorkflowGraph, snapshot: Workf
         if (r === 'run') run.push(child);
         else if (r === 'skip') skip.push(child);
       }
+    }
+    // Before enqueueing: this process's worker may pick a child up at once.
+    if (readAt !== undefined) {
+      const onlyChildren = run.filter((c) => c.inputs.length === 1);
+      rt.handoff.offer(exec, readAt, onlyChildren.map((c) => c.id));
     }
     await rt.queues.enqueueNodes(target(exec), run);
     publishDelays(rt, exec, run, job);
@@ -161,6 +179,7 @@ export async function failExecution(rt: Runtime, exec: WorkflowExecution, node: 
   const failed = await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'failed', {
     error: `Node '${node.id}' failed: ${result.error ?? 'unknown error'}`,
   });
+  rt.handoff.drop(exec.executionId);
   if (failed) await announceEnd(rt, exec, { type: 'workflow:failed', nodeId: node.id, error: result.error ?? 'unknown error' }, job);
   // Another delivery made the transition and died before waking the parent.
   else if (exec.status === 'failed') await notifyParent(rt, exec);

@@ -23,6 +23,7 @@ export class ExecutionLifecycle {
   async pause(executionId: string): Promise<boolean> {
     const exec = await this.requireExecution(executionId);
     const changed = await this.rt.store.transitionExecution(executionId, ['running', 'pending'], 'paused', { pausedAt: Date.now() });
+    if (changed) this.rt.handoff.drop(executionId);
     if (changed) this.rt.events.publish({ type: 'workflow:paused', executionId, workflowId: exec.workflowId });
     await this.forEachLiveChild(executionId, (child) => this.pause(child));
     return changed;
@@ -48,6 +49,7 @@ export class ExecutionLifecycle {
     const exec = await this.requireExecution(executionId);
     const changed = await this.rt.store.transitionExecution(executionId, ['pending', 'running', 'paused', 'failed'], 'cancelled');
     if (!changed) return false;
+    this.rt.handoff.drop(executionId);
     this.processor.abortExecution(executionId);
     // The parent (if this is a sub-workflow) decides with continueOnFail what a cancelled child means.
     await announceEnd(this.rt, exec, { type: 'workflow:cancelled' });

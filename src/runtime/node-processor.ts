@@ -62,7 +62,11 @@ export class NodeProcessor {
     const { rt } = this;
     const data = job.data;
     if (data.nodeId === AGGREGATOR_NODE_ID) return aggregate(rt, job);
-    const exec = await rt.store.getExecution(data.executionId);
+    // A parent that just ran in this process may have handed its view over (see handoff.ts);
+    // only a first delivery takes it.
+    const handed = job.attemptsMade === 0 && job.stalledCounter === 0 ? rt.handoff.take(data.executionId, data.nodeId) : undefined;
+    const readAt = handed?.readAt ?? Date.now();
+    const exec = handed?.exec ?? (await rt.store.getExecution(data.executionId));
     if (exec === null) return { status: 'not-run', reason: 'execution not found' };
     if (exec.status === 'cancelled' || exec.status === 'completed') return { status: 'not-run', reason: `execution ${exec.status}` };
     const graph = await rt.workflows.get(data.workflowId, data.workflowVersion);
@@ -109,7 +113,7 @@ export class NodeProcessor {
       const stored = await saveNodeResultChecked(rt, exec.executionId, node.id, result);
       exec.nodeResults[node.id] = stored;
       rt.events.publish({ type: 'node:completed', ...ids, durationMs, data: stored.data }, job);
-      await advance(rt, graph, exec, [node.id], job);
+      await advance(rt, graph, exec, [node.id], job, readAt);
       return { status: 'completed' };
     }
 

@@ -1,6 +1,7 @@
 import type { ExecutionStore } from '../store/store.js';
 import type { EngineConfig } from './config.js';
 import type { EventStreamManager } from './events.js';
+import type { ExecutionHandoff } from './handoff.js';
 import type { PayloadManager } from './payloads.js';
 import type { CircuitBreakerRegistry } from './resilience/circuit-breaker.js';
 import type { RateLimiter } from './resilience/rate-limit.js';
@@ -64,6 +65,8 @@ export interface Runtime {
   readonly queues: QueueManager;
   readonly workflows: WorkflowCache;
   readonly logger: Logger;
+  /** Views of executions passed from a finished node to the children it enqueued. */
+  readonly handoff: ExecutionHandoff;
   /** Claim check; undefined when the store has no payload storage (values then stay inline). */
   readonly payloads: PayloadManager | undefined;
 }

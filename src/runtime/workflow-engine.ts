@@ -35,6 +35,7 @@ import { findSubWorkflowCycle, MAX_SUB_WORKFLOW_DEPTH } from './sub-workflows.js
 import { TriggerManager } from './triggers.js';
 import type { ScheduleInfo, WebhookOptions, WebhookRequest } from './triggers.js';
 import { WorkerManager } from './worker-manager.js';
+import { ExecutionHandoff } from './handoff.js';
 import { WorkflowCache } from './workflow-cache.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
 
@@ -153,6 +154,7 @@ export class WorkflowEngine {
       workflows: new WorkflowCache(options.store, options.cacheOptions),
       logger,
       settled: new SettleSignals(),
+      handoff: new ExecutionHandoff(),
       events: new EventStreamManager(binding, undefined, config, logger),
       breakers: options.circuitBreakers ?? new CircuitBreakerRegistry(),
       rateLimiter: new RateLimiter(rateLimits, config.prefix),

@@ -20,6 +20,7 @@ import { CircuitBreakerRegistry } from '../resilience/circuit-breaker.js';
 import { RateLimiter } from '../resilience/rate-limit.js';
 import { SettleSignals } from '../runtime.js';
 import type { Logger, Runtime } from '../runtime.js';
+import { ExecutionHandoff } from '../handoff.js';
 import { WorkflowCache } from '../workflow-cache.js';
 import type { ThreadSettings } from './env.js';
 import { deserialize, serialize } from './serialize.js';
@@ -68,6 +69,8 @@ export async function createThreadRuntime(settings: ThreadSettings, options: Thr
     workflows: new WorkflowCache(store),
     logger,
     settled: new SettleSignals(),
+    // Pause and cancel run in the main thread, which cannot drop a thread's views: none are kept.
+    handoff: new ExecutionHandoff(0),
     events,
     breakers: new CircuitBreakerRegistry(),
     rateLimiter: new RateLimiter(commands, config.prefix),

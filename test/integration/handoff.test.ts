@@ -1,0 +1,99 @@
+/**
+ * A node's view of its execution handed to the children it enqueued (src/runtime/handoff.ts):
+ * the children skip the store read, and a pause or cancel made in this process still stops them.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { graph, node, SpyStore, testEngine, until } from '../helpers.js';
+import type { TestEngine } from '../helpers.js';
+
+class CountingStore extends SpyStore {
+  reads = 0;
+  override async getExecution(...args: Parameters<SpyStore['getExecution']>) {
+    this.reads++;
+    return super.getExecution(...args);
+  }
+}
+
+let t: TestEngine;
+afterEach(async () => t?.cleanup());
+
+const chain = (id: string, length: number, type = 'step') =>
+  graph(
+    id,
+    Array.from({ length }, (_, i) => node(`n${i}`, type)),
+    Array.from({ length: length - 1 }, (_, i) => `n${i}->n${i + 1}`),
+  );
+
+describe('handing a finished node\'s view to its children', () => {
+  it('a chain run by one process reads the execution far fewer times than it has nodes, with the same results', async () => {
+    const store = new CountingStore();
+    t = testEngine({ store });
+    t.registry.register('step', async (ctx) => ({ success: true, data: { at: ctx.nodeId, got: ctx.inputData } }));
+    await t.engine.registerWorkflow(chain('long', 12));
+    t.engine.startWorkers(1);
+    const before = store.reads;
+    const id = await t.engine.enqueueWorkflow('long', { seed: 1 });
+    // Wait on the completion transition, not waitForExecution, whose polling reads too.
+    await until(() => store.count(id, 'completed') === 1, 15_000, 'the chain to complete');
+    const reads = store.reads - before;
+    expect(reads).toBeLessThan(12);
+    const done = (await store.getExecution(id))!;
+    expect(done.status).toBe('completed');
+    expect(done.nodeResults['n0']?.data).toEqual({ at: 'n0', got: { seed: 1 } });
+    for (let i = 1; i < 12; i++) expect(done.nodeResults[`n${i}`]?.data).toEqual({ at: `n${i}`, got: done.nodeResults[`n${i - 1}`]!.data });
+  });
+
+  it('fan-out children each get their own copy of the view', async () => {
+    const store = new CountingStore();
+    t = testEngine({ store });
+    t.registry.register('root', async () => ({ success: true, data: { items: [1, 2, 3] } }));
+    // Each child changes its input; a shared object would show the other child's change.
+    t.registry.register('mutate', async (ctx) => {
+      const input = ctx.inputData as { items: number[] };
+      const seen = [...input.items];
+      input.items.push(99);
+      return { success: true, data: seen };
+    });
+    await t.engine.registerWorkflow(graph('fan', [node('root', 'root'), node('x', 'mutate'), node('y', 'mutate')], ['root->x', 'root->y']));
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('fan', {});
+    await until(() => store.count(id, 'completed') === 1, 15_000, 'the fan-out to complete');
+    const done = (await store.getExecution(id))!;
+    expect(done.nodeResults['x']?.data).toEqual([1, 2, 3]);
+    expect(done.nodeResults['y']?.data).toEqual([1, 2, 3]);
+    expect(done.nodeResults['root']?.data).toEqual({ items: [1, 2, 3] });
+  });
+
+  it.each(['pause', 'cancel'] as const)('a %s made while the parent runs stops the child that was handed a view', async (how) => {
+    const store = new CountingStore();
+    t = testEngine({ store });
+    const ran: string[] = [];
+    t.registry.register('stops-itself', async (ctx) => {
+      ran.push(ctx.nodeId);
+      // The parent read `running` before this call; it finishes after it and offers that view.
+      if (how === 'pause') await t.engine.pauseWorkflow(ctx.executionId);
+      else await t.engine.cancelWorkflow(ctx.executionId);
+      return { success: true, data: 'a' };
+    });
+    t.registry.register('step', async (ctx) => {
+      ran.push(ctx.nodeId);
+      return { success: true, data: ctx.nodeId };
+    });
+    await t.engine.registerWorkflow(graph('stop', [node('a', 'stops-itself'), node('b', 'step')], ['a->b']));
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('stop', {});
+    await until(async () => (await store.getExecution(id))?.nodeResults['a'] !== undefined, 10_000, 'node a to finish');
+    // Well past the view's lifetime: had b used it, it would have run by now.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(ran).toEqual(['a']);
+    if (how === 'cancel') {
+      expect((await store.getExecution(id))?.status).toBe('cancelled');
+      return;
+    }
+    expect((await store.getExecution(id))?.status).toBe('paused');
+    await t.engine.resumeWorkflow(id);
+    const done = await t.engine.waitForExecution(id);
+    expect(done.status).toBe('completed');
+    expect(ran).toEqual(['a', 'b']);
+  });
+});
