@@ -35,7 +35,7 @@ import { findSubWorkflowCycle, MAX_SUB_WORKFLOW_DEPTH } from './sub-workflows.js
 import { TriggerManager } from './triggers.js';
 import type { ScheduleInfo, WebhookOptions, WebhookRequest } from './triggers.js';
 import { WorkerManager } from './worker-manager.js';
-import { ExecutionHandoff } from './handoff.js';
+import { ExecutionHandoff, HANDOFF_TTL_MS } from './handoff.js';
 import { WorkflowCache } from './workflow-cache.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
 
@@ -154,7 +154,8 @@ export class WorkflowEngine {
       workflows: new WorkflowCache(options.store, options.cacheOptions),
       logger,
       settled: new SettleSignals(),
-      handoff: new ExecutionHandoff(),
+      // With an in-process store a read costs what a copy does: nothing to save.
+      handoff: new ExecutionHandoff(options.store.inProcess === true ? 0 : HANDOFF_TTL_MS),
       events: new EventStreamManager(binding, undefined, config, logger),
       breakers: options.circuitBreakers ?? new CircuitBreakerRegistry(),
       rateLimiter: new RateLimiter(rateLimits, config.prefix),

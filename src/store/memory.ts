@@ -28,6 +28,8 @@ export interface InMemoryStoreOptions {
  * ```
  */
 export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
+  /** Reads are copies in this process: the engine does not hand views between node jobs. */
+  readonly inProcess: boolean = true;
   private readonly workflows = new Map<string, WorkflowDefinition[]>();
   private readonly versionInfo = new Map<string, WorkflowVersionInfo[]>();
   /** Claim-check payloads: execution id → payload id → JSON text. */

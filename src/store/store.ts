@@ -96,6 +96,13 @@ export interface TransitionPatch {
  */
 export interface ExecutionStore {
   /**
+   * True when the state lives in this process's memory, so a read costs no more than a copy.
+   * The engine then reads for every node job instead of handing a finished node's view of the
+   * execution to its children (see docs/architecture.md, "Handing the view to the children").
+   * Absent means false.
+   */
+  readonly inProcess?: boolean;
+  /**
    * Stores a definition and returns its version: the current one when unchanged (canonical JSON
    * comparison, `version` ignored; `changeNotes` are then ignored too), else a new one, N+1,
    * stored with `options.changeNotes`.

@@ -6,7 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { graph, node, SpyStore, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 
+/** Counts reads, and claims to be remote so that the engine hands views over as it would on PostgreSQL. */
 class CountingStore extends SpyStore {
+  override readonly inProcess = false;
   reads = 0;
   override async getExecution(...args: Parameters<SpyStore['getExecution']>) {
     this.reads++;
@@ -25,6 +27,20 @@ const chain = (id: string, length: number, type = 'step') =>
   );
 
 describe('handing a finished node\'s view to its children', () => {
+  it('is off for the in-memory store, whose reads cost what a copy does', async () => {
+    const store = new SpyStore();
+    t = testEngine({ store });
+    const reads = { n: 0 };
+    const read = store.getExecution.bind(store);
+    store.getExecution = (...args) => (reads.n++, read(...args));
+    t.registry.register('step', async (ctx) => ({ success: true, data: ctx.nodeId }));
+    await t.engine.registerWorkflow(chain('mem', 4));
+    t.engine.startWorkers(1);
+    const id = await t.engine.enqueueWorkflow('mem', {});
+    await until(() => store.count(id, 'completed') === 1, 15_000, 'the chain to complete');
+    expect(reads.n).toBeGreaterThanOrEqual(4);
+  });
+
   it('a chain run by one process reads the execution far fewer times than it has nodes, with the same results', async () => {
     const store = new CountingStore();
     t = testEngine({ store });
