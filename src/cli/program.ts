@@ -9,6 +9,7 @@ import { BACKENDS, GRAPH_FORMATS } from './choices.js';
 import type { CliBackend } from './choices.js';
 // Types only: erased, so the commands still load when they run.
 import type { GraphOptions } from './commands/graph.js';
+import type { MigrateOptions } from './commands/migrate.js';
 import type { RunOptions } from './commands/run.js';
 import type { WorkerOptions } from './commands/worker.js';
 import type { CliIO } from './io.js';
@@ -115,6 +116,17 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
     .action(async (file: string, opts: WorkerOptions) => {
       const { workerCommand } = await import('./commands/worker.js');
       exit.code = await workerCommand(file, opts, io);
+    });
+
+  program
+    .command('migrate')
+    .description("Apply the state store's migrations (a deploy step for stores opened with migrate: false).")
+    .option('--database-url <url>', 'PostgreSQL to migrate (default: SPANE_DATABASE_URL, DATABASE_URL)')
+    .option('--data-dir <dir>', 'migrate a PGlite data directory instead')
+    .addHelpText('after', '\nSafe to run from several deploys at once: migrations take an advisory lock. Exit code: 0 when the schema is up to date, else 1.')
+    .action(async (opts: MigrateOptions) => {
+      const { migrateCommand } = await import('./commands/migrate.js');
+      exit.code = await migrateCommand(opts, io);
     });
 
   return program;

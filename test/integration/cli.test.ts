@@ -8,12 +8,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, NodeRegistry } from '../../src/index.js';
+import { createEngine, DrizzleStore, NodeRegistry } from '../../src/index.js';
 import type { WorkflowEngine } from '../../src/index.js';
 import { createTestDatabase } from '../contract/databases.js';
 import type { TestDatabase } from '../contract/databases.js';
@@ -56,7 +57,7 @@ afterAll(async () => {
 });
 
 describe('spane --help', () => {
-  it.each(['run', 'validate', 'graph', 'docs', 'worker'])('%s --help describes the command and exits 0', async (command) => {
+  it.each(['run', 'validate', 'graph', 'docs', 'worker', 'migrate'])('%s --help describes the command and exits 0', async (command) => {
     const r = await spane([command, '--help']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(new RegExp(`^Usage: spane ${command} `));
@@ -66,7 +67,7 @@ describe('spane --help', () => {
   it('--help lists every command; --version prints the package version', async () => {
     const help = await spane(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['run', 'validate', 'graph', 'docs', 'worker']) expect(help.out).toMatch(new RegExp(`\\n  ${command} `));
+    for (const command of ['run', 'validate', 'graph', 'docs', 'worker', 'migrate']) expect(help.out).toMatch(new RegExp(`\\n  ${command} `));
     const version = await spane(['--version']);
     expect(version.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
@@ -170,6 +171,58 @@ describe('spane run', () => {
     expect(r.err).toContain('cli-failing: failed after');
     expect(r.err).toContain('boom: boom on purpose');
   });
+});
+
+describe('spane migrate', () => {
+  it('brings a fresh PostgreSQL database up to date, so a store opened with migrate: false works; a second run changes nothing', async () => {
+    const database = await createTestDatabase();
+    try {
+      const r = await spane(['migrate', '--database-url', database.url]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`PostgreSQL database '${database.name}'`);
+      const store = await DrizzleStore.postgres(database.url, { migrate: false });
+      try {
+        expect(await store.saveWorkflow({ id: 'm', name: 'm', entryNodeId: 'a', nodes: [{ id: 'a', type: 't', config: {}, inputs: [], outputs: [] }] })).toBe(1);
+      } finally {
+        await store.close();
+      }
+      const again = await spane(['migrate'], { SPANE_DATABASE_URL: database.url });
+      expect(again.code).toBe(0);
+    } finally {
+      await database.drop();
+    }
+  }, 180_000);
+
+  it('brings a PGlite data directory up to date', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spane-migrate-'));
+    try {
+      const r = await spane(['migrate', '--data-dir', dir]);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`PGlite database in ${dir}`);
+      const store = await DrizzleStore.pglite({ dataDir: dir, migrate: false });
+      try {
+        expect(await store.getWorkflowVersions('none')).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('without a database, with two, or with one that does not answer: one line and exit 1', async () => {
+    const none = await spane(['migrate'], { SPANE_DATABASE_URL: '', DATABASE_URL: '' });
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/^spane: spane migrate: no database: pass --database-url <url> or --data-dir <dir>/);
+    const both = await spane(['migrate', '--database-url', 'postgres://x@127.0.0.1:9/x', '--data-dir', '/tmp/x']);
+    expect(both.code).toBe(1);
+    expect(both.err).toContain('pass either --database-url or --data-dir, not both');
+    const down = await spane(['migrate', '--database-url', 'postgres://postgres@127.0.0.1:9/nothing']);
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(/^spane: Cannot open the postgres backend \(spane migrate: database 'nothing' on 127.0.0.1:9\): .*ECONNREFUSED/);
+    expect(down.err.trim().split('\n')).toHaveLength(1);
+  }, 60_000);
 });
 
 describe('spane worker', () => {

@@ -27,8 +27,8 @@ export interface DrizzleStoreOptions extends MigrateOptions {
   /**
    * Apply the shipped migrations before returning the store. Already-applied migrations are
    * skipped, and concurrent processes take turns, so leaving this on is safe; turn it off when
-   * migrations are run by a deploy step ({@link migratePostgres}, or `npm run migrate` in this
-   * repository) or the role may not run DDL.
+   * migrations are run by a deploy step ({@link migratePostgres}, or `npx spane migrate`) or the
+   * role may not run DDL.
    * @defaultValue true
    */
   migrate?: boolean;
