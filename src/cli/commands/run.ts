@@ -62,11 +62,17 @@ export async function runCommand(file: string, options: RunOptions, io: CliIO): 
   });
   const view = createProgressView({ nodes: target.nodes, stream: io.stderr, ...(options.live !== undefined && { live: options.live }) });
   const stopObserving = engine.observeEvents((e) => view.onEvent(e));
-  // Ctrl-C: stop the workers and leave; the execution stays as it is in the store.
+  // Ctrl-C cancels the execution (its running nodes see their AbortSignal) and exits 130; a
+  // second Ctrl-C while that happens exits at once.
   let onSigint: (() => void) | undefined;
+  const exitNow = () => process.exit(130);
   const interrupted = new Promise<'interrupted'>((resolve) => {
-    onSigint = () => resolve('interrupted');
-    process.once('SIGINT', onSigint);
+    onSigint = () => {
+      process.off('SIGINT', onSigint!);
+      process.once('SIGINT', exitNow);
+      resolve('interrupted');
+    };
+    process.on('SIGINT', onSigint);
   });
   try {
     // Every workflow of the file, so sub-workflows it starts are there too.
@@ -80,7 +86,11 @@ export async function runCommand(file: string, options: RunOptions, io: CliIO): 
     const outcome = await Promise.race([waited, interrupted]);
     view.stop();
     if (outcome === 'interrupted') {
-      println(io.stderr, `${target.id}: interrupted; execution ${executionId} was left as it is`);
+      const cancelled = await engine.cancelWorkflow(executionId).catch((err: unknown) => {
+        println(io.stderr, `${target.id}: could not cancel execution ${executionId}: ${err instanceof Error ? err.message : String(err)}`);
+        return false;
+      });
+      println(io.stderr, `${target.id}: interrupted; execution ${executionId} ${cancelled ? 'cancelled' : 'had already ended'}`);
       return 130;
     }
     const took = formatDuration(Date.now() - started);
@@ -96,6 +106,7 @@ export async function runCommand(file: string, options: RunOptions, io: CliIO): 
     return 1;
   } finally {
     if (onSigint !== undefined) process.off('SIGINT', onSigint);
+    process.off('SIGINT', exitNow);
     view.stop();
     stopObserving();
     await engine.close();
