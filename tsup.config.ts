@@ -1,4 +1,4 @@
-import { cp } from 'node:fs/promises';
+import { cp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
@@ -28,5 +28,9 @@ export default defineConfig({
     await cp('src/store/drizzle/migrations', 'dist/migrations', { recursive: true });
     // Loads a TypeScript processorFile through tsx in a worker thread (plain JavaScript on purpose).
     await cp('src/runtime/sandbox/ts-processor.mjs', 'dist/sandbox-ts-processor.mjs');
+    // The command is ESM only (`bin` points at cli.js); one config builds both formats so that
+    // cli.js shares chunks with index.js, which leaves a CommonJS copy nobody runs.
+    await rm('dist/cli.cjs', { force: true });
+    await rm('dist/cli.cjs.map', { force: true });
   },
 });
