@@ -354,6 +354,7 @@ export class WorkflowEngine {
     // One version lookup per workflow, not per item, and all of them at once.
     const graphs = new Map<string, Promise<WorkflowGraph>>();
     for (const [i, item] of items.entries()) {
+      if (typeof item !== 'object' || item === null) throw new InvalidArgumentError(`enqueueBulkWorkflows: items[${i}] must be an object { workflowId, initialData?, options? }`);
       assertJson(item.initialData, `items[${i}].initialData`);
       if (!graphs.has(item.workflowId)) graphs.set(item.workflowId, this.latestGraph(item.workflowId));
     }
@@ -495,8 +496,12 @@ export class WorkflowEngine {
     return this.rt.store.pruneExecutions(criteria);
   }
 
-  /** DLQ items from `start` to `end` (inclusive), oldest first. */
+  /** DLQ items from `start` to `end` (inclusive, `-1`: to the last), oldest first. */
   async getDLQItems(start = 0, end = 10): Promise<DLQItem[]> {
+    if (!Number.isInteger(start) || start < 0 || !Number.isInteger(end) || (end < start && end !== -1)) {
+      throw new InvalidArgumentError(`getDLQItems: start must be an integer ≥ 0 and end an integer ≥ start (or -1 for all), got ${String(start)}, ${String(end)}`);
+    }
+    await this.ready('read the DLQ');
     return this.dlq.getDLQItems(start, end);
   }
 
@@ -505,6 +510,7 @@ export class WorkflowEngine {
    * Returns false when there is no such item.
    */
   async retryDLQItem(dlqJobId: string): Promise<boolean> {
+    if (typeof dlqJobId !== 'string' || dlqJobId === '') throw new InvalidArgumentError('retryDLQItem: dlqJobId must be a non-empty string (the jobId of a DLQ item)');
     await this.ready('retry a DLQ item');
     return this.dlq.retryDLQItem(dlqJobId);
   }

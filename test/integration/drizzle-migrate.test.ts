@@ -121,6 +121,13 @@ describe('connecting', () => {
     await expect(DrizzleStore.postgres()).rejects.toThrow(/DATABASE_URL/);
   });
 
+  it('a connection string that is not a URL is an InvalidConfigError that does not echo it (it may hold a password)', async () => {
+    const attempt = DrizzleStore.postgres('postgres://user:s3cret@host:notaport/db');
+    await expect(attempt).rejects.toThrow(InvalidConfigError);
+    await expect(attempt).rejects.toThrow(/the connection string is not a valid URL/);
+    await expect(attempt).rejects.not.toThrow(/s3cret/);
+  });
+
   it('DrizzleStore.connect() picks PostgreSQL from DATABASE_URL', async () => {
     const database = await createTestDatabase();
     try {

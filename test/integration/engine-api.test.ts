@@ -136,6 +136,43 @@ describe('enqueueing', () => {
     await expect(t.engine.enqueueBulkWorkflows([{ workflowId: 'ok' }, { workflowId: 'nope' }])).rejects.toBeInstanceOf(WorkflowNotFoundError);
     expect(await t.store.listExecutions()).toEqual([]);
   });
+
+  it('refuses data JSON would silently change, naming where it is; takes what JSON takes as it takes it', async () => {
+    t = testEngine();
+    t.registry.register('x', async () => ({ success: true }));
+    await t.engine.registerWorkflow(graph('ok', [node('a', 'x')], []));
+    const refused: [unknown, RegExp][] = [
+      [{ user: { save: () => undefined } }, /initialData\.user\.save is a function/],
+      [{ score: Number.NaN }, /initialData\.score is NaN/],
+      [{ limits: [1, Infinity] }, /initialData\.limits\[1\] is Infinity/],
+      [{ tags: new Set(['a']) }, /initialData\.tags is a Set/],
+      [{ byId: new Map([[1, 'a']]) }, /initialData\.byId is a Map/],
+      [{ list: [1, undefined] }, /initialData\.list\[1\] is undefined/],
+      [{ [Symbol('k')]: 1 }, /has a symbol key Symbol\(k\)/],
+    ];
+    for (const [data, message] of refused) {
+      await expect(t.engine.enqueueWorkflow('ok', data)).rejects.toThrow(message);
+    }
+    await expect(t.engine.enqueueBulkWorkflows([{ workflowId: 'ok', initialData: {} }, { workflowId: 'ok', initialData: { f: () => 1 } }])).rejects.toThrow(
+      /items\[1\]\.initialData\.f is a function/,
+    );
+    await expect(t.engine.enqueueBulkWorkflows([null as never])).rejects.toThrow(/items\[0\] must be an object/);
+    expect(await t.store.listExecutions()).toEqual([]);
+    // A shared (not circular) object, a Date and an undefined property are fine.
+    const shared = { n: 1 };
+    const id = await t.engine.enqueueWorkflow('ok', { a: shared, b: shared, at: new Date(0), skip: undefined });
+    expect((await t.engine.getExecution(id))?.initialData).toEqual({ a: { n: 1 }, b: { n: 1 }, at: '1970-01-01T00:00:00.000Z' });
+  });
+
+  it('refuses malformed DLQ arguments with typed errors', async () => {
+    t = testEngine();
+    await expect(t.engine.getDLQItems(-1, 5)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(t.engine.getDLQItems(0, 'x' as never)).rejects.toThrow(/getDLQItems: start must be an integer/);
+    await expect(t.engine.getDLQItems(5, 2)).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(await t.engine.getDLQItems(0, -1)).toEqual([]);
+    await expect(t.engine.retryDLQItem(42 as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(await t.engine.retryDLQItem('no-such-item')).toBe(false);
+  });
 });
 
 describe('worker crash', () => {

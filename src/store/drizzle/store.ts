@@ -183,7 +183,13 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
     const [{ default: postgres }, { drizzle }] = await Promise.all([import('postgres'), import('drizzle-orm/postgres-js')]);
     const owned = typeof connection === 'string';
     // The migrator's `CREATE SCHEMA IF NOT EXISTS` would otherwise print a NOTICE on every start.
-    const client = owned ? postgres(connection, { onnotice: () => {} }) : connection;
+    let client: Sql;
+    try {
+      client = owned ? postgres(connection, { onnotice: () => {} }) : connection;
+    } catch (err) {
+      // The string is not echoed: it may hold a password.
+      throw new InvalidConfigError('DrizzleStore.postgres: the connection string is not a valid URL (expected postgres://user:password@host:port/database)', { cause: err });
+    }
     try {
       if (migrate) await migratePostgres(client, options);
     } catch (err) {
