@@ -177,6 +177,18 @@ export function reportConnectionErrors(connection: Redis, logger: Logger): void 
 /** Retries of a command on the commands connection before it fails (ioredis reconnects in between). */
 export const COMMAND_RETRIES = 3;
 
+/** Throws an {@link InvalidArgumentError} unless `start`..`end` is a list range: integers, `start ≥ 0`, `end ≥ start` or `-1` (to the last). */
+export function assertRange(method: string, start: unknown, end: unknown): void {
+  if (Number.isInteger(start) && (start as number) >= 0 && Number.isInteger(end) && ((end as number) >= (start as number) || end === -1)) return;
+  throw new InvalidArgumentError(`${method}: start must be an integer ≥ 0 and end an integer ≥ start (or -1 for all), got ${String(start)}, ${String(end)}`);
+}
+
+/** Throws an {@link InvalidArgumentError} unless `ids` is an array of strings. */
+export function assertIdList(method: string, ids: unknown): void {
+  if (Array.isArray(ids) && ids.every((id) => typeof id === 'string')) return;
+  throw new InvalidArgumentError(`${method} expects an array of execution ids (strings)`);
+}
+
 /** Throws an {@link InvalidArgumentError} when `value` cannot be stored as JSON. */
 export function assertJson(value: unknown, what: string): void {
   const problem = nonJson(value, what, new Set());

@@ -14,7 +14,7 @@ import { resolveEngineConfig } from './config.js';
 import type { EngineConfig, EngineConfigInput } from './config.js';
 import { DLQManager } from './dlq-manager.js';
 import type { DLQItem } from './dlq-manager.js';
-import { assertJson, counts, isOptionsObject, OWNED_RESOURCES } from './engine-options.js';
+import { assertIdList, assertJson, assertRange, counts, isOptionsObject, OWNED_RESOURCES } from './engine-options.js';
 import type { OwningEngineOptions } from './engine-options.js';
 import type { BulkWorkflowEnqueue, EnqueueOptions, GetExecutionOptions, QueueStats, QueueCounts, RedisConnectionInput, RegisterWorkflowOptions, WaitOptions, WorkflowEngineOptions } from './engine-options.js';
 import { EventStreamManager } from './events.js';
@@ -224,6 +224,7 @@ export class WorkflowEngine {
 
   /** Job schedulers from `start` to `end` (inclusive; -1 is the last), by next run. */
   async getJobSchedulers(start = 0, end = -1, asc = true): Promise<ScheduleInfo[]> {
+    assertRange('getJobSchedulers', start, end);
     return this.triggers.getJobSchedulers(start, end, asc);
   }
 
@@ -243,6 +244,7 @@ export class WorkflowEngine {
    * triggers are refused here: use {@link handleWebhook}.
    */
   async triggerWebhook(path: string, method: string, body: unknown): Promise<string[]> {
+    if (typeof path !== 'string' || typeof method !== 'string') throw new InvalidArgumentError('triggerWebhook: path and method must be strings');
     await this.ready('trigger a webhook');
     return this.triggers.triggerWebhook(path, method, body);
   }
@@ -473,16 +475,19 @@ export class WorkflowEngine {
 
   /** {@link pauseWorkflow} for each id; returns each outcome in order. */
   async pauseBulkWorkflows(executionIds: readonly string[]): Promise<boolean[]> {
+    assertIdList('pauseBulkWorkflows', executionIds);
     return Promise.all(executionIds.map((id) => this.pauseWorkflow(id)));
   }
 
   /** {@link resumeWorkflow} for each id; returns each outcome in order. */
   async resumeBulkWorkflows(executionIds: readonly string[]): Promise<boolean[]> {
+    assertIdList('resumeBulkWorkflows', executionIds);
     return Promise.all(executionIds.map((id) => this.resumeWorkflow(id)));
   }
 
   /** {@link cancelWorkflow} for each id; returns each outcome in order. */
   async cancelBulkWorkflows(executionIds: readonly string[]): Promise<boolean[]> {
+    assertIdList('cancelBulkWorkflows', executionIds);
     return Promise.all(executionIds.map((id) => this.cancelWorkflow(id)));
   }
 
@@ -498,9 +503,7 @@ export class WorkflowEngine {
 
   /** DLQ items from `start` to `end` (inclusive, `-1`: to the last), oldest first. */
   async getDLQItems(start = 0, end = 10): Promise<DLQItem[]> {
-    if (!Number.isInteger(start) || start < 0 || !Number.isInteger(end) || (end < start && end !== -1)) {
-      throw new InvalidArgumentError(`getDLQItems: start must be an integer ≥ 0 and end an integer ≥ start (or -1 for all), got ${String(start)}, ${String(end)}`);
-    }
+    assertRange('getDLQItems', start, end);
     await this.ready('read the DLQ');
     return this.dlq.getDLQItems(start, end);
   }

@@ -164,8 +164,15 @@ describe('enqueueing', () => {
     expect((await t.engine.getExecution(id))?.initialData).toEqual({ a: { n: 1 }, b: { n: 1 }, at: '1970-01-01T00:00:00.000Z' });
   });
 
-  it('refuses malformed DLQ arguments with typed errors', async () => {
+  it('refuses malformed list, DLQ and webhook arguments with typed errors', async () => {
     t = testEngine();
+    await expect(t.engine.getJobSchedulers(-1, 3)).rejects.toThrow(/getJobSchedulers: start must be an integer/);
+    expect(await t.engine.getJobSchedulers()).toEqual([]);
+    for (const bulk of [t.engine.pauseBulkWorkflows, t.engine.resumeBulkWorkflows, t.engine.cancelBulkWorkflows]) {
+      await expect(bulk.call(t.engine, 'not-a-list' as never)).rejects.toThrow(/expects an array of execution ids/);
+      await expect(bulk.call(t.engine, [1] as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
+    await expect(t.engine.triggerWebhook('hook', 42 as never, {})).rejects.toThrow(/triggerWebhook: path and method must be strings/);
     await expect(t.engine.getDLQItems(-1, 5)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(t.engine.getDLQItems(0, 'x' as never)).rejects.toThrow(/getDLQItems: start must be an integer/);
     await expect(t.engine.getDLQItems(5, 2)).rejects.toBeInstanceOf(InvalidArgumentError);
