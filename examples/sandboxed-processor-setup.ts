@@ -35,7 +35,7 @@ import {
   NotSupportedError,
   WorkflowEngine,
 } from '../src/index.js';
-import type { EngineConfigInput, SpaneEvent, WorkflowDefinition } from '../src/index.js';
+import type { EngineConfig, SpaneEvent, WorkflowDefinition } from '../src/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // The executors. Threads share nothing with the main thread but Redis and the database, so
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   const store = await DrizzleStore.postgres(DATABASE_URL);
   const engines: WorkflowEngine[] = [];
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'spane-example-'));
-  const make = (config: EngineConfigInput) => {
+  const make = (config: EngineConfig) => {
     const engine = new WorkflowEngine({ registry, store, connection: redis, config: { prefix: PREFIX, ...config } });
     engines.push(engine);
     return engine;

@@ -33,7 +33,7 @@ export { WorkerManager } from './runtime/worker-manager.js';
 export { DLQManager } from './runtime/dlq-manager.js';
 export type { DLQItem } from './runtime/dlq-manager.js';
 export { engineConfigSchema, resolveEngineConfig } from './runtime/config.js';
-export type { EngineConfig, EngineConfigInput } from './runtime/config.js';
+export type { EngineConfig, EngineConfigInput, ResolvedEngineConfig } from './runtime/config.js';
 export type { WorkflowCacheOptions } from './runtime/workflow-cache.js';
 export type { Logger } from './runtime/runtime.js';
 export { EventStreamManager } from './runtime/events.js';

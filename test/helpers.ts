@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { BackendKind, SqlBackend } from '../src/index.js';
-import type { EngineConfigInput, ExecutionStore, Logger, NodeDefinition, WorkflowDefinition } from '../src/index.js';
+import type { EngineConfig, ExecutionStore, Logger, NodeDefinition, WorkflowDefinition } from '../src/index.js';
 
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
@@ -47,12 +47,12 @@ export interface TestEngine {
   link: { connection: Redis } | { backend: SqlBackend };
   prefix: string;
   /** Another engine on the same queues and store (a second worker). */
-  sibling(config?: EngineConfigInput): WorkflowEngine;
+  sibling(config?: EngineConfig): WorkflowEngine;
   cleanup(): Promise<void>;
 }
 
 /** An engine on the real Redis, under a prefix of its own so test files never share queues. */
-export function testEngine(options: { config?: EngineConfigInput; store?: ExecutionStore; registry?: NodeRegistry } = {}): TestEngine {
+export function testEngine(options: { config?: EngineConfig; store?: ExecutionStore; registry?: NodeRegistry } = {}): TestEngine {
   const prefix = `{spane-test-${randomUUID().slice(0, 8)}}`;
   const sql = TEST_BACKEND === 'redis' ? undefined : testSqlBackend;
   if (TEST_BACKEND !== 'redis' && sql === undefined) throw new Error(`SPANE_TEST_BACKEND=${TEST_BACKEND} but no backend is open: run this file in the ${TEST_BACKEND} vitest project`);
@@ -61,7 +61,7 @@ export function testEngine(options: { config?: EngineConfigInput; store?: Execut
   const registry = options.registry ?? new NodeRegistry();
   const store = options.store ?? new InMemoryExecutionStore();
   const engines: WorkflowEngine[] = [];
-  const make = (config?: EngineConfigInput) => {
+  const make = (config?: EngineConfig) => {
     const e = new WorkflowEngine({ registry, store, ...link, config: { prefix, ...options.config, ...config }, logger: memoryLogger() });
     engines.push(e);
     return e;

@@ -6,7 +6,7 @@ const keepJobs = z.strictObject({
   age: z.number().int().min(0),
 });
 
-/** Zod schema of {@link EngineConfig}; unknown keys are refused. */
+/** Zod schema of {@link ResolvedEngineConfig}; unknown keys are refused. */
 export const engineConfigSchema = z.strictObject({
   useFlowProducerForSubWorkflows: z.boolean().default(false),
   useNativeRateLimiting: z.boolean().default(false),
@@ -55,10 +55,10 @@ export const engineConfigSchema = z.strictObject({
 });
 
 /**
- * Engine options. Every field is optional when passed in; {@link WorkflowEngine.getConfig}
- * returns them with defaults filled in.
+ * Engine options with every default filled in, as {@link WorkflowEngine.getConfig} returns them.
+ * What the engine accepts is {@link EngineConfig}: any subset of these.
  */
-export interface EngineConfig {
+export interface ResolvedEngineConfig {
   /**
    * Run chain-shaped sub-workflows as BullMQ flows (an aggregator job over the child's node jobs)
    * instead of checkpoint/resume. Other shapes fall back to checkpoint/resume, noted in the
@@ -177,7 +177,7 @@ export interface EngineConfig {
   removeOnFail: { count: number; age: number };
 }
 
-/** Worker thread options of {@link EngineConfig.workerThreadsOptions}. */
+/** Worker thread options of {@link ResolvedEngineConfig.workerThreadsOptions}. */
 export interface WorkerThreadsConfig {
   /** V8 limits of each thread; a thread over them is terminated and only its job fails. */
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; codeRangeSizeMb?: number; stackSizeMb?: number } | undefined;
@@ -187,11 +187,22 @@ export interface WorkerThreadsConfig {
   env?: Record<string, string> | undefined;
 }
 
-/** What the engine accepts: any subset of {@link EngineConfig}. */
-export type EngineConfigInput = Partial<EngineConfig>;
+/**
+ * Engine options as the engine accepts them: any subset of {@link ResolvedEngineConfig}, whose
+ * fields document each option and its default.
+ *
+ * @example
+ * ```ts
+ * const engineConfig: EngineConfig = { useWorkerThreads: true, workerConcurrency: 10 };
+ * ```
+ */
+export type EngineConfig = Partial<ResolvedEngineConfig>;
+
+/** Same as {@link EngineConfig}; the earlier name. */
+export type EngineConfigInput = EngineConfig;
 
 /** Fills in defaults and refuses unknown or ill-typed options with an {@link InvalidConfigError}. */
-export function resolveEngineConfig(input: unknown = {}): EngineConfig {
+export function resolveEngineConfig(input: unknown = {}): ResolvedEngineConfig {
   const parsed = engineConfigSchema.safeParse(input ?? {});
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) =>

@@ -3,7 +3,7 @@ import type { RedisOptions } from 'ioredis';
 import { InvalidArgumentError } from '../errors.js';
 import type { ExecutionStore } from '../store/store.js';
 import type { SqlBackend } from './backends/sql-backend.js';
-import type { EngineConfigInput } from './config.js';
+import type { EngineConfig } from './config.js';
 import type { MetricsCollector } from './metrics.js';
 import type { QueueManager } from './queue-manager.js';
 import type { PayloadManager } from './payloads.js';
@@ -35,7 +35,7 @@ export interface WorkflowEngineOptions {
    */
   backend?: SqlBackend;
   /** Engine options; see {@link EngineConfig}. */
-  config?: EngineConfigInput;
+  config?: EngineConfig;
   /** Definition cache options. */
   cacheOptions?: WorkflowCacheOptions;
   /**

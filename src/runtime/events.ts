@@ -4,7 +4,7 @@ import type { Job, QueueEventsListener } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BullBinding } from './backends/bull-binding.js';
 import type { ListenerConnection } from './backends/bull-binding.js';
-import type { EngineConfig } from './config.js';
+import type { ResolvedEngineConfig } from './config.js';
 import { NODE_QUEUE } from './jobs.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Logger } from './runtime.js';
@@ -89,7 +89,7 @@ export class EventStreamManager {
   constructor(
     connection: Redis | BullBinding,
     listenerBase: Redis | undefined,
-    private readonly config: EngineConfig,
+    private readonly config: ResolvedEngineConfig,
     private readonly logger: Logger,
   ) {
     if (connection instanceof BullBinding) this.binding = connection;

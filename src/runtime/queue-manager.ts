@@ -3,7 +3,7 @@ import type { ConnectionOptions, FlowJob, JobsOptions } from 'bullmq';
 import type { NodeDefinition, RetryPolicy } from '../definition/types.js';
 import { delayMs } from '../definition/validate.js';
 import { BullBinding } from './backends/bull-binding.js';
-import type { EngineConfig } from './config.js';
+import type { ResolvedEngineConfig } from './config.js';
 import { DLQ_JOB, DLQ_QUEUE, NODE_JOB, NODE_QUEUE, nodeJobId, WORKFLOW_QUEUE } from './jobs.js';
 import type { DLQJobData, NodeJobData, WorkflowJobData } from './jobs.js';
 
@@ -46,7 +46,7 @@ export class QueueManager {
    */
   constructor(
     connection: ConnectionOptions | BullBinding,
-    private readonly config: EngineConfig,
+    private readonly config: ResolvedEngineConfig,
   ) {
     this.binding = connection instanceof BullBinding ? connection : undefined;
     this.connection = connection instanceof BullBinding ? connection.commands : connection;

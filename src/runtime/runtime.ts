@@ -1,5 +1,5 @@
 import type { ExecutionStore } from '../store/store.js';
-import type { EngineConfig } from './config.js';
+import type { ResolvedEngineConfig } from './config.js';
 import type { EventStreamManager } from './events.js';
 import type { ExecutionHandoff } from './handoff.js';
 import type { PayloadManager } from './payloads.js';
@@ -61,7 +61,7 @@ export interface Runtime {
   readonly rateLimiter: RateLimiter;
   readonly store: ExecutionStore;
   readonly registry: NodeRegistry;
-  readonly config: EngineConfig;
+  readonly config: ResolvedEngineConfig;
   readonly queues: QueueManager;
   readonly workflows: WorkflowCache;
   readonly logger: Logger;

@@ -11,7 +11,7 @@ import { EngineClosedError, ExecutionNotFoundError, InvalidArgumentError, Invali
 import type { ExecutionStore, PruneCriteria, WorkflowVersionInfo } from '../store/store.js';
 import { target } from './advance.js';
 import { resolveEngineConfig } from './config.js';
-import type { EngineConfig, EngineConfigInput } from './config.js';
+import type { ResolvedEngineConfig, EngineConfig } from './config.js';
 import { DLQManager } from './dlq-manager.js';
 import type { DLQItem } from './dlq-manager.js';
 import { assertIdList, assertJson, assertRange, counts, isOptionsObject, OWNED_RESOURCES } from './engine-options.js';
@@ -102,7 +102,7 @@ export class WorkflowEngine {
     circuitBreakerRegistry?: CircuitBreakerRegistry,
     cacheOptions?: WorkflowCacheOptions,
     payloadManager?: PayloadManager,
-    engineConfig?: EngineConfigInput,
+    engineConfig?: EngineConfig,
   );
   constructor(
     first: NodeRegistry | WorkflowEngineOptions,
@@ -112,7 +112,7 @@ export class WorkflowEngine {
     circuitBreakerRegistry?: CircuitBreakerRegistry,
     cacheOptions?: WorkflowCacheOptions,
     payloadManager?: PayloadManager,
-    engineConfig?: EngineConfigInput,
+    engineConfig?: EngineConfig,
   ) {
     const options: WorkflowEngineOptions = isOptionsObject(first)
       ? first
@@ -170,7 +170,7 @@ export class WorkflowEngine {
   }
 
   /** The effective configuration, defaults included. */
-  getConfig(): EngineConfig {
+  getConfig(): ResolvedEngineConfig {
     return structuredClone(this.rt.config);
   }
 

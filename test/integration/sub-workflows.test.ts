@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WorkflowValidationError } from '../../src/index.js';
-import type { EngineConfigInput, WorkflowDefinition } from '../../src/index.js';
+import type { EngineConfig, WorkflowDefinition } from '../../src/index.js';
 import { createRegistry } from '../fixtures/executors/sub-workflows.js';
 import { forEachMode } from '../fixtures/modes.js';
 import { graph, node, sleep, until } from '../helpers.js';
@@ -22,7 +22,7 @@ forEachMode({ module: new URL('../fixtures/executors/sub-workflows.ts', import.m
     ['checkpoint/resume', false],
     ['FlowProducer', true],
   ])('sub-workflows (%s)', (_mode, useFlowProducerForSubWorkflows) => {
-    const testEngine = (options: { config?: EngineConfigInput } = {}) => h.engine({ config: { useFlowProducerForSubWorkflows, ...options.config } });
+    const testEngine = (options: { config?: EngineConfig } = {}) => h.engine({ config: { useFlowProducerForSubWorkflows, ...options.config } });
 
     it("runs the spec's order/payment example with input and output mappings", async () => {
       t = testEngine();

@@ -61,6 +61,35 @@ try {
   check('the quick start imports only spane and ioredis', !quickstart.includes('../src'));
   writeFileSync(join(app, 'examples/quickstart.ts'), quickstart);
 
+  // The spec's subpath imports, at run time (ESM and CommonJS) and for the type checker, with the
+  // spec's typed engine options.
+  const subpaths = ['spane/types', 'spane/engine/workflow-engine', 'spane/engine/registry', 'spane/engine/config', 'spane/db/inmemory-store'];
+  writeFileSync(join(app, 'subpaths.mjs'), subpaths.map((p, i) => `import * as m${i} from '${p}'; if (!m${i}.WorkflowEngine) throw new Error('${p}');`).join('\n'));
+  writeFileSync(join(app, 'subpaths.cjs'), subpaths.map((p) => `if (!require('${p}').WorkflowEngine) throw new Error('${p}');`).join('\n'));
+  const esm = run(process.execPath, ['subpaths.mjs'], app);
+  const cjs = run(process.execPath, ['subpaths.cjs'], app);
+  check(`the spec's subpaths load (${subpaths.join(', ')}), from ESM and CommonJS`, esm.status === 0 && cjs.status === 0, `${show(esm)}\n${show(cjs)}`);
+  writeFileSync(
+    join(app, 'typed.ts'),
+    [
+      "import type { EngineConfig } from 'spane/engine/config';",
+      "import { WorkflowEngine } from 'spane/engine/workflow-engine';",
+      "import { NodeRegistry } from 'spane/engine/registry';",
+      "import { InMemoryExecutionStore } from 'spane/db/inmemory-store';",
+      "import type { WorkflowDefinition, INodeExecutor, ExecutionContext, ExecutionResult } from 'spane/types';",
+      'const engineConfig: EngineConfig = { useWorkerThreads: true, workerConcurrency: 10 };',
+      'const limited: EngineConfig = { useNativeRateLimiting: true, rateLimiter: { max: 50, duration: 1000 } };',
+      "const custom: EngineConfig = { useWorkerThreads: true, processorFile: '/path/to/my-custom-processor.js' };",
+      'class Noop implements INodeExecutor { async execute(_: ExecutionContext): Promise<ExecutionResult> { return { success: true }; } }',
+      "const wf: WorkflowDefinition = { id: 'w', name: 'w', entryNodeId: 'a', nodes: [{ id: 'a', type: 'noop', config: {}, inputs: [], outputs: [] }] };",
+      'export const parts = [engineConfig, limited, custom, new Noop(), wf, WorkflowEngine, NodeRegistry, InMemoryExecutionStore];',
+    ].join('\n'),
+  );
+  const compilerOptions = { noEmit: true, strict: true, skipLibCheck: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: [] };
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['typed.ts'] }));
+  const tsc = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app);
+  check("the spec's typed imports and EngineConfig examples type-check against the package", tsc.status === 0, show(tsc));
+
   const help = run('npx', ['--no-install', 'spane', '--help'], app, CLOSED);
   check('npx spane --help', help.status === 0 && help.stdout.includes('Usage: spane'), show(help));
 

@@ -9,7 +9,7 @@ import { BackendUnavailableError, InvalidArgumentError } from '../../errors.js';
 import { InMemoryExecutionStore } from '../../store/memory.js';
 import type { ExecutionStore } from '../../store/store.js';
 import { DrizzleStore } from '../../store/drizzle/store.js';
-import type { EngineConfigInput } from '../config.js';
+import type { EngineConfig } from '../config.js';
 import { OWNED_RESOURCES } from '../engine-options.js';
 import type { OwningEngineOptions, RedisConnectionInput } from '../engine-options.js';
 import type { NodeRegistry } from '../registry.js';
@@ -53,7 +53,7 @@ export interface CreateEngineOptions {
    */
   store?: ExecutionStore;
   /** Engine options; see {@link EngineConfig}. */
-  config?: EngineConfigInput;
+  config?: EngineConfig;
   /**
    * Where worker-side faults are reported.
    * @defaultValue console

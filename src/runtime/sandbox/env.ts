@@ -7,7 +7,7 @@
 import { InvalidConfigError } from '../../errors.js';
 import { resolveEngineConfig } from '../config.js';
 import { DEFAULT_EXECUTORS_TIMEOUT_MS } from './load-module.js';
-import type { EngineConfig } from '../config.js';
+import type { ResolvedEngineConfig } from '../config.js';
 
 /** Environment variables a sandboxed processor reads. */
 export const SANDBOX_ENV = {
@@ -33,7 +33,7 @@ export const SANDBOX_ENV = {
 export interface ThreadSettings {
   redisUrl: string;
   databaseUrl: string;
-  config: EngineConfig;
+  config: ResolvedEngineConfig;
   executorsModule: string | undefined;
   databasePoolSize: number;
   channel: string | undefined;
