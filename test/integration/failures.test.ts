@@ -109,9 +109,10 @@ forEachMode({ module: new URL('../fixtures/executors/failures.ts', import.meta.u
 
   it('retryDLQItem also wakes sibling branches that were parked when the execution failed', async () => {
     const t = h.engine();
-    // start -> pay (fails fast) and start -> slow -> after (slow finishes after the failure)
+    // start -> pay (fails once slow runs) and start -> slow -> after (slow is held until the
+    // execution has failed)
     await t.engine.registerWorkflow(
-      graph('siblings', [node('start', 'ok'), node('pay', 'pay-when-slow-runs'), node('slow', 'slow'), node('after', 'ok'), node('end', 'ok')], [
+      graph('siblings', [node('start', 'ok'), node('pay', 'pay-when-slow-runs'), node('slow', 'held'), node('after', 'ok'), node('end', 'ok')], [
         'start->pay',
         'start->slow',
         'slow->after',
@@ -122,6 +123,7 @@ forEachMode({ module: new URL('../fixtures/executors/failures.ts', import.meta.u
     t.engine.startWorkers(4);
     const id = await t.engine.enqueueWorkflow('siblings', {});
     expect((await t.engine.waitForExecution(id)).status).toBe('failed');
+    await h.probe.set('release');
     await until(async () => (await t.store.getExecution(id))?.nodeResults['slow'] !== undefined, h.patience(5000), 'slow branch to finish');
     await new Promise((r) => setTimeout(r, 200));
     expect((await t.store.getExecution(id))?.nodeResults['after']).toBeUndefined();

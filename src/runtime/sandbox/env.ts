@@ -13,7 +13,11 @@ import type { ResolvedEngineConfig } from '../config.js';
 export const SANDBOX_ENV = {
   /** Redis URL (required; `REDIS_URL` is the fallback). */
   redisUrl: 'SPANE_REDIS_URL',
-  /** PostgreSQL URL of the shared store (required; `DATABASE_URL` is the fallback). */
+  /**
+   * PostgreSQL URL of the shared store (`DATABASE_URL` is the fallback). Without one, and always
+   * for an engine on `InMemoryExecutionStore` or PGlite, threads use the engine's own store
+   * through the main thread.
+   */
   databaseUrl: 'SPANE_DATABASE_URL',
   /** Engine config as JSON, validated with resolveEngineConfig. */
   engineConfig: 'SPANE_ENGINE_CONFIG',
@@ -25,6 +29,10 @@ export const SANDBOX_ENV = {
   databasePoolSize: 'SPANE_DATABASE_POOL_SIZE',
   /** Internal: BroadcastChannel name on which a thread reports logs and events to its engine. */
   channel: 'SPANE_SANDBOX_CHANNEL',
+  /** Internal: BroadcastChannel on which the engine serves its store to threads (see store-bridge.ts). */
+  storeChannel: 'SPANE_SANDBOX_STORE_CHANNEL',
+  /** Internal: `1` when that store keeps claim-check payloads. */
+  storePayloads: 'SPANE_SANDBOX_STORE_PAYLOADS',
   /** Internal: the TypeScript processor file the tsx bootstrap loads. */
   tsProcessor: 'SPANE_SANDBOX_TS_PROCESSOR',
 } as const;
@@ -38,6 +46,10 @@ export interface ThreadSettings {
   databasePoolSize: number;
   channel: string | undefined;
   executorsTimeoutMs: number;
+  /** When set, the store is the engine's, served on this channel; `databaseUrl` is then unused. */
+  storeChannel: string | undefined;
+  /** Whether the served store keeps claim-check payloads. */
+  storePayloads: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -56,10 +68,11 @@ export function readThreadSettings(env: Env, options: { needDatabase?: boolean }
   if (redisUrl === undefined) {
     throw new InvalidConfigError(`SPANE worker thread: no Redis URL; set ${SANDBOX_ENV.redisUrl} (or REDIS_URL) in the thread's environment`);
   }
+  const storeChannel = nonEmpty(env[SANDBOX_ENV.storeChannel]);
   const databaseUrl = nonEmpty(env[SANDBOX_ENV.databaseUrl]) ?? nonEmpty(env['DATABASE_URL']);
-  if (databaseUrl === undefined && options.needDatabase !== false) {
+  if (databaseUrl === undefined && storeChannel === undefined && options.needDatabase !== false) {
     throw new InvalidConfigError(
-      `SPANE worker thread: no database URL; set ${SANDBOX_ENV.databaseUrl} (or DATABASE_URL) to the PostgreSQL database the engine's DrizzleStore uses`,
+      `SPANE worker thread: no store; set ${SANDBOX_ENV.databaseUrl} (or DATABASE_URL) to the PostgreSQL database the engine's DrizzleStore uses, or start the thread from an engine (which serves its store)`,
     );
   }
   let rawConfig: unknown = {};
@@ -85,6 +98,8 @@ export function readThreadSettings(env: Env, options: { needDatabase?: boolean }
     executorsModule: nonEmpty(env[SANDBOX_ENV.executorsModule]) ?? config.executorsModule,
     databasePoolSize,
     channel: nonEmpty(env[SANDBOX_ENV.channel]),
+    storeChannel,
+    storePayloads: env[SANDBOX_ENV.storePayloads] === '1',
   };
 }
 

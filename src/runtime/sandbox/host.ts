@@ -15,7 +15,8 @@ import type { BroadcastChannel } from 'node:worker_threads';
 import { Worker } from 'bullmq';
 import type { Job, WorkerOptions } from 'bullmq';
 import type { NodeResult } from '../../definition/types.js';
-import { InvalidConfigError, NotSupportedError, serializeError } from '../../errors.js';
+import { InvalidConfigError, serializeError } from '../../errors.js';
+import { isPayloadStore } from '../../store/payload-store.js';
 import { InMemoryExecutionStore } from '../../store/memory.js';
 import type { ExecutionStore } from '../../store/store.js';
 import { settleFailure } from '../advance.js';
@@ -25,6 +26,7 @@ import type { NodeJobData } from '../jobs.js';
 import type { Runtime } from '../runtime.js';
 import { AGGREGATOR_NODE_ID } from '../sub-workflows.js';
 import { openChannel } from './channel.js';
+import { serveStore, storeChannelName } from './store-bridge.js';
 import type { SandboxMessage } from './channel.js';
 import { PROCESSED_MARK } from './create-processor.js';
 import { readExecutorsTimeout, SANDBOX_ENV } from './env.js';
@@ -43,6 +45,8 @@ export interface SandboxPlan {
   executorsModule: string | undefined;
   /** The BroadcastChannel threads report on. */
   channel: string;
+  /** Where the engine serves its store to the threads; undefined when they open their own. */
+  storeChannel: string | undefined;
   /** How long loading the executors module may take (`SPANE_EXECUTORS_TIMEOUT_MS`). */
   executorsTimeoutMs: number;
   /** What BullMQ passes to each `new Worker(...)` of node:worker_threads. */
@@ -58,12 +62,7 @@ type Env = Record<string, string | undefined>;
  */
 export function planSandbox(rt: Runtime, connection: unknown, env: Env = process.env): SandboxPlan {
   const { config } = rt;
-  const unsharable = unsharableStore(rt.store);
-  if (unsharable !== undefined) {
-    throw new NotSupportedError(
-      `useWorkerThreads needs a store shared by the main thread and the worker threads: use DrizzleStore on PostgreSQL (DrizzleStore.postgres(url)); ${unsharable} lives in one thread's memory`,
-    );
-  }
+  const channel = `spane-sandbox-${randomUUID()}`;
   const base: Env = { ...env, ...config.workerThreadsOptions?.env };
 
   const redisUrl = nonEmpty(base[SANDBOX_ENV.redisUrl]) ?? redisUrlOf(connection) ?? nonEmpty(base['REDIS_URL']);
@@ -83,13 +82,13 @@ export function planSandbox(rt: Runtime, connection: unknown, env: Env = process
   }
   const file = isTypeScriptFile(processor) ? tsBootstrapFile() : processor;
 
+  // Threads open their own DrizzleStore on the engine's PostgreSQL database when they can. A store
+  // in the main thread's memory (in-memory, PGlite), or one with no URL to open it by, is served
+  // to them by the main thread instead (store-bridge.ts).
   const storeUrl = postgresUrlOf(rt.store);
-  const databaseUrl = nonEmpty(base[SANDBOX_ENV.databaseUrl]) ?? storeUrl ?? nonEmpty(base['DATABASE_URL']);
-  if (databaseUrl === undefined && !custom) {
-    throw new InvalidConfigError(
-      `useWorkerThreads: worker threads open their own DrizzleStore on the engine's PostgreSQL database, and its URL is unknown; set ${SANDBOX_ENV.databaseUrl} (or DATABASE_URL)`,
-    );
-  }
+  const inMemory = unsharableStore(rt.store) !== undefined;
+  const databaseUrl = inMemory ? undefined : (nonEmpty(base[SANDBOX_ENV.databaseUrl]) ?? storeUrl ?? nonEmpty(base['DATABASE_URL']));
+  const storeChannel = databaseUrl === undefined ? storeChannelName(channel) : undefined;
   if (databaseUrl !== undefined && storeUrl !== undefined && databaseName(databaseUrl) !== databaseName(storeUrl)) {
     rt.logger.warn(
       `useWorkerThreads: worker threads will use database '${databaseName(databaseUrl) ?? '?'}' (${SANDBOX_ENV.databaseUrl}/DATABASE_URL) but the engine's store is on '${databaseName(storeUrl) ?? '?'}'; executions hang unless both are the same database`,
@@ -110,11 +109,17 @@ export function planSandbox(rt: Runtime, connection: unknown, env: Env = process
   }
 
   const executorsTimeoutMs = readExecutorsTimeout(base);
-  const channel = `spane-sandbox-${randomUUID()}`;
   const threadEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) threadEnv[k] = v;
   threadEnv[SANDBOX_ENV.redisUrl] = redisUrl;
   if (databaseUrl !== undefined) threadEnv[SANDBOX_ENV.databaseUrl] = databaseUrl;
+  if (storeChannel !== undefined) {
+    threadEnv[SANDBOX_ENV.storeChannel] = storeChannel;
+    threadEnv[SANDBOX_ENV.storePayloads] = isPayloadStore(rt.store) ? '1' : '0';
+  } else {
+    delete threadEnv[SANDBOX_ENV.storeChannel];
+    delete threadEnv[SANDBOX_ENV.storePayloads];
+  }
   threadEnv[SANDBOX_ENV.engineConfig] = JSON.stringify(config);
   if (executorsModule !== undefined) threadEnv[SANDBOX_ENV.executorsModule] = executorsModule;
   else delete threadEnv[SANDBOX_ENV.executorsModule];
@@ -126,7 +131,7 @@ export function planSandbox(rt: Runtime, connection: unknown, env: Env = process
   const { execArgv, resourceLimits } = config.workerThreadsOptions ?? {};
   if (execArgv !== undefined) threadOptions.execArgv = execArgv;
   if (resourceLimits !== undefined) threadOptions.resourceLimits = { ...resourceLimits } as Record<string, number>;
-  return { file, processor, custom, executorsModule, channel, executorsTimeoutMs, threadOptions };
+  return { file, processor, custom, executorsModule, channel, storeChannel, executorsTimeoutMs, threadOptions };
 }
 
 /**
@@ -140,6 +145,7 @@ export class SandboxHost {
   /** Why threads died, by the job they were running (reported by the thread just before it exited). */
   private readonly crashes = new Map<string, { error: string; stack?: string | undefined }>();
   private stopObserving: (() => void) | undefined;
+  private stopServing: (() => void) | undefined;
 
   constructor(
     private readonly rt: Runtime,
@@ -175,6 +181,7 @@ export class SandboxHost {
 
   /** Creates the sandboxed worker of the node queue and starts listening to its threads. */
   createWorker(options: WorkerOptions): Worker<NodeJobData> {
+    if (this.plan.storeChannel !== undefined) this.stopServing = serveStore(this.rt.store, this.plan.storeChannel, this.rt.logger);
     const worker = new Worker<NodeJobData>(NODE_QUEUE, this.plan.file, {
       ...options,
       useWorkerThreads: true,
@@ -208,6 +215,8 @@ export class SandboxHost {
   close(): void {
     this.stopObserving?.();
     this.stopObserving = undefined;
+    this.stopServing?.();
+    this.stopServing = undefined;
     this.channel?.close();
     this.channel = undefined;
   }

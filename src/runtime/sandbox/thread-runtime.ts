@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { randomUUID } from 'node:crypto';
+import { threadId } from 'node:worker_threads';
 import type { Redis } from 'ioredis';
 import type { ExecutionContext, ExecutionResult, INodeExecutor } from '../../definition/types.js';
 import { NonRetryableError, serializeError } from '../../errors.js';
@@ -24,6 +26,7 @@ import { ExecutionHandoff } from '../handoff.js';
 import { WorkflowCache } from '../workflow-cache.js';
 import type { ThreadSettings } from './env.js';
 import { deserialize, serialize } from './serialize.js';
+import { remoteStore } from './store-bridge.js';
 
 /** A worker thread's runtime and processor. */
 export interface ThreadRuntime {
@@ -49,7 +52,11 @@ export async function createThreadRuntime(settings: ThreadSettings, options: Thr
   const { logger } = options;
   let store = options.store;
   let closeStore = async () => {};
-  if (store === undefined) {
+  if (store === undefined && settings.storeChannel !== undefined) {
+    const remote = remoteStore(settings.storeChannel, `${process.pid}-${threadId}-${randomUUID().slice(0, 8)}`, settings.storePayloads);
+    store = remote;
+    closeStore = async () => remote.close();
+  } else if (store === undefined) {
     const [{ default: postgres }, { DrizzleStore }] = await Promise.all([import('postgres'), import('../../store/drizzle/store.js')]);
     // One job at a time per thread: a small pool keeps threads × connections within the server's limit.
     const client = postgres(settings.databaseUrl, { max: settings.databasePoolSize, onnotice: () => {} });
