@@ -8,7 +8,7 @@
  * Everything here runs under its own queue prefix, whose Redis keys are deleted at the end.
  *
  * What it shows, in order:
- *   1. Basic setup: a shared store, an executors module, `useWorkerThreads`.
+ *   1. Basic setup: a store, an executors module, `useWorkerThreads` (PostgreSQL, then in memory).
  *   2. CPU isolation: a 1.5 s busy loop in a thread while the main thread keeps ticking.
  *   3. Serialisation at the thread boundary: Date, BigInt, Map, Set, Buffer, functions.
  *   4. Error handling: what startWorkers refuses, and a thread that dies mid-job.
@@ -32,7 +32,6 @@ import {
   InvalidConfigError,
   MetricsCollector,
   NodeRegistry,
-  NotSupportedError,
   WorkflowEngine,
 } from '../src/index.js';
 import type { EngineConfig, SpaneEvent, WorkflowDefinition } from '../src/index.js';
@@ -116,8 +115,9 @@ async function main(): Promise<void> {
   try {
     // 1. Basic setup ------------------------------------------------------------------------
     section('1. Basic setup');
-    // - the store must be one the threads can open too: DrizzleStore on PostgreSQL. The threads
-    //   learn its URL from the store itself (or SPANE_DATABASE_URL / DATABASE_URL);
+    // - the store: with DrizzleStore on PostgreSQL (here) each thread opens its own connection;
+    //   it learns the URL from the store itself (or SPANE_DATABASE_URL / DATABASE_URL). Any
+    //   other store (the in-memory one below) is served to the threads by the engine;
     // - Redis: the threads get the engine's host/port (or SPANE_REDIS_URL / REDIS_URL);
     // - executorsModule: what the threads import to get their NodeRegistry. The main thread uses
     //   the same registry, so registerWorkflow knows the node types.
@@ -129,6 +129,15 @@ async function main(): Promise<void> {
     await engine.waitUntilReady(); // rejects if the executors module cannot be imported
     const echo = await engine.waitForExecution(await engine.enqueueWorkflow('example-threads-echo', { hello: 'threads' }), { timeoutMs: 30_000 });
     console.log(`echo workflow ${echo.status}: ${JSON.stringify(echo.nodeResults['b']?.data)}`);
+    // The spec's own setup: an InMemoryExecutionStore. Its threads call that store through the
+    // main thread (one message each way per call), so they share one state.
+    const memoryStore = new InMemoryExecutionStore();
+    const inMemory = new WorkflowEngine({ registry, store: memoryStore, connection: redis, config: { prefix: `${PREFIX}-mem`, useWorkerThreads: true, executorsModule: THIS_FILE } });
+    engines.push(inMemory);
+    for (const wf of workflows) await inMemory.registerWorkflow(wf);
+    inMemory.startWorkers(2);
+    const fromMemory = await inMemory.waitForExecution(await inMemory.enqueueWorkflow('example-threads-echo', { hello: 'in-memory store' }), { timeoutMs: 30_000 });
+    console.log(`same workflow on an InMemoryExecutionStore engine: ${fromMemory.status}: ${JSON.stringify(fromMemory.nodeResults['b']?.data)}`);
 
     // 2. CPU isolation ----------------------------------------------------------------------
     section('2. CPU isolation');
@@ -153,13 +162,6 @@ async function main(): Promise<void> {
     // 4. Error handling ---------------------------------------------------------------------
     section('4. Error handling');
     // Refused at startWorkers, before any thread starts:
-    const inMemory = new WorkflowEngine({ registry, store: new InMemoryExecutionStore(), connection: redis, config: { prefix: PREFIX, useWorkerThreads: true, executorsModule: THIS_FILE } });
-    engines.push(inMemory);
-    try {
-      inMemory.startWorkers();
-    } catch (err) {
-      console.log(`in-memory store -> ${(err as Error).name}: ${(err as NotSupportedError).message.slice(0, 90)}...`);
-    }
     const missing = make({ useWorkerThreads: true, executorsModule: './no/such/module.js' });
     try {
       missing.startWorkers();
