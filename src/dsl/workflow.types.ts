@@ -52,7 +52,7 @@ export interface BuilderState {
   readonly workflow: string;
   /** What executions are started with. */
   readonly input: unknown;
-  /** Node id → what that node hands its children (an intersection of one-key objects, see {@link Entry}). */
+  /** Node id → what that node hands its children (an intersection of one-key objects, one per node). */
   readonly out: unknown;
   /** Every declared node id. */
   readonly ids: string;

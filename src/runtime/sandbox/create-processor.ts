@@ -46,8 +46,8 @@ export type SandboxProcessor = (job: SandboxedJob<NodeJobData>, token?: string, 
 
 /**
  * Makes a sandboxed processor: on its first job it builds the thread's runtime (settings from the
- * environment the engine passes to its threads; see {@link readThreadSettings}), then runs each
- * job through the ordinary NodeProcessor. A custom processor file exports the result as default:
+ * environment the engine passes to its threads: `SPANE_REDIS_URL`, `SPANE_DATABASE_URL` and the
+ * rest, listed in docs/worker-threads.md), then runs each job through the ordinary NodeProcessor. A custom processor file exports the result as default:
  *
  * @example
  * ```ts
