@@ -98,6 +98,7 @@ async function parse(schema: AnySchema, value: unknown, context: ExecutionContex
  * ```
  */
 export interface ExecutorRegistryLike {
+  /** Registers the executor of one node type. */
   register(type: string, executor: INodeExecutor): unknown;
 }
 

@@ -11,7 +11,9 @@ import type { WorkflowCache } from './workflow-cache.js';
 
 /** Where SPANE reports what it cannot throw to a caller (worker-side faults). */
 export interface Logger {
+  /** Something went wrong and SPANE carried on (a retry, a dropped event, a fallback). */
   warn(message: string, details?: Record<string, unknown>): void;
+  /** Something failed that no caller will see thrown (a worker-side fault). */
   error(message: string, details?: Record<string, unknown>): void;
 }
 

@@ -5,6 +5,7 @@ import type { SpaneEvent, SubscribeOptions } from './events.js';
 
 /** Where SSE gets its events: an engine (or anything with the same `subscribe`). */
 export interface EventSource {
+  /** Calls `handler` for each matching event until the returned function is called. */
   subscribe(handler: (event: SpaneEvent) => void, options?: SubscribeOptions): () => void;
 }
 

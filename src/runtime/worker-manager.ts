@@ -17,6 +17,10 @@ import { planSandbox, SandboxHost } from './sandbox/host.js';
 /** BullMQ's stall limit for node jobs: never reached in practice (see `start`). */
 const UNLIMITED_STALLS = 1_000_000;
 
+/**
+ * Starts and stops an engine's BullMQ workers: the node worker (inline, or sandboxed in worker
+ * threads) and the workflow worker for scheduled starts and cron triggers.
+ */
 export class WorkerManager {
   private nodeWorker: Worker<NodeJobData> | undefined;
   private workflowWorker: Worker<WorkflowJobData> | undefined;
