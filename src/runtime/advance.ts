@@ -23,7 +23,8 @@ const PARK_MS = 365 * 24 * 3600 * 1000;
  * completion is a compare-and-set. Every writer re-reads the store after writing, so of two
  * parents finishing together at least one sees both results and enqueues their join.
  *
- * `handoffReadAt` is given only by a node's first run that just wrote its result: when its
+ * `handoffReadAt` is given only by a node's run that has just written its result (not by a
+ * redelivery that found it written): when its
  * status came from the store (epoch ms). The view is then offered to the children that have
  * this node as their only parent (see handoff.ts).
  */

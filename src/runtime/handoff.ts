@@ -34,7 +34,7 @@ export interface HandedOff {
  * Hands a finished node's view of its execution to the child jobs it just enqueued, when this
  * process picks them up, so that each child skips the store read a node job starts with.
  *
- * Only a view that is safe to reuse is offered: the parent's first delivery, which just wrote its
+ * Only a view that is safe to reuse is offered: the parent's run that has just written its
  * result (so no child of it can have run yet), for children whose only parent it is. A child takes
  * its entry once, on its own first delivery, and only while the status in it is younger than
  * {@link HANDOFF_TTL_MS}. Pause, cancel and failure in this process drop the execution's entries.
