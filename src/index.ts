@@ -15,7 +15,7 @@ export type {
   RegisterWorkflowOptions,
   WaitOptions,
   WorkflowEngineOptions,
-} from './runtime/workflow-engine.js';
+} from './runtime/engine-options.js';
 export { createEngine } from './runtime/backends/create-engine.js';
 export type { CreateEngineOptions } from './runtime/backends/create-engine.js';
 export { SQL_BACKEND_SCHEMA, SqlBackend } from './runtime/backends/sql-backend.js';

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { OpenMetricsContentType, PrometheusContentType } from 'prom-client';
 import { InvalidArgumentError } from '../errors.js';
 import type { SpaneEvent } from './events.js';
-import type { QueueCounts, QueueStats } from './workflow-engine.js';
+import type { QueueCounts, QueueStats } from './engine-options.js';
 
 /**
  * What {@link MetricsCollector.attach} needs from an engine: its local event hook, its queue

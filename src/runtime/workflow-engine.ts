@@ -39,18 +39,6 @@ import { ExecutionHandoff, HANDOFF_TTL_MS } from './handoff.js';
 import { WorkflowCache } from './workflow-cache.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
 
-export type {
-  BulkWorkflowEnqueue,
-  EnqueueOptions,
-  GetExecutionOptions,
-  QueueCounts,
-  QueueStats,
-  RedisConnectionInput,
-  RegisterWorkflowOptions,
-  WaitOptions,
-  WorkflowEngineOptions,
-} from './engine-options.js';
-
 /** Id of the job scheduler that prunes finished executions (the `retention` option). */
 const RETENTION_SCHEDULER = 'spane-retention';
 
