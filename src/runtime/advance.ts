@@ -63,7 +63,7 @@ export async function advance(
       }
     }
     // Before enqueueing: this process's worker may pick a child up at once.
-    if (readAt !== undefined) {
+    if (readAt !== undefined && rt.handoff.enabled) {
       const onlyChildren = run.filter((c) => c.inputs.length === 1);
       rt.handoff.offer(exec, readAt, onlyChildren.map((c) => c.id));
     }

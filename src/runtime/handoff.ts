@@ -43,60 +43,54 @@ export interface HandedOff {
  * redelivery after a stall, an expired view) reads the store as before.
  */
 export class ExecutionHandoff {
-  private readonly entries = new Map<string, Map<string, Entry>>();
-  private size = 0;
-  private lastSweep = 0;
+  /** Views by `executionId \u0000 nodeId`, in the order offered. */
+  private readonly entries = new Map<string, Entry>();
   /** When each execution's views were last dropped: a view read before that is never used. */
   private readonly dropped = new Map<string, number>();
+  private lastSweep = 0;
 
   constructor(private readonly ttlMs: number = HANDOFF_TTL_MS) {}
 
+  /** False when views are never kept (TTL 0): callers can skip preparing an offer. */
+  get enabled(): boolean {
+    return this.ttlMs > 0;
+  }
+
   /** Offers `exec` (copied now) to the given children of one execution. */
   offer(exec: WorkflowExecution, readAt: number, childIds: readonly string[]): void {
-    if (this.ttlMs <= 0 || childIds.length === 0 || exec.status !== 'running') return;
+    if (!this.enabled || childIds.length === 0 || exec.status !== 'running') return;
     const expiresAt = readAt + this.ttlMs;
     if (expiresAt <= Date.now() || this.droppedSince(exec.executionId, readAt)) return;
     this.maybeSweep();
-    if (this.size + childIds.length > MAX_ENTRIES) return;
-    const copy = structuredClone(exec);
-    let byNode = this.entries.get(exec.executionId);
-    if (byNode === undefined) this.entries.set(exec.executionId, (byNode = new Map()));
-    for (const id of childIds) {
-      if (!byNode.has(id)) this.size++;
-      byNode.set(id, { exec: copy, readAt, expiresAt, shared: childIds.length > 1 });
-    }
+    if (this.entries.size + childIds.length > MAX_ENTRIES) return;
+    const entry: Entry = { exec: structuredClone(exec), readAt, expiresAt, shared: childIds.length > 1 };
+    for (const id of childIds) this.entries.set(key(exec.executionId, id), entry);
   }
 
   /** The view offered to this node, once; undefined when there is none or it is too old. */
   take(executionId: string, nodeId: string): HandedOff | undefined {
-    const byNode = this.entries.get(executionId);
-    const entry = byNode?.get(nodeId);
-    if (byNode === undefined || entry === undefined) return undefined;
-    byNode.delete(nodeId);
-    this.size--;
-    if (byNode.size === 0) this.entries.delete(executionId);
+    const k = key(executionId, nodeId);
+    const entry = this.entries.get(k);
+    if (entry === undefined) return undefined;
+    this.entries.delete(k);
     if (entry.expiresAt <= Date.now() || this.droppedSince(executionId, entry.readAt)) return undefined;
     return { exec: entry.shared ? structuredClone(entry.exec) : entry.exec, readAt: entry.readAt };
   }
 
   /**
-   * Forgets every view of an execution, and refuses any read before now that is offered later
-   * (a parent that read `running` before this call may finish after it). Call it after a status
-   * change in this process has been written.
+   * Refuses every view of an execution read before now, kept or offered later (a parent that
+   * read `running` before this call may finish after it). Call it after a status change in this
+   * process has been written.
    */
   drop(executionId: string): void {
-    if (this.ttlMs <= 0) return;
+    if (!this.enabled) return;
     this.dropped.set(executionId, Date.now());
     this.maybeSweep();
-    const byNode = this.entries.get(executionId);
-    if (byNode === undefined) return;
-    this.size -= byNode.size;
-    this.entries.delete(executionId);
   }
 
-  /** Number of views waiting to be taken. */
+  /** Number of views kept (taken, refused and expired ones go at the next sweep). */
   get pending(): number {
-    return this.size;
+    return this.entries.size;
   }
 
   private droppedSince(executionId: string, readAt: number): boolean {
@@ -105,7 +99,7 @@ export class ExecutionHandoff {
   }
 
   private maybeSweep(): void {
-    if ((this.size >= SWEEP_ABOVE || this.dropped.size >= SWEEP_ABOVE) && Date.now() - this.lastSweep >= this.ttlMs) this.sweep();
+    if ((this.entries.size >= SWEEP_ABOVE || this.dropped.size >= SWEEP_ABOVE) && Date.now() - this.lastSweep >= this.ttlMs) this.sweep();
   }
 
   private sweep(): void {
@@ -113,13 +107,10 @@ export class ExecutionHandoff {
     this.lastSweep = now;
     // A view read before now - ttl is refused by its age already.
     for (const [executionId, at] of this.dropped) if (at + this.ttlMs <= now) this.dropped.delete(executionId);
-    for (const [executionId, byNode] of this.entries) {
-      for (const [nodeId, entry] of byNode) {
-        if (entry.expiresAt > now) continue;
-        byNode.delete(nodeId);
-        this.size--;
-      }
-      if (byNode.size === 0) this.entries.delete(executionId);
-    }
+    for (const [k, entry] of this.entries) if (entry.expiresAt <= now || this.droppedSince(entry.exec.executionId, entry.readAt)) this.entries.delete(k);
   }
+}
+
+function key(executionId: string, nodeId: string): string {
+  return `${executionId}\u0000${nodeId}`;
 }

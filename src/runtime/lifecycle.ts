@@ -23,8 +23,10 @@ export class ExecutionLifecycle {
   async pause(executionId: string): Promise<boolean> {
     const exec = await this.requireExecution(executionId);
     const changed = await this.rt.store.transitionExecution(executionId, ['running', 'pending'], 'paused', { pausedAt: Date.now() });
-    if (changed) this.rt.handoff.drop(executionId);
-    if (changed) this.rt.events.publish({ type: 'workflow:paused', executionId, workflowId: exec.workflowId });
+    if (changed) {
+      this.rt.handoff.drop(executionId);
+      this.rt.events.publish({ type: 'workflow:paused', executionId, workflowId: exec.workflowId });
+    }
     await this.forEachLiveChild(executionId, (child) => this.pause(child));
     return changed;
   }
