@@ -5,6 +5,7 @@
  * @module
  */
 import { BackendUnavailableError, InvalidArgumentError, SpaneError } from '../../errors.js';
+import { databaseUrlFromEnv } from '../../runtime/backends/create-engine.js';
 import { DrizzleStore } from '../../store/drizzle/store.js';
 import type { CliIO } from '../io.js';
 import { println } from '../io.js';
@@ -22,7 +23,7 @@ export interface MigrateOptions {
  * wait for each other), closes it, and says which database is now up to date. Returns 0, or
  * throws: the caller prints the error and exits with 1.
  */
-export async function migrateCommand(options: MigrateOptions, io: CliIO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function migrateCommand(options: MigrateOptions, io: CliIO): Promise<number> {
   if (options.dataDir !== undefined && options.databaseUrl !== undefined) {
     throw new InvalidArgumentError('spane migrate: pass either --database-url or --data-dir, not both');
   }
@@ -31,7 +32,7 @@ export async function migrateCommand(options: MigrateOptions, io: CliIO, env: No
     println(io.stdout, `PGlite database in ${options.dataDir}: migrations applied, schema up to date`);
     return 0;
   }
-  const url = options.databaseUrl ?? nonEmpty(env['SPANE_DATABASE_URL']) ?? nonEmpty(env['DATABASE_URL']);
+  const url = options.databaseUrl ?? databaseUrlFromEnv();
   if (url === undefined) {
     throw new InvalidArgumentError('spane migrate: no database: pass --database-url <url> or --data-dir <dir>, or set SPANE_DATABASE_URL or DATABASE_URL');
   }
@@ -46,10 +47,6 @@ export async function migrateCommand(options: MigrateOptions, io: CliIO, env: No
   await store.close();
   println(io.stdout, `PostgreSQL database ${databaseName(url)}: migrations applied, schema up to date`);
   return 0;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
 }
 
 /** The database part of a URL, without credentials; the URL itself when it cannot be parsed. */

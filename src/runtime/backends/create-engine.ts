@@ -72,6 +72,11 @@ function env(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** `SPANE_DATABASE_URL`, else `DATABASE_URL` (empty values count as unset). @internal */
+export function databaseUrlFromEnv(): string | undefined {
+  return env('SPANE_DATABASE_URL') ?? env('DATABASE_URL');
+}
+
 /**
  * Opens a backend (migrations included), a store, and returns a ready {@link WorkflowEngine};
  * `engine.close()` then closes everything this call opened (never a `store` or ioredis instance
@@ -135,7 +140,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Workfl
 }
 
 function requireUrl(given: string | undefined): string {
-  const url = given ?? env('SPANE_DATABASE_URL') ?? env('DATABASE_URL');
+  const url = given ?? databaseUrlFromEnv();
   if (url === undefined) throw new InvalidArgumentError("createEngine: the postgres backend needs 'databaseUrl' (or SPANE_DATABASE_URL / DATABASE_URL)");
   if (typeof url !== 'string') throw new InvalidArgumentError("createEngine: 'databaseUrl' must be a string");
   return url;
@@ -143,7 +148,7 @@ function requireUrl(given: string | undefined): string {
 
 /** A DrizzleStore on the given URL or the environment's, else an in-memory store. */
 async function storeFromEnv(given: string | undefined, owned: { close(): Promise<void> }[]): Promise<ExecutionStore> {
-  const url = given ?? env('SPANE_DATABASE_URL') ?? env('DATABASE_URL');
+  const url = given ?? databaseUrlFromEnv();
   if (url === undefined) return new InMemoryExecutionStore();
   let store: DrizzleStore;
   try {

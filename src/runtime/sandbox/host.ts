@@ -86,8 +86,7 @@ export function planSandbox(rt: Runtime, connection: unknown, env: Env = process
   // in the main thread's memory (in-memory, PGlite), or one with no URL to open it by, is served
   // to them by the main thread instead (store-bridge.ts).
   const storeUrl = postgresUrlOf(rt.store);
-  const inMemory = unsharableStore(rt.store) !== undefined;
-  const databaseUrl = inMemory ? undefined : (nonEmpty(base[SANDBOX_ENV.databaseUrl]) ?? storeUrl ?? nonEmpty(base['DATABASE_URL']));
+  const databaseUrl = livesInThisThread(rt.store) ? undefined : (nonEmpty(base[SANDBOX_ENV.databaseUrl]) ?? storeUrl ?? nonEmpty(base['DATABASE_URL']));
   const storeChannel = databaseUrl === undefined ? storeChannelName(channel) : undefined;
   if (databaseUrl !== undefined && storeUrl !== undefined && databaseName(databaseUrl) !== databaseName(storeUrl)) {
     rt.logger.warn(
@@ -325,13 +324,12 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-/** Why a store cannot be shared with worker threads, or undefined when it can (as far as we can tell). */
-function unsharableStore(store: ExecutionStore): string | undefined {
-  if (store instanceof InMemoryExecutionStore) return 'InMemoryExecutionStore';
+/** Whether the store is in this thread's memory (in-memory, PGlite), so threads cannot open it themselves. */
+function livesInThisThread(store: ExecutionStore): boolean {
+  if (store instanceof InMemoryExecutionStore) return true;
   const client: unknown = (store as { db?: { $client?: unknown } }).db?.$client;
   // PGlite (minified, so not by class name): an object with waitReady and exec; postgres.js clients are functions.
-  if (typeof client === 'object' && client !== null && 'waitReady' in client && typeof (client as { exec?: unknown }).exec === 'function') return 'DrizzleStore on PGlite';
-  return undefined;
+  return typeof client === 'object' && client !== null && 'waitReady' in client && typeof (client as { exec?: unknown }).exec === 'function';
 }
 
 /** A redis:// URL for an ioredis connection given by host and port (not Sentinel, Cluster or a socket path). */
