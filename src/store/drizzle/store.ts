@@ -12,9 +12,7 @@ import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, 
 import { canonicalJson } from '../canonical-json.js';
 import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migrate.js';
 import type { MigrateOptions } from './migrate.js';
-import { prepareHotPaths } from './prepared.js';
-import type { HotPathStatements, NewExecutionTuple, NodeResultTuple } from './prepared.js';
-import { Batcher } from './batcher.js';
+import { HotPath } from './hot-path.js';
 import { executionColumns, jsonText, jsonValue, toExecution } from './rows.js';
 import type { ExecutionRow } from './rows.js';
 import { executionLogs, executions, nodeResults, payloads, workflows } from './schema.js';
@@ -55,13 +53,6 @@ export interface DrizzleConnectOptions extends DrizzleStoreOptions {
   /** PGlite data directory, used when there is no URL; in memory when omitted too. */
   dataDir?: string;
 }
-
-/** Node-result batches in flight at once; see batcher.ts. */
-const RESULT_WRITES_IN_FLIGHT = 2;
-/** Execution-insert batches in flight at once; see batcher.ts. */
-const CREATES_IN_FLIGHT = 2;
-/** Execution-read batches in flight at once; see batcher.ts. */
-const EXECUTION_READS_IN_FLIGHT = 4;
 
 /** Saving a definition retries this often when other writers keep taking the next version. */
 const MAX_VERSION_RACES = 20;
@@ -110,46 +101,8 @@ const MAX_VERSION_RACES = 20;
  */
 export class DrizzleStore implements ExecutionStore, PayloadStore {
   private closed = false;
-  private statements: HotPathStatements | undefined;
-  /** Concurrent `saveNodeResult` calls, written together (see batcher.ts). */
-  private readonly resultWriter = new Batcher<NodeResultTuple, void>({
-    run: async (tuples) => {
-      // One statement cannot upsert a row twice: the last call for a key wins, as it would in
-      // sequence. Rows go in key order so that two batches lock shared rows in the same order
-      // and cannot deadlock.
-      const latest = new Map(tuples.map((t) => [`${t[0]}\u0000${t[1]}`, t]));
-      const rows = [...latest].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, t]) => t);
-      await this.hot.saveNodeResults.execute({ rows: JSON.stringify(rows) });
-      return [];
-    },
-    maxInFlight: RESULT_WRITES_IN_FLIGHT,
-    maxBatch: 500,
-  });
-  /** Concurrent `createExecution` calls, inserted together (see batcher.ts); each learns whether its row went in. */
-  private readonly executionCreator = new Batcher<NewExecutionTuple, boolean>({
-    run: async (tuples) => {
-      // Of several calls for one id only the first can insert it; the others find it taken.
-      const first = new Map<string, number>();
-      tuples.forEach((t, i) => {
-        if (!first.has(t[0])) first.set(t[0], i);
-      });
-      const rows = [...first.values()].map((i) => tuples[i]!);
-      const inserted = new Set((await this.hot.createExecutions.execute({ rows: JSON.stringify(rows) })).map((r) => r.executionId));
-      return tuples.map((t, i) => first.get(t[0]) === i && inserted.has(t[0]));
-    },
-    maxInFlight: CREATES_IN_FLIGHT,
-    maxBatch: 500,
-  });
-  /** Concurrent `getExecution` calls, read together (see batcher.ts). */
-  private readonly executionReader = new Batcher<string, ExecutionRow | undefined>({
-    run: async (ids) => {
-      const rows = await this.hot.getExecutions.execute({ ids: JSON.stringify([...new Set(ids)]) });
-      const byId = new Map(rows.map((row) => [row.executionId, row]));
-      return ids.map((id) => byId.get(id));
-    },
-    maxInFlight: EXECUTION_READS_IN_FLIGHT,
-    maxBatch: 200,
-  });
+  /** Prepared statements and batching of the calls every node job makes. */
+  private readonly hot: HotPath;
 
   /**
    * Wraps a drizzle database whose schema is already migrated. Prefer the factories, which also
@@ -161,7 +114,9 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   constructor(
     readonly db: DrizzlePgDatabase,
     private readonly onClose: () => Promise<void> = async () => {},
-  ) {}
+  ) {
+    this.hot = new HotPath(db);
+  }
 
   /**
    * A store on a PostgreSQL server through postgres.js. Given a URL (or `DATABASE_URL`), the store
@@ -275,7 +230,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async getLatestWorkflowVersion(workflowId: string): Promise<number | null> {
-    const [row] = await this.hot.latestWorkflowVersion.execute({ workflowId });
+    const [row] = await this.hot.statements.latestWorkflowVersion.execute({ workflowId });
     return row?.version ?? null;
   }
 
@@ -288,7 +243,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async createExecution(execution: NewExecution): Promise<void> {
-    const inserted = await this.executionCreator.call([
+    const inserted = await this.hot.createExecution.call([
       execution.executionId,
       execution.workflowId,
       execution.workflowVersion,
@@ -304,7 +259,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
 
   async getExecution(executionId: string): Promise<WorkflowExecution | null> {
     // Each caller parses its own copy: callers may change what they get.
-    const row = await this.executionReader.call(executionId);
+    const row = await this.hot.readExecution.call(executionId);
     return row === undefined ? null : toExecution(row);
   }
 
@@ -348,7 +303,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
     const now = Date.now();
     // Same rules as the in-memory store: a terminal status stamps completedAt, anything else
     // clears it; pausedAt lives only while paused; going back to running forgets the old error.
-    const updated = await this.hot.transitionExecution.execute({
+    const updated = await this.hot.statements.transitionExecution.execute({
       executionId,
       from: from.join(','),
       to,
@@ -364,7 +319,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
 
   async saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void> {
     try {
-      await this.resultWriter.call([
+      await this.hot.saveResult.call([
         executionId,
         nodeId,
         result.status,
@@ -464,13 +419,8 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
     return rows.map(toExecution);
   }
 
-  /** The prepared hot-path statements, built on first use. */
-  private get hot(): HotPathStatements {
-    return (this.statements ??= prepareHotPaths(this.db));
-  }
-
   private async assertExecutionExists(executionId: string): Promise<void> {
-    const found = await this.hot.executionExists.execute({ executionId });
+    const found = await this.hot.statements.executionExists.execute({ executionId });
     if (found.length === 0) throw new ExecutionNotFoundError(executionId);
   }
 }
