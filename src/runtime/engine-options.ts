@@ -3,9 +3,11 @@ import type { RedisOptions } from 'ioredis';
 import { InvalidArgumentError } from '../errors.js';
 import type { ExecutionStore } from '../store/store.js';
 import type { SqlBackend } from './backends/sql-backend.js';
-import type { EngineConfig } from './config.js';
+import { resolveEngineConfig } from './config.js';
+import type { EngineConfig, ResolvedEngineConfig } from './config.js';
 import type { MetricsCollector } from './metrics.js';
 import type { QueueManager } from './queue-manager.js';
+import { isPayloadManager } from './payloads.js';
 import type { PayloadManager } from './payloads.js';
 import type { NodeRegistry } from './registry.js';
 import type { CircuitBreakerRegistry } from './resilience/circuit-breaker.js';
@@ -141,6 +143,46 @@ export interface OwningEngineOptions extends WorkflowEngineOptions {
 /** Whether the constructor got the options-object form. */
 export function isOptionsObject(value: unknown): value is WorkflowEngineOptions {
   return typeof value === 'object' && value !== null && 'registry' in value && 'store' in value;
+}
+
+/** The spec's positional constructor arguments, as the options object. */
+export function positionalOptions(
+  registry: NodeRegistry,
+  store: ExecutionStore | undefined,
+  redis: RedisConnectionInput | undefined,
+  metrics: MetricsCollector | undefined,
+  circuitBreakers: CircuitBreakerRegistry | undefined,
+  cacheOptions: WorkflowCacheOptions | undefined,
+  payloads: PayloadManager | undefined,
+  config: EngineConfig | undefined,
+): WorkflowEngineOptions {
+  return {
+    registry,
+    store: store as ExecutionStore,
+    connection: redis as RedisConnectionInput,
+    config: config ?? {},
+    cacheOptions: cacheOptions ?? {},
+    ...(circuitBreakers === undefined ? {} : { circuitBreakers }),
+    ...(metrics === undefined ? {} : { metrics }),
+    ...(payloads === undefined || payloads === null ? {} : { payloads }),
+  };
+}
+
+/**
+ * Checks the registry, store and `payloads` options, and resolves the config. An explicit
+ * PayloadManager (returned) decides the claim-check threshold, and `payloads: false` turns the
+ * claim check off; either is written into the config, which worker threads read.
+ */
+export function checkEngineOptions(options: WorkflowEngineOptions): { config: ResolvedEngineConfig; payloads: PayloadManager | undefined } {
+  const payloads: unknown = options.payloads;
+  if (payloads !== undefined && payloads !== false && !isPayloadManager(payloads)) {
+    throw new InvalidArgumentError("WorkflowEngine: 'payloads' (the payloadManager) must be a PayloadManager, false or undefined");
+  }
+  if (options.registry === undefined || typeof options.registry.get !== 'function') throw new InvalidArgumentError('WorkflowEngine: a NodeRegistry is required');
+  if (options.store === undefined || typeof options.store.getExecution !== 'function') throw new InvalidArgumentError('WorkflowEngine: an ExecutionStore is required');
+  const config = resolveEngineConfig(options.config ?? {});
+  if (isPayloadManager(payloads)) return { config: { ...config, payloadThresholdBytes: payloads.thresholdBytes }, payloads };
+  return { config: payloads === false ? { ...config, payloadThresholdBytes: false } : config, payloads: undefined };
 }
 
 /**

@@ -10,11 +10,10 @@ import type { SqlBackend } from './backends/sql-backend.js';
 import { EngineClosedError, ExecutionNotFoundError, InvalidArgumentError, InvalidStateError, RedisUnavailableError, WorkflowNotFoundError } from '../errors.js';
 import type { ExecutionStore, PruneCriteria, WorkflowVersionInfo } from '../store/store.js';
 import { target } from './advance.js';
-import { resolveEngineConfig } from './config.js';
 import type { ResolvedEngineConfig, EngineConfig } from './config.js';
 import { DLQManager } from './dlq-manager.js';
 import type { DLQItem } from './dlq-manager.js';
-import { assertIdList, assertJson, assertRange, counts, isOptionsObject, OWNED_RESOURCES } from './engine-options.js';
+import { assertIdList, assertJson, assertRange, checkEngineOptions, counts, isOptionsObject, OWNED_RESOURCES, positionalOptions } from './engine-options.js';
 import type { OwningEngineOptions } from './engine-options.js';
 import type { BulkWorkflowEnqueue, EnqueueOptions, GetExecutionOptions, QueueStats, QueueCounts, RedisConnectionInput, RegisterWorkflowOptions, WaitOptions, WorkflowEngineOptions } from './engine-options.js';
 import { EventStreamManager } from './events.js';
@@ -23,7 +22,7 @@ import { nodeJobId, WORKFLOW_JOB } from './jobs.js';
 import { ExecutionLifecycle, newExecution, startJobId } from './lifecycle.js';
 import type { MetricsCollector } from './metrics.js';
 import { NodeProcessor } from './node-processor.js';
-import { createExecutionChecked, defaultPayloadManager, isPayloadManager, offloadNodeInput, resolved, resolvedValue } from './payloads.js';
+import { createExecutionChecked, defaultPayloadManager, offloadNodeInput, resolved, resolvedValue } from './payloads.js';
 import type { PayloadManager } from './payloads.js';
 import { QueueManager } from './queue-manager.js';
 import type { NodeRegistry } from './registry.js';
@@ -104,29 +103,8 @@ export class WorkflowEngine {
   ) {
     const options: WorkflowEngineOptions = isOptionsObject(first)
       ? first
-      : {
-          registry: first,
-          store: stateStore as ExecutionStore,
-          connection: redis as RedisConnectionInput,
-          config: engineConfig ?? {},
-          cacheOptions: cacheOptions ?? {},
-          ...(circuitBreakerRegistry === undefined ? {} : { circuitBreakers: circuitBreakerRegistry }),
-          ...(metricsCollector === undefined ? {} : { metrics: metricsCollector }),
-          ...(payloadManager === undefined || payloadManager === null ? {} : { payloads: payloadManager }),
-        };
-    const payloadOption: unknown = options.payloads;
-    if (payloadOption !== undefined && payloadOption !== false && !isPayloadManager(payloadOption)) {
-      throw new InvalidArgumentError("WorkflowEngine: 'payloads' (the payloadManager) must be a PayloadManager, false or undefined");
-    }
-    if (options.registry === undefined || typeof options.registry.get !== 'function') throw new InvalidArgumentError('WorkflowEngine: a NodeRegistry is required');
-    if (options.store === undefined || typeof options.store.getExecution !== 'function') throw new InvalidArgumentError('WorkflowEngine: an ExecutionStore is required');
-    const resolvedConfig = resolveEngineConfig(options.config ?? {});
-    // An explicit manager decides the threshold; worker threads read it from the config.
-    const config = isPayloadManager(payloadOption)
-      ? { ...resolvedConfig, payloadThresholdBytes: payloadOption.thresholdBytes }
-      : payloadOption === false
-        ? { ...resolvedConfig, payloadThresholdBytes: false as const }
-        : resolvedConfig;
+      : positionalOptions(first, stateStore, redis, metricsCollector, circuitBreakerRegistry, cacheOptions, payloadManager, engineConfig);
+    const { config, payloads } = checkEngineOptions(options);
     const logger = options.logger ?? consoleLogger;
     const { binding, rateLimits, connection, commands, sqlBackend } = openBackend(options, logger);
     this.connection = connection;
@@ -147,7 +125,7 @@ export class WorkflowEngine {
       events: new EventStreamManager(binding, undefined, config, logger),
       breakers: options.circuitBreakers ?? new CircuitBreakerRegistry(),
       rateLimiter: new RateLimiter(rateLimits, config.prefix),
-      payloads: isPayloadManager(payloadOption) ? payloadOption : defaultPayloadManager(options.store, config.payloadThresholdBytes),
+      payloads: payloads ?? defaultPayloadManager(options.store, config.payloadThresholdBytes),
     };
     this.processor = new NodeProcessor(this.rt);
     this.workers = new WorkerManager(this.rt, binding, this.processor, (job) => this.lifecycle.runWorkflowJob(job));

@@ -21,9 +21,6 @@ import { executions, nodeResults, workflows } from './schema.js';
 
 type Db = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
 
-/** A jsonb column written from a placeholder holding JSON text, or `null` for SQL `NULL`. */
-const jsonPlaceholder = (name: string) => sql`${sql.placeholder(name)}::text::jsonb`;
-
 /**
  * One node result as {@link HotPathStatements.saveNodeResults} takes it: execution id, node id,
  * status, data as JSON text (null: no data), error, next nodes as JSON text, attempts,
