@@ -319,19 +319,20 @@ export class WorkflowEngine {
   async enqueueBulkWorkflows(items: readonly BulkWorkflowEnqueue[]): Promise<string[]> {
     await this.ready('enqueue workflows');
     if (!Array.isArray(items)) throw new InvalidArgumentError('enqueueBulkWorkflows expects an array');
-    // One version lookup per workflow, not per item, and all of them at once.
-    const graphs = new Map<string, Promise<WorkflowGraph>>();
     for (const [i, item] of items.entries()) {
       if (typeof item !== 'object' || item === null) throw new InvalidArgumentError(`enqueueBulkWorkflows: items[${i}] must be an object { workflowId, initialData?, options? }`);
       assertJson(item.initialData, `items[${i}].initialData`);
-      if (!graphs.has(item.workflowId)) graphs.set(item.workflowId, this.latestGraph(item.workflowId));
     }
-    const settled = await Promise.allSettled(graphs.values());
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
-    const prepared = [];
-    for (const item of items) prepared.push({ graph: await graphs.get(item.workflowId)!, initialData: item.initialData, options: item.options ?? {} });
-    return this.lifecycle.start(prepared);
+    // One version lookup per workflow, not per item, and all of them at once; the first failing
+    // workflow (in item order) is the error.
+    const ids = [...new Set(items.map((item) => item.workflowId))];
+    const looked = await Promise.allSettled(ids.map((id) => this.latestGraph(id)));
+    const graphs = new Map<string, WorkflowGraph>();
+    for (const [i, r] of looked.entries()) {
+      if (r.status === 'rejected') throw r.reason;
+      graphs.set(ids[i]!, r.value);
+    }
+    return this.lifecycle.start(items.map((item) => ({ graph: graphs.get(item.workflowId)!, initialData: item.initialData, options: item.options ?? {} })));
   }
 
   /**
