@@ -38,7 +38,7 @@ export type { WorkflowCacheOptions } from './runtime/workflow-cache.js';
 export type { Logger } from './runtime/runtime.js';
 export { EventStreamManager } from './runtime/events.js';
 export { eventsResponse, streamEvents } from './runtime/sse.js';
-export type { EventSource, SSEOptions } from './runtime/sse.js';
+export type { AuthorizedEventsOptions, EventSource, SSEAuthorize, SSEOptions, StreamEventsOptions } from './runtime/sse.js';
 export type { EventHandler, NodeEventType, SpaneEvent, SubscribeOptions, WorkflowEventType } from './runtime/events.js';
 export { schedulerId, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, TriggerManager } from './runtime/triggers.js';
 export type { ScheduleInfo, WebhookOptions, WebhookRequest } from './runtime/triggers.js';
