@@ -7,9 +7,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { signWebhook, WebhookRequestError, WorkflowEngine } from '../../src/index.js';
+import { InMemoryExecutionStore, signWebhook, WebhookRequestError, WorkflowEngine } from '../../src/index.js';
 import type { WebhookRequest, WorkflowTrigger } from '../../src/index.js';
-import { graph, memoryLogger, node, testEngine, until } from '../helpers.js';
+import { graph, memoryLogger, NEEDS_REDIS, node, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 
 let t: TestEngine;
@@ -105,6 +105,40 @@ describe('replayed deliveries', () => {
     );
     expect(spane.httpStatus).toBe(401);
     expect(await t.store.listExecutions()).toEqual([]);
+  });
+
+  it.skipIf(NEEDS_REDIS)('keeps the replay record in Redis under the engine’s prefix, for the tolerance window', async () => {
+    setup();
+    await register('orders', { path: 'orders', secret });
+    await t.engine.handleWebhook(standard('{}'));
+    const keys = await t.redis.keys(`${t.prefix}:webhook-delivery:*`);
+    expect(keys).toHaveLength(1);
+    const ttl = await t.redis.pttl(keys[0]!);
+    // The 5-minute tolerance from the timestamp, plus a minute for clock skew.
+    expect(ttl).toBeGreaterThan(300_000);
+    expect(ttl).toBeLessThanOrEqual(361_000);
+  });
+
+  it('lets a retry start the delivery when the first attempt failed to start', async () => {
+    let failNext = true;
+    class FailingOnce extends InMemoryExecutionStore {
+      override async createExecution(...args: Parameters<InMemoryExecutionStore['createExecution']>): Promise<void> {
+        if (failNext) {
+          failNext = false;
+          throw new Error('store down');
+        }
+        return super.createExecution(...args);
+      }
+    }
+    t = testEngine({ store: new FailingOnce() });
+    t.registry.register('echo', async (ctx) => ({ success: true, data: ctx.inputData ?? null }));
+    await register('orders', { path: 'orders', secret });
+    const request = standard('{}');
+    await expect(t.engine.handleWebhook(request)).rejects.toThrow(/store down/);
+    const ids = await t.engine.handleWebhook(request);
+    expect(ids).toHaveLength(1);
+    expect(await t.engine.handleWebhook(request)).toEqual(ids);
+    expect((await t.store.listExecutions()).map((e) => e.executionId)).toEqual(ids);
   });
 });
 
