@@ -39,17 +39,9 @@ export class WebhookIndex {
     this.add(this.paths, def);
   }
 
-  private forget(from: Map<string, Set<string>>, workflowId: string): void {
-    for (const [path, ids] of from) {
-      ids.delete(workflowId);
-      if (ids.size === 0) from.delete(path);
-    }
-  }
-
   /** The triggers on `path` (normalised) whose method matches, at most one per workflow. */
   async matching(path: string, method: string): Promise<WebhookMatch[]> {
-    const age = Date.now() - this.builtAt;
-    if (age > MAX_AGE_MS) await this.rebuild();
+    if (Date.now() - this.builtAt > MAX_AGE_MS) await this.rebuild();
     let ids = this.paths.get(path);
     if (ids === undefined && Date.now() - this.builtAt > MISS_REFRESH_MS) {
       await this.rebuild();
@@ -80,6 +72,13 @@ export class WebhookIndex {
       this.building = undefined;
     });
     return this.building;
+  }
+
+  private forget(from: Map<string, Set<string>>, workflowId: string): void {
+    for (const [path, ids] of from) {
+      ids.delete(workflowId);
+      if (ids.size === 0) from.delete(path);
+    }
   }
 
   private add(into: Map<string, Set<string>>, def: WorkflowDefinition): void {
