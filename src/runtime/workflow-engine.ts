@@ -132,14 +132,8 @@ export class WorkflowEngine {
     this.processor = new NodeProcessor(this.rt);
     this.workers = new WorkerManager(this.rt, binding, this.processor, (job) => this.lifecycle.runWorkflowJob(job));
     this.dlq = new DLQManager(this.rt);
-    this.webhooks = new WebhookManager({
-      store: options.store,
-      backend: rateLimits,
-      prefix: config.prefix,
-      logger,
-      start: (items) => this.enqueueBulkWorkflows(items),
-      resolveSecret: options.resolveWebhookSecret,
-    });
+    const start = (items: BulkWorkflowEnqueue[]) => this.enqueueBulkWorkflows(items);
+    this.webhooks = new WebhookManager({ store: options.store, backend: rateLimits, prefix: config.prefix, logger, start, resolveSecret: options.resolveWebhookSecret });
     this.triggers = new TriggerManager(this.rt, this.webhooks);
     this.lifecycle = new ExecutionLifecycle(this.rt, this.processor, (workflowId, data) => this.enqueueWorkflow(workflowId, data));
     options.metrics?.attach(this);
