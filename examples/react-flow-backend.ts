@@ -15,7 +15,8 @@
  *   GET  /api/workflows/:id/events      text/event-stream: events of every execution of the workflow
  *   GET  /api/executions/:id            -> the execution with its node results
  *   GET  /api/executions/:id/events     text/event-stream: events of one execution
- *   ANY  /api/webhooks/<path>           raw body + X-Spane-Signature -> 202 { executionIds }   401/400/413/404
+ *   ANY  /api/webhooks/<path>           raw body + X-Spane-Signature or Standard Webhooks headers -> 202 { executionIds }
+ *                                       401 (no such webhook or bad signature: one answer) / 400 / 409 / 413 / 414
  *   GET  /api/dlq?start=0&end=49        -> { items }
  *   POST /api/dlq/:jobId/retry          -> { retried: true }   404 / 409
  *
@@ -182,7 +183,8 @@ export function createApp(options: AppOptions): Hono {
     if ((await engine.getWorkflow(workflowId)) === undefined) throw new WorkflowNotFoundError(workflowId);
     // Subscribe here first, then execute: no event of the new execution is missed.
     const source: EventSource = { subscribe: (handler, opts) => engine.subscribe((e) => e.workflowId === workflowId && handler(e), opts) };
-    return eventsResponse(source, c.req.raw);
+    // The source already keeps to this workflow's executions: stream all it yields, on purpose.
+    return eventsResponse(source, c.req.raw, { all: true });
   });
 
   app.get('/api/executions/:id', async (c) => {
@@ -202,8 +204,9 @@ export function createApp(options: AppOptions): Hono {
     const rawBody = new Uint8Array(await c.req.arrayBuffer());
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((value, name) => void (headers[name] = value));
+    // No trigger on the path throws the same 401 as a bad signature (see onError), and a
+    // repeated signed delivery answers with the executions it started the first time.
     const executionIds = await engine.handleWebhook({ path, method: c.req.method, rawBody, headers }, { maxBodyBytes });
-    if (executionIds.length === 0) return c.json({ error: `no workflow listens on webhook '${path}' for ${c.req.method}` }, 404);
     return c.json({ executionIds }, 202);
   });
 

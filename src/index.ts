@@ -38,11 +38,13 @@ export type { WorkflowCacheOptions } from './runtime/workflow-cache.js';
 export type { Logger } from './runtime/runtime.js';
 export { EventStreamManager } from './runtime/events.js';
 export { eventsResponse, streamEvents } from './runtime/sse.js';
-export type { EventSource, SSEOptions } from './runtime/sse.js';
+export type { AuthorizedEventsOptions, EventSource, SSEAuthorize, SSEOptions, StreamEventsOptions } from './runtime/sse.js';
 export type { EventHandler, NodeEventType, SpaneEvent, SubscribeOptions, WorkflowEventType } from './runtime/events.js';
 export { schedulerId, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, TriggerManager } from './runtime/triggers.js';
 export type { ScheduleInfo, WebhookOptions, WebhookRequest } from './runtime/triggers.js';
-export { cronProblem, normaliseWebhookPath, timezoneProblem } from './definition/triggers.js';
+export { cronProblem, MAX_WEBHOOK_PATH_LENGTH, normaliseWebhookPath, timezoneProblem } from './definition/triggers.js';
+export { MAX_WEBHOOK_BODY_DEPTH } from './runtime/webhook-request.js';
+export type { WebhookSecretResolver } from './runtime/webhooks.js';
 export { applyMapping, getPath, pathProblem } from './definition/mapping.js';
 export { AGGREGATOR_NODE_ID, MAX_SUB_WORKFLOW_DEPTH } from './runtime/sub-workflows.js';
 export type { SubWorkflowConfig } from './runtime/sub-workflows.js';
@@ -81,6 +83,7 @@ export type {
   NodeResultStatus,
   RetryPolicy,
   ScheduleTrigger,
+  WebhookSecret,
   WebhookTrigger,
   CarriedExecutor,
   WorkflowDefinition,
@@ -116,7 +119,7 @@ export {
   WorkflowNotFoundError,
   WorkflowValidationError,
 } from './errors.js';
-export type { SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue } from './errors.js';
+export type { SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue, WebhookErrorCode } from './errors.js';
 
 // --- DSL ---
 export {

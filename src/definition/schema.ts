@@ -48,7 +48,7 @@ const trigger = z.discriminatedUnion('type', [
     config: z.strictObject({
       path: z.string().min(1),
       method: z.string().min(1).optional(),
-      secret: z.string().min(1).optional(),
+      secret: z.union([z.string().min(1), z.strictObject({ env: z.string().min(1) }), z.strictObject({ ref: z.string().min(1) })]).optional(),
       toleranceSeconds: z.number().int().min(1).optional(),
     }),
   }),

@@ -26,9 +26,22 @@ export function timezoneProblem(timezone: string): string | undefined {
   }
 }
 
-/** A webhook path without leading or trailing slashes, as triggers are matched. */
+/** Longest webhook path accepted, in characters, before any slash is stripped. */
+export const MAX_WEBHOOK_PATH_LENGTH = 2048;
+
+/** A name `{ env }` may give: what POSIX shells accept. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A webhook path without leading or trailing slashes, as triggers are matched. One pass over the
+ * ends (a regex alternation here backtracked quadratically on long runs of `/`).
+ */
 export function normaliseWebhookPath(path: string): string {
-  return path.replace(/^\/+|\/+$/g, '');
+  let start = 0;
+  let end = path.length;
+  while (start < end && path.charCodeAt(start) === 0x2f) start++;
+  while (end > start && path.charCodeAt(end - 1) === 0x2f) end--;
+  return path.slice(start, end);
 }
 
 /** Problems of a workflow's triggers, each with its path in the definition. */
@@ -46,8 +59,12 @@ export function triggerProblems(triggers: readonly WorkflowTrigger[]): { path: s
       if (schedules.has(cron)) problems.push({ path: `${at}.cron`, message: `cron '${cron}' is listed twice` });
       schedules.add(cron);
     } else {
-      const { path, method } = trigger.config;
-      if (!WEBHOOK_PATH.test(normaliseWebhookPath(path))) problems.push({ path: `${at}.path`, message: `webhook path '${path}' may only contain letters, digits and - _ . ~ /` });
+      const { path, method, secret } = trigger.config;
+      if (path.length > MAX_WEBHOOK_PATH_LENGTH) problems.push({ path: `${at}.path`, message: `webhook path is ${path.length} characters long, more than ${MAX_WEBHOOK_PATH_LENGTH}` });
+      else if (!WEBHOOK_PATH.test(normaliseWebhookPath(path))) problems.push({ path: `${at}.path`, message: `webhook path '${path}' may only contain letters, digits and - _ . ~ /` });
+      if (typeof secret === 'object' && 'env' in secret && !ENV_NAME.test(secret.env)) {
+        problems.push({ path: `${at}.secret.env`, message: `'${secret.env}' is not an environment variable name (letters, digits and _, not starting with a digit)` });
+      }
       if (method !== undefined && !METHODS.has(method.toUpperCase())) problems.push({ path: `${at}.method`, message: `'${method}' is not an HTTP method` });
     }
   });

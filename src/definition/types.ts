@@ -70,6 +70,14 @@ export interface NodeDefinition {
   name?: string;
 }
 
+/**
+ * Where a webhook trigger's secret comes from. A string is the secret itself, stored in the
+ * definition (and so in the store, in every version). `{ env }` names an environment variable
+ * and `{ ref }` a name for the engine's `resolveWebhookSecret` option; both are looked up on each
+ * request, so only the reference is stored.
+ */
+export type WebhookSecret = string | { env: string } | { ref: string };
+
 /** A webhook that starts the workflow. */
 export interface WebhookTrigger {
   type: 'webhook';
@@ -80,9 +88,11 @@ export interface WebhookTrigger {
     method?: string;
     /**
      * Shared secret: requests must carry `X-Spane-Signature: sha256=<hex>`, the HMAC-SHA256 of
-     * the raw body (see `engine.handleWebhook` and `signWebhook`).
+     * the raw body (see `engine.handleWebhook` and `signWebhook`), or the Standard Webhooks
+     * headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`; a `whsec_` secret). A
+     * reference (`{ env }`, `{ ref }`) keeps the secret itself out of the definition.
      */
-    secret?: string;
+    secret?: WebhookSecret;
     /**
      * With a secret: also require `X-Spane-Timestamp` (unix seconds) within this many seconds of
      * now, and sign `<timestamp>.<body>` instead of the body, so a captured request cannot be

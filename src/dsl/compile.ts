@@ -147,8 +147,11 @@ export type TriggerInput<TInput> =
       path: string;
       /** HTTP method to match. */
       method?: string;
-      /** Shared secret for HMAC signatures. */
-      secret?: string;
+      /**
+       * Shared secret for HMAC signatures: the secret itself (stored in the definition), or
+       * `{ env: 'NAME' }` / `{ ref: 'name' }` resolved on each request (only the reference is stored).
+       */
+      secret?: string | { env: string } | { ref: string };
     };
 
 /** A node as the builder recorded it. */

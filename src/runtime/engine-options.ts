@@ -13,6 +13,7 @@ import type { NodeRegistry } from './registry.js';
 import type { CircuitBreakerRegistry } from './resilience/circuit-breaker.js';
 import type { Logger } from './runtime.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
+import type { WebhookSecretResolver } from './webhooks.js';
 
 /** A Redis connection the engine may copy, or the options/URL to open one. */
 export type RedisConnectionInput = Redis | RedisOptions | string;
@@ -62,6 +63,13 @@ export interface WorkflowEngineOptions {
    * @defaultValue a PayloadManager over `store`, when it has payload storage
    */
   payloads?: PayloadManager | false;
+  /**
+   * Resolves webhook secrets given as `{ ref: 'name' }`, on each request, so the secret is never
+   * stored in the definition. Return undefined when there is no such secret: the request is then
+   * refused like a bad signature, and the logger is warned (naming the reference, never a value).
+   * @defaultValue none: `{ ref }` secrets cannot be resolved
+   */
+  resolveWebhookSecret?: WebhookSecretResolver;
 }
 
 /** Options of {@link WorkflowEngine.getExecution}. */
@@ -180,6 +188,9 @@ export function checkEngineOptions(options: WorkflowEngineOptions): { config: Re
   }
   if (options.registry === undefined || typeof options.registry.get !== 'function') throw new InvalidArgumentError('WorkflowEngine: a NodeRegistry is required');
   if (options.store === undefined || typeof options.store.getExecution !== 'function') throw new InvalidArgumentError('WorkflowEngine: an ExecutionStore is required');
+  if (options.resolveWebhookSecret !== undefined && typeof options.resolveWebhookSecret !== 'function') {
+    throw new InvalidArgumentError("WorkflowEngine: 'resolveWebhookSecret' must be a function (ref, workflowId) => secret");
+  }
   const config = resolveEngineConfig(options.config ?? {});
   if (isPayloadManager(payloads)) return { config: { ...config, payloadThresholdBytes: payloads.thresholdBytes }, payloads };
   return { config: payloads === false ? { ...config, payloadThresholdBytes: false } : config, payloads: undefined };

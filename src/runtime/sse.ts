@@ -9,8 +9,18 @@ export interface EventSource {
   subscribe(handler: (event: SpaneEvent) => void, options?: SubscribeOptions): () => void;
 }
 
-/** Options of the SSE helpers. */
+/**
+ * Options of the SSE helpers. A stream needs an `executionId`, or `all: true` to say on purpose
+ * that it carries every execution's events (node outputs included): without either the helpers
+ * answer 400 and stream nothing, so a missing query parameter cannot open everything.
+ */
 export interface SSEOptions extends SubscribeOptions {
+  /**
+   * Stream the events of every execution the source yields. Ignored when `executionId` is given
+   * (that execution only).
+   * @defaultValue false
+   */
+  all?: boolean;
   /**
    * Interval of keep-alive comments in milliseconds, so proxies keep idle streams open.
    * @defaultValue 15000
@@ -18,35 +28,100 @@ export interface SSEOptions extends SubscribeOptions {
   heartbeatMs?: number;
 }
 
+/**
+ * Decides whether a request may open the stream, before anything is subscribed: `true` streams,
+ * `false` answers 403, a throw (or rejection) answers 401. The thrown error's message is not
+ * sent.
+ */
+export type SSEAuthorize<R> = (req: R) => boolean | Promise<boolean>;
+
+/** Options of {@link streamEvents}. */
+export interface StreamEventsOptions extends SSEOptions {
+  /**
+   * Called with the request before anything is subscribed; see {@link SSEAuthorize}.
+   * @defaultValue none: every request is served
+   */
+  authorize?: SSEAuthorize<IncomingMessage>;
+}
+
+/** Options of {@link eventsResponse} with an `authorize` hook (the response is then a promise). */
+export interface AuthorizedEventsOptions extends SSEOptions {
+  /** Called with the request before anything is subscribed; see {@link SSEAuthorize}. */
+  authorize: SSEAuthorize<Request>;
+}
+
+/** A refusal: the status and the JSON body to answer with. */
+type Refusal = { status: 400 | 401 | 403; error: string };
+
+/** Why the options do not say which executions to stream, or undefined. */
+function scopeProblem(options: SSEOptions): Refusal | undefined {
+  const { executionId, all } = options;
+  if (typeof executionId === 'string' && executionId !== '') return undefined;
+  if (executionId === undefined && all === true) return undefined;
+  return { status: 400, error: 'executionId is required (the server may pass all: true to stream every execution)' };
+}
+
+async function authorized<R>(authorize: SSEAuthorize<R> | undefined, req: R): Promise<Refusal | undefined> {
+  if (authorize === undefined) return undefined;
+  try {
+    return (await authorize(req)) === true ? undefined : { status: 403, error: 'not allowed to stream these events' };
+  } catch {
+    return { status: 401, error: 'not authenticated' };
+  }
+}
+
 function pipe(session: Session, source: EventSource, options: SSEOptions): void {
-  const { heartbeatMs: _h, ...filter } = options;
+  const { heartbeatMs: _h, all: _a, authorize: _z, ...filter } = options as StreamEventsOptions;
   const stop = source.subscribe((event) => {
     if (session.isConnected) session.push(event, event.type, event.id);
   }, filter);
   session.once('disconnected', stop);
 }
 
+function refuse(res: ServerResponse, refusal: Refusal): void {
+  res.writeHead(refusal.status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: refusal.error }));
+}
+
+function refusalResponse(refusal: Refusal): Response {
+  return new Response(JSON.stringify({ error: refusal.error }), { status: refusal.status, headers: { 'content-type': 'application/json' } });
+}
+
 /**
  * Streams execution events to a Node HTTP response as server-sent events (`text/event-stream`,
  * one SSE event per SPANE event: `event:` is its type, `id:` its id, `data:` its JSON). Keep-alive
- * comments are sent while idle, and the subscription ends when the client goes away.
+ * comments are sent while idle, and the subscription ends when the client goes away. Asks
+ * `authorize(req)` first (403/401), then needs an `executionId` or `all: true` (400); a refused
+ * request gets a JSON `{ error }` and nothing is subscribed.
  *
  * @example
  * ```ts
  * http.createServer((req, res) => {
- *   if (req.url?.startsWith('/events')) return streamEvents(engine, req, res, { executionId });
+ *   const executionId = new URL(req.url ?? '/', 'http://x').searchParams.get('executionId') ?? undefined;
+ *   if (req.url?.startsWith('/events')) return streamEvents(engine, req, res, { executionId, authorize: (r) => isSignedIn(r) });
  * });
  * ```
  */
-export async function streamEvents(source: EventSource, req: IncomingMessage, res: ServerResponse, options: SSEOptions = {}): Promise<void> {
+export async function streamEvents(source: EventSource, req: IncomingMessage, res: ServerResponse, options: StreamEventsOptions = {}): Promise<void> {
+  const refusal = (await authorized(options.authorize, req)) ?? scopeProblem(options);
+  if (refusal !== undefined) return refuse(res, refusal);
   const session = await createSession(req, res, { keepAlive: options.heartbeatMs ?? 15_000 });
   pipe(session, source, options);
 }
 
 /**
  * The same as {@link streamEvents} for the Fetch API (Hono, Elysia, Bun, Deno, workers): returns
- * the `Response` to send.
+ * the `Response` to send; a promise of it when `authorize` is given, since the hook may be async.
  */
-export function eventsResponse(source: EventSource, request: Request, options: SSEOptions = {}): Response {
-  return createResponse(request, { keepAlive: options.heartbeatMs ?? 15_000 }, (session) => pipe(session, source, options));
+export function eventsResponse(source: EventSource, request: Request, options: AuthorizedEventsOptions): Promise<Response>;
+/** Without `authorize`: the `Response` at once. */
+export function eventsResponse(source: EventSource, request: Request, options?: SSEOptions): Response;
+export function eventsResponse(source: EventSource, request: Request, options: SSEOptions | AuthorizedEventsOptions = {}): Response | Promise<Response> {
+  const respond = (): Response => {
+    const refusal = scopeProblem(options);
+    if (refusal !== undefined) return refusalResponse(refusal);
+    return createResponse(request, { keepAlive: options.heartbeatMs ?? 15_000 }, (session) => pipe(session, source, options));
+  };
+  if (!('authorize' in options) || options.authorize === undefined) return respond();
+  return authorized(options.authorize, request).then((refusal) => (refusal === undefined ? respond() : refusalResponse(refusal)));
 }

@@ -33,6 +33,7 @@ import type { Runtime } from './runtime.js';
 import { findSubWorkflowCycle, MAX_SUB_WORKFLOW_DEPTH } from './sub-workflows.js';
 import { TriggerManager } from './triggers.js';
 import type { ScheduleInfo, WebhookOptions, WebhookRequest } from './triggers.js';
+import { WebhookManager } from './webhooks.js';
 import { WorkerManager } from './worker-manager.js';
 import { ExecutionHandoff, HANDOFF_TTL_MS } from './handoff.js';
 import { WorkflowCache } from './workflow-cache.js';
@@ -72,6 +73,7 @@ export class WorkflowEngine {
   private readonly workers: WorkerManager;
   private readonly dlq: DLQManager;
   private readonly triggers: TriggerManager;
+  private readonly webhooks: WebhookManager;
   private readonly lifecycle: ExecutionLifecycle;
   private closing: Promise<void> | undefined;
 
@@ -130,7 +132,9 @@ export class WorkflowEngine {
     this.processor = new NodeProcessor(this.rt);
     this.workers = new WorkerManager(this.rt, binding, this.processor, (job) => this.lifecycle.runWorkflowJob(job));
     this.dlq = new DLQManager(this.rt);
-    this.triggers = new TriggerManager(this.rt, (workflowId, data) => this.enqueueWorkflow(workflowId, data));
+    const start = (items: BulkWorkflowEnqueue[]) => this.enqueueBulkWorkflows(items);
+    this.webhooks = new WebhookManager({ store: options.store, backend: rateLimits, prefix: config.prefix, logger, start, resolveSecret: options.resolveWebhookSecret });
+    this.triggers = new TriggerManager(this.rt, this.webhooks);
     this.lifecycle = new ExecutionLifecycle(this.rt, this.processor, (workflowId, data) => this.enqueueWorkflow(workflowId, data));
     options.metrics?.attach(this);
   }
@@ -169,6 +173,7 @@ export class WorkflowEngine {
     }
     const version = await this.rt.store.saveWorkflow(def, options.changeNotes === undefined ? undefined : { changeNotes: options.changeNotes });
     this.rt.workflows.remember(indexWorkflow({ ...def, version }), version);
+    this.webhooks.remember(def);
     await this.triggers.syncSchedules(def);
     const cycle = await findSubWorkflowCycle(this.rt.store, def);
     if (cycle !== undefined) {
@@ -207,18 +212,23 @@ export class WorkflowEngine {
   /**
    * Starts every workflow (registered by any engine sharing the store) with a webhook trigger on
    * `path` and a matching method; returns the execution ids (`[]` when none matches). Signed
-   * triggers are refused here: use {@link handleWebhook}.
+   * triggers are refused here: use {@link handleWebhook}. A path or method that is not a string,
+   * a path over 2,048 characters, and a body that is not JSON data (or nests deeper than 128
+   * levels) are refused with a `WebhookRequestError` (400, 414) before anything starts.
    */
   async triggerWebhook(path: string, method: string, body: unknown): Promise<string[]> {
-    if (typeof path !== 'string' || typeof method !== 'string') throw new InvalidArgumentError('triggerWebhook: path and method must be strings');
     await this.ready('trigger a webhook');
     return this.triggers.triggerWebhook(path, method, body);
   }
 
   /**
-   * Handles a raw webhook request: body size limit, HMAC signatures of triggers with a `secret`,
-   * JSON parsing, then starts the matching workflows. Throws a `WebhookRequestError` whose
-   * `httpStatus` (401, 413, 400) the HTTP layer can answer with; nothing is started then.
+   * Handles a raw webhook request, in this order, starting nothing when a step refuses it: the
+   * request's shape (400) and path length (414), the body size (413), the trigger lookup and
+   * the signatures of triggers with a `secret` (401, one answer for "no such webhook" and every
+   * signature failure), the JSON body (400), then the replay record: a signed delivery seen
+   * before (Standard Webhooks `webhook-id`, or the X-Spane-Signature) answers with the ids it
+   * started, without starting again. Throws a `WebhookRequestError` whose `httpStatus` the
+   * HTTP layer can answer with.
    *
    * @example
    * ```ts

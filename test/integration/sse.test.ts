@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventsResponse, streamEvents } from '../../src/index.js';
+import type { StreamEventsOptions } from '../../src/index.js';
 import { graph, node, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 
@@ -13,11 +14,12 @@ afterEach(async () => {
   await t?.cleanup();
 });
 
-async function serve(t: TestEngine): Promise<string> {
+/** Serves `/events?executionId=...`; `/all` streams every execution; `extra` adds options (authorize). */
+async function serve(t: TestEngine, extra: Omit<StreamEventsOptions, 'executionId' | 'all'> = {}): Promise<string> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const executionId = url.searchParams.get('executionId') ?? undefined;
-    void streamEvents(t.engine, req, res, executionId === undefined ? {} : { executionId });
+    void streamEvents(t.engine, req, res, url.pathname === '/all' ? { ...extra, all: true } : { ...extra, executionId });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   closeServer = () => new Promise((r) => server.close(() => r()));
@@ -67,7 +69,7 @@ describe('server-sent events', () => {
     const base = await serve(t);
     for (let i = 0; i < 1000; i++) {
       const controller = new AbortController();
-      const res = await fetch(`${base}/events`, { signal: controller.signal });
+      const res = await fetch(`${base}/all`, { signal: controller.signal });
       expect(res.status).toBe(200);
       controller.abort();
       await res.body?.cancel().catch(() => undefined);
@@ -87,5 +89,58 @@ describe('server-sent events', () => {
     t.engine.startWorkers(1);
     const frames = await readFrames(response.body!, (f) => f.some((x) => x.includes('workflow:completed')));
     expect(frames.at(-1)).toMatch(/event: ?workflow:completed/);
+  });
+
+  it('refuses a request without executionId (400) unless all: true is explicit, and streams nothing', async () => {
+    t = testEngine();
+    t.registry.register('ok', async () => ({ success: true, data: 'secret output' }));
+    await t.engine.registerWorkflow(graph('sse-all', [node('a', 'ok')], []));
+    const base = await serve(t);
+    const missing = await fetch(`${base}/events`);
+    expect(missing.status).toBe(400);
+    expect(missing.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await missing.json()).toMatchObject({ error: expect.stringMatching(/executionId/) });
+    expect(t.engine['rt'].events.subscriberCount).toBe(0);
+    const empty = await fetch(`${base}/events?executionId=`);
+    expect(empty.status).toBe(400);
+    expect(eventsResponse(t.engine, new Request('http://localhost/events'), {}).status).toBe(400);
+
+    const all = await fetch(`${base}/all`);
+    expect(all.status).toBe(200);
+    await until(() => t.engine['rt'].events.subscriberCount === 1, 5000, 'subscription');
+    await t.engine.eventsReady();
+    const id = await t.engine.enqueueWorkflow('sse-all', {});
+    t.engine.startWorkers(1);
+    const frames = await readFrames(all.body!, (f) => f.some((x) => x.includes('workflow:completed')));
+    expect(frames.at(-1)).toContain(id);
+  });
+
+  it('asks authorize(req) first: false answers 403, a throw 401, and nothing is subscribed', async () => {
+    t = testEngine();
+    const seen: string[] = [];
+    const base = await serve(t, {
+      authorize: (req) => {
+        seen.push(req.headers['authorization'] ?? '');
+        if (req.headers['authorization'] === 'Bearer boom') throw new Error('token store down');
+        return req.headers['authorization'] === 'Bearer good';
+      },
+    });
+    const denied = await fetch(`${base}/events?executionId=x`, { headers: { authorization: 'Bearer bad' } });
+    expect(denied.status).toBe(403);
+    const failed = await fetch(`${base}/events?executionId=x`, { headers: { authorization: 'Bearer boom' } });
+    expect(failed.status).toBe(401);
+    expect(await failed.text()).not.toContain('token store down');
+    expect(t.engine['rt'].events.subscriberCount).toBe(0);
+    const allowed = await fetch(`${base}/events?executionId=x`, { headers: { authorization: 'Bearer good' } });
+    expect(allowed.status).toBe(200);
+    await until(() => t.engine['rt'].events.subscriberCount === 1, 5000, 'subscription');
+    await allowed.body?.cancel();
+    expect(seen).toEqual(['Bearer bad', 'Bearer boom', 'Bearer good']);
+
+    const fetchDenied = await eventsResponse(t.engine, new Request('http://localhost/events'), { executionId: 'x', authorize: async () => false });
+    expect(fetchDenied.status).toBe(403);
+    const fetchAllowed = await eventsResponse(t.engine, new Request('http://localhost/events'), { executionId: 'x', authorize: async (r) => r.url.endsWith('/events') });
+    expect(fetchAllowed.status).toBe(200);
+    await fetchAllowed.body?.cancel();
   });
 });

@@ -74,6 +74,8 @@ describe('workflow builder types', () => {
   it('types schedule data as the workflow input', () => {
     base.trigger({ type: 'schedule', cron: '0 9 * * *', timezone: 'Europe/Paris', data: { userId: 1 } });
     base.trigger({ type: 'webhook', path: 'signup', method: 'POST' });
+    base.trigger({ type: 'webhook', path: 'signup', secret: { env: 'SIGNUP_SECRET' } });
+    base.trigger({ type: 'webhook', path: 'signup', secret: { ref: 'signup' } });
     // @ts-expect-error trigger: schedule data must be a workflow input (userId is a number) -- expects: Type 'string' is not assignable to type 'number'
     base.trigger({ type: 'schedule', cron: '0 9 * * *', data: { userId: 'one' } });
     // @ts-expect-error trigger: a workflow whose input is required needs schedule data -- expects: Property 'data' is missing

@@ -14,6 +14,7 @@ import { OWNED_RESOURCES } from '../engine-options.js';
 import type { OwningEngineOptions, RedisConnectionInput } from '../engine-options.js';
 import type { NodeRegistry } from '../registry.js';
 import type { Logger } from '../runtime.js';
+import type { WebhookSecretResolver } from '../webhooks.js';
 import { WorkflowEngine } from '../workflow-engine.js';
 import { redactUrl, SqlBackend } from './sql-backend.js';
 import type { BackendKind } from './sql-backend.js';
@@ -59,10 +60,15 @@ export interface CreateEngineOptions {
    * @defaultValue console
    */
   logger?: Logger;
+  /**
+   * Resolves `{ ref }` webhook secrets on each request; see `WorkflowEngineOptions.resolveWebhookSecret`.
+   * @defaultValue none
+   */
+  resolveWebhookSecret?: WebhookSecretResolver;
 }
 
 const KINDS: readonly BackendKind[] = ['redis', 'postgres', 'embedded'];
-const KEYS = new Set(['registry', 'backend', 'redis', 'databaseUrl', 'dataDir', 'store', 'config', 'logger']);
+const KEYS = new Set(['registry', 'backend', 'redis', 'databaseUrl', 'dataDir', 'store', 'config', 'logger', 'resolveWebhookSecret']);
 
 /** How long `createEngine` waits for Redis to answer before giving up. */
 const REDIS_PROBE_MS = 5_000;
@@ -111,7 +117,12 @@ export async function createEngine(options: CreateEngineOptions): Promise<Workfl
     for (const r of owned.reverse()) await r.close().catch(() => undefined);
   };
   try {
-    const base = { registry: options.registry, ...(options.config === undefined ? {} : { config: options.config }), ...(options.logger === undefined ? {} : { logger: options.logger }) };
+    const base = {
+      registry: options.registry,
+      ...(options.config === undefined ? {} : { config: options.config }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.resolveWebhookSecret === undefined ? {} : { resolveWebhookSecret: options.resolveWebhookSecret }),
+    };
     if (kind === 'redis') {
       const redis = options.redis ?? env('SPANE_REDIS_URL') ?? env('REDIS_URL') ?? 'redis://127.0.0.1:6379';
       await probeRedis(redis);

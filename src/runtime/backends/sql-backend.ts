@@ -43,6 +43,9 @@ export interface EmbeddedBackendOptions {
 /** Rate-limit table (GCRA: one theoretical arrival time per key). */
 const RATE_LIMIT_TABLE = 'spane_rate_limit';
 
+/** Replay records of signed webhook deliveries (see webhook-replay.ts). @internal */
+export const WEBHOOK_DELIVERY_TABLE = 'spane_webhook_delivery';
+
 /**
  * An opened PostgreSQL-family queue backend: BullMQ's migrations applied, a pool the engines'
  * queues, workers and event listeners share, and SPANE's rate-limit table. Pass it to engines
@@ -192,12 +195,13 @@ export class SqlBackend {
   }
 }
 
-/** BullMQ's migrations (on one session, as they require), then SPANE's rate-limit table. */
+/** BullMQ's migrations (on one session, as they require), then SPANE's rate-limit and webhook-delivery tables. */
 async function prepare(pool: PgPool, schema: string): Promise<void> {
   const client = await pool.connect();
   try {
     await runMigrations(client, schema);
     await createRateLimitTable(client, schema);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${WEBHOOK_DELIVERY_TABLE} (key text PRIMARY KEY, value text NOT NULL, expires_at double precision NOT NULL)`);
   } finally {
     client.release();
   }
