@@ -1,3 +1,4 @@
+import { ownValue, setOwn } from './own.js';
 import type { NodeDefinition, NodeResult, WorkflowDefinition } from './types.js';
 
 /** A definition indexed for the lookups every node job makes. Build once per definition. */
@@ -27,6 +28,15 @@ export function isEdgeActive(parent: NodeResult, childId: string): boolean {
 export type Readiness = 'waiting' | 'run' | 'skip';
 
 /**
+ * The result of node `nodeId`, or undefined while it has none. Use it for every lookup in
+ * `nodeResults`: a plain `results[nodeId]` finds `Object.prototype.constructor` for a node named
+ * `constructor`.
+ */
+export function resultOf(results: Readonly<Record<string, NodeResult>>, nodeId: string): NodeResult | undefined {
+  return ownValue(results, nodeId);
+}
+
+/**
  * A node runs once every parent has settled and at least one edge into it is active; it is
  * skipped when every parent settled and no edge into it is active; else it waits.
  */
@@ -34,7 +44,7 @@ export function readiness(node: NodeDefinition, results: Readonly<Record<string,
   if (node.inputs.length === 0) return 'run';
   let active = false;
   for (const parentId of node.inputs) {
-    const r = results[parentId];
+    const r = ownValue(results, parentId);
     if (r === undefined) return 'waiting';
     if (isEdgeActive(r, node.id)) active = true;
   }
@@ -57,13 +67,13 @@ export function outputOf(result: NodeResult): unknown {
 export function workflowOutput(def: Pick<WorkflowDefinition, 'nodes'>, results: Readonly<Record<string, NodeResult>>): unknown {
   const finals = def.nodes.filter((n) => n.outputs.length === 0);
   if (finals.length === 1) {
-    const r = results[finals[0]!.id];
+    const r = ownValue(results, finals[0]!.id);
     return r === undefined ? undefined : outputOf(r);
   }
   const out: Record<string, unknown> = {};
   for (const f of finals) {
-    const r = results[f.id];
-    if (r !== undefined && r.status !== 'skipped') out[f.id] = outputOf(r);
+    const r = ownValue(results, f.id);
+    if (r !== undefined && r.status !== 'skipped') setOwn(out, f.id, outputOf(r));
   }
   return out;
 }
@@ -75,17 +85,18 @@ export function workflowOutput(def: Pick<WorkflowDefinition, 'nodes'>, results: 
 export function buildInput(node: NodeDefinition, results: Readonly<Record<string, NodeResult>>, initialData: unknown): unknown {
   if (node.inputs.length === 0) return initialData;
   const active = node.inputs.filter((p) => {
-    const r = results[p];
+    const r = ownValue(results, p);
     return r !== undefined && isEdgeActive(r, node.id);
   });
   if (active.length === 1) return outputOf(results[active[0]!]!);
+  // User-visible: a plain object whose own keys are the parent ids (`constructor` included).
   const merged: Record<string, unknown> = {};
-  for (const p of active) merged[p] = outputOf(results[p]!);
+  for (const p of active) setOwn(merged, p, outputOf(results[p]!));
   return merged;
 }
 
 /** True when every node of the workflow has a result. */
 export function isSettled(graph: WorkflowGraph, results: Readonly<Record<string, NodeResult>>): boolean {
-  for (const id of graph.nodes.keys()) if (results[id] === undefined) return false;
+  for (const id of graph.nodes.keys()) if (ownValue(results, id) === undefined) return false;
   return true;
 }

@@ -5,8 +5,15 @@
  * @module
  */
 
-/** Path segments that could reach an object's prototype; refused everywhere. */
-const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
+import { ownValue, setOwn } from './own.js';
+
+/**
+ * Path segments refused everywhere. Reads and writes only ever touch own properties, so names such
+ * as `constructor` or `prototype` are ordinary keys (a child's final node may be called that);
+ * `__proto__` stays refused because code that copies the result by assignment (`Object.assign`,
+ * `obj[key] = ...`) would turn such a key into a prototype change.
+ */
+const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__']);
 
 /** Why a dotted path is unusable, or undefined when it is fine. */
 export function pathProblem(path: string): string | undefined {
@@ -38,7 +45,7 @@ export function mappingProblems(mapping: unknown, name: string): string[] {
 export function getPath(value: unknown, path: string): unknown {
   let current = value;
   for (const segment of path.split('.')) {
-    if (typeof current !== 'object' || current === null || !Object.prototype.hasOwnProperty.call(current, segment)) return undefined;
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, segment)) return undefined;
     current = (current as Record<string, unknown>)[segment];
   }
   return current;
@@ -61,10 +68,16 @@ export function applyMapping(source: unknown, mapping: Readonly<Record<string, s
     const segments = target.split('.');
     let holder = out;
     for (const segment of segments.slice(0, -1)) {
-      const next = holder[segment];
-      holder = typeof next === 'object' && next !== null ? (next as Record<string, unknown>) : (holder[segment] = {});
+      // Own members only: `holder.constructor` must not find Object.
+      const next = ownValue(holder, segment);
+      if (typeof next === 'object' && next !== null) holder = next as Record<string, unknown>;
+      else {
+        const created: Record<string, unknown> = {};
+        setOwn(holder, segment, created);
+        holder = created;
+      }
     }
-    holder[segments.at(-1)!] = getPath(source, path);
+    setOwn(holder, segments.at(-1)!, getPath(source, path));
   }
   return out;
 }

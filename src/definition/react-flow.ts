@@ -7,6 +7,7 @@
  */
 import type { ValidationIssue } from '../errors.js';
 import { WorkflowValidationError } from '../errors.js';
+import { ownValue } from './own.js';
 import type { NodeConfig, NodeDefinition, RetryPolicy, WorkflowDefinition, WorkflowTrigger } from './types.js';
 import { findWorkflowIssues, validateWorkflow } from './validate.js';
 import type { ValidateOptions } from './validate.js';
@@ -286,7 +287,7 @@ export function toReactFlow(def: WorkflowDefinition, options: ToReactFlowOptions
 
   const edges: ReactFlowGraphOut['edges'] = [];
   for (const n of def.nodes) {
-    const byHandle = handlesKey === undefined ? undefined : n.config[handlesKey];
+    const byHandle = handlesKey === undefined ? undefined : ownValue(n.config, handlesKey);
     const handleOf = new Map<string, string>();
     if (isRecord(byHandle)) {
       for (const [handle, targets] of Object.entries(byHandle)) {

@@ -8,6 +8,14 @@ import type { WorkflowDefinition } from './types.js';
 /** Node types the runtime executes itself, without a registered executor. */
 export const BUILT_IN_NODE_TYPES: ReadonlySet<string> = new Set(['delay', 'sub-workflow']);
 
+/**
+ * The one name refused as a node or workflow id although it is made of safe characters. Names of
+ * other `Object.prototype` members (`constructor`, `toString`, ...) are ordinary ids: SPANE looks
+ * ids up as own properties only.
+ */
+const PROTO_KEY = '__proto__';
+const PROTO_KEY_REASON = "assigned as an object key it replaces the object's prototype instead of adding a key, so it cannot safely key node results, a join's input or a user's own objects";
+
 /** What {@link validateWorkflow} needs to know beyond the definition. */
 export interface ValidateOptions {
   /** Returns whether an executor exists for a node type; unknown types are problems when given. */
@@ -34,10 +42,12 @@ export function findWorkflowIssues(input: unknown, options: ValidateOptions = {}
   const add = (rule: ValidationIssue['rule'], path: string, message: string) => issues.push({ rule, path, message });
 
   if (!SAFE_ID.test(def.id)) add('unsafe-id', 'id', `workflow id '${def.id}' may only contain letters, digits, '_', '-' and '.'`);
+  else if (def.id === PROTO_KEY) add('unsafe-id', 'id', `workflow id '${PROTO_KEY}' is refused: ${PROTO_KEY_REASON}`);
 
   const byId = new Map<string, number>();
   def.nodes.forEach((node, i) => {
     if (!SAFE_ID.test(node.id)) add('unsafe-id', `nodes[${i}].id`, `node id '${node.id}' may only contain letters, digits, '_', '-' and '.'`);
+    else if (node.id === PROTO_KEY) add('unsafe-id', `nodes[${i}].id`, `node id '${PROTO_KEY}' is refused: ${PROTO_KEY_REASON}`);
     else if (node.id.startsWith('__')) add('unsafe-id', `nodes[${i}].id`, `node id '${node.id}' starts with '__', which SPANE reserves for its own nodes`);
     if (byId.has(node.id)) add('duplicate-node', `nodes[${i}].id`, `node id '${node.id}' is used more than once`);
     else byId.set(node.id, i);
@@ -133,7 +143,7 @@ function delayConfigProblem(config: Readonly<Record<string, unknown>>): string |
 function subWorkflowConfigProblems(config: Readonly<Record<string, unknown>>): string[] {
   const problems: string[] = [];
   const id = config['workflowId'];
-  if (typeof id !== 'string' || !SAFE_ID.test(id)) problems.push(`workflowId must be a workflow id, got ${JSON.stringify(id)}`);
+  if (typeof id !== 'string' || !SAFE_ID.test(id) || id === PROTO_KEY) problems.push(`workflowId must be a workflow id, got ${JSON.stringify(id)}`);
   if (config['continueOnFail'] !== undefined && typeof config['continueOnFail'] !== 'boolean') problems.push('continueOnFail must be a boolean');
   problems.push(...mappingProblems(config['inputMapping'], 'inputMapping'), ...mappingProblems(config['outputMapping'], 'outputMapping'));
   return problems;

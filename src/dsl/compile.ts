@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { CarriedExecutor, NodeConfig, NodeDefinition, WorkflowDefinition, WorkflowTrigger } from '../definition/types.js';
+import { setOwn } from '../definition/own.js';
 import { NODE_EXECUTORS } from '../definition/types.js';
 import { findWorkflowIssues, validateWorkflow } from '../definition/validate.js';
 import type { ValidationIssue } from '../errors.js';
@@ -213,7 +214,7 @@ export function compileWorkflow(def: BuilderDef): BuiltWorkflow {
     const config = compileConfig(n, at, add);
     const isJoinBelowBranch = parents.length > 1 && parents.some((p) => skippable.has(p));
     if (isJoinBelowBranch) config['$join'] = parents;
-    schemas.nodes[n.id] = nodeSchemas(kind);
+    setOwn(schemas.nodes, n.id, nodeSchemas(kind));
     const node: NodeDefinition = { id: n.id, type: kind.type, config, inputs: parents, outputs: [...new Set(children.get(n.id) ?? [])] };
     if (n.options.name !== undefined) node.name = n.options.name;
     return node;

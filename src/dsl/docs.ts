@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { ownValue } from '../definition/own.js';
 import type { NodeDefinition, WorkflowDefinition } from '../definition/types.js';
 import { RESERVED_CONFIG_KEYS } from './executor.js';
 import type { JsonSchema, NodeSchemas, WorkflowSchemas } from './compile.js';
@@ -68,7 +69,7 @@ export function renderMarkdown(def: DocumentedWorkflow, options: RenderOptions =
   out.push(`${h}# Graph`, '', '```mermaid', renderMermaid(def), '```', '');
   out.push(`${h}# Nodes`, '', '| Node | Type | After | Config | Input | Output |', '|---|---|---|---|---|---|');
   for (const n of def.nodes) {
-    const s: NodeSchemas | undefined = def.schemas?.nodes[n.id];
+    const s = schemasOf(def, n.id);
     const name = `\`${n.id}\`${n.id === def.entryNodeId ? ' (entry)' : ''}${n.name !== undefined ? `<br>${n.name}` : ''}${s?.description !== undefined ? `<br>${s.description}` : ''}`;
     const after = n.inputs.length === 0 ? '—' : n.inputs.map((p) => `\`${p}\``).join(', ');
     const input = s?.input !== undefined ? fieldList(s.input, '<br>') : '—';
@@ -90,8 +91,14 @@ export function renderMarkdown(def: DocumentedWorkflow, options: RenderOptions =
   return out.join('\n');
 }
 
+/** The schemas recorded for node `id`; own entries only, so a node named `constructor` finds none by accident. */
+function schemasOf(def: DocumentedWorkflow, id: string): NodeSchemas | undefined {
+  const nodes = def.schemas?.nodes;
+  return nodes === undefined ? undefined : ownValue(nodes, id);
+}
+
 function roleOf(def: DocumentedWorkflow, n: NodeDefinition): NodeSchemas['role'] {
-  const role = def.schemas?.nodes[n.id]?.role;
+  const role = schemasOf(def, n.id)?.role;
   if (role !== undefined) return role;
   return n.type === 'delay' ? 'delay' : n.type === 'sub-workflow' ? 'sub-workflow' : 'node';
 }

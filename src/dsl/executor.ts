@@ -5,7 +5,7 @@
  * @module
  */
 import type { z } from 'zod';
-import { isEdgeActive } from '../definition/graph.js';
+import { isEdgeActive, resultOf } from '../definition/graph.js';
 import type { ExecutionContext, ExecutionResult, INodeExecutor } from '../definition/types.js';
 import { NodeInputError, NodeOutputError, NonRetryableError } from '../errors.js';
 import { brief, formatPath, valueAt } from './json.js';
@@ -67,7 +67,7 @@ function joinInput(context: ExecutionContext): unknown {
   const parents = (context.nodeConfig as { $join?: unknown }).$join;
   if (!Array.isArray(parents)) return context.inputData;
   const active = parents.filter((p): p is string => {
-    const result = typeof p === 'string' ? context.previousResults[p] : undefined;
+    const result = typeof p === 'string' ? resultOf(context.previousResults, p) : undefined;
     return result !== undefined && isEdgeActive(result, context.nodeId);
   });
   return active.length === 1 ? { [active[0]!]: context.inputData } : context.inputData;

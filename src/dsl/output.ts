@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { resultOf } from '../definition/graph.js';
 import type { NodeResult } from '../definition/types.js';
 import type { WorkflowOutputs } from './compile.js';
 
@@ -23,6 +24,6 @@ export function nodeOutput<W, const K extends keyof WorkflowOutputs<W> & string>
   nodeId: K,
 ): WorkflowOutputs<W>[K] | undefined {
   void workflow; // only its type matters
-  const result = execution.nodeResults[nodeId];
+  const result = resultOf(execution.nodeResults, nodeId);
   return result?.status === 'completed' ? (result.data as WorkflowOutputs<W>[K]) : undefined;
 }

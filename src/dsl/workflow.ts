@@ -277,14 +277,14 @@ class Builder {
 
   parallel(branches: Record<string, unknown>, options: { after?: readonly string[] } = {}): Builder {
     const parents = options.after ?? this.def.last;
-    const ids = Object.keys(branches);
+    const ids = branchIds(this.def.id, '.parallel()', branches);
     if (ids.length === 0) throw new InvalidArgumentError(`workflow '${this.def.id}': .parallel() needs at least one node`);
     return this.add(ids.map((id) => place(id, branches[id], parents, {})), ids);
   }
 
   branch(id: string, router: unknown, branches: Record<string, unknown>, options: LooseNodeOptions = {}): Builder {
     const { after, ...rest } = options;
-    const ids = Object.keys(branches);
+    const ids = branchIds(this.def.id, `.branch('${id}')`, branches);
     if (ids.length === 0) throw new InvalidArgumentError(`workflow '${this.def.id}': .branch('${id}') needs at least one branch`);
     const routerNode: PlacedNode = { ...place(id, router, after ?? this.def.last, rest), branches: ids };
     return this.add([routerNode, ...ids.map((b) => ({ ...place(b, branches[b], [id], {}), branchOf: id }))], ids);
@@ -301,6 +301,18 @@ class Builder {
   private add(nodes: PlacedNode[], last: string[]): Builder {
     return new Builder({ ...this.def, nodes: [...this.def.nodes, ...nodes], last });
   }
+}
+
+/**
+ * The node ids of a `{ id: spec }` object. A `__proto__: spec` entry in an object literal sets the
+ * object's prototype instead of adding a key, so that node would silently vanish: refuse it.
+ */
+function branchIds(workflowId: string, call: string, branches: Record<string, unknown>): string[] {
+  const proto: unknown = typeof branches === 'object' && branches !== null ? Object.getPrototypeOf(branches) : null;
+  if (proto !== Object.prototype && proto !== null) {
+    throw new InvalidArgumentError(`workflow '${workflowId}': ${call} needs a plain object of { nodeId: spec } (a '__proto__' key in an object literal sets the prototype instead of adding a node; '__proto__' cannot be a node id)`);
+  }
+  return Object.keys(branches);
 }
 
 function place(id: string, spec: unknown, parents: readonly string[], options: NodeOptions): PlacedNode {

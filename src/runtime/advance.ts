@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { DelayedError } from 'bullmq';
-import { isSettled, readiness } from '../definition/graph.js';
+import { isSettled, readiness, resultOf } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import type { NodeDefinition, NodeResult, WorkflowExecution } from '../definition/types.js';
 import { delayMs } from '../definition/validate.js';
@@ -54,7 +54,7 @@ export async function advance(
     const seen = new Set<string>();
     for (const parentId of frontier) {
       for (const childId of graph.nodes.get(parentId)?.outputs ?? []) {
-        if (seen.has(childId) || results[childId] !== undefined) continue;
+        if (seen.has(childId) || resultOf(results, childId) !== undefined) continue;
         seen.add(childId);
         const child = graph.nodes.get(childId)!;
         const r = readiness(child, results);
@@ -226,7 +226,7 @@ export async function unparkJob(job: Job<NodeJobData>): Promise<void> {
  * proportional to the execution's nodes, not to the queue.
  */
 export async function wakeExecution(rt: Runtime, graph: WorkflowGraph, exec: WorkflowExecution, pausedForMs: number): Promise<void> {
-  const pending = [...graph.nodes.values()].filter((n) => exec.nodeResults[n.id] === undefined);
+  const pending = [...graph.nodes.values()].filter((n) => resultOf(exec.nodeResults, n.id) === undefined);
   const missing: NodeDefinition[] = [];
   await Promise.all(
     pending.map(async (node) => {
@@ -250,6 +250,6 @@ export async function wakeExecution(rt: Runtime, graph: WorkflowGraph, exec: Wor
   await rt.queues.enqueueNodes(target(exec), missing);
   // Finish any advance a crash cut short: ready children, skips below untaken branches, and the
   // completion of an execution whose nodes have all settled.
-  const settled = [...graph.nodes.keys()].filter((id) => exec.nodeResults[id] !== undefined);
+  const settled = [...graph.nodes.keys()].filter((id) => resultOf(exec.nodeResults, id) !== undefined);
   if (settled.length > 0) await advance(rt, graph, exec, settled);
 }

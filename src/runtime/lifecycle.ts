@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Job } from 'bullmq';
+import { resultOf } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import type { ExecutionStatus, NodeDefinition, WorkflowExecution } from '../definition/types.js';
 import { TERMINAL_STATUSES } from '../definition/types.js';
@@ -57,7 +58,7 @@ export class ExecutionLifecycle {
     await announceEnd(this.rt, exec, { type: 'workflow:cancelled' });
     await this.forEachLiveChild(executionId, (child) => this.cancel(child));
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
-    const ids = [startJobId(executionId), ...[...graph.nodes.keys()].filter((n) => exec.nodeResults[n] === undefined).map((n) => nodeJobId(executionId, n))];
+    const ids = [startJobId(executionId), ...[...graph.nodes.keys()].filter((n) => resultOf(exec.nodeResults, n) === undefined).map((n) => nodeJobId(executionId, n))];
     await Promise.all(
       ids.map(async (id) => {
         const queue = id === ids[0] ? this.rt.queues.workflowQueue : this.rt.queues.nodeQueue;

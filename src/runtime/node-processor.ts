@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { match, P } from 'ts-pattern';
-import { buildInput } from '../definition/graph.js';
+import { buildInput, resultOf } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, WorkflowExecution } from '../definition/types.js';
 import { NodeExecutionError, NonRetryableError, serializeError, SpaneError, UnknownNodeTypeError } from '../errors.js';
@@ -73,7 +73,7 @@ export class NodeProcessor {
     const node = graph.nodes.get(data.nodeId);
     if (node === undefined) throw new UnrecoverableError(`Workflow '${data.workflowId}' v${data.workflowVersion} has no node '${data.nodeId}'`);
 
-    const existing = exec.nodeResults[node.id];
+    const existing = resultOf(exec.nodeResults, node.id);
     if (existing !== undefined) {
       // Settled by an earlier delivery of this job that died before it finished advancing.
       if (existing.status === 'failed' && !continuesOnFail(node)) await failExecution(rt, exec, node, existing, undefined, job);

@@ -6,6 +6,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import { setOwn } from '../definition/own.js';
 import type { NodeResult, WorkflowExecution } from '../definition/types.js';
 import { InvalidArgumentError, PayloadNotFoundError } from '../errors.js';
 import { isPayloadStore } from '../store/payload-store.js';
@@ -139,7 +140,7 @@ export class PayloadManager {
     const missing = wanted.find((w) => !found.has(w.id));
     if (missing !== undefined) throw new PayloadNotFoundError(exec.executionId, missing.id, nodeId ?? missing.owner);
     const nodeResults: Record<string, NodeResult> = { ...exec.nodeResults };
-    for (const [id, r] of Object.entries(nodeResults)) if (isPayloadReference(r.data)) nodeResults[id] = { ...r, data: found.get(r.data.$spanePayload) };
+    for (const [id, r] of Object.entries(nodeResults)) if (isPayloadReference(r.data)) setOwn(nodeResults, id, { ...r, data: found.get(r.data.$spanePayload) });
     const out: WorkflowExecution = { ...exec, nodeResults };
     if (isPayloadReference(exec.initialData)) out.initialData = found.get(exec.initialData.$spanePayload);
     return out;

@@ -3,6 +3,7 @@ import type { FlowJob, Job } from 'bullmq';
 import { workflowOutput } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import { applyMapping } from '../definition/mapping.js';
+import { setOwn } from '../definition/own.js';
 import type { NodeDefinition, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
 import { subWorkflowIds } from '../definition/validate.js';
 import type { ExecutionStore } from '../store/store.js';
@@ -208,7 +209,7 @@ async function settleFromChild(rt: Runtime, config: SubWorkflowConfig, child: Wo
   const reason = child.error ?? child.status;
   const error = new SubWorkflowError(child.executionId, `Sub-workflow '${child.workflowId}' (execution ${child.executionId}) ${child.status}: ${reason}`);
   const partialResults: Record<string, unknown> = {};
-  for (const [id, r] of Object.entries(child.nodeResults)) if (r.status === 'completed') partialResults[id] = r.data;
+  for (const [id, r] of Object.entries(child.nodeResults)) if (r.status === 'completed') setOwn(partialResults, id, r.data);
   // A cancelled child was stopped on purpose: starting another one would undo that.
   return { kind: 'failure', error, retryable: child.status === 'failed', data: { error: error.message, partialResults } };
 }

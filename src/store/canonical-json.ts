@@ -1,3 +1,5 @@
+import { setOwn } from '../definition/own.js';
+
 /**
  * JSON text with object keys sorted at every level, so two values that differ only in key order
  * compare equal. Arrays keep their order (it is meaningful: node lists, edges). Values go through
@@ -17,6 +19,8 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+  // setOwn: an own `__proto__` key (JSON.parse makes one) must stay a key, or two definitions that
+  // differ only there would compare equal.
+  for (const key of Object.keys(value).sort()) setOwn(out, key, sortKeys((value as Record<string, unknown>)[key]));
   return out;
 }

@@ -1,5 +1,6 @@
 import { TERMINAL_STATUSES } from '../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
+import { setOwn } from '../definition/own.js';
 import { ExecutionNotFoundError, InvalidArgumentError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 import type { PayloadStore } from './payload-store.js';
@@ -134,7 +135,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   async saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void> {
     const e = this.executions.get(executionId);
     if (e === undefined) throw new ExecutionNotFoundError(executionId);
-    e.nodeResults[nodeId] = clone(result);
+    setOwn(e.nodeResults, nodeId, clone(result));
   }
 
   async deleteNodeResult(executionId: string, nodeId: string): Promise<void> {

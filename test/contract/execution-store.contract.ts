@@ -438,6 +438,21 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
         expect(Object.keys((await store.getExecution('e1'))!.nodeResults)).toEqual(['b']);
       });
 
+      it('keeps node ids named like Object.prototype members, and __proto__, as own keys of a plain object', async () => {
+        const protoIds = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'];
+        for (const [i, id] of protoIds.entries()) await store.saveNodeResult('e1', id, result({ id }, { completedAt: 2000 + i }));
+        await store.saveNodeResult('e1', 'plain', result(JSON.parse('{"__proto__": {"x": 1}, "constructor": 2}')));
+        const got = (await store.getExecution('e1'))!.nodeResults;
+        expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
+        expect(Object.keys(got).sort()).toEqual([...protoIds, 'plain'].sort());
+        for (const id of protoIds) expect(Object.hasOwn(got, id) && got[id]).toEqual(result({ id }, { completedAt: 2000 + protoIds.indexOf(id) }));
+        // User data keeps its own __proto__ key through the store, as JSON does.
+        expect(JSON.stringify(got['plain']!.data)).toBe('{"__proto__":{"x":1},"constructor":2}');
+        await store.deleteNodeResult('e1', '__proto__');
+        await store.deleteNodeResult('e1', 'constructor');
+        expect(Object.keys((await store.getExecution('e1'))!.nodeResults).sort()).toEqual(['hasOwnProperty', 'plain', 'toString', 'valueOf']);
+      });
+
       it('keeps results of different executions apart', async () => {
         await store.createExecution(execution('e2'));
         await store.saveNodeResult('e1', 'a', result('one'));

@@ -108,6 +108,38 @@ forEachMode({ module: new URL('../fixtures/executors/data-flow.ts', import.meta.
     expect(await h.probe.list('joined')).toEqual([{ a: 'A', b: 'B', c: 'C' }]);
   });
 
+  it('runs nodes named like Object.prototype members exactly once, as root, middle nodes and join parents', async () => {
+    const t = h.engine();
+    // valueOf -> constructor ─┐
+    //         -> toString    ─┴-> hasOwnProperty -> isPrototypeOf
+    const ids = ['valueOf', 'constructor', 'toString', 'hasOwnProperty', 'isPrototypeOf'];
+    await t.engine.registerWorkflow(
+      graph('proto-ids', ids.map((id) => node(id, 'shape')), ['valueOf->constructor', 'valueOf->toString', 'constructor->hasOwnProperty', 'toString->hasOwnProperty', 'hasOwnProperty->isPrototypeOf']),
+    );
+    t.engine.startWorkers(3);
+    const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('proto-ids', { seed: 1 }));
+    expect(done.status).toBe('completed');
+    expect(Object.keys(done.nodeResults).sort()).toEqual([...ids].sort());
+    for (const id of ids) {
+      expect(Object.hasOwn(done.nodeResults, id)).toBe(true);
+      expect(done.nodeResults[id]).toMatchObject({ status: 'completed', data: { from: id } });
+      expect(await h.probe.count(`runs:${id}`)).toBe(1);
+    }
+    const seen = Object.fromEntries(await h.probe.list<[string, Record<string, unknown>]>('shapes'));
+    expect(seen['valueOf']).toMatchObject({ input: { seed: 1 }, previousProto: 'Object.prototype', previousKeys: [] });
+    // constructor and toString run in parallel: each may or may not see the other's result.
+    expect(seen['constructor']).toMatchObject({ input: { from: 'valueOf' }, previousProto: 'Object.prototype' });
+    expect(seen['constructor']?.['previousKeys']).toContain('valueOf');
+    expect(seen['hasOwnProperty']).toEqual({
+      input: { constructor: { from: 'constructor' }, toString: { from: 'toString' } },
+      inputProto: 'Object.prototype',
+      inputKeys: ['constructor', 'toString'],
+      previousProto: 'Object.prototype',
+      previousKeys: ['constructor', 'toString', 'valueOf'],
+    });
+    expect(seen['isPrototypeOf']).toMatchObject({ input: { from: 'hasOwnProperty' }, previousKeys: ['constructor', 'hasOwnProperty', 'toString', 'valueOf'] });
+  });
+
   function routerWorkflow(routerType: string) {
     // route -> high -> high2 ─┐
     //       -> low  -> low2  ─┴-> join -> after

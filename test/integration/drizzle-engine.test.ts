@@ -97,6 +97,37 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('engine on DrizzleStore (%s)', 
     expect((await store.getExecution(done.executionId))!.nodeResults['nothing']).toHaveProperty('data', null);
   });
 
+  it('runs nodes named like Object.prototype members once each and joins them by those ids', async () => {
+    t = testEngine({ store });
+    const runs = new Map<string, number>();
+    const seen = new Map<string, { input: unknown; previousProto: unknown; previousKeys: string[] }>();
+    t.registry.register('proto', async (ctx) => {
+      runs.set(ctx.nodeId, (runs.get(ctx.nodeId) ?? 0) + 1);
+      seen.set(ctx.nodeId, { input: ctx.inputData, previousProto: Object.getPrototypeOf(ctx.previousResults), previousKeys: Object.keys(ctx.previousResults).sort() });
+      return { success: true, data: ctx.nodeId.toUpperCase() };
+    });
+    // constructor -> toString ─┐
+    //             -> valueOf  ─┴-> hasOwnProperty
+    const ids = ['constructor', 'toString', 'valueOf', 'hasOwnProperty'];
+    await t.engine.registerWorkflow(
+      graph('proto-ids', ids.map((id) => node(id, 'proto')), ['constructor->toString', 'constructor->valueOf', 'toString->hasOwnProperty', 'valueOf->hasOwnProperty']),
+    );
+    t.engine.startWorkers(3);
+    const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('proto-ids', {}));
+    expect(done.status).toBe('completed');
+    expect(store.count(done.executionId, 'completed')).toBe(1);
+    for (const id of ids) {
+      expect(runs.get(id)).toBe(1);
+      expect(Object.hasOwn(done.nodeResults, id) && done.nodeResults[id]?.data).toBe(id.toUpperCase());
+    }
+    const join = seen.get('hasOwnProperty')!;
+    expect(Object.getPrototypeOf(join.input)).toBe(Object.prototype);
+    expect(join.input).toStrictEqual({ toString: 'TOSTRING', valueOf: 'VALUEOF' });
+    expect(join.previousProto).toBe(Object.prototype);
+    expect(join.previousKeys).toEqual(['constructor', 'toString', 'valueOf']);
+    expect(Object.keys((await store.getExecution(done.executionId))!.nodeResults).sort()).toEqual([...ids].sort());
+  });
+
   it('runs only the chosen branch, skips the other, and still runs the join', async () => {
     t = testEngine({ store });
     const ran: string[] = [];

@@ -14,6 +14,7 @@ import type { EventEmitter } from 'node:events';
 import type { BroadcastChannel } from 'node:worker_threads';
 import { Worker } from 'bullmq';
 import type { Job, WorkerOptions } from 'bullmq';
+import { resultOf } from '../../definition/graph.js';
 import type { NodeResult } from '../../definition/types.js';
 import { InvalidConfigError, serializeError } from '../../errors.js';
 import { isPayloadStore } from '../../store/payload-store.js';
@@ -268,7 +269,7 @@ export class SandboxHost {
     if (exec === null || exec.status === 'cancelled' || exec.status === 'completed') return;
     const graph = await rt.workflows.get(data.workflowId, data.workflowVersion);
     const node = graph.nodes.get(data.nodeId);
-    if (node === undefined || exec.nodeResults[node.id] !== undefined) return;
+    if (node === undefined || resultOf(exec.nodeResults, node.id) !== undefined) return;
     const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, attempt: job.attemptsMade };
     if (!final) {
       rt.events.publish({ type: 'node:retrying', ...ids, error }, job);

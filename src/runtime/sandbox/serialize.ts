@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { setOwn } from '../../definition/own.js';
 
 /** Key that marks a serialised special value. */
 export const TYPE_KEY = '__spane_type';
@@ -138,7 +139,7 @@ export function serialize(value: unknown, options: SerializeOptions = {}): unkno
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(obj)) {
         const s = walk((obj as Record<string, unknown>)[key], `${path}.${key}`);
-        if (s !== REMOVED && s !== undefined) define(out, key, s);
+        if (s !== REMOVED && s !== undefined) setOwn(out, key, s);
       }
       return Object.hasOwn(out, TYPE_KEY) ? { [TYPE_KEY]: 'object', value: out } : out;
     } finally {
@@ -188,7 +189,7 @@ function revive(type: string, obj: Record<string, unknown>): unknown {
       if (typeof obj['base64'] !== 'string') return NOT_A_MARKER;
       const bytes = fromBase64(obj['base64']);
       if (type === 'Buffer') return bytes;
-      if (type === 'ArrayBuffer' || type === 'DataView' || type in TYPED_ARRAYS) {
+      if (type === 'ArrayBuffer' || type === 'DataView' || Object.hasOwn(TYPED_ARRAYS, type)) {
         const buffer = new ArrayBuffer(bytes.byteLength);
         new Uint8Array(buffer).set(bytes);
         if (type === 'ArrayBuffer') return buffer;
@@ -202,21 +203,15 @@ function revive(type: string, obj: Record<string, unknown>): unknown {
 
 function plainCopy(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(obj)) define(out, key, deserialize(obj[key]));
+  for (const key of Object.keys(obj)) setOwn(out, key, deserialize(obj[key]));
   return out;
-}
-
-/** Sets an own property, also for keys such as `__proto__` that plain assignment would not create. */
-function define(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }
 
 function viewName(view: ArrayBufferView): string {
   if (typeof Buffer !== 'undefined' && Buffer.isBuffer(view)) return 'Buffer';
   if (view instanceof DataView) return 'DataView';
   const name = view.constructor.name;
-  return name in TYPED_ARRAYS ? name : 'Uint8Array';
+  return Object.hasOwn(TYPED_ARRAYS, name) ? name : 'Uint8Array';
 }
 
 function toBase64(view: ArrayBufferView): string {

@@ -10,6 +10,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
+import { setOwn } from '../../definition/own.js';
 import type { ExecutionStatus, NodeResult, NodeResultStatus, WorkflowExecution } from '../../definition/types.js';
 import { executions, nodeResults } from './schema.js';
 
@@ -107,7 +108,7 @@ export function toExecution(row: ExecutionRow): WorkflowExecution {
     if (error !== null) result.error = error;
     if (nextNodes !== null) result.nextNodes = nextNodes;
     if (startedAt !== null) result.startedAt = Number(startedAt);
-    out.nodeResults[nodeId] = result;
+    setOwn(out.nodeResults, nodeId, result);
   }
   return out;
 }
