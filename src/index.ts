@@ -107,6 +107,9 @@ export {
   PayloadNotFoundError,
   RedisUnavailableError,
   BackendUnavailableError,
+  deserializeError,
+  isRetryable,
+  MAX_CAUSE_DEPTH,
   serializeError,
   SpaneError,
   SubWorkflowError,
@@ -116,7 +119,7 @@ export {
   WorkflowNotFoundError,
   WorkflowValidationError,
 } from './errors.js';
-export type { SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue } from './errors.js';
+export type { DeserializedError, SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue } from './errors.js';
 
 // --- DSL ---
 export {
