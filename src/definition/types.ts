@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { SerializedError } from '../errors.js';
 
 /**
  * How often and how a failing node is retried, and what happens after the last attempt.
@@ -144,8 +145,14 @@ export interface NodeResult {
   status: NodeResultStatus;
   /** The executor's output (also kept when falsy: `0`, `false`, `''`). */
   data?: unknown;
-  /** Why it failed. */
+  /** Why it failed: the error's message. */
   error?: string;
+  /**
+   * Why it failed, structured: the error's `name`, `code`, `retryable` and `cause` chain (see
+   * {@link SerializedError}), so a `NODE_INPUT_INVALID` can be told from a `CIRCUIT_OPEN` or a thrown
+   * `TypeError` after the fact. Set on failed results.
+   */
+  errorDetails?: SerializedError;
   /** The branches the node chose, when it returned `nextNodes`. */
   nextNodes?: string[];
   /** Attempts used, the successful one included. */
@@ -182,6 +189,8 @@ export interface WorkflowExecution {
   completedAt?: number;
   /** Why it failed, when it did. */
   error?: string;
+  /** The error of the node that failed the execution, structured (see {@link NodeResult.errorDetails}). */
+  errorDetails?: SerializedError;
   /** When it was last paused (epoch ms), while paused. */
   pausedAt?: number;
 }

@@ -1,3 +1,5 @@
+import type { SerializedError } from '../errors.js';
+
 /** Names and shapes of the jobs SPANE puts on its queues. */
 
 /** Queue of node jobs. */
@@ -48,6 +50,8 @@ export interface DLQJobData {
   nodeId: string;
   nodeType: string;
   error: string;
+  /** The structured error (name, code, retryable, cause); absent on items written before it existed. */
+  errorDetails?: SerializedError;
   stack?: string | undefined;
   attempts: number;
   failedAt: number;
