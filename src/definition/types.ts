@@ -216,8 +216,24 @@ export interface ExecutionContext<TInput = any, TConfig = NodeConfig> {
   previousResults: Record<string, NodeResult>;
   /** The data the execution started with. */
   initialData: unknown;
-  /** Attempt number, starting at 1. */
+  /**
+   * Attempt number under the node's retry policy, starting at 1: what `maxAttempts` counts. Not a
+   * dedupe key: a run repeated for reasons outside the policy (the worker died or lost its lock,
+   * or writing the result failed because the store or Redis was down) gets the same number again.
+   * Use {@link ExecutionContext.idempotencyKey} to make side effects happen once.
+   */
   attempt: number;
+  /**
+   * The same for every run of this node in this execution: retries, runs repeated after a crash
+   * or an infrastructure fault, and a DLQ retry (`retryDLQItem`). Different for every other node
+   * and every other execution, so `replayWorkflow` and `forkExecution` (new executions) get new
+   * keys, as does the child of a sub-workflow node that is retried (each attempt starts a new
+   * child). Pass it to the external system as its idempotency key (a payment API's
+   * `Idempotency-Key`, a unique column) so that a repeated run does not repeat the effect. Opaque:
+   * compare it, do not parse it; at most a few hundred characters of `[A-Za-z0-9_.:-]` when the
+   * execution id is a UUID.
+   */
+  idempotencyKey: string;
   /** Sub-workflow nesting level (0 at the top). */
   depth: number;
   /** The execution that started this one, for sub-workflows. */

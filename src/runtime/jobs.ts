@@ -62,6 +62,11 @@ export function nodeJobId(executionId: string, nodeId: string): string {
   return `${executionId}__${nodeId}`;
 }
 
+/** `context.idempotencyKey` of a node in an execution: stable for every run of it (see ExecutionContext). */
+export function idempotencyKey(executionId: string, nodeId: string): string {
+  return `${executionId}:${nodeId}`;
+}
+
 /** Deterministic id of a node's DLQ item. */
 export function dlqJobId(executionId: string, nodeId: string): string {
   return `dlq__${executionId}__${nodeId}`;

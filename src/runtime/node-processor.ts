@@ -7,6 +7,7 @@ import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, Wor
 import { isRetryable, NodeExecutionError, serializeError, SpaneError, UnknownNodeTypeError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import { advance, failExecution, parkJob, settleFailure } from './advance.js';
+import { idempotencyKey } from './jobs.js';
 import type { NodeJobData } from './jobs.js';
 import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
 import { continuesOnFail } from './queue-manager.js';
@@ -171,6 +172,7 @@ export class NodeProcessor {
       previousResults: full.nodeResults,
       initialData: full.initialData,
       attempt,
+      idempotencyKey: idempotencyKey(exec.executionId, node.id),
       depth: exec.depth,
       signal: controller.signal,
     };
