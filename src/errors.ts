@@ -460,7 +460,7 @@ export function serializeError(err: unknown): SerializedError {
 }
 
 function serializeLevel(err: unknown, depth: number, seen: Set<unknown>): SerializedError {
-  if (!(err instanceof Error)) {
+  if (!isErrorLike(err)) {
     const message = typeof err === 'string' ? err : depth === 0 ? safeString(err) : `a non-Error cause (${err === null ? 'null' : typeof err})`;
     return { message, name: 'Error', retryable: isRetryable(err) };
   }
@@ -519,6 +519,14 @@ export function deserializeError(serialized: SerializedError): DeserializedError
   else delete err.stack;
   if (serialized.cause !== undefined) err.cause = deserializeError(serialized.cause);
   return err;
+}
+
+/** An Error, also one of another realm (a `vm` context) that `instanceof Error` does not see. */
+function isErrorLike(value: unknown): value is Error {
+  if (value instanceof Error) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { name?: unknown; message?: unknown; stack?: unknown };
+  return typeof v.name === 'string' && typeof v.message === 'string' && (v.stack === undefined || typeof v.stack === 'string');
 }
 
 function safeString(value: unknown): string {

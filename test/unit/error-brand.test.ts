@@ -87,6 +87,13 @@ describe('serializeError', () => {
     expect(() => JSON.stringify(here.serializeError(circular))).not.toThrow();
   });
 
+  it('serialises an error of another realm, which instanceof Error does not see', async () => {
+    const { runInNewContext } = await import('node:vm');
+    const foreign = runInNewContext("const e = new RangeError('out of range'); e.code = 'E_RANGE'; e") as unknown;
+    expect(foreign instanceof Error).toBe(false);
+    expect(here.serializeError(foreign)).toMatchObject({ name: 'RangeError', message: 'out of range', code: 'E_RANGE', retryable: true });
+  });
+
   it('does not copy a non-Error cause into the stored error', () => {
     const s = here.serializeError(new Error('outer', { cause: { password: 'hunter2' } }));
     expect(JSON.stringify(s)).not.toContain('hunter2');
