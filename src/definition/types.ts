@@ -250,6 +250,12 @@ export interface ExecutionResult<TOutput = unknown> {
   data?: TOutput;
   /** Why it failed, when `success` is false. */
   error?: string;
+  /**
+   * With `success: false`: `false` fails the node at once, without the remaining attempts of its
+   * retry policy, as throwing a `NonRetryableError` does.
+   * @defaultValue true
+   */
+  retryable?: boolean;
   /** For branching: only these children run; the others (and everything only below them) are skipped. */
   nextNodes?: string[];
 }

@@ -278,7 +278,7 @@ function interpret(graph: WorkflowGraph, node: NodeDefinition, returned: unknown
       return { kind: 'success' as const, data: r.data, nextNodes: r.nextNodes };
     })
     .with({ success: false }, (r: ExecutionResult) =>
-      failure(typeof r.error === 'string' && r.error.length > 0 ? r.error : `node '${node.id}' returned success: false`, true),
+      failure(typeof r.error === 'string' && r.error.length > 0 ? r.error : `node '${node.id}' returned success: false`, r.retryable !== false),
     )
     .with(P._, (r) => failure(`executor of node '${node.id}' must return { success: boolean, ... }, got ${describe(r)}`, false))
     .exhaustive();

@@ -147,9 +147,9 @@ forEachMode({ module: new URL('../fixtures/executors/failures.ts', import.meta.u
     expect(done.nodeResults['x']).toMatchObject({ status: 'failed', attempts: 1, errorDetails: { code, retryable: false } });
   });
 
-  it('runs an error that says retryable: false once', async () => {
+  it.each(['says-not-retryable', 'returns-not-retryable'])('runs an executor whose failure says retryable: false once (%s)', async (type) => {
     const t = h.engine();
-    await t.engine.registerWorkflow(graph('says', [node('x', 'says-not-retryable', { config: { retryPolicy: fast } })], []));
+    await t.engine.registerWorkflow(graph('says', [node('x', type, { config: { retryPolicy: fast } })], []));
     t.engine.startWorkers(1);
     const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('says', {}));
     expect(await h.probe.count('calls')).toBe(1);
