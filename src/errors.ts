@@ -41,8 +41,29 @@ export interface SpaneErrorOptions {
   cause?: unknown;
 }
 
+/** Where a branded class keeps the symbol its instances carry (on their prototype). */
+const CLASS_BRAND: unique symbol = Symbol.for('spane.error.brand');
+
+/**
+ * Brands an error class: its prototype carries `Symbol.for('spane.error:<name>')`, the same symbol
+ * in every copy of SPANE loaded in the process (ESM and CommonJS builds, a module with its own
+ * installed copy, a module the CLI loaded with another loader), and `instanceof` checks for it.
+ * Subclasses inherit the prototype marks of their ancestors, so one instance answers `instanceof`
+ * for its whole class chain. As in Temporal's `SymbolBasedInstanceOfError`.
+ */
+function brand(cls: abstract new (...args: never[]) => Error, name: string): void {
+  const mark = Symbol.for(`spane.error:${name}`);
+  Object.defineProperty(cls, CLASS_BRAND, { value: mark });
+  Object.defineProperty(cls.prototype, mark, { value: true });
+}
+
 /**
  * Base class of every error SPANE throws deliberately.
+ *
+ * `instanceof` works across copies of the library: an error thrown by another copy of SPANE (an
+ * executors module that bundles or installs its own) is still `instanceof SpaneError` and of its
+ * own class here, because each class checks for a brand (`Symbol.for('spane.error:<ClassName>')`)
+ * rather than for its constructor. A subclass you write without a brand is checked the ordinary way.
  *
  * @example
  * ```ts
@@ -51,6 +72,20 @@ export interface SpaneErrorOptions {
  * ```
  */
 export class SpaneError extends Error {
+  static {
+    brand(this, 'SpaneError');
+  }
+
+  /**
+   * `value instanceof Class`: by the class's brand when it has one of its own (every SPANE class),
+   * else (a subclass you wrote) by the prototype chain, as plain `instanceof` does.
+   */
+  static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
+    const mark = Object.hasOwn(this, CLASS_BRAND) ? (this as unknown as { [CLASS_BRAND]: symbol })[CLASS_BRAND] : undefined;
+    if (mark === undefined) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[mark] === true;
+  }
+
   /** Stable, machine-readable identifier of the failure. */
   readonly code: SpaneErrorCode;
 
@@ -87,6 +122,10 @@ export interface ValidationIssue {
  * and nothing was stored or scheduled.
  */
 export class WorkflowValidationError extends SpaneError {
+  static {
+    brand(this, 'WorkflowValidationError');
+  }
+
   /** The id of the refused workflow, when it had one. */
   readonly workflowId: string | undefined;
   /** Every problem found. */
@@ -102,6 +141,10 @@ export class WorkflowValidationError extends SpaneError {
 
 /** No workflow with this id (and version, when given) is registered. */
 export class WorkflowNotFoundError extends SpaneError {
+  static {
+    brand(this, 'WorkflowNotFoundError');
+  }
+
   /** The id that was asked for. */
   readonly workflowId: string;
   constructor(workflowId: string, version?: number) {
@@ -112,6 +155,10 @@ export class WorkflowNotFoundError extends SpaneError {
 
 /** No execution with this id exists in the store. */
 export class ExecutionNotFoundError extends SpaneError {
+  static {
+    brand(this, 'ExecutionNotFoundError');
+  }
+
   /** The id that was asked for. */
   readonly executionId: string;
   constructor(executionId: string, options?: SpaneErrorOptions) {
@@ -122,6 +169,10 @@ export class ExecutionNotFoundError extends SpaneError {
 
 /** An engine option is unknown or has the wrong type; thrown at construction. */
 export class InvalidConfigError extends SpaneError {
+  static {
+    brand(this, 'InvalidConfigError');
+  }
+
   constructor(message: string, options?: SpaneErrorOptions) {
     super('INVALID_CONFIG', message, options);
   }
@@ -129,6 +180,10 @@ export class InvalidConfigError extends SpaneError {
 
 /** A method argument is malformed (for example a date in the past or a non-serialisable payload). */
 export class InvalidArgumentError extends SpaneError {
+  static {
+    brand(this, 'InvalidArgumentError');
+  }
+
   constructor(message: string, options?: SpaneErrorOptions) {
     super('INVALID_ARGUMENT', message, options);
   }
@@ -136,6 +191,10 @@ export class InvalidArgumentError extends SpaneError {
 
 /** The operation does not apply to the execution's current status. */
 export class InvalidStateError extends SpaneError {
+  static {
+    brand(this, 'InvalidStateError');
+  }
+
   constructor(message: string) {
     super('INVALID_STATE', message);
   }
@@ -143,6 +202,10 @@ export class InvalidStateError extends SpaneError {
 
 /** A node's `type` has no executor in the registry. */
 export class UnknownNodeTypeError extends SpaneError {
+  static {
+    brand(this, 'UnknownNodeTypeError');
+  }
+
   /** The type without an executor. */
   readonly nodeType: string;
   constructor(nodeType: string, nodeId?: string) {
@@ -153,6 +216,10 @@ export class UnknownNodeTypeError extends SpaneError {
 
 /** A node's executor failed: it threw or returned `{ success: false }`. */
 export class NodeExecutionError extends SpaneError {
+  static {
+    brand(this, 'NodeExecutionError');
+  }
+
   /** The node that failed. */
   readonly nodeId: string;
   constructor(nodeId: string, message: string, options?: SpaneErrorOptions) {
@@ -166,6 +233,10 @@ export class NodeExecutionError extends SpaneError {
  * retry policy (for faults that a retry cannot fix, such as invalid input).
  */
 export class NonRetryableError extends SpaneError {
+  static {
+    brand(this, 'NonRetryableError');
+  }
+
   /** `code` lets subclasses keep their own stable code while staying non-retryable. */
   constructor(message: string, options?: SpaneErrorOptions, code: SpaneErrorCode = 'NON_RETRYABLE') {
     super(code, message, options);
@@ -174,6 +245,10 @@ export class NonRetryableError extends SpaneError {
 
 /** The engine was closed; it cannot take new work. */
 export class EngineClosedError extends SpaneError {
+  static {
+    brand(this, 'EngineClosedError');
+  }
+
   constructor(operation: string) {
     super('ENGINE_CLOSED', `Cannot ${operation}: the engine is closed`);
   }
@@ -181,6 +256,10 @@ export class EngineClosedError extends SpaneError {
 
 /** The feature exists in the spec's API but this build does not provide it yet. */
 export class NotSupportedError extends SpaneError {
+  static {
+    brand(this, 'NotSupportedError');
+  }
+
   constructor(message: string) {
     super('NOT_SUPPORTED', message);
   }
@@ -191,6 +270,10 @@ export class NotSupportedError extends SpaneError {
  * top-level execution down to the one that was refused. Not retried.
  */
 export class MaxDepthExceededError extends NonRetryableError {
+  static {
+    brand(this, 'MaxDepthExceededError');
+  }
+
   /** Workflow ids from the top-level execution to the refused child. */
   readonly chain: readonly string[];
   constructor(chain: readonly string[], maxDepth: number) {
@@ -205,6 +288,10 @@ export class MaxDepthExceededError extends NonRetryableError {
  * known, the node whose data it is or whose input needed it. Not retried: the data is gone.
  */
 export class PayloadNotFoundError extends NonRetryableError {
+  static {
+    brand(this, 'PayloadNotFoundError');
+  }
+
   /** The execution the reference belongs to. */
   readonly executionId: string;
   /** The missing payload's id. */
@@ -221,10 +308,15 @@ export class PayloadNotFoundError extends NonRetryableError {
 
 /** A sub-workflow's child execution failed or was cancelled. Retried per the node's policy. */
 export class SubWorkflowError extends SpaneError {
+  static {
+    brand(this, 'SubWorkflowError');
+  }
+
   /** The child execution. */
   readonly childExecutionId: string;
-  constructor(childExecutionId: string, message: string) {
-    super('SUB_WORKFLOW_FAILED', message);
+  /** `options.cause`: the child's failure (its execution's `errorDetails`, via {@link deserializeError}). */
+  constructor(childExecutionId: string, message: string, options?: SpaneErrorOptions) {
+    super('SUB_WORKFLOW_FAILED', message, options);
     this.childExecutionId = childExecutionId;
   }
 }
@@ -248,6 +340,10 @@ const WEBHOOK_STATUS = {
  * 409 (the same delivery is being started by another request right now: retry).
  */
 export class WebhookRequestError extends SpaneError {
+  static {
+    brand(this, 'WebhookRequestError');
+  }
+
   /** The HTTP status to answer with. */
   readonly httpStatus: (typeof WEBHOOK_STATUS)[WebhookErrorCode];
   /**
@@ -265,6 +361,10 @@ export class WebhookRequestError extends SpaneError {
 
 /** A node's circuit breaker is open: the call was not made. Retried per the node's retry policy. */
 export class CircuitOpenError extends SpaneError {
+  static {
+    brand(this, 'CircuitOpenError');
+  }
+
   /** The breaker's key, e.g. `http:api.example.com`. */
   readonly breakerKey: string;
   constructor(breakerKey: string) {
@@ -275,6 +375,10 @@ export class CircuitOpenError extends SpaneError {
 
 /** Redis did not answer in time; nothing was written. */
 export class RedisUnavailableError extends SpaneError {
+  static {
+    brand(this, 'RedisUnavailableError');
+  }
+
   constructor(operation: string, waitedMs: number) {
     super('REDIS_UNAVAILABLE', `Cannot ${operation}: Redis did not answer within ${waitedMs} ms`);
   }
@@ -286,6 +390,10 @@ export class RedisUnavailableError extends SpaneError {
  * path as given; the message says what was expected.
  */
 export class WorkflowModuleError extends SpaneError {
+  static {
+    brand(this, 'WorkflowModuleError');
+  }
+
   /** The module, as given on the command line. */
   readonly file: string;
   constructor(file: string, message: string, options?: SpaneErrorOptions) {
@@ -299,6 +407,10 @@ export class WorkflowModuleError extends SpaneError {
  * failed, or PGlite could not open its data directory. `backend` names which one.
  */
 export class BackendUnavailableError extends SpaneError {
+  static {
+    brand(this, 'BackendUnavailableError');
+  }
+
   /** `redis`, `postgres` or `embedded`. */
   readonly backend: string;
   constructor(backend: string, where: string, cause?: unknown) {
@@ -308,27 +420,137 @@ export class BackendUnavailableError extends SpaneError {
   }
 }
 
-/** The error as SPANE stores it (in node results, executions and DLQ items). */
+/**
+ * The error as SPANE stores it: on failed node results, failed executions and DLQ items (as
+ * `errorDetails`), and on `node:failed`, `node:retrying` and `workflow:failed` events. Plain JSON,
+ * so it reads back the same from every store and across worker threads; match on `code` (or
+ * `name`) after the fact. Nothing is added beyond what the error itself says: its message, class
+ * name, code, whether SPANE would retry it, its cause chain and stack.
+ */
 export interface SerializedError {
   /** The error's message. */
   message: string;
-  /** The error class name. */
+  /** The error's class name (`err.name`): `NodeInputError`, `TypeError`, ... */
   name: string;
-  /** The {@link SpaneErrorCode} when it was a SpaneError. */
+  /**
+   * The {@link SpaneErrorCode} of a SpaneError; for another error, its own string `code` when it
+   * has one (Node's `ECONNREFUSED`, a driver's SQLSTATE, ...).
+   */
   code?: string;
-  /** The stack trace, when known. */
+  /**
+   * Whether a retry could help: false for a {@link NonRetryableError} (and its subclasses, from any
+   * copy of SPANE), BullMQ's `UnrecoverableError`, an error with `retryable: false` or
+   * `nonRetryable: true`, and failures the runtime itself does not retry (see {@link isRetryable}).
+   */
+  retryable: boolean;
+  /** The error's `cause`, serialised the same way, at most {@link MAX_CAUSE_DEPTH} levels deep. */
+  cause?: SerializedError;
+  /** The stack trace, when known (at most 4,000 characters). */
   stack?: string;
 }
 
-/** Turns any thrown value into a plain, JSON-safe {@link SerializedError}. */
+/** How many levels of `cause` {@link serializeError} keeps below the error itself. */
+export const MAX_CAUSE_DEPTH = 5;
+
+const MAX_STACK_CHARS = 4000;
+const MAX_CODE_CHARS = 100;
+
+/**
+ * Whether SPANE retries `err` when an executor throws it (under the node's retry policy). False
+ * for a {@link NonRetryableError} or a subclass (recognised by brand, so also from another copy of
+ * SPANE), for BullMQ's `UnrecoverableError` (by name, as BullMQ itself checks), and for any error
+ * that says so as data: `retryable: false` or `nonRetryable: true`. True for everything else.
+ *
+ * @example
+ * ```ts
+ * throw Object.assign(new Error('card declined'), { retryable: false }); // runs once
+ * ```
+ */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof NonRetryableError) return false;
+  if (typeof err !== 'object' || err === null) return true;
+  const e = err as { name?: unknown; retryable?: unknown; nonRetryable?: unknown };
+  return !(e.name === 'UnrecoverableError' || e.retryable === false || e.nonRetryable === true);
+}
+
+/**
+ * Turns any thrown value into a plain, JSON-safe {@link SerializedError}, with its cause chain
+ * (at most {@link MAX_CAUSE_DEPTH} levels; a cycle ends it). `retryable` is {@link isRetryable}'s
+ * answer. A thrown non-Error becomes its text; a non-Error `cause` is not copied (it may hold
+ * data), only noted.
+ */
 export function serializeError(err: unknown): SerializedError {
-  if (err instanceof Error) {
-    const out: SerializedError = { message: err.message, name: err.name };
-    if (err instanceof SpaneError) out.code = err.code;
-    if (err.stack !== undefined) out.stack = err.stack;
-    return out;
+  return serializeLevel(err, 0, new Set());
+}
+
+function serializeLevel(err: unknown, depth: number, seen: Set<unknown>): SerializedError {
+  if (!isErrorLike(err)) {
+    const message = typeof err === 'string' ? err : depth === 0 ? safeString(err) : `a non-Error cause (${err === null ? 'null' : typeof err})`;
+    return { message, name: 'Error', retryable: isRetryable(err) };
   }
-  return { message: typeof err === 'string' ? err : safeString(err), name: 'Error' };
+  seen.add(err);
+  const out: SerializedError = { message: String(err.message), name: String(err.name), retryable: isRetryable(err) };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.length <= MAX_CODE_CHARS) out.code = code;
+  if (typeof err.stack === 'string') out.stack = err.stack.slice(0, MAX_STACK_CHARS);
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause !== undefined && depth < MAX_CAUSE_DEPTH && !seen.has(cause)) out.cause = serializeLevel(cause, depth + 1, seen);
+  return out;
+}
+
+/**
+ * The stored form of an error read from untrusted JSON (a job, an event, a row written by another
+ * version), or undefined when it is not one. Unknown keys are dropped.
+ */
+export function asSerializedError(value: unknown, depth = 0): SerializedError | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v['message'] !== 'string' || typeof v['name'] !== 'string') return undefined;
+  const out: SerializedError = { message: v['message'], name: v['name'], retryable: v['retryable'] !== false };
+  if (typeof v['code'] === 'string') out.code = v['code'];
+  if (typeof v['stack'] === 'string') out.stack = v['stack'];
+  const cause = depth < MAX_CAUSE_DEPTH ? asSerializedError(v['cause'], depth + 1) : undefined;
+  if (cause !== undefined) out.cause = cause;
+  return out;
+}
+
+/** An Error rebuilt by {@link deserializeError}: the stored fields, and the cause chain as Errors. */
+export interface DeserializedError extends Error {
+  /** {@link SerializedError.code}. */
+  code?: string;
+  /** {@link SerializedError.retryable}. */
+  retryable: boolean;
+}
+
+/**
+ * Turns a {@link SerializedError} back into an `Error` with the same `name`, `message`, `code`,
+ * `retryable`, `stack` and `cause` chain. It is a plain `Error`, not an instance of the original
+ * class (whose other fields were not stored): match on `code` or `name`.
+ * `serializeError(deserializeError(s))` equals `s`.
+ *
+ * @example
+ * ```ts
+ * const failed = (await engine.getExecution(id))!.nodeResults['charge'];
+ * if (failed?.errorDetails) throw deserializeError(failed.errorDetails);
+ * ```
+ */
+export function deserializeError(serialized: SerializedError): DeserializedError {
+  const err = new Error(serialized.message) as DeserializedError;
+  Object.defineProperty(err, 'name', { value: serialized.name, writable: true, configurable: true });
+  if (serialized.code !== undefined) err.code = serialized.code;
+  err.retryable = serialized.retryable;
+  if (serialized.stack !== undefined) err.stack = serialized.stack;
+  else delete err.stack;
+  if (serialized.cause !== undefined) err.cause = deserializeError(serialized.cause);
+  return err;
+}
+
+/** An Error, also one of another realm (a `vm` context) that `instanceof Error` does not see. */
+function isErrorLike(value: unknown): value is Error {
+  if (value instanceof Error) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { name?: unknown; message?: unknown; stack?: unknown };
+  return typeof v.name === 'string' && typeof v.message === 'string' && (v.stack === undefined || typeof v.stack === 'string');
 }
 
 function safeString(value: unknown): string {
@@ -368,6 +590,10 @@ function nodeValidationMessage(d: NodeValidationDetails): string {
  * retry policy says.
  */
 export class NodeInputError extends NonRetryableError implements NodeValidationDetails {
+  static {
+    brand(this, 'NodeInputError');
+  }
+
   override readonly code = 'NODE_INPUT_INVALID' as const;
   readonly workflowId: string;
   readonly nodeId: string;
@@ -386,6 +612,10 @@ export class NodeInputError extends NonRetryableError implements NodeValidationD
  * {@link NodeInputError}: running the same code again returns the same kind of value.
  */
 export class NodeOutputError extends NonRetryableError implements NodeValidationDetails {
+  static {
+    brand(this, 'NodeOutputError');
+  }
+
   override readonly code = 'NODE_OUTPUT_INVALID' as const;
   readonly workflowId: string;
   readonly nodeId: string;

@@ -110,6 +110,9 @@ export {
   PayloadNotFoundError,
   RedisUnavailableError,
   BackendUnavailableError,
+  deserializeError,
+  isRetryable,
+  MAX_CAUSE_DEPTH,
   serializeError,
   SpaneError,
   SubWorkflowError,
@@ -119,7 +122,7 @@ export {
   WorkflowNotFoundError,
   WorkflowValidationError,
 } from './errors.js';
-export type { SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue, WebhookErrorCode } from './errors.js';
+export type { DeserializedError, SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue, WebhookErrorCode } from './errors.js';
 
 // --- DSL ---
 export {

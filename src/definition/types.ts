@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { SerializedError } from '../errors.js';
 
 /**
  * How often and how a failing node is retried, and what happens after the last attempt.
@@ -154,8 +155,14 @@ export interface NodeResult {
   status: NodeResultStatus;
   /** The executor's output (also kept when falsy: `0`, `false`, `''`). */
   data?: unknown;
-  /** Why it failed. */
+  /** Why it failed: the error's message. */
   error?: string;
+  /**
+   * Why it failed, structured: the error's `name`, `code`, `retryable` and `cause` chain (see
+   * {@link SerializedError}), so a `NODE_INPUT_INVALID` can be told from a `CIRCUIT_OPEN` or a thrown
+   * `TypeError` after the fact. Set on failed results.
+   */
+  errorDetails?: SerializedError;
   /** The branches the node chose, when it returned `nextNodes`. */
   nextNodes?: string[];
   /** Attempts used, the successful one included. */
@@ -192,6 +199,8 @@ export interface WorkflowExecution {
   completedAt?: number;
   /** Why it failed, when it did. */
   error?: string;
+  /** The error of the node that failed the execution, structured (see {@link NodeResult.errorDetails}). */
+  errorDetails?: SerializedError;
   /** When it was last paused (epoch ms), while paused. */
   pausedAt?: number;
 }
@@ -217,8 +226,24 @@ export interface ExecutionContext<TInput = any, TConfig = NodeConfig> {
   previousResults: Record<string, NodeResult>;
   /** The data the execution started with. */
   initialData: unknown;
-  /** Attempt number, starting at 1. */
+  /**
+   * Attempt number under the node's retry policy, starting at 1: what `maxAttempts` counts. Not a
+   * dedupe key: a run repeated for reasons outside the policy (the worker died or lost its lock,
+   * or writing the result failed because the store or Redis was down) gets the same number again.
+   * Use {@link ExecutionContext.idempotencyKey} to make side effects happen once.
+   */
   attempt: number;
+  /**
+   * The same for every run of this node in this execution: retries, runs repeated after a crash
+   * or an infrastructure fault, and a DLQ retry (`retryDLQItem`). Different for every other node
+   * and every other execution, so `replayWorkflow` and `forkExecution` (new executions) get new
+   * keys, as does the child of a sub-workflow node that is retried (each attempt starts a new
+   * child). Pass it to the external system as its idempotency key (a payment API's
+   * `Idempotency-Key`, a unique column) so that a repeated run does not repeat the effect. Opaque:
+   * compare it, do not parse it; at most a few hundred characters of `[A-Za-z0-9_.:-]` when the
+   * execution id is a UUID.
+   */
+  idempotencyKey: string;
   /** Sub-workflow nesting level (0 at the top). */
   depth: number;
   /** The execution that started this one, for sub-workflows. */
@@ -235,6 +260,12 @@ export interface ExecutionResult<TOutput = unknown> {
   data?: TOutput;
   /** Why it failed, when `success` is false. */
   error?: string;
+  /**
+   * With `success: false`: `false` fails the node at once, without the remaining attempts of its
+   * retry policy, as throwing a `NonRetryableError` does.
+   * @defaultValue true
+   */
+  retryable?: boolean;
   /** For branching: only these children run; the others (and everything only below them) are skipped. */
   nextNodes?: string[];
 }

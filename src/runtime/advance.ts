@@ -3,6 +3,7 @@ import { DelayedError } from 'bullmq';
 import { isSettled, readiness, resultOf } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import type { NodeDefinition, NodeResult, WorkflowExecution } from '../definition/types.js';
+import type { SerializedError } from '../errors.js';
 import { delayMs } from '../definition/validate.js';
 import { dlqJobId, nodeJobId } from './jobs.js';
 import type { NodeJobData } from './jobs.js';
@@ -89,7 +90,7 @@ export async function advance(
 export async function announceEnd(
   rt: Runtime,
   exec: WorkflowExecution,
-  event: { type: 'workflow:completed' | 'workflow:failed' | 'workflow:cancelled'; nodeId?: string; error?: string },
+  event: { type: 'workflow:completed' | 'workflow:failed' | 'workflow:cancelled'; nodeId?: string; error?: string; errorDetails?: SerializedError },
   job?: Job,
 ): Promise<void> {
   rt.settled.notify(exec.executionId);
@@ -123,6 +124,7 @@ export async function settleFailure(
       ...(details.attempt !== undefined && { attempt: details.attempt }),
       ...(details.durationMs !== undefined && { durationMs: details.durationMs }),
       ...(result.error !== undefined && { error: result.error }),
+      ...(result.errorDetails !== undefined && { errorDetails: result.errorDetails }),
       data: { continued },
     },
     job,
@@ -173,15 +175,21 @@ export async function failExecution(rt: Runtime, exec: WorkflowExecution, node: 
     nodeId: node.id,
     nodeType: node.type,
     error: result.error ?? 'unknown error',
+    ...(result.errorDetails !== undefined && { errorDetails: result.errorDetails }),
     stack,
     attempts: result.attempts,
     failedAt: result.completedAt,
   });
+  // The execution keeps the failed node's error as its own: its code tells why the execution failed.
+  const errorDetails = result.errorDetails;
   const failed = await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'failed', {
     error: `Node '${node.id}' failed: ${result.error ?? 'unknown error'}`,
+    ...(errorDetails !== undefined && { errorDetails }),
   });
   rt.handoff.drop(exec.executionId);
-  if (failed) await announceEnd(rt, exec, { type: 'workflow:failed', nodeId: node.id, error: result.error ?? 'unknown error' }, job);
+  if (failed) {
+    await announceEnd(rt, exec, { type: 'workflow:failed', nodeId: node.id, error: result.error ?? 'unknown error', ...(errorDetails !== undefined && { errorDetails }) }, job);
+  }
   // Another delivery made the transition and died before waking the parent.
   else if (exec.status === 'failed') await notifyParent(rt, exec);
 }

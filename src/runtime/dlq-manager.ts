@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
-import { InvalidStateError } from '../errors.js';
+import { asSerializedError, InvalidStateError } from '../errors.js';
+import type { SerializedError } from '../errors.js';
 import { wakeExecution } from './advance.js';
 import { nodeJobId } from './jobs.js';
 import type { DLQJobData } from './jobs.js';
@@ -17,6 +18,11 @@ export interface DLQItem {
   nodeId: string;
   /** The last error message. */
   error: string;
+  /**
+   * The last error, structured: its `name`, `code` and `retryable` tell a `NODE_INPUT_INVALID` from
+   * a `CIRCUIT_OPEN` from a thrown `TypeError`. Absent on items stored by a version without it.
+   */
+  errorDetails?: SerializedError;
   /** Attempts made. */
   attempts: number;
   /** When the last attempt failed (epoch ms). */
@@ -107,6 +113,8 @@ function toItem(job: Job<DLQJobData>): DLQItem {
     failedReason: d.error,
     timestamp: d.failedAt,
   };
+  const errorDetails = asSerializedError(d.errorDetails);
+  if (errorDetails !== undefined) item.errorDetails = errorDetails;
   if (d.stack !== undefined) item.stacktrace = [d.stack];
   return item;
 }

@@ -7,6 +7,7 @@ import type { ListenerConnection } from './backends/bull-binding.js';
 import type { ResolvedEngineConfig } from './config.js';
 import { NODE_QUEUE } from './jobs.js';
 import { InvalidArgumentError } from '../errors.js';
+import type { SerializedError } from '../errors.js';
 import type { Logger } from './runtime.js';
 
 /** Events about one node of an execution. */
@@ -36,6 +37,8 @@ export interface SpaneEvent {
   nodeType?: string;
   /** The error message, for failures and retries. */
   error?: string;
+  /** The structured error (name, code, retryable, cause), for `node:failed`, `node:retrying` and `workflow:failed`. */
+  errorDetails?: SerializedError;
   /** The attempt number, for node events. */
   attempt?: number;
 }

@@ -1,3 +1,5 @@
+import type { SerializedError } from '../errors.js';
+
 /** Names and shapes of the jobs SPANE puts on its queues. */
 
 /** Queue of node jobs. */
@@ -48,6 +50,8 @@ export interface DLQJobData {
   nodeId: string;
   nodeType: string;
   error: string;
+  /** The structured error (name, code, retryable, cause); absent on items written before it existed. */
+  errorDetails?: SerializedError;
   stack?: string | undefined;
   attempts: number;
   failedAt: number;
@@ -56,6 +60,11 @@ export interface DLQJobData {
 /** Deterministic id of a node's job: at most one live job per (execution, node). */
 export function nodeJobId(executionId: string, nodeId: string): string {
   return `${executionId}__${nodeId}`;
+}
+
+/** `context.idempotencyKey` of a node in an execution: stable for every run of it (see ExecutionContext). */
+export function idempotencyKey(executionId: string, nodeId: string): string {
+  return `${executionId}:${nodeId}`;
 }
 
 /** Deterministic id of a node's DLQ item. */

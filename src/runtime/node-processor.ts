@@ -4,8 +4,10 @@ import { match, P } from 'ts-pattern';
 import { buildInput, resultOf } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, WorkflowExecution } from '../definition/types.js';
-import { NodeExecutionError, NonRetryableError, serializeError, SpaneError, UnknownNodeTypeError } from '../errors.js';
+import { isRetryable, NodeExecutionError, serializeError, SpaneError, UnknownNodeTypeError } from '../errors.js';
+import type { SerializedError } from '../errors.js';
 import { advance, failExecution, parkJob, settleFailure } from './advance.js';
+import { idempotencyKey } from './jobs.js';
 import type { NodeJobData } from './jobs.js';
 import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
 import { continuesOnFail } from './queue-manager.js';
@@ -15,7 +17,7 @@ import type { Runtime } from './runtime.js';
 /** How one attempt of a node ended. */
 type Outcome =
   | { kind: 'success'; data: unknown; nextNodes?: string[] | undefined }
-  | { kind: 'failure'; error: string; stack?: string | undefined; retryable: boolean; data?: unknown }
+  | { kind: 'failure'; error: string; details: SerializedError; retryable: boolean; data?: unknown }
   | { kind: 'waiting' };
 
 /** What a node job returns to BullMQ (kept small: results live in the store). */
@@ -47,7 +49,8 @@ export class NodeProcessor {
     try {
       return await this.run(job, token);
     } catch (err) {
-      if (err instanceof DelayedError || err instanceof UnrecoverableError || err instanceof NodeExecutionError) throw err;
+      // By name too, as BullMQ checks them: another copy of bullmq (a store's or a module's) has other classes.
+      if (isBullControl(err) || err instanceof NodeExecutionError) throw err;
       if (err instanceof SpaneError) throw new UnrecoverableError(err.message);
       return this.rescheduleAfterInfraFault(job, token, err);
     }
@@ -119,12 +122,12 @@ export class NodeProcessor {
 
     const lastAttempt = !outcome.retryable || attempt >= (job.opts.attempts ?? 1);
     if (!lastAttempt) {
-      rt.events.publish({ type: 'node:retrying', ...ids, durationMs, error: outcome.error }, job);
+      rt.events.publish({ type: 'node:retrying', ...ids, durationMs, error: outcome.error, errorDetails: outcome.details }, job);
       throw new NodeExecutionError(node.id, outcome.error);
     }
-    const result: NodeResult & { status: 'failed' } = { status: 'failed', error: outcome.error, attempts: attempt, startedAt, completedAt };
+    const result: NodeResult & { status: 'failed' } = { status: 'failed', error: outcome.error, errorDetails: outcome.details, attempts: attempt, startedAt, completedAt };
     if (outcome.data !== undefined) result.data = outcome.data;
-    const settled = await settleFailure(rt, graph, exec, node, result, job, { attempt, durationMs, stack: outcome.stack });
+    const settled = await settleFailure(rt, graph, exec, node, result, job, { attempt, durationMs, stack: outcome.details.stack });
     if (settled === 'continued') return { status: 'failed', reason: outcome.error };
     throw new UnrecoverableError(outcome.error);
   }
@@ -169,6 +172,7 @@ export class NodeProcessor {
       previousResults: full.nodeResults,
       initialData: full.initialData,
       attempt,
+      idempotencyKey: idempotencyKey(exec.executionId, node.id),
       depth: exec.depth,
       signal: controller.signal,
     };
@@ -186,7 +190,8 @@ export class NodeProcessor {
       returned = breakerKey === null ? await call() : await this.rt.breakers.execute(breakerKey, node.config.circuitBreaker ?? {}, call);
     } catch (err) {
       if (err instanceof ReturnedFailure) returned = err.result;
-      else return failure(err, !(err instanceof NonRetryableError || err instanceof UnrecoverableError));
+      // By brand and by name, so an error class from another copy of SPANE (or BullMQ) counts too.
+      else return failure(err, isRetryable(err));
     } finally {
       this.track(exec.executionId, controller, false);
     }
@@ -200,7 +205,8 @@ export class NodeProcessor {
   private async giveUpAfterStalls(graph: WorkflowGraph, node: NodeDefinition, exec: WorkflowExecution, job: Job<NodeJobData>): Promise<NodeJobReturn> {
     const { rt } = this;
     const error = `node '${node.id}' was interrupted ${job.stalledCounter} times (its worker stopped or lost its lock); the limit is maxStalledCount = ${rt.config.maxStalledCount}`;
-    const result: NodeResult & { status: 'failed' } = { status: 'failed', error, attempts: job.attemptsMade + 1, completedAt: Date.now() };
+    const errorDetails: SerializedError = { message: error, name: 'Error', retryable: false };
+    const result: NodeResult & { status: 'failed' } = { status: 'failed', error, errorDetails, attempts: job.attemptsMade + 1, completedAt: Date.now() };
     if ((await settleFailure(rt, graph, exec, node, result, job)) === 'continued') return { status: 'failed', reason: error };
     throw new UnrecoverableError(error);
   }
@@ -238,9 +244,17 @@ class ReturnedFailure extends Error {
   }
 }
 
+/** A failed attempt; `retryable` is the runtime's decision, and what the stored error says. */
 function failure(err: unknown, retryable: boolean): Extract<Outcome, { kind: 'failure' }> {
-  const e = serializeError(err);
-  return { kind: 'failure', error: e.message, stack: e.stack, retryable };
+  const details = { ...serializeError(err), retryable };
+  return { kind: 'failure', error: details.message, details, retryable };
+}
+
+/** BullMQ's control-flow errors (move to delayed, fail without retry), of any copy of bullmq. */
+function isBullControl(err: unknown): boolean {
+  if (err instanceof DelayedError || err instanceof UnrecoverableError) return true;
+  const name = (err as { name?: unknown } | null)?.name;
+  return name === 'DelayedError' || name === 'UnrecoverableError';
 }
 
 /** Checks what an executor returned, including that `nextNodes` only names the node's children. */
@@ -264,7 +278,7 @@ function interpret(graph: WorkflowGraph, node: NodeDefinition, returned: unknown
       return { kind: 'success' as const, data: r.data, nextNodes: r.nextNodes };
     })
     .with({ success: false }, (r: ExecutionResult) =>
-      failure(typeof r.error === 'string' && r.error.length > 0 ? r.error : `node '${node.id}' returned success: false`, true),
+      failure(typeof r.error === 'string' && r.error.length > 0 ? r.error : `node '${node.id}' returned success: false`, r.retryable !== false),
     )
     .with(P._, (r) => failure(`executor of node '${node.id}' must return { success: boolean, ... }, got ${describe(r)}`, false))
     .exhaustive();

@@ -8,7 +8,7 @@ import type { NodeDefinition, WorkflowDefinition, WorkflowExecution } from '../d
 import { subWorkflowIds } from '../definition/validate.js';
 import type { ExecutionStore } from '../store/store.js';
 import { TERMINAL_STATUSES } from '../definition/types.js';
-import { MaxDepthExceededError, NonRetryableError, serializeError, SubWorkflowError, WorkflowNotFoundError } from '../errors.js';
+import { deserializeError, MaxDepthExceededError, NonRetryableError, serializeError, SubWorkflowError, WorkflowNotFoundError } from '../errors.js';
 import { NODE_QUEUE, nodeJobId } from './jobs.js';
 import type { NodeJobData } from './jobs.js';
 import { createExecutionChecked, resolved } from './payloads.js';
@@ -108,7 +108,7 @@ async function startChild(
   try {
     childInput = applyMapping(input, config.inputMapping, 'inputMapping');
   } catch (err) {
-    return { kind: 'failure', error: new NonRetryableError(`sub-workflow node '${node.id}': ${serializeError(err).message}`), retryable: false };
+    return { kind: 'failure', error: new NonRetryableError(`sub-workflow node '${node.id}': ${serializeError(err).message}`, { cause: err }), retryable: false };
   }
   const graph = await rt.workflows.get(def.id, def.version ?? 1);
   // An earlier delivery of this job may have created the child: carry on with that one.
@@ -203,11 +203,13 @@ async function settleFromChild(rt: Runtime, config: SubWorkflowConfig, child: Wo
     try {
       return { kind: 'success', data: applyMapping(finalOutput(graph, child), config.outputMapping, 'outputMapping') };
     } catch (err) {
-      return { kind: 'failure', error: new NonRetryableError(serializeError(err).message), retryable: false };
+      return { kind: 'failure', error: new NonRetryableError(serializeError(err).message, { cause: err }), retryable: false };
     }
   }
   const reason = child.error ?? child.status;
-  const error = new SubWorkflowError(child.executionId, `Sub-workflow '${child.workflowId}' (execution ${child.executionId}) ${child.status}: ${reason}`);
+  // The child's own failure is the cause, so the parent's stored error still names its code.
+  const cause = child.errorDetails === undefined ? undefined : deserializeError(child.errorDetails);
+  const error = new SubWorkflowError(child.executionId, `Sub-workflow '${child.workflowId}' (execution ${child.executionId}) ${child.status}: ${reason}`, { cause });
   const partialResults: Record<string, unknown> = {};
   for (const [id, r] of Object.entries(child.nodeResults)) if (r.status === 'completed') setOwn(partialResults, id, r.data);
   // A cancelled child was stopped on purpose: starting another one would undo that.

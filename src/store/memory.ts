@@ -117,7 +117,12 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     if (e === undefined) throw new ExecutionNotFoundError(executionId);
     if (!from.includes(e.status)) return false;
     e.status = to;
-    if (patch.error !== undefined) e.error = patch.error;
+    if (patch.error !== undefined) {
+      e.error = patch.error;
+      // A new error replaces the old one's details, also with none.
+      if (patch.errorDetails !== undefined) e.errorDetails = clone(patch.errorDetails);
+      else delete e.errorDetails;
+    }
     if (to === 'paused') e.pausedAt = patch.pausedAt ?? Date.now();
     else delete e.pausedAt;
     if (TERMINAL_STATUSES.includes(to)) {
@@ -127,7 +132,10 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     } else {
       delete e.completedAt;
       this.finished.delete(executionId);
-      if (to === 'running') delete e.error;
+      if (to === 'running') {
+        delete e.error;
+        delete e.errorDetails;
+      }
     }
     return true;
   }

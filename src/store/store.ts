@@ -1,9 +1,10 @@
 import { TERMINAL_STATUSES } from '../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
 import { InvalidArgumentError } from '../errors.js';
+import type { SerializedError } from '../errors.js';
 
 /** An execution as created by the engine, before any node has run. */
-export type NewExecution = Omit<WorkflowExecution, 'nodeResults' | 'completedAt' | 'error' | 'pausedAt'>;
+export type NewExecution = Omit<WorkflowExecution, 'nodeResults' | 'completedAt' | 'error' | 'errorDetails' | 'pausedAt'>;
 
 /** One line of an execution's log. */
 export interface ExecutionLogEntry {
@@ -75,6 +76,8 @@ export function checkSaveWorkflowOptions(options: SaveWorkflowOptions | undefine
 export interface TransitionPatch {
   /** Failure reason, for `failed`. */
   error?: string;
+  /** The structured failure, for `failed`; written and cleared together with `error`. */
+  errorDetails?: SerializedError;
   /** Pause timestamp, for `paused` (cleared by any other transition). */
   pausedAt?: number;
 }

@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition } from '../../src/definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError } from '../../src/errors.js';
+import type { SerializedError } from '../../src/errors.js';
 import type { ExecutionFilter, ExecutionStore, NewExecution } from '../../src/store/store.js';
 import { isPayloadStore } from '../../src/store/payload-store.js';
 import type { PayloadStore } from '../../src/store/payload-store.js';
@@ -52,6 +53,16 @@ export function executionFixture(executionId: string, extra: Partial<NewExecutio
 export function resultFixture(data: unknown, extra: Partial<NodeResult> = {}): NodeResult {
   return { status: 'completed', data, attempts: 1, completedAt: 2000, ...extra };
 }
+
+/** A stored error with a cause chain, as the runtime writes it. */
+const DETAILS: SerializedError = {
+  message: "Workflow 'w', node 'f': input does not match its schema at email (received 1)",
+  name: 'NodeInputError',
+  code: 'NODE_INPUT_INVALID',
+  retryable: false,
+  stack: 'NodeInputError: ...\n    at run (file.ts:1:1)',
+  cause: { message: 'Invalid input: expected string', name: 'ZodError', retryable: true, cause: { message: 'deepest', name: 'TypeError', retryable: true } },
+};
 
 /** Registers the contract suite for one implementation under `describe(name)`. */
 export function runExecutionStoreContract(name: string, makeStore: StoreFactory, options: ContractOptions = {}): void {
@@ -326,6 +337,20 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
         expect(got.completedAt).toBeUndefined();
       });
 
+      it('writes errorDetails with the error, keeps it through transitions that carry none, and clears it on running', async () => {
+        await store.createExecution(execution('e1'));
+        await store.transitionExecution('e1', ['running'], 'failed', { error: "Node 'b' failed: bad input", errorDetails: DETAILS });
+        expect((await store.getExecution('e1'))!.errorDetails).toEqual(DETAILS);
+        await store.transitionExecution('e1', ['failed'], 'cancelled');
+        expect(await store.getExecution('e1')).toMatchObject({ status: 'cancelled', errorDetails: DETAILS });
+        await store.transitionExecution('e1', ['cancelled'], 'running');
+        expect('errorDetails' in (await store.getExecution('e1'))!).toBe(false);
+        // A new error without details does not keep the old details.
+        await store.transitionExecution('e1', ['running'], 'failed', { error: 'first', errorDetails: DETAILS });
+        await store.transitionExecution('e1', ['failed'], 'failed', { error: 'second' });
+        expect('errorDetails' in (await store.getExecution('e1'))!).toBe(false);
+      });
+
       it('keeps an earlier error through transitions that carry none, except to running', async () => {
         await store.createExecution(execution('e1'));
         await store.transitionExecution('e1', ['running'], 'failed', { error: 'boom' });
@@ -371,6 +396,16 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
           f: { status: 'failed', error: 'boom', attempts: 2, completedAt: 3000 },
           s: { status: 'skipped', attempts: 0, completedAt: 3001, nextNodes: [] },
         });
+      });
+
+      it('round-trips errorDetails on a failed result, cause chain included; a later write without it drops it', async () => {
+        const failed = { status: 'failed' as const, error: 'bad input', errorDetails: DETAILS, attempts: 1, completedAt: 3000 };
+        await store.saveNodeResult('e1', 'f', failed);
+        const got = (await store.getExecution('e1'))!.nodeResults['f']!;
+        expect(got).toEqual(failed);
+        expect(got.errorDetails).not.toBe(DETAILS);
+        await store.saveNodeResult('e1', 'f', { status: 'failed', error: 'later', attempts: 2, completedAt: 3001 });
+        expect((await store.getExecution('e1'))!.nodeResults['f']).toEqual({ status: 'failed', error: 'later', attempts: 2, completedAt: 3001 });
       });
 
       it('upserts: a later write replaces an earlier one (every field), twice is harmless', async () => {

@@ -172,6 +172,13 @@ describe('spane run', () => {
     expect(r.err).toContain('boom: boom on purpose');
   });
 
+  it("runs a node that throws a NonRetryableError of the module's own copy of SPANE once, under maxAttempts 3", async () => {
+    const r = await spane(['run', `${FIXTURES}/non-retryable.ts`, '--backend', 'redis', '--prefix', prefix]);
+    expect(r.code).toBe(1);
+    expect(r.err.match(/\[fixture\] refuse ran/g)).toHaveLength(1);
+    expect(r.err).toContain('refused on purpose');
+  });
+
   it('Ctrl-C cancels the execution and exits 130', async () => {
     const child = spawn(process.execPath, [CLI, 'run', `${FIXTURES}/slow.ts`, '--backend', 'redis', '--prefix', prefix], { cwd: root, env: process.env });
     let err = '';

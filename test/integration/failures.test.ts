@@ -9,6 +9,7 @@ import { createRegistry } from '../fixtures/executors/failures.js';
 import { forEachMode } from '../fixtures/modes.js';
 import { graph, node, SpyStore, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
+import type { SpaneEvent } from '../../src/index.js';
 
 const fast = { maxAttempts: 3, backoff: { type: 'fixed' as const, delay: 10 } };
 
@@ -135,12 +136,142 @@ forEachMode({ module: new URL('../fixtures/executors/failures.ts', import.meta.u
     expect(done.nodeResults['end']?.status).toBe('completed');
     expect(done.nodeResults['after']?.data).toBe('after');
   });
+  it.each(['non-retryable', 'input'])('runs a %s error thrown by another copy of SPANE once, under maxAttempts 3', async (kind) => {
+    const t = h.engine();
+    await t.engine.registerWorkflow(graph('copies', [node('x', 'other-copy-non-retryable', { config: { kind, retryPolicy: fast } })], []));
+    t.engine.startWorkers(1);
+    const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('copies', {}));
+    expect(done.status).toBe('failed');
+    expect(await h.probe.count('calls')).toBe(1);
+    const code = kind === 'input' ? 'NODE_INPUT_INVALID' : 'NON_RETRYABLE';
+    expect(done.nodeResults['x']).toMatchObject({ status: 'failed', attempts: 1, errorDetails: { code, retryable: false } });
+  });
+
+  it.each(['says-not-retryable', 'returns-not-retryable'])('runs an executor whose failure says retryable: false once (%s)', async (type) => {
+    const t = h.engine();
+    await t.engine.registerWorkflow(graph('says', [node('x', type, { config: { retryPolicy: fast } })], []));
+    t.engine.startWorkers(1);
+    const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('says', {}));
+    expect(await h.probe.count('calls')).toBe(1);
+    expect(done.nodeResults['x']).toMatchObject({ status: 'failed', error: 'card declined', attempts: 1, errorDetails: { name: 'Error', retryable: false } });
+  });
+
+  const breaker = { failureThreshold: 1, successThreshold: 1, timeout: 60_000 };
+  it.each([
+    {
+      what: 'a DSL node given bad input',
+      type: 'needs-email',
+      config: { retryPolicy: fast },
+      calls: 0,
+      details: { name: 'NodeInputError', code: 'NODE_INPUT_INVALID', retryable: false, cause: { name: 'ZodError' } },
+    },
+    {
+      what: 'a node whose circuit breaker is open',
+      type: 'down',
+      config: { retryPolicy: { ...fast, maxAttempts: 2 }, circuitBreaker: breaker },
+      calls: 1,
+      details: { name: 'CircuitOpenError', code: 'CIRCUIT_OPEN', retryable: true },
+    },
+    { what: 'a thrown TypeError', type: 'type-error', config: { retryPolicy: { ...fast, maxAttempts: 2 } }, calls: 2, details: { name: 'TypeError', retryable: true } },
+  ])('keeps the structured error of $what on the result, the execution, the DLQ item and the events', async ({ type, config, calls, details }) => {
+    const t = h.engine();
+    await t.engine.registerWorkflow(graph(`typed-${type}`, [node('n', type, { config })], []));
+    const events: SpaneEvent[] = [];
+    t.engine.subscribe((e) => events.push(e));
+    await t.engine.eventsReady();
+    t.engine.startWorkers(1);
+    const id = await t.engine.enqueueWorkflow(`typed-${type}`, { email: 1 });
+    await t.engine.waitForExecution(id);
+    expect(await h.probe.count('calls')).toBe(calls);
+    // Read back from the store, not from what the engine had in hand.
+    const exec = (await t.store.getExecution(id))!;
+    expect(exec.status).toBe('failed');
+    const result = exec.nodeResults['n']!;
+    expect(result.errorDetails).toMatchObject({ ...details, message: result.error });
+    if (!('code' in details)) expect(result.errorDetails).not.toHaveProperty('code');
+    expect(JSON.stringify(result.errorDetails)).not.toContain('"email":1');
+    expect(exec.errorDetails).toEqual(result.errorDetails);
+    const [item] = await t.engine.getDLQItems();
+    expect(item).toMatchObject({ executionId: id, nodeId: 'n', error: result.error, errorDetails: result.errorDetails });
+    await until(() => events.some((e) => e.executionId === id && e.type === 'workflow:failed'), h.patience(5000), 'workflow:failed');
+    await until(() => events.some((e) => e.executionId === id && e.type === 'node:failed'), h.patience(5000), 'node:failed');
+    for (const type of ['node:failed', 'workflow:failed']) {
+      expect(events.find((e) => e.executionId === id && e.type === type)?.errorDetails).toEqual(result.errorDetails);
+    }
+    if (calls === 2) expect(events.find((e) => e.executionId === id && e.type === 'node:retrying')?.errorDetails).toMatchObject(details);
+  });
+
+  it("a failed sub-workflow's node error carries the child's failure as its cause", async () => {
+    const t = h.engine();
+    await t.engine.registerWorkflow(graph('child-bad', [node('c', 'needs-email')], []));
+    await t.engine.registerWorkflow(graph('parent', [node('sub', 'sub-workflow', { config: { workflowId: 'child-bad' } })], []));
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('parent', { email: 1 });
+    expect((await t.engine.waitForExecution(id)).status).toBe('failed');
+    const exec = (await t.store.getExecution(id))!;
+    expect(exec.nodeResults['sub']?.errorDetails).toMatchObject({
+      name: 'SubWorkflowError',
+      code: 'SUB_WORKFLOW_FAILED',
+      cause: { name: 'NodeInputError', code: 'NODE_INPUT_INVALID', retryable: false },
+    });
+  });
+
+  it('gives every run of a node the same idempotencyKey (retries, DLQ retry), and other nodes and executions other keys', async () => {
+    const t = h.engine();
+    const retry = { maxAttempts: 3, backoff: { type: 'fixed' as const, delay: 10 } };
+    await t.engine.registerWorkflow(
+      graph('keyed', [node('a', 'keys', { config: { failUntil: 3, retryPolicy: retry } }), node('b', 'keys', { config: { failUntilHealthy: true } })], ['a->b']),
+    );
+    t.engine.startWorkers(1);
+    const first = await t.engine.enqueueWorkflow('keyed', {});
+    expect((await t.engine.waitForExecution(first)).status).toBe('failed');
+    const [item] = await t.engine.getDLQItems();
+    await h.probe.set('healthy');
+    expect(await t.engine.retryDLQItem(item!.jobId)).toBe(true);
+    expect((await t.engine.waitForExecution(first)).status).toBe('completed');
+    const second = await t.engine.enqueueWorkflow('keyed', {});
+    expect((await t.engine.waitForExecution(second)).status).toBe('completed');
+    const runs = await h.probe.list<{ nodeId: string; attempt: number; key: string }>('keys');
+    // First execution: a three times, b twice (failed, then the DLQ retry); then the second execution.
+    expect(runs.map((r) => `${r.nodeId}${r.attempt}`)).toEqual(['a1', 'a2', 'a3', 'b1', 'b1', 'a1', 'a2', 'a3', 'b1']);
+    const keys = (from: number, to: number) => new Set(runs.slice(from, to).map((r) => r.key));
+    expect(keys(0, 3).size).toBe(1);
+    expect(keys(3, 5).size).toBe(1);
+    expect(keys(5, 8).size).toBe(1);
+    expect(new Set(runs.map((r) => r.key)).size).toBe(4);
+    for (const r of runs) expect(typeof r.key === 'string' && r.key.length > 0).toBe(true);
+  });
 });
 
 let t: TestEngine;
 afterEach(async () => t?.cleanup());
 
 describe('injected faults and races (inline only: the hooks are in this thread\'s store)', () => {
+  it('runs the executor again with the same attempt and idempotencyKey when writing its result fails (store down)', async () => {
+    class FailingOnce extends SpyStore {
+      failures = 1;
+      override async saveNodeResult(...args: Parameters<SpyStore['saveNodeResult']>): Promise<void> {
+        if (args[1] === 'pay' && this.failures-- > 0) throw new Error('connection refused (simulated store outage)');
+        return super.saveNodeResult(...args);
+      }
+    }
+    t = testEngine({ store: new FailingOnce() });
+    const runs: { attempt: number; key: string }[] = [];
+    t.registry.register('pay', async (ctx) => {
+      runs.push({ attempt: ctx.attempt, key: ctx.idempotencyKey });
+      return { success: true, data: 'paid' };
+    });
+    await t.engine.registerWorkflow(graph('infra', [node('pay', 'pay')], []));
+    t.engine.startWorkers(1);
+    const id = await t.engine.enqueueWorkflow('infra', {});
+    expect((await t.engine.waitForExecution(id, { timeoutMs: 15_000 })).status).toBe('completed');
+    // The executor had returned; only the write failed. The run after the fault is the same
+    // attempt (attempts count retries by policy), and has the same key.
+    expect(runs).toHaveLength(2);
+    expect(runs[1]).toEqual(runs[0]);
+    expect(runs[0]!.key).toEqual(expect.any(String));
+  });
+
   it('finishes the execution when a worker fails between saving a result and enqueueing the children', async () => {
     const store = new SpyStore();
     t = testEngine({ store });

@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,23 @@ try {
   writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['typed.ts'] }));
   const tsc = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app);
   check("the spec's typed imports and EngineConfig examples type-check against the package", tsc.status === 0, show(tsc));
+
+  // A second installed copy of the package (as a dependency that installs its own spane has):
+  // SPANE's errors of one copy are recognised by the other, in ESM and CommonJS.
+  cpSync(join(app, 'node_modules/spane'), join(app, 'vendor/node_modules/spane'), { recursive: true });
+  const crossCopy = [
+    "const same = (a, b) => a.NonRetryableError !== b.NonRetryableError",
+    "  && new b.NonRetryableError('x') instanceof a.NonRetryableError",
+    "  && new b.NodeInputError({ workflowId: 'w', nodeId: 'n', part: 'input', path: 'p', received: '1', issues: [] }) instanceof a.NonRetryableError",
+    "  && !(new b.CircuitOpenError('k') instanceof a.NonRetryableError)",
+    "  && a.isRetryable(new b.NonRetryableError('x')) === false",
+    "  && a.serializeError(new b.NodeInputError({ workflowId: 'w', nodeId: 'n', part: 'input', path: 'p', received: '1', issues: [] })).code === 'NODE_INPUT_INVALID';",
+  ].join('\n');
+  writeFileSync(join(app, 'copies.mjs'), `import * as a from 'spane';\nimport * as b from './vendor/node_modules/spane/dist/index.js';\n${crossCopy}\nif (!same(a, b)) throw new Error('copies');`);
+  writeFileSync(join(app, 'copies.cjs'), `const a = require('spane');\nconst b = require('./vendor/node_modules/spane');\n${crossCopy}\nif (!same(a, b)) throw new Error('copies');`);
+  const copiesEsm = run(process.execPath, ['copies.mjs'], app);
+  const copiesCjs = run(process.execPath, ['copies.cjs'], app);
+  check('a NonRetryableError of one installed copy is a NonRetryableError of another (ESM and CommonJS)', copiesEsm.status === 0 && copiesCjs.status === 0, `${show(copiesEsm)}\n${show(copiesCjs)}`);
 
   const help = run('npx', ['--no-install', 'spane', '--help'], app, CLOSED);
   check('npx spane --help', help.status === 0 && help.stdout.includes('Usage: spane'), show(help));

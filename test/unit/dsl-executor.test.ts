@@ -15,6 +15,7 @@ function context(overrides: Partial<ExecutionContext>): ExecutionContext {
     previousResults: {},
     initialData: undefined,
     attempt: 1,
+    idempotencyKey: 'exec-1:node',
     depth: 0,
     ...overrides,
   };

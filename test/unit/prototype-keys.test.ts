@@ -195,6 +195,7 @@ describe('DSL with prototype-named node ids', () => {
       initialData: undefined,
       attempt: 1,
       depth: 0,
+      idempotencyKey: 'e:join',
     } satisfies ExecutionContext;
     expect(await executor.execute(context)).toEqual({ success: true, data: { b: 'B' } });
   });

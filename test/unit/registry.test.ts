@@ -15,6 +15,7 @@ function context(inputData: unknown): ExecutionContext {
     previousResults: {},
     initialData: inputData,
     attempt: 1,
+    idempotencyKey: 'e1:n',
     depth: 0,
   };
 }

@@ -17,6 +17,7 @@ import type { Job, WorkerOptions } from 'bullmq';
 import { resultOf } from '../../definition/graph.js';
 import type { NodeResult } from '../../definition/types.js';
 import { InvalidConfigError, serializeError } from '../../errors.js';
+import type { SerializedError } from '../../errors.js';
 import { isPayloadStore } from '../../store/payload-store.js';
 import { InMemoryExecutionStore } from '../../store/memory.js';
 import type { ExecutionStore } from '../../store/store.js';
@@ -271,13 +272,15 @@ export class SandboxHost {
     const node = graph.nodes.get(data.nodeId);
     if (node === undefined || resultOf(exec.nodeResults, node.id) !== undefined) return;
     const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, attempt: job.attemptsMade };
+    const stack = crash?.stack ?? err.stack;
+    const errorDetails: SerializedError = { message: error, name: err.name, retryable: !final, ...(stack !== undefined && { stack }) };
     if (!final) {
-      rt.events.publish({ type: 'node:retrying', ...ids, error }, job);
+      rt.events.publish({ type: 'node:retrying', ...ids, error, errorDetails }, job);
       return;
     }
     const now = Date.now();
-    const result: NodeResult & { status: 'failed' } = { status: 'failed', error, attempts: job.attemptsMade, startedAt: job.processedOn ?? now, completedAt: now };
-    await settleFailure(rt, graph, exec, node, result, job, { attempt: job.attemptsMade, stack: crash?.stack ?? err.stack });
+    const result: NodeResult & { status: 'failed' } = { status: 'failed', error, errorDetails, attempts: job.attemptsMade, startedAt: job.processedOn ?? now, completedAt: now };
+    await settleFailure(rt, graph, exec, node, result, job, { attempt: job.attemptsMade, stack });
   }
 
   /** Aborts the signals of the execution's nodes running in this engine's threads. */

@@ -23,11 +23,11 @@ type Db = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
 
 /**
  * One node result as {@link HotPathStatements.saveNodeResults} takes it: execution id, node id,
- * status, data as JSON text (null: no data), error, next nodes as JSON text, attempts,
+ * status, data as JSON text (null: no data), error, error details as JSON text, next nodes as JSON text, attempts,
  * startedAt, completedAt. JSON values travel as text inside the JSON array so that SQL `NULL`
  * (no data) and JSON `null` stay different.
  */
-export type NodeResultTuple = [string, string, string, string | null, string | null, string | null, number, number | null, number];
+export type NodeResultTuple = [string, string, string, string | null, string | null, string | null, string | null, number, number | null, number];
 
 /**
  * One new execution as {@link HotPathStatements.createExecutions} takes it: id, workflow id,
@@ -85,7 +85,7 @@ export function prepareHotPaths(db: Db) {
       .select(
         sql`overriding system value
           select r->>0, nextval(pg_get_serial_sequence('spane.executions', 'seq')), r->>1, (r->>2)::integer, r->>3, (r->>4)::jsonb,
-            r->>5, r->>6, (r->>7)::integer, (r->>8)::bigint, null::bigint, null::text, null::bigint
+            r->>5, r->>6, (r->>7)::integer, (r->>8)::bigint, null::bigint, null::text, null::jsonb, null::bigint
           from json_array_elements(${sql.placeholder('rows')}::json) as r`,
       )
       .onConflictDoNothing({ target: executions.executionId })
@@ -101,7 +101,7 @@ export function prepareHotPaths(db: Db) {
       .insert(nodeResults)
       // Columns in table order, as drizzle lists them for INSERT ... SELECT.
       .select(
-        sql`select r->>0, r->>1, r->>2, (r->>3)::jsonb, r->>4, (r->>5)::jsonb, (r->>6)::integer, (r->>7)::bigint, (r->>8)::bigint
+        sql`select r->>0, r->>1, r->>2, (r->>3)::jsonb, r->>4, (r->>5)::jsonb, (r->>6)::jsonb, (r->>7)::integer, (r->>8)::bigint, (r->>9)::bigint
           from json_array_elements(${sql.placeholder('rows')}::json) as r`,
       )
       .onConflictDoUpdate({
@@ -110,6 +110,7 @@ export function prepareHotPaths(db: Db) {
           status: sql`excluded.status`,
           data: sql`excluded.data`,
           error: sql`excluded.error`,
+          errorDetails: sql`excluded.error_details`,
           nextNodes: sql`excluded.next_nodes`,
           attempts: sql`excluded.attempts`,
           startedAt: sql`excluded.started_at`,
@@ -122,7 +123,8 @@ export function prepareHotPaths(db: Db) {
      * The compare-and-set on the status: one `UPDATE ... WHERE execution_id = $ AND status = any($)
      * RETURNING`. Placeholders: `executionId`; `from` (the allowed statuses joined by commas,
      * which no status contains); `to`; `completedAt` and `pausedAt` (number or null);
-     * `errorMode` (`clear`, `set` or `keep`) and `error`.
+     * `errorMode` (`clear`, `set` or `keep`), `error` and `errorDetails` (JSON text or null), which
+     * are written (or cleared) together.
      */
     transitionExecution: db
       .update(executions)
@@ -131,6 +133,7 @@ export function prepareHotPaths(db: Db) {
         completedAt: sql`${sql.placeholder('completedAt')}::bigint`,
         pausedAt: sql`${sql.placeholder('pausedAt')}::bigint`,
         error: sql`case ${sql.placeholder('errorMode')}::text when 'clear' then null when 'set' then ${sql.placeholder('error')}::text else ${executions.error} end`,
+        errorDetails: sql`case ${sql.placeholder('errorMode')}::text when 'clear' then null when 'set' then ${sql.placeholder('errorDetails')}::text::jsonb else ${executions.errorDetails} end`,
       })
       .where(
         sql`${executions.executionId} = ${sql.placeholder('executionId')} and ${executions.status} = any(string_to_array(${sql.placeholder('from')}::text, ','))`,

@@ -12,6 +12,7 @@ import { sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import { setOwn } from '../../definition/own.js';
 import type { ExecutionStatus, NodeResult, NodeResultStatus, WorkflowExecution } from '../../definition/types.js';
+import { asSerializedError } from '../../errors.js';
 import { executions, nodeResults } from './schema.js';
 
 /** The JSON text of a value for a nullable jsonb column, or `null` (SQL `NULL`) for `undefined`. */
@@ -39,7 +40,7 @@ export function parseJson(text: string | null): unknown {
  * the server.
  */
 const nodeResultsJson = sql<string>`(
-  select coalesce(json_agg(json_build_array(r.node_id, r.status, r.data is not null, r.data, r.error, r.next_nodes, r.attempts, r.started_at, r.completed_at)
+  select coalesce(json_agg(json_build_array(r.node_id, r.status, r.data is not null, r.data, r.error, r.error_details, r.next_nodes, r.attempts, r.started_at, r.completed_at)
     order by r.completed_at, r.node_id), '[]'::json)::text
   from ${nodeResults} r
   where r.execution_id = "spane"."executions"."execution_id"
@@ -58,6 +59,7 @@ export const executionColumns = {
   startedAt: executions.startedAt,
   completedAt: executions.completedAt,
   error: executions.error,
+  errorDetails: sql<string | null>`${executions.errorDetails}::text`,
   pausedAt: executions.pausedAt,
   nodeResults: nodeResultsJson,
 };
@@ -75,11 +77,12 @@ export interface ExecutionRow {
   startedAt: number;
   completedAt: number | null;
   error: string | null;
+  errorDetails: string | null;
   pausedAt: number | null;
   nodeResults: string;
 }
 
-type ResultTuple = [string, NodeResultStatus, boolean, unknown, string | null, string[] | null, number, number | null, number];
+type ResultTuple = [string, NodeResultStatus, boolean, unknown, string | null, unknown, string[] | null, number, number | null, number];
 
 /** Builds the execution the interface returns; absent optional fields are left out, not `null`. */
 export function toExecution(row: ExecutionRow): WorkflowExecution {
@@ -100,12 +103,16 @@ export function toExecution(row: ExecutionRow): WorkflowExecution {
   if (row.parentNodeId !== null) out.parentNodeId = row.parentNodeId;
   if (row.completedAt !== null) out.completedAt = Number(row.completedAt);
   if (row.error !== null) out.error = row.error;
+  const errorDetails = asSerializedError(parseJson(row.errorDetails));
+  if (errorDetails !== undefined) out.errorDetails = errorDetails;
   if (row.pausedAt !== null) out.pausedAt = Number(row.pausedAt);
   for (const tuple of JSON.parse(row.nodeResults) as ResultTuple[]) {
-    const [nodeId, status, hasData, data, error, nextNodes, attempts, startedAt, completedAt] = tuple;
+    const [nodeId, status, hasData, data, error, errorDetails, nextNodes, attempts, startedAt, completedAt] = tuple;
     const result: NodeResult = { status, attempts, completedAt: Number(completedAt) };
     if (hasData) result.data = data;
     if (error !== null) result.error = error;
+    const details = asSerializedError(errorDetails);
+    if (details !== undefined) result.errorDetails = details;
     if (nextNodes !== null) result.nextNodes = nextNodes;
     if (startedAt !== null) result.startedAt = Number(startedAt);
     setOwn(out.nodeResults, nodeId, result);

@@ -56,6 +56,8 @@ export const executions = spaneSchema.table(
     startedAt: epochMs('started_at').notNull(),
     completedAt: epochMs('completed_at'),
     error: text('error'),
+    /** The failed node's error as a SerializedError (name, code, retryable, cause); written with `error`. */
+    errorDetails: jsonb('error_details'),
     pausedAt: epochMs('paused_at'),
   },
   (t) => [
@@ -76,6 +78,8 @@ export const nodeResults = spaneSchema.table(
     /** SQL NULL when the node produced no data; JSON `null` when it produced `null`. */
     data: jsonb('data'),
     error: text('error'),
+    /** The error as a SerializedError (name, code, retryable, cause), on failed results. */
+    errorDetails: jsonb('error_details'),
     nextNodes: jsonb('next_nodes'),
     attempts: integer('attempts').notNull(),
     startedAt: epochMs('started_at'),

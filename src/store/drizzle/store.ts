@@ -311,6 +311,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
       pausedAt: to === 'paused' ? (patch.pausedAt ?? now) : null,
       errorMode: to === 'running' ? 'clear' : patch.error !== undefined ? 'set' : 'keep',
       error: patch.error ?? null,
+      errorDetails: jsonText(patch.error === undefined ? undefined : patch.errorDetails),
     });
     if (updated.length > 0) return true;
     await this.assertExecutionExists(executionId);
@@ -325,6 +326,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
         result.status,
         jsonText(result.data),
         result.error ?? null,
+        jsonText(result.errorDetails),
         jsonText(result.nextNodes),
         result.attempts,
         result.startedAt ?? null,
