@@ -115,8 +115,10 @@ export {
   WorkflowModuleError,
   WorkflowNotFoundError,
   WorkflowValidationError,
+  StoreUnavailableError,
 } from './errors.js';
 export type { SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue } from './errors.js';
+export type { StoreFaultDetails } from './errors.js';
 
 // --- DSL ---
 export {

@@ -4,7 +4,7 @@ import { match, P } from 'ts-pattern';
 import { buildInput } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, WorkflowExecution } from '../definition/types.js';
-import { NodeExecutionError, NonRetryableError, serializeError, SpaneError, UnknownNodeTypeError } from '../errors.js';
+import { NodeExecutionError, NonRetryableError, serializeError, SpaneError, StoreUnavailableError, UnknownNodeTypeError } from '../errors.js';
 import { advance, failExecution, parkJob, settleFailure } from './advance.js';
 import type { NodeJobData } from './jobs.js';
 import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
@@ -48,7 +48,8 @@ export class NodeProcessor {
       return await this.run(job, token);
     } catch (err) {
       if (err instanceof DelayedError || err instanceof UnrecoverableError || err instanceof NodeExecutionError) throw err;
-      if (err instanceof SpaneError) throw new UnrecoverableError(err.message);
+      // A store that does not answer is an outage to wait out, like Redis away, not a bug.
+      if (err instanceof SpaneError && !(err instanceof StoreUnavailableError)) throw new UnrecoverableError(err.message);
       return this.rescheduleAfterInfraFault(job, token, err);
     }
   }
