@@ -16,16 +16,24 @@
  */
 import { SpaneError, StoreUnavailableError } from '../../errors.js';
 
+/** What is kept of the driver's own error: its class name and code, nothing else. */
+export interface DriverErrorSummary {
+  /** The driver error's class, e.g. `PostgresError`. */
+  readonly name: string;
+  /** Its code (SQLSTATE or socket/driver code). */
+  readonly code: string;
+}
+
 /**
  * A database error with the statement's parameters stripped: `code` is the SQLSTATE (or the
  * driver's code), the message names the operation and what PostgreSQL said when that cannot hold
- * values. @internal
+ * values, and `cause` keeps only the driver error's name and code. @internal
  */
 export class DatabaseError extends Error {
   /** SQLSTATE (e.g. `23505`), socket error (`ECONNRESET`) or driver code (`CONNECTION_CLOSED`); `unknown` when none. */
   readonly code: string;
-  constructor(operation: string, code: string, detail: string | undefined) {
-    super(`${operation} failed: database error ${code}${detail === undefined ? '' : ` (${detail})`}`);
+  constructor(operation: string, code: string, detail: string | undefined, driver?: DriverErrorSummary) {
+    super(`${operation} failed: database error ${code}${detail === undefined ? '' : ` (${detail})`}`, driver === undefined ? undefined : { cause: driver });
     this.name = 'DatabaseError';
     this.code = code;
   }
@@ -71,6 +79,8 @@ const PGLITE_CLOSED = /^PGlite is closed$/;
 
 interface Found {
   code: string | undefined;
+  /** Class name of the error that had the code. */
+  owner: string | undefined;
   sqlState: string | undefined;
   serverMessage: string | undefined;
   closed: boolean;
@@ -78,11 +88,12 @@ interface Found {
 
 /** The driver's code and the server's message, looked for along the `cause` chain. */
 function inspect(err: unknown): Found {
-  const found: Found = { code: undefined, sqlState: undefined, serverMessage: undefined, closed: false };
+  const found: Found = { code: undefined, owner: undefined, sqlState: undefined, serverMessage: undefined, closed: false };
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && found.code === undefined) {
       found.code = code;
+      found.owner = e.name;
       if (/^[0-9A-Z]{5}$/.test(code)) {
         found.sqlState = code;
         found.serverMessage = e.message;
@@ -92,7 +103,10 @@ function inspect(err: unknown): Found {
     // An AggregateError (one per address tried) carries the socket code on its members.
     if (found.code === undefined && e instanceof AggregateError) {
       const inner = e.errors.find((x: unknown) => x instanceof Error && typeof (x as { code?: unknown }).code === 'string') as { code: string } | undefined;
-      if (inner !== undefined) found.code = inner.code;
+      if (inner !== undefined) {
+        found.code = inner.code;
+        found.owner = e.name;
+      }
     }
   }
   return found;
@@ -117,7 +131,7 @@ export function storeError(err: unknown, operation: string, executionId?: string
   const f = inspect(err);
   const code = f.closed ? 'PGLITE_CLOSED' : (f.code ?? 'unknown');
   const detail = f.sqlState !== undefined && SAFE_MESSAGE_CLASSES.has(f.sqlState.slice(0, 2)) ? f.serverMessage : undefined;
-  const sanitised = new DatabaseError(operation, code, detail);
+  const sanitised = new DatabaseError(operation, code, detail, { name: f.owner ?? err.name, code });
   if (!isUnavailable(err)) {
     // Not a driver error at all (a JSON parse of a row, a programming error): nothing to strip,
     // unless it is drizzle's wrapper, whose message holds the parameters.
