@@ -408,3 +408,22 @@ export class StoreUnavailableError extends SpaneError implements StoreFaultDetai
     this.reason = details.reason;
   }
 }
+
+/**
+ * An engine's `prefix` is not the one its PostgreSQL-family queue backend belongs to. BullMQ's
+ * PostgreSQL backend keeps every queue in one schema whatever the prefix, so engines with
+ * different prefixes on one database would take each other's jobs; instead the first prefix that
+ * opens a database claims it, and an engine or backend with another prefix is refused at start.
+ * A {@link InvalidConfigError} (`INVALID_CONFIG`).
+ */
+export class PrefixConflictError extends InvalidConfigError {
+  /** The prefix that was refused. */
+  readonly prefix: string;
+  /** The prefix the backend or database belongs to. */
+  readonly claimedBy: string;
+  constructor(prefix: string, claimedBy: string, where: string, remedy: string) {
+    super(`Prefix '${prefix}' cannot use ${where}: it belongs to prefix '${claimedBy}'. ${remedy}`);
+    this.prefix = prefix;
+    this.claimedBy = claimedBy;
+  }
+}

@@ -116,6 +116,7 @@ export {
   WorkflowNotFoundError,
   WorkflowValidationError,
   StoreUnavailableError,
+  PrefixConflictError,
 } from './errors.js';
 export type { SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue } from './errors.js';
 export type { StoreFaultDetails } from './errors.js';
