@@ -178,9 +178,9 @@ async function openLink(kind: BackendKind): Promise<Link | string> {
   if (kind === 'postgres') {
     if (!(await postgresAnswers())) return `nothing answers at ${POSTGRES_ADMIN_URL}`;
     database = await createTestDatabase(POSTGRES_ADMIN_URL, 'spane_bench');
-    backend = await SqlBackend.postgres({ url: database.url, poolSize: 40 });
+    backend = await SqlBackend.postgres({ url: database.url, poolSize: 40, prefix });
   } else {
-    backend = await SqlBackend.embedded();
+    backend = await SqlBackend.embedded({ prefix });
   }
   const pool = backend.pool as unknown as ConnectionOptions;
   return {

@@ -121,8 +121,11 @@ export {
   WorkflowModuleError,
   WorkflowNotFoundError,
   WorkflowValidationError,
+  StoreUnavailableError,
+  PrefixConflictError,
 } from './errors.js';
 export type { DeserializedError, SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue, WebhookErrorCode } from './errors.js';
+export type { StoreFaultDetails } from './errors.js';
 
 // --- DSL ---
 export {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { InvalidConfigError } from '../errors.js';
 
+/** The engine's `prefix` when none is configured (a Redis Cluster hash tag). */
+export const DEFAULT_PREFIX = '{spane}';
+
 const keepJobs = z.strictObject({
   count: z.number().int().min(0),
   age: z.number().int().min(0),
@@ -36,7 +39,7 @@ export const engineConfigSchema = z.strictObject({
     .string()
     .min(1)
     .refine((p) => !p.includes(':'), 'must not contain ":"')
-    .default('{spane}'),
+    .default(DEFAULT_PREFIX),
   redisTimeout: z.number().int().min(0).default(5000),
   retention: z
     .strictObject({

@@ -211,22 +211,6 @@ export function openConnection(input: RedisConnectionInput, maxRetriesPerRequest
   return new Redis({ ...input, maxRetriesPerRequest });
 }
 
-/**
- * Sends a connection's errors to the logger, once per outage (ioredis emits one per reconnect
- * attempt), instead of leaving them unhandled.
- */
-export function reportConnectionErrors(connection: Redis, logger: Logger): void {
-  let down = false;
-  connection.on('error', (err: Error) => {
-    if (down) return;
-    down = true;
-    logger.error('Redis connection error; retrying', { error: err.message });
-  });
-  connection.on('ready', () => {
-    down = false;
-  });
-}
-
 /** Retries of a command on the commands connection before it fails (ioredis reconnects in between). */
 export const COMMAND_RETRIES = 3;
 

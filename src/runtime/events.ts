@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { QueueEvents, QueueEventsProducer } from 'bullmq';
 import type { Job, QueueEventsListener } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { ConnectionErrors } from './connection-errors.js';
 import { BullBinding } from './backends/bull-binding.js';
 import type { ListenerConnection } from './backends/bull-binding.js';
 import type { ResolvedEngineConfig } from './config.js';
@@ -96,7 +97,7 @@ export class EventStreamManager {
     private readonly logger: Logger,
   ) {
     if (connection instanceof BullBinding) this.binding = connection;
-    else if (listenerBase !== undefined) this.binding = BullBinding.redis(connection, listenerBase);
+    else if (listenerBase !== undefined) this.binding = BullBinding.redis(connection, listenerBase, new ConnectionErrors(logger));
     else throw new InvalidArgumentError('EventStreamManager: a Redis connection needs a listenerBase connection too');
   }
 
@@ -246,7 +247,7 @@ export class EventStreamManager {
       progress.on('progress', ({ data }) => this.deliver(data));
       this.listeners.push(progress);
     }
-    for (const l of this.listeners) l.on('error', (err) => this.logger.warn('event stream error', { error: String(err) }));
+    for (const l of this.listeners) this.binding.errors.watch(l, `event listener ${l.name}`, 'event stream error');
   }
 
   private deliver(raw: unknown): void {

@@ -4,7 +4,7 @@ import { match, P } from 'ts-pattern';
 import { buildInput, resultOf } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, WorkflowExecution } from '../definition/types.js';
-import { isRetryable, NodeExecutionError, serializeError, SpaneError, UnknownNodeTypeError } from '../errors.js';
+import { isRetryable, NodeExecutionError, serializeError, SpaneError, StoreUnavailableError, UnknownNodeTypeError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import { advance, failExecution, parkJob, settleFailure } from './advance.js';
 import { idempotencyKey } from './jobs.js';
@@ -51,7 +51,8 @@ export class NodeProcessor {
     } catch (err) {
       // By name too, as BullMQ checks them: another copy of bullmq (a store's or a module's) has other classes.
       if (isBullControl(err) || err instanceof NodeExecutionError) throw err;
-      if (err instanceof SpaneError) throw new UnrecoverableError(err.message);
+      // A store that does not answer is an outage to wait out, like Redis away, not a bug.
+      if (err instanceof SpaneError && !(err instanceof StoreUnavailableError)) throw new UnrecoverableError(err.message);
       return this.rescheduleAfterInfraFault(job, token, err);
     }
   }

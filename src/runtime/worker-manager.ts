@@ -2,6 +2,7 @@ import { createRedisBackend, Worker } from 'bullmq';
 import type { ConnectionOptions, Job, WorkerOptions } from 'bullmq';
 import { NotSupportedError, serializeError } from '../errors.js';
 import { BullBinding } from './backends/bull-binding.js';
+import { ConnectionErrors } from './connection-errors.js';
 import type { EventHandler } from './events.js';
 import { NODE_QUEUE, WORKFLOW_QUEUE } from './jobs.js';
 import type { NodeJobData, WorkflowJobData } from './jobs.js';
@@ -31,6 +32,8 @@ export class WorkerManager {
   private readonly threadObservers = new Set<EventHandler>();
   private readonly binding: BullBinding | undefined;
   private readonly connection: ConnectionOptions;
+  /** Where the workers' errors go, rate-limited: one per connection retry would flood the log. */
+  private readonly errors: ConnectionErrors;
 
   /**
    * @param connection - a Redis connection for the workers (BullMQ's default backend), or the
@@ -44,6 +47,7 @@ export class WorkerManager {
   ) {
     this.binding = connection instanceof BullBinding ? connection : undefined;
     this.connection = connection instanceof BullBinding ? connection.workers : connection;
+    this.errors = this.binding?.errors ?? new ConnectionErrors(rt.logger);
   }
 
   /** Whether workers are running (or, with worker threads, being started). */
@@ -144,6 +148,6 @@ export class WorkerManager {
   }
 
   private logErrors(worker: Worker): void {
-    worker.on('error', (err) => this.rt.logger.error(`worker error on ${worker.name}`, { error: err.message }));
+    this.errors.watch(worker, `worker ${worker.name}`, `worker error on ${worker.name}`);
   }
 }

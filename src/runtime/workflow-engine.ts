@@ -108,7 +108,7 @@ export class WorkflowEngine {
       : positionalOptions(first, stateStore, redis, metricsCollector, circuitBreakerRegistry, cacheOptions, payloadManager, engineConfig);
     const { config, payloads } = checkEngineOptions(options);
     const logger = options.logger ?? consoleLogger;
-    const { binding, rateLimits, connection, commands, sqlBackend } = openBackend(options, logger);
+    const { binding, rateLimits, connection, commands, sqlBackend } = openBackend(options, logger, config.prefix);
     this.connection = connection;
     this.commands = commands;
     this.sqlBackend = sqlBackend;

@@ -8,6 +8,7 @@
 import { createRedisBackend } from 'bullmq';
 import type { BackendFactory, ConnectionOptions, RedisQueueBackend } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { ConnectionErrors } from '../connection-errors.js';
 import type { BackendKind, SqlBackend } from './sql-backend.js';
 
 /** A connection for one blocking listener, and how to let it go. */
@@ -37,19 +38,34 @@ export class BullBinding {
      * PostgreSQL server: the newest event id of a queue's event stream, for a listener to start
      * after (and the sign that publishes must be serialised). Undefined on Redis and PGlite.
      */
-    readonly eventCursor?: (queue: string) => Promise<string>,
+    readonly eventCursor: ((queue: string) => Promise<string>) | undefined,
+    /** Where the connections' and BullMQ objects' errors are reported, rate-limited. */
+    readonly errors: ConnectionErrors,
   ) {}
 
-  /** Redis: `commands` for queues and events, `workers` for workers; each listener gets a copy of `workers`. */
-  static redis(commands: Redis, workers: Redis): BullBinding {
-    return new BullBinding('redis', createRedisBackend, commands, workers, () => {
-      const connection = workers.duplicate();
-      return { connection, release: () => connection.disconnect() };
-    });
+  /**
+   * Redis: `commands` for queues and events, `workers` for workers; each listener gets a copy of
+   * `workers`, whose errors go to `errors` (BullMQ does not keep a listener on a connection it
+   * is handed for the whole of an outage).
+   */
+  static redis(commands: Redis, workers: Redis, errors: ConnectionErrors): BullBinding {
+    return new BullBinding(
+      'redis',
+      createRedisBackend,
+      commands,
+      workers,
+      () => {
+        const connection = workers.duplicate();
+        errors.watchRedis(connection, 'events listener');
+        return { connection, release: () => connection.disconnect() };
+      },
+      undefined,
+      errors,
+    );
   }
 
   /** BullMQ's PostgreSQL backend on the backend's shared pool. */
-  static sql(backend: SqlBackend): BullBinding {
+  static sql(backend: SqlBackend, errors: ConnectionErrors): BullBinding {
     const { factory, connection } = backend.bullmq;
     const pool = connection as unknown as ConnectionOptions;
     return new BullBinding(
@@ -61,6 +77,7 @@ export class BullBinding {
       // PGlite has one session: statements run in the order they are issued, so events commit in
       // id order and a listener's first read is ordered with later publishes by itself.
       backend.kind === 'postgres' ? (queue) => backend.lastEventId(queue) : undefined,
+      errors,
     );
   }
 

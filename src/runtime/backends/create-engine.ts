@@ -130,10 +130,12 @@ export async function createEngine(options: CreateEngineOptions): Promise<Workfl
       const engineOptions: OwningEngineOptions = { ...base, store, connection: redis, [OWNED_RESOURCES]: owned };
       return new WorkflowEngine(engineOptions);
     }
+    // The backend claims its database for the engine's prefix (see SqlBackend).
+    const prefix = options.config?.prefix === undefined ? {} : { prefix: options.config.prefix };
     const backend =
       kind === 'postgres'
-        ? await SqlBackend.postgres({ url: requireUrl(options.databaseUrl) })
-        : await SqlBackend.embedded(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+        ? await SqlBackend.postgres({ url: requireUrl(options.databaseUrl), ...prefix })
+        : await SqlBackend.embedded({ ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }), ...prefix });
     owned.push(backend);
     let store = options.store;
     if (store === undefined) {

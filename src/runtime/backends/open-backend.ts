@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
-import { InvalidArgumentError } from '../../errors.js';
-import { COMMAND_RETRIES, openConnection, reportConnectionErrors } from '../engine-options.js';
+import { InvalidArgumentError, PrefixConflictError } from '../../errors.js';
+import { ConnectionErrors } from '../connection-errors.js';
+import { COMMAND_RETRIES, openConnection } from '../engine-options.js';
 import type { WorkflowEngineOptions } from '../engine-options.js';
 import type { Logger } from '../runtime.js';
 import { BullBinding } from './bull-binding.js';
@@ -21,19 +22,27 @@ export interface OpenedBackend {
 
 /**
  * Opens what an engine's queues run on: the given {@link SqlBackend}, or two connections of its
- * own to Redis (copies of the caller's instance, or new ones from options or a URL).
+ * own to Redis (copies of the caller's instance, or new ones from options or a URL). Their errors,
+ * and those of the BullMQ objects built on the binding, go to `logger` at a bounded rate
+ * (connection-errors.ts).
  */
-export function openBackend(options: Pick<WorkflowEngineOptions, 'backend' | 'connection'>, logger: Logger): OpenedBackend {
+export function openBackend(options: Pick<WorkflowEngineOptions, 'backend' | 'connection'>, logger: Logger, prefix: string): OpenedBackend {
   if (options.backend !== undefined) {
     const backend: unknown = options.backend;
     if (!(backend instanceof SqlBackend)) throw new InvalidArgumentError("WorkflowEngine: 'backend' must be a SqlBackend (SqlBackend.postgres or SqlBackend.embedded)");
     if (options.connection !== undefined) throw new InvalidArgumentError("WorkflowEngine: pass either 'connection' (Redis) or 'backend', not both");
     if (backend.closed) throw new InvalidArgumentError("WorkflowEngine: the 'backend' given is closed");
-    return { binding: BullBinding.sql(backend), rateLimits: backend, sqlBackend: backend };
+    // Its queues are shared by every prefix (one schema); the backend's database belongs to one.
+    if (prefix !== backend.prefix) {
+      throw new PrefixConflictError(prefix, backend.prefix, `this ${backend.kind} backend`, `Open the backend with { prefix: '${prefix}' } on a database of its own, or give the engine prefix '${backend.prefix}'.`);
+    }
+    return { binding: BullBinding.sql(backend, new ConnectionErrors(logger)), rateLimits: backend, sqlBackend: backend };
   }
   const input = options.connection ?? 'redis://127.0.0.1:6379';
   const connection = openConnection(input, null);
   const commands = openConnection(input, COMMAND_RETRIES);
-  for (const c of [connection, commands]) reportConnectionErrors(c, logger);
-  return { binding: BullBinding.redis(commands, connection), rateLimits: commands, connection, commands };
+  const errors = new ConnectionErrors(logger);
+  errors.watchRedis(connection, 'workers');
+  errors.watchRedis(commands, 'commands');
+  return { binding: BullBinding.redis(commands, connection, errors), rateLimits: commands, connection, commands };
 }

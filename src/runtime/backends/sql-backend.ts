@@ -7,7 +7,8 @@
 import { createPostgresBackend, DEFAULT_SCHEMA, quoteSchemaName, runMigrations } from 'bullmq';
 import type { PgPool, PgQueryable } from 'bullmq';
 import type { PGlite } from '@electric-sql/pglite';
-import { BackendUnavailableError, InvalidArgumentError } from '../../errors.js';
+import { BackendUnavailableError, InvalidArgumentError, PrefixConflictError, SpaneError } from '../../errors.js';
+import { DEFAULT_PREFIX } from '../config.js';
 import { PglitePool } from './pglite-pool.js';
 
 /** Where a SPANE engine keeps its queues. */
@@ -16,7 +17,8 @@ export type BackendKind = 'redis' | 'postgres' | 'embedded';
 /**
  * PostgreSQL schema of BullMQ's tables and of SPANE's rate-limit table. BullMQ checks this schema
  * whenever it is handed a pool, so it is fixed: on these backends the queues' namespace is the
- * database (the engine's `prefix` is a Redis key prefix, which BullMQ's PostgreSQL backend ignores).
+ * database (the engine's `prefix` is a Redis key prefix, which BullMQ's PostgreSQL backend
+ * ignores). That is why a database belongs to one prefix; see {@link SqlBackend}.
  */
 export const SQL_BACKEND_SCHEMA = DEFAULT_SCHEMA;
 
@@ -30,6 +32,12 @@ export interface PostgresBackendOptions {
    * @defaultValue 20
    */
   poolSize?: number;
+  /**
+   * The `prefix` of the engines that will use this backend. The first prefix that opens a
+   * database claims it; opening it with another throws a {@link PrefixConflictError}.
+   * @defaultValue the engine's default prefix, `{spane}`
+   */
+  prefix?: string;
 }
 
 /** Options of {@link SqlBackend.embedded}. */
@@ -38,6 +46,11 @@ export interface EmbeddedBackendOptions {
   dataDir?: string;
   /** An open PGlite to use instead; the backend leaves it open on `close()`. */
   client?: PGlite;
+  /**
+   * The `prefix` of the engines that will use this backend; see {@link PostgresBackendOptions.prefix}.
+   * @defaultValue `{spane}`
+   */
+  prefix?: string;
 }
 
 /** Rate-limit table (GCRA: one theoretical arrival time per key). */
@@ -45,15 +58,20 @@ const RATE_LIMIT_TABLE = 'spane_rate_limit';
 
 /** Replay records of signed webhook deliveries (see webhook-replay.ts). @internal */
 export const WEBHOOK_DELIVERY_TABLE = 'spane_webhook_delivery';
+/** One row: the prefix whose engines this database's queues belong to. */
+const PREFIX_TABLE = 'spane_prefix';
 
 /**
  * An opened PostgreSQL-family queue backend: BullMQ's migrations applied, a pool the engines'
  * queues, workers and event listeners share, and SPANE's rate-limit table. Pass it to engines
  * as `new WorkflowEngine({ ..., backend })`; {@link createEngine} opens one for you.
  *
- * What differs from Redis: `prefix` does not namespace queues (engines on one database share
- * them: use another database to keep them apart); worker threads
- * (`useWorkerThreads`) are refused with a `NotSupportedError`.
+ * What differs from Redis: `prefix` does not namespace queues, since BullMQ's PostgreSQL backend
+ * keeps all queues in one schema. So a database belongs to one prefix: the first backend opened
+ * on it claims it for its `prefix` (a row in `bullmq.spane_prefix`), opening it with another
+ * prefix throws a {@link PrefixConflictError}, and so does an engine whose `prefix` is not its
+ * backend's. Use another database for another prefix. Worker threads (`useWorkerThreads`) are
+ * refused with a `NotSupportedError`.
  *
  * @example
  * ```ts
@@ -75,6 +93,8 @@ export class SqlBackend {
     readonly pool: PgPool,
     /** The PGlite of an embedded backend (for a store on the same database), else undefined. */
     readonly pglite: PGlite | undefined,
+    /** The prefix this backend's database belongs to; engines on it must use it. */
+    readonly prefix: string,
     private readonly release: () => Promise<void>,
   ) {}
 
@@ -85,6 +105,7 @@ export class SqlBackend {
    */
   static async postgres(options: PostgresBackendOptions): Promise<SqlBackend> {
     if (typeof options?.url !== 'string' || options.url === '') throw new InvalidArgumentError("SqlBackend.postgres: 'url' must be a non-empty connection string");
+    const prefix = checkPrefix('SqlBackend.postgres', options.prefix);
     const schema = SQL_BACKEND_SCHEMA;
     const poolSize = options.poolSize ?? 20;
     if (!Number.isInteger(poolSize) || poolSize < 4) throw new InvalidArgumentError(`SqlBackend.postgres: 'poolSize' must be an integer of at least 4, got ${String(options.poolSize)}`);
@@ -95,12 +116,13 @@ export class SqlBackend {
     // BullMQ adds an 'error' listener per queue, worker and event listener sharing the pool.
     pool.setMaxListeners(0);
     try {
-      await prepare(pool as unknown as PgPool, schema);
+      await prepare(pool as unknown as PgPool, schema, prefix, redactUrl(options.url));
     } catch (err) {
       await pool.end().catch(() => undefined);
+      if (err instanceof SpaneError) throw err;
       throw new BackendUnavailableError('postgres', redactUrl(options.url), err);
     }
-    return new SqlBackend('postgres', pool as unknown as PgPool, undefined, () => pool.end());
+    return new SqlBackend('postgres', pool as unknown as PgPool, undefined, prefix, () => pool.end());
   }
 
   /**
@@ -110,6 +132,7 @@ export class SqlBackend {
    */
   static async embedded(options: EmbeddedBackendOptions = {}): Promise<SqlBackend> {
     const schema = SQL_BACKEND_SCHEMA;
+    const prefix = checkPrefix('SqlBackend.embedded', options.prefix);
     if (options.dataDir !== undefined && options.client !== undefined) throw new InvalidArgumentError("SqlBackend.embedded: pass 'dataDir' or 'client', not both");
     if (options.dataDir !== undefined && (typeof options.dataDir !== 'string' || options.dataDir === '')) {
       throw new InvalidArgumentError("SqlBackend.embedded: 'dataDir' must be a non-empty path");
@@ -127,14 +150,14 @@ export class SqlBackend {
     const pglite = db;
     const pool = new PglitePool(pglite);
     try {
-      await prepare(pool, schema);
+      await prepare(pool, schema, prefix, options.dataDir ?? 'the embedded database');
       await pglite.exec(`SET search_path TO ${quoteSchemaName(schema)}, public`);
     } catch (err) {
       await pool.end();
       if (owned) await pglite.close().catch(() => undefined);
       throw err;
     }
-    return new SqlBackend('embedded', pool, pglite, async () => {
+    return new SqlBackend('embedded', pool, pglite, prefix, async () => {
       await pool.end();
       if (owned && !pglite.closed) await pglite.close();
     });
@@ -195,16 +218,56 @@ export class SqlBackend {
   }
 }
 
-/** BullMQ's migrations (on one session, as they require), then SPANE's rate-limit and webhook-delivery tables. */
-async function prepare(pool: PgPool, schema: string): Promise<void> {
+/** BullMQ's migrations (on one session, as they require), SPANE's rate-limit and webhook-delivery tables, then the prefix claim. */
+async function prepare(pool: PgPool, schema: string, prefix: string, where: string): Promise<void> {
   const client = await pool.connect();
   try {
     await runMigrations(client, schema);
-    await createRateLimitTable(client, schema);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${WEBHOOK_DELIVERY_TABLE} (key text PRIMARY KEY, value text NOT NULL, expires_at double precision NOT NULL)`);
+    // Concurrent `CREATE TABLE IF NOT EXISTS` of one table can fail on a unique index of the
+    // catalog: starters take turns, as BullMQ's migrations do on their own lock.
+    await client.query('SELECT pg_advisory_lock($1)', [SPANE_TABLES_LOCK]);
+    try {
+      await createRateLimitTable(client, schema);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${WEBHOOK_DELIVERY_TABLE} (key text PRIMARY KEY, value text NOT NULL, expires_at double precision NOT NULL)`);
+      await claimPrefix(client, schema, prefix, where);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [SPANE_TABLES_LOCK]).catch(() => undefined);
+    }
   } finally {
     client.release();
   }
+}
+
+/** Advisory lock key serialising the creation of SPANE's tables in the backend's schema. */
+const SPANE_TABLES_LOCK = 0x5a_a4_e0_02;
+
+/**
+ * Claims the database for `prefix`, or throws {@link PrefixConflictError} naming the prefix that
+ * has it. One statement on a one-row table (the key is a constant): concurrent first claims are
+ * ordered by the row lock, so exactly one prefix wins, and the claim survives restarts.
+ */
+async function claimPrefix(client: PgQueryable, schema: string, prefix: string, where: string): Promise<void> {
+  const table = `${quoteSchemaName(schema)}.${PREFIX_TABLE}`;
+  await client.query(`CREATE TABLE IF NOT EXISTS ${table} (id boolean PRIMARY KEY DEFAULT true CHECK (id), prefix text NOT NULL, claimed_at bigint NOT NULL)`);
+  const { rows } = await client.query<{ prefix: string }>(
+    `INSERT INTO ${table} AS c (id, prefix, claimed_at) VALUES (true, $1, $2) ON CONFLICT (id) DO UPDATE SET prefix = c.prefix RETURNING prefix`,
+    [prefix, Date.now()],
+  );
+  const owner = rows[0]?.prefix;
+  if (owner !== undefined && owner !== prefix) {
+    throw new PrefixConflictError(
+      prefix,
+      owner,
+      `the queues in ${where}`,
+      `BullMQ's PostgreSQL backend keeps every queue in the '${schema}' schema whatever the prefix, so engines with two prefixes on one database would take each other's jobs. Use another database for prefix '${prefix}', or open this one with prefix '${owner}'. (To move the database to another prefix once no engine of '${owner}' runs and its queues are empty: DELETE FROM ${table}.)`,
+    );
+  }
+}
+
+function checkPrefix(method: string, prefix: unknown): string {
+  if (prefix === undefined) return DEFAULT_PREFIX;
+  if (typeof prefix !== 'string' || prefix === '' || prefix.includes(':')) throw new InvalidArgumentError(`${method}: 'prefix' must be a non-empty string without ':', got ${JSON.stringify(prefix)}`);
+  return prefix;
 }
 
 async function createRateLimitTable(client: PgQueryable, schema: string): Promise<void> {

@@ -12,7 +12,8 @@ import type { Redis } from 'ioredis';
 import type { ExecutionContext, ExecutionResult, INodeExecutor } from '../../definition/types.js';
 import { NonRetryableError, serializeError } from '../../errors.js';
 import type { ExecutionStore } from '../../store/store.js';
-import { COMMAND_RETRIES, openConnection, reportConnectionErrors } from '../engine-options.js';
+import { ConnectionErrors } from '../connection-errors.js';
+import { COMMAND_RETRIES, openConnection } from '../engine-options.js';
 import { EventStreamManager } from '../events.js';
 import { NodeProcessor } from '../node-processor.js';
 import { defaultPayloadManager } from '../payloads.js';
@@ -65,7 +66,9 @@ export async function createThreadRuntime(settings: ThreadSettings, options: Thr
   }
   const connection: Redis = openConnection(settings.redisUrl, null);
   const commands: Redis = openConnection(settings.redisUrl, COMMAND_RETRIES);
-  for (const c of [connection, commands]) reportConnectionErrors(c, logger);
+  const errors = new ConnectionErrors(logger);
+  errors.watchRedis(connection, 'workers');
+  errors.watchRedis(commands, 'commands');
   const events = new EventStreamManager(commands, connection, config, logger);
   const queues = new QueueManager(commands, config);
   const rt: Runtime = {

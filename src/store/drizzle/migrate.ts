@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Sql } from 'postgres';
 import { InvalidConfigError } from '../../errors.js';
+import { guard } from './faults.js';
 import { MIGRATIONS_TABLE, spaneSchema } from './schema.js';
 
 /** Options shared by the migration functions. */
@@ -75,6 +76,10 @@ function migrationConfig(options: MigrateOptions) {
  */
 export async function migratePostgres(sql: Sql, options: MigrateOptions = {}): Promise<void> {
   const config = migrationConfig(options);
+  await guard('migrate the store', undefined, () => migratePostgresOn(sql, config));
+}
+
+async function migratePostgresOn(sql: Sql, config: ReturnType<typeof migrationConfig>): Promise<void> {
   const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/postgres-js'), import('drizzle-orm/postgres-js/migrator')]);
   // The lock is session-scoped, so it needs a connection of its own for the whole run; the
   // migrator runs on the pool beside it. A pool of one cannot do both, and has no concurrency to
@@ -105,5 +110,5 @@ export async function migratePostgres(sql: Sql, options: MigrateOptions = {}): P
 export async function migratePglite(client: PGlite, options: MigrateOptions = {}): Promise<void> {
   const config = migrationConfig(options);
   const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')]);
-  await migrate(drizzle(client), config);
+  await guard('migrate the store', undefined, () => migrate(drizzle(client), config));
 }

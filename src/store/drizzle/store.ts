@@ -12,6 +12,7 @@ import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, 
 import { canonicalJson } from '../canonical-json.js';
 import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migrate.js';
 import type { MigrateOptions } from './migrate.js';
+import { guard } from './faults.js';
 import { HotPath } from './hot-path.js';
 import { executionColumns, jsonText, jsonValue, toExecution } from './rows.js';
 import type { ExecutionRow } from './rows.js';
@@ -197,218 +198,254 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async saveWorkflow(definition: WorkflowDefinition, options?: SaveWorkflowOptions): Promise<number> {
-    checkSaveWorkflowOptions(options);
-    const { version: _ignored, ...body } = definition;
-    const wanted = canonicalJson(body);
-    for (let race = 0; race < MAX_VERSION_RACES; race++) {
-      const [latest] = await this.db
-        .select({ version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
-        .from(workflows)
-        .where(eq(workflows.id, definition.id))
-        .orderBy(desc(workflows.version))
-        .limit(1);
-      if (latest !== undefined && canonicalJson(JSON.parse(latest.definition)) === wanted) return latest.version;
-      const version = (latest?.version ?? 0) + 1;
-      const inserted = await this.db
-        .insert(workflows)
-        .values({ id: definition.id, version, definition: jsonValue(body)!, changeNotes: options?.changeNotes ?? null, createdAt: Date.now() })
-        .onConflictDoNothing()
-        .returning({ version: workflows.version });
-      if (inserted.length > 0) return version;
-    }
-    throw new InvalidStateError(`Could not save workflow '${definition.id}': its version kept changing under concurrent saves`);
+    return guard('saveWorkflow', undefined, async () => {
+      checkSaveWorkflowOptions(options);
+      const { version: _ignored, ...body } = definition;
+      const wanted = canonicalJson(body);
+      for (let race = 0; race < MAX_VERSION_RACES; race++) {
+        const [latest] = await this.db
+          .select({ version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
+          .from(workflows)
+          .where(eq(workflows.id, definition.id))
+          .orderBy(desc(workflows.version))
+          .limit(1);
+        if (latest !== undefined && canonicalJson(JSON.parse(latest.definition)) === wanted) return latest.version;
+        const version = (latest?.version ?? 0) + 1;
+        const inserted = await this.db
+          .insert(workflows)
+          .values({ id: definition.id, version, definition: jsonValue(body)!, changeNotes: options?.changeNotes ?? null, createdAt: Date.now() })
+          .onConflictDoNothing()
+          .returning({ version: workflows.version });
+        if (inserted.length > 0) return version;
+      }
+      throw new InvalidStateError(`Could not save workflow '${definition.id}': its version kept changing under concurrent saves`);
+    });
   }
 
   async getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | null> {
-    const [row] = await this.db
-      .select({ version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
-      .from(workflows)
-      .where(version === undefined ? eq(workflows.id, workflowId) : and(eq(workflows.id, workflowId), eq(workflows.version, version)))
-      .orderBy(desc(workflows.version))
-      .limit(1);
-    return row === undefined ? null : { ...(JSON.parse(row.definition) as WorkflowDefinition), version: row.version };
+    return guard('getWorkflow', undefined, async () => {
+      const [row] = await this.db
+        .select({ version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
+        .from(workflows)
+        .where(version === undefined ? eq(workflows.id, workflowId) : and(eq(workflows.id, workflowId), eq(workflows.version, version)))
+        .orderBy(desc(workflows.version))
+        .limit(1);
+      return row === undefined ? null : { ...(JSON.parse(row.definition) as WorkflowDefinition), version: row.version };
+    });
   }
 
   async getLatestWorkflowVersion(workflowId: string): Promise<number | null> {
-    const [row] = await this.hot.statements.latestWorkflowVersion.execute({ workflowId });
-    return row?.version ?? null;
+    return guard('getLatestWorkflowVersion', undefined, async () => {
+      const [row] = await this.hot.statements.latestWorkflowVersion.execute({ workflowId });
+      return row?.version ?? null;
+    });
   }
 
   async listWorkflows(): Promise<WorkflowDefinition[]> {
-    const rows = await this.db
-      .selectDistinctOn([workflows.id], { version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
-      .from(workflows)
-      .orderBy(workflows.id, desc(workflows.version));
-    return rows.map((row) => ({ ...(JSON.parse(row.definition) as WorkflowDefinition), version: row.version }));
+    return guard('listWorkflows', undefined, async () => {
+      const rows = await this.db
+        .selectDistinctOn([workflows.id], { version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
+        .from(workflows)
+        .orderBy(workflows.id, desc(workflows.version));
+      return rows.map((row) => ({ ...(JSON.parse(row.definition) as WorkflowDefinition), version: row.version }));
+    });
   }
 
   async createExecution(execution: NewExecution): Promise<void> {
-    const inserted = await this.hot.createExecution.call([
-      execution.executionId,
-      execution.workflowId,
-      execution.workflowVersion,
-      execution.status,
-      jsonText(execution.initialData),
-      execution.parentExecutionId ?? null,
-      execution.parentNodeId ?? null,
-      execution.depth,
-      execution.startedAt,
-    ]);
-    if (!inserted) throw new InvalidArgumentError(`Execution '${execution.executionId}' already exists`);
+    return guard('createExecution', execution.executionId, async () => {
+      const inserted = await this.hot.createExecution.call([
+        execution.executionId,
+        execution.workflowId,
+        execution.workflowVersion,
+        execution.status,
+        jsonText(execution.initialData),
+        execution.parentExecutionId ?? null,
+        execution.parentNodeId ?? null,
+        execution.depth,
+        execution.startedAt,
+      ]);
+      if (!inserted) throw new InvalidArgumentError(`Execution '${execution.executionId}' already exists`);
+    });
   }
 
   async getExecution(executionId: string): Promise<WorkflowExecution | null> {
-    // Each caller parses its own copy: callers may change what they get.
-    const row = await this.hot.readExecution.call(executionId);
-    return row === undefined ? null : toExecution(row);
+    return guard('getExecution', executionId, async () => {
+      // Each caller parses its own copy: callers may change what they get.
+      const row = await this.hot.readExecution.call(executionId);
+      return row === undefined ? null : toExecution(row);
+    });
   }
 
   async listExecutions(filter: ExecutionFilter = {}): Promise<WorkflowExecution[]> {
-    const statuses = filter.status === undefined ? undefined : ([] as ExecutionStatus[]).concat(filter.status);
-    const where = and(
-      filter.workflowId === undefined ? undefined : eq(executions.workflowId, filter.workflowId),
-      statuses === undefined ? undefined : inArray(executions.status, statuses),
-    );
-    return this.selectExecutions(where, 'newest', filter.limit ?? 100);
+    return guard('listExecutions', undefined, async () => {
+      const statuses = filter.status === undefined ? undefined : ([] as ExecutionStatus[]).concat(filter.status);
+      const where = and(
+        filter.workflowId === undefined ? undefined : eq(executions.workflowId, filter.workflowId),
+        statuses === undefined ? undefined : inArray(executions.status, statuses),
+      );
+      return this.selectExecutions(where, 'newest', filter.limit ?? 100);
+    });
   }
 
   async pruneExecutions(criteria: PruneCriteria): Promise<number> {
-    const { olderThanMs, keepLast, statuses } = resolvePruneCriteria(criteria);
-    const finished = and(inArray(executions.status, [...statuses]), isNotNull(executions.completedAt));
-    const newest = this.db
-      .select({ id: executions.executionId })
-      .from(executions)
-      .where(finished)
-      .orderBy(desc(executions.completedAt), desc(executions.seq))
-      .limit(keepLast ?? 0);
-    // Node results, logs and payloads go with their execution (ON DELETE CASCADE).
-    const deleted = await this.db
-      .delete(executions)
-      .where(
-        and(
-          finished,
-          olderThanMs === undefined ? undefined : lt(executions.completedAt, Date.now() - olderThanMs),
-          keepLast === undefined || keepLast === 0 ? undefined : notInArray(executions.executionId, newest),
-        ),
-      )
-      .returning({ id: executions.executionId });
-    return deleted.length;
+    return guard('pruneExecutions', undefined, async () => {
+      const { olderThanMs, keepLast, statuses } = resolvePruneCriteria(criteria);
+      const finished = and(inArray(executions.status, [...statuses]), isNotNull(executions.completedAt));
+      const newest = this.db
+        .select({ id: executions.executionId })
+        .from(executions)
+        .where(finished)
+        .orderBy(desc(executions.completedAt), desc(executions.seq))
+        .limit(keepLast ?? 0);
+      // Node results, logs and payloads go with their execution (ON DELETE CASCADE).
+      const deleted = await this.db
+        .delete(executions)
+        .where(
+          and(
+            finished,
+            olderThanMs === undefined ? undefined : lt(executions.completedAt, Date.now() - olderThanMs),
+            keepLast === undefined || keepLast === 0 ? undefined : notInArray(executions.executionId, newest),
+          ),
+        )
+        .returning({ id: executions.executionId });
+      return deleted.length;
+    });
   }
 
   async getChildExecutions(parentExecutionId: string): Promise<WorkflowExecution[]> {
-    return this.selectExecutions(eq(executions.parentExecutionId, parentExecutionId), 'oldest');
+    return guard('getChildExecutions', parentExecutionId, async () => {
+      return this.selectExecutions(eq(executions.parentExecutionId, parentExecutionId), 'oldest');
+    });
   }
 
   async transitionExecution(executionId: string, from: readonly ExecutionStatus[], to: ExecutionStatus, patch: TransitionPatch = {}): Promise<boolean> {
-    const now = Date.now();
-    // Same rules as the in-memory store: a terminal status stamps completedAt, anything else
-    // clears it; pausedAt lives only while paused; going back to running forgets the old error.
-    const updated = await this.hot.statements.transitionExecution.execute({
-      executionId,
-      from: from.join(','),
-      to,
-      completedAt: TERMINAL_STATUSES.includes(to) ? now : null,
-      pausedAt: to === 'paused' ? (patch.pausedAt ?? now) : null,
-      errorMode: to === 'running' ? 'clear' : patch.error !== undefined ? 'set' : 'keep',
-      error: patch.error ?? null,
-      errorDetails: jsonText(patch.error === undefined ? undefined : patch.errorDetails),
+    return guard('transitionExecution', executionId, async () => {
+      const now = Date.now();
+      // Same rules as the in-memory store: a terminal status stamps completedAt, anything else
+      // clears it; pausedAt lives only while paused; going back to running forgets the old error.
+      const updated = await this.hot.statements.transitionExecution.execute({
+        executionId,
+        from: from.join(','),
+        to,
+        completedAt: TERMINAL_STATUSES.includes(to) ? now : null,
+        pausedAt: to === 'paused' ? (patch.pausedAt ?? now) : null,
+        errorMode: to === 'running' ? 'clear' : patch.error !== undefined ? 'set' : 'keep',
+        error: patch.error ?? null,
+        errorDetails: jsonText(patch.error === undefined ? undefined : patch.errorDetails),
+      });
+      if (updated.length > 0) return true;
+      await this.assertExecutionExists(executionId);
+      return false;
     });
-    if (updated.length > 0) return true;
-    await this.assertExecutionExists(executionId);
-    return false;
   }
 
   async saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void> {
-    try {
-      await this.hot.saveResult.call([
-        executionId,
-        nodeId,
-        result.status,
-        jsonText(result.data),
-        result.error ?? null,
-        jsonText(result.errorDetails),
-        jsonText(result.nextNodes),
-        result.attempts,
-        result.startedAt ?? null,
-        result.completedAt,
-      ]);
-    } catch (err) {
-      throw mapForeignKeyViolation(err, executionId);
-    }
+    return guard('saveNodeResult', executionId, async () => {
+      try {
+        await this.hot.saveResult.call([
+          executionId,
+          nodeId,
+          result.status,
+          jsonText(result.data),
+          result.error ?? null,
+          jsonText(result.errorDetails),
+          jsonText(result.nextNodes),
+          result.attempts,
+          result.startedAt ?? null,
+          result.completedAt,
+        ]);
+      } catch (err) {
+        throw mapForeignKeyViolation(err, executionId);
+      }
+    });
   }
 
   async deleteNodeResult(executionId: string, nodeId: string): Promise<void> {
-    const deleted = await this.db
-      .delete(nodeResults)
-      .where(and(eq(nodeResults.executionId, executionId), eq(nodeResults.nodeId, nodeId)))
-      .returning({ nodeId: nodeResults.nodeId });
-    if (deleted.length === 0) await this.assertExecutionExists(executionId);
+    return guard('deleteNodeResult', executionId, async () => {
+      const deleted = await this.db
+        .delete(nodeResults)
+        .where(and(eq(nodeResults.executionId, executionId), eq(nodeResults.nodeId, nodeId)))
+        .returning({ nodeId: nodeResults.nodeId });
+      if (deleted.length === 0) await this.assertExecutionExists(executionId);
+    });
   }
 
   async addLog(executionId: string, entry: ExecutionLogEntry): Promise<void> {
-    try {
-      await this.db.insert(executionLogs).values({
-        executionId,
-        at: entry.at,
-        level: entry.level,
-        message: entry.message,
-        nodeId: entry.nodeId ?? null,
-      });
-    } catch (err) {
-      throw mapForeignKeyViolation(err, executionId);
-    }
+    return guard('addLog', executionId, async () => {
+      try {
+        await this.db.insert(executionLogs).values({
+          executionId,
+          at: entry.at,
+          level: entry.level,
+          message: entry.message,
+          nodeId: entry.nodeId ?? null,
+        });
+      } catch (err) {
+        throw mapForeignKeyViolation(err, executionId);
+      }
+    });
   }
 
   async getLogs(executionId: string): Promise<ExecutionLogEntry[]> {
-    const rows = await this.db
-      .select({ at: executionLogs.at, level: executionLogs.level, message: executionLogs.message, nodeId: executionLogs.nodeId })
-      .from(executionLogs)
-      .where(eq(executionLogs.executionId, executionId))
-      .orderBy(asc(executionLogs.id));
-    return rows.map((r) => ({
-      at: Number(r.at),
-      level: r.level as ExecutionLogEntry['level'],
-      message: r.message,
-      ...(r.nodeId === null ? {} : { nodeId: r.nodeId }),
-    }));
+    return guard('getLogs', executionId, async () => {
+      const rows = await this.db
+        .select({ at: executionLogs.at, level: executionLogs.level, message: executionLogs.message, nodeId: executionLogs.nodeId })
+        .from(executionLogs)
+        .where(eq(executionLogs.executionId, executionId))
+        .orderBy(asc(executionLogs.id));
+      return rows.map((r) => ({
+        at: Number(r.at),
+        level: r.level as ExecutionLogEntry['level'],
+        message: r.message,
+        ...(r.nodeId === null ? {} : { nodeId: r.nodeId }),
+      }));
+    });
   }
 
   async getWorkflowVersions(workflowId: string): Promise<WorkflowVersionInfo[]> {
-    const rows = await this.db
-      .select({ version: workflows.version, createdAt: workflows.createdAt, changeNotes: workflows.changeNotes })
-      .from(workflows)
-      .where(eq(workflows.id, workflowId))
-      .orderBy(asc(workflows.version));
-    return rows.map((r) => ({ version: r.version, createdAt: Number(r.createdAt), ...(r.changeNotes === null ? {} : { changeNotes: r.changeNotes }) }));
+    return guard('getWorkflowVersions', undefined, async () => {
+      const rows = await this.db
+        .select({ version: workflows.version, createdAt: workflows.createdAt, changeNotes: workflows.changeNotes })
+        .from(workflows)
+        .where(eq(workflows.id, workflowId))
+        .orderBy(asc(workflows.version));
+      return rows.map((r) => ({ version: r.version, createdAt: Number(r.createdAt), ...(r.changeNotes === null ? {} : { changeNotes: r.changeNotes }) }));
+    });
   }
 
   async putPayload(executionId: string, payloadId: string, json: string): Promise<void> {
-    const data = sql`${json}::text::jsonb`;
-    const bytes = Buffer.byteLength(json);
-    try {
-      await this.db
-        .insert(payloads)
-        .values({ executionId, payloadId, data, bytes, createdAt: Date.now() })
-        .onConflictDoUpdate({ target: [payloads.executionId, payloads.payloadId], set: { data: sql`excluded.data`, bytes: sql`excluded.bytes`, createdAt: sql`excluded.created_at` } });
-    } catch (err) {
-      throw mapForeignKeyViolation(err, executionId);
-    }
+    return guard('putPayload', executionId, async () => {
+      const data = sql`${json}::text::jsonb`;
+      const bytes = Buffer.byteLength(json);
+      try {
+        await this.db
+          .insert(payloads)
+          .values({ executionId, payloadId, data, bytes, createdAt: Date.now() })
+          .onConflictDoUpdate({ target: [payloads.executionId, payloads.payloadId], set: { data: sql`excluded.data`, bytes: sql`excluded.bytes`, createdAt: sql`excluded.created_at` } });
+      } catch (err) {
+        throw mapForeignKeyViolation(err, executionId);
+      }
+    });
   }
 
   async getPayloads(executionId: string, payloadIds: readonly string[]): Promise<Map<string, unknown>> {
-    const out = new Map<string, unknown>();
-    if (payloadIds.length === 0) return out;
-    const rows = await this.db
-      .select({ payloadId: payloads.payloadId, data: sql<string>`${payloads.data}::text` })
-      .from(payloads)
-      .where(and(eq(payloads.executionId, executionId), inArray(payloads.payloadId, [...payloadIds])));
-    for (const r of rows) out.set(r.payloadId, JSON.parse(r.data));
-    return out;
+    return guard('getPayloads', executionId, async () => {
+      const out = new Map<string, unknown>();
+      if (payloadIds.length === 0) return out;
+      const rows = await this.db
+        .select({ payloadId: payloads.payloadId, data: sql<string>`${payloads.data}::text` })
+        .from(payloads)
+        .where(and(eq(payloads.executionId, executionId), inArray(payloads.payloadId, [...payloadIds])));
+      for (const r of rows) out.set(r.payloadId, JSON.parse(r.data));
+      return out;
+    });
   }
 
   async deletePayloads(executionId: string): Promise<number> {
-    const deleted = await this.db.delete(payloads).where(eq(payloads.executionId, executionId)).returning({ id: payloads.payloadId });
-    return deleted.length;
+    return guard('deletePayloads', executionId, async () => {
+      const deleted = await this.db.delete(payloads).where(eq(payloads.executionId, executionId)).returning({ id: payloads.payloadId });
+      return deleted.length;
+    });
   }
 
   private async selectExecutions(where: SQL | undefined, order: 'newest' | 'oldest' = 'newest', limit?: number): Promise<WorkflowExecution[]> {
