@@ -231,60 +231,8 @@ export function assertIdList(method: string, ids: unknown): void {
   throw new InvalidArgumentError(`${method} expects an array of execution ids (strings)`);
 }
 
-/** Throws an {@link InvalidArgumentError} when `value` cannot be stored as JSON. */
-export function assertJson(value: unknown, what: string): void {
-  const problem = nonJson(value, what, new Set());
-  if (problem !== undefined) throw new InvalidArgumentError(`${what} must be JSON-serialisable: ${problem}`);
-}
-
-/**
- * The first value JSON would refuse or silently change, as `path: what it is`. Refused: cycles,
- * bigints. Changed without a word, so refused here too: functions and symbols (dropped), NaN and
- * Infinity (null), Map and Set (`{}`). Values with `toJSON` (Date) are taken as JSON takes them;
- * `undefined` properties are left out, as JSON does.
- */
-function nonJson(value: unknown, path: string, ancestors: Set<object>): string | undefined {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-    case 'undefined':
-      return undefined;
-    case 'number':
-      return Number.isFinite(value) ? undefined : `${path} is ${value} (JSON would store null)`;
-    case 'bigint':
-      return `${path} is a BigInt (convert it to a string or number)`;
-    case 'function':
-      return `${path} is a function (JSON would drop it)`;
-    case 'symbol':
-      return `${path} is a symbol (JSON would drop it)`;
-  }
-  if (value === null) return undefined;
-  const obj = value as object;
-  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return undefined;
-  if (obj instanceof Map || obj instanceof Set) return `${path} is a ${obj instanceof Map ? 'Map' : 'Set'} (JSON would store {}; convert it, e.g. Object.fromEntries or [...set])`;
-  if (ancestors.has(obj)) return `${path} refers back to an object that contains it (a cycle)`;
-  ancestors.add(obj);
-  try {
-    if (Array.isArray(obj)) {
-      for (let i = 0; i < obj.length; i++) {
-        if (obj[i] === undefined) return `${path}[${i}] is undefined (JSON would store null)`;
-        const p = nonJson(obj[i], `${path}[${i}]`, ancestors);
-        if (p !== undefined) return p;
-      }
-      return undefined;
-    }
-    for (const [key, v] of Object.entries(obj)) {
-      const p = nonJson(v, `${path}.${key}`, ancestors);
-      if (p !== undefined) return p;
-    }
-    for (const sym of Object.getOwnPropertySymbols(obj)) {
-      if (Object.prototype.propertyIsEnumerable.call(obj, sym)) return `${path} has a symbol key ${String(sym)} (JSON would drop it)`;
-    }
-    return undefined;
-  } finally {
-    ancestors.delete(obj);
-  }
-}
+// The data check lives in json-check.ts; callers import it from here as before.
+export { assertJson } from './json-check.js';
 
 /** Job counts of one queue (jobs of a paused queue count as paused). */
 export async function counts(queue: Pick<QueueManager['nodeQueue'], 'getJobCounts' | 'isPaused'>): Promise<QueueCounts> {

@@ -36,6 +36,7 @@ import type { ScheduleInfo, WebhookOptions, WebhookRequest } from './triggers.js
 import { WorkerManager } from './worker-manager.js';
 import { ExecutionHandoff, HANDOFF_TTL_MS } from './handoff.js';
 import { WorkflowCache } from './workflow-cache.js';
+import { assertDlqJobId, assertString, assertVersion, checkEnqueueOptions, checkEpochMs, checkGetExecutionOptions, checkSubscription, checkWaitOptions } from './input-checks.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
 
 /** Id of the job scheduler that prunes finished executions (the `retention` option). */
@@ -184,6 +185,9 @@ export class WorkflowEngine {
    * idempotent. Refuses an invalid cron or timezone with a {@link WorkflowValidationError}.
    */
   async registerScheduleWithUpsert(workflowId: string, cron: string, timezone?: string): Promise<void> {
+    assertString('registerScheduleWithUpsert', 'workflowId', workflowId);
+    assertString('registerScheduleWithUpsert', 'cron', cron);
+    if (timezone !== undefined) assertString('registerScheduleWithUpsert', 'timezone', timezone);
     await this.ready('register a schedule');
     await this.triggers.upsertSchedule(workflowId, cron, timezone);
   }
@@ -191,16 +195,19 @@ export class WorkflowEngine {
   /** Job schedulers from `start` to `end` (inclusive; -1 is the last), by next run. */
   async getJobSchedulers(start = 0, end = -1, asc = true): Promise<ScheduleInfo[]> {
     assertRange('getJobSchedulers', start, end);
+    if (typeof asc !== 'boolean') throw new InvalidArgumentError(`getJobSchedulers: asc must be a boolean, got ${typeof asc}`);
     return this.triggers.getJobSchedulers(start, end, asc);
   }
 
   /** One job scheduler by id (`schedule:{workflowId}:{cron}`), or null. */
   async getJobScheduler(schedulerId: string): Promise<ScheduleInfo | null> {
+    assertString('getJobScheduler', 'schedulerId', schedulerId);
     return this.triggers.getJobScheduler(schedulerId);
   }
 
   /** Removes every schedule of the workflow; returns how many were removed. */
   async removeWorkflowSchedulers(workflowId: string): Promise<number> {
+    assertString('removeWorkflowSchedulers', 'workflowId', workflowId);
     return this.triggers.removeWorkflowSchedulers(workflowId);
   }
 
@@ -249,6 +256,7 @@ export class WorkflowEngine {
    */
   subscribe(handler: EventHandler, options?: SubscribeOptions): () => void {
     this.assertOpen('subscribe to events');
+    checkSubscription('subscribe', handler, options);
     return this.rt.events.subscribe(handler, options);
   }
 
@@ -257,6 +265,7 @@ export class WorkflowEngine {
    * `events: false`), without a Redis round trip; for in-process consumers such as metrics.
    */
   observeEvents(observer: EventHandler): () => void {
+    if (typeof observer !== 'function') throw new InvalidArgumentError('observeEvents: the observer must be a function');
     const local = this.rt.events.observeLocal(observer);
     // With useWorkerThreads, node events are published in the threads; they come back here too.
     const threads = this.workers.observeThreadEvents(observer);
@@ -269,6 +278,7 @@ export class WorkflowEngine {
   /** Events as an async iterable; leaving the loop unsubscribes. See {@link subscribe}. */
   events(options?: SubscribeOptions): AsyncIterableIterator<SpaneEvent> {
     this.assertOpen('subscribe to events');
+    checkSubscription('events', undefined, options);
     return this.rt.events.iterate(options);
   }
 
@@ -279,6 +289,8 @@ export class WorkflowEngine {
 
   /** The stored definition (latest version unless `version` is given), or undefined. */
   async getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | undefined> {
+    assertString('getWorkflow', 'workflowId', workflowId);
+    assertVersion('getWorkflow', version);
     return (await this.rt.store.getWorkflow(workflowId, version)) ?? undefined;
   }
 
@@ -294,6 +306,8 @@ export class WorkflowEngine {
    * whose payload is missing throws `PayloadNotFoundError`.
    */
   async getExecution(executionId: string, options: GetExecutionOptions = {}): Promise<WorkflowExecution | undefined> {
+    assertString('getExecution', 'executionId', executionId);
+    checkGetExecutionOptions('getExecution', options);
     const exec = await this.rt.store.getExecution(executionId);
     if (exec === null) return undefined;
     return options.raw === true ? exec : resolved(this.rt, exec);
@@ -306,9 +320,10 @@ export class WorkflowEngine {
    */
   async enqueueWorkflow(workflowId: string, initialData?: unknown, options: EnqueueOptions = {}): Promise<string> {
     await this.ready('enqueue a workflow');
-    const graph = await this.latestGraph(workflowId);
+    const checked = checkEnqueueOptions('enqueueWorkflow', options);
     assertJson(initialData, 'initialData');
-    const [id] = await this.lifecycle.start([{ graph, initialData, options }]);
+    const graph = await this.latestGraph(workflowId);
+    const [id] = await this.lifecycle.start([{ graph, initialData, options: checked }]);
     return id!;
   }
 
@@ -321,6 +336,8 @@ export class WorkflowEngine {
     if (!Array.isArray(items)) throw new InvalidArgumentError('enqueueBulkWorkflows expects an array');
     for (const [i, item] of items.entries()) {
       if (typeof item !== 'object' || item === null) throw new InvalidArgumentError(`enqueueBulkWorkflows: items[${i}] must be an object { workflowId, initialData?, options? }`);
+      assertString('enqueueBulkWorkflows', `items[${i}].workflowId`, item.workflowId);
+      checkEnqueueOptions(`enqueueBulkWorkflows: items[${i}]`, item.options);
       assertJson(item.initialData, `items[${i}].initialData`);
     }
     // One version lookup per workflow, not per item, and all of them at once; the first failing
@@ -341,12 +358,12 @@ export class WorkflowEngine {
    */
   async scheduleWorkflow(workflowId: string, initialData: unknown, executeAt: Date | number): Promise<string> {
     await this.ready('schedule a workflow');
-    const at = executeAt instanceof Date ? executeAt.getTime() : executeAt;
-    if (typeof at !== 'number' || !Number.isFinite(at)) throw new InvalidArgumentError('scheduleWorkflow: executeAt must be a Date or epoch milliseconds');
+    assertString('scheduleWorkflow', 'workflowId', workflowId);
+    const at = checkEpochMs('scheduleWorkflow', 'executeAt', executeAt);
     const delay = at - Date.now();
     if (delay < 0) throw new InvalidArgumentError(`scheduleWorkflow: executeAt ${new Date(at).toISOString()} is in the past`);
-    const graph = await this.latestGraph(workflowId);
     assertJson(initialData, 'initialData');
+    const graph = await this.latestGraph(workflowId);
     const executionId = randomUUID();
     await createExecutionChecked(this.rt, newExecution(executionId, graph, initialData, 'pending'));
     try {
@@ -365,12 +382,17 @@ export class WorkflowEngine {
    */
   async enqueueNode(executionId: string, workflowId: string, nodeId: string, inputData?: unknown): Promise<string> {
     await this.ready('enqueue a node');
+    assertString('enqueueNode', 'executionId', executionId);
+    assertString('enqueueNode', 'workflowId', workflowId);
+    assertString('enqueueNode', 'nodeId', nodeId);
+    assertJson(inputData, 'inputData');
     const exec = await this.requireExecution(executionId);
     if (exec.workflowId !== workflowId) throw new InvalidArgumentError(`Execution '${executionId}' runs workflow '${exec.workflowId}', not '${workflowId}'`);
+    // Its jobs would find the execution finished and do nothing.
+    if (exec.status === 'completed' || exec.status === 'cancelled') throw new InvalidStateError(`enqueueNode: execution '${executionId}' is ${exec.status}; nothing can run in it`);
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     const node = graph.nodes.get(nodeId);
     if (node === undefined) throw new InvalidArgumentError(`Workflow '${workflowId}' has no node '${nodeId}'`);
-    assertJson(inputData, 'inputData');
     // A large input goes to the payload table; the job carries its reference.
     const input = inputData === undefined ? undefined : await offloadNodeInput(this.rt, executionId, nodeId, inputData);
     await this.rt.queues.enqueueNodes(target(exec), [node], input === undefined ? {} : { inputData: input });
@@ -380,6 +402,7 @@ export class WorkflowEngine {
   /** Starts a new execution of the same workflow version with the same initial data; returns its id. */
   async replayWorkflow(executionId: string): Promise<string> {
     await this.ready('replay a workflow');
+    assertString('replayWorkflow', 'executionId', executionId);
     const exec = await this.requireExecution(executionId);
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     // The new execution gets its own copy of a claim-checked initial data.
@@ -418,6 +441,7 @@ export class WorkflowEngine {
    */
   async pauseWorkflow(executionId: string): Promise<boolean> {
     this.assertOpen('pause a workflow');
+    assertString('pauseWorkflow', 'executionId', executionId);
     return this.lifecycle.pause(executionId);
   }
 
@@ -427,6 +451,7 @@ export class WorkflowEngine {
    */
   async resumeWorkflow(executionId: string): Promise<boolean> {
     await this.ready('resume a workflow');
+    assertString('resumeWorkflow', 'executionId', executionId);
     return this.lifecycle.resume(executionId);
   }
 
@@ -437,6 +462,7 @@ export class WorkflowEngine {
    */
   async cancelWorkflow(executionId: string): Promise<boolean> {
     await this.ready('cancel a workflow');
+    assertString('cancelWorkflow', 'executionId', executionId);
     return this.lifecycle.cancel(executionId);
   }
 
@@ -465,6 +491,7 @@ export class WorkflowEngine {
    */
   async pruneExecutions(criteria: PruneCriteria): Promise<number> {
     this.assertOpen('prune executions');
+    if (typeof criteria !== 'object' || criteria === null) throw new InvalidArgumentError('pruneExecutions: criteria must be an object { olderThanMs?, keepLast?, statuses? }');
     return this.rt.store.pruneExecutions(criteria);
   }
 
@@ -480,7 +507,7 @@ export class WorkflowEngine {
    * Returns false when there is no such item.
    */
   async retryDLQItem(dlqJobId: string): Promise<boolean> {
-    if (typeof dlqJobId !== 'string' || dlqJobId === '') throw new InvalidArgumentError('retryDLQItem: dlqJobId must be a non-empty string (the jobId of a DLQ item)');
+    assertDlqJobId(dlqJobId);
     await this.ready('retry a DLQ item');
     return this.dlq.retryDLQItem(dlqJobId);
   }
@@ -501,6 +528,8 @@ export class WorkflowEngine {
    * poll. Throws {@link InvalidStateError} when `timeoutMs` passes first.
    */
   async waitForExecution(executionId: string, options: WaitOptions = {}): Promise<WorkflowExecution> {
+    assertString('waitForExecution', 'executionId', executionId);
+    checkWaitOptions(options);
     const timeout = options.timeoutMs ?? 30_000;
     const deadline = Date.now() + timeout;
     const interval = options.intervalMs ?? 100;
