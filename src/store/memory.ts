@@ -3,7 +3,7 @@ import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution
 import { ExecutionNotFoundError, InvalidArgumentError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 import type { PayloadStore } from './payload-store.js';
-import { checkSaveWorkflowOptions, resolvePruneCriteria } from './store.js';
+import { assertRecord, checkExecutionFilter, checkNodeResult, checkSaveWorkflowOptions, checkWorkflowLookup, resolvePruneCriteria, storeJson } from './store.js';
 import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, WorkflowVersionInfo } from './store.js';
 
 /** Options of {@link InMemoryExecutionStore}. */
@@ -48,6 +48,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   }
 
   async saveWorkflow(definition: WorkflowDefinition, options?: SaveWorkflowOptions): Promise<number> {
+    assertRecord('saveWorkflow', 'definition', definition);
     checkSaveWorkflowOptions(options);
     const versions = this.workflows.get(definition.id) ?? [];
     const latest = versions.at(-1);
@@ -70,6 +71,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   }
 
   async getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | null> {
+    checkWorkflowLookup(workflowId, version);
     const versions = this.workflows.get(workflowId);
     const found = version === undefined ? versions?.at(-1) : versions?.[version - 1];
     return found === undefined ? null : clone(found);
@@ -84,6 +86,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   }
 
   async createExecution(execution: NewExecution): Promise<void> {
+    assertRecord('createExecution', 'execution', execution);
     if (this.executions.has(execution.executionId)) {
       throw new InvalidArgumentError(`Execution '${execution.executionId}' already exists`);
     }
@@ -96,6 +99,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   }
 
   async listExecutions(filter: ExecutionFilter = {}): Promise<WorkflowExecution[]> {
+    checkExecutionFilter(filter);
     const statuses = filter.status === undefined ? undefined : ([] as ExecutionStatus[]).concat(filter.status);
     const out: WorkflowExecution[] = [];
     for (const e of [...this.executions.values()].reverse()) {
@@ -132,6 +136,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   }
 
   async saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void> {
+    checkNodeResult(nodeId, result);
     const e = this.executions.get(executionId);
     if (e === undefined) throw new ExecutionNotFoundError(executionId);
     e.nodeResults[nodeId] = clone(result);
@@ -211,5 +216,5 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
 
 /** Copies with JSON semantics, as a database would store the value (Dates become strings). */
 function clone<T>(value: T): T {
-  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+  return value === undefined ? value : (JSON.parse(storeJson(value)!) as T);
 }

@@ -11,11 +11,12 @@
 import { sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import type { ExecutionStatus, NodeResult, NodeResultStatus, WorkflowExecution } from '../../definition/types.js';
+import { storeJson } from '../store.js';
 import { executions, nodeResults } from './schema.js';
 
 /** The JSON text of a value for a nullable jsonb column, or `null` (SQL `NULL`) for `undefined`. */
 export function jsonText(value: unknown): string | null {
-  return value === undefined ? null : (JSON.stringify(value) ?? null);
+  return value === undefined ? null : (storeJson(value) ?? null);
 }
 
 /** A value for a nullable jsonb column: SQL `NULL` for `undefined`, the JSON otherwise. */

@@ -7,7 +7,7 @@ import { TERMINAL_STATUSES } from '../../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../../definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError, InvalidConfigError, InvalidStateError } from '../../errors.js';
 import type { PayloadStore } from '../payload-store.js';
-import { checkSaveWorkflowOptions, resolvePruneCriteria } from '../store.js';
+import { assertRecord, checkExecutionFilter, checkNodeResult, checkSaveWorkflowOptions, checkWorkflowLookup, resolvePruneCriteria } from '../store.js';
 import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, WorkflowVersionInfo } from '../store.js';
 import { canonicalJson } from '../canonical-json.js';
 import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migrate.js';
@@ -197,6 +197,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async saveWorkflow(definition: WorkflowDefinition, options?: SaveWorkflowOptions): Promise<number> {
+    assertRecord('saveWorkflow', 'definition', definition);
     checkSaveWorkflowOptions(options);
     const { version: _ignored, ...body } = definition;
     const wanted = canonicalJson(body);
@@ -220,6 +221,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | null> {
+    checkWorkflowLookup(workflowId, version);
     const [row] = await this.db
       .select({ version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
       .from(workflows)
@@ -243,6 +245,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async createExecution(execution: NewExecution): Promise<void> {
+    assertRecord('createExecution', 'execution', execution);
     const inserted = await this.hot.createExecution.call([
       execution.executionId,
       execution.workflowId,
@@ -264,6 +267,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async listExecutions(filter: ExecutionFilter = {}): Promise<WorkflowExecution[]> {
+    checkExecutionFilter(filter);
     const statuses = filter.status === undefined ? undefined : ([] as ExecutionStatus[]).concat(filter.status);
     const where = and(
       filter.workflowId === undefined ? undefined : eq(executions.workflowId, filter.workflowId),
@@ -318,6 +322,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void> {
+    checkNodeResult(nodeId, result);
     try {
       await this.hot.saveResult.call([
         executionId,
