@@ -55,7 +55,7 @@ export function applyMapping(source: unknown, mapping: Readonly<Record<string, s
   const problems = mappingProblems(mapping, name);
   if (problems.length > 0) throw new MappingError(problems.join('; '));
   if (typeof source !== 'object' || source === null) {
-    throw new MappingError(`${name} needs object data, got ${source === null ? 'null' : Array.isArray(source) ? 'an array' : typeof source}`);
+    throw new MappingError(`${name} needs object data, got ${source === null ? 'null' : typeof source}`);
   }
   const out: Record<string, unknown> = {};
   for (const [target, path] of Object.entries(mapping)) {

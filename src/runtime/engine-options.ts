@@ -178,8 +178,8 @@ export function checkEngineOptions(options: WorkflowEngineOptions): { config: Re
   if (payloads !== undefined && payloads !== false && !isPayloadManager(payloads)) {
     throw new InvalidArgumentError("WorkflowEngine: 'payloads' (the payloadManager) must be a PayloadManager, false or undefined");
   }
-  if (options.registry === undefined || typeof options.registry.get !== 'function') throw new InvalidArgumentError('WorkflowEngine: a NodeRegistry is required');
-  if (options.store === undefined || typeof options.store.getExecution !== 'function') throw new InvalidArgumentError('WorkflowEngine: an ExecutionStore is required');
+  if (typeof options.registry?.get !== 'function') throw new InvalidArgumentError('WorkflowEngine: a NodeRegistry is required');
+  if (typeof options.store?.getExecution !== 'function') throw new InvalidArgumentError('WorkflowEngine: an ExecutionStore is required');
   const config = resolveEngineConfig(options.config ?? {});
   if (isPayloadManager(payloads)) return { config: { ...config, payloadThresholdBytes: payloads.thresholdBytes }, payloads };
   return { config: payloads === false ? { ...config, payloadThresholdBytes: false } : config, payloads: undefined };
