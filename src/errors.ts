@@ -426,8 +426,11 @@ function httpErrorMessage(d: HttpErrorDetails, statusText: string, why: string |
  * a {@link NonRetryableHttpError}; both have the code `HTTP_ERROR`.
  */
 export class HttpError extends SpaneError implements HttpErrorDetails {
+  /** The HTTP status of the answer. */
   readonly status: number;
+  /** The request method. */
   readonly method: string;
+  /** The URL without its query string, fragment or credentials. */
   readonly url: string;
   /** Whether a retry may help: true for this class. */
   readonly retryable: boolean = true;
@@ -443,8 +446,11 @@ export class HttpError extends SpaneError implements HttpErrorDetails {
  * Code `HTTP_ERROR`, like {@link HttpError}; the message leaves out the query string and bodies.
  */
 export class NonRetryableHttpError extends NonRetryableError implements HttpErrorDetails {
+  /** The HTTP status of the answer. */
   readonly status: number;
+  /** The request method. */
   readonly method: string;
+  /** The URL without its query string, fragment or credentials. */
   readonly url: string;
   /** Whether a retry may help: false for this class. */
   readonly retryable: boolean = false;

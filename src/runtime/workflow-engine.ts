@@ -161,6 +161,8 @@ export class WorkflowEngine {
     if (options.changeNotes !== undefined && typeof options.changeNotes !== 'string') {
       throw new InvalidArgumentError(`registerWorkflow: changeNotes must be a string, got ${typeof options.changeNotes}`);
     }
+    // Depth (and cycles) first: validation and the stores' canonical JSON recurse into configs.
+    assertJson(workflow, 'workflow', { strict: false });
     const registry = this.rt.registry;
     const carried = workflow?.[NODE_EXECUTORS] ?? [];
     const def = validateWorkflow(workflow, { hasNodeType: (t) => registry.has(t) || carried.some((c) => c.type === t) });

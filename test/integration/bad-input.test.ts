@@ -108,6 +108,19 @@ describe('enqueue options and data are checked before anything is stored', () =>
   });
 });
 
+describe('definitions', () => {
+  it('refuses a definition nested deeper than the data limit, storing nothing', async () => {
+    t = testEngine();
+    t.registry.register('x', async () => ({ success: true }));
+    await refuseAll(t, [
+      ['node config 10,000 levels', (e) => e.registerWorkflow(graph('deep-def', [node('a', 'x', { config: { tree: nested(10_000) } })], [])), 'DATA_TOO_DEEP'],
+      [`trigger data ${MAX_DATA_DEPTH + 10} levels`, (e) => e.registerWorkflow(graph('deep-def', [node('a', 'x')], [], { triggers: [{ type: 'schedule', config: { cron: '0 9 * * *', data: nested(MAX_DATA_DEPTH + 10) } }] })), 'DATA_TOO_DEEP'],
+    ]);
+    expect(await t.engine.getWorkflow('deep-def')).toBeUndefined();
+    expect(await t.engine.getJobSchedulers()).toEqual([]);
+  });
+});
+
 describe('ids and names that reach BullMQ keys are checked first', () => {
   it('refuses BullMQ key names and malformed DLQ ids; an unknown well-formed DLQ id is not found (false)', async () => {
     t = testEngine();
