@@ -85,9 +85,15 @@ export interface RegisterWorkflowOptions {
 
 /** Per-call options of {@link WorkflowEngine.enqueueWorkflow}. */
 export interface EnqueueOptions {
-  /** Start the entry node after this many milliseconds. */
+  /**
+   * Start the entry node after this many milliseconds (a finite number ≥ 0).
+   * @defaultValue 0
+   */
   delay?: number;
-  /** BullMQ priority of the entry job (1 is highest). */
+  /**
+   * BullMQ priority of the entry job: an integer from 0 to 2,097,151, 1 the highest, 0 none.
+   * @defaultValue 0 (no priority)
+   */
   priority?: number;
 }
 

@@ -184,7 +184,9 @@ export class WorkflowEngine {
 
   /**
    * Creates or updates a cron schedule (`schedule:{workflowId}:{cron}`) that starts the workflow;
-   * idempotent. Refuses an invalid cron or timezone with a {@link WorkflowValidationError}.
+   * idempotent. Refuses an invalid cron or timezone with a {@link WorkflowValidationError}, and a
+   * cron, timezone or workflow id that is not a string (or an empty cron) with an
+   * `InvalidArgumentError`, before anything reaches Redis.
    */
   async registerScheduleWithUpsert(workflowId: string, cron: string, timezone?: string): Promise<void> {
     assertString('registerScheduleWithUpsert', 'workflowId', workflowId);
@@ -318,7 +320,8 @@ export class WorkflowEngine {
   /**
    * Starts an execution of the latest version of `workflowId`. Resolves with its id once the
    * execution is stored and its entry job is queued; when queueing fails the execution is marked
-   * failed and the error is thrown.
+   * failed and the error is thrown. Options (`delay`, `priority`, nothing else) and data (JSON, at
+   * most `MAX_DATA_DEPTH` levels deep) are checked first: a refused call stores nothing.
    */
   async enqueueWorkflow(workflowId: string, initialData?: unknown, options: EnqueueOptions = {}): Promise<string> {
     await this.ready('enqueue a workflow');
@@ -380,7 +383,8 @@ export class WorkflowEngine {
   /**
    * Queues one node of an existing execution and returns the job id. With `inputData` the node
    * runs on that input instead of its parents' data. A node that already has a result is not run
-   * again; its job only finishes advancing the execution.
+   * again; its job only finishes advancing the execution. A completed or cancelled execution is
+   * refused with {@link InvalidStateError} (nothing would run).
    */
   async enqueueNode(executionId: string, workflowId: string, nodeId: string, inputData?: unknown): Promise<string> {
     await this.ready('enqueue a node');
@@ -506,7 +510,9 @@ export class WorkflowEngine {
 
   /**
    * Re-runs the failed node of a DLQ item; when it succeeds the execution continues to the end.
-   * Returns false when there is no such item.
+   * Returns false when there is no such item. An id that is not shaped like a DLQ item's
+   * (`dlq__{executionId}__{nodeId}`, as {@link getDLQItems} lists them) is refused with an
+   * `InvalidArgumentError` before it reaches Redis.
    */
   async retryDLQItem(dlqJobId: string): Promise<boolean> {
     assertDlqJobId(dlqJobId);
