@@ -218,7 +218,12 @@ export function createApp(options: AppOptions): Hono {
 
   app.post('/api/dlq/:jobId/retry', async (c) => {
     const jobId = c.req.param('jobId');
-    if (!(await engine.retryDLQItem(jobId))) return c.json({ error: `DLQ item '${jobId}' does not exist`, code: 'DLQ_ITEM_NOT_FOUND' }, 404);
+    // An id that is not shaped like a DLQ item's cannot name one: answer as for an unknown item.
+    const retried = await engine.retryDLQItem(jobId).catch((err: unknown) => {
+      if (err instanceof InvalidArgumentError) return false;
+      throw err;
+    });
+    if (!retried) return c.json({ error: `DLQ item '${jobId}' does not exist`, code: 'DLQ_ITEM_NOT_FOUND' }, 404);
     return c.json({ retried: true });
   });
 

@@ -34,8 +34,10 @@ export type SpaneErrorCode =
   | 'WEBHOOK_REQUEST_INVALID'
   | 'WEBHOOK_PATH_TOO_LONG'
   | 'WEBHOOK_IN_PROGRESS'
-
-  | 'STORE_UNAVAILABLE';
+  | 'STORE_UNAVAILABLE'
+  | 'DATA_TOO_DEEP'
+  | 'MAPPING_INVALID'
+  | 'HTTP_ERROR';
 
 /** Options every {@link SpaneError} accepts. */
 export interface SpaneErrorOptions {
@@ -688,5 +690,103 @@ export class PrefixConflictError extends InvalidConfigError {
     super(`Prefix '${prefix}' cannot use ${where}: it belongs to prefix '${claimedBy}'. ${remedy}`);
     this.prefix = prefix;
     this.claimedBy = claimedBy;
+  }
+}
+
+/**
+ * A value nests deeper than the limit (`MAX_DATA_DEPTH`, 256 levels of objects and arrays), so it
+ * is refused before anything is stored or enqueued: deeper values overflow the call stack of
+ * `JSON.stringify` and `structuredClone` on their way to the store and the queues. An
+ * {@link InvalidArgumentError} with its own code; an HTTP layer answers 400.
+ */
+export class DataTooDeepError extends InvalidArgumentError {
+  static {
+    brand(this, 'DataTooDeepError');
+  }
+
+  override readonly code = 'DATA_TOO_DEEP' as const;
+  /** The limit that was exceeded, in levels. */
+  readonly maxDepth: number;
+  constructor(message: string, maxDepth: number) {
+    super(message);
+    this.maxDepth = maxDepth;
+  }
+}
+
+/**
+ * A dotted-path mapping (`applyMapping`: a sub-workflow's `inputMapping` or `outputMapping`) is
+ * malformed, or the data it maps is not an object. Not retried: the same mapping of the same data
+ * fails the same way.
+ */
+export class MappingError extends NonRetryableError {
+  static {
+    brand(this, 'MappingError');
+  }
+
+  constructor(message: string) {
+    super(message, {}, 'MAPPING_INVALID');
+  }
+}
+
+/** What {@link HttpError} and {@link NonRetryableHttpError} tell about the failed call. */
+export interface HttpErrorDetails {
+  /** The HTTP status of the answer. */
+  readonly status: number;
+  /** The request method. */
+  readonly method: string;
+  /** The URL without its query string, fragment or credentials (those may hold secrets). */
+  readonly url: string;
+}
+
+function httpErrorMessage(d: HttpErrorDetails, statusText: string, why: string | undefined): string {
+  return `${d.method} ${d.url} -> ${d.status}${statusText === '' ? '' : ` ${statusText}`}${why === undefined ? '' : `: ${why}`}`;
+}
+
+/**
+ * An `http` node's call got an answer it cannot use: a 5xx, 408 or 429 status (or a body that is
+ * not JSON). Retried per the node's retry policy. The message (`GET https://api.example.com/v1/users
+ * -> 503 Service Unavailable`) leaves out the query string and both bodies. Other 4xx answers are
+ * a {@link NonRetryableHttpError}; both have the code `HTTP_ERROR`.
+ */
+export class HttpError extends SpaneError implements HttpErrorDetails {
+  static {
+    brand(this, 'HttpError');
+  }
+
+  /** The HTTP status of the answer. */
+  readonly status: number;
+  /** The request method. */
+  readonly method: string;
+  /** The URL without its query string, fragment or credentials. */
+  readonly url: string;
+  /** Whether a retry may help: true for this class. */
+  readonly retryable: boolean = true;
+  constructor(details: HttpErrorDetails, statusText = '', why?: string) {
+    super('HTTP_ERROR', httpErrorMessage(details, statusText, why));
+    ({ status: this.status, method: this.method, url: this.url } = details);
+  }
+}
+
+/**
+ * An `http` node's call was answered with a 4xx status other than 408 and 429: the request itself
+ * is wrong (404, 401, 400, ...), so it fails after one attempt whatever the retry policy says.
+ * Code `HTTP_ERROR`, like {@link HttpError}; the message leaves out the query string and bodies.
+ */
+export class NonRetryableHttpError extends NonRetryableError implements HttpErrorDetails {
+  static {
+    brand(this, 'NonRetryableHttpError');
+  }
+
+  /** The HTTP status of the answer. */
+  readonly status: number;
+  /** The request method. */
+  readonly method: string;
+  /** The URL without its query string, fragment or credentials. */
+  readonly url: string;
+  /** Whether a retry may help: false for this class. */
+  readonly retryable: boolean = false;
+  constructor(details: HttpErrorDetails, statusText = '') {
+    super(httpErrorMessage(details, statusText, undefined), {}, 'HTTP_ERROR');
+    ({ status: this.status, method: this.method, url: this.url } = details);
   }
 }

@@ -221,3 +221,8 @@ export type { SerializeOptions } from './runtime/sandbox/serialize.js';
 export { SANDBOX_ENV } from './runtime/sandbox/env.js';
 export type { WorkerThreadsConfig } from './runtime/config.js';
 // --- end worker threads ---
+
+// --- Bad input: data depth, mappings, HTTP node errors ---
+export { DataTooDeepError, HttpError, MappingError, NonRetryableHttpError } from './errors.js';
+export type { HttpErrorDetails } from './errors.js';
+export { MAX_DATA_DEPTH } from './definition/json-check.js';

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { MappingError } from '../errors.js';
 
 import { ownValue, setOwn } from './own.js';
 
@@ -53,15 +54,15 @@ export function getPath(value: unknown, path: string): unknown {
 
 /**
  * Builds `{ target: valueAt(source) }` for every entry (dotted targets create nested objects).
- * Without a mapping the source passes through unchanged. Throws when a path is unsafe or the
- * source is not an object.
+ * Without a mapping the source passes through unchanged. Throws a {@link MappingError} (code
+ * `MAPPING_INVALID`) when a path is unsafe or the source is not an object.
  */
 export function applyMapping(source: unknown, mapping: Readonly<Record<string, string>> | undefined, name: string): unknown {
   if (mapping === undefined || Object.keys(mapping).length === 0) return source;
   const problems = mappingProblems(mapping, name);
-  if (problems.length > 0) throw new Error(problems.join('; '));
+  if (problems.length > 0) throw new MappingError(problems.join('; '));
   if (typeof source !== 'object' || source === null) {
-    throw new Error(`${name} needs object data, got ${source === null ? 'null' : typeof source}`);
+    throw new MappingError(`${name} needs object data, got ${source === null ? 'null' : typeof source}`);
   }
   const out: Record<string, unknown> = {};
   for (const [target, path] of Object.entries(mapping)) {

@@ -6,6 +6,7 @@
  * @module
  */
 import { ownValue } from '../definition/own.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { NodeDefinition, WorkflowDefinition } from '../definition/types.js';
 import { RESERVED_CONFIG_KEYS } from './executor.js';
 import type { JsonSchema, NodeSchemas, WorkflowSchemas } from './compile.js';
@@ -42,6 +43,7 @@ export interface RenderOptions {
  * ```
  */
 export function renderMermaid(def: DocumentedWorkflow): string {
+  assertDocumented('renderMermaid', def);
   const key = new Map(def.nodes.map((n, i) => [n.id, `n${i}`]));
   const lines = ['flowchart TD'];
   for (const n of def.nodes) lines.push(`  ${key.get(n.id)}${shape(n, roleOf(def, n), `${n.id}<br/>${n.type}`)}`);
@@ -62,6 +64,7 @@ export function renderMermaid(def: DocumentedWorkflow): string {
  * ```
  */
 export function renderMarkdown(def: DocumentedWorkflow, options: RenderOptions = {}): string {
+  assertDocumented('renderWorkflowMarkdown', def);
   const h = '#'.repeat(Math.max(1, options.headingLevel ?? 1));
   const out: string[] = [`${h} ${def.name === def.id ? `\`${def.id}\`` : `${def.name} (\`${def.id}\`)`}`, ''];
   if (def.description !== undefined) out.push(def.description, '');
@@ -180,4 +183,9 @@ function short(text: string, max: number): string {
 /** Makes text safe inside a Markdown table cell. */
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, '<br>');
+}
+
+function assertDocumented(method: string, def: unknown): void {
+  if (typeof def === 'object' && def !== null && Array.isArray((def as { nodes?: unknown }).nodes)) return;
+  throw new InvalidArgumentError(`${method} expects a workflow definition (with nodes)`);
 }

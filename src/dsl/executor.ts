@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { isEdgeActive, resultOf } from '../definition/graph.js';
 import type { ExecutionContext, ExecutionResult, INodeExecutor } from '../definition/types.js';
-import { NodeInputError, NodeOutputError, NonRetryableError } from '../errors.js';
+import { InvalidArgumentError, NodeInputError, NodeOutputError, NonRetryableError } from '../errors.js';
 import { brief, formatPath, valueAt } from './json.js';
 import type { AnyNodeKind, AnyNodeSpec, AnySchema, KindRuntime } from './node.types.js';
 
@@ -116,6 +116,8 @@ export interface ExecutorRegistryLike {
  * ```
  */
 export function registerNodeKinds(registry: ExecutorRegistryLike, kinds: Iterable<AnyNodeKind | AnyNodeSpec | KindRuntime>): string[] {
+  if (typeof registry?.register !== 'function') throw new InvalidArgumentError('registerNodeKinds: registry must have a register(type, executor) method');
+  if (typeof (kinds as Partial<Iterable<unknown>> | null)?.[Symbol.iterator] !== 'function') throw new InvalidArgumentError('registerNodeKinds: kinds must be an iterable of node kinds or specs');
   const types: string[] = [];
   for (const item of kinds) {
     const kind: KindRuntime = 'kind' in item && typeof item.kind === 'object' ? item.kind : (item as KindRuntime);

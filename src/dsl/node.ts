@@ -45,6 +45,7 @@ export function defineNode<
 >(
   definition: NodeKindDefinition<TType, TConfig, TInput, TOutput, TReturn>,
 ): NodeKind<TType, TConfig extends AnySchema ? z.input<TConfig> : undefined, SchemaInput<TInput>, TOutput extends AnySchema ? z.output<TOutput> : Awaited<TReturn>> {
+  if (typeof definition !== 'object' || definition === null) throw new InvalidArgumentError('defineNode expects a definition object { type, run?, config?, input?, output? }');
   const { type, description, config, input, output, run } = definition;
   const rateLimit = resolveRateLimit(type, definition.rateLimit);
   if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError('defineNode: type must be a non-empty string');

@@ -4,6 +4,7 @@
  * @module
  */
 import { resultOf } from '../definition/graph.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { NodeResult } from '../definition/types.js';
 import type { WorkflowOutputs } from './compile.js';
 
@@ -24,6 +25,7 @@ export function nodeOutput<W, const K extends keyof WorkflowOutputs<W> & string>
   nodeId: K,
 ): WorkflowOutputs<W>[K] | undefined {
   void workflow; // only its type matters
+  if (typeof execution?.nodeResults !== 'object' || execution.nodeResults === null) throw new InvalidArgumentError('nodeOutput expects an execution (with nodeResults)');
   const result = resultOf(execution.nodeResults, nodeId);
   return result?.status === 'completed' ? (result.data as WorkflowOutputs<W>[K]) : undefined;
 }

@@ -256,6 +256,7 @@ export function workflow<const TId extends string, TInput extends AnySchema | un
   options: WorkflowOptions<TInput> = {},
 ): WorkflowBuilder<EmptyState<TId, SchemaInput<TInput>>> {
   if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError('workflow: id must be a non-empty string');
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('workflow: options must be an object');
   const def: BuilderDef = { id, nodes: [], last: [], triggers: [], ...options };
   return new Builder(def) as unknown as WorkflowBuilder<EmptyState<TId, SchemaInput<TInput>>>;
 }

@@ -93,9 +93,15 @@ export interface RegisterWorkflowOptions {
 
 /** Per-call options of {@link WorkflowEngine.enqueueWorkflow}. */
 export interface EnqueueOptions {
-  /** Start the entry node after this many milliseconds. */
+  /**
+   * Start the entry node after this many milliseconds (a finite number ≥ 0).
+   * @defaultValue 0
+   */
   delay?: number;
-  /** BullMQ priority of the entry job (1 is highest). */
+  /**
+   * BullMQ priority of the entry job: an integer from 0 to 2,097,151, 1 the highest, 0 none.
+   * @defaultValue 0 (no priority)
+   */
   priority?: number;
 }
 
@@ -186,8 +192,8 @@ export function checkEngineOptions(options: WorkflowEngineOptions): { config: Re
   if (payloads !== undefined && payloads !== false && !isPayloadManager(payloads)) {
     throw new InvalidArgumentError("WorkflowEngine: 'payloads' (the payloadManager) must be a PayloadManager, false or undefined");
   }
-  if (options.registry === undefined || typeof options.registry.get !== 'function') throw new InvalidArgumentError('WorkflowEngine: a NodeRegistry is required');
-  if (options.store === undefined || typeof options.store.getExecution !== 'function') throw new InvalidArgumentError('WorkflowEngine: an ExecutionStore is required');
+  if (typeof options.registry?.get !== 'function') throw new InvalidArgumentError('WorkflowEngine: a NodeRegistry is required');
+  if (typeof options.store?.getExecution !== 'function') throw new InvalidArgumentError('WorkflowEngine: an ExecutionStore is required');
   if (options.resolveWebhookSecret !== undefined && typeof options.resolveWebhookSecret !== 'function') {
     throw new InvalidArgumentError("WorkflowEngine: 'resolveWebhookSecret' must be a function (ref, workflowId) => secret");
   }
@@ -224,61 +230,6 @@ export function assertRange(method: string, start: unknown, end: unknown): void 
 export function assertIdList(method: string, ids: unknown): void {
   if (Array.isArray(ids) && ids.every((id) => typeof id === 'string')) return;
   throw new InvalidArgumentError(`${method} expects an array of execution ids (strings)`);
-}
-
-/** Throws an {@link InvalidArgumentError} when `value` cannot be stored as JSON. */
-export function assertJson(value: unknown, what: string): void {
-  const problem = nonJson(value, what, new Set());
-  if (problem !== undefined) throw new InvalidArgumentError(`${what} must be JSON-serialisable: ${problem}`);
-}
-
-/**
- * The first value JSON would refuse or silently change, as `path: what it is`. Refused: cycles,
- * bigints. Changed without a word, so refused here too: functions and symbols (dropped), NaN and
- * Infinity (null), Map and Set (`{}`). Values with `toJSON` (Date) are taken as JSON takes them;
- * `undefined` properties are left out, as JSON does.
- */
-function nonJson(value: unknown, path: string, ancestors: Set<object>): string | undefined {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-    case 'undefined':
-      return undefined;
-    case 'number':
-      return Number.isFinite(value) ? undefined : `${path} is ${value} (JSON would store null)`;
-    case 'bigint':
-      return `${path} is a BigInt (convert it to a string or number)`;
-    case 'function':
-      return `${path} is a function (JSON would drop it)`;
-    case 'symbol':
-      return `${path} is a symbol (JSON would drop it)`;
-  }
-  if (value === null) return undefined;
-  const obj = value as object;
-  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return undefined;
-  if (obj instanceof Map || obj instanceof Set) return `${path} is a ${obj instanceof Map ? 'Map' : 'Set'} (JSON would store {}; convert it, e.g. Object.fromEntries or [...set])`;
-  if (ancestors.has(obj)) return `${path} refers back to an object that contains it (a cycle)`;
-  ancestors.add(obj);
-  try {
-    if (Array.isArray(obj)) {
-      for (let i = 0; i < obj.length; i++) {
-        if (obj[i] === undefined) return `${path}[${i}] is undefined (JSON would store null)`;
-        const p = nonJson(obj[i], `${path}[${i}]`, ancestors);
-        if (p !== undefined) return p;
-      }
-      return undefined;
-    }
-    for (const [key, v] of Object.entries(obj)) {
-      const p = nonJson(v, `${path}.${key}`, ancestors);
-      if (p !== undefined) return p;
-    }
-    for (const sym of Object.getOwnPropertySymbols(obj)) {
-      if (Object.prototype.propertyIsEnumerable.call(obj, sym)) return `${path} has a symbol key ${String(sym)} (JSON would drop it)`;
-    }
-    return undefined;
-  } finally {
-    ancestors.delete(obj);
-  }
 }
 
 /** Job counts of one queue (jobs of a paused queue count as paused). */

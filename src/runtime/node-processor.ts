@@ -4,11 +4,12 @@ import { match, P } from 'ts-pattern';
 import { buildInput, resultOf } from '../definition/graph.js';
 import type { WorkflowGraph } from '../definition/graph.js';
 import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, WorkflowExecution } from '../definition/types.js';
-import { isRetryable, NodeExecutionError, serializeError, SpaneError, StoreUnavailableError, UnknownNodeTypeError } from '../errors.js';
+import { DataTooDeepError, isRetryable, NodeExecutionError, NonRetryableError, serializeError, SpaneError, StoreUnavailableError, UnknownNodeTypeError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import { advance, failExecution, parkJob, settleFailure } from './advance.js';
 import { idempotencyKey } from './jobs.js';
 import type { NodeJobData } from './jobs.js';
+import { jsonProblem, MAX_DATA_DEPTH } from '../definition/json-check.js';
 import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
 import { continuesOnFail } from './queue-manager.js';
 import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
@@ -274,8 +275,8 @@ function interpret(graph: WorkflowGraph, node: NodeDefinition, returned: unknown
           );
         }
       }
-      const problem = jsonProblem(r.data);
-      if (problem !== undefined) return failure(`node '${node.id}' returned data that cannot be stored as JSON: ${problem}`, false);
+      const problem = outputProblem(node, r.data);
+      if (problem !== undefined) return failure(problem, false);
       return { kind: 'success' as const, data: r.data, nextNodes: r.nextNodes };
     })
     .with({ success: false }, (r: ExecutionResult) =>
@@ -285,20 +286,22 @@ function interpret(graph: WorkflowGraph, node: NodeDefinition, returned: unknown
     .exhaustive();
 }
 
-function jsonProblem(value: unknown): string | undefined {
-  try {
-    JSON.stringify(value);
-    return undefined;
-  } catch (err) {
-    return serializeError(err).message;
-  }
+/**
+ * Why a node's output cannot be stored (a cycle, a BigInt, nesting beyond MAX_DATA_DEPTH), as an
+ * error naming the node and the path, never the data. Lenient like JSON otherwise: what it drops
+ * or turns into null is stored as it stores it.
+ */
+function outputProblem(node: NodeDefinition, data: unknown): SpaneError | undefined {
+  const problem = jsonProblem(data, 'data', { strict: false });
+  if (problem === undefined) return undefined;
+  if (problem.kind === 'too-deep') return new DataTooDeepError(`node '${node.id}' returned data that nests deeper than ${MAX_DATA_DEPTH} levels: ${problem.message}`, MAX_DATA_DEPTH);
+  return new NonRetryableError(`node '${node.id}' returned data that cannot be stored as JSON: ${problem.message}`);
 }
 
+/** What kind of value an executor returned, without the value (it may be user data). */
 function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
-  try {
-    return JSON.stringify(value).slice(0, 200);
-  } catch {
-    return typeof value;
-  }
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return `an object without a boolean 'success'`;
+  return `a ${typeof value}`;
 }

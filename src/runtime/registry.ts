@@ -89,6 +89,7 @@ export class NodeRegistry {
    * for the next window; they do not fail.
    */
   registerRateLimit(nodeType: string, limit: number | RateLimit): this {
+    assertNodeType('registerRateLimit', nodeType);
     const resolved = typeof limit === 'number' ? { max: limit, duration: 1000 } : limit;
     const ok = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n > 0;
     if (!ok(resolved?.max) || !ok(resolved?.duration)) {
@@ -108,6 +109,8 @@ export class NodeRegistry {
    * keyed by `keyExtractor(config)` (per host, per connection, ...).
    */
   registerExternalNode(nodeType: string, keyExtractor: CircuitBreakerKeyExtractor = () => 'default'): this {
+    assertNodeType('registerExternalNode', nodeType);
+    if (typeof keyExtractor !== 'function') throw new InvalidArgumentError(`registerExternalNode('${nodeType}'): keyExtractor must be a function of the node's config`);
     this.external.set(nodeType, keyExtractor);
     return this;
   }
@@ -121,6 +124,11 @@ export class NodeRegistry {
   getCircuitBreakerKey(nodeType: string, nodeConfig: Record<string, unknown>): string | null {
     const extract = this.external.get(nodeType);
     if (extract === undefined) return null;
+    if (typeof nodeConfig !== 'object' || nodeConfig === null) throw new InvalidArgumentError(`getCircuitBreakerKey('${nodeType}'): nodeConfig must be an object`);
     return `${nodeType}:${extract(nodeConfig) ?? 'default'}`;
   }
+}
+
+function assertNodeType(method: string, nodeType: unknown): void {
+  if (typeof nodeType !== 'string' || nodeType.length === 0) throw new InvalidArgumentError(`NodeRegistry.${method}: nodeType must be a non-empty string`);
 }

@@ -8,7 +8,8 @@ import type { NodeDefinition, WorkflowDefinition, WorkflowExecution } from '../d
 import { subWorkflowIds } from '../definition/validate.js';
 import type { ExecutionStore } from '../store/store.js';
 import { TERMINAL_STATUSES } from '../definition/types.js';
-import { deserializeError, MaxDepthExceededError, NonRetryableError, serializeError, SubWorkflowError, WorkflowNotFoundError } from '../errors.js';
+import { DataTooDeepError, deserializeError, MappingError, MaxDepthExceededError, NonRetryableError, serializeError, SpaneError, SubWorkflowError, WorkflowNotFoundError } from '../errors.js';
+import { assertJson } from '../definition/json-check.js';
 import { NODE_QUEUE, nodeJobId } from './jobs.js';
 import type { NodeJobData } from './jobs.js';
 import { createExecutionChecked, resolved } from './payloads.js';
@@ -107,8 +108,11 @@ async function startChild(
   let childInput: unknown;
   try {
     childInput = applyMapping(input, config.inputMapping, 'inputMapping');
+    // A dotted target nests the mapped value deeper than it was: check it as enqueueWorkflow would.
+    assertJson(childInput, 'inputMapping result', { strict: false });
   } catch (err) {
-    return { kind: 'failure', error: new NonRetryableError(`sub-workflow node '${node.id}': ${serializeError(err).message}`, { cause: err }), retryable: false };
+    const message = `sub-workflow node '${node.id}': ${serializeError(err).message}`;
+    return { kind: 'failure', error: err instanceof DataTooDeepError ? new DataTooDeepError(message, err.maxDepth) : new MappingError(message), retryable: false };
   }
   const graph = await rt.workflows.get(def.id, def.version ?? 1);
   // An earlier delivery of this job may have created the child: carry on with that one.
@@ -201,9 +205,11 @@ async function settleFromChild(rt: Runtime, config: SubWorkflowConfig, child: Wo
   const graph = await rt.workflows.get(child.workflowId, child.workflowVersion);
   if (child.status === 'completed') {
     try {
-      return { kind: 'success', data: applyMapping(finalOutput(graph, child), config.outputMapping, 'outputMapping') };
+      const data = applyMapping(finalOutput(graph, child), config.outputMapping, 'outputMapping');
+      assertJson(data, 'outputMapping result', { strict: false });
+      return { kind: 'success', data };
     } catch (err) {
-      return { kind: 'failure', error: new NonRetryableError(serializeError(err).message, { cause: err }), retryable: false };
+      return { kind: 'failure', error: err instanceof SpaneError ? err : new NonRetryableError(serializeError(err).message, { cause: err }), retryable: false };
     }
   }
   const reason = child.error ?? child.status;

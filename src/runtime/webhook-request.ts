@@ -7,7 +7,7 @@
  */
 import { MAX_WEBHOOK_PATH_LENGTH } from '../definition/triggers.js';
 import { InvalidArgumentError, WebhookRequestError } from '../errors.js';
-import { assertJson } from './engine-options.js';
+import { assertJson } from '../definition/json-check.js';
 
 /** Deepest nesting of arrays and objects accepted in a webhook body (serde_json's default limit). */
 export const MAX_WEBHOOK_BODY_DEPTH = 128;

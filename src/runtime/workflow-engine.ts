@@ -13,7 +13,8 @@ import { target } from './advance.js';
 import type { ResolvedEngineConfig, EngineConfig } from './config.js';
 import { DLQManager } from './dlq-manager.js';
 import type { DLQItem } from './dlq-manager.js';
-import { assertIdList, assertJson, assertRange, checkEngineOptions, counts, isOptionsObject, OWNED_RESOURCES, positionalOptions } from './engine-options.js';
+import { assertJson } from '../definition/json-check.js';
+import { assertIdList, assertRange, checkEngineOptions, counts, isOptionsObject, OWNED_RESOURCES, positionalOptions } from './engine-options.js';
 import type { OwningEngineOptions } from './engine-options.js';
 import type { BulkWorkflowEnqueue, EnqueueOptions, GetExecutionOptions, QueueStats, QueueCounts, RedisConnectionInput, RegisterWorkflowOptions, WaitOptions, WorkflowEngineOptions } from './engine-options.js';
 import { EventStreamManager } from './events.js';
@@ -37,6 +38,7 @@ import { WebhookManager } from './webhooks.js';
 import { WorkerManager } from './worker-manager.js';
 import { ExecutionHandoff, HANDOFF_TTL_MS } from './handoff.js';
 import { WorkflowCache } from './workflow-cache.js';
+import { assertDlqJobId, assertString, assertVersion, checkEnqueueOptions, checkEpochMs, checkGetExecutionOptions, checkSubscription, checkWaitOptions } from './input-checks.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
 
 /** Id of the job scheduler that prunes finished executions (the `retention` option). */
@@ -164,6 +166,8 @@ export class WorkflowEngine {
     if (options.changeNotes !== undefined && typeof options.changeNotes !== 'string') {
       throw new InvalidArgumentError(`registerWorkflow: changeNotes must be a string, got ${typeof options.changeNotes}`);
     }
+    // Depth (and cycles) first: validation and the stores' canonical JSON recurse into configs.
+    assertJson(workflow, 'workflow', { strict: false });
     const registry = this.rt.registry;
     const carried = workflow?.[NODE_EXECUTORS] ?? [];
     const def = validateWorkflow(workflow, { hasNodeType: (t) => registry.has(t) || carried.some((c) => c.type === t) });
@@ -186,9 +190,14 @@ export class WorkflowEngine {
 
   /**
    * Creates or updates a cron schedule (`schedule:{workflowId}:{cron}`) that starts the workflow;
-   * idempotent. Refuses an invalid cron or timezone with a {@link WorkflowValidationError}.
+   * idempotent. Refuses an invalid cron or timezone with a {@link WorkflowValidationError}, and a
+   * cron, timezone or workflow id that is not a string (or an empty cron) with an
+   * `InvalidArgumentError`, before anything reaches Redis.
    */
   async registerScheduleWithUpsert(workflowId: string, cron: string, timezone?: string): Promise<void> {
+    assertString('registerScheduleWithUpsert', 'workflowId', workflowId);
+    assertString('registerScheduleWithUpsert', 'cron', cron);
+    if (timezone !== undefined) assertString('registerScheduleWithUpsert', 'timezone', timezone);
     await this.ready('register a schedule');
     await this.triggers.upsertSchedule(workflowId, cron, timezone);
   }
@@ -196,16 +205,19 @@ export class WorkflowEngine {
   /** Job schedulers from `start` to `end` (inclusive; -1 is the last), by next run. */
   async getJobSchedulers(start = 0, end = -1, asc = true): Promise<ScheduleInfo[]> {
     assertRange('getJobSchedulers', start, end);
+    if (typeof asc !== 'boolean') throw new InvalidArgumentError(`getJobSchedulers: asc must be a boolean, got ${typeof asc}`);
     return this.triggers.getJobSchedulers(start, end, asc);
   }
 
   /** One job scheduler by id (`schedule:{workflowId}:{cron}`), or null. */
   async getJobScheduler(schedulerId: string): Promise<ScheduleInfo | null> {
+    assertString('getJobScheduler', 'schedulerId', schedulerId);
     return this.triggers.getJobScheduler(schedulerId);
   }
 
   /** Removes every schedule of the workflow; returns how many were removed. */
   async removeWorkflowSchedulers(workflowId: string): Promise<number> {
+    assertString('removeWorkflowSchedulers', 'workflowId', workflowId);
     return this.triggers.removeWorkflowSchedulers(workflowId);
   }
 
@@ -259,6 +271,7 @@ export class WorkflowEngine {
    */
   subscribe(handler: EventHandler, options?: SubscribeOptions): () => void {
     this.assertOpen('subscribe to events');
+    checkSubscription('subscribe', handler, options);
     return this.rt.events.subscribe(handler, options);
   }
 
@@ -267,6 +280,7 @@ export class WorkflowEngine {
    * `events: false`), without a Redis round trip; for in-process consumers such as metrics.
    */
   observeEvents(observer: EventHandler): () => void {
+    if (typeof observer !== 'function') throw new InvalidArgumentError('observeEvents: the observer must be a function');
     const local = this.rt.events.observeLocal(observer);
     // With useWorkerThreads, node events are published in the threads; they come back here too.
     const threads = this.workers.observeThreadEvents(observer);
@@ -279,6 +293,7 @@ export class WorkflowEngine {
   /** Events as an async iterable; leaving the loop unsubscribes. See {@link subscribe}. */
   events(options?: SubscribeOptions): AsyncIterableIterator<SpaneEvent> {
     this.assertOpen('subscribe to events');
+    checkSubscription('events', undefined, options);
     return this.rt.events.iterate(options);
   }
 
@@ -289,6 +304,8 @@ export class WorkflowEngine {
 
   /** The stored definition (latest version unless `version` is given), or undefined. */
   async getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | undefined> {
+    assertString('getWorkflow', 'workflowId', workflowId);
+    assertVersion('getWorkflow', version);
     return (await this.rt.store.getWorkflow(workflowId, version)) ?? undefined;
   }
 
@@ -304,6 +321,8 @@ export class WorkflowEngine {
    * whose payload is missing throws `PayloadNotFoundError`.
    */
   async getExecution(executionId: string, options: GetExecutionOptions = {}): Promise<WorkflowExecution | undefined> {
+    assertString('getExecution', 'executionId', executionId);
+    checkGetExecutionOptions('getExecution', options);
     const exec = await this.rt.store.getExecution(executionId);
     if (exec === null) return undefined;
     return options.raw === true ? exec : resolved(this.rt, exec);
@@ -312,13 +331,15 @@ export class WorkflowEngine {
   /**
    * Starts an execution of the latest version of `workflowId`. Resolves with its id once the
    * execution is stored and its entry job is queued; when queueing fails the execution is marked
-   * failed and the error is thrown.
+   * failed and the error is thrown. Options (`delay`, `priority`, nothing else) and data (JSON, at
+   * most `MAX_DATA_DEPTH` levels deep) are checked first: a refused call stores nothing.
    */
   async enqueueWorkflow(workflowId: string, initialData?: unknown, options: EnqueueOptions = {}): Promise<string> {
     await this.ready('enqueue a workflow');
-    const graph = await this.latestGraph(workflowId);
+    const checked = checkEnqueueOptions('enqueueWorkflow', options);
     assertJson(initialData, 'initialData');
-    const [id] = await this.lifecycle.start([{ graph, initialData, options }]);
+    const graph = await this.latestGraph(workflowId);
+    const [id] = await this.lifecycle.start([{ graph, initialData, options: checked }]);
     return id!;
   }
 
@@ -331,6 +352,8 @@ export class WorkflowEngine {
     if (!Array.isArray(items)) throw new InvalidArgumentError('enqueueBulkWorkflows expects an array');
     for (const [i, item] of items.entries()) {
       if (typeof item !== 'object' || item === null) throw new InvalidArgumentError(`enqueueBulkWorkflows: items[${i}] must be an object { workflowId, initialData?, options? }`);
+      assertString('enqueueBulkWorkflows', `items[${i}].workflowId`, item.workflowId);
+      checkEnqueueOptions(`enqueueBulkWorkflows: items[${i}]`, item.options);
       assertJson(item.initialData, `items[${i}].initialData`);
     }
     // One version lookup per workflow, not per item, and all of them at once; the first failing
@@ -351,12 +374,12 @@ export class WorkflowEngine {
    */
   async scheduleWorkflow(workflowId: string, initialData: unknown, executeAt: Date | number): Promise<string> {
     await this.ready('schedule a workflow');
-    const at = executeAt instanceof Date ? executeAt.getTime() : executeAt;
-    if (typeof at !== 'number' || !Number.isFinite(at)) throw new InvalidArgumentError('scheduleWorkflow: executeAt must be a Date or epoch milliseconds');
+    assertString('scheduleWorkflow', 'workflowId', workflowId);
+    const at = checkEpochMs('scheduleWorkflow', 'executeAt', executeAt);
     const delay = at - Date.now();
     if (delay < 0) throw new InvalidArgumentError(`scheduleWorkflow: executeAt ${new Date(at).toISOString()} is in the past`);
-    const graph = await this.latestGraph(workflowId);
     assertJson(initialData, 'initialData');
+    const graph = await this.latestGraph(workflowId);
     const executionId = randomUUID();
     await createExecutionChecked(this.rt, newExecution(executionId, graph, initialData, 'pending'));
     try {
@@ -371,16 +394,22 @@ export class WorkflowEngine {
   /**
    * Queues one node of an existing execution and returns the job id. With `inputData` the node
    * runs on that input instead of its parents' data. A node that already has a result is not run
-   * again; its job only finishes advancing the execution.
+   * again; its job only finishes advancing the execution. A completed or cancelled execution is
+   * refused with {@link InvalidStateError} (nothing would run).
    */
   async enqueueNode(executionId: string, workflowId: string, nodeId: string, inputData?: unknown): Promise<string> {
     await this.ready('enqueue a node');
+    assertString('enqueueNode', 'executionId', executionId);
+    assertString('enqueueNode', 'workflowId', workflowId);
+    assertString('enqueueNode', 'nodeId', nodeId);
+    assertJson(inputData, 'inputData');
     const exec = await this.requireExecution(executionId);
     if (exec.workflowId !== workflowId) throw new InvalidArgumentError(`Execution '${executionId}' runs workflow '${exec.workflowId}', not '${workflowId}'`);
+    // Its jobs would find the execution finished and do nothing.
+    if (exec.status === 'completed' || exec.status === 'cancelled') throw new InvalidStateError(`enqueueNode: execution '${executionId}' is ${exec.status}; nothing can run in it`);
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     const node = graph.nodes.get(nodeId);
     if (node === undefined) throw new InvalidArgumentError(`Workflow '${workflowId}' has no node '${nodeId}'`);
-    assertJson(inputData, 'inputData');
     // A large input goes to the payload table; the job carries its reference.
     const input = inputData === undefined ? undefined : await offloadNodeInput(this.rt, executionId, nodeId, inputData);
     await this.rt.queues.enqueueNodes(target(exec), [node], input === undefined ? {} : { inputData: input });
@@ -390,6 +419,7 @@ export class WorkflowEngine {
   /** Starts a new execution of the same workflow version with the same initial data; returns its id. */
   async replayWorkflow(executionId: string): Promise<string> {
     await this.ready('replay a workflow');
+    assertString('replayWorkflow', 'executionId', executionId);
     const exec = await this.requireExecution(executionId);
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     // The new execution gets its own copy of a claim-checked initial data.
@@ -428,6 +458,7 @@ export class WorkflowEngine {
    */
   async pauseWorkflow(executionId: string): Promise<boolean> {
     this.assertOpen('pause a workflow');
+    assertString('pauseWorkflow', 'executionId', executionId);
     return this.lifecycle.pause(executionId);
   }
 
@@ -437,6 +468,7 @@ export class WorkflowEngine {
    */
   async resumeWorkflow(executionId: string): Promise<boolean> {
     await this.ready('resume a workflow');
+    assertString('resumeWorkflow', 'executionId', executionId);
     return this.lifecycle.resume(executionId);
   }
 
@@ -447,6 +479,7 @@ export class WorkflowEngine {
    */
   async cancelWorkflow(executionId: string): Promise<boolean> {
     await this.ready('cancel a workflow');
+    assertString('cancelWorkflow', 'executionId', executionId);
     return this.lifecycle.cancel(executionId);
   }
 
@@ -475,6 +508,7 @@ export class WorkflowEngine {
    */
   async pruneExecutions(criteria: PruneCriteria): Promise<number> {
     this.assertOpen('prune executions');
+    if (typeof criteria !== 'object' || criteria === null) throw new InvalidArgumentError('pruneExecutions: criteria must be an object { olderThanMs?, keepLast?, statuses? }');
     return this.rt.store.pruneExecutions(criteria);
   }
 
@@ -487,10 +521,12 @@ export class WorkflowEngine {
 
   /**
    * Re-runs the failed node of a DLQ item; when it succeeds the execution continues to the end.
-   * Returns false when there is no such item.
+   * Returns false when there is no such item. An id that is not shaped like a DLQ item's
+   * (`dlq__{executionId}__{nodeId}`, as {@link getDLQItems} lists them) is refused with an
+   * `InvalidArgumentError` before it reaches Redis.
    */
   async retryDLQItem(dlqJobId: string): Promise<boolean> {
-    if (typeof dlqJobId !== 'string' || dlqJobId === '') throw new InvalidArgumentError('retryDLQItem: dlqJobId must be a non-empty string (the jobId of a DLQ item)');
+    assertDlqJobId(dlqJobId);
     await this.ready('retry a DLQ item');
     return this.dlq.retryDLQItem(dlqJobId);
   }
@@ -511,6 +547,8 @@ export class WorkflowEngine {
    * poll. Throws {@link InvalidStateError} when `timeoutMs` passes first.
    */
   async waitForExecution(executionId: string, options: WaitOptions = {}): Promise<WorkflowExecution> {
+    assertString('waitForExecution', 'executionId', executionId);
+    checkWaitOptions(options);
     const timeout = options.timeoutMs ?? 30_000;
     const deadline = Date.now() + timeout;
     const interval = options.intervalMs ?? 100;

@@ -4,7 +4,7 @@ import { setOwn } from '../definition/own.js';
 import { ExecutionNotFoundError, InvalidArgumentError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 import type { PayloadStore } from './payload-store.js';
-import { checkSaveWorkflowOptions, resolvePruneCriteria } from './store.js';
+import { assertRecord, checkExecutionFilter, checkNodeResult, checkSaveWorkflowOptions, checkWorkflowLookup, resolvePruneCriteria, storeJson } from './store.js';
 import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, WorkflowVersionInfo } from './store.js';
 
 /** Options of {@link InMemoryExecutionStore}. */
@@ -49,6 +49,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   }
 
   async saveWorkflow(definition: WorkflowDefinition, options?: SaveWorkflowOptions): Promise<number> {
+    assertRecord('saveWorkflow', 'definition', definition);
     checkSaveWorkflowOptions(options);
     const versions = this.workflows.get(definition.id) ?? [];
     const latest = versions.at(-1);
@@ -71,6 +72,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   }
 
   async getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | null> {
+    checkWorkflowLookup(workflowId, version);
     const versions = this.workflows.get(workflowId);
     const found = version === undefined ? versions?.at(-1) : versions?.[version - 1];
     return found === undefined ? null : clone(found);
@@ -85,6 +87,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   }
 
   async createExecution(execution: NewExecution): Promise<void> {
+    assertRecord('createExecution', 'execution', execution);
     if (this.executions.has(execution.executionId)) {
       throw new InvalidArgumentError(`Execution '${execution.executionId}' already exists`);
     }
@@ -97,6 +100,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   }
 
   async listExecutions(filter: ExecutionFilter = {}): Promise<WorkflowExecution[]> {
+    checkExecutionFilter(filter);
     const statuses = filter.status === undefined ? undefined : ([] as ExecutionStatus[]).concat(filter.status);
     const out: WorkflowExecution[] = [];
     for (const e of [...this.executions.values()].reverse()) {
@@ -141,6 +145,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   }
 
   async saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void> {
+    checkNodeResult(nodeId, result);
     const e = this.executions.get(executionId);
     if (e === undefined) throw new ExecutionNotFoundError(executionId);
     setOwn(e.nodeResults, nodeId, clone(result));
@@ -220,5 +225,5 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
 
 /** Copies with JSON semantics, as a database would store the value (Dates become strings). */
 function clone<T>(value: T): T {
-  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+  return value === undefined ? value : (JSON.parse(storeJson(value)!) as T);
 }

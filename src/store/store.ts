@@ -1,7 +1,8 @@
 import { TERMINAL_STATUSES } from '../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
-import { InvalidArgumentError } from '../errors.js';
+import { DataTooDeepError, InvalidArgumentError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
+import { MAX_DATA_DEPTH } from '../definition/json-check.js';
 
 /** An execution as created by the engine, before any node has run. */
 export type NewExecution = Omit<WorkflowExecution, 'nodeResults' | 'completedAt' | 'error' | 'errorDetails' | 'pausedAt'>;
@@ -154,6 +155,7 @@ export interface ExecutionStore {
 
 /** Checks prune criteria and fills in the default statuses; shared by the stores. */
 export function resolvePruneCriteria(criteria: PruneCriteria): Required<Pick<PruneCriteria, 'statuses'>> & PruneCriteria {
+  assertRecord('pruneExecutions', 'criteria', criteria);
   const { olderThanMs, keepLast } = criteria;
   const count = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isInteger(n) && n >= 0);
   if ((olderThanMs === undefined && keepLast === undefined) || !count(olderThanMs) || !count(keepLast)) {
@@ -163,4 +165,55 @@ export function resolvePruneCriteria(criteria: PruneCriteria): Required<Pick<Pru
   const live = statuses.filter((s) => !TERMINAL_STATUSES.includes(s));
   if (live.length > 0) throw new InvalidArgumentError(`pruneExecutions only prunes finished executions, not ${live.join(', ')}`);
   return { ...criteria, statuses };
+}
+
+/** Throws an {@link InvalidArgumentError} unless `value` is an object (not null, not an array); shared by the stores. */
+export function assertRecord(method: string, name: string, value: unknown): void {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return;
+  throw new InvalidArgumentError(`${method}: ${name} must be an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+}
+
+/** Checks an {@link ExecutionFilter} (`limit` an integer ≥ 0, ids and statuses strings); shared by the stores. */
+export function checkExecutionFilter(filter: ExecutionFilter): void {
+  assertRecord('listExecutions', 'filter', filter);
+  const { workflowId, status, limit } = filter;
+  if (workflowId !== undefined && typeof workflowId !== 'string') throw new InvalidArgumentError('listExecutions: workflowId must be a string');
+  if (status !== undefined && typeof status !== 'string' && !(Array.isArray(status) && status.every((s) => typeof s === 'string'))) {
+    throw new InvalidArgumentError('listExecutions: status must be a status or an array of statuses');
+  }
+  if (limit !== undefined && !(typeof limit === 'number' && Number.isInteger(limit) && limit >= 0)) throw new InvalidArgumentError('listExecutions: limit must be an integer ≥ 0');
+}
+
+/** Checks the arguments of `getWorkflow`: a string id and, when given, a positive integer version; shared by the stores. */
+export function checkWorkflowLookup(workflowId: string, version: number | undefined): void {
+  if (typeof workflowId !== 'string') throw new InvalidArgumentError('getWorkflow: workflowId must be a string');
+  if (version !== undefined && !(typeof version === 'number' && Number.isInteger(version) && version > 0)) throw new InvalidArgumentError('getWorkflow: version must be a positive integer');
+}
+
+/**
+ * `JSON.stringify(value)` for a store to write. A value nested too deep for it (thousands of
+ * levels; the engine refuses more than {@link MAX_DATA_DEPTH} before it gets here) is refused
+ * with a {@link DataTooDeepError} instead of a `RangeError`.
+ */
+export function storeJson(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    if (err instanceof RangeError) throw new DataTooDeepError(`a value to store nests too deep for JSON (the engine takes at most ${MAX_DATA_DEPTH} levels)`, MAX_DATA_DEPTH);
+    throw err;
+  }
+}
+
+/**
+ * Checks a node result before it is written (`status`, `attempts` and `completedAt` present and
+ * typed), so one malformed write cannot fail a batch of others; shared by the stores.
+ */
+export function checkNodeResult(nodeId: string, result: NodeResult): void {
+  if (typeof nodeId !== 'string' || nodeId.length === 0) throw new InvalidArgumentError('saveNodeResult: nodeId must be a non-empty string');
+  assertRecord('saveNodeResult', 'result', result);
+  const { status, attempts, completedAt, startedAt, error } = result;
+  const epoch = (n: unknown) => typeof n === 'number' && Number.isFinite(n);
+  if (typeof status !== 'string' || !Number.isInteger(attempts) || !epoch(completedAt) || (startedAt !== undefined && !epoch(startedAt)) || (error !== undefined && typeof error !== 'string')) {
+    throw new InvalidArgumentError(`saveNodeResult: the result of node '${nodeId}' needs a status, integer attempts and epoch-ms completedAt (startedAt and error optional)`);
+  }
 }

@@ -729,6 +729,38 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
       });
     });
 
+    describe('bad input', () => {
+      it('refuses wrong types and out-of-range numbers with typed errors, writing nothing', async () => {
+        await store.saveWorkflow(workflow());
+        await store.createExecution(execution('e1'));
+        let deep: unknown = {};
+        for (let i = 0; i < 10_000; i++) deep = { a: deep };
+        const cases: [string, () => Promise<unknown>, string][] = [
+          ['listExecutions limit -1', () => store.listExecutions({ limit: -1 }), 'INVALID_ARGUMENT'],
+          ['listExecutions limit 1.5', () => store.listExecutions({ limit: 1.5 }), 'INVALID_ARGUMENT'],
+          ['listExecutions status number', () => store.listExecutions({ status: 42 as never }), 'INVALID_ARGUMENT'],
+          ['listExecutions workflowId number', () => store.listExecutions({ workflowId: 42 as never }), 'INVALID_ARGUMENT'],
+          ['listExecutions null', () => store.listExecutions(null as never), 'INVALID_ARGUMENT'],
+          ['getWorkflow number', () => store.getWorkflow(42 as never), 'INVALID_ARGUMENT'],
+          ['getWorkflow version 1.5', () => store.getWorkflow('wf', 1.5), 'INVALID_ARGUMENT'],
+          ['getWorkflow version string', () => store.getWorkflow('wf', '1' as never), 'INVALID_ARGUMENT'],
+          ['pruneExecutions null', () => store.pruneExecutions(null as never), 'INVALID_ARGUMENT'],
+          ['saveWorkflow null', () => store.saveWorkflow(null as never), 'INVALID_ARGUMENT'],
+          ['createExecution null', () => store.createExecution(null as never), 'INVALID_ARGUMENT'],
+          ['createExecution 10,000 levels', () => store.createExecution(execution('deep', { initialData: deep })), 'DATA_TOO_DEEP'],
+          ['saveNodeResult without completedAt', () => store.saveNodeResult('e1', 'a', { status: 'completed', attempts: 1 } as never), 'INVALID_ARGUMENT'],
+          ['saveNodeResult null', () => store.saveNodeResult('e1', 'a', null as never), 'INVALID_ARGUMENT'],
+          ['saveNodeResult 10,000 levels', () => store.saveNodeResult('e1', 'a', result(deep)), 'DATA_TOO_DEEP'],
+          ['saveNodeResult unknown execution', () => store.saveNodeResult('nope', 'a', result(1)), 'EXECUTION_NOT_FOUND'],
+        ];
+        const got: [string, unknown][] = [];
+        for (const [label, call] of cases) got.push([label, await call().then(() => 'resolved', (e: { code?: unknown; name?: unknown }) => e.code ?? e.name)]);
+        expect(got).toEqual(cases.map(([label, , code]) => [label, code]));
+        expect(await ids()).toEqual(['e1']);
+        expect((await store.getExecution('e1'))?.nodeResults).toEqual({});
+      });
+    });
+
     describe('payloads (claim check)', () => {
       const payloads = () => {
         expect(isPayloadStore(store)).toBe(true);

@@ -178,7 +178,9 @@ describe('enqueueing', () => {
     await expect(t.engine.getDLQItems(5, 2)).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(await t.engine.getDLQItems(0, -1)).toEqual([]);
     await expect(t.engine.retryDLQItem(42 as never)).rejects.toBeInstanceOf(InvalidArgumentError);
-    expect(await t.engine.retryDLQItem('no-such-item')).toBe(false);
+    // Only ids shaped like SPANE's DLQ ids reach BullMQ; an unknown one is not found.
+    await expect(t.engine.retryDLQItem('no-such-item')).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(await t.engine.retryDLQItem('dlq__no-such-execution__a')).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineHttpNode, http, NodeOutputError } from '../../src/index.js';
+import { defineHttpNode, http, HttpError, NodeOutputError, NonRetryableError, NonRetryableHttpError } from '../../src/index.js';
 import type { ExecutionContext } from '../../src/index.js';
 
 let baseUrl = '';
@@ -12,6 +12,7 @@ const server = createServer((req, res) => {
   req.on('data', (c: Buffer) => (body += c.toString()));
   req.on('end', () => {
     if (req.url === '/fail') return void res.writeHead(503).end('down');
+    if (req.url?.startsWith('/missing')) return void res.writeHead(404).end('no such user');
     if (req.url === '/empty') return void res.writeHead(204).end();
     if (req.url === '/text') return void res.writeHead(200).end('not json');
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -40,9 +41,21 @@ describe('http node', () => {
   });
 
   it('throws on a non-2xx answer (retryable) and on a body that is not JSON; returns null for an empty body', async () => {
-    await expect(run({ url: `${baseUrl}/fail` }, null)).rejects.toThrow(/GET .*\/fail answered 503: down/);
-    await expect(run({ url: `${baseUrl}/text` }, null)).rejects.toThrow(/not JSON/);
+    const failed = await run({ url: `${baseUrl}/fail` }, null).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(HttpError);
+    expect(failed).not.toBeInstanceOf(NonRetryableError);
+    expect(failed).toMatchObject({ code: 'HTTP_ERROR', status: 503, message: `GET ${baseUrl}/fail -> 503 Service Unavailable` });
+    await expect(run({ url: `${baseUrl}/text` }, null)).rejects.toThrow(/-> 200 OK: the body is not JSON$/);
     expect(await run({ url: `${baseUrl}/empty` }, null)).toEqual({ success: true, data: null });
+  });
+
+  it('a 4xx other than 408/429 is a NonRetryableHttpError; its message has neither the query string nor the body', async () => {
+    const err = await run({ url: `${baseUrl}/missing?token=SECRET&x=1`, method: 'POST' }, { card: 'SECRET' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NonRetryableHttpError);
+    expect(err).toBeInstanceOf(NonRetryableError);
+    expect(err).toMatchObject({ code: 'HTTP_ERROR', status: 404, method: 'POST', url: `${baseUrl}/missing`, retryable: false });
+    expect((err as Error).message).toBe(`POST ${baseUrl}/missing -> 404 Not Found`);
+    expect((err as Error).stack).not.toMatch(/SECRET|no such user/);
   });
 
   it('defineHttpNode validates the response against its output schema', async () => {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ExecutionContext } from '../../definition/types.js';
+import { HttpError, NonRetryableHttpError } from '../../errors.js';
 import { defineNode } from '../node.js';
 import type { AnySchema, NodeKind, SchemaInput } from '../node.types.js';
 
@@ -38,9 +39,27 @@ export type HttpConfig = z.input<typeof httpConfigSchema>;
 
 const description = 'Calls a URL (input as JSON body unless GET/HEAD) and returns the parsed JSON response';
 
+/** Statuses a retry can fix (timeout, rate limit); other 4xx answers are final. */
+const RETRYABLE_4XX: ReadonlySet<number> = new Set([408, 429]);
+
 /**
- * Sends the request and returns the parsed JSON body (`null` for an empty body). A non-2xx
- * answer throws, so the node's retry policy applies.
+ * The URL as errors show it: without its query string and fragment (they often hold tokens and
+ * signatures) and without credentials.
+ */
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/**
+ * Sends the request and returns the parsed JSON body (`null` for an empty body). A 5xx, 408 or
+ * 429 answer throws an {@link HttpError} (retried per the node's policy); any other non-2xx a
+ * {@link NonRetryableHttpError}, so the node fails after one attempt. Neither message carries
+ * the query string or a body.
  */
 async function callHttp({ input, config, context }: { input: unknown; config: z.output<typeof httpConfigSchema>; context: ExecutionContext }): Promise<unknown> {
   const { url, method, headers } = config;
@@ -49,13 +68,19 @@ async function callHttp({ input, config, context }: { input: unknown; config: z.
   if (hasBody) init.body = JSON.stringify(input);
   if (context.signal !== undefined) init.signal = context.signal;
   const response = await fetch(url, init);
+  const details = { status: response.status, method, url: redactedUrl(url) };
+  if (!response.ok) {
+    // Read (and drop) the body so the connection can be reused.
+    await response.arrayBuffer().catch(() => undefined);
+    const final = response.status >= 400 && response.status < 500 && !RETRYABLE_4XX.has(response.status);
+    throw final ? new NonRetryableHttpError(details, response.statusText) : new HttpError(details, response.statusText);
+  }
   const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}: ${text.slice(0, 200)}`);
   if (text.length === 0) return null;
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new Error(`${method} ${url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+    throw new HttpError(details, response.statusText, 'the body is not JSON');
   }
 }
 

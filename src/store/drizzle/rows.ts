@@ -13,11 +13,12 @@ import type { SQL } from 'drizzle-orm';
 import { setOwn } from '../../definition/own.js';
 import type { ExecutionStatus, NodeResult, NodeResultStatus, WorkflowExecution } from '../../definition/types.js';
 import { asSerializedError } from '../../errors.js';
+import { storeJson } from '../store.js';
 import { executions, nodeResults } from './schema.js';
 
 /** The JSON text of a value for a nullable jsonb column, or `null` (SQL `NULL`) for `undefined`. */
 export function jsonText(value: unknown): string | null {
-  return value === undefined ? null : (JSON.stringify(value) ?? null);
+  return value === undefined ? null : (storeJson(value) ?? null);
 }
 
 /** A value for a nullable jsonb column: SQL `NULL` for `undefined`, the JSON otherwise. */

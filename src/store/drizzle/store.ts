@@ -7,7 +7,7 @@ import { TERMINAL_STATUSES } from '../../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../../definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError, InvalidConfigError, InvalidStateError } from '../../errors.js';
 import type { PayloadStore } from '../payload-store.js';
-import { checkSaveWorkflowOptions, resolvePruneCriteria } from '../store.js';
+import { assertRecord, checkExecutionFilter, checkNodeResult, checkSaveWorkflowOptions, checkWorkflowLookup, resolvePruneCriteria } from '../store.js';
 import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, WorkflowVersionInfo } from '../store.js';
 import { canonicalJson } from '../canonical-json.js';
 import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migrate.js';
@@ -198,6 +198,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async saveWorkflow(definition: WorkflowDefinition, options?: SaveWorkflowOptions): Promise<number> {
+    assertRecord('saveWorkflow', 'definition', definition);
     return guard('saveWorkflow', undefined, async () => {
       checkSaveWorkflowOptions(options);
       const { version: _ignored, ...body } = definition;
@@ -223,6 +224,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | null> {
+    checkWorkflowLookup(workflowId, version);
     return guard('getWorkflow', undefined, async () => {
       const [row] = await this.db
         .select({ version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
@@ -252,6 +254,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async createExecution(execution: NewExecution): Promise<void> {
+    assertRecord('createExecution', 'execution', execution);
     return guard('createExecution', execution.executionId, async () => {
       const inserted = await this.hot.createExecution.call([
         execution.executionId,
@@ -277,6 +280,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async listExecutions(filter: ExecutionFilter = {}): Promise<WorkflowExecution[]> {
+    checkExecutionFilter(filter);
     return guard('listExecutions', undefined, async () => {
       const statuses = filter.status === undefined ? undefined : ([] as ExecutionStatus[]).concat(filter.status);
       const where = and(
@@ -340,6 +344,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   }
 
   async saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void> {
+    checkNodeResult(nodeId, result);
     return guard('saveNodeResult', executionId, async () => {
       try {
         await this.hot.saveResult.call([
