@@ -184,10 +184,14 @@ export function checkExecutionFilter(filter: ExecutionFilter): void {
   if (limit !== undefined && !(typeof limit === 'number' && Number.isInteger(limit) && limit >= 0)) throw new InvalidArgumentError('listExecutions: limit must be an integer ≥ 0');
 }
 
-/** Checks the arguments of `getWorkflow`: a string id and, when given, a positive integer version; shared by the stores. */
+/**
+ * Checks the arguments of `getWorkflow`: a string id and, when given, an integer version; shared
+ * by the stores. A version below 1 is well formed and names no version (null), as the store
+ * contract has always said; the engine's own `getWorkflow` refuses it.
+ */
 export function checkWorkflowLookup(workflowId: string, version: number | undefined): void {
   if (typeof workflowId !== 'string') throw new InvalidArgumentError('getWorkflow: workflowId must be a string');
-  if (version !== undefined && !(typeof version === 'number' && Number.isInteger(version) && version > 0)) throw new InvalidArgumentError('getWorkflow: version must be a positive integer');
+  if (version !== undefined && !(typeof version === 'number' && Number.isInteger(version))) throw new InvalidArgumentError('getWorkflow: version must be an integer');
 }
 
 /**

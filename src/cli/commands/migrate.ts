@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { BackendUnavailableError, InvalidArgumentError, SpaneError } from '../../errors.js';
+import { BackendUnavailableError, InvalidArgumentError, SpaneError, StoreUnavailableError } from '../../errors.js';
 import { databaseUrlFromEnv } from '../../runtime/backends/create-engine.js';
 import { DrizzleStore } from '../../store/drizzle/store.js';
 import type { CliIO } from '../io.js';
@@ -40,8 +40,9 @@ export async function migrateCommand(options: MigrateOptions, io: CliIO): Promis
   try {
     store = await DrizzleStore.postgres(url);
   } catch (err) {
-    // A refused or unknown host, a missing database, bad credentials: say which server.
-    if (err instanceof SpaneError) throw err;
+    // A refused or unknown host, a missing database, bad credentials: say which server (the
+    // store's own StoreUnavailableError names only the operation).
+    if (err instanceof SpaneError && !(err instanceof StoreUnavailableError)) throw err;
     throw new BackendUnavailableError('postgres', `spane migrate: database ${databaseName(url)}`, err);
   }
   await store.close();
