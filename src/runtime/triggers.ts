@@ -1,6 +1,6 @@
 import type { JobSchedulerJson } from 'bullmq';
 import type { ScheduleTrigger, WorkflowDefinition } from '../definition/types.js';
-import { WorkflowNotFoundError, WorkflowValidationError } from '../errors.js';
+import { serializeError, WorkflowNotFoundError, WorkflowValidationError } from '../errors.js';
 import { cronProblem, timezoneProblem } from '../definition/triggers.js';
 import { WORKFLOW_JOB } from './jobs.js';
 import type { WorkflowJobData } from './jobs.js';
@@ -82,9 +82,14 @@ export class TriggerManager {
   async restoreSchedules(): Promise<number> {
     let restored = 0;
     for (const [id, { repeat, template }] of this.registered) {
-      if ((await this.rt.queues.workflowQueue.getJobScheduler(id)) !== undefined) continue;
-      await this.rt.queues.workflowQueue.upsertJobScheduler(id, repeat, template);
-      restored += 1;
+      try {
+        if ((await this.rt.queues.workflowQueue.getJobScheduler(id)) !== undefined) continue;
+        await this.rt.queues.workflowQueue.upsertJobScheduler(id, repeat, template);
+        restored += 1;
+      } catch (err) {
+        // One scheduler that cannot be restored must not stop the repair of the others.
+        this.rt.logger.warn(`could not restore job scheduler '${id}'`, { error: serializeError(err).message });
+      }
     }
     return restored;
   }
