@@ -169,7 +169,7 @@ export async function redisLossPhase(log: (m: string) => void): Promise<{ ok: bo
       `| lost (missing results or wrong value at \`end\`) | ${lost.length} |`,
       `| joins that ran twice | ${joinsTwice.length} |`,
       `| other nodes that ran twice (queued or running when the data went) | ${twice.length - joinsTwice.length} |`,
-      `| recovery: restart → every execution completed | ${(recoveryMs / 1000).toFixed(2)} s |`,
+      `| recovery: restart → every execution completed | ${stuck > 0 ? `never (${stuck} stuck; gave up ${(recoveryMs / 1000).toFixed(0)} s after the restart)` : `${(recoveryMs / 1000).toFixed(2)} s`} |`,
       `| wall time, first enqueue → restart | ${((restartedAt - started) / 1000).toFixed(2)} s |`,
       '',
       failures.length === 0 ? 'All checks passed.' : failures.map((f) => `- FAILED: ${f}`).join('\n'),
@@ -181,7 +181,17 @@ export async function redisLossPhase(log: (m: string) => void): Promise<{ ok: bo
     throw err;
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise<void>((r) => c.once('exit', () => r())))).map((p) => Promise.race([p, sleep(15_000)])));
+    // Up to 15 s for a polite stop, then SIGKILL (timers cleared, so nothing keeps the process up).
+    const exited = (c: ChildProcess) =>
+      new Promise<void>((resolve) => {
+        if (c.exitCode !== null || c.signalCode !== null) return resolve();
+        const timer = setTimeout(resolve, 15_000);
+        c.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    await Promise.all(children.map(exited));
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await engine?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
