@@ -113,6 +113,34 @@ describe('reconcile() on the embedded backend', () => {
     expect(runs.get(`${child!.executionId}/c2`)).toBe(1);
   });
 
+  it('FlowProducer mode: the child runs on after its flow jobs are lost, and the parent adopts it', { timeout: 120_000 }, async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    registry.register('gate', async (ctx) => {
+      runs.set(`${ctx.executionId}/${ctx.nodeId}`, (runs.get(`${ctx.executionId}/${ctx.nodeId}`) ?? 0) + 1);
+      await gate;
+      return { success: true, data: {} };
+    });
+    const e = engine({ useFlowProducerForSubWorkflows: true });
+    await e.registerWorkflow(graph('flow-child', [node('g1', 'gate'), node('c2', 'step')], ['g1->c2']));
+    await e.registerWorkflow(graph('flow-parent', [node('p1', 'step'), node('sub', 'sub-workflow', { config: { workflowId: 'flow-child' } }), node('p2', 'step')], ['p1->sub', 'sub->p2']));
+    e.startWorkers(4);
+    const id = await e.enqueueWorkflow('flow-parent', {});
+    await until(async () => (await store.getChildExecutions(id)).length === 1, 30_000, 'the child to start');
+    const [child] = await store.getChildExecutions(id);
+    await until(() => runs.get(`${child!.executionId}/g1`) === 1, 30_000, 'the child to run g1');
+    // The whole flow (aggregator, c2 waiting for g1, g1 itself) and the parent's job go.
+    expect(await loseJobs(child!.executionId)).toBeGreaterThanOrEqual(2);
+    await loseJobs(id);
+    open();
+    // g1's run ends into its result and advances: c2 is enqueued as a plain job.
+    await until(async () => (await status(child!.executionId)) === 'completed', 30_000, 'the child to complete');
+    expect(await e.reconcile({ graceMs: 0 })).toMatchObject({ nodesEnqueued: 1 });
+    expect((await e.waitForExecution(id, { timeoutMs: 30_000 })).status).toBe('completed');
+    expect((await store.getChildExecutions(id)).map((c) => c.executionId)).toEqual([child!.executionId]);
+    for (const k of [`${id}/p1`, `${id}/p2`, `${child!.executionId}/g1`, `${child!.executionId}/c2`]) expect(runs.get(k), k).toBe(1);
+  });
+
   it('finishes a completion a crash cut short (every node settled, still running)', { timeout: 120_000 }, async () => {
     const e = engine();
     await e.registerWorkflow(graph('pair', [node('x', 'step'), node('y', 'step')], ['x->y']));
