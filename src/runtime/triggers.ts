@@ -49,7 +49,7 @@ export class TriggerManager {
    * The schedulers this engine created, as it created them: they live in Redis only, so after
    * Redis lost its data {@link restoreSchedules} creates them again.
    */
-  private readonly registered = new Map<string, { repeat: { pattern: string; tz?: string }; template: { name: string; data: WorkflowJobData } }>();
+  private readonly registered = new Map<string, { repeat: { pattern: string; tz?: string } | { every: number }; template: { name: string; data: WorkflowJobData } }>();
 
   constructor(
     private readonly rt: Runtime,
@@ -72,6 +72,18 @@ export class TriggerManager {
     const repeat = timezone === undefined ? { pattern: cron } : { pattern: cron, tz: timezone };
     await this.rt.queues.workflowQueue.upsertJobScheduler(id, repeat, template);
     this.registered.set(id, { repeat, template });
+  }
+
+  /**
+   * Creates or updates the scheduler of the engine's `retention` option. It is remembered before
+   * the upsert, unlike a cron schedule (whose caller gets the error): retention is configuration,
+   * so a first upsert that failed (Redis down at `startWorkers`) is made by the next reconcile pass.
+   */
+  async scheduleRetention(id: string, everyMs: number, prune: NonNullable<WorkflowJobData['prune']>): Promise<void> {
+    const repeat = { every: everyMs };
+    const template = { name: 'prune-executions', data: { workflowId: '', prune } };
+    this.registered.set(id, { repeat, template });
+    await this.rt.queues.workflowQueue.upsertJobScheduler(id, repeat, template);
   }
 
   /**

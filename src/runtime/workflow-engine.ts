@@ -139,7 +139,7 @@ export class WorkflowEngine {
     this.webhooks = new WebhookManager({ store: options.store, backend: rateLimits, prefix: config.prefix, logger, start, resolveSecret: options.resolveWebhookSecret });
     this.triggers = new TriggerManager(this.rt, this.webhooks);
     this.lifecycle = new ExecutionLifecycle(this.rt, this.processor, (workflowId, data) => this.enqueueWorkflow(workflowId, data));
-    this.reconciler = new Reconciler(this.rt, async () => (await this.triggers.restoreSchedules()) + (await this.restoreRetention()));
+    this.reconciler = new Reconciler(this.rt, () => this.triggers.restoreSchedules());
     // Redis came back after an outage, possibly empty (a restart without persistence).
     this.commands?.on('ready', () => this.reconciler.kick());
     options.metrics?.attach(this);
@@ -416,8 +416,8 @@ export class WorkflowEngine {
     const retention = this.rt.config.retention;
     if (retention !== undefined) {
       const { everyMs, ...prune } = retention;
-      this.rt.queues.workflowQueue
-        .upsertJobScheduler(RETENTION_SCHEDULER, { every: everyMs }, { name: 'prune-executions', data: { workflowId: '', prune } })
+      this.triggers
+        .scheduleRetention(RETENTION_SCHEDULER, everyMs, prune)
         .catch((err: unknown) => this.rt.logger.error('could not schedule retention', { error: String(err) }));
     }
     this.reconciler.start();
@@ -574,16 +574,6 @@ export class WorkflowEngine {
       for (const resource of this.owned) await resource.close();
     })();
     return this.closing;
-  }
-
-  /** Creates the retention scheduler again when workers run and it is gone; returns 1 if it did. */
-  private async restoreRetention(): Promise<number> {
-    const retention = this.rt.config.retention;
-    if (retention === undefined || !this.workers.running) return 0;
-    if ((await this.rt.queues.workflowQueue.getJobScheduler(RETENTION_SCHEDULER)) !== undefined) return 0;
-    const { everyMs, ...prune } = retention;
-    await this.rt.queues.workflowQueue.upsertJobScheduler(RETENTION_SCHEDULER, { every: everyMs }, { name: 'prune-executions', data: { workflowId: '', prune } });
-    return 1;
   }
 
   private async latestGraph(workflowId: string): Promise<WorkflowGraph> {

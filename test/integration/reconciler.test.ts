@@ -189,6 +189,16 @@ describe('reconcile() on the embedded backend', () => {
     expect(await e.getJobSchedulers()).toHaveLength(0);
   });
 
+  it("creates again the retention scheduler of an engine that runs workers", { timeout: 120_000 }, async () => {
+    const e = engine({ retention: { olderThanMs: 3_600_000, everyMs: 60_000 } });
+    e.startWorkers(1);
+    await until(async () => (await e.getJobScheduler('spane-retention')) !== null, 30_000, 'the retention scheduler');
+    await backend.pool.query('DELETE FROM bullmq.scheduler');
+    await backend.pool.query('DELETE FROM bullmq.job WHERE scheduler_id IS NOT NULL');
+    expect(await e.reconcile()).toMatchObject({ schedulesRestored: 1 });
+    expect((await e.getJobScheduler('spane-retention'))?.every).toBe(60_000);
+  });
+
   it('refuses bad options with a typed error', async () => {
     const e = engine();
     await expect(e.reconcile({ graceMs: -1 })).rejects.toThrow(InvalidArgumentError);
