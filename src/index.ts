@@ -64,6 +64,12 @@ export type {
   WorkflowVersionInfo,
 } from './store/store.js';
 
+// --- recovery ---
+export type { ReconcileOptions, ReconcileSummary } from './runtime/reconciler.js';
+export type { RepairEventData } from './runtime/events.js';
+export type { ExecutionPage, UnfinishedExecutionQuery, UnfinishedStatus } from './store/store.js';
+// --- end recovery ---
+
 // --- claim check ---
 export { DEFAULT_PAYLOAD_THRESHOLD_BYTES, isPayloadReference, PAYLOAD_REFERENCE_KEY, PayloadManager } from './runtime/payloads.js';
 export type { PayloadManagerOptions, PayloadReference } from './runtime/payloads.js';

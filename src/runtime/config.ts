@@ -55,6 +55,9 @@ export const engineConfigSchema = z.strictObject({
   payloadThresholdBytes: z.union([z.number().int().min(0), z.literal(false)]).default(50 * 1024),
   removeOnComplete: keepJobs.default({ count: 1000, age: 3600 }),
   removeOnFail: keepJobs.default({ count: 5000, age: 7 * 24 * 3600 }),
+  reconcileIntervalMs: z.union([z.number().int().min(0), z.literal(false)]).default(30_000),
+  reconcileGraceMs: z.number().int().min(0).default(30_000),
+  reconcileBatchSize: z.number().int().min(1).default(1000),
 });
 
 /**
@@ -178,6 +181,28 @@ export interface ResolvedEngineConfig {
    * @defaultValue \{ count: 5000, age: 604800 \}
    */
   removeOnFail: { count: number; age: number };
+  /**
+   * How often (ms) the engine's workers look for executions whose queued work was lost (Redis
+   * restarted empty, a flush, deleted job rows) and re-enqueue exactly what is missing; also run
+   * once when workers start and when Redis reconnects. `0` or `false` turns the periodic pass
+   * off (`engine.reconcile()` still runs one). Safe on every engine at once. See
+   * docs/reliability.md, "Recovery".
+   * @defaultValue 30000
+   */
+  reconcileIntervalMs: number | false;
+  /**
+   * How long (ms) a node must have been ready (its last parent settled, or the execution was
+   * created) before the reconciler treats its missing job as lost. Covers work in flight: a
+   * job that is being enqueued, or one whose worker is still running it.
+   * @defaultValue 30000
+   */
+  reconcileGraceMs: number;
+  /**
+   * Unfinished executions one reconcile pass checks at most (oldest first); the next pass
+   * goes on where this one stopped.
+   * @defaultValue 1000
+   */
+  reconcileBatchSize: number;
 }
 
 /** Worker thread options of {@link ResolvedEngineConfig.workerThreadsOptions}. */

@@ -13,8 +13,16 @@ import type { Logger } from './runtime.js';
 
 /** Events about one node of an execution. */
 export type NodeEventType = 'node:started' | 'node:completed' | 'node:failed' | 'node:skipped' | 'node:delayed' | 'node:retrying';
-/** Events about a whole execution. */
-export type WorkflowEventType = 'workflow:started' | 'workflow:completed' | 'workflow:failed' | 'workflow:paused' | 'workflow:resumed' | 'workflow:cancelled';
+/** Events about a whole execution; `workflow:repaired` means the reconciler re-enqueued lost work (`data` is a {@link RepairEventData}). */
+export type WorkflowEventType = 'workflow:started' | 'workflow:completed' | 'workflow:failed' | 'workflow:paused' | 'workflow:resumed' | 'workflow:cancelled' | 'workflow:repaired';
+
+/** The `data` of a `workflow:repaired` event: what the reconciler did to the execution. */
+export interface RepairEventData {
+  /** Nodes whose lost jobs were enqueued again. */
+  nodes: string[];
+  /** Whether an interrupted advance (skips, completion) was finished too. */
+  advanced: boolean;
+}
 
 /** Something that happened to an execution, as subscribers receive it. */
 export interface SpaneEvent {

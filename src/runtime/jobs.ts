@@ -30,6 +30,12 @@ export interface NodeJobData {
   parked?: { remainingMs: number };
   /** Consecutive infrastructure failures (store or Redis), for rescheduling backoff. */
   infraRetries?: number;
+  /**
+   * Set by the reconciler on the job it re-creates for a sub-workflow node whose job was lost:
+   * the child execution the lost job was waiting on. The job's first attempt adopts that child
+   * instead of starting another one.
+   */
+  childExecutionId?: string;
 }
 
 /** Data of a job in {@link WORKFLOW_QUEUE}. */

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { OpenMetricsContentType, PrometheusContentType } from 'prom-client';
 import { InvalidArgumentError } from '../errors.js';
-import type { SpaneEvent } from './events.js';
+import type { RepairEventData, SpaneEvent } from './events.js';
 import type { QueueCounts, QueueStats } from './engine-options.js';
 
 /**
@@ -108,6 +108,9 @@ const NODE_STATUS: Partial<Record<SpaneEvent['type'], string>> = {
  * - `spane_node_duration_seconds{workflow,node_type,status}`: histogram of attempt durations;
  *   status is `completed`, `failed` or `retrying`.
  * - `spane_queue_jobs{queue,state}`: gauge of BullMQ job counts, read on scrape.
+ * - `spane_reconciler_repaired_executions_total{workflow}`: counter of executions the
+ *   reconciler repaired (their queued work was lost), and
+ *   `spane_reconciler_requeued_nodes_total{workflow}`: the node jobs it enqueued again.
  *
  * Labels hold workflow ids and node types only, never execution or node ids, so the number of
  * series stays bounded by what is registered. Each process counts what its own engines did:
@@ -135,6 +138,10 @@ export class MetricsCollector {
   readonly nodeDuration: Histogram<'workflow' | 'node_type' | 'status'>;
   /** `spane_queue_jobs` (or with the configured prefix). */
   readonly queueJobs: Gauge<'queue' | 'state'>;
+  /** `spane_reconciler_repaired_executions_total` (or with the configured prefix). */
+  readonly reconcilerRepairs: Counter<'workflow'>;
+  /** `spane_reconciler_requeued_nodes_total` (or with the configured prefix). */
+  readonly reconcilerNodes: Counter<'workflow'>;
 
   private readonly sources = new Map<MetricsSource, () => void>();
   private readonly timeoutMs: number;
@@ -180,6 +187,18 @@ export class MetricsCollector {
       help: 'Duration of node attempts in seconds, by workflow id, node type and status (completed, failed, retrying).',
       labelNames: ['workflow', 'node_type', 'status'] as const,
       buckets: [...(options.durationBuckets ?? DEFAULT_DURATION_BUCKETS)],
+      registers,
+    });
+    this.reconcilerRepairs = new Counter({
+      name: `${prefix}reconciler_repaired_executions_total`,
+      help: 'Executions whose lost queued work the reconciler repaired, by workflow id.',
+      labelNames: ['workflow'] as const,
+      registers,
+    });
+    this.reconcilerNodes = new Counter({
+      name: `${prefix}reconciler_requeued_nodes_total`,
+      help: 'Node jobs the reconciler enqueued again after they were lost, by workflow id.',
+      labelNames: ['workflow'] as const,
       registers,
     });
     // prom-client calls `collect` with the gauge as `this`; an arrow keeps the collector instead.
@@ -274,6 +293,12 @@ export class MetricsCollector {
   }
 
   private record(event: SpaneEvent): void {
+    if (event.type === 'workflow:repaired') {
+      const nodes = (event.data as Partial<RepairEventData> | undefined)?.nodes;
+      this.reconcilerRepairs.inc({ workflow: event.workflowId });
+      if (Array.isArray(nodes) && nodes.length > 0) this.reconcilerNodes.inc({ workflow: event.workflowId }, nodes.length);
+      return;
+    }
     const workflowStatus = WORKFLOW_STATUS[event.type];
     if (workflowStatus !== undefined) {
       this.workflowExecutions.inc({ workflow: event.workflowId, status: workflowStatus });

@@ -70,7 +70,9 @@ export async function stepSubWorkflow(
   token: string | undefined,
 ): Promise<SubWorkflowStep> {
   const config = node.config as SubWorkflowConfig;
-  const childId = childExecutionId(exec.executionId, node.id, job);
+  // A job the reconciler re-created after the original was lost carries the child to adopt.
+  const adopted = job.attemptsMade === 0 ? job.data.childExecutionId : undefined;
+  const childId = adopted ?? childExecutionId(exec.executionId, node.id, job);
   let child = await rt.store.getExecution(childId);
   if (child === null) {
     const started = await startChild(rt, node, config, exec, input, childId);

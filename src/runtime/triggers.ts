@@ -1,6 +1,6 @@
 import type { JobSchedulerJson } from 'bullmq';
 import type { ScheduleTrigger, WorkflowDefinition } from '../definition/types.js';
-import { WorkflowNotFoundError, WorkflowValidationError } from '../errors.js';
+import { serializeError, WorkflowNotFoundError, WorkflowValidationError } from '../errors.js';
 import { cronProblem, timezoneProblem } from '../definition/triggers.js';
 import { WORKFLOW_JOB } from './jobs.js';
 import type { WorkflowJobData } from './jobs.js';
@@ -45,6 +45,12 @@ export function schedulerId(workflowId: string, cron: string): string {
 
 /** Schedules (BullMQ job schedulers on `workflow-execution`) and webhooks of an engine. */
 export class TriggerManager {
+  /**
+   * The schedulers this engine created, as it created them: they live in Redis only, so after
+   * Redis lost its data {@link restoreSchedules} creates them again.
+   */
+  private readonly registered = new Map<string, { repeat: { pattern: string; tz?: string } | { every: number }; template: { name: string; data: WorkflowJobData } }>();
+
   constructor(
     private readonly rt: Runtime,
     private readonly webhooks: WebhookManager,
@@ -62,15 +68,51 @@ export class TriggerManager {
     if ((await this.rt.store.getWorkflow(workflowId)) === null) throw new WorkflowNotFoundError(workflowId);
     const template: { name: string; data: WorkflowJobData } = { name: WORKFLOW_JOB, data: { workflowId } };
     if (data !== undefined) template.data.initialData = data;
-    await this.rt.queues.workflowQueue.upsertJobScheduler(schedulerId(workflowId, cron), timezone === undefined ? { pattern: cron } : { pattern: cron, tz: timezone }, template);
+    const id = schedulerId(workflowId, cron);
+    const repeat = timezone === undefined ? { pattern: cron } : { pattern: cron, tz: timezone };
+    await this.rt.queues.workflowQueue.upsertJobScheduler(id, repeat, template);
+    this.registered.set(id, { repeat, template });
+  }
+
+  /**
+   * Creates or updates the scheduler of the engine's `retention` option. It is remembered before
+   * the upsert, unlike a cron schedule (whose caller gets the error): retention is configuration,
+   * so a first upsert that failed (Redis down at `startWorkers`) is made by the next reconcile pass.
+   */
+  async scheduleRetention(id: string, everyMs: number, prune: NonNullable<WorkflowJobData['prune']>): Promise<void> {
+    const repeat = { every: everyMs };
+    const template = { name: 'prune-executions', data: { workflowId: '', prune } };
+    this.registered.set(id, { repeat, template });
+    await this.rt.queues.workflowQueue.upsertJobScheduler(id, repeat, template);
+  }
+
+  /**
+   * Creates again the schedulers this engine registered that are gone (Redis restarted empty);
+   * returns how many. Schedulers removed through this engine are not brought back; one removed
+   * through another engine is, while this engine still remembers registering it.
+   */
+  async restoreSchedules(): Promise<number> {
+    let restored = 0;
+    for (const [id, { repeat, template }] of this.registered) {
+      try {
+        if ((await this.rt.queues.workflowQueue.getJobScheduler(id)) !== undefined) continue;
+        await this.rt.queues.workflowQueue.upsertJobScheduler(id, repeat, template);
+        restored += 1;
+      } catch (err) {
+        // One scheduler that cannot be restored must not stop the repair of the others.
+        this.rt.logger.warn(`could not restore job scheduler '${id}'`, { error: serializeError(err).message });
+      }
+    }
+    return restored;
   }
 
   /** Makes the workflow's schedulers match its schedule triggers: upserts them, removes the rest. */
   async syncSchedules(def: WorkflowDefinition): Promise<void> {
     const wanted = (def.triggers ?? []).filter((t): t is ScheduleTrigger => t.type === 'schedule');
     const keep = new Set(wanted.map((t) => schedulerId(def.id, t.config.cron)));
+    this.forget(def.id, keep);
     for (const s of await this.workflowSchedulers(def.id)) {
-      if (!keep.has(s.id)) await this.rt.queues.workflowQueue.removeJobScheduler(s.id);
+      if (!keep.has(s.id)) await this.removeScheduler(s.id);
     }
     for (const t of wanted) await this.upsertSchedule(def.id, t.config.cron, t.config.timezone, t.config.data);
   }
@@ -88,8 +130,9 @@ export class TriggerManager {
 
   /** Removes every scheduler of `workflowId`; returns how many there were. */
   async removeWorkflowSchedulers(workflowId: string): Promise<number> {
+    this.forget(workflowId, new Set());
     const mine = await this.workflowSchedulers(workflowId);
-    const removed = await Promise.all(mine.map((s) => this.rt.queues.workflowQueue.removeJobScheduler(s.id)));
+    const removed = await Promise.all(mine.map((s) => this.removeScheduler(s.id)));
     return removed.filter(Boolean).length;
   }
 
@@ -109,6 +152,17 @@ export class TriggerManager {
    */
   async handleWebhook(request: WebhookRequest, options: WebhookOptions = {}): Promise<string[]> {
     return this.webhooks.handle(request, options);
+  }
+
+  /** Stops remembering the workflow's schedulers, except those in `keep`. */
+  private forget(workflowId: string, keep: ReadonlySet<string>): void {
+    const prefix = schedulerId(workflowId, '');
+    for (const id of [...this.registered.keys()]) if (id.startsWith(prefix) && !keep.has(id)) this.registered.delete(id);
+  }
+
+  private async removeScheduler(id: string): Promise<boolean> {
+    this.registered.delete(id);
+    return this.rt.queues.workflowQueue.removeJobScheduler(id);
   }
 
   private async workflowSchedulers(workflowId: string): Promise<ScheduleInfo[]> {

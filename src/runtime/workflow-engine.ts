@@ -26,6 +26,8 @@ import { NodeProcessor } from './node-processor.js';
 import { createExecutionChecked, defaultPayloadManager, offloadNodeInput, resolved, resolvedValue } from './payloads.js';
 import type { PayloadManager } from './payloads.js';
 import { QueueManager } from './queue-manager.js';
+import { Reconciler } from './reconciler.js';
+import type { ReconcileOptions, ReconcileSummary } from './reconciler.js';
 import type { NodeRegistry } from './registry.js';
 import { CircuitBreakerRegistry } from './resilience/circuit-breaker.js';
 import { RateLimiter } from './resilience/rate-limit.js';
@@ -77,6 +79,7 @@ export class WorkflowEngine {
   private readonly triggers: TriggerManager;
   private readonly webhooks: WebhookManager;
   private readonly lifecycle: ExecutionLifecycle;
+  private readonly reconciler: Reconciler;
   private closing: Promise<void> | undefined;
 
   /** Options-object form. */
@@ -138,6 +141,9 @@ export class WorkflowEngine {
     this.webhooks = new WebhookManager({ store: options.store, backend: rateLimits, prefix: config.prefix, logger, start, resolveSecret: options.resolveWebhookSecret });
     this.triggers = new TriggerManager(this.rt, this.webhooks);
     this.lifecycle = new ExecutionLifecycle(this.rt, this.processor, (workflowId, data) => this.enqueueWorkflow(workflowId, data));
+    this.reconciler = new Reconciler(this.rt, () => this.triggers.restoreSchedules());
+    // Redis came back after an outage, possibly empty (a restart without persistence).
+    this.commands?.on('ready', () => this.reconciler.kick());
     options.metrics?.attach(this);
   }
 
@@ -440,10 +446,30 @@ export class WorkflowEngine {
     const retention = this.rt.config.retention;
     if (retention !== undefined) {
       const { everyMs, ...prune } = retention;
-      this.rt.queues.workflowQueue
-        .upsertJobScheduler(RETENTION_SCHEDULER, { every: everyMs }, { name: 'prune-executions', data: { workflowId: '', prune } })
+      this.triggers
+        .scheduleRetention(RETENTION_SCHEDULER, everyMs, prune)
         .catch((err: unknown) => this.rt.logger.error('could not schedule retention', { error: String(err) }));
     }
+    this.reconciler.start();
+  }
+
+  /**
+   * Runs one reconcile pass now: finds running executions whose queued work is gone (Redis
+   * restarted empty, a flush, deleted job rows) and enqueues exactly the missing node jobs, finishes
+   * advances a crash cut short, and creates again the job schedulers this engine registered. No
+   * node that has a result runs again. Workers run these passes by themselves (at start, on a Redis
+   * reconnect, and every `reconcileIntervalMs`); this is for tests and operators. Safe to run on
+   * every engine at once.
+   *
+   * @example
+   * ```ts
+   * const { checked, repaired, nodesEnqueued } = await engine.reconcile();
+   * ```
+   */
+  async reconcile(options: ReconcileOptions = {}): Promise<ReconcileSummary> {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('reconcile: options must be an object');
+    await this.ready('reconcile');
+    return this.reconciler.reconcile(options);
   }
 
   /** Resolves when the workers started by {@link startWorkers} are connected. */
@@ -578,6 +604,7 @@ export class WorkflowEngine {
       // leave in-flight jobs to stalled-job recovery.
       const reachable = redis.every((c) => c.status === 'ready') && this.sqlBackend?.closed !== true;
       if (!reachable) for (const c of redis) c.disconnect();
+      await this.reconciler.stop();
       await this.workers.close(!reachable);
       await this.rt.events.close();
       await this.rt.queues.close();

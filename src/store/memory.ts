@@ -4,8 +4,8 @@ import { setOwn } from '../definition/own.js';
 import { ExecutionNotFoundError, InvalidArgumentError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 import type { PayloadStore } from './payload-store.js';
-import { assertRecord, checkExecutionFilter, checkNodeResult, checkSaveWorkflowOptions, checkWorkflowLookup, resolvePruneCriteria, storeJson } from './store.js';
-import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, WorkflowVersionInfo } from './store.js';
+import { assertRecord, checkExecutionFilter, checkNodeResult, checkSaveWorkflowOptions, checkWorkflowLookup, resolvePruneCriteria, resolveUnfinishedQuery, storeJson, unfinishedCursor } from './store.js';
+import type { ExecutionFilter, ExecutionLogEntry, ExecutionPage, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, UnfinishedExecutionQuery, WorkflowVersionInfo } from './store.js';
 
 /** Options of {@link InMemoryExecutionStore}. */
 export interface InMemoryStoreOptions {
@@ -110,6 +110,16 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
       if (out.length >= (filter.limit ?? 100)) break;
     }
     return out;
+  }
+
+  async listUnfinishedExecutions(query: UnfinishedExecutionQuery = {}): Promise<ExecutionPage> {
+    const { statuses, startedBefore, after, limit } = resolveUnfinishedQuery(query);
+    const later = (e: WorkflowExecution) => after === undefined || e.startedAt > after.startedAt || (e.startedAt === after.startedAt && e.executionId > after.executionId);
+    const matching = [...this.executions.values()]
+      .filter((e) => statuses.includes(e.status) && (startedBefore === undefined || e.startedAt < startedBefore) && later(e))
+      .sort((a, b) => a.startedAt - b.startedAt || (a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0));
+    const page = matching.slice(0, limit).map(clone);
+    return matching.length > limit ? { executions: page, nextCursor: unfinishedCursor(page.at(-1)!) } : { executions: page };
   }
 
   async getChildExecutions(parentExecutionId: string): Promise<WorkflowExecution[]> {

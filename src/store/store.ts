@@ -48,6 +48,76 @@ export interface ExecutionFilter {
   limit?: number;
 }
 
+/** A status an execution has before it finishes. */
+export type UnfinishedStatus = 'pending' | 'running' | 'paused';
+
+/**
+ * What {@link ExecutionStore.listUnfinishedExecutions} lists: unfinished executions, oldest first
+ * (by `startedAt`, then `executionId`), a page at a time.
+ */
+export interface UnfinishedExecutionQuery {
+  /**
+   * Only executions in one of these statuses.
+   * @defaultValue ['pending', 'running', 'paused']
+   */
+  status?: UnfinishedStatus | readonly UnfinishedStatus[];
+  /** Only executions created before this time (epoch ms, exclusive). */
+  startedBefore?: number;
+  /** Where the previous page stopped: its `nextCursor`. Opaque. */
+  cursor?: string;
+  /**
+   * At most this many executions in the page.
+   * @defaultValue 100
+   */
+  limit?: number;
+}
+
+/** One page of {@link ExecutionStore.listUnfinishedExecutions}. */
+export interface ExecutionPage {
+  /** The executions of this page, with their node results. */
+  executions: WorkflowExecution[];
+  /** Pass it as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+/** The cursor after `exec` in the (startedAt, executionId) order; shared by the stores. */
+export function unfinishedCursor(exec: Pick<WorkflowExecution, 'startedAt' | 'executionId'>): string {
+  return Buffer.from(JSON.stringify([exec.startedAt, exec.executionId])).toString('base64url');
+}
+
+/**
+ * Checks an {@link UnfinishedExecutionQuery} and decodes its cursor; shared by the stores.
+ * Throws {@link InvalidArgumentError} naming the bad option.
+ */
+export function resolveUnfinishedQuery(query: UnfinishedExecutionQuery): {
+  statuses: readonly ExecutionStatus[];
+  startedBefore: number | undefined;
+  after: { startedAt: number; executionId: string } | undefined;
+  limit: number;
+} {
+  const statuses: readonly unknown[] = query.status === undefined ? ['pending', 'running', 'paused'] : ([] as unknown[]).concat(query.status);
+  const bad = statuses.filter((s) => s !== 'pending' && s !== 'running' && s !== 'paused');
+  if (bad.length > 0 || statuses.length === 0) throw new InvalidArgumentError(`listUnfinishedExecutions: status may only name pending, running or paused; got ${bad.length === 0 ? 'none' : bad.map(String).join(', ')}`);
+  const limit = query.limit ?? 100;
+  if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`listUnfinishedExecutions: limit must be a positive integer, got ${String(query.limit)}`);
+  const before = query.startedBefore;
+  if (before !== undefined && (typeof before !== 'number' || !Number.isFinite(before))) throw new InvalidArgumentError('listUnfinishedExecutions: startedBefore must be epoch milliseconds');
+  let after: { startedAt: number; executionId: string } | undefined;
+  if (query.cursor !== undefined) {
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(Buffer.from(String(query.cursor), 'base64url').toString('utf8'));
+    } catch {
+      decoded = undefined;
+    }
+    if (!Array.isArray(decoded) || decoded.length !== 2 || typeof decoded[0] !== 'number' || typeof decoded[1] !== 'string') {
+      throw new InvalidArgumentError('listUnfinishedExecutions: cursor is not one this store returned');
+    }
+    after = { startedAt: decoded[0], executionId: decoded[1] };
+  }
+  return { statuses: statuses as ExecutionStatus[], startedBefore: before, after, limit };
+}
+
 /** Options of {@link ExecutionStore.saveWorkflow}. */
 export interface SaveWorkflowOptions {
   /**
@@ -131,6 +201,14 @@ export interface ExecutionStore {
   getExecution(executionId: string): Promise<WorkflowExecution | null>;
   /** Executions matching the filter, newest first. */
   listExecutions(filter?: ExecutionFilter): Promise<WorkflowExecution[]>;
+  /**
+   * Unfinished executions (pending, running, paused), oldest first, one page at a time with a
+   * cursor; the engine's reconciler pages through them to find executions whose queue state was
+   * lost. Pages stay consistent while executions finish meanwhile (keyset paging: an execution
+   * is never returned twice in one walk). Optional: without it the reconciler reads
+   * `listExecutions({ status: ['running', 'pending'], limit })`, newest first, one page only.
+   */
+  listUnfinishedExecutions?(query?: UnfinishedExecutionQuery): Promise<ExecutionPage>;
   /** Executions started as sub-workflows of this one. */
   getChildExecutions(parentExecutionId: string): Promise<WorkflowExecution[]>;
   /**

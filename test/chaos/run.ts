@@ -38,7 +38,9 @@
  * [3000], CHAOS_LOCK_MS [4000], CHAOS_STALLED_MS [3000], CHAOS_MAX_STALLED [3],
  * CHAOS_TIMEOUT_MS [300000], CHAOS_KEEP [0], CHAOS_REPAIR [1] (after the checks, try pause + resume
  * on executions that did not complete, and report whether that brought them home; the verdict is
- * unchanged). Results and the findings so far: docs/reliability.md.
+ * unchanged), CHAOS_REDIS_LOSS [1] (then run phase 2, test/chaos/redis-loss.ts: a disposable
+ * Redis restarted without persistence under load; its own settings are documented there).
+ * Results and the findings so far: docs/reliability.md.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -54,6 +56,7 @@ import type { SpaneEvent } from '../../src/index.js';
 import { POSTGRES_ADMIN_URL } from '../contract/databases.js';
 import { CHAOS_RUNS_DDL, chaosWorkflow, expectedBranch, expectedEnd, JOIN_NODES, NODE_IDS, registerChaosExecutors, WORKFLOW_ID } from './workflow.js';
 import { deleteKeys } from '../helpers.js';
+import { redisLossPhase } from './redis-loss.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const EXECUTIONS = envInt('CHAOS_EXECUTIONS', 500);
@@ -655,16 +658,23 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-    setTimeout(() => {
-      log(`still alive 5 s after closing; open resources: ${process.getActiveResourcesInfo().join(', ')}`);
-      process.exit(code);
-    }, 5000).unref();
-  },
-  (err: unknown) => {
-    console.error(err);
-    void stopWorkers().finally(() => process.exit(1));
-  },
-);
+main()
+  .then(async (code) => {
+    if (process.env['CHAOS_REDIS_LOSS'] === '0') return code;
+    const phase = await redisLossPhase(log);
+    process.stdout.write(`${phase.report.join('\n')}\n`);
+    return phase.ok ? code : 1;
+  })
+  .then(
+    (code) => {
+      process.exitCode = code;
+      setTimeout(() => {
+        log(`still alive 5 s after closing; open resources: ${process.getActiveResourcesInfo().join(', ')}`);
+        process.exit(code);
+      }, 5000).unref();
+    },
+    (err: unknown) => {
+      console.error(err);
+      void stopWorkers().finally(() => process.exit(1));
+    },
+  );

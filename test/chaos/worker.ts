@@ -39,6 +39,9 @@ async function main(): Promise<void> {
       lockDuration: Number(env('CHAOS_LOCK_MS')),
       stalledInterval: Number(env('CHAOS_STALLED_MS')),
       maxStalledCount: Number(env('CHAOS_MAX_STALLED')),
+      // The Redis-loss phase (test/chaos/redis-loss.ts) sets how often the reconciler looks.
+      ...(process.env['CHAOS_RECONCILE_MS'] === undefined ? {} : { reconcileIntervalMs: Number(process.env['CHAOS_RECONCILE_MS']) }),
+      ...(process.env['CHAOS_RECONCILE_GRACE_MS'] === undefined ? {} : { reconcileGraceMs: Number(process.env['CHAOS_RECONCILE_GRACE_MS']) }),
     },
     logger,
   });

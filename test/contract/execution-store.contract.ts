@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition } from '../../src/definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError } from '../../src/errors.js';
 import type { SerializedError } from '../../src/errors.js';
-import type { ExecutionFilter, ExecutionStore, NewExecution } from '../../src/store/store.js';
+import type { ExecutionFilter, ExecutionStore, NewExecution, UnfinishedExecutionQuery } from '../../src/store/store.js';
 import { isPayloadStore } from '../../src/store/payload-store.js';
 import type { PayloadStore } from '../../src/store/payload-store.js';
 
@@ -625,6 +625,63 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
 
       it('refuses to log for an unknown execution', async () => {
         await expect(store.addLog('nope', { at: 1, level: 'info', message: 'x' })).rejects.toThrow(ExecutionNotFoundError);
+      });
+    });
+
+    describe('listUnfinishedExecutions', () => {
+      const walk = async (query: UnfinishedExecutionQuery = {}) => {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (let pages = 0; pages < 50; pages++) {
+          const page = await store.listUnfinishedExecutions!({ ...query, ...(cursor === undefined ? {} : { cursor }) });
+          seen.push(...page.executions.map((e) => e.executionId));
+          if (page.nextCursor === undefined) return seen;
+          cursor = page.nextCursor;
+        }
+        throw new Error('more than 50 pages');
+      };
+
+      beforeEach(async () => {
+        // Creation order differs from startedAt order on purpose: the list is by startedAt.
+        await store.createExecution(execution('u3', { startedAt: 3000 }));
+        await store.createExecution(execution('u1', { startedAt: 1000, status: 'pending' }));
+        await store.createExecution(execution('u2b', { startedAt: 2000 }));
+        await store.createExecution(execution('u2a', { startedAt: 2000 }));
+        await store.createExecution(execution('done', { startedAt: 1500 }));
+        await store.transitionExecution('done', ['running'], 'completed');
+        await store.createExecution(execution('held', { startedAt: 2500 }));
+        await store.transitionExecution('held', ['running'], 'paused');
+      });
+
+      it('lists unfinished executions oldest first (startedAt, then id), with their node results', async () => {
+        await store.saveNodeResult('u2a', 'a', result(1));
+        const page = await store.listUnfinishedExecutions!();
+        expect(page.executions.map((e) => e.executionId)).toEqual(['u1', 'u2a', 'u2b', 'held', 'u3']);
+        expect(page.nextCursor).toBeUndefined();
+        expect(page.executions[1]!.nodeResults).toEqual({ a: result(1) });
+      });
+
+      it('filters by status and by startedBefore (exclusive)', async () => {
+        expect(await walk({ status: 'running' })).toEqual(['u2a', 'u2b', 'u3']);
+        expect(await walk({ status: ['pending', 'paused'] })).toEqual(['u1', 'held']);
+        expect(await walk({ startedBefore: 2500 })).toEqual(['u1', 'u2a', 'u2b']);
+      });
+
+      it('pages with a cursor without repeating or skipping, also on equal startedAt', async () => {
+        const first = await store.listUnfinishedExecutions!({ limit: 2 });
+        expect(first.executions.map((e) => e.executionId)).toEqual(['u1', 'u2a']);
+        expect(typeof first.nextCursor).toBe('string');
+        // An execution that finishes between pages does not shift the next page.
+        await store.transitionExecution('u1', ['pending'], 'cancelled');
+        const second = await store.listUnfinishedExecutions!({ limit: 2, cursor: first.nextCursor! });
+        expect(second.executions.map((e) => e.executionId)).toEqual(['u2b', 'held']);
+        expect(await walk({ limit: 1 })).toEqual(['u2a', 'u2b', 'held', 'u3']);
+      });
+
+      it('refuses a bad limit, status or cursor', async () => {
+        await expect(store.listUnfinishedExecutions!({ limit: 0 })).rejects.toThrow(InvalidArgumentError);
+        await expect(store.listUnfinishedExecutions!({ status: 'completed' as 'running' })).rejects.toThrow(InvalidArgumentError);
+        await expect(store.listUnfinishedExecutions!({ cursor: 'not-a-cursor' })).rejects.toThrow(InvalidArgumentError);
       });
     });
 

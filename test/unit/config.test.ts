@@ -29,6 +29,9 @@ describe('resolveEngineConfig: defaults', () => {
     payloadThresholdBytes: 50 * 1024,
     removeOnComplete: { count: 1000, age: 3600 },
     removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
+    reconcileIntervalMs: 30_000,
+    reconcileGraceMs: 30_000,
+    reconcileBatchSize: 1000,
   };
 
   it('fills in every default for an empty config', () => {

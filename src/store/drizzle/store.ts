@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, lt, notInArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { PGlite } from '@electric-sql/pglite';
@@ -7,8 +7,8 @@ import { TERMINAL_STATUSES } from '../../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../../definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError, InvalidConfigError, InvalidStateError } from '../../errors.js';
 import type { PayloadStore } from '../payload-store.js';
-import { assertRecord, checkExecutionFilter, checkNodeResult, checkSaveWorkflowOptions, checkWorkflowLookup, resolvePruneCriteria } from '../store.js';
-import type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, WorkflowVersionInfo } from '../store.js';
+import { assertRecord, checkExecutionFilter, checkNodeResult, checkSaveWorkflowOptions, checkWorkflowLookup, resolvePruneCriteria, resolveUnfinishedQuery, unfinishedCursor } from '../store.js';
+import type { ExecutionFilter, ExecutionLogEntry, ExecutionPage, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, UnfinishedExecutionQuery, WorkflowVersionInfo } from '../store.js';
 import { canonicalJson } from '../canonical-json.js';
 import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migrate.js';
 import type { MigrateOptions } from './migrate.js';
@@ -289,6 +289,26 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
       );
       return this.selectExecutions(where, 'newest', filter.limit ?? 100);
     });
+  }
+
+  async listUnfinishedExecutions(query: UnfinishedExecutionQuery = {}): Promise<ExecutionPage> {
+    const { statuses, startedBefore, after, limit } = resolveUnfinishedQuery(query);
+    // Keyset paging over the partial index executions_unfinished_idx (started_at, execution_id).
+    const where = and(
+      inArray(executions.status, [...statuses]),
+      startedBefore === undefined ? undefined : lt(executions.startedAt, startedBefore),
+      after === undefined
+        ? undefined
+        : or(sql`${executions.startedAt} > ${after.startedAt}`, and(eq(executions.startedAt, after.startedAt), sql`${executions.executionId} > ${after.executionId}`)),
+    );
+    const rows: ExecutionRow[] = await this.db
+      .select(executionColumns)
+      .from(executions)
+      .where(where)
+      .orderBy(asc(executions.startedAt), asc(executions.executionId))
+      .limit(limit + 1);
+    const page = rows.slice(0, limit).map(toExecution);
+    return rows.length > limit ? { executions: page, nextCursor: unfinishedCursor(page.at(-1)!) } : { executions: page };
   }
 
   async pruneExecutions(criteria: PruneCriteria): Promise<number> {

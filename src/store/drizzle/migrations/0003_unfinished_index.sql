@@ -1,0 +1,1 @@
+CREATE INDEX "executions_unfinished_idx" ON "spane"."executions" USING btree ("started_at","execution_id") WHERE status in ('pending', 'running', 'paused');
