@@ -62,6 +62,10 @@ describe('http node', () => {
     const typed = defineHttpNode({ type: 'typed-call', output: z.object({ method: z.literal('GET') }) });
     expect((await run({ url: `${baseUrl}/ok` }, null, typed.executor!)).data).toEqual({ method: 'GET' });
     const strict = defineHttpNode({ type: 'strict-call', output: z.object({ method: z.literal('PUT') }) });
-    await expect(run({ url: `${baseUrl}/ok` }, null, strict.executor!)).rejects.toBeInstanceOf(NodeOutputError);
+    const refused = await run({ url: `${baseUrl}/ok?token=SECRET` }, null, strict.executor!).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(NodeOutputError);
+    // The response is not copied into the error: neither the refused value nor the query string.
+    expect(refused).toMatchObject({ path: 'method', received: '(not shown: part of the response)' });
+    expect(JSON.stringify({ message: (refused as Error).message, stack: (refused as Error).stack })).not.toMatch(/"GET"|\\"GET\\"|SECRET/);
   });
 });

@@ -4,10 +4,10 @@
  * @module
  */
 import { z } from 'zod';
-import type { ExecutionContext } from '../../definition/types.js';
-import { HttpError, NonRetryableHttpError } from '../../errors.js';
-import { defineNode } from '../node.js';
-import type { AnySchema, NodeKind, SchemaInput } from '../node.types.js';
+import type { ExecutionContext, INodeExecutor } from '../../definition/types.js';
+import { HttpError, NodeOutputError, NonRetryableHttpError } from '../../errors.js';
+import { createKind, defineNode } from '../node.js';
+import type { AnySchema, KindRuntime, NodeKind, SchemaInput } from '../node.types.js';
 
 /**
  * Config of an http node.
@@ -121,13 +121,39 @@ export function defineHttpNode<const TType extends string, TOutput extends AnySc
   /** One line for generated docs. */
   description?: string;
 }): NodeKind<TType, HttpConfig, SchemaInput<TInput>, z.output<TOutput>> {
-  const kind = defineNode({
+  const base = defineNode({
     type: options.type,
     description: options.description ?? description,
     config: httpConfigSchema,
     output: options.output as AnySchema,
     ...(options.input !== undefined && { input: options.input as AnySchema }),
     run: callHttp,
+  }) as unknown as KindRuntime;
+  const kind = createKind({
+    type: base.type,
+    role: base.role,
+    schemas: base.schemas,
+    ...(base.description !== undefined && { description: base.description }),
+    impl: base.impl,
+    executor: withoutResponseValues(base.executor!),
   });
   return kind as unknown as NodeKind<TType, HttpConfig, SchemaInput<TInput>, z.output<TOutput>>;
+}
+
+/**
+ * A response the output schema refuses fails the node with a {@link NodeOutputError} whose
+ * `received` would quote the response (it may hold personal data or secrets); this keeps the
+ * path and the schema's issues and leaves the value out.
+ */
+function withoutResponseValues(executor: INodeExecutor): INodeExecutor {
+  return {
+    async execute(context) {
+      try {
+        return await executor.execute(context);
+      } catch (err) {
+        if (!(err instanceof NodeOutputError)) throw err;
+        throw new NodeOutputError({ workflowId: err.workflowId, nodeId: err.nodeId, path: err.path, received: '(not shown: part of the response)', issues: err.issues });
+      }
+    },
+  };
 }
