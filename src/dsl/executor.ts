@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { isEdgeActive, resultOf } from '../definition/graph.js';
 import type { ExecutionContext, ExecutionResult, INodeExecutor } from '../definition/types.js';
 import { InvalidArgumentError, NodeInputError, NodeOutputError, NonRetryableError } from '../errors.js';
-import { brief, formatPath, valueAt } from './json.js';
+import { brief, formatPath, kindOf, valueAt } from './json.js';
 import type { AnyNodeKind, AnyNodeSpec, AnySchema, KindRuntime } from './node.types.js';
 
 /**
@@ -41,7 +41,7 @@ export function createKindExecutor(kind: Pick<KindRuntime, 'role' | 'schemas'>, 
       if (kind.role === 'router') {
         const chosen = Array.isArray(returned) ? (returned as unknown[]) : [returned];
         if (chosen.some((c) => typeof c !== 'string')) {
-          throw new NonRetryableError(`Workflow '${context.workflowId}', router '${context.nodeId}' must return branch names, got ${brief(returned)}`);
+          throw new NonRetryableError(`Workflow '${context.workflowId}', router '${context.nodeId}' must return branch names (an array of strings), got ${kindOf(returned)}`);
         }
         return { success: true, data: input, nextNodes: chosen as string[] };
       }

@@ -58,7 +58,7 @@ describe('carried executors', () => {
     expect(err).toBeInstanceOf(NonRetryableError);
     expect(err).toMatchObject({ code: 'NODE_INPUT_INVALID', workflowId: 'signup', nodeId: 'welcome', part: 'input', path: 'user.age', received: '"thirty"' });
     expect((err as Error).message).toBe(
-      "Workflow 'signup', node 'welcome': input does not match its schema at user.age (received \"thirty\")\n  - user.age: Invalid input: expected number, received string",
+      "Workflow 'signup', node 'welcome': input does not match its schema at user.age (received a string)\n  - user.age: Invalid input: expected number, received string",
     );
   });
 
