@@ -29,6 +29,11 @@ export interface ReconcileSummary {
   lostScheduledStarts: number;
   /** Whether the pass stopped at `reconcileBatchSize`; the next pass goes on from there. */
   truncated: boolean;
+  /**
+   * Executions the pass could not check (their workflow definition is gone, the queue or the
+   * store failed for them); the pass goes on with the others and logs the first error.
+   */
+  failed: number;
 }
 
 /** Options of one pass of {@link WorkflowEngine.reconcile}. */
@@ -133,13 +138,21 @@ export class Reconciler {
 
   private async pass(graceMs: number, limit: number): Promise<ReconcileSummary> {
     const now = Date.now();
-    const summary: ReconcileSummary = { checked: 0, repaired: 0, nodesEnqueued: 0, schedulesRestored: 0, lostScheduledStarts: 0, truncated: false };
+    const summary: ReconcileSummary = { checked: 0, repaired: 0, nodesEnqueued: 0, schedulesRestored: 0, lostScheduledStarts: 0, truncated: false, failed: 0 };
+    let firstFailure: string | undefined;
+    // One execution that cannot be checked must not stop the repair of the others (nor, as the
+    // oldest, block every later pass at the same place).
+    const checkOne = (exec: WorkflowExecution) =>
+      this.check(exec, now - graceMs, summary).catch((err: unknown) => {
+        summary.failed += 1;
+        firstFailure ??= `execution ${exec.executionId}: ${serializeError(err).message}`;
+      });
     summary.schedulesRestored = await this.restoreSchedules();
     let cursor = this.cursor;
     for (;;) {
       const page = await this.page(now - graceMs, Math.min(PAGE_SIZE, limit - summary.checked), cursor);
       for (let i = 0; i < page.executions.length; i += PARALLEL_CHECKS) {
-        await Promise.all(page.executions.slice(i, i + PARALLEL_CHECKS).map((exec) => this.check(exec, now - graceMs, summary)));
+        await Promise.all(page.executions.slice(i, i + PARALLEL_CHECKS).map(checkOne));
       }
       summary.checked += page.executions.length;
       cursor = page.nextCursor;
@@ -150,6 +163,7 @@ export class Reconciler {
       }
     }
     this.cursor = cursor;
+    if (summary.failed > 0) this.rt.logger.warn(`reconciler: ${summary.failed} of ${summary.checked} unfinished executions could not be checked; the next pass tries again (first: ${firstFailure})`);
     if (summary.repaired > 0 || summary.schedulesRestored > 0 || summary.lostScheduledStarts > 0) {
       this.rt.logger.warn(
         `reconciler: ${summary.repaired} of ${summary.checked} unfinished executions had lost work (${summary.nodesEnqueued} node jobs enqueued again), ` +

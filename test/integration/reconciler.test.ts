@@ -3,6 +3,7 @@
  * a DrizzleStore on one database): job rows deleted under an execution stand for lost queue state,
  * and `engine.reconcile()` must enqueue exactly what is missing, no more.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DrizzleStore, InvalidArgumentError, NodeRegistry, SqlBackend, WorkflowEngine } from '../../src/index.js';
 import type { EngineConfig, RepairEventData, SpaneEvent, WorkflowDefinition } from '../../src/index.js';
@@ -197,6 +198,24 @@ describe('reconcile() on the embedded backend', () => {
     await backend.pool.query('DELETE FROM bullmq.job WHERE scheduler_id IS NOT NULL');
     expect(await e.reconcile()).toMatchObject({ schedulesRestored: 1 });
     expect((await e.getJobScheduler('spane-retention'))?.every).toBe(60_000);
+  });
+
+  it('goes on past an execution it cannot check (its workflow definition is gone), and counts it', { timeout: 120_000 }, async () => {
+    const e = engine();
+    await e.registerWorkflow(withDelay(300));
+    e.startWorkers(2);
+    // A running execution whose definition is not in the store (a row deleted by hand).
+    const orphan = randomUUID();
+    await store.createExecution({ executionId: orphan, workflowId: 'vanished', workflowVersion: 1, status: 'running', initialData: null, depth: 0, startedAt: Date.now() - 60_000 });
+    try {
+      const id = await e.enqueueWorkflow('delayed-join', {});
+      await until(async () => (await store.getExecution(id))?.nodeResults['a'] !== undefined, 30_000, "'a' to complete");
+      await loseJobs(id);
+      expect(await e.reconcile({ graceMs: 0 })).toMatchObject({ repaired: 1, nodesEnqueued: 1, failed: 1 });
+      expect((await e.waitForExecution(id, { timeoutMs: 30_000 })).status).toBe('completed');
+    } finally {
+      await store.transitionExecution(orphan, ['running'], 'failed', { error: 'test orphan' });
+    }
   });
 
   it('refuses bad options with a typed error', async () => {
