@@ -78,6 +78,41 @@ function pipe(session: Session, source: EventSource, options: SSEOptions): void 
   session.once('disconnected', stop);
 }
 
+/**
+ * better-sse's Fetch session ends only when its request's signal aborts, but a Fetch server whose
+ * client goes away cancels the response body instead. Without this, the subscription stayed open
+ * and every later write (each event, each keep-alive) rejected unhandled. The response's body is
+ * wrapped so that cancelling it aborts the session's request; what the session still flushes is
+ * read and dropped, so its writer closes cleanly.
+ */
+function disconnectOnCancel(request: Request, respond: (linked: Request) => Response): Response {
+  const controller = new AbortController();
+  if (request.signal.aborted) controller.abort();
+  else request.signal.addEventListener('abort', () => controller.abort(), { once: true });
+  const inner = respond(new Request(request.url, { method: request.method, headers: request.headers, signal: controller.signal }));
+  const reader = inner.body!.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(out) {
+      const { value, done } = await reader.read();
+      if (done) out.close();
+      else out.enqueue(value);
+    },
+    cancel() {
+      controller.abort();
+      void drain(reader);
+    },
+  });
+  return new Response(body, { status: inner.status, statusText: inner.statusText, headers: inner.headers });
+}
+
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  try {
+    while (!(await reader.read()).done);
+  } catch {
+    // The session's stream failed while closing: nothing is listening any more.
+  }
+}
+
 function refuse(res: ServerResponse, refusal: Refusal): void {
   res.writeHead(refusal.status, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: refusal.error }));
@@ -120,7 +155,7 @@ export function eventsResponse(source: EventSource, request: Request, options: S
   const respond = (): Response => {
     const refusal = scopeProblem(options);
     if (refusal !== undefined) return refusalResponse(refusal);
-    return createResponse(request, { keepAlive: options.heartbeatMs ?? 15_000 }, (session) => pipe(session, source, options));
+    return disconnectOnCancel(request, (linked) => createResponse(linked, { keepAlive: options.heartbeatMs ?? 15_000 }, (session) => pipe(session, source, options)));
   };
   if (!('authorize' in options) || options.authorize === undefined) return respond();
   return authorized(options.authorize, request).then((refusal) => (refusal === undefined ? respond() : refusalResponse(refusal)));

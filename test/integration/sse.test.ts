@@ -143,4 +143,14 @@ describe('server-sent events', () => {
     expect(fetchAllowed.status).toBe(200);
     await fetchAllowed.body?.cancel();
   });
+
+  it('ends the subscription of a Fetch response whose body is cancelled (the client went away)', async () => {
+    t = testEngine();
+    const response = eventsResponse(t.engine, new Request('http://localhost/events'), { executionId: 'gone', heartbeatMs: 20 });
+    const reader = response.body!.getReader();
+    await reader.read();
+    await until(() => t.engine['rt'].events.subscriberCount === 1, 5000, 'subscription');
+    await reader.cancel();
+    await until(() => t.engine['rt'].events.subscriberCount === 0, 5000, 'the subscription to end');
+  });
 });
