@@ -49,6 +49,8 @@ function project(type: 'module' | 'commonjs', files: Record<string, string>): st
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `app-${type}`, version: '1.0.0', ...(type === 'module' && { type }) }));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(root, join(dir, 'node_modules/spane'), 'dir');
+  // The DSL's schemas; the same zod as SPANE's, as an application would have it.
+  symlinkSync(join(root, 'node_modules/zod'), join(dir, 'node_modules/zod'), 'dir');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
@@ -69,15 +71,19 @@ function entry(imports: string[], flavours: string[]): string {
     "import { appendFileSync } from 'node:fs';",
     "import { join } from 'node:path';",
     "import { NonRetryableError, defineNode, workflow } from 'spane';",
+    "import { z } from 'zod';",
     ...imports,
     `const record = ${RECORD};`,
     "const ts = defineNode({ type: 'ts-refuses', run: (): never => { record('ts'); throw new NonRetryableError('ts refuses'); } });",
+    // The DSL's own NodeOutputError (a result that does not match the schema) is not retried either.
+    "const badOutput = defineNode({ type: 'bad-output', output: z.object({ n: z.number() }), run: () => { record('output'); return { n: 'not a number' } as never; } });",
     // The control: a plain Error is retried, so a count that stays at 1 above means something.
     "const retried = defineNode({ type: 'retried', run: (): never => { record('retried'); throw new Error('try again'); } });",
     'await new Promise((r) => setTimeout(r, 1)); // top-level await',
     "export const flow = workflow('load-once')",
     `  .node('ts', ts().with(${POLICY}))`,
     ...flavours.map((f) => `  .then('${f}', ${f}Refuses().with(${POLICY}))`),
+    `  .then('output', badOutput().with(${POLICY}))`,
     `  .then('retried', retried().with(${POLICY}))`,
     '  .build();',
     '',
@@ -108,7 +114,7 @@ function esmKind(name: string): string {
   ].join('\n');
 }
 
-const EXPECTED = (flavours: string[]) => [...flavours, 'retried', 'retried', 'retried', 'ts'].sort();
+const EXPECTED = (flavours: string[]) => [...flavours, 'output', 'retried', 'retried', 'retried', 'ts'].sort();
 
 beforeAll(() => {
   if (existsSync(CLI)) return;
@@ -124,7 +130,7 @@ afterAll(async () => {
 });
 
 describe('spane run: a module gets the running copy of spane', () => {
-  it('in a CommonJS (npm init) project: .ts with top-level await, .cts and required .js each run a NonRetryableError once', async () => {
+  it('in a CommonJS (npm init) project: .ts with top-level await, .cts and required .js each run a NonRetryableError (and a NodeOutputError) once', async () => {
     const flavours = ['cjs', 'cts'];
     const dir = project('commonjs', {
       'flow.ts': entry(["import { cjsRefuses } from './kinds.js';", "import { ctsRefuses } from './typed.cjs';"], flavours),
@@ -136,7 +142,7 @@ describe('spane run: a module gets the running copy of spane', () => {
     expect(runs(dir)).toEqual(EXPECTED(flavours));
   }, 120_000);
 
-  it('in an ESM project: .ts with top-level await, .mts and imported .mjs each run a NonRetryableError once', async () => {
+  it('in an ESM project: .ts with top-level await, .mts and imported .mjs each run a NonRetryableError (and a NodeOutputError) once', async () => {
     const flavours = ['mjs', 'mts', 'cjs'];
     const dir = project('module', {
       'flow.ts': entry(["import { mjsRefuses } from './kinds.mjs';", "import { mtsRefuses } from './typed.mjs';", "import { cjsRefuses } from './old.cjs';"], flavours),
@@ -153,6 +159,7 @@ describe('spane run: a module gets the running copy of spane', () => {
 describe('spane: load errors are one line naming the file', () => {
   const cases: [string, string, Record<string, string>, RegExp][] = [
     ['a missing module', 'nope.ts', {}, /^spane: nope\.ts: no such file/],
+    ['an import that does not exist', 'imports.ts', { 'imports.ts': "import { x } from './helpers.js';\nexport const y = x;\n" }, /^spane: imports\.ts: .*\.\/helpers\.js.*imports\.ts/],
     ['a syntax error', 'bad.ts', { 'bad.ts': "export const x = 1;\nexport const y = {;\n" }, /^spane: bad\.ts: .*bad\.ts:2/],
     ['a module that throws on import', 'throws.ts', { 'throws.ts': "export const x = 1;\nthrow new Error('no config here');\n" }, /^spane: throws\.ts: .*no config here.*throws\.ts:2/],
     ['a TypeScript module with top-level await that throws', 'tla.ts', { 'tla.ts': "await Promise.resolve();\nexport const x = 1;\nthrow new Error('late');\n" }, /^spane: tla\.ts: .*late.*tla\.ts:3/],
