@@ -18,15 +18,12 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   platform: 'node',
-  // tsx (a dependency) is loaded at run time, only for TypeScript files: workflow modules of the
-  // `spane` command, executors modules and sandboxed processors.
-  external: ['tsx'],
   // DrizzleStore finds its SQL migrations beside the running module: `import.meta.url` in ESM,
   // and through this shim in the CommonJS build.
   shims: true,
   async onSuccess() {
     await cp('src/store/drizzle/migrations', 'dist/migrations', { recursive: true });
-    // Loads a TypeScript processorFile through tsx in a worker thread (plain JavaScript on purpose).
+    // Loads a TypeScript processorFile through jiti in a worker thread (plain JavaScript on purpose).
     await cp('src/runtime/sandbox/ts-processor.mjs', 'dist/sandbox-ts-processor.mjs');
     // The command is ESM only (`bin` points at cli.js); one config builds both formats so that
     // cli.js shares chunks with index.js, which leaves a CommonJS copy nobody runs.

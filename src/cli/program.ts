@@ -13,7 +13,7 @@ import type { MigrateOptions } from './commands/migrate.js';
 import type { RunOptions } from './commands/run.js';
 import type { WorkerOptions } from './commands/worker.js';
 import type { CliIO } from './io.js';
-import { println } from './io.js';
+import { println, stackOf } from './io.js';
 
 // Commands are imported when they run: `--help` or `validate` need not load BullMQ and drivers.
 
@@ -45,6 +45,7 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
     .description('Run, check, draw and document SPANE workflows.')
     .version(typeof SPANE_VERSION === 'string' ? SPANE_VERSION : 'dev', '-v, --version')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .option('--verbose', 'print the stack of an error (a module that fails to load, ...) after its one-line message')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
 
@@ -134,9 +135,12 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
 
 /**
  * Runs the command line `argv` (without node and script) and resolves with the exit code. Errors
- * SPANE throws on purpose are printed as one `spane: ...` line; anything else with its stack.
+ * SPANE throws on purpose are printed as one `spane: ...` line (followed by their stack and their
+ * causes' with `--verbose`); anything else with its stack.
  */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  // Read before parsing, so it counts wherever it stands (`spane --verbose run` or `spane run x --verbose`).
+  if (argv.includes('--verbose')) io = { ...io, verbose: true };
   const exit = { code: 0 };
   const program = createProgram(io, exit);
   try {
@@ -149,6 +153,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     println(io.stderr, err instanceof SpaneError || isSpaneErrorLike(err) ? `spane: ${(err as Error).message}` : `spane: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    if (io.verbose === true && (err instanceof SpaneError || isSpaneErrorLike(err))) println(io.stderr, stackOf(err));
     return 1;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * What the `spane` command loads: a module (TypeScript or JavaScript, through tsx) or a JSON
+ * What the `spane` command loads: a module (TypeScript or JavaScript, ESM or CommonJS) or a JSON
  * file, and the workflows and executors it exports. The rules are documented in docs/cli.md.
  *
  * @module
@@ -7,12 +7,13 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { WorkflowDefinitionWithExecutors } from '../definition/types.js';
 import { NODE_EXECUTORS } from '../definition/types.js';
 import { WorkflowModuleError } from '../errors.js';
 import type { ValidationIssue } from '../errors.js';
 import { NodeRegistry } from '../runtime/registry.js';
+import { importUserModule } from '../runtime/module-loader/import-user-module.js';
+import { describeLoadFailure } from '../runtime/module-loader/load-failure.js';
 import { isRegistryLike } from '../runtime/sandbox/load-module.js';
 
 /** Module namespace. */
@@ -60,9 +61,12 @@ export function validationFailureOf(err: unknown): ModuleValidationFailure | und
 }
 
 /**
- * Imports `file` and reads its exports with {@link readWorkflowModule}. `.json` files hold one
- * definition or an array of them. Throws a {@link WorkflowModuleError} when the file is missing
- * or exports nothing usable; errors the module itself throws while loading are passed on.
+ * Imports `file` (with {@link importUserModule}: its `spane` imports get the running copy) and
+ * reads its exports with {@link readWorkflowModule}. `.json` files hold one definition or an
+ * array of them. Throws a {@link WorkflowModuleError} when the file is missing, cannot be loaded
+ * (a syntax error, a missing import, an error it throws: one line naming the file and line, the
+ * error as `cause`) or exports nothing usable; a {@link WorkflowValidationError} a DSL `.build()`
+ * throws while the module loads is passed on, for `spane validate` to list.
  */
 export async function loadWorkflowModule(file: string, cwd = process.cwd()): Promise<WorkflowModule> {
   const resolved = path.resolve(cwd, file);
@@ -76,25 +80,15 @@ export async function loadWorkflowModule(file: string, cwd = process.cwd()): Pro
     }
     return readWorkflowModule({ workflows: Array.isArray(parsed) ? parsed : [parsed] }, file);
   }
-  return readWorkflowModule(await importThroughTsx(resolved), file);
-}
-
-let tsx: Promise<(specifier: string, parent: string) => Promise<unknown>> | undefined;
-
-/**
- * Imports a file through tsx, so TypeScript (and JavaScript importing TypeScript) loads as it is.
- * A namespaced registration (`register({ namespace }).import`), made once: `tsImport` re-ran
- * CommonJS packages the command had already loaded (ioredis) when the module was compiled as
- * CommonJS (a .ts file in a folder without `"type": "module"`), failing with "Cannot redefine
- * property: default" (tsx 4.23).
- */
-async function importThroughTsx(file: string): Promise<Namespace> {
-  tsx ??= import('tsx/esm/api').then(({ register }) => {
-    const api = register({ namespace: 'spane-cli' });
-    return (specifier: string, parent: string) => api.import(specifier, parent) as Promise<unknown>;
-  });
-  const load = await tsx;
-  return (await load(pathToFileURL(file).href, import.meta.url)) as Namespace;
+  let ns: Namespace;
+  try {
+    ns = await importUserModule(resolved);
+  } catch (err) {
+    // `spane validate` lists the problems of a DSL .build() that refused its graph.
+    if (validationFailureOf(err) !== undefined) throw err;
+    throw new WorkflowModuleError(file, `could not be loaded: ${describeLoadFailure(err, cwd)}`, { cause: err });
+  }
+  return readWorkflowModule(ns, file);
 }
 
 /**

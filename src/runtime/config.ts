@@ -111,7 +111,7 @@ export interface ResolvedEngineConfig {
   /**
    * A custom sandboxed processor file (absolute, or relative to the working directory), when
    * `useWorkerThreads` is on; by default SPANE's own. Its default export is a BullMQ processor,
-   * typically `createSandboxProcessor(...)`. TypeScript files are loaded through tsx.
+   * typically `createSandboxProcessor(...)`. TypeScript files are loaded through jiti.
    */
   processorFile?: string | undefined;
   /**

@@ -13,8 +13,8 @@ import { runCli } from '../../src/cli/program.js';
 import { createProgressView, formatDuration } from '../../src/cli/progress.js';
 import type { ProgressStream } from '../../src/cli/progress.js';
 import { loadWorkflowModule, readWorkflowModule, selectWorkflow } from '../../src/cli/workflow-module.js';
-import { InvalidArgumentError, NODE_EXECUTORS, NodeRegistry, WorkflowModuleError } from '../../src/index.js';
-import type { SpaneEvent, WorkflowDefinition } from '../../src/index.js';
+import { InvalidArgumentError, NODE_EXECUTORS, NodeRegistry, NonRetryableError, WorkflowModuleError } from '../../src/index.js';
+import type { ExecutionContext, SpaneEvent, WorkflowDefinition } from '../../src/index.js';
 
 const FIXTURES = 'test/fixtures/cli';
 
@@ -107,6 +107,19 @@ describe('loadWorkflowModule', () => {
   it('reads a JSON file holding a definition or an array of them', async () => {
     const mod = await loadWorkflowModule(`${FIXTURES}/pair.json`);
     expect(mod.workflows.map((w) => w.id)).toEqual(['cli-json-file']);
+  });
+
+  it('gives the module the running copy of SPANE: an error class it imports is the one the engine checks', async () => {
+    const mod = await loadWorkflowModule(`${FIXTURES}/failing.ts`);
+    const boom = mod.registry?.get('boom');
+    await expect(boom?.execute({} as ExecutionContext)).rejects.toBeInstanceOf(NonRetryableError);
+  });
+
+  it('turns an error thrown while loading into a WorkflowModuleError naming the file and line, the error as cause', async () => {
+    const err = await loadWorkflowModule(`${FIXTURES}/throws-on-import.ts`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowModuleError);
+    expect((err as Error).message).toBe(`${FIXTURES}/throws-on-import.ts: could not be loaded: RangeError: no settings here (at ${FIXTURES}/throws-on-import.ts:4:7)`);
+    expect((err as Error).cause).toBeInstanceOf(RangeError);
   });
 
   it('refuses a missing file with a typed error', async () => {

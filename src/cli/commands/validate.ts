@@ -7,7 +7,7 @@ import { BUILT_IN_NODE_TYPES, findWorkflowIssues } from '../../definition/valida
 import { NODE_EXECUTORS } from '../../definition/types.js';
 import { WorkflowModuleError } from '../../errors.js';
 import type { CliIO } from '../io.js';
-import { println } from '../io.js';
+import { println, stackOf } from '../io.js';
 import { hasExecutors, loadWorkflowModule, validationFailureOf } from '../workflow-module.js';
 
 /**
@@ -29,6 +29,7 @@ export async function validateCommand(files: readonly string[], io: CliIO): Prom
         // The other files still get checked; this one is reported like a problem.
         const message = err instanceof Error ? err.message : String(err);
         println(io.stdout, err instanceof WorkflowModuleError ? message : `${file}: ${message}`);
+        if (io.verbose === true) println(io.stderr, stackOf(err));
         continue;
       }
       for (const issue of refused.issues) println(io.stdout, `${file}: ${refused.workflowId ?? '(no id)'}: ${issue.path}: ${issue.message}`);

@@ -33,7 +33,7 @@ export const SANDBOX_ENV = {
   storeChannel: 'SPANE_SANDBOX_STORE_CHANNEL',
   /** Internal: `1` when that store keeps claim-check payloads. */
   storePayloads: 'SPANE_SANDBOX_STORE_PAYLOADS',
-  /** Internal: the TypeScript processor file the tsx bootstrap loads. */
+  /** Internal: the TypeScript processor file the jiti bootstrap loads. */
   tsProcessor: 'SPANE_SANDBOX_TS_PROCESSOR',
 } as const;
 

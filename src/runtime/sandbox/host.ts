@@ -37,7 +37,7 @@ import { defaultProcessorFile, tsBootstrapFile } from './paths.js';
 
 /** What {@link planSandbox} decided: every path and setting a thread gets. */
 export interface SandboxPlan {
-  /** The file BullMQ loads in each thread (the tsx bootstrap for a TypeScript processor). */
+  /** The file BullMQ loads in each thread (the jiti bootstrap for a TypeScript processor). */
   file: string;
   /** The processor that runs: SPANE's own or `processorFile`. */
   processor: string;

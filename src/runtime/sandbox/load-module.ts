@@ -1,13 +1,15 @@
 /**
  * Loading the user's executors module (in the main thread to check it, and in every worker
- * thread to use it), including TypeScript modules through tsx when it is installed.
+ * thread to use it), TypeScript included.
  *
  * @module
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { InvalidConfigError } from '../../errors.js';
+import { importUserModule } from '../module-loader/import-user-module.js';
+import { describeLoadFailure } from '../module-loader/load-failure.js';
 import type { NodeRegistry } from '../registry.js';
 
 /** Module namespace. */
@@ -34,26 +36,19 @@ export function isTypeScriptFile(file: string): boolean {
 }
 
 /**
- * Imports a module: natively first, and through tsx (`tsImport`) when Node cannot load it
- * (a `.ts` file, or a JavaScript file that imports one).
+ * Imports an executors module. A file (TypeScript or JavaScript, ESM or CommonJS) goes through
+ * {@link importUserModule}, so its `spane` imports get the copy running this thread; a package
+ * name is imported natively. Throws an {@link InvalidConfigError} when the file is missing or
+ * cannot be loaded, saying why in one line (the error itself is the `cause`).
  */
 export async function importModule(specifier: string): Promise<Namespace> {
   const resolved = resolveModuleSpecifier(specifier);
-  const target = isFileSpecifier(specifier) ? pathToFileURL(resolved).href : resolved;
-  if (isFileSpecifier(specifier) && !existsSync(resolved)) {
-    throw new InvalidConfigError(`Module '${specifier}' does not exist (resolved to ${resolved})`);
-  }
+  if (!isFileSpecifier(specifier)) return (await import(resolved)) as Namespace;
+  if (!existsSync(resolved)) throw new InvalidConfigError(`Module '${specifier}' does not exist (resolved to ${resolved})`);
   try {
-    return (await import(target)) as Namespace;
+    return await importUserModule(resolved);
   } catch (err) {
-    if ((err as { code?: unknown })?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
-    let tsx: { tsImport: (specifier: string, parent: string) => Promise<unknown> };
-    try {
-      tsx = (await import('tsx/esm/api')) as unknown as typeof tsx;
-    } catch {
-      throw new InvalidConfigError(`Module '${specifier}' is TypeScript (or imports TypeScript): install tsx, or compile it to JavaScript`, { cause: err });
-    }
-    return (await tsx.tsImport(target, import.meta.url)) as Namespace;
+    throw new InvalidConfigError(`Executors module '${specifier}' could not be imported: ${describeLoadFailure(err, process.cwd())}`, { cause: err });
   }
 }
 

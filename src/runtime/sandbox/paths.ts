@@ -1,11 +1,10 @@
 /**
  * Where SPANE's own sandbox files are, whether SPANE runs from its TypeScript sources (tests,
- * examples through tsx) or from the built package (`dist/`).
+ * examples) or from the built package (`dist/`).
  *
  * @module
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError } from '../../errors.js';
@@ -39,15 +38,10 @@ export function defaultProcessorFile(file = here()): string {
   return found;
 }
 
-/** The JavaScript bootstrap that loads a TypeScript processor through tsx in a worker thread. */
+/** The JavaScript bootstrap that loads a TypeScript processor through jiti in a worker thread. */
 export function tsBootstrapFile(file = here()): string {
   const dir = path.dirname(file);
   const bootstrap = runningFromSource(file) ? path.join(dir, 'ts-processor.mjs') : path.join(dir, 'sandbox-ts-processor.mjs');
   if (!existsSync(bootstrap)) throw new InvalidConfigError(`SPANE's TypeScript processor bootstrap is missing at ${bootstrap}; rebuild the package (npm run build)`);
-  try {
-    createRequire(bootstrap).resolve('tsx/esm/api');
-  } catch (err) {
-    throw new InvalidConfigError('A TypeScript sandboxed processor needs tsx (npm install --save-dev tsx); or compile the processor to JavaScript', { cause: err });
-  }
   return bootstrap;
 }

@@ -1,0 +1,64 @@
+/**
+ * The pieces of the user-module loader that need no process of their own: which specifiers mean
+ * the running copy, and the one-line account of a load failure. The loader itself is tested
+ * through the built binary in test/integration/module-loading.test.ts.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeLoadFailure } from '../../src/runtime/module-loader/load-failure.js';
+import { packageRoot, runningCopy, specifiersOf } from '../../src/runtime/module-loader/running-copy.js';
+import * as spane from '../../src/index.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+describe('the running copy', () => {
+  it('is this package: its namespace, `spane` and each subpath export that points at the main entry', async () => {
+    expect(packageRoot(path.join(root, 'src/runtime/module-loader/running-copy.ts'))).toBe(root);
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    const expected = ['spane', ...Object.keys(pkg.exports).filter((k) => k !== '.' && k !== './package.json').map((k) => `spane/${k.slice(2)}`)];
+    expect(specifiersOf(root)).toEqual(expected);
+    expect(specifiersOf(root)).toContain('spane/types');
+    const copy = await runningCopy();
+    expect(copy.namespace['NonRetryableError']).toBe(spane.NonRetryableError);
+  });
+});
+
+describe('describeLoadFailure', () => {
+  const cwd = '/app';
+
+  it('names the position of a syntax error jiti reports, relative to the working directory', () => {
+    const err = new Error('ParseError: Unexpected token  \n /app/flows/bad.ts:2:18');
+    expect(describeLoadFailure(err, cwd)).toBe('syntax error: Unexpected token (flows/bad.ts:2:18)');
+  });
+
+  it("names the position from Node's own syntax error stack, without its code frame", () => {
+    const err = new SyntaxError("Unexpected token ';'");
+    err.stack = "file:///app/bad.mjs:2\nexport const y = {;\n                  ^\n\nSyntaxError: Unexpected token ';'\n    at ModuleLoader.moduleStrategy (node:internal/modules/esm/translators:168:18)";
+    expect(describeLoadFailure(err, cwd)).toBe("syntax error: Unexpected token ';' (bad.mjs:2)");
+  });
+
+  it('names the importer of a missing module, and not the require stack', () => {
+    const err = Object.assign(new Error("Cannot find module './helpers.js'\nRequire stack:\n- /app/flows.ts\n- /app/index.ts"), { code: 'MODULE_NOT_FOUND' });
+    expect(describeLoadFailure(err, cwd)).toBe("Cannot find module './helpers.js' (imported by flows.ts)");
+  });
+
+  it("names the first frame in the user's files, skipping Node's, packages' and SPANE's own", () => {
+    const err = new TypeError('bad config');
+    err.stack = [
+      'TypeError: bad config',
+      `    at defineNode (${path.join(root, 'dist/chunk-X.js')}:10:5)`,
+      '    at Object.<anonymous> (/app/node_modules/lib/index.js:3:1)',
+      '    at /app/config.ts:4:9',
+      '    at node:internal/modules/run_main:1:1',
+    ].join('\n');
+    expect(describeLoadFailure(err, cwd)).toBe('TypeError: bad config (at config.ts:4:9)');
+  });
+
+  it('keeps paths outside the working directory absolute, and copes with thrown non-errors', () => {
+    const err = new Error('nope');
+    err.stack = 'Error: nope\n    at file:///elsewhere/mod.mjs:1:7';
+    expect(describeLoadFailure(err, cwd)).toBe('nope (at /elsewhere/mod.mjs:1:7)');
+    expect(describeLoadFailure('a string', cwd)).toBe('threw "a string" while loading');
+  });
+});
