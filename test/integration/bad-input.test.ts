@@ -1,7 +1,7 @@
 /**
  * Every public method of the engine, given wrong types, out-of-range numbers, unknown ids,
  * finished executions and oversized values: each gets a SpaneError with the expected code, and
- * nothing is stored or enqueued. The table is what docs/reliability.d/bad-input.md lists; cases
+ * nothing is stored or enqueued. The table is what docs/reliability.md, "Bad input", lists; cases
  * that older tests already cover (engine-api.test.ts "enqueueing") are not repeated.
  */
 import { afterEach, describe, expect, it } from 'vitest';

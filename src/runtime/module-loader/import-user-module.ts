@@ -3,7 +3,7 @@
  * threads): TypeScript or JavaScript, ESM or CommonJS, with top-level await in either, through
  * jiti, with every `spane` import answered by the running copy ({@link runningCopy}).
  *
- * Why jiti (measured against tsx in docs/reliability.d/module-loading.md): it takes a map of
+ * Why jiti (measured against tsx in docs/reliability.md, "Module loading"): it takes a map of
  * module objects (`virtualModules`), so `import { NonRetryableError } from 'spane'` gets the
  * running copy's class whatever copy `node_modules` holds; it runs a CommonJS project's `.ts` file
  * with top-level await (its async mode wraps the module in an async function, where esbuild's

@@ -2,7 +2,7 @@
  * The copy of SPANE that is running (the `spane` command, an engine, a worker thread) and how a
  * user module's `spane` imports are pointed at it, so that the module and the code running it
  * share one set of classes: `instanceof NonRetryableError` in the engine holds for an error the
- * module throws. See docs/reliability.d/module-loading.md.
+ * module throws. See docs/reliability.md, "Module loading".
  *
  * @module
  */
