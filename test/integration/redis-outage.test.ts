@@ -1,6 +1,6 @@
 /**
  * Redis goes away under a running engine and comes back. The engine runs in a child process
- * (test/fixtures/redis-outage-child.ts) on a throwaway redis-server (test/fixtures/throwaway-redis.ts,
+ * (test/fixtures/redis-outage-child.ts) on a throwaway redis-server (test/fixtures/disposable-redis.ts,
  * never the shared one), so the test sees everything it prints: every connection it opens or
  * BullMQ opens for it must report errors to the engine's logger, a bounded number of lines per
  * outage, and none may reach ioredis's "Unhandled error event" on stderr.
@@ -12,9 +12,10 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRedisServer, ThrowawayRedis } from '../fixtures/throwaway-redis.js';
+import { redisServerBinary, startDisposableRedis } from '../fixtures/disposable-redis.js';
+import type { DisposableRedis } from '../fixtures/disposable-redis.js';
 
-const bin = findRedisServer();
+const bin = redisServerBinary();
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The child's output, and a way to wait for a line. */
@@ -43,16 +44,16 @@ class Child {
   }
 }
 
-describe.skipIf(typeof bin !== 'string')(`Redis outage under an engine${typeof bin === 'string' ? '' : ` (skipped: ${bin.reason})`}`, () => {
-  let redis: ThrowawayRedis;
+describe.skipIf(bin === undefined)(`Redis outage under an engine${bin === undefined ? ' (skipped: no redis-server binary)' : ''}`, () => {
+  let redis: DisposableRedis;
   let child: Child;
 
   beforeAll(async () => {
-    redis = await ThrowawayRedis.start(bin as string);
+    redis = await startDisposableRedis();
   });
   afterAll(async () => {
     if (child?.process.exitCode === null) child.process.kill('SIGKILL');
-    await redis?.destroy();
+    await redis?.stop();
   });
 
   it('reports every connection error to the logger, a bounded number of lines, none unhandled, and carries on once Redis is back', { timeout: 180_000 }, async () => {
@@ -61,12 +62,12 @@ describe.skipIf(typeof bin !== 'string')(`Redis outage under an engine${typeof b
     await child.line((l) => l === 'READY', 'the engine to start', 120_000);
     const before = child.logs.length;
 
-    await redis.stop();
+    await redis.kill();
     // Long enough for every connection to fail to reconnect many times over.
     await child.line((l) => /^PROBE (\d+)$/.exec(l) !== null && Number(l.slice(6)) >= 10, 'ten failed reconnects');
     const during = child.logs.slice(before);
 
-    await redis.resume();
+    await redis.start();
     proc.stdin.write('RUN\n');
     await child.line((l) => l.startsWith('DONE '), 'the run after the outage');
 
