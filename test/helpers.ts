@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { BackendKind, SqlBackend } from '../src/index.js';
@@ -158,4 +160,11 @@ export class SpyStore extends InMemoryExecutionStore {
   count(executionId: string, to: string): number {
     return this.transitions.filter((t) => t.executionId === executionId && t.to === to && t.ok).length;
   }
+}
+
+/** Builds the package (tsup) in `root` unless `cli` exists already, for tests that run the built binary. */
+export function ensureBuilt(root: string, cli: string): void {
+  if (existsSync(cli)) return;
+  const build = spawnSync('npx', ['tsup'], { cwd: root, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}\n${build.stderr}`);
 }

@@ -5,10 +5,10 @@
  *
  * CI builds before it tests (.ci/run); when dist/cli.js is missing, this file builds it first.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ import { createEngine, DrizzleStore, NodeRegistry } from '../../src/index.js';
 import type { WorkflowEngine } from '../../src/index.js';
 import { createTestDatabase } from '../contract/databases.js';
 import type { TestDatabase } from '../contract/databases.js';
-import { deleteKeys, memoryLogger, REDIS_URL, until } from '../helpers.js';
+import { deleteKeys, ensureBuilt, memoryLogger, REDIS_URL, until } from '../helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(root, 'dist/cli.js');
@@ -44,11 +44,7 @@ function spane(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
   });
 }
 
-beforeAll(() => {
-  if (existsSync(CLI)) return;
-  const build = spawnSync('npx', ['tsup'], { cwd: root, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}\n${build.stderr}`);
-}, 180_000);
+beforeAll(() => ensureBuilt(root, CLI), 180_000);
 
 afterAll(async () => {
   const redis = new Redis(REDIS_URL);

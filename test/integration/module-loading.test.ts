@@ -7,7 +7,7 @@
  *
  * CI builds before it tests (.ci/run); when dist/cli.js is missing, this file builds it first.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeys, REDIS_URL } from '../helpers.js';
+import { deleteKeys, ensureBuilt, REDIS_URL } from '../helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(root, 'dist/cli.js');
@@ -116,11 +116,7 @@ function esmKind(name: string): string {
 
 const EXPECTED = (flavours: string[]) => [...flavours, 'output', 'retried', 'retried', 'retried', 'ts'].sort();
 
-beforeAll(() => {
-  if (existsSync(CLI)) return;
-  const build = spawnSync('npx', ['tsup'], { cwd: root, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}\n${build.stderr}`);
-}, 180_000);
+beforeAll(() => ensureBuilt(root, CLI), 180_000);
 
 afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
