@@ -82,14 +82,26 @@ function pipe(session: Session, source: EventSource, options: SSEOptions): void 
  * better-sse's Fetch session ends only when its request's signal aborts, but a Fetch server whose
  * client goes away cancels the response body instead. Without this, the subscription stayed open
  * and every later write (each event, each keep-alive) rejected unhandled. The response's body is
- * wrapped so that cancelling it aborts the session's request; what the session still flushes is
- * read and dropped, so its writer closes cleanly.
+ * wrapped so that cancelling it (or aborting the original request) aborts the session's request;
+ * what the session still flushes is read and dropped, so its writer closes cleanly. The abort
+ * waits until the session has connected: better-sse connects on the next turn of the event loop
+ * even when its request was aborted before, and would then write to a closed stream.
  */
-function disconnectOnCancel(request: Request, respond: (linked: Request) => Response): Response {
+function disconnectOnCancel(request: Request, open: (linked: Request, connected: () => void) => Response): Response {
   const controller = new AbortController();
-  if (request.signal.aborted) controller.abort();
-  else request.signal.addEventListener('abort', () => controller.abort(), { once: true });
-  const inner = respond(new Request(request.url, { method: request.method, headers: request.headers, signal: controller.signal }));
+  let connected = false;
+  let gone = false;
+  const end = () => {
+    gone = true;
+    if (connected) controller.abort();
+  };
+  if (request.signal.aborted) gone = true;
+  else request.signal.addEventListener('abort', end, { once: true });
+  const linked = new Request(request.url, { method: request.method, headers: request.headers, signal: controller.signal });
+  const inner = open(linked, () => {
+    connected = true;
+    if (gone) controller.abort();
+  });
   const reader = inner.body!.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(out) {
@@ -98,7 +110,7 @@ function disconnectOnCancel(request: Request, respond: (linked: Request) => Resp
       else out.enqueue(value);
     },
     cancel() {
-      controller.abort();
+      end();
       void drain(reader);
     },
   });
@@ -155,7 +167,12 @@ export function eventsResponse(source: EventSource, request: Request, options: S
   const respond = (): Response => {
     const refusal = scopeProblem(options);
     if (refusal !== undefined) return refusalResponse(refusal);
-    return disconnectOnCancel(request, (linked) => createResponse(linked, { keepAlive: options.heartbeatMs ?? 15_000 }, (session) => pipe(session, source, options)));
+    return disconnectOnCancel(request, (linked, connected) =>
+      createResponse(linked, { keepAlive: options.heartbeatMs ?? 15_000 }, (session) => {
+        pipe(session, source, options);
+        connected();
+      }),
+    );
   };
   if (!('authorize' in options) || options.authorize === undefined) return respond();
   return authorized(options.authorize, request).then((refusal) => (refusal === undefined ? respond() : refusalResponse(refusal)));

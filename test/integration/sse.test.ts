@@ -152,5 +152,12 @@ describe('server-sent events', () => {
     await until(() => t.engine['rt'].events.subscriberCount === 1, 5000, 'subscription');
     await reader.cancel();
     await until(() => t.engine['rt'].events.subscriberCount === 0, 5000, 'the subscription to end');
+
+    // Cancelled before the session connected (the next turn of the event loop): no write to the
+    // closed stream, and the subscription made on connecting ends too.
+    const early = eventsResponse(t.engine, new Request('http://localhost/events'), { executionId: 'gone', heartbeatMs: 20 });
+    await early.body!.cancel();
+    await new Promise((r) => setImmediate(r));
+    await until(() => t.engine['rt'].events.subscriberCount === 0, 5000, 'the early subscription to end');
   });
 });
