@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
@@ -167,4 +167,24 @@ export function ensureBuilt(root: string, cli: string): void {
   if (existsSync(cli)) return;
   const build = spawnSync('npx', ['tsup'], { cwd: root, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}\n${build.stderr}`);
+}
+
+/** How a child process ended, with everything it printed. */
+export interface NodeRun {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/** Runs `node <args>` in `cwd` to its end (for tests of the built binary and of user projects). */
+export function runNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<NodeRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, out, err }));
+  });
 }

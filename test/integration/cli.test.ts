@@ -18,30 +18,17 @@ import { createEngine, DrizzleStore, NodeRegistry } from '../../src/index.js';
 import type { WorkflowEngine } from '../../src/index.js';
 import { createTestDatabase } from '../contract/databases.js';
 import type { TestDatabase } from '../contract/databases.js';
-import { deleteKeys, ensureBuilt, memoryLogger, REDIS_URL, until } from '../helpers.js';
+import { deleteKeys, ensureBuilt, memoryLogger, REDIS_URL, runNode, until } from '../helpers.js';
+import type { NodeRun } from '../helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(root, 'dist/cli.js');
 const FIXTURES = 'test/fixtures/cli';
 const prefix = `{spane-cli-${randomUUID().slice(0, 8)}}`;
 
-interface Result {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
 /** Runs the binary to its end. */
-function spane(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, out, err }));
-  });
+function spane(args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeRun> {
+  return runNode([CLI, ...args], root, env);
 }
 
 beforeAll(() => ensureBuilt(root, CLI), 180_000);

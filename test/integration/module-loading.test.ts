@@ -7,7 +7,6 @@
  *
  * CI builds before it tests (.ci/run); when dist/cli.js is missing, this file builds it first.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,31 +14,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeys, ensureBuilt, REDIS_URL } from '../helpers.js';
+import { deleteKeys, ensureBuilt, REDIS_URL, runNode } from '../helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(root, 'dist/cli.js');
 const prefix = `{spane-load-${randomUUID().slice(0, 8)}}`;
 const dirs: string[] = [];
 
-interface Result {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-/** Runs `node <args>` in `cwd` to its end. */
-function node(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, out, err }));
-  });
-}
+const node = runNode;
 
 /** A temp project: its package.json, the files given, and `node_modules/spane` linking here. */
 function project(type: 'module' | 'commonjs', files: Record<string, string>): string {
