@@ -148,3 +148,10 @@ function pathOf(what: string, stack: readonly Frame[]): string {
   }
   return path;
 }
+
+/** What kind of value `value` is (`a string`, `an array`, `null`, ...), for messages that must not quote data. */
+export function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

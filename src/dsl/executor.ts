@@ -8,7 +8,8 @@ import type { z } from 'zod';
 import { isEdgeActive, resultOf } from '../definition/graph.js';
 import type { ExecutionContext, ExecutionResult, INodeExecutor } from '../definition/types.js';
 import { InvalidArgumentError, NodeInputError, NodeOutputError, NonRetryableError } from '../errors.js';
-import { brief, formatPath, kindOf, valueAt } from './json.js';
+import { kindOf } from '../definition/json-check.js';
+import { brief, formatPath, valueAt } from './json.js';
 import type { AnyNodeKind, AnyNodeSpec, AnySchema, KindRuntime } from './node.types.js';
 
 /**

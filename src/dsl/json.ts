@@ -80,13 +80,6 @@ export function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
-/** What kind of value `value` is (`a string`, `an array`, `null`, ...), for messages that must not quote data. */
-export function kindOf(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-
 /** A short JSON rendering of `value`, cut at `max` characters (kept on errors, never in their messages). */
 export function brief(value: unknown, max = 200): string {
   let text: string;

@@ -6,6 +6,7 @@
  * @module
  */
 import { PRIORITY_LIMIT } from 'bullmq';
+import { kindOf } from '../definition/json-check.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { EnqueueOptions, GetExecutionOptions, WaitOptions } from './engine-options.js';
 import type { SubscribeOptions } from './events.js';
@@ -15,11 +16,9 @@ const MAX_EPOCH_MS = 8.64e15;
 
 const ENQUEUE_OPTION_KEYS: ReadonlySet<string> = new Set(['delay', 'priority']);
 
+/** Numbers are shown (they are option values such as a delay); anything else only by its kind. */
 function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'number') return String(value);
-  return `a ${typeof value}`;
+  return typeof value === 'number' ? String(value) : kindOf(value);
 }
 
 /** Throws unless `value` is a string (non-empty unless `allowEmpty`). */

@@ -9,7 +9,7 @@ import type { SerializedError } from '../errors.js';
 import { advance, failExecution, parkJob, settleFailure } from './advance.js';
 import { idempotencyKey } from './jobs.js';
 import type { NodeJobData } from './jobs.js';
-import { jsonProblem, MAX_DATA_DEPTH } from '../definition/json-check.js';
+import { jsonProblem, kindOf, MAX_DATA_DEPTH } from '../definition/json-check.js';
 import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
 import { continuesOnFail } from './queue-manager.js';
 import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
@@ -300,8 +300,6 @@ function outputProblem(node: NodeDefinition, data: unknown): SpaneError | undefi
 
 /** What kind of value an executor returned, without the value (it may be user data). */
 function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return `an object without a boolean 'success'`;
-  return `a ${typeof value}`;
+  const kind = kindOf(value);
+  return kind === 'an object' ? `an object without a boolean 'success'` : kind;
 }

@@ -2,7 +2,7 @@ import { TERMINAL_STATUSES } from '../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
 import { DataTooDeepError, InvalidArgumentError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
-import { MAX_DATA_DEPTH } from '../definition/json-check.js';
+import { kindOf, MAX_DATA_DEPTH } from '../definition/json-check.js';
 
 /** An execution as created by the engine, before any node has run. */
 export type NewExecution = Omit<WorkflowExecution, 'nodeResults' | 'completedAt' | 'error' | 'errorDetails' | 'pausedAt'>;
@@ -248,7 +248,7 @@ export function resolvePruneCriteria(criteria: PruneCriteria): Required<Pick<Pru
 /** Throws an {@link InvalidArgumentError} unless `value` is an object (not null, not an array); shared by the stores. */
 export function assertRecord(method: string, name: string, value: unknown): void {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return;
-  throw new InvalidArgumentError(`${method}: ${name} must be an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  throw new InvalidArgumentError(`${method}: ${name} must be an object, got ${kindOf(value)}`);
 }
 
 /** Checks an {@link ExecutionFilter} (`limit` an integer ≥ 0, ids and statuses strings); shared by the stores. */
