@@ -5,10 +5,10 @@
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
-import { createEngine } from '../runtime/backends/create-engine.js';
-import type { NodeRegistry } from '../runtime/registry.js';
-import type { Logger } from '../runtime/runtime.js';
-import type { WorkflowEngine } from '../runtime/workflow-engine.js';
+import { createEngine } from '../runtime/engine/create-engine.js';
+import type { NodeRegistry } from '../runtime/engine/registry.js';
+import type { Logger } from '../runtime/engine/runtime.js';
+import type { WorkflowEngine } from '../runtime/engine/workflow-engine.js';
 import type { CliBackend } from './choices.js';
 
 /** What the command passes on to {@link createEngine}. */

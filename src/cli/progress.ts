@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SpaneEvent } from '../runtime/events.js';
+import type { SpaneEvent } from '../runtime/observe/events.js';
 
 /** Where progress is written: a stream, with `isTTY` when it is a terminal. */
 export interface ProgressStream {

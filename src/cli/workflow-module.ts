@@ -11,7 +11,7 @@ import type { WorkflowDefinitionWithExecutors } from '../definition/types.js';
 import { NODE_EXECUTORS } from '../definition/types.js';
 import { WorkflowModuleError } from '../errors.js';
 import type { ValidationIssue } from '../errors.js';
-import { NodeRegistry } from '../runtime/registry.js';
+import { NodeRegistry } from '../runtime/engine/registry.js';
 import { importUserModule } from '../runtime/module-loader/import-user-module.js';
 import { describeLoadFailure } from '../runtime/module-loader/load-failure.js';
 import { isRegistryLike } from '../runtime/sandbox/load-module.js';

@@ -13,7 +13,7 @@ import type { WorkflowEngine } from '../../src/index.js';
 import { createTestDatabase } from '../contract/databases.js';
 import type { TestDatabase } from '../contract/databases.js';
 import { graph, memoryLogger, node, sleep, until } from '../helpers.js';
-import { PglitePool } from '../../src/runtime/backends/pglite-pool.js';
+import { PglitePool } from '../../src/runtime/queues/backends/pglite-pool.js';
 import type { PgNotification } from 'bullmq';
 import { PGlite } from '@electric-sql/pglite';
 import { POSTGRES_URL, postgresAnswers, REDIS_URL, redisAnswers } from '../backends/probe.js';

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_DATA_DEPTH, SpaneError } from '../../src/index.js';
-import { dlqJobId } from '../../src/runtime/jobs.js';
+import { dlqJobId } from '../../src/runtime/queues/jobs.js';
 import type { SpaneErrorCode, WorkflowEngine } from '../../src/index.js';
 import { graph, node, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';

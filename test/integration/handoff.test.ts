@@ -1,5 +1,5 @@
 /**
- * A node's view of its execution handed to the children it enqueued (src/runtime/handoff.ts):
+ * A node's view of its execution handed to the children it enqueued (src/runtime/execution/handoff.ts):
  * the children skip the store read, and a pause or cancel made in this process still stops them.
  */
 import { afterEach, describe, expect, it } from 'vitest';

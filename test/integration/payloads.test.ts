@@ -316,7 +316,7 @@ describe('claim check: worker threads (PostgreSQL)', () => {
     const executorsModule = path.join(dir, 'executors.mts');
     await writeFile(
       executorsModule,
-      `import { NodeRegistry } from '${src('runtime/registry.ts')}';
+      `import { NodeRegistry } from '${src('runtime/engine/registry.ts')}';
 export const registry = new NodeRegistry();
 registry.register('make', async () => ({ success: true, data: { blob: 'z'.repeat(3000) } }));
 registry.register('len', async (ctx) => ({ success: true, data: JSON.stringify(ctx.inputData).includes('$spanePayload') ? -1 : ctx.inputData.blob.length }));

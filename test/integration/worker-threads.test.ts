@@ -30,7 +30,7 @@ const fast = { maxAttempts: 2, backoff: { type: 'fixed' as const, delay: 10 } };
 const EXECUTORS = `
 import { writeFileSync, existsSync } from 'node:fs';
 import { isMainThread, threadId } from 'node:worker_threads';
-import { NodeRegistry } from '${src('runtime/registry.ts')}';
+import { NodeRegistry } from '${src('runtime/engine/registry.ts')}';
 
 export const registry = new NodeRegistry();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

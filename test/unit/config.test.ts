@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveEngineConfig } from '../../src/runtime/config.js';
+import { resolveEngineConfig } from '../../src/runtime/engine/config.js';
 import { InvalidConfigError, SpaneError } from '../../src/errors.js';
 
 function configError(input: unknown): InvalidConfigError {

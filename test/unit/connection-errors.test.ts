@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
-import { ConnectionErrors, QUIET_MS } from '../../src/runtime/connection-errors.js';
+import { ConnectionErrors, QUIET_MS } from '../../src/runtime/queues/connection-errors.js';
 import { memoryLogger } from '../helpers.js';
 
 describe('ConnectionErrors', () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WorkflowExecution } from '../../src/index.js';
-import { ExecutionHandoff, HANDOFF_TTL_MS } from '../../src/runtime/handoff.js';
+import { ExecutionHandoff, HANDOFF_TTL_MS } from '../../src/runtime/execution/handoff.js';
 
 function view(executionId = 'e1', status: WorkflowExecution['status'] = 'running'): WorkflowExecution {
   return {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { indexWorkflow } from '../../src/definition/graph.js';
 import type { NodeResult, WorkflowExecution } from '../../src/definition/types.js';
-import { lostCandidates, readySince } from '../../src/runtime/reconciler.js';
+import { lostCandidates, readySince } from '../../src/runtime/execution/reconciler.js';
 import { graph, node } from '../helpers.js';
 
 // a → [b, c] → d (join); a is a router that may pick only b.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { NodeRegistry } from '../../src/runtime/registry.js';
-import type { NodeExecutorLike } from '../../src/runtime/registry.js';
+import { NodeRegistry } from '../../src/runtime/engine/registry.js';
+import type { NodeExecutorLike } from '../../src/runtime/engine/registry.js';
 import type { ExecutionContext, ExecutionResult, INodeExecutor } from '../../src/definition/types.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 

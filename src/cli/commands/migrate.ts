@@ -5,7 +5,7 @@
  * @module
  */
 import { BackendUnavailableError, InvalidArgumentError, SpaneError, StoreUnavailableError } from '../../errors.js';
-import { databaseUrlFromEnv } from '../../runtime/backends/create-engine.js';
+import { databaseUrlFromEnv } from '../../runtime/engine/create-engine.js';
 import { DrizzleStore } from '../../store/drizzle/store.js';
 import type { CliIO } from '../io.js';
 import { println } from '../io.js';

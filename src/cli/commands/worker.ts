@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidArgumentError } from '../../errors.js';
-import { NodeRegistry } from '../../runtime/registry.js';
+import { NodeRegistry } from '../../runtime/engine/registry.js';
 import type { CliBackend } from '../choices.js';
 import { openEngine } from '../engine.js';
 import type { CliIO } from '../io.js';

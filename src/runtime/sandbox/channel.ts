@@ -6,9 +6,9 @@
  * @module
  */
 import { BroadcastChannel } from 'node:worker_threads';
-import type { SpaneEvent } from '../events.js';
-import type { Logger } from '../runtime.js';
-import { consoleLogger } from '../runtime.js';
+import type { SpaneEvent } from '../observe/events.js';
+import type { Logger } from '../engine/runtime.js';
+import { consoleLogger } from '../engine/runtime.js';
 
 /** One message from a worker thread. */
 export type SandboxMessage =

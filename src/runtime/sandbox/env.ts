@@ -5,9 +5,9 @@
  * @module
  */
 import { InvalidConfigError } from '../../errors.js';
-import { resolveEngineConfig } from '../config.js';
+import { resolveEngineConfig } from '../engine/config.js';
 import { DEFAULT_EXECUTORS_TIMEOUT_MS } from './load-module.js';
-import type { ResolvedEngineConfig } from '../config.js';
+import type { ResolvedEngineConfig } from '../engine/config.js';
 
 /** Environment variables a sandboxed processor reads. */
 export const SANDBOX_ENV = {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { InvalidConfigError } from '../../errors.js';
 import { importUserModule } from '../module-loader/import-user-module.js';
 import { describeLoadFailure } from '../module-loader/load-failure.js';
-import type { NodeRegistry } from '../registry.js';
+import type { NodeRegistry } from '../engine/registry.js';
 
 /** Module namespace. */
 type Namespace = Record<string, unknown>;

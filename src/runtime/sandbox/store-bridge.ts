@@ -16,7 +16,7 @@ import * as errors from '../../errors.js';
 import { SpaneError } from '../../errors.js';
 import type { PayloadStore } from '../../store/payload-store.js';
 import type { ExecutionStore } from '../../store/store.js';
-import type { Logger } from '../runtime.js';
+import type { Logger } from '../engine/runtime.js';
 import { openChannel } from './channel.js';
 
 /** The store methods a thread may call: the whole ExecutionStore and PayloadStore interfaces. */

@@ -1,0 +1,263 @@
+import type { Job } from 'bullmq';
+import { DelayedError } from 'bullmq';
+import { isSettled, readiness, resultOf } from '../../definition/graph.js';
+import type { WorkflowGraph } from '../../definition/graph.js';
+import type { NodeDefinition, NodeResult, WorkflowExecution } from '../../definition/types.js';
+import type { SerializedError } from '../../errors.js';
+import { delayMs } from '../../definition/validate.js';
+import { dlqJobId, nodeJobId } from '../queues/jobs.js';
+import type { NodeJobData } from '../queues/jobs.js';
+import type { Runtime } from '../engine/runtime.js';
+import { continuesOnFail } from '../queues/queue-manager.js';
+import { notifyParent } from './sub-workflows.js';
+import { saveNodeResultChecked } from './payloads.js';
+
+/** How far in the future a parked job sleeps; resume or DLQ retry wakes it long before. */
+const PARK_MS = 365 * 24 * 3600 * 1000;
+
+/**
+ * Moves an execution forward after `settled` nodes got their results (already written):
+ * enqueues every child that became ready, records children whose incoming edges are all
+ * inactive as `skipped` (transitively), and completes the execution once every node is settled.
+ *
+ * Idempotent and safe to run concurrently: jobs have deterministic ids, skips are upserts and
+ * completion is a compare-and-set. Every writer re-reads the store after writing, so of two
+ * parents finishing together at least one sees both results and enqueues their join.
+ *
+ * `handoffReadAt` is given only by a node's run that has just written its result (not by a
+ * redelivery that found it written): when its
+ * status came from the store (epoch ms). The view is then offered to the children that have
+ * this node as their only parent (see handoff.ts).
+ */
+export async function advance(
+  rt: Runtime,
+  graph: WorkflowGraph,
+  snapshot: WorkflowExecution,
+  settled: readonly string[],
+  job?: Job,
+  handoffReadAt?: number,
+): Promise<void> {
+  let exec: WorkflowExecution | null = snapshot;
+  let frontier = settled;
+  let fresh = !needsFreshRead(graph, settled);
+  let readAt = handoffReadAt;
+  for (;;) {
+    if (!fresh) {
+      if (readAt !== undefined) readAt = Date.now();
+      exec = await rt.store.getExecution(snapshot.executionId);
+      if (exec === null) return;
+      fresh = true;
+    }
+    if (exec.status === 'cancelled' || exec.status === 'completed') return;
+    const results = exec.nodeResults;
+    const run: NodeDefinition[] = [];
+    const skip: NodeDefinition[] = [];
+    const seen = new Set<string>();
+    for (const parentId of frontier) {
+      for (const childId of graph.nodes.get(parentId)?.outputs ?? []) {
+        if (seen.has(childId) || resultOf(results, childId) !== undefined) continue;
+        seen.add(childId);
+        const child = graph.nodes.get(childId)!;
+        const r = readiness(child, results);
+        if (r === 'run') run.push(child);
+        else if (r === 'skip') skip.push(child);
+      }
+    }
+    // Before enqueueing: this process's worker may pick a child up at once.
+    if (readAt !== undefined && rt.handoff.enabled) {
+      const onlyChildren = run.filter((c) => c.inputs.length === 1);
+      rt.handoff.offer(exec, readAt, onlyChildren.map((c) => c.id));
+    }
+    await rt.queues.enqueueNodes(target(exec), run);
+    publishDelays(rt, exec, run, job);
+    if (skip.length === 0) break;
+    const now = Date.now();
+    const skipped: NodeResult = { status: 'skipped', attempts: 0, completedAt: now };
+    await Promise.all(skip.map((n) => rt.store.saveNodeResult(exec!.executionId, n.id, skipped)));
+    for (const n of skip) rt.events.publish({ type: 'node:skipped', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id, nodeType: n.type }, job);
+    frontier = skip.map((n) => n.id);
+    fresh = false;
+  }
+  if (isSettled(graph, exec.nodeResults) && (await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'completed'))) {
+    await announceEnd(rt, exec, { type: 'workflow:completed' }, job);
+  }
+}
+
+/**
+ * What follows an execution reaching a terminal status, whoever moved it there: waiters in this
+ * process wake, the workflow event goes out, and a sub-workflow parent waiting on it is woken.
+ */
+export async function announceEnd(
+  rt: Runtime,
+  exec: WorkflowExecution,
+  event: { type: 'workflow:completed' | 'workflow:failed' | 'workflow:cancelled'; nodeId?: string; error?: string; errorDetails?: SerializedError },
+  job?: Job,
+): Promise<void> {
+  rt.settled.notify(exec.executionId);
+  rt.events.publish({ ...event, executionId: exec.executionId, workflowId: exec.workflowId }, job);
+  await notifyParent(rt, exec);
+}
+
+/**
+ * Records a node's final failure (its last attempt failed, or its workers kept dying): the failed
+ * result and `node:failed`, then either the children run (`continueOnFail`) or the execution
+ * fails into the DLQ. Returns which of the two happened.
+ */
+export async function settleFailure(
+  rt: Runtime,
+  graph: WorkflowGraph,
+  exec: WorkflowExecution,
+  node: NodeDefinition,
+  result: NodeResult & { status: 'failed' },
+  job: Job,
+  details: { attempt?: number; durationMs?: number; stack?: string | undefined } = {},
+): Promise<'continued' | 'failed'> {
+  exec.nodeResults[node.id] = await saveNodeResultChecked(rt, exec.executionId, node.id, result);
+  const continued = continuesOnFail(node);
+  rt.events.publish(
+    {
+      type: 'node:failed',
+      executionId: exec.executionId,
+      workflowId: exec.workflowId,
+      nodeId: node.id,
+      nodeType: node.type,
+      ...(details.attempt !== undefined && { attempt: details.attempt }),
+      ...(details.durationMs !== undefined && { durationMs: details.durationMs }),
+      ...(result.error !== undefined && { error: result.error }),
+      ...(result.errorDetails !== undefined && { errorDetails: result.errorDetails }),
+      data: { continued },
+    },
+    job,
+  );
+  if (continued) {
+    await advance(rt, graph, exec, [node.id], job);
+    return 'continued';
+  }
+  await failExecution(rt, exec, node, result, details.stack, job);
+  return 'failed';
+}
+
+/** Announces the delay nodes just queued, with how long they wait. */
+export function publishDelays(rt: Runtime, exec: { executionId: string; workflowId: string }, queued: readonly NodeDefinition[], job?: Job): void {
+  for (const n of queued) {
+    if (n.type !== 'delay') continue;
+    rt.events.publish({ type: 'node:delayed', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id, nodeType: n.type, data: { delayMs: delayMs(n.config) } }, job);
+  }
+}
+
+/**
+ * A snapshot taken before the node ran is enough only when every child has that node as its
+ * single parent (readiness depends on this node alone) and some child will run (so this node
+ * cannot be the one that completes the execution).
+ */
+function needsFreshRead(graph: WorkflowGraph, settled: readonly string[]): boolean {
+  if (settled.length !== 1) return true;
+  const node = graph.nodes.get(settled[0]!);
+  if (node === undefined || node.outputs.length === 0) return true;
+  return node.outputs.some((c) => (graph.nodes.get(c)?.inputs.length ?? 0) > 1);
+}
+
+/** The queue target of an execution's node jobs. */
+export function target(exec: WorkflowExecution): { executionId: string; workflowId: string; workflowVersion: number } {
+  return { executionId: exec.executionId, workflowId: exec.workflowId, workflowVersion: exec.workflowVersion };
+}
+
+/**
+ * Fails the execution because `node` failed for good: records a DLQ item (one per execution
+ * and node) and moves the execution to `failed`. Idempotent, so a job retried after a crash
+ * in here simply finishes the job.
+ */
+export async function failExecution(rt: Runtime, exec: WorkflowExecution, node: NodeDefinition, result: NodeResult, stack?: string, job?: Job): Promise<void> {
+  await rt.queues.addToDLQ(dlqJobId(exec.executionId, node.id), {
+    executionId: exec.executionId,
+    workflowId: exec.workflowId,
+    workflowVersion: exec.workflowVersion,
+    nodeId: node.id,
+    nodeType: node.type,
+    error: result.error ?? 'unknown error',
+    ...(result.errorDetails !== undefined && { errorDetails: result.errorDetails }),
+    stack,
+    attempts: result.attempts,
+    failedAt: result.completedAt,
+  });
+  // The execution keeps the failed node's error as its own: its code tells why the execution failed.
+  const errorDetails = result.errorDetails;
+  const failed = await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'failed', {
+    error: `Node '${node.id}' failed: ${result.error ?? 'unknown error'}`,
+    ...(errorDetails !== undefined && { errorDetails }),
+  });
+  rt.handoff.drop(exec.executionId);
+  if (failed) {
+    await announceEnd(rt, exec, { type: 'workflow:failed', nodeId: node.id, error: result.error ?? 'unknown error', ...(errorDetails !== undefined && { errorDetails }) }, job);
+  }
+  // Another delivery made the transition and died before waking the parent.
+  else if (exec.status === 'failed') await notifyParent(rt, exec);
+}
+
+/**
+ * Parks a job whose execution is paused or failed: the job goes back to the delayed set under
+ * its own id, remembering how much of a delay node's wait was left. Always throws
+ * {@link DelayedError}, which tells the worker the job was moved, not finished.
+ */
+export async function parkJob(rt: Runtime, job: Job<NodeJobData>, token: string | undefined, exec: WorkflowExecution): Promise<never> {
+  const now = Date.now();
+  const until = job.data.delayUntil;
+  const remainingMs = until === undefined ? 0 : Math.max(0, until - (exec.pausedAt ?? now));
+  await job.updateData({ ...job.data, parked: { remainingMs } });
+  await job.moveToDelayed(now + PARK_MS, token);
+  // A resume that ran between our status read and the park would not have seen this job.
+  const latest = await rt.store.getExecution(exec.executionId);
+  if (latest !== null && latest.status !== 'paused' && latest.status !== 'failed') await unparkJob(job);
+  throw new DelayedError();
+}
+
+/** Wakes a parked job: a delay node gets back the wait it had left, any other job runs now. */
+export async function unparkJob(job: Job<NodeJobData>): Promise<void> {
+  const { parked, ...data } = job.data;
+  if (parked === undefined) return;
+  if (parked.remainingMs > 0) data.delayUntil = Date.now() + parked.remainingMs;
+  else delete data.delayUntil;
+  try {
+    await job.updateData(data);
+    if (parked.remainingMs > 0) await job.changeDelay(parked.remainingMs);
+    else await job.promote();
+  } catch (err) {
+    // Another waker got there first and the job is no longer delayed.
+    if (!(await job.isDelayed().catch(() => false))) return;
+    throw err;
+  }
+}
+
+/**
+ * Wakes every parked job of an execution, shifts the still-sleeping delay nodes by the time the
+ * execution was paused, and enqueues ready nodes that have no job (repair after a crash). Cost is
+ * proportional to the execution's nodes, not to the queue.
+ */
+export async function wakeExecution(rt: Runtime, graph: WorkflowGraph, exec: WorkflowExecution, pausedForMs: number): Promise<void> {
+  const pending = [...graph.nodes.values()].filter((n) => resultOf(exec.nodeResults, n.id) === undefined);
+  const missing: NodeDefinition[] = [];
+  await Promise.all(
+    pending.map(async (node) => {
+      const job = (await rt.queues.nodeQueue.getJob(nodeJobId(exec.executionId, node.id))) as Job<NodeJobData> | undefined;
+      if (job !== undefined && (await job.isFailed())) {
+        // Failed with its flow parent or before a crash: it has no result, so run it afresh.
+        await job.remove();
+      } else if (job !== undefined) {
+        if (job.data.parked !== undefined) return unparkJob(job);
+        const until = job.data.delayUntil;
+        if (until !== undefined && pausedForMs > 0 && (await job.isDelayed())) {
+          const shifted = until + pausedForMs;
+          await job.updateData({ ...job.data, delayUntil: shifted });
+          await job.changeDelay(Math.max(0, shifted - Date.now())).catch(() => undefined);
+        }
+        return;
+      }
+      if (readiness(node, exec.nodeResults) === 'run') missing.push(node);
+    }),
+  );
+  await rt.queues.enqueueNodes(target(exec), missing);
+  // Finish any advance a crash cut short: ready children, skips below untaken branches, and the
+  // completion of an execution whose nodes have all settled.
+  const settled = [...graph.nodes.keys()].filter((id) => resultOf(exec.nodeResults, id) !== undefined);
+  if (settled.length > 0) await advance(rt, graph, exec, settled);
+}

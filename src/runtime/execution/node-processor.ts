@@ -1,0 +1,305 @@
+import type { Job } from 'bullmq';
+import { DelayedError, UnrecoverableError } from 'bullmq';
+import { match, P } from 'ts-pattern';
+import { buildInput, resultOf } from '../../definition/graph.js';
+import type { WorkflowGraph } from '../../definition/graph.js';
+import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, WorkflowExecution } from '../../definition/types.js';
+import { DataTooDeepError, isRetryable, NodeExecutionError, NonRetryableError, serializeError, SpaneError, StoreUnavailableError, UnknownNodeTypeError } from '../../errors.js';
+import type { SerializedError } from '../../errors.js';
+import { advance, failExecution, parkJob, settleFailure } from './advance.js';
+import { idempotencyKey } from '../queues/jobs.js';
+import type { NodeJobData } from '../queues/jobs.js';
+import { jsonProblem, kindOf, MAX_DATA_DEPTH } from '../../definition/json-check.js';
+import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
+import { continuesOnFail } from '../queues/queue-manager.js';
+import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
+import type { Runtime } from '../engine/runtime.js';
+
+/** How one attempt of a node ended. */
+type Outcome =
+  | { kind: 'success'; data: unknown; nextNodes?: string[] | undefined }
+  | { kind: 'failure'; error: string; details: SerializedError; retryable: boolean; data?: unknown }
+  | { kind: 'waiting' };
+
+/** What a node job returns to BullMQ (kept small: results live in the store). */
+export interface NodeJobReturn {
+  status: 'completed' | 'failed' | 'settled-before' | 'not-run';
+  reason?: string;
+  /** Final results the aggregator of a sub-workflow flow collected. */
+  collected?: number;
+}
+
+const MAX_INFRA_BACKOFF_MS = 30_000;
+
+/**
+ * Runs node jobs. For each job it reads the execution, and then: skips nodes that already have
+ * a result (finishing their advance instead), parks jobs of paused or failed executions, runs
+ * the executor, writes the result, and advances the execution.
+ *
+ * Executor failures follow the node's retry policy (BullMQ attempts and backoff). Faults of
+ * the store or Redis around the executor do not use up those attempts: the job is rescheduled
+ * with backoff until the infrastructure answers again.
+ */
+export class NodeProcessor {
+  private readonly inFlight = new Map<string, Set<AbortController>>();
+
+  constructor(private readonly rt: Runtime) {}
+
+  /** BullMQ processor entry point. */
+  async processNodeJob(job: Job<NodeJobData>, token?: string): Promise<NodeJobReturn> {
+    try {
+      return await this.run(job, token);
+    } catch (err) {
+      // By name too, as BullMQ checks them: another copy of bullmq (a store's or a module's) has other classes.
+      if (isBullControl(err) || err instanceof NodeExecutionError) throw err;
+      // A store that does not answer is an outage to wait out, like Redis away, not a bug.
+      if (err instanceof SpaneError && !(err instanceof StoreUnavailableError)) throw new UnrecoverableError(err.message);
+      return this.rescheduleAfterInfraFault(job, token, err);
+    }
+  }
+
+  /** Aborts the signals of this process's in-flight nodes of an execution. */
+  abortExecution(executionId: string): void {
+    for (const controller of this.inFlight.get(executionId) ?? []) controller.abort(new Error(`Execution '${executionId}' was cancelled`));
+  }
+
+  private async run(job: Job<NodeJobData>, token: string | undefined): Promise<NodeJobReturn> {
+    const { rt } = this;
+    const data = job.data;
+    if (data.nodeId === AGGREGATOR_NODE_ID) return aggregate(rt, job);
+    // A parent that just ran in this process may have handed its view over (see handoff.ts);
+    // only a first delivery takes it.
+    const handed = job.attemptsMade === 0 && job.stalledCounter === 0 ? rt.handoff.take(data.executionId, data.nodeId) : undefined;
+    const readAt = handed?.readAt ?? Date.now();
+    const exec = handed?.exec ?? (await rt.store.getExecution(data.executionId));
+    if (exec === null) return { status: 'not-run', reason: 'execution not found' };
+    if (exec.status === 'cancelled' || exec.status === 'completed') return { status: 'not-run', reason: `execution ${exec.status}` };
+    const graph = await rt.workflows.get(data.workflowId, data.workflowVersion);
+    const node = graph.nodes.get(data.nodeId);
+    if (node === undefined) throw new UnrecoverableError(`Workflow '${data.workflowId}' v${data.workflowVersion} has no node '${data.nodeId}'`);
+
+    const existing = resultOf(exec.nodeResults, node.id);
+    if (existing !== undefined) {
+      // Settled by an earlier delivery of this job that died before it finished advancing.
+      if (existing.status === 'failed' && !continuesOnFail(node)) await failExecution(rt, exec, node, existing, undefined, job);
+      else await advance(rt, graph, exec, [node.id], job);
+      return { status: 'settled-before' };
+    }
+    if (job.stalledCounter > rt.config.maxStalledCount) return this.giveUpAfterStalls(graph, node, exec, job);
+    if (exec.status === 'paused' || exec.status === 'failed') await parkJob(rt, job, token, exec);
+    if (exec.status === 'pending' && (await rt.store.transitionExecution(exec.executionId, ['pending'], 'running'))) {
+      rt.events.publish({ type: 'workflow:started', executionId: exec.executionId, workflowId: exec.workflowId });
+    }
+    exec.status = 'running';
+
+    const attempt = job.attemptsMade + 1;
+    const startedAt = Date.now();
+    const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, attempt };
+    const limit = rt.registry.getRateLimit(node.type);
+    if (limit !== undefined && token !== undefined) {
+      const wait = await rt.rateLimiter.acquire(node.type, limit);
+      if (wait > 0) {
+        // Over the limit: back to the delayed set for the next window, without using an attempt.
+        await job.moveToDelayed(Date.now() + wait, token);
+        rt.events.publish({ type: 'node:delayed', ...ids, data: { reason: 'rate-limit', delayMs: wait } }, job);
+        throw new DelayedError();
+      }
+    }
+    if (node.type !== 'sub-workflow') rt.events.publish({ type: 'node:started', ...ids }, job);
+    const outcome = await this.attempt(graph, node, exec, job, token, attempt);
+    if (outcome.kind === 'waiting') throw new DelayedError();
+    const completedAt = Date.now();
+    const durationMs = completedAt - startedAt;
+
+    if (outcome.kind === 'success') {
+      const result: NodeResult = { status: 'completed', data: outcome.data, attempts: attempt, startedAt, completedAt };
+      if (outcome.nextNodes !== undefined) result.nextNodes = outcome.nextNodes;
+      // Large data goes to the payload table; the snapshot and the event (Redis) keep the reference.
+      const stored = await saveNodeResultChecked(rt, exec.executionId, node.id, result);
+      exec.nodeResults[node.id] = stored;
+      rt.events.publish({ type: 'node:completed', ...ids, durationMs, data: stored.data }, job);
+      await advance(rt, graph, exec, [node.id], job, readAt);
+      return { status: 'completed' };
+    }
+
+    const lastAttempt = !outcome.retryable || attempt >= (job.opts.attempts ?? 1);
+    if (!lastAttempt) {
+      rt.events.publish({ type: 'node:retrying', ...ids, durationMs, error: outcome.error, errorDetails: outcome.details }, job);
+      throw new NodeExecutionError(node.id, outcome.error);
+    }
+    const result: NodeResult & { status: 'failed' } = { status: 'failed', error: outcome.error, errorDetails: outcome.details, attempts: attempt, startedAt, completedAt };
+    if (outcome.data !== undefined) result.data = outcome.data;
+    const settled = await settleFailure(rt, graph, exec, node, result, job, { attempt, durationMs, stack: outcome.details.stack });
+    if (settled === 'continued') return { status: 'failed', reason: outcome.error };
+    throw new UnrecoverableError(outcome.error);
+  }
+
+  private async attempt(
+    graph: WorkflowGraph,
+    node: NodeDefinition,
+    exec: WorkflowExecution,
+    job: Job<NodeJobData>,
+    token: string | undefined,
+    attempt: number,
+  ): Promise<Outcome> {
+    // Claim-checked values are loaded here, so executors never see a reference. A missing payload
+    // fails the node (not retried: the data is gone), naming the execution and the node.
+    let full: WorkflowExecution;
+    let input: unknown;
+    try {
+      full = await resolved(this.rt, exec, node.id);
+      input = job.data.inputData !== undefined ? await resolvedValue(this.rt, exec.executionId, job.data.inputData, node.id) : buildInput(node, full.nodeResults, full.initialData);
+    } catch (err) {
+      if (err instanceof SpaneError) return failure(err, false);
+      throw err;
+    }
+    if (node.type === 'delay') return { kind: 'success', data: input };
+    if (node.type === 'sub-workflow') {
+      const step = await stepSubWorkflow(this.rt, node, exec, input, job, token);
+      return match(step)
+        .with({ kind: 'failure' }, (f): Outcome => ({ ...failure(f.error, f.retryable), data: f.data }))
+        .otherwise((other) => other);
+    }
+    const executor = this.rt.registry.get(node.type);
+    if (executor === undefined) return failure(new UnknownNodeTypeError(node.type, node.id), false);
+
+    const controller = new AbortController();
+    const context: ExecutionContext = {
+      workflowId: exec.workflowId,
+      executionId: exec.executionId,
+      nodeId: node.id,
+      nodeType: node.type,
+      inputData: input,
+      nodeConfig: node.config,
+      previousResults: full.nodeResults,
+      initialData: full.initialData,
+      attempt,
+      idempotencyKey: idempotencyKey(exec.executionId, node.id),
+      depth: exec.depth,
+      signal: controller.signal,
+    };
+    if (exec.parentExecutionId !== undefined) context.parentExecutionId = exec.parentExecutionId;
+    let returned: unknown;
+    const breakerKey = this.rt.registry.getCircuitBreakerKey(node.type, node.config);
+    // A returned `{ success: false }` must count as a failure for the breaker too.
+    const call = async () => {
+      const r: unknown = await executor.execute(context);
+      if (typeof r === 'object' && r !== null && (r as ExecutionResult).success === false) throw new ReturnedFailure(r);
+      return r;
+    };
+    this.track(exec.executionId, controller, true);
+    try {
+      returned = breakerKey === null ? await call() : await this.rt.breakers.execute(breakerKey, node.config.circuitBreaker ?? {}, call);
+    } catch (err) {
+      if (err instanceof ReturnedFailure) returned = err.result;
+      // By brand and by name, so an error class from another copy of SPANE (or BullMQ) counts too.
+      else return failure(err, isRetryable(err));
+    } finally {
+      this.track(exec.executionId, controller, false);
+    }
+    return interpret(graph, node, returned);
+  }
+
+  /**
+   * The node's workers kept stopping mid-run (crash, out of memory, lost lock): fail the node the
+   * way a last failed attempt does, so the execution fails (or continues) instead of hanging.
+   */
+  private async giveUpAfterStalls(graph: WorkflowGraph, node: NodeDefinition, exec: WorkflowExecution, job: Job<NodeJobData>): Promise<NodeJobReturn> {
+    const { rt } = this;
+    const error = `node '${node.id}' was interrupted ${job.stalledCounter} times (its worker stopped or lost its lock); the limit is maxStalledCount = ${rt.config.maxStalledCount}`;
+    const errorDetails: SerializedError = { message: error, name: 'Error', retryable: false };
+    const result: NodeResult & { status: 'failed' } = { status: 'failed', error, errorDetails, attempts: job.attemptsMade + 1, completedAt: Date.now() };
+    if ((await settleFailure(rt, graph, exec, node, result, job)) === 'continued') return { status: 'failed', reason: error };
+    throw new UnrecoverableError(error);
+  }
+
+  private track(executionId: string, controller: AbortController, add: boolean): void {
+    let set = this.inFlight.get(executionId);
+    if (add) {
+      if (set === undefined) this.inFlight.set(executionId, (set = new Set()));
+      set.add(controller);
+    } else if (set !== undefined) {
+      set.delete(controller);
+      if (set.size === 0) this.inFlight.delete(executionId);
+    }
+  }
+
+  private async rescheduleAfterInfraFault(job: Job<NodeJobData>, token: string | undefined, fault: unknown): Promise<never> {
+    const retries = (job.data.infraRetries ?? 0) + 1;
+    const wait = Math.min(MAX_INFRA_BACKOFF_MS, 250 * 2 ** retries);
+    this.rt.logger.warn(`node job ${job.id} hit an infrastructure fault; retrying in ${wait} ms`, { error: serializeError(fault).message });
+    if (token === undefined) throw fault;
+    try {
+      await job.updateData({ ...job.data, infraRetries: retries });
+      await job.moveToDelayed(Date.now() + wait, token);
+    } catch {
+      throw fault; // Redis itself is away: let BullMQ's stalled-job recovery bring the job back.
+    }
+    throw new DelayedError();
+  }
+}
+
+/** Carries a returned failure through the circuit breaker, which only sees thrown errors. */
+class ReturnedFailure extends Error {
+  constructor(readonly result: unknown) {
+    super('executor returned success: false');
+  }
+}
+
+/** A failed attempt; `retryable` is the runtime's decision, and what the stored error says. */
+function failure(err: unknown, retryable: boolean): Extract<Outcome, { kind: 'failure' }> {
+  const details = { ...serializeError(err), retryable };
+  return { kind: 'failure', error: details.message, details, retryable };
+}
+
+/** BullMQ's control-flow errors (move to delayed, fail without retry), of any copy of bullmq. */
+function isBullControl(err: unknown): boolean {
+  if (err instanceof DelayedError || err instanceof UnrecoverableError) return true;
+  const name = (err as { name?: unknown } | null)?.name;
+  return name === 'DelayedError' || name === 'UnrecoverableError';
+}
+
+/** Checks what an executor returned, including that `nextNodes` only names the node's children. */
+function interpret(graph: WorkflowGraph, node: NodeDefinition, returned: unknown): Outcome {
+  return match(returned)
+    .with({ success: true }, (r: ExecutionResult) => {
+      if (r.nextNodes !== undefined) {
+        if (!Array.isArray(r.nextNodes) || r.nextNodes.some((n) => typeof n !== 'string')) {
+          return failure(`node '${node.id}' returned nextNodes that is not an array of node ids`, false);
+        }
+        const strangers = r.nextNodes.filter((n) => !node.outputs.includes(n));
+        if (strangers.length > 0) {
+          return failure(
+            `node '${node.id}' of workflow '${graph.definition.id}' chose ${strangers.map((s) => `'${s}'`).join(', ')} in nextNodes, but its outputs are [${node.outputs.join(', ')}]`,
+            false,
+          );
+        }
+      }
+      const problem = outputProblem(node, r.data);
+      if (problem !== undefined) return failure(problem, false);
+      return { kind: 'success' as const, data: r.data, nextNodes: r.nextNodes };
+    })
+    .with({ success: false }, (r: ExecutionResult) =>
+      failure(typeof r.error === 'string' && r.error.length > 0 ? r.error : `node '${node.id}' returned success: false`, r.retryable !== false),
+    )
+    .with(P._, (r) => failure(`executor of node '${node.id}' must return { success: boolean, ... }, got ${describe(r)}`, false))
+    .exhaustive();
+}
+
+/**
+ * Why a node's output cannot be stored (a cycle, a BigInt, nesting beyond MAX_DATA_DEPTH), as an
+ * error naming the node and the path, never the data. Lenient like JSON otherwise: what it drops
+ * or turns into null is stored as it stores it.
+ */
+function outputProblem(node: NodeDefinition, data: unknown): SpaneError | undefined {
+  const problem = jsonProblem(data, 'data', { strict: false });
+  if (problem === undefined) return undefined;
+  if (problem.kind === 'too-deep') return new DataTooDeepError(`node '${node.id}' returned data that nests deeper than ${MAX_DATA_DEPTH} levels: ${problem.message}`, MAX_DATA_DEPTH);
+  return new NonRetryableError(`node '${node.id}' returned data that cannot be stored as JSON: ${problem.message}`);
+}
+
+/** What kind of value an executor returned, without the value (it may be user data). */
+function describe(value: unknown): string {
+  const kind = kindOf(value);
+  return kind === 'an object' ? `an object without a boolean 'success'` : kind;
+}

@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import { QueueEvents, QueueEventsProducer } from 'bullmq';
+import type { Job, QueueEventsListener } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ConnectionErrors } from '../queues/connection-errors.js';
+import { BullBinding } from '../queues/backends/bull-binding.js';
+import type { ListenerConnection } from '../queues/backends/bull-binding.js';
+import type { ResolvedEngineConfig } from '../engine/config.js';
+import { NODE_QUEUE } from '../queues/jobs.js';
+import { InvalidArgumentError } from '../../errors.js';
+import type { SerializedError } from '../../errors.js';
+import type { Logger } from '../engine/runtime.js';
+
+/** Events about one node of an execution. */
+export type NodeEventType = 'node:started' | 'node:completed' | 'node:failed' | 'node:skipped' | 'node:delayed' | 'node:retrying';
+/** Events about a whole execution; `workflow:repaired` means the reconciler re-enqueued lost work (`data` is a {@link RepairEventData}). */
+export type WorkflowEventType = 'workflow:started' | 'workflow:completed' | 'workflow:failed' | 'workflow:paused' | 'workflow:resumed' | 'workflow:cancelled' | 'workflow:repaired';
+
+/** The `data` of a `workflow:repaired` event: what the reconciler did to the execution. */
+export interface RepairEventData {
+  /** Nodes whose lost jobs were enqueued again. */
+  nodes: string[];
+  /** Whether an interrupted advance (skips, completion) was finished too. */
+  advanced: boolean;
+}
+
+/** Something that happened to an execution, as subscribers receive it. */
+export interface SpaneEvent {
+  /** Unique id of this event. */
+  id: string;
+  /** What happened. */
+  type: NodeEventType | WorkflowEventType;
+  /** The execution. */
+  executionId: string;
+  /** Its workflow. */
+  workflowId: string;
+  /** The node, for node events. */
+  nodeId?: string;
+  /** When it happened (epoch ms). */
+  timestamp: number;
+  /** Event details: a node's output, a delay's length, ... */
+  data?: unknown;
+  /** How long the attempt took (ms), for `node:completed`, `node:failed` and `node:retrying`. */
+  durationMs?: number;
+  /** The node's type, for node events. */
+  nodeType?: string;
+  /** The error message, for failures and retries. */
+  error?: string;
+  /** The structured error (name, code, retryable, cause), for `node:failed`, `node:retrying` and `workflow:failed`. */
+  errorDetails?: SerializedError;
+  /** The attempt number, for node events. */
+  attempt?: number;
+}
+
+/** What to receive. */
+export interface SubscribeOptions {
+  /** Only events of this execution (exact match). */
+  executionId?: string;
+  /** Only these event types. */
+  types?: readonly SpaneEvent['type'][];
+}
+
+/** A function that receives events. */
+export type EventHandler = (event: SpaneEvent) => void;
+
+const EVENTS_QUEUE = 'spane-events';
+const EVENT_NAME = 'spane';
+/** Events kept in the Redis stream for subscribers to catch up (approximate cap). */
+const MAX_STREAM_EVENTS = 10_000;
+
+// BullMQ keeps the event name in the stream field `event`, so the payload needs another field.
+type Listener = QueueEventsListener & { [EVENT_NAME]: (args: { payload: string }, id: string) => void };
+
+/**
+ * Publishes execution events and delivers them to subscribers in every engine that shares the
+ * Redis. Events travel on a BullMQ event stream (`QueueEventsProducer` → `QueueEvents`); with
+ * `useSimplifiedEventStream`, node events ride on the node job's `updateProgress` instead and
+ * arrive through the node queue's `progress` events (what a node job announces, including the
+ * completion of its execution, keeps its order; events from API calls such as pause take the
+ * event stream). Delivery is at most once, in publishing order per engine and stream; a
+ * subscriber sees events published after it subscribed.
+ */
+export class EventStreamManager {
+  private producer: QueueEventsProducer | undefined;
+  private listeners: QueueEvents[] = [];
+  private listenerConnections: ListenerConnection[] = [];
+  /** Set once listening started; resolves when every listener exists (at once on Redis). */
+  private listening: Promise<void> | undefined;
+  /** PostgreSQL backends: publishes in flight, chained (see {@link publish}). */
+  private publishing: Promise<unknown> = Promise.resolve();
+  private readonly binding: BullBinding;
+  private readonly subscribers = new Set<{ handler: EventHandler; options: SubscribeOptions }>();
+  private readonly localObservers = new Set<EventHandler>();
+  private closed = false;
+
+  /**
+   * On Redis, `connection` publishes; listeners block on reads, so each gets a copy of
+   * `listenerBase` (a connection that waits out outages, as BullMQ's QueueEvents requires). On any
+   * backend, pass the engine's backend binding (and no `listenerBase`) instead.
+   */
+  constructor(
+    connection: Redis | BullBinding,
+    listenerBase: Redis | undefined,
+    private readonly config: ResolvedEngineConfig,
+    private readonly logger: Logger,
+  ) {
+    if (connection instanceof BullBinding) this.binding = connection;
+    else if (listenerBase !== undefined) this.binding = BullBinding.redis(connection, listenerBase, new ConnectionErrors(logger));
+    else throw new InvalidArgumentError('EventStreamManager: a Redis connection needs a listenerBase connection too');
+  }
+
+  /** Publishes an event without waiting for Redis; a failure to publish is logged, never thrown. */
+  publish(event: Omit<SpaneEvent, 'id' | 'timestamp'>, job?: Job): void {
+    if (this.closed) return;
+    const full: SpaneEvent = { id: randomUUID(), timestamp: Date.now(), ...event };
+    for (const observe of this.localObservers) {
+      try {
+        observe(full);
+      } catch (err) {
+        this.logger.warn('event observer threw', { error: String(err) });
+      }
+    }
+    if (!this.config.events) return;
+    const send = () =>
+      job !== undefined && this.config.useSimplifiedEventStream
+        ? job.updateProgress(full as unknown as Record<string, unknown>)
+        : this.producerFor().publishEvent({ eventName: EVENT_NAME, payload: JSON.stringify(full) }, MAX_STREAM_EVENTS);
+    // BullMQ's PostgreSQL event reader moves a cursor over event ids; an event whose transaction
+    // commits after a later id was read is never delivered. Publishing one at a time keeps this
+    // engine's events in commit order (Redis orders one connection's commands by itself).
+    const sent = this.binding.eventCursor === undefined ? send() : (this.publishing = this.publishing.then(send, send));
+    sent.catch((err: unknown) => this.logger.warn(`could not publish ${event.type} event`, { error: String(err) }));
+  }
+
+  /**
+   * Calls `handler` for every matching event from now on; returns the function that stops it.
+   * The first subscription starts listening to Redis.
+   */
+  subscribe(handler: EventHandler, options: SubscribeOptions = {}): () => void {
+    const entry = { handler, options };
+    this.subscribers.add(entry);
+    this.listen();
+    return () => void this.subscribers.delete(entry);
+  }
+
+  /** Resolves once the listeners are connected, so events published after it are delivered. */
+  async ready(): Promise<void> {
+    this.listen();
+    await this.listening;
+    await Promise.all(this.listeners.map((l) => l.waitUntilReady()));
+  }
+
+  /**
+   * Matching events as an async iterable; leaving the loop (break, return, throw) unsubscribes.
+   *
+   * @example
+   * ```ts
+   * for await (const event of engine.events({ executionId })) {
+   *   if (event.type === 'workflow:completed') break;
+   * }
+   * ```
+   */
+  iterate(options: SubscribeOptions = {}): AsyncIterableIterator<SpaneEvent> {
+    const queue: SpaneEvent[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    const stop = this.subscribe((event) => {
+      queue.push(event);
+      wake?.();
+    }, options);
+    const finish = (): IteratorReturnResult<undefined> => {
+      done = true;
+      stop();
+      wake?.();
+      return { done: true, value: undefined };
+    };
+    const iterator: AsyncIterableIterator<SpaneEvent> = {
+      async next() {
+        while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        const event = queue.shift();
+        return event === undefined ? finish() : { done: false, value: event };
+      },
+      async return() {
+        return finish();
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  /**
+   * Calls `observer` synchronously for every event this engine publishes itself (also with
+   * `events: false`), without Redis: for in-process consumers such as metrics. Returns the
+   * function that stops it.
+   */
+  observeLocal(observer: EventHandler): () => void {
+    this.localObservers.add(observer);
+    return () => void this.localObservers.delete(observer);
+  }
+
+  /** Number of active subscriptions (for leak checks). */
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  /** Stops publishing and listening. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscribers.clear();
+    await this.listening?.catch(() => undefined);
+    await this.publishing.catch(() => undefined);
+    const closing = [...this.listeners.map((l) => l.close()), this.producer?.close()];
+    this.listeners = [];
+    await Promise.allSettled(closing);
+    for (const c of this.listenerConnections.splice(0)) c.release();
+  }
+
+  private producerFor(): QueueEventsProducer {
+    this.producer ??= new QueueEventsProducer(EVENTS_QUEUE, { connection: this.binding.commands, prefix: this.config.prefix }, this.binding.factory);
+    return this.producer;
+  }
+
+  private listen(): void {
+    if (this.listening !== undefined || this.closed) return;
+    const cursor = this.binding.eventCursor;
+    if (cursor === undefined) {
+      this.openListeners(() => undefined);
+      this.listening = Promise.resolve();
+      return;
+    }
+    // On PostgreSQL a new listener starts from the newest event id it reads in its own loop, which
+    // may come after `ready()` resolved; reading the id first makes "after ready()" exact.
+    const names = this.config.useSimplifiedEventStream ? [EVENTS_QUEUE, NODE_QUEUE] : [EVENTS_QUEUE];
+    this.listening = Promise.all(names.map((n) => cursor(n))).then((ids) => {
+      if (!this.closed) this.openListeners((name) => ids[names.indexOf(name)]);
+    });
+    this.listening.catch((err: unknown) => this.logger.warn('event stream error', { error: String(err) }));
+  }
+
+  private openListeners(lastEventId: (queue: string) => string | undefined): void {
+    const options = (name: string) => {
+      const listener = this.binding.listener();
+      this.listenerConnections.push(listener);
+      const from = lastEventId(name);
+      return { connection: listener.connection, prefix: this.config.prefix, ...(from === undefined ? {} : { lastEventId: from }) };
+    };
+    const stream = new QueueEvents(EVENTS_QUEUE, options(EVENTS_QUEUE), this.binding.factory);
+    stream.on<Listener>(EVENT_NAME, ({ payload }: { payload: string }) => this.deliver(payload));
+    this.listeners.push(stream);
+    if (this.config.useSimplifiedEventStream) {
+      const progress = new QueueEvents(NODE_QUEUE, options(NODE_QUEUE), this.binding.factory);
+      progress.on('progress', ({ data }) => this.deliver(data));
+      this.listeners.push(progress);
+    }
+    for (const l of this.listeners) this.binding.errors.watch(l, `event listener ${l.name}`, 'event stream error');
+  }
+
+  private deliver(raw: unknown): void {
+    let event: SpaneEvent;
+    try {
+      event = (typeof raw === 'string' ? JSON.parse(raw) : raw) as SpaneEvent;
+    } catch {
+      return;
+    }
+    if (typeof event !== 'object' || event === null || typeof event.type !== 'string') return;
+    for (const { handler, options } of this.subscribers) {
+      if (options.executionId !== undefined && options.executionId !== event.executionId) continue;
+      if (options.types !== undefined && !options.types.includes(event.type)) continue;
+      try {
+        handler(event);
+      } catch (err) {
+        this.logger.warn('event subscriber threw', { error: String(err) });
+      }
+    }
+  }
+}

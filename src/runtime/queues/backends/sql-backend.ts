@@ -1,0 +1,286 @@
+/**
+ * BullMQ's PostgreSQL queue backend, on a PostgreSQL server (`postgres`) or on an in-process
+ * PGlite (`embedded`), opened once and shared by any number of engines of the process.
+ *
+ * @module
+ */
+import { createPostgresBackend, DEFAULT_SCHEMA, quoteSchemaName, runMigrations } from 'bullmq';
+import type { PgPool, PgQueryable } from 'bullmq';
+import type { PGlite } from '@electric-sql/pglite';
+import { BackendUnavailableError, InvalidArgumentError, PrefixConflictError, SpaneError } from '../../../errors.js';
+import { DEFAULT_PREFIX } from '../../engine/config.js';
+import { PglitePool } from './pglite-pool.js';
+
+/** Where a SPANE engine keeps its queues. */
+export type BackendKind = 'redis' | 'postgres' | 'embedded';
+
+/**
+ * PostgreSQL schema of BullMQ's tables and of SPANE's rate-limit table. BullMQ checks this schema
+ * whenever it is handed a pool, so it is fixed: on these backends the queues' namespace is the
+ * database (the engine's `prefix` is a Redis key prefix, which BullMQ's PostgreSQL backend
+ * ignores). That is why a database belongs to one prefix; see {@link SqlBackend}.
+ */
+export const SQL_BACKEND_SCHEMA = DEFAULT_SCHEMA;
+
+/** Options of {@link SqlBackend.postgres}. */
+export interface PostgresBackendOptions {
+  /** PostgreSQL connection string. */
+  url: string;
+  /**
+   * Connections in the pool the engines' queues share. Each worker and each event listener keeps
+   * one for LISTEN; the rest serve queries.
+   * @defaultValue 20
+   */
+  poolSize?: number;
+  /**
+   * The `prefix` of the engines that will use this backend. The first prefix that opens a
+   * database claims it; opening it with another throws a {@link PrefixConflictError}.
+   * @defaultValue the engine's default prefix, `{spane}`
+   */
+  prefix?: string;
+}
+
+/** Options of {@link SqlBackend.embedded}. */
+export interface EmbeddedBackendOptions {
+  /** PGlite data directory (kept across restarts). Without it (and without `client`) the database lives in memory. */
+  dataDir?: string;
+  /** An open PGlite to use instead; the backend leaves it open on `close()`. */
+  client?: PGlite;
+  /**
+   * The `prefix` of the engines that will use this backend; see {@link PostgresBackendOptions.prefix}.
+   * @defaultValue `{spane}`
+   */
+  prefix?: string;
+}
+
+/** Rate-limit table (GCRA: one theoretical arrival time per key). */
+const RATE_LIMIT_TABLE = 'spane_rate_limit';
+
+/** Replay records of signed webhook deliveries (see webhook-replay.ts). @internal */
+export const WEBHOOK_DELIVERY_TABLE = 'spane_webhook_delivery';
+/** One row: the prefix whose engines this database's queues belong to. */
+const PREFIX_TABLE = 'spane_prefix';
+
+/**
+ * An opened PostgreSQL-family queue backend: BullMQ's migrations applied, a pool the engines'
+ * queues, workers and event listeners share, and SPANE's rate-limit table. Pass it to engines
+ * as `new WorkflowEngine({ ..., backend })`; {@link createEngine} opens one for you.
+ *
+ * What differs from Redis: `prefix` does not namespace queues, since BullMQ's PostgreSQL backend
+ * keeps all queues in one schema. So a database belongs to one prefix: the first backend opened
+ * on it claims it for its `prefix` (a row in `bullmq.spane_prefix`), opening it with another
+ * prefix throws a {@link PrefixConflictError}, and so does an engine whose `prefix` is not its
+ * backend's. Use another database for another prefix. Worker threads (`useWorkerThreads`) are
+ * refused with a `NotSupportedError`.
+ *
+ * @example
+ * ```ts
+ * const backend = await SqlBackend.embedded({ dataDir: './.spane' });
+ * const store = await DrizzleStore.pglite({ client: backend.pglite });
+ * const engine = new WorkflowEngine({ registry, store, backend });
+ * // ...
+ * await engine.close();
+ * await backend.close();
+ * ```
+ */
+export class SqlBackend {
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    /** `postgres` or `embedded`. */
+    readonly kind: 'postgres' | 'embedded',
+    /** The pool handed to BullMQ. @internal */
+    readonly pool: PgPool,
+    /** The PGlite of an embedded backend (for a store on the same database), else undefined. */
+    readonly pglite: PGlite | undefined,
+    /** The prefix this backend's database belongs to; engines on it must use it. */
+    readonly prefix: string,
+    private readonly release: () => Promise<void>,
+  ) {}
+
+  /**
+   * Opens BullMQ's PostgreSQL backend on a server: creates a pool with `search_path` set to the
+   * schema, applies BullMQ's migrations (idempotent; concurrent starters take turns) and creates
+   * the rate-limit table. Throws {@link BackendUnavailableError} when the server does not answer.
+   */
+  static async postgres(options: PostgresBackendOptions): Promise<SqlBackend> {
+    if (typeof options?.url !== 'string' || options.url === '') throw new InvalidArgumentError("SqlBackend.postgres: 'url' must be a non-empty connection string");
+    const prefix = checkPrefix('SqlBackend.postgres', options.prefix);
+    const schema = SQL_BACKEND_SCHEMA;
+    const poolSize = options.poolSize ?? 20;
+    if (!Number.isInteger(poolSize) || poolSize < 4) throw new InvalidArgumentError(`SqlBackend.postgres: 'poolSize' must be an integer of at least 4, got ${String(options.poolSize)}`);
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({ connectionString: options.url, max: poolSize, options: `-c search_path=${schema},public` });
+    // An idle client's error (server restart) must not crash the process; queries report it.
+    pool.on('error', () => undefined);
+    // BullMQ adds an 'error' listener per queue, worker and event listener sharing the pool.
+    pool.setMaxListeners(0);
+    try {
+      await prepare(pool as unknown as PgPool, schema, prefix, redactUrl(options.url));
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      if (err instanceof SpaneError) throw err;
+      throw new BackendUnavailableError('postgres', redactUrl(options.url), err);
+    }
+    return new SqlBackend('postgres', pool as unknown as PgPool, undefined, prefix, () => pool.end());
+  }
+
+  /**
+   * Opens BullMQ's PostgreSQL backend on an in-process PGlite (in memory, in `dataDir`, or the
+   * given `client`), migrated, with the session's `search_path` set to the schema (PGlite
+   * ignores the startup option).
+   */
+  static async embedded(options: EmbeddedBackendOptions = {}): Promise<SqlBackend> {
+    const schema = SQL_BACKEND_SCHEMA;
+    const prefix = checkPrefix('SqlBackend.embedded', options.prefix);
+    if (options.dataDir !== undefined && options.client !== undefined) throw new InvalidArgumentError("SqlBackend.embedded: pass 'dataDir' or 'client', not both");
+    if (options.dataDir !== undefined && (typeof options.dataDir !== 'string' || options.dataDir === '')) {
+      throw new InvalidArgumentError("SqlBackend.embedded: 'dataDir' must be a non-empty path");
+    }
+    let db = options.client;
+    const owned = db === undefined;
+    if (db === undefined) {
+      const { PGlite } = await import('@electric-sql/pglite');
+      try {
+        db = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+      } catch (err) {
+        throw new BackendUnavailableError('embedded', options.dataDir ?? 'memory', err);
+      }
+    }
+    const pglite = db;
+    const pool = new PglitePool(pglite);
+    try {
+      await prepare(pool, schema, prefix, options.dataDir ?? 'the embedded database');
+      await pglite.exec(`SET search_path TO ${quoteSchemaName(schema)}, public`);
+    } catch (err) {
+      await pool.end();
+      if (owned) await pglite.close().catch(() => undefined);
+      throw err;
+    }
+    return new SqlBackend('embedded', pool, pglite, prefix, async () => {
+      await pool.end();
+      if (owned && !pglite.closed) await pglite.close();
+    });
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /**
+   * BullMQ's backend factory for this backend (for `withBackend`, or the queue classes' third
+   * constructor argument), with the connection it needs. @internal
+   */
+  get bullmq(): { factory: typeof createPostgresBackend; connection: PgPool } {
+    return { factory: createPostgresBackend, connection: this.pool };
+  }
+
+  /**
+   * Takes one GCRA slot: returns 0 when granted, else the ms until the next slot. One
+   * `INSERT ... ON CONFLICT DO UPDATE ... WHERE` grants atomically (the row lock orders
+   * concurrent callers); a refused caller reads the current arrival time for its wait.
+   *
+   * The time is the database's clock when the statement runs, not `_now`: every process shares
+   * it (no skew between workers), and a call that waited in the pool's queue (or in PGlite's one
+   * session) is timed when it is granted, so grants stay spaced as the runs they admit. @internal
+   */
+  async gcra(key: string, _now: number, interval: number): Promise<number> {
+    const granted = await this.pool.query(
+      `INSERT INTO ${RATE_LIMIT_TABLE} AS r (key, tat)
+         SELECT $1, extract(epoch FROM clock_timestamp()) * 1000 + $2::float8
+       ON CONFLICT (key) DO UPDATE SET tat = GREATEST(r.tat, EXCLUDED.tat - $2::float8) + $2::float8
+       WHERE GREATEST(r.tat, EXCLUDED.tat - $2::float8) - (EXCLUDED.tat - $2::float8) < $2::float8
+       RETURNING 1`,
+      [key, interval],
+    );
+    if (granted.rows.length > 0) return 0;
+    const ahead = await this.pool.query<{ ms: number }>(
+      `SELECT tat - extract(epoch FROM clock_timestamp()) * 1000 AS ms FROM ${RATE_LIMIT_TABLE} WHERE key = $1`,
+      [key],
+    );
+    return Math.max(1, Math.ceil(Number(ahead.rows[0]?.ms ?? interval) - interval + 1));
+  }
+
+  /** The newest event id of a queue's BullMQ event stream ('0' when it has none). @internal */
+  async lastEventId(queue: string): Promise<string> {
+    const { rows } = await this.pool.query<{ max: string | number }>('SELECT COALESCE(MAX(id), 0)::bigint AS max FROM event WHERE queue = $1', [queue]);
+    return String(rows[0]?.max ?? 0);
+  }
+
+  /**
+   * Ends the pool (and the PGlite this backend opened). Engines using the backend should be
+   * closed first. Safe to call more than once.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.release();
+    return this.closing;
+  }
+}
+
+/** BullMQ's migrations (on one session, as they require), SPANE's rate-limit and webhook-delivery tables, then the prefix claim. */
+async function prepare(pool: PgPool, schema: string, prefix: string, where: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await runMigrations(client, schema);
+    // Concurrent `CREATE TABLE IF NOT EXISTS` of one table can fail on a unique index of the
+    // catalog: starters take turns, as BullMQ's migrations do on their own lock.
+    await client.query('SELECT pg_advisory_lock($1)', [SPANE_TABLES_LOCK]);
+    try {
+      await createRateLimitTable(client, schema);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${WEBHOOK_DELIVERY_TABLE} (key text PRIMARY KEY, value text NOT NULL, expires_at double precision NOT NULL)`);
+      await claimPrefix(client, schema, prefix, where);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [SPANE_TABLES_LOCK]).catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** Advisory lock key serialising the creation of SPANE's tables in the backend's schema. */
+const SPANE_TABLES_LOCK = 0x5a_a4_e0_02;
+
+/**
+ * Claims the database for `prefix`, or throws {@link PrefixConflictError} naming the prefix that
+ * has it. One statement on a one-row table (the key is a constant): concurrent first claims are
+ * ordered by the row lock, so exactly one prefix wins, and the claim survives restarts.
+ */
+async function claimPrefix(client: PgQueryable, schema: string, prefix: string, where: string): Promise<void> {
+  const table = `${quoteSchemaName(schema)}.${PREFIX_TABLE}`;
+  await client.query(`CREATE TABLE IF NOT EXISTS ${table} (id boolean PRIMARY KEY DEFAULT true CHECK (id), prefix text NOT NULL, claimed_at bigint NOT NULL)`);
+  const { rows } = await client.query<{ prefix: string }>(
+    `INSERT INTO ${table} AS c (id, prefix, claimed_at) VALUES (true, $1, $2) ON CONFLICT (id) DO UPDATE SET prefix = c.prefix RETURNING prefix`,
+    [prefix, Date.now()],
+  );
+  const owner = rows[0]?.prefix;
+  if (owner !== undefined && owner !== prefix) {
+    throw new PrefixConflictError(
+      prefix,
+      owner,
+      `the queues in ${where}`,
+      `BullMQ's PostgreSQL backend keeps every queue in the '${schema}' schema whatever the prefix, so engines with two prefixes on one database would take each other's jobs. Use another database for prefix '${prefix}', or open this one with prefix '${owner}'. (To move the database to another prefix once no engine of '${owner}' runs and its queues are empty: DELETE FROM ${table}.)`,
+    );
+  }
+}
+
+function checkPrefix(method: string, prefix: unknown): string {
+  if (prefix === undefined) return DEFAULT_PREFIX;
+  if (typeof prefix !== 'string' || prefix === '' || prefix.includes(':')) throw new InvalidArgumentError(`${method}: 'prefix' must be a non-empty string without ':', got ${JSON.stringify(prefix)}`);
+  return prefix;
+}
+
+async function createRateLimitTable(client: PgQueryable, schema: string): Promise<void> {
+  await client.query(`CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${RATE_LIMIT_TABLE} (key text PRIMARY KEY, tat double precision NOT NULL)`);
+}
+
+/** The URL without its password, for error messages. @internal */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the given URL';
+  }
+}

@@ -1,0 +1,79 @@
+import type { SerializedError } from '../../errors.js';
+
+/** Names and shapes of the jobs SPANE puts on its queues. */
+
+/** Queue of node jobs. */
+export const NODE_QUEUE = 'node-execution';
+/** Queue of workflow-level jobs (scheduled starts, triggers). */
+export const WORKFLOW_QUEUE = 'workflow-execution';
+/** Dead letter queue: node jobs that failed for good. */
+export const DLQ_QUEUE = 'dlq-execution';
+
+/** Job name of node jobs. */
+export const NODE_JOB = 'process-node';
+/** Job name of workflow jobs. */
+export const WORKFLOW_JOB = 'workflow-execution';
+/** Job name of DLQ items. */
+export const DLQ_JOB = 'dlq-item';
+
+/** Data of a job in {@link NODE_QUEUE}. Small on purpose: inputs are read from the store. */
+export interface NodeJobData {
+  executionId: string;
+  workflowId: string;
+  workflowVersion: number;
+  nodeId: string;
+  /** Input given by `enqueueNode`, used instead of the computed one. */
+  inputData?: unknown;
+  /** For delay nodes: when the delay ends (epoch ms). */
+  delayUntil?: number;
+  /** Set while the job is parked because its execution is paused or failed. */
+  parked?: { remainingMs: number };
+  /** Consecutive infrastructure failures (store or Redis), for rescheduling backoff. */
+  infraRetries?: number;
+  /**
+   * Set by the reconciler on the job it re-creates for a sub-workflow node whose job was lost:
+   * the child execution the lost job was waiting on. The job's first attempt adopts that child
+   * instead of starting another one.
+   */
+  childExecutionId?: string;
+}
+
+/** Data of a job in {@link WORKFLOW_QUEUE}. */
+export interface WorkflowJobData {
+  workflowId: string;
+  /** Set on the retention job: prune finished executions instead of starting one. */
+  prune?: { olderThanMs?: number | undefined; keepLast?: number | undefined };
+  initialData?: unknown;
+  /** Set when the execution was created up front (scheduleWorkflow). */
+  executionId?: string;
+}
+
+/** Data of a job in {@link DLQ_QUEUE}. */
+export interface DLQJobData {
+  executionId: string;
+  workflowId: string;
+  workflowVersion: number;
+  nodeId: string;
+  nodeType: string;
+  error: string;
+  /** The structured error (name, code, retryable, cause); absent on items written before it existed. */
+  errorDetails?: SerializedError;
+  stack?: string | undefined;
+  attempts: number;
+  failedAt: number;
+}
+
+/** Deterministic id of a node's job: at most one live job per (execution, node). */
+export function nodeJobId(executionId: string, nodeId: string): string {
+  return `${executionId}__${nodeId}`;
+}
+
+/** `context.idempotencyKey` of a node in an execution: stable for every run of it (see ExecutionContext). */
+export function idempotencyKey(executionId: string, nodeId: string): string {
+  return `${executionId}:${nodeId}`;
+}
+
+/** Deterministic id of a node's DLQ item. */
+export function dlqJobId(executionId: string, nodeId: string): string {
+  return `dlq__${executionId}__${nodeId}`;
+}

@@ -1,0 +1,106 @@
+import { createRedisBackend, FlowProducer, Queue } from 'bullmq';
+import type { ConnectionOptions, FlowJob, JobsOptions } from 'bullmq';
+import type { NodeDefinition, RetryPolicy } from '../../definition/types.js';
+import { delayMs } from '../../definition/validate.js';
+import { BullBinding } from './backends/bull-binding.js';
+import type { ResolvedEngineConfig } from '../engine/config.js';
+import { DLQ_JOB, DLQ_QUEUE, NODE_JOB, NODE_QUEUE, nodeJobId, WORKFLOW_QUEUE } from './jobs.js';
+import type { DLQJobData, NodeJobData, WorkflowJobData } from './jobs.js';
+
+/** Where a node job belongs: the execution and the workflow version it runs. */
+export interface NodeTarget {
+  executionId: string;
+  workflowId: string;
+  workflowVersion: number;
+}
+
+/** The effective retry policy of a node: `node.retryPolicy` over `node.config.retryPolicy`. */
+export function retryPolicyOf(node: NodeDefinition): RetryPolicy {
+  return node.retryPolicy ?? node.config.retryPolicy ?? {};
+}
+
+/** Whether the workflow goes on after this node fails for good (`config.continueOnFail` also counts for sub-workflows). */
+export function continuesOnFail(node: NodeDefinition): boolean {
+  return retryPolicyOf(node).continueOnFail === true || (node.type === 'sub-workflow' && node.config['continueOnFail'] === true);
+}
+
+/**
+ * Owns SPANE's three BullMQ queues (`node-execution`, `workflow-execution`, `dlq-execution`)
+ * under the configured prefix, and turns nodes into jobs with deterministic ids.
+ */
+export class QueueManager {
+  /** Node jobs. */
+  readonly nodeQueue: Queue<NodeJobData>;
+  /** Scheduled and triggered workflow starts. */
+  readonly workflowQueue: Queue<WorkflowJobData>;
+  /** Node jobs that failed for good. */
+  readonly dlqQueue: Queue<DLQJobData>;
+
+  private flowProducer: FlowProducer | undefined;
+  private readonly binding: BullBinding | undefined;
+  private readonly connection: ConnectionOptions;
+
+  /**
+   * @param connection - a Redis connection (BullMQ's default backend), or the engine's backend
+   * binding (any backend).
+   */
+  constructor(
+    connection: ConnectionOptions | BullBinding,
+    private readonly config: ResolvedEngineConfig,
+  ) {
+    this.binding = connection instanceof BullBinding ? connection : undefined;
+    this.connection = connection instanceof BullBinding ? connection.commands : connection;
+    const base = { connection: this.connection, prefix: config.prefix };
+    const factory = this.binding?.factory ?? createRedisBackend;
+    const defaultJobOptions: JobsOptions = { removeOnComplete: config.removeOnComplete, removeOnFail: config.removeOnFail };
+    this.nodeQueue = new Queue<NodeJobData>(NODE_QUEUE, { ...base, defaultJobOptions }, factory);
+    this.workflowQueue = new Queue<WorkflowJobData>(WORKFLOW_QUEUE, { ...base, defaultJobOptions }, factory);
+    // DLQ items wait for a person: they are kept until retried or removed.
+    this.dlqQueue = new Queue<DLQJobData>(DLQ_QUEUE, { ...base, defaultJobOptions: { removeOnComplete: true, removeOnFail: true } }, factory);
+    // The engine reports connection errors itself; without a listener BullMQ prints each one.
+    for (const q of [this.nodeQueue, this.workflowQueue, this.dlqQueue] as Queue[]) q.on('error', () => undefined);
+  }
+
+  /** The job that runs `node` in the execution: attempts and backoff from its retry policy, delay for delay nodes. */
+  nodeJob(target: NodeTarget, node: NodeDefinition, extra: Partial<NodeJobData> = {}): { name: string; data: NodeJobData; opts: JobsOptions } {
+    const policy = retryPolicyOf(node);
+    const data: NodeJobData = { ...target, nodeId: node.id, ...extra };
+    const opts: JobsOptions = { jobId: nodeJobId(target.executionId, node.id), attempts: policy.maxAttempts ?? 1 };
+    if (policy.backoff !== undefined) opts.backoff = { type: policy.backoff.type, delay: policy.backoff.delay };
+    if (node.type === 'delay' && data.delayUntil === undefined) {
+      const ms = delayMs(node.config);
+      if (ms > 0) {
+        data.delayUntil = Date.now() + ms;
+        opts.delay = ms;
+      }
+    }
+    return { name: NODE_JOB, data, opts };
+  }
+
+  /** Enqueues the nodes' jobs; a node whose job already exists is not enqueued twice. */
+  async enqueueNodes(target: NodeTarget, nodes: readonly NodeDefinition[], extra?: Partial<NodeJobData>): Promise<void> {
+    if (nodes.length === 0) return;
+    if (nodes.length === 1) {
+      const job = this.nodeJob(target, nodes[0]!, extra);
+      await this.nodeQueue.add(job.name, job.data, job.opts);
+      return;
+    }
+    await this.nodeQueue.addBulk(nodes.map((n) => this.nodeJob(target, n, extra)));
+  }
+
+  /** Adds a DLQ item (idempotent per execution and node). */
+  async addToDLQ(jobId: string, item: DLQJobData): Promise<void> {
+    await this.dlqQueue.add(DLQ_JOB, item, { jobId });
+  }
+
+  /** Adds a BullMQ flow (a tree of jobs whose children run before their parent). */
+  async addFlow(flow: FlowJob): Promise<void> {
+    this.flowProducer ??= new FlowProducer({ connection: this.connection, prefix: this.config.prefix }, this.binding?.factory ?? createRedisBackend);
+    await this.flowProducer.add(flow);
+  }
+
+  /** Closes the three queues (and the flow producer, if one was opened). */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.nodeQueue.close(), this.workflowQueue.close(), this.dlqQueue.close(), this.flowProducer?.close()]);
+  }
+}
