@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 
-export { WorkflowEngine } from './runtime/engine/workflow-engine.js';
+export { WorkflowEngine } from './runtime/engine/index.js';
 export type {
   BulkWorkflowEnqueue,
   EnqueueOptions,
@@ -15,41 +15,41 @@ export type {
   RegisterWorkflowOptions,
   WaitOptions,
   WorkflowEngineOptions,
-} from './runtime/engine/engine-options.js';
-export { createEngine } from './runtime/engine/create-engine.js';
-export type { CreateEngineOptions } from './runtime/engine/create-engine.js';
-export { SQL_BACKEND_SCHEMA, SqlBackend } from './runtime/queues/backends/sql-backend.js';
-export type { BackendKind, EmbeddedBackendOptions, PostgresBackendOptions } from './runtime/queues/backends/sql-backend.js';
-export { DEFAULT_EXTERNAL_NODES, NodeRegistry } from './runtime/engine/registry.js';
-export type { CircuitBreakerKeyExtractor, NodeExecutorLike } from './runtime/engine/registry.js';
-export { CircuitBreakerRegistry, DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './runtime/resilience/circuit-breaker.js';
-export type { CircuitBreakerOptions, CircuitBreakerStats } from './runtime/resilience/circuit-breaker.js';
-export { RateLimiter } from './runtime/resilience/rate-limit.js';
-export type { GcraStore, RateLimit } from './runtime/resilience/rate-limit.js';
-export { NodeProcessor } from './runtime/execution/node-processor.js';
-export type { NodeJobReturn } from './runtime/execution/node-processor.js';
-export { QueueManager } from './runtime/queues/queue-manager.js';
-export { WorkerManager } from './runtime/queues/worker-manager.js';
-export { DLQManager } from './runtime/queues/dlq-manager.js';
-export type { DLQItem } from './runtime/queues/dlq-manager.js';
-export { engineConfigSchema, resolveEngineConfig } from './runtime/engine/config.js';
-export type { EngineConfig, EngineConfigInput, ResolvedEngineConfig } from './runtime/engine/config.js';
-export type { WorkflowCacheOptions } from './runtime/engine/workflow-cache.js';
-export type { Logger } from './runtime/engine/runtime.js';
-export { EventStreamManager } from './runtime/observe/events.js';
-export { eventsResponse, streamEvents } from './runtime/observe/sse.js';
-export type { AuthorizedEventsOptions, EventSource, SSEAuthorize, SSEOptions, StreamEventsOptions } from './runtime/observe/sse.js';
-export type { EventHandler, NodeEventType, SpaneEvent, SubscribeOptions, WorkflowEventType } from './runtime/observe/events.js';
-export { schedulerId, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, TriggerManager } from './runtime/triggers/trigger-manager.js';
-export type { ScheduleInfo, WebhookOptions, WebhookRequest } from './runtime/triggers/trigger-manager.js';
+} from './runtime/engine/index.js';
+export { createEngine } from './runtime/engine/index.js';
+export type { CreateEngineOptions } from './runtime/engine/index.js';
+export { SQL_BACKEND_SCHEMA, SqlBackend } from './runtime/queues/index.js';
+export type { BackendKind, EmbeddedBackendOptions, PostgresBackendOptions } from './runtime/queues/index.js';
+export { DEFAULT_EXTERNAL_NODES, NodeRegistry } from './runtime/engine/index.js';
+export type { CircuitBreakerKeyExtractor, NodeExecutorLike } from './runtime/engine/index.js';
+export { CircuitBreakerRegistry, DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './runtime/resilience/index.js';
+export type { CircuitBreakerOptions, CircuitBreakerStats } from './runtime/resilience/index.js';
+export { RateLimiter } from './runtime/resilience/index.js';
+export type { GcraStore, RateLimit } from './runtime/resilience/index.js';
+export { NodeProcessor } from './runtime/execution/index.js';
+export type { NodeJobReturn } from './runtime/execution/index.js';
+export { QueueManager } from './runtime/queues/index.js';
+export { WorkerManager } from './runtime/queues/index.js';
+export { DLQManager } from './runtime/queues/index.js';
+export type { DLQItem } from './runtime/queues/index.js';
+export { engineConfigSchema, resolveEngineConfig } from './runtime/engine/index.js';
+export type { EngineConfig, EngineConfigInput, ResolvedEngineConfig } from './runtime/engine/index.js';
+export type { WorkflowCacheOptions } from './runtime/engine/index.js';
+export type { Logger } from './runtime/engine/index.js';
+export { EventStreamManager } from './runtime/observe/index.js';
+export { eventsResponse, streamEvents } from './runtime/observe/index.js';
+export type { AuthorizedEventsOptions, EventSource, SSEAuthorize, SSEOptions, StreamEventsOptions } from './runtime/observe/index.js';
+export type { EventHandler, NodeEventType, SpaneEvent, SubscribeOptions, WorkflowEventType } from './runtime/observe/index.js';
+export { schedulerId, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, TriggerManager } from './runtime/triggers/index.js';
+export type { ScheduleInfo, WebhookOptions, WebhookRequest } from './runtime/triggers/index.js';
 export { cronProblem, MAX_WEBHOOK_PATH_LENGTH, normaliseWebhookPath, timezoneProblem } from './definition/triggers.js';
-export { MAX_WEBHOOK_BODY_DEPTH } from './runtime/triggers/webhook-request.js';
-export type { WebhookSecretResolver } from './runtime/triggers/webhooks.js';
+export { MAX_WEBHOOK_BODY_DEPTH } from './runtime/triggers/index.js';
+export type { WebhookSecretResolver } from './runtime/triggers/index.js';
 export { applyMapping, getPath, pathProblem } from './definition/mapping.js';
-export { AGGREGATOR_NODE_ID, MAX_SUB_WORKFLOW_DEPTH } from './runtime/execution/sub-workflows.js';
-export type { SubWorkflowConfig } from './runtime/execution/sub-workflows.js';
-export { DLQ_QUEUE, NODE_QUEUE, WORKFLOW_QUEUE, nodeJobId } from './runtime/queues/jobs.js';
-export type { DLQJobData, NodeJobData, WorkflowJobData } from './runtime/queues/jobs.js';
+export { AGGREGATOR_NODE_ID, MAX_SUB_WORKFLOW_DEPTH } from './runtime/execution/index.js';
+export type { SubWorkflowConfig } from './runtime/execution/index.js';
+export { DLQ_QUEUE, NODE_QUEUE, WORKFLOW_QUEUE, nodeJobId } from './runtime/queues/index.js';
+export type { DLQJobData, NodeJobData, WorkflowJobData } from './runtime/queues/index.js';
 
 export { InMemoryExecutionStore } from './store/memory.js';
 export type { InMemoryStoreOptions } from './store/memory.js';
@@ -65,14 +65,14 @@ export type {
 } from './store/store.js';
 
 // --- recovery ---
-export type { ReconcileOptions, ReconcileSummary } from './runtime/execution/reconciler.js';
-export type { RepairEventData } from './runtime/observe/events.js';
+export type { ReconcileOptions, ReconcileSummary } from './runtime/execution/index.js';
+export type { RepairEventData } from './runtime/observe/index.js';
 export type { ExecutionPage, UnfinishedExecutionQuery, UnfinishedStatus } from './store/store.js';
 // --- end recovery ---
 
 // --- claim check ---
-export { DEFAULT_PAYLOAD_THRESHOLD_BYTES, isPayloadReference, PAYLOAD_REFERENCE_KEY, PayloadManager } from './runtime/execution/payloads.js';
-export type { PayloadManagerOptions, PayloadReference } from './runtime/execution/payloads.js';
+export { DEFAULT_PAYLOAD_THRESHOLD_BYTES, isPayloadReference, PAYLOAD_REFERENCE_KEY, PayloadManager } from './runtime/execution/index.js';
+export type { PayloadManagerOptions, PayloadReference } from './runtime/execution/index.js';
 export { isPayloadStore } from './store/payload-store.js';
 export type { PayloadStore } from './store/payload-store.js';
 // --- end claim check ---
@@ -195,8 +195,8 @@ export type { NodeValidationDetails } from './errors.js';
 // --- end DSL ---
 
 // --- metrics ---
-export { DEFAULT_DURATION_BUCKETS, MetricsCollector } from './runtime/observe/metrics.js';
-export type { MetricsCollectorOptions, MetricsSource } from './runtime/observe/metrics.js';
+export { DEFAULT_DURATION_BUCKETS, MetricsCollector } from './runtime/observe/index.js';
+export type { MetricsCollectorOptions, MetricsSource } from './runtime/observe/index.js';
 // --- end metrics ---
 
 // --- react flow ---
@@ -220,12 +220,12 @@ export type { MigrateOptions } from './store/drizzle/migrate.js';
 // --- end drizzle ---
 
 // --- worker threads ---
-export { createSandboxProcessor } from './runtime/sandbox/create-processor.js';
-export type { SandboxProcessor, SandboxProcessorOptions } from './runtime/sandbox/create-processor.js';
-export { deserialize, serialize, TYPE_KEY as SERIALIZED_TYPE_KEY } from './runtime/sandbox/serialize.js';
-export type { SerializeOptions } from './runtime/sandbox/serialize.js';
-export { SANDBOX_ENV } from './runtime/sandbox/env.js';
-export type { WorkerThreadsConfig } from './runtime/engine/config.js';
+export { createSandboxProcessor } from './runtime/sandbox/index.js';
+export type { SandboxProcessor, SandboxProcessorOptions } from './runtime/sandbox/index.js';
+export { deserialize, serialize, TYPE_KEY as SERIALIZED_TYPE_KEY } from './runtime/sandbox/index.js';
+export type { SerializeOptions } from './runtime/sandbox/index.js';
+export { SANDBOX_ENV } from './runtime/sandbox/index.js';
+export type { WorkerThreadsConfig } from './runtime/engine/index.js';
 // --- end worker threads ---
 
 // --- Bad input: data depth, mappings, HTTP node errors ---
