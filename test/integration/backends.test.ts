@@ -14,6 +14,7 @@ import { createTestDatabase } from '../contract/databases.js';
 import type { TestDatabase } from '../contract/databases.js';
 import { graph, memoryLogger, node, sleep, until } from '../helpers.js';
 import { PglitePool } from '../../src/runtime/queues/backends/pglite-pool.js';
+import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 import type { PgNotification } from 'bullmq';
 import { PGlite } from '@electric-sql/pglite';
 import { POSTGRES_URL, postgresAnswers, REDIS_URL, redisAnswers } from '../backends/probe.js';
@@ -76,7 +77,7 @@ describe('createEngine: embedded (PGlite in a data directory)', () => {
 /** An engine with worker threads on the same backend as `engine` (for the refusal). */
 async function createEngineLike(engine: WorkflowEngine): Promise<WorkflowEngine> {
   const { WorkflowEngine: Engine } = await import('../../src/index.js');
-  const backend = (engine as unknown as { sqlBackend: SqlBackend }).sqlBackend;
+  const backend = engineInternals(engine).sqlBackend;
   return new Engine({ registry: registry(), store: new InMemoryExecutionStore(), backend, config: { useWorkerThreads: true }, logger: memoryLogger() });
 }
 

@@ -24,6 +24,7 @@ import { createRegistry } from '../fixtures/executors/engine-api.js';
 import { forEachMode } from '../fixtures/modes.js';
 import { graph, NEEDS_REDIS, node, REDIS_URL, sleep, SpyStore, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
+import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 
 let t: TestEngine | undefined;
 afterEach(async () => {
@@ -200,7 +201,7 @@ describe('worker crash', () => {
     const id = await t.engine.enqueueWorkflow('stall', {});
     await until(() => calls === 1, 5000);
     // Kill the worker without letting it finish: its lock is no longer renewed.
-    await t.engine['workers']['nodeWorker']!.close(true);
+    await engineInternals(t.engine).nodeWorker()!.close(true);
     const rescuer = t.sibling({ lockDuration: 1000, stalledInterval: 1000 });
     rescuer.startWorkers(1);
     const done = await rescuer.waitForExecution(id, { timeoutMs: 20_000 });
@@ -246,7 +247,7 @@ describe('a node whose workers keep dying', () => {
     t.engine.startWorkers(1);
     const id = await t.engine.enqueueWorkflow('poison', {});
     await until(() => calls === 1, 5000);
-    await t.engine['workers']['nodeWorker']!.close(true);
+    await engineInternals(t.engine).nodeWorker()!.close(true);
     const rescuer = t.sibling({ lockDuration: 1000, stalledInterval: 1000, maxStalledCount: 0 });
     rescuer.startWorkers(1);
     const done = await rescuer.waitForExecution(id, { timeoutMs: 20_000 });
@@ -279,7 +280,7 @@ forEachMode({ module: new URL('../fixtures/executors/engine-api.ts', import.meta
     await t.engine.registerWorkflow(graph('drain', [node('s', 'slow')], []));
     t.engine.startWorkers(1);
     const id = await t.engine.enqueueWorkflow('drain', {});
-    await until(async () => (await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 's')))?.processedOn !== undefined, h.patience(5000));
+    await until(async () => (await engineInternals(t.engine).rt.queues.nodeQueue.getJob(nodeJobId(id, 's')))?.processedOn !== undefined, h.patience(5000));
     await t.engine.close();
     expect(await h.probe.isSet('finished')).toBe(true);
     expect((await t.store.getExecution(id))?.status).toBe('completed');

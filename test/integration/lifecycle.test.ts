@@ -8,6 +8,7 @@ import { nodeJobId } from '../../src/index.js';
 import { createRegistry } from '../fixtures/executors/lifecycle.js';
 import { forEachMode } from '../fixtures/modes.js';
 import { graph, node, sleep, TEST_BACKEND, until } from '../helpers.js';
+import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 
 forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.url), createRegistry }, (h) => {
   /** When node `id` ran (its first run), from the probe. */
@@ -29,8 +30,8 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
     const id = await t.engine.enqueueWorkflow('delayed', {});
     // The delay node's job is added just after emit's result is stored: wait for both.
     await until(async () => (await t.engine.getExecution(id))?.nodeResults['emit'] !== undefined, h.patience(5000));
-    await until(async () => (await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'wait'))) !== undefined, h.patience(5000), "the delay node's job");
-    const job = await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'wait'));
+    await until(async () => (await engineInternals(t.engine).rt.queues.nodeQueue.getJob(nodeJobId(id, 'wait'))) !== undefined, h.patience(5000), "the delay node's job");
+    const job = await engineInternals(t.engine).rt.queues.nodeQueue.getJob(nodeJobId(id, 'wait'));
     expect(await job?.getState()).toBe('delayed');
     const done = await t.engine.waitForExecution(id);
     expect(done.status).toBe('completed');
@@ -60,7 +61,7 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
     await h.probe.set('release:n1');
     await until(async () => (await t.engine.getExecution(id))?.nodeResults['n1'] !== undefined, h.patience(5000), 'n1 to finish');
     await sleep(300);
-    const n2 = () => t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'n2'));
+    const n2 = () => engineInternals(t.engine).rt.queues.nodeQueue.getJob(nodeJobId(id, 'n2'));
     // A thread parks the job when it gets it, and the second thread may still be starting.
     if (h.threads) await until(async () => (await (await n2())?.getState()) === 'delayed', h.patience(5000), 'n2 to be parked');
     let exec = await t.engine.getExecution(id);
@@ -122,10 +123,10 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
     );
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('cancel', {});
-    await until(async () => (await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'wait'))) !== undefined, h.patience(5000));
+    await until(async () => (await engineInternals(t.engine).rt.queues.nodeQueue.getJob(nodeJobId(id, 'wait'))) !== undefined, h.patience(5000));
     expect(await t.engine.cancelWorkflow(id)).toBe(true);
     expect(await t.engine.cancelWorkflow(id)).toBe(false);
-    expect(await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'wait'))).toBeUndefined();
+    expect(await engineInternals(t.engine).rt.queues.nodeQueue.getJob(nodeJobId(id, 'wait'))).toBeUndefined();
     const exec = await t.engine.getExecution(id);
     expect(exec?.status).toBe('cancelled');
     expect(exec?.completedAt).toBeGreaterThan(0);

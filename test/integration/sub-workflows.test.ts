@@ -10,6 +10,7 @@ import { createRegistry } from '../fixtures/executors/sub-workflows.js';
 import { forEachMode } from '../fixtures/modes.js';
 import { graph, node, sleep, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
+import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 
 function sub(id: string, workflowId: string, extra: Record<string, unknown> = {}) {
   return node(id, 'sub-workflow', { config: { workflowId, ...extra } });
@@ -112,7 +113,7 @@ forEachMode({ module: new URL('../fixtures/executors/sub-workflows.ts', import.m
       t = testEngine();
       const engine = t.sibling();
       await engine.registerWorkflow(graph('forever', [node('a', 'noop'), sub('again', 'forever')], ['a->again']));
-      const logger = engine['rt'].logger as unknown as { lines: string[] };
+      const logger = engineInternals(engine).rt.logger as unknown as { lines: string[] };
       expect(logger.lines.join('\n')).toMatch(/'forever' starts itself as a sub-workflow \(forever -> forever\)/);
       engine.startWorkers(4);
       const done = await engine.waitForExecution(await engine.enqueueWorkflow('forever', {}), { timeoutMs: h.patience(20_000) });
