@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { BackendKind, SqlBackend } from '../src/index.js';
-import type { EngineConfig, ExecutionStore, Logger, NodeDefinition, WorkflowDefinition } from '../src/index.js';
+import type { EngineConfig, ExecutionStore, Logger, NodeDefinition, NodeResult, SpaneEvent, WorkflowDefinition } from '../src/index.js';
+import { nodeJobId } from '../src/index.js';
+import { engineInternals } from '../src/runtime/engine/test-hooks.js';
 
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
@@ -127,6 +129,86 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/** What {@link recordEvents} returns. */
+export interface EventLog {
+  /** Every event seen so far, in publishing order. */
+  readonly events: SpaneEvent[];
+  /** The first event that matches, already seen or still to come (throws after `timeoutMs`). */
+  next(match: (e: SpaneEvent) => boolean, timeoutMs?: number, what?: string): Promise<SpaneEvent>;
+  /** Stops recording. */
+  stop(): void;
+}
+
+/**
+ * Records every event `engine` publishes from now on, worker threads' included
+ * (`observeEvents`: synchronous, no Redis round trip, so nothing is missed). Start it before
+ * the action whose events a test waits for.
+ */
+export function recordEvents(engine: WorkflowEngine): EventLog {
+  const events: SpaneEvent[] = [];
+  const waiters = new Set<{ match: (e: SpaneEvent) => boolean; resolve: (e: SpaneEvent) => void }>();
+  const stop = engine.observeEvents((e) => {
+    events.push(e);
+    for (const w of waiters) if (w.match(e)) w.resolve(e);
+  });
+  return {
+    events,
+    stop,
+    next(match, timeoutMs = 10_000, what = 'an event') {
+      const seen = events.find(match);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          match,
+          resolve: (e: SpaneEvent) => {
+            clearTimeout(timer);
+            waiters.delete(waiter);
+            resolve(e);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`timed out waiting for ${what}`));
+        }, timeoutMs);
+        waiters.add(waiter);
+      });
+    },
+  };
+}
+
+/** Matches the event `type` (of node `nodeId`, when given). */
+export function isEvent(type: SpaneEvent['type'], nodeId?: string): (e: SpaneEvent) => boolean {
+  return (e) => e.type === type && (nodeId === undefined || e.nodeId === nodeId);
+}
+
+/** Waits until node `nodeId` of the execution has a stored result, and returns it. */
+export async function waitForNodeResult(engine: WorkflowEngine, executionId: string, nodeId: string, timeoutMs = 10_000): Promise<NodeResult> {
+  let result: NodeResult | undefined;
+  await until(async () => (result = (await engine.getExecution(executionId))?.nodeResults[nodeId]) !== undefined, timeoutMs, `a result of node '${nodeId}'`);
+  return result!;
+}
+
+/** The node job of `nodeId` in the execution, as BullMQ has it now (undefined when there is none). */
+export async function nodeJob(engine: WorkflowEngine, executionId: string, nodeId: string) {
+  return engineInternals(engine).rt.queues.nodeQueue.getJob(nodeJobId(executionId, nodeId));
+}
+
+/**
+ * Waits until the node job of `nodeId` is parked: back in the delayed set with `parked` data,
+ * which the worker writes when it takes the job of a paused execution instead of running it.
+ */
+export async function waitForParked(engine: WorkflowEngine, executionId: string, nodeId: string, timeoutMs = 10_000) {
+  await until(
+    async () => {
+      const job = await nodeJob(engine, executionId, nodeId);
+      return job?.data.parked !== undefined && (await job.getState()) === 'delayed';
+    },
+    timeoutMs,
+    `node '${nodeId}' to be parked`,
+  );
+  return (await nodeJob(engine, executionId, nodeId))!;
 }
 
 /** Hooks a {@link SpyStore} calls around the real store's methods. */

@@ -22,8 +22,10 @@ import {
 import type { WorkflowDefinition } from '../../src/index.js';
 import { createRegistry } from '../fixtures/executors/engine-api.js';
 import { forEachMode } from '../fixtures/modes.js';
-import { graph, NEEDS_REDIS, node, REDIS_URL, sleep, SpyStore, testEngine, until } from '../helpers.js';
+import { graph, NEEDS_REDIS, node, REDIS_URL, SpyStore, testEngine, until } from '../helpers.js';
+import { startJobId } from '../../src/runtime/execution/lifecycle.js';
 import type { TestEngine } from '../helpers.js';
+import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 
 let t: TestEngine | undefined;
 afterEach(async () => {
@@ -200,7 +202,7 @@ describe('worker crash', () => {
     const id = await t.engine.enqueueWorkflow('stall', {});
     await until(() => calls === 1, 5000);
     // Kill the worker without letting it finish: its lock is no longer renewed.
-    await t.engine['workers']['nodeWorker']!.close(true);
+    await engineInternals(t.engine).nodeWorker()!.close(true);
     const rescuer = t.sibling({ lockDuration: 1000, stalledInterval: 1000 });
     rescuer.startWorkers(1);
     const done = await rescuer.waitForExecution(id, { timeoutMs: 20_000 });
@@ -246,7 +248,7 @@ describe('a node whose workers keep dying', () => {
     t.engine.startWorkers(1);
     const id = await t.engine.enqueueWorkflow('poison', {});
     await until(() => calls === 1, 5000);
-    await t.engine['workers']['nodeWorker']!.close(true);
+    await engineInternals(t.engine).nodeWorker()!.close(true);
     const rescuer = t.sibling({ lockDuration: 1000, stalledInterval: 1000, maxStalledCount: 0 });
     rescuer.startWorkers(1);
     const done = await rescuer.waitForExecution(id, { timeoutMs: 20_000 });
@@ -279,8 +281,14 @@ forEachMode({ module: new URL('../fixtures/executors/engine-api.ts', import.meta
     await t.engine.registerWorkflow(graph('drain', [node('s', 'slow')], []));
     t.engine.startWorkers(1);
     const id = await t.engine.enqueueWorkflow('drain', {});
-    await until(async () => (await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 's')))?.processedOn !== undefined, h.patience(5000));
-    await t.engine.close();
+    await until(async () => (await h.probe.list('held')).length === 1, h.patience(5000), 'the node to start');
+    const worker = engineInternals(t.engine).nodeWorker()!;
+    const closing = t.engine.close();
+    // The node is still held when the worker starts closing; it finishes only after that.
+    await until(() => worker.closing !== undefined, 5000, 'the worker to start closing');
+    expect(await h.probe.isSet('finished')).toBe(false);
+    await h.probe.set('release:slow');
+    await closing;
     expect(await h.probe.isSet('finished')).toBe(true);
     expect((await t.store.getExecution(id))?.status).toBe('completed');
   });
@@ -308,7 +316,9 @@ forEachMode({ module: new URL('../fixtures/executors/engine-api.ts', import.meta
     const done = await t.engine.waitForExecution(id);
     expect(done.status).toBe('completed');
     expect((await h.probe.list<number>('startedAt'))[0]!).toBeGreaterThanOrEqual(at - 20);
-    await sleep(300);
+    // The cancelled run's start job is gone (or ran and saw the cancel): it can start nothing.
+    const workflowQueue = engineInternals(t.engine).rt.queues.workflowQueue;
+    await until(async () => ['unknown', 'completed'].includes(await workflowQueue.getJobState(startJobId(cancelled))), h.patience(5000), 'the cancelled start job to go');
     expect(await h.probe.list('startedAt')).toHaveLength(1);
     expect((await t.engine.getExecution(cancelled))?.status).toBe('cancelled');
   });

@@ -9,6 +9,7 @@ import { createRegistry } from '../fixtures/executors/events.js';
 import { forEachMode } from '../fixtures/modes.js';
 import { graph, node, TEST_BACKEND, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
+import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 
 forEachMode({ module: new URL('../fixtures/executors/events.ts', import.meta.url), createRegistry }, (h) => {
   describe.each([
@@ -113,7 +114,7 @@ forEachMode({ module: new URL('../fixtures/executors/events.ts', import.meta.url
         if (e.type === 'workflow:completed') break;
       }
       expect(got).toEqual(['node:completed:a', 'node:completed:b', 'workflow:completed']);
-      expect(t.engine['rt'].events.subscriberCount).toBe(0);
+      expect(engineInternals(t.engine).rt.events.subscriberCount).toBe(0);
     });
   });
 });

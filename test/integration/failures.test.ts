@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRegistry } from '../fixtures/executors/failures.js';
 import { forEachMode } from '../fixtures/modes.js';
-import { graph, node, SpyStore, testEngine, until } from '../helpers.js';
+import { graph, node, recordEvents, SpyStore, testEngine, until, waitForParked } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 import type { SpaneEvent } from '../../src/index.js';
 
@@ -29,13 +29,17 @@ forEachMode({ module: new URL('../fixtures/executors/failures.ts', import.meta.u
     const policy = { maxAttempts: 3, backoff: { type: 'exponential' as const, delay: 200 } };
     await t.engine.registerWorkflow(graph('exp', [node('x', 'always-throws', { retryPolicy: policy })], []));
     t.engine.startWorkers(1);
+    const log = recordEvents(t.engine);
     const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('exp', {}));
     expect(done.status).toBe('failed');
     const at = await h.probe.list<number>('at');
     expect(at).toHaveLength(3);
-    // 200 ms then 400 ms: the second wait is clearly longer than the first.
-    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(190);
-    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(390);
+    // 200 ms then 400 ms, from the engine's events: each attempt started no earlier than the
+    // backoff after the previous one was reported failed.
+    const stamp = (type: SpaneEvent['type'], attempt: number) => log.events.find((e) => e.type === type && e.attempt === attempt)!.timestamp;
+    expect(stamp('node:started', 2) - stamp('node:retrying', 1)).toBeGreaterThanOrEqual(200);
+    expect(stamp('node:started', 3) - stamp('node:retrying', 2)).toBeGreaterThanOrEqual(400);
+    log.stop();
   });
 
   it('does not retry a NonRetryableError', async () => {
@@ -126,7 +130,8 @@ forEachMode({ module: new URL('../fixtures/executors/failures.ts', import.meta.u
     expect((await t.engine.waitForExecution(id)).status).toBe('failed');
     await h.probe.set('release');
     await until(async () => (await t.store.getExecution(id))?.nodeResults['slow'] !== undefined, h.patience(5000), 'slow branch to finish');
-    await new Promise((r) => setTimeout(r, 200));
+    // The failed execution parks the slow branch's child instead of running it.
+    await waitForParked(t.engine, id, 'after', h.patience(5000));
     expect((await t.store.getExecution(id))?.nodeResults['after']).toBeUndefined();
     await h.probe.set('healthy');
     const [item] = await t.engine.getDLQItems();
@@ -314,6 +319,8 @@ describe('injected faults and races (inline only: the hooks are in this thread\'
       if (to !== 'failed' || retried !== undefined) return;
       const [item] = await t.engine.getDLQItems();
       retried = t.engine.retryDLQItem(item!.jobId);
+      // Kept: no event says retryDLQItem has seen the job active, and awaiting `retried` here would
+      // deadlock (it waits for this processor); the pause only makes that overlap likely.
       await new Promise((r) => setTimeout(r, 100));
     };
     await t.engine.registerWorkflow(graph('early-retry', [node('pay', 'pay'), node('ship', 'ok')], ['pay->ship']));

@@ -3,6 +3,8 @@
  * the children skip the store read, and a pause or cancel made in this process still stops them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { nodeJobId } from '../../src/index.js';
+import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 import { graph, node, SpyStore, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 
@@ -99,8 +101,11 @@ describe('handing a finished node\'s view to its children', () => {
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('stop', {});
     await until(async () => (await store.getExecution(id))?.nodeResults['a'] !== undefined, 10_000, 'node a to finish');
-    // Well past the view's lifetime: had b used it, it would have run by now.
-    await new Promise((r) => setTimeout(r, 400));
+    // a's job has ended (its advance is done), and b's job, if one was queued, has been taken: parked
+    // (paused), or ended (cancelled, or run on the stale view, which the assertion below catches).
+    const state = async (nodeId: string) => engineInternals(t.engine).rt.queues.nodeQueue.getJobState(nodeJobId(id, nodeId));
+    await until(async () => (await state('a')) !== 'active', 10_000, "node a's job to end");
+    await until(async () => !['waiting', 'active', 'prioritized'].includes(await state('b')), 10_000, "node b's job to be taken");
     expect(ran).toEqual(['a']);
     if (how === 'cancel') {
       expect((await store.getExecution(id))?.status).toBe('cancelled');

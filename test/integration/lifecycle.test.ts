@@ -7,7 +7,8 @@ import { expect, it } from 'vitest';
 import { nodeJobId } from '../../src/index.js';
 import { createRegistry } from '../fixtures/executors/lifecycle.js';
 import { forEachMode } from '../fixtures/modes.js';
-import { graph, node, sleep, TEST_BACKEND, until } from '../helpers.js';
+import { graph, node, nodeJob, sleep, TEST_BACKEND, until, waitForNodeResult, waitForParked } from '../helpers.js';
+import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 
 forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.url), createRegistry }, (h) => {
   /** When node `id` ran (its first run), from the probe. */
@@ -28,25 +29,28 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('delayed', {});
     // The delay node's job is added just after emit's result is stored: wait for both.
-    await until(async () => (await t.engine.getExecution(id))?.nodeResults['emit'] !== undefined, h.patience(5000));
-    await until(async () => (await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'wait'))) !== undefined, h.patience(5000), "the delay node's job");
-    const job = await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'wait'));
+    await waitForNodeResult(t.engine, id, 'emit', h.patience(5000));
+    await until(async () => (await nodeJob(t.engine, id, 'wait')) !== undefined, h.patience(5000), "the delay node's job");
+    const job = await nodeJob(t.engine, id, 'wait');
     expect(await job?.getState()).toBe('delayed');
     const done = await t.engine.waitForExecution(id);
     expect(done.status).toBe('completed');
     expect(done.nodeResults['wait']?.data).toEqual({ token: 'abc' });
     expect(await h.probe.list('got')).toEqual([{ token: 'abc' }]);
-    expect((await at('take'))! - (await at('emit'))!).toBeGreaterThanOrEqual(waitMs - 20);
+    // The engine's own timestamps: the delay was due waitMs after emit settled, and take ran after it.
+    const due = job!.data.delayUntil!;
+    expect(due - done.nodeResults['emit']!.completedAt).toBeGreaterThanOrEqual(waitMs);
+    expect(done.nodeResults['take']!.startedAt!).toBeGreaterThanOrEqual(due);
   });
 
   it('a delay node accepts durationSeconds', async () => {
     const t = h.engine();
     await t.engine.registerWorkflow(graph('secs', [node('w', 'delay', { config: { durationSeconds: 0.2 } }), node('n', 'noop')], ['w->n']));
     t.engine.startWorkers(1);
-    const started = Date.now();
     const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('secs', 'x'));
     expect(done.nodeResults['n']?.data).toBe('x');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    // The entry delay's job was due 200 ms after the execution was created; n ran after it.
+    expect(done.nodeResults['n']!.startedAt! - done.startedAt).toBeGreaterThanOrEqual(200);
   });
 
   it('pause lets the running node finish and runs nothing more; resume continues where it stopped', async () => {
@@ -58,11 +62,10 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
     expect(await t.engine.pauseWorkflow(id)).toBe(true);
     expect(await t.engine.pauseWorkflow(id)).toBe(false);
     await h.probe.set('release:n1');
-    await until(async () => (await t.engine.getExecution(id))?.nodeResults['n1'] !== undefined, h.patience(5000), 'n1 to finish');
-    await sleep(300);
-    const n2 = () => t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'n2'));
-    // A thread parks the job when it gets it, and the second thread may still be starting.
-    if (h.threads) await until(async () => (await (await n2())?.getState()) === 'delayed', h.patience(5000), 'n2 to be parked');
+    await waitForNodeResult(t.engine, id, 'n1', h.patience(5000));
+    // A worker takes n2's job and parks it instead of running it: the engine got past n2.
+    await waitForParked(t.engine, id, 'n2', h.patience(5000));
+    const n2 = () => nodeJob(t.engine, id, 'n2');
     let exec = await t.engine.getExecution(id);
     expect(exec?.status).toBe('paused');
     expect(await h.probe.list('ran')).toEqual(['n0', 'n1']);
@@ -86,18 +89,20 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
     );
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('pause-delay', {});
-    await until(async () => (await at('a')) !== undefined, h.patience(5000));
-    await sleep(300); // ~700 ms of the delay left
+    await until(async () => (await nodeJob(t.engine, id, 'wait')) !== undefined, h.patience(5000), "the delay node's job");
     await t.engine.pauseWorkflow(id);
-    const pausedAt = Date.now();
-    await sleep(1500); // the delay's original end passes while paused
+    const { pausedAt } = (await t.engine.getExecution(id))!;
+    // The delay's original end passes while paused: a worker takes the job and parks it.
+    const parked = await waitForParked(t.engine, id, 'wait', h.patience(5000));
     expect(await at('b')).toBeUndefined();
-    await t.engine.resumeWorkflow(id);
+    const leftAtPause = parked.data.delayUntil! - pausedAt!;
+    expect(leftAtPause).toBeGreaterThan(0);
+    expect(parked.data.parked).toEqual({ remainingMs: leftAtPause });
     const resumedAt = Date.now();
-    await t.engine.waitForExecution(id);
-    const leftAtPause = (await at('a'))! + 1000 - pausedAt;
-    // b ran about `leftAtPause` after the resume: the paused time did not count.
-    expect((await at('b'))! - resumedAt).toBeGreaterThanOrEqual(leftAtPause - 150);
+    await t.engine.resumeWorkflow(id);
+    const done = await t.engine.waitForExecution(id);
+    // b ran `leftAtPause` after the resume: the paused time did not count.
+    expect(done.nodeResults['b']!.startedAt! - resumedAt).toBeGreaterThanOrEqual(leftAtPause);
   });
 
   it('a delay node resumed before its wait ends is pushed back by the paused time', async () => {
@@ -107,12 +112,16 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
     );
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('pause-short', {});
-    await until(async () => (await at('a')) !== undefined, h.patience(5000));
+    await until(async () => (await nodeJob(t.engine, id, 'wait')) !== undefined, h.patience(5000), "the delay node's job");
     await t.engine.pauseWorkflow(id);
+    const { pausedAt } = (await t.engine.getExecution(id))!;
+    // Not a wait for an event: the length of the pause is what this test measures.
     await sleep(500);
+    const resumedAt = Date.now();
     await t.engine.resumeWorkflow(id);
-    await t.engine.waitForExecution(id);
-    expect((await at('b'))! - (await at('a'))!).toBeGreaterThanOrEqual(1200 + 450);
+    const done = await t.engine.waitForExecution(id);
+    // b ran no earlier than the delay's end pushed back by the paused time (engine timestamps).
+    expect(done.nodeResults['b']!.startedAt! - done.nodeResults['a']!.completedAt).toBeGreaterThanOrEqual(1200 + (resumedAt - pausedAt!));
   });
 
   it('cancel removes waiting and delayed jobs and runs nothing more', async () => {
@@ -122,10 +131,10 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
     );
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('cancel', {});
-    await until(async () => (await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'wait'))) !== undefined, h.patience(5000));
+    await until(async () => (await nodeJob(t.engine, id, 'wait')) !== undefined, h.patience(5000));
     expect(await t.engine.cancelWorkflow(id)).toBe(true);
     expect(await t.engine.cancelWorkflow(id)).toBe(false);
-    expect(await t.engine['rt'].queues.nodeQueue.getJob(nodeJobId(id, 'wait'))).toBeUndefined();
+    expect(await nodeJob(t.engine, id, 'wait')).toBeUndefined();
     const exec = await t.engine.getExecution(id);
     expect(exec?.status).toBe('cancelled');
     expect(exec?.completedAt).toBeGreaterThan(0);
@@ -142,7 +151,9 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
     await until(() => h.probe.isSet('started'), h.patience(5000));
     await t.engine.cancelWorkflow(id);
     await until(() => h.probe.isSet('aborted'), 5000, 'abort');
-    await sleep(200);
+    // The aborted node's job has ended: whatever the engine does after it has been done.
+    const queue = engineInternals(t.engine).rt.queues.nodeQueue;
+    await until(async () => (await queue.getJobState(nodeJobId(id, 'long'))) !== 'active', h.patience(5000), "the long node's job to end");
     const exec = await t.engine.getExecution(id);
     expect(exec?.status).toBe('cancelled');
     expect(exec?.nodeResults['next']).toBeUndefined();
@@ -154,7 +165,8 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
     const ids = await t.engine.enqueueBulkWorkflows([{ workflowId: 'bulk' }, { workflowId: 'bulk', initialData: { x: 1 } }]);
     expect(await t.engine.pauseBulkWorkflows(ids)).toEqual([true, true]);
     t.engine.startWorkers(2);
-    await sleep(200);
+    // The workers took the entry jobs and parked them.
+    for (const id of ids) await waitForParked(t.engine, id, 'n0', h.patience(5000));
     for (const id of ids) expect((await t.engine.getExecution(id))?.nodeResults['n0']).toBeUndefined();
     expect(await t.engine.resumeBulkWorkflows(ids)).toEqual([true, true]);
     for (const id of ids) expect((await t.engine.waitForExecution(id)).status).toBe('completed');
@@ -167,7 +179,7 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
     t.engine.startWorkers(2);
     const id = await t.engine.scheduleWorkflow('sched-pause', {}, new Date(Date.now() + 300));
     expect(await t.engine.pauseWorkflow(id)).toBe(true);
-    await sleep(700); // the start fires while paused: the entry job parks
+    await waitForParked(t.engine, id, 'a', h.patience(5000)); // the start fires while paused: the entry job parks
     expect(await h.probe.list('ran')).toEqual([]);
     expect(await t.engine.resumeWorkflow(id)).toBe(true);
     expect((await t.engine.waitForExecution(id)).status).toBe('completed');

@@ -17,6 +17,7 @@ import { createTestDatabase } from '../contract/databases.js';
 import type { TestDatabase } from '../contract/databases.js';
 import { graph, memoryLogger, node, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
+import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 
 const MB5 = 5 * 1024 * 1024;
 /** A marker that only the big values contain, so a Redis value holding one is easy to spot. */
@@ -175,7 +176,7 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('claim check on DrizzleStore (%
     const id = await t.engine.scheduleWorkflow('manual', {}, Date.now() + 60_000);
     const input = big(4000, 'input');
     const jobId = await t.engine.enqueueNode(id, 'manual', 'a', input);
-    const job = await t.engine['rt'].queues.nodeQueue.getJob(jobId);
+    const job = await engineInternals(t.engine).rt.queues.nodeQueue.getJob(jobId);
     expect(isPayloadReference(job!.data.inputData)).toBe(true);
     t.engine.startWorkers(1);
     await until(async () => (await t.engine.getExecution(id))?.nodeResults['a'] !== undefined, 15_000, 'node a');

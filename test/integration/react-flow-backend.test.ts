@@ -5,6 +5,7 @@ import { signWebhook } from '../../src/index.js';
 import type { DLQItem, ReactFlowGraph, WorkflowExecution } from '../../src/index.js';
 import { testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
+import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 
 let t: TestEngine | undefined;
 let server: RunningServer | undefined;
@@ -107,7 +108,7 @@ describe('React Flow backend example over HTTP', () => {
     const res = await fetch(`${base}/api/executions/${executionId}/events`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-    await until(() => t.engine['rt'].events.subscriberCount === 1, 5000, 'subscription');
+    await until(() => engineInternals(t.engine).rt.events.subscriberCount === 1, 5000, 'subscription');
     await t.engine.eventsReady();
     t.engine.startWorkers(2);
     const frames = await readFrames(res.body!, (f) => f.some((x) => x.event === 'workflow:completed'));
@@ -127,7 +128,7 @@ describe('React Flow backend example over HTTP', () => {
     expect(exec.nodeResults['print']!.data).toEqual({ name: 'Ada', greeted: true });
     expect(logged).toEqual([`[rf-greet/${executionId.slice(0, 8)}/print] done: {"name":"Ada","greeted":true}`]);
     // The stream's subscription ends with the client.
-    await until(() => t.engine['rt'].events.subscriberCount === 0, 5000, 'the subscription to end');
+    await until(() => engineInternals(t.engine).rt.events.subscriberCount === 0, 5000, 'the subscription to end');
   });
 
   it('ends a late event stream with the stored outcome, and streams a whole workflow when subscribed first', async () => {
@@ -141,7 +142,7 @@ describe('React Flow backend example over HTTP', () => {
 
     // Subscribing to the workflow before executing misses nothing of the new execution.
     const stream = await fetch(`${base}/api/workflows/rf-late/events`);
-    await until(() => t.engine['rt'].events.subscriberCount === 1, 5000, 'subscription');
+    await until(() => engineInternals(t.engine).rt.events.subscriberCount === 1, 5000, 'subscription');
     await t.engine.eventsReady();
     const second = (await call(base, 'POST', '/api/workflows/rf-late/execute', { initialData: { user: { name: 'Cy' } } })).json.executionId as string;
     const frames = await readFrames(stream.body!, (f) => f.some((x) => x.event === 'workflow:completed'));

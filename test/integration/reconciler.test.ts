@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DrizzleStore, InvalidArgumentError, NodeRegistry, SqlBackend, WorkflowEngine } from '../../src/index.js';
 import type { EngineConfig, RepairEventData, SpaneEvent, WorkflowDefinition } from '../../src/index.js';
-import { graph, memoryLogger, node, sleep, until } from '../helpers.js';
+import { graph, memoryLogger, node, until } from '../helpers.js';
 
 let backend: SqlBackend;
 let store: DrizzleStore;
@@ -166,7 +166,9 @@ describe('reconcile() on the embedded backend', () => {
     await loseJobs(held);
     const later = await e.scheduleWorkflow('delayed-join', {}, Date.now() + 3_600_000);
     expect(await loseJobs(later)).toBe(1);
-    await sleep(5); // startedBefore is exclusive
+    // startedBefore is exclusive: let the clock pass the scheduled run's creation time.
+    const createdAt = (await store.getExecution(later))!.startedAt;
+    await until(() => Date.now() > createdAt, 1000, 'the clock to pass the creation time');
     const summary = await e.reconcile({ graceMs: 0 });
     expect(summary).toMatchObject({ repaired: 0, nodesEnqueued: 0, lostScheduledStarts: 1 });
     expect(await status(later)).toBe('pending');

@@ -52,6 +52,7 @@ describe('circuit breakers (inline only: the test reads the breaker states of th
       expect(fastFail.nodeResults['call']?.error).toBe("Circuit 'http:api.example.test' is open: the call was not made");
       expect(calls).toBe(2);
       healthy = true;
+      // Kept: the breaker's open window is measured in time and nothing marks its end.
       await sleep(600); // the open window passes: half-open
       expect((await run()).status).toBe('completed');
       expect(breakers.getAllStats()[0]?.state).toBe('half-open');

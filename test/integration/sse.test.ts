@@ -5,6 +5,7 @@ import { eventsResponse, streamEvents } from '../../src/index.js';
 import type { StreamEventsOptions } from '../../src/index.js';
 import { graph, node, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
+import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 
 let t: TestEngine;
 let closeServer: (() => Promise<void>) | undefined;
@@ -53,7 +54,7 @@ describe('server-sent events', () => {
     const id = await t.engine.enqueueWorkflow('sse', {});
     const res = await fetch(`${base}/events?executionId=${id}`);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-    await until(() => t.engine['rt'].events.subscriberCount === 1, 5000, 'subscription');
+    await until(() => engineInternals(t.engine).rt.events.subscriberCount === 1, 5000, 'subscription');
     await t.engine.eventsReady();
     t.engine.startWorkers(2);
     const frames = await readFrames(res.body!, (f) => f.some((x) => /event: ?workflow:completed/.test(x)));
@@ -74,8 +75,8 @@ describe('server-sent events', () => {
       controller.abort();
       await res.body?.cancel().catch(() => undefined);
     }
-    await until(() => t.engine['rt'].events.subscriberCount === 0, 10_000, 'every subscription to end');
-    expect(t.engine['rt'].events.subscriberCount).toBe(0);
+    await until(() => engineInternals(t.engine).rt.events.subscriberCount === 0, 10_000, 'every subscription to end');
+    expect(engineInternals(t.engine).rt.events.subscriberCount).toBe(0);
   });
 
   it('serves the Fetch API with eventsResponse', async () => {
@@ -100,14 +101,14 @@ describe('server-sent events', () => {
     expect(missing.status).toBe(400);
     expect(missing.headers.get('content-type')).toMatch(/application\/json/);
     expect(await missing.json()).toMatchObject({ error: expect.stringMatching(/executionId/) });
-    expect(t.engine['rt'].events.subscriberCount).toBe(0);
+    expect(engineInternals(t.engine).rt.events.subscriberCount).toBe(0);
     const empty = await fetch(`${base}/events?executionId=`);
     expect(empty.status).toBe(400);
     expect(eventsResponse(t.engine, new Request('http://localhost/events'), {}).status).toBe(400);
 
     const all = await fetch(`${base}/all`);
     expect(all.status).toBe(200);
-    await until(() => t.engine['rt'].events.subscriberCount === 1, 5000, 'subscription');
+    await until(() => engineInternals(t.engine).rt.events.subscriberCount === 1, 5000, 'subscription');
     await t.engine.eventsReady();
     const id = await t.engine.enqueueWorkflow('sse-all', {});
     t.engine.startWorkers(1);
@@ -130,10 +131,10 @@ describe('server-sent events', () => {
     const failed = await fetch(`${base}/events?executionId=x`, { headers: { authorization: 'Bearer boom' } });
     expect(failed.status).toBe(401);
     expect(await failed.text()).not.toContain('token store down');
-    expect(t.engine['rt'].events.subscriberCount).toBe(0);
+    expect(engineInternals(t.engine).rt.events.subscriberCount).toBe(0);
     const allowed = await fetch(`${base}/events?executionId=x`, { headers: { authorization: 'Bearer good' } });
     expect(allowed.status).toBe(200);
-    await until(() => t.engine['rt'].events.subscriberCount === 1, 5000, 'subscription');
+    await until(() => engineInternals(t.engine).rt.events.subscriberCount === 1, 5000, 'subscription');
     await allowed.body?.cancel();
     expect(seen).toEqual(['Bearer bad', 'Bearer boom', 'Bearer good']);
 
@@ -149,15 +150,15 @@ describe('server-sent events', () => {
     const response = eventsResponse(t.engine, new Request('http://localhost/events'), { executionId: 'gone', heartbeatMs: 20 });
     const reader = response.body!.getReader();
     await reader.read();
-    await until(() => t.engine['rt'].events.subscriberCount === 1, 5000, 'subscription');
+    await until(() => engineInternals(t.engine).rt.events.subscriberCount === 1, 5000, 'subscription');
     await reader.cancel();
-    await until(() => t.engine['rt'].events.subscriberCount === 0, 5000, 'the subscription to end');
+    await until(() => engineInternals(t.engine).rt.events.subscriberCount === 0, 5000, 'the subscription to end');
 
     // Cancelled before the session connected (the next turn of the event loop): no write to the
     // closed stream, and the subscription made on connecting ends too.
     const early = eventsResponse(t.engine, new Request('http://localhost/events'), { executionId: 'gone', heartbeatMs: 20 });
     await early.body!.cancel();
     await new Promise((r) => setImmediate(r));
-    await until(() => t.engine['rt'].events.subscriberCount === 0, 5000, 'the early subscription to end');
+    await until(() => engineInternals(t.engine).rt.events.subscriberCount === 0, 5000, 'the early subscription to end');
   });
 });

@@ -8,8 +8,10 @@ import { WorkflowValidationError } from '../../src/index.js';
 import type { EngineConfig, WorkflowDefinition } from '../../src/index.js';
 import { createRegistry } from '../fixtures/executors/sub-workflows.js';
 import { forEachMode } from '../fixtures/modes.js';
-import { graph, node, sleep, until } from '../helpers.js';
+import { graph, node, until, waitForParked } from '../helpers.js';
+import { nodeJobId } from '../../src/index.js';
 import type { TestEngine } from '../helpers.js';
+import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 
 function sub(id: string, workflowId: string, extra: Record<string, unknown> = {}) {
   return node(id, 'sub-workflow', { config: { workflowId, ...extra } });
@@ -67,11 +69,15 @@ forEachMode({ module: new URL('../fixtures/executors/sub-workflows.ts', import.m
       await t.engine.registerWorkflow(graph('waits', [sub('call', 'child-slow'), node('after', 'after')], ['call->after']));
       // One worker slot: if the waiting parent job held it, the child could never run.
       t.engine.startWorkers(1);
-      const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('waits', {}), { timeoutMs: h.patience(15_000) });
+      const id = await t.engine.enqueueWorkflow('waits', {});
+      await until(async () => (await h.probe.list('held')).length === 1, h.patience(5000), 'the child to start');
+      // The child runs in the only slot while the parent waits, with no result for its call node.
+      expect((await t.engine.getExecution(id))?.nodeResults['call']).toBeUndefined();
+      await h.probe.set('release:slow');
+      const done = await t.engine.waitForExecution(id, { timeoutMs: h.patience(15_000) });
       expect(done.status).toBe('completed');
-      const [after] = await h.probe.list<number>('at:after');
-      const [childDone] = await h.probe.list<number>('at:childDone');
-      expect(after!).toBeGreaterThanOrEqual(childDone!);
+      const [child] = await t.store.getChildExecutions(id);
+      expect(done.nodeResults['after']!.startedAt!).toBeGreaterThanOrEqual(child!.completedAt!);
       expect(done.nodeResults['after']?.data).toEqual({ v: 1 });
     });
 
@@ -112,7 +118,7 @@ forEachMode({ module: new URL('../fixtures/executors/sub-workflows.ts', import.m
       t = testEngine();
       const engine = t.sibling();
       await engine.registerWorkflow(graph('forever', [node('a', 'noop'), sub('again', 'forever')], ['a->again']));
-      const logger = engine['rt'].logger as unknown as { lines: string[] };
+      const logger = engineInternals(engine).rt.logger as unknown as { lines: string[] };
       expect(logger.lines.join('\n')).toMatch(/'forever' starts itself as a sub-workflow \(forever -> forever\)/);
       engine.startWorkers(4);
       const done = await engine.waitForExecution(await engine.enqueueWorkflow('forever', {}), { timeoutMs: h.patience(20_000) });
@@ -224,7 +230,9 @@ forEachMode({ module: new URL('../fixtures/executors/sub-workflows.ts', import.m
       expect(await t.engine.cancelWorkflow(id)).toBe(true);
       const [child] = await t.store.getChildExecutions(id);
       expect(child?.status).toBe('cancelled');
-      await sleep(300);
+      // The child's aborted node has ended: whatever the engine does after it has been done.
+      const queue = engineInternals(t.engine).rt.queues.nodeQueue;
+      await until(async () => (await queue.getJobState(nodeJobId(child!.executionId, 's'))) !== 'active', h.patience(5000), "the child's node to end");
       expect((await t.store.getExecution(child!.executionId))?.nodeResults['after']).toBeUndefined();
     });
 
@@ -260,7 +268,8 @@ forEachMode({ module: new URL('../fixtures/executors/sub-workflows.ts', import.m
       const [child] = await t.store.getChildExecutions(id);
       expect(child?.status).toBe('paused');
       await h.probe.set('release:gate');
-      await sleep(300);
+      // The paused child parks s instead of running it.
+      await waitForParked(t.engine, child!.executionId, 's', h.patience(5000));
       expect((await t.store.getExecution(child!.executionId))?.nodeResults['s']).toBeUndefined();
       await t.engine.resumeWorkflow(id);
       const done = await t.engine.waitForExecution(id);

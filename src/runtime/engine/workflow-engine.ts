@@ -42,6 +42,7 @@ import { ExecutionHandoff, HANDOFF_TTL_MS } from '../execution/handoff.js';
 import { WorkflowCache } from './workflow-cache.js';
 import { assertDlqJobId, assertString, assertVersion, checkEnqueueOptions, checkEpochMs, checkGetExecutionOptions, checkSubscription, checkWaitOptions } from './input-checks.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
+import { registerEngineInternals } from './test-hooks.js';
 
 /** Id of the job scheduler that prunes finished executions (the `retention` option). */
 const RETENTION_SCHEDULER = 'spane-retention';
@@ -145,6 +146,7 @@ export class WorkflowEngine {
     // Redis came back after an outage, possibly empty (a restart without persistence).
     this.commands?.on('ready', () => this.reconciler.kick());
     options.metrics?.attach(this);
+    registerEngineInternals(this, { rt: this.rt, nodeWorker: () => this.workers.currentNodeWorker, sqlBackend });
   }
 
   /** The effective configuration, defaults included. */

@@ -50,6 +50,11 @@ export class WorkerManager {
     this.errors = this.binding?.errors ?? new ConnectionErrors(rt.logger);
   }
 
+  /** The node worker while workers run; for the engine's test hook (engine/test-hooks.ts). */
+  get currentNodeWorker(): Worker<NodeJobData> | undefined {
+    return this.nodeWorker;
+  }
+
   /** Whether workers are running (or, with worker threads, being started). */
   get running(): boolean {
     return this.nodeWorker !== undefined || this.starting !== undefined;
