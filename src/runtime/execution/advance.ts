@@ -5,6 +5,7 @@ import type { WorkflowGraph } from '../../definition/graph.js';
 import type { NodeDefinition, NodeResult, WorkflowExecution } from '../../definition/types.js';
 import type { SerializedError } from '../../errors.js';
 import { delayMs } from '../../definition/validate.js';
+import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
 import { dlqJobId, nodeJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
 import type { Runtime } from '../engine/runtime.js';
@@ -140,7 +141,7 @@ export async function settleFailure(
 /** Announces the delay nodes just queued, with how long they wait. */
 export function publishDelays(rt: Runtime, exec: { executionId: string; workflowId: string }, queued: readonly NodeDefinition[], job?: Job): void {
   for (const n of queued) {
-    if (n.type !== 'delay') continue;
+    if (n.type !== BUILTIN_NODE_KINDS.delay) continue;
     rt.events.publish({ type: 'node:delayed', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id, nodeType: n.type, data: { delayMs: delayMs(n.config) } }, job);
   }
 }

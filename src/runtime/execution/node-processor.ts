@@ -10,6 +10,7 @@ import { advance, failExecution, parkJob, settleFailure } from './advance.js';
 import { idempotencyKey } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
 import { jsonProblem, kindOf, MAX_DATA_DEPTH } from '../../definition/json-check.js';
+import { BUILTIN_NODE_KIND_FACTS, BUILTIN_NODE_KINDS, isBuiltinNodeKind } from '../../definition/node-kinds.js';
 import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
 import { continuesOnFail } from '../queues/queue-manager.js';
 import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
@@ -105,7 +106,7 @@ export class NodeProcessor {
         throw new DelayedError();
       }
     }
-    if (node.type !== 'sub-workflow') rt.events.publish({ type: 'node:started', ...ids }, job);
+    if (!isBuiltinNodeKind(node.type) || BUILTIN_NODE_KIND_FACTS[node.type].announcesStart) rt.events.publish({ type: 'node:started', ...ids }, job);
     const outcome = await this.attempt(graph, node, exec, job, token, attempt);
     if (outcome.kind === 'waiting') throw new DelayedError();
     const completedAt = Date.now();
@@ -153,12 +154,23 @@ export class NodeProcessor {
       if (err instanceof SpaneError) return failure(err, false);
       throw err;
     }
-    if (node.type === 'delay') return { kind: 'success', data: input };
-    if (node.type === 'sub-workflow') {
-      const step = await stepSubWorkflow(this.rt, node, exec, input, job, token);
-      return match(step)
-        .with({ kind: 'failure' }, (f): Outcome => ({ ...failure(f.error, f.retryable), data: f.data }))
-        .otherwise((other) => other);
+    if (isBuiltinNodeKind(node.type)) {
+      switch (node.type) {
+        // The wait itself was the job's BullMQ delay; the input goes on unchanged.
+        case BUILTIN_NODE_KINDS.delay:
+          return { kind: 'success', data: input };
+        case BUILTIN_NODE_KINDS.subWorkflow: {
+          const step = await stepSubWorkflow(this.rt, node, exec, input, job, token);
+          return match(step)
+            .with({ kind: 'failure' }, (f): Outcome => ({ ...failure(f.error, f.retryable), data: f.data }))
+            .otherwise((other) => other);
+        }
+        default: {
+          // A kind added to node-kinds.ts without a case here stops the build.
+          const unhandled: never = node.type;
+          return failure(new UnknownNodeTypeError(unhandled, node.id), false);
+        }
+      }
     }
     const executor = this.rt.registry.get(node.type);
     if (executor === undefined) return failure(new UnknownNodeTypeError(node.type, node.id), false);

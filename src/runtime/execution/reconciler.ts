@@ -3,6 +3,7 @@ import { isSettled, readiness } from '../../definition/graph.js';
 import type { WorkflowGraph } from '../../definition/graph.js';
 import type { NodeDefinition, WorkflowExecution } from '../../definition/types.js';
 import { delayMs } from '../../definition/validate.js';
+import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
 import { InvalidArgumentError, serializeError } from '../../errors.js';
 import type { ExecutionPage } from '../../store/store.js';
 import { advance, target } from './advance.js';
@@ -217,8 +218,8 @@ export class Reconciler {
   /** The job a lost node gets: a delay node keeps its original end, a sub-workflow node its child. */
   private async lostJob(exec: WorkflowExecution, node: NodeDefinition): Promise<{ name: string; data: NodeJobData; opts: JobsOptions }> {
     const extra: Partial<NodeJobData> = {};
-    if (node.type === 'delay') extra.delayUntil = readySince(node, exec) + delayMs(node.config);
-    if (node.type === 'sub-workflow') {
+    if (node.type === BUILTIN_NODE_KINDS.delay) extra.delayUntil = readySince(node, exec) + delayMs(node.config);
+    if (node.type === BUILTIN_NODE_KINDS.subWorkflow) {
       // The child the lost job waited on (or got its result from). A failed child is not adopted:
       // the lost job would have retried with a new child, which the new job's attempt does too.
       const children = (await this.rt.store.getChildExecutions(exec.executionId)).filter((c) => c.parentNodeId === node.id);

@@ -6,6 +6,7 @@ import { applyMapping } from '../../definition/mapping.js';
 import { setOwn } from '../../definition/own.js';
 import type { NodeDefinition, WorkflowDefinition, WorkflowExecution } from '../../definition/types.js';
 import { subWorkflowIds } from '../../definition/validate.js';
+import { BUILTIN_NODE_KIND_FACTS, isBuiltinNodeKind } from '../../definition/node-kinds.js';
 import type { ExecutionStore } from '../../store/store.js';
 import { TERMINAL_STATUSES } from '../../definition/types.js';
 import { DataTooDeepError, deserializeError, MappingError, MaxDepthExceededError, NonRetryableError, serializeError, SpaneError, SubWorkflowError, WorkflowNotFoundError } from '../../errors.js';
@@ -161,7 +162,7 @@ export function flowProblem(graph: WorkflowGraph): string | undefined {
   for (const n of graph.definition.nodes) {
     if (n.outputs.length > 1) return `node '${n.id}' has ${n.outputs.length} children, and BullMQ flows are trees`;
     if (n.inputs.length > 1) return `node '${n.id}' joins ${n.inputs.length} parents, and BullMQ flows are trees`;
-    if (n.type === 'delay' || n.type === 'sub-workflow') return `node '${n.id}' is a ${n.type} node`;
+    if (isBuiltinNodeKind(n.type) && !BUILTIN_NODE_KIND_FACTS[n.type].runsInFlow) return `node '${n.id}' is a ${n.type} node`;
   }
   return undefined;
 }

@@ -2,6 +2,7 @@ import { createRedisBackend, FlowProducer, Queue } from 'bullmq';
 import type { ConnectionOptions, FlowJob, JobsOptions } from 'bullmq';
 import type { NodeDefinition, RetryPolicy } from '../../definition/types.js';
 import { delayMs } from '../../definition/validate.js';
+import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
 import { BullBinding } from './backends/bull-binding.js';
 import type { ResolvedEngineConfig } from '../engine/config.js';
 import { DLQ_JOB, DLQ_QUEUE, NODE_JOB, NODE_QUEUE, nodeJobId, WORKFLOW_QUEUE } from './jobs.js';
@@ -21,7 +22,7 @@ export function retryPolicyOf(node: NodeDefinition): RetryPolicy {
 
 /** Whether the workflow goes on after this node fails for good (`config.continueOnFail` also counts for sub-workflows). */
 export function continuesOnFail(node: NodeDefinition): boolean {
-  return retryPolicyOf(node).continueOnFail === true || (node.type === 'sub-workflow' && node.config['continueOnFail'] === true);
+  return retryPolicyOf(node).continueOnFail === true || (node.type === BUILTIN_NODE_KINDS.subWorkflow && node.config['continueOnFail'] === true);
 }
 
 /**
@@ -67,7 +68,7 @@ export class QueueManager {
     const data: NodeJobData = { ...target, nodeId: node.id, ...extra };
     const opts: JobsOptions = { jobId: nodeJobId(target.executionId, node.id), attempts: policy.maxAttempts ?? 1 };
     if (policy.backoff !== undefined) opts.backoff = { type: policy.backoff.type, delay: policy.backoff.delay };
-    if (node.type === 'delay' && data.delayUntil === undefined) {
+    if (node.type === BUILTIN_NODE_KINDS.delay && data.delayUntil === undefined) {
       const ms = delayMs(node.config);
       if (ms > 0) {
         data.delayUntil = Date.now() + ms;
