@@ -4,6 +4,7 @@ import { isSettled, readiness, resultOf } from '../../definition/graph.js';
 import type { WorkflowGraph } from '../../definition/graph.js';
 import type { NodeDefinition, NodeResult, WorkflowExecution } from '../../definition/types.js';
 import type { SerializedError } from '../../errors.js';
+import { serializeError } from '../../errors.js';
 import { delayMs } from '../../definition/validate.js';
 import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
 import { dlqJobId, nodeJobId } from '../queues/jobs.js';
@@ -230,6 +231,23 @@ export async function unparkJob(job: Job<NodeJobData>): Promise<void> {
 }
 
 /**
+ * A sleeping delay node's job could not be pushed back by the paused time. When the job is no
+ * longer delayed its wait ended meanwhile (the timer won the race) and it runs now, which is
+ * fine. Otherwise it is logged, not thrown: the job still runs, only as early as it would have
+ * without the pause, while a throw would abort the rest of the wake and leave the execution's
+ * other parked jobs asleep.
+ */
+async function delayNotShifted(rt: Runtime, job: Job<NodeJobData>, err: unknown): Promise<void> {
+  if (!(await job.isDelayed().catch(() => true))) return;
+  const { executionId, nodeId } = job.data;
+  rt.logger.warn(`could not push back the delay of node '${nodeId}' of execution ${executionId} by its paused time; it ends at its old time`, {
+    executionId,
+    nodeId,
+    error: serializeError(err).message,
+  });
+}
+
+/**
  * Wakes every parked job of an execution, shifts the still-sleeping delay nodes by the time the
  * execution was paused, and enqueues ready nodes that have no job (repair after a crash). Cost is
  * proportional to the execution's nodes, not to the queue.
@@ -249,7 +267,7 @@ export async function wakeExecution(rt: Runtime, graph: WorkflowGraph, exec: Wor
         if (until !== undefined && pausedForMs > 0 && (await job.isDelayed())) {
           const shifted = until + pausedForMs;
           await job.updateData({ ...job.data, delayUntil: shifted });
-          await job.changeDelay(Math.max(0, shifted - Date.now())).catch(() => undefined);
+          await job.changeDelay(Math.max(0, shifted - Date.now())).catch((err: unknown) => delayNotShifted(rt, job, err));
         }
         return;
       }
