@@ -224,8 +224,9 @@ export async function unparkJob(job: Job<NodeJobData>): Promise<void> {
     if (parked.remainingMs > 0) await job.changeDelay(parked.remainingMs);
     else await job.promote();
   } catch (err) {
-    // Another waker got there first and the job is no longer delayed.
-    if (!(await job.isDelayed().catch(() => false))) return;
+    // Another waker got there first and the job is no longer delayed. When Redis cannot say,
+    // the first error stands: returning would leave the job parked for PARK_MS.
+    if (!(await job.isDelayed().catch(() => true))) return;
     throw err;
   }
 }
@@ -238,6 +239,7 @@ export async function unparkJob(job: Job<NodeJobData>): Promise<void> {
  * other parked jobs asleep.
  */
 async function delayNotShifted(rt: Runtime, job: Job<NodeJobData>, err: unknown): Promise<void> {
+  // When Redis cannot say either, the failure is logged like any other.
   if (!(await job.isDelayed().catch(() => true))) return;
   const { executionId, nodeId } = job.data;
   rt.logger.warn(`could not push back the delay of node '${nodeId}' of execution ${executionId} by its paused time; it ends at its old time`, {

@@ -109,6 +109,7 @@ export class Reconciler {
     clearTimeout(this.kickTimer);
     this.timer = undefined;
     this.kickTimer = undefined;
+    // Only waits for the pass to end: its fault goes to whoever started it (background() logs).
     await this.current?.catch(() => undefined);
   }
 
@@ -118,6 +119,7 @@ export class Reconciler {
     const limit = options.limit ?? this.rt.config.reconcileBatchSize;
     if (!Number.isInteger(graceMs) || graceMs < 0) throw new InvalidArgumentError(`reconcile: graceMs must be a non-negative integer, got ${String(options.graceMs)}`);
     if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`reconcile: limit must be a positive integer, got ${String(options.limit)}`);
+    // The previous pass's fault belongs to its own caller; this pass only waits for it to end.
     const previous = this.current?.catch(() => undefined);
     const run = (async () => {
       await previous;

@@ -87,6 +87,7 @@ export async function stepSubWorkflow(
     await job.moveToDelayed(Date.now() + SUB_WORKFLOW_POLL_MS, token);
     // The child may have ended between our read and the park, before it could wake us.
     const latest = await rt.store.getExecution(childId);
+    // A failed promote (the job is no longer delayed, or Redis is away) only costs one poll.
     if (latest !== null && TERMINAL_STATUSES.includes(latest.status)) await job.promote().catch(() => undefined);
     return { kind: 'waiting' };
   }
@@ -236,6 +237,8 @@ export async function notifyParent(rt: Runtime, child: Pick<WorkflowExecution, '
   const job = (await rt.queues.nodeQueue.getJob(nodeJobId(child.parentExecutionId, child.parentNodeId))) as Job<NodeJobData> | undefined;
   // A parked parent (paused) is woken by its own resume instead.
   if (job === undefined || job.data.parked !== undefined) return;
+  // A parent that is not delayed (running, waiting) needs no wake; one that stays delayed after a
+  // failed promote finds the child's end at its next poll (SUB_WORKFLOW_POLL_MS).
   await job.promote().catch(() => undefined);
 }
 

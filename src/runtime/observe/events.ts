@@ -217,6 +217,7 @@ export class EventStreamManager {
   async close(): Promise<void> {
     this.closed = true;
     this.subscribers.clear();
+    // Both were logged when they failed (listen(), publish()); closing only waits for them.
     await this.listening?.catch(() => undefined);
     await this.publishing.catch(() => undefined);
     const closing = [...this.listeners.map((l) => l.close()), this.producer?.close()];
