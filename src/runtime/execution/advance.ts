@@ -10,7 +10,7 @@ import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
 import { dlqJobId, nodeJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
 import type { Runtime } from '../engine/runtime.js';
-import { continuesOnFail } from '../queues/queue-manager.js';
+import { continuesOnFail } from '../resilience/retry.js';
 import { notifyParent } from './sub-workflows.js';
 import { saveNodeResultChecked } from './payloads.js';
 
