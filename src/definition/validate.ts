@@ -1,12 +1,14 @@
 import type { ValidationIssue } from '../errors.js';
 import { WorkflowValidationError } from '../errors.js';
 import { mappingProblems } from './mapping.js';
+import { BUILTIN_NODE_KINDS, isBuiltinNodeKind } from './node-kinds.js';
+import type { BuiltinNodeKind } from './node-kinds.js';
 import { SAFE_ID, workflowDefinitionSchema } from './schema.js';
 import { triggerProblems } from './triggers.js';
 import type { WorkflowDefinition } from './types.js';
 
-/** Node types the runtime executes itself, without a registered executor. */
-export const BUILT_IN_NODE_TYPES: ReadonlySet<string> = new Set(['delay', 'sub-workflow']);
+// Re-exported from its old home, where the public barrel and the CLI found it.
+export { BUILT_IN_NODE_TYPES } from './node-kinds.js';
 
 /**
  * The one name refused as a node or workflow id although it is made of safe characters. Names of
@@ -68,15 +70,11 @@ export function findWorkflowIssues(input: unknown, options: ValidateOptions = {}
         }
       }
     }
-    if (options.hasNodeType && !BUILT_IN_NODE_TYPES.has(node.type) && !options.hasNodeType(node.type)) {
+    if (options.hasNodeType && !isBuiltinNodeKind(node.type) && !options.hasNodeType(node.type)) {
       add('unknown-type', `nodes[${i}].type`, `no executor is registered for type '${node.type}' (node '${node.id}')`);
     }
-    if (node.type === 'delay') {
-      const problem = delayConfigProblem(node.config);
-      if (problem !== undefined) add('invalid-config', `nodes[${i}].config`, `delay node '${node.id}': ${problem}`);
-    }
-    if (node.type === 'sub-workflow') {
-      for (const problem of subWorkflowConfigProblems(node.config)) add('invalid-config', `nodes[${i}].config`, `sub-workflow node '${node.id}': ${problem}`);
+    if (isBuiltinNodeKind(node.type)) {
+      for (const problem of CONFIG_PROBLEMS[node.type](node.config)) add('invalid-config', `nodes[${i}].config`, `${node.type} node '${node.id}': ${problem}`);
     }
   });
 
@@ -130,14 +128,14 @@ export function delayMs(config: Readonly<Record<string, unknown>>): number {
   return 0;
 }
 
-function delayConfigProblem(config: Readonly<Record<string, unknown>>): string | undefined {
+function delayConfigProblems(config: Readonly<Record<string, unknown>>): string[] {
   const keys = DELAY_UNITS.map(([k]) => k).filter((k) => config[k] !== undefined);
-  if (keys.length === 0) return 'needs duration (ms), durationSeconds or durationMinutes';
+  if (keys.length === 0) return ['needs duration (ms), durationSeconds or durationMinutes'];
   for (const k of keys) {
     const v = config[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `${k} must be a non-negative number, got ${JSON.stringify(v)}`;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return [`${k} must be a non-negative number, got ${JSON.stringify(v)}`];
   }
-  return undefined;
+  return [];
 }
 
 function subWorkflowConfigProblems(config: Readonly<Record<string, unknown>>): string[] {
@@ -149,9 +147,15 @@ function subWorkflowConfigProblems(config: Readonly<Record<string, unknown>>): s
   return problems;
 }
 
+/** What is wrong with the config of each built-in kind's node (its executor checks the others'). */
+const CONFIG_PROBLEMS: { readonly [K in BuiltinNodeKind]: (config: Readonly<Record<string, unknown>>) => string[] } = {
+  [BUILTIN_NODE_KINDS.delay]: delayConfigProblems,
+  [BUILTIN_NODE_KINDS.subWorkflow]: subWorkflowConfigProblems,
+};
+
 /** Workflow ids a definition starts as sub-workflows. */
 export function subWorkflowIds(def: WorkflowDefinition): string[] {
-  return def.nodes.filter((n) => n.type === 'sub-workflow' && typeof n.config['workflowId'] === 'string').map((n) => n.config['workflowId'] as string);
+  return def.nodes.filter((n) => n.type === BUILTIN_NODE_KINDS.subWorkflow && typeof n.config['workflowId'] === 'string').map((n) => n.config['workflowId'] as string);
 }
 
 function reachableFrom(def: WorkflowDefinition, start: string[]): Set<string> {

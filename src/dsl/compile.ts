@@ -307,13 +307,25 @@ function skippableNodes(nodes: readonly PlacedNode[]): Set<string> {
   return skip;
 }
 
-/** A sync parse, or undefined when the schema needs async parsing (checked in the worker instead). */
+/**
+ * A sync parse, or undefined when the schema needs async parsing (checked in the worker instead).
+ * Anything else a user's refine or transform throws is a bug in it, and surfaces here.
+ */
 function safeParseSync(schema: AnySchema, value: unknown): ReturnType<AnySchema['safeParse']> | undefined {
   try {
     return schema.safeParse(value);
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (isZodAsyncError(err)) return undefined;
+    throw err;
   }
+}
+
+/**
+ * Zod's "Encountered Promise during synchronous parse" error. It keeps the name `Error`, so a
+ * schema built with another copy of zod is recognised by its class name.
+ */
+function isZodAsyncError(err: unknown): boolean {
+  return err instanceof z.core.$ZodAsyncError || (err instanceof Error && err.constructor.name === '$ZodAsyncError');
 }
 
 const jsonSchemaCache = new WeakMap<AnySchema, Partial<Record<'input' | 'output', JsonSchema>>>();

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { BUILTIN_NODE_KINDS, isBuiltinNodeKind } from '../definition/node-kinds.js';
+import type { BuiltinNodeKind } from '../definition/node-kinds.js';
 import { ownValue } from '../definition/own.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { NodeDefinition, WorkflowDefinition } from '../definition/types.js';
@@ -103,22 +105,21 @@ function schemasOf(def: DocumentedWorkflow, id: string): NodeSchemas | undefined
 function roleOf(def: DocumentedWorkflow, n: NodeDefinition): NodeSchemas['role'] {
   const role = schemasOf(def, n.id)?.role;
   if (role !== undefined) return role;
-  return n.type === 'delay' ? 'delay' : n.type === 'sub-workflow' ? 'sub-workflow' : 'node';
+  return isBuiltinNodeKind(n.type) ? n.type : 'node';
 }
 
 function shape(n: NodeDefinition, role: NodeSchemas['role'], label: string): string {
   const text = `"${label.replace(/"/g, '#quot;')}"`;
-  switch (role) {
-    case 'router':
-      return `{${text}}`;
-    case 'delay':
-      return `([${text}])`;
-    case 'sub-workflow':
-      return `[[${text}]]`;
-    default:
-      return n.inputs.length === 0 ? `[/${text}/]` : `[${text}]`;
-  }
+  if (isBuiltinNodeKind(role)) return BUILTIN_SHAPES[role](text);
+  if (role === 'router') return `{${text}}`;
+  return n.inputs.length === 0 ? `[/${text}/]` : `[${text}]`;
 }
+
+/** The Mermaid shape of each built-in kind's node, around its quoted label. */
+const BUILTIN_SHAPES: { readonly [K in BuiltinNodeKind]: (text: string) => string } = {
+  [BUILTIN_NODE_KINDS.delay]: (text) => `([${text}])`,
+  [BUILTIN_NODE_KINDS.subWorkflow]: (text) => `[[${text}]]`,
+};
 
 function configCell(n: NodeDefinition): string {
   const parts: string[] = [];

@@ -86,6 +86,7 @@ export function brief(value: unknown, max = 200): string {
   try {
     text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
   } catch {
+    // A cycle or a BigInt: a rougher rendering is still a rendering.
     text = String(value);
   }
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;

@@ -4,10 +4,18 @@
  * @module
  */
 import type { z } from 'zod';
+import { BUILTIN_NODE_KINDS, isBuiltinNodeKind } from '../definition/node-kinds.js';
+import type { BuiltinNodeKind } from '../definition/node-kinds.js';
 import { InvalidArgumentError } from '../errors.js';
 import { createKindExecutor } from './executor.js';
 import type { KindCode } from './executor.js';
 import type { AnySchema, KindRuntime, NodeKind, NodeKindDefinition, NodeOptions, NodeSpec, SchemaInput } from './node.types.js';
+
+/** The DSL function that places each built-in kind, named when `defineNode` refuses its type. */
+const BUILTIN_NODE_FUNCTIONS: { readonly [K in BuiltinNodeKind]: string } = {
+  [BUILTIN_NODE_KINDS.delay]: 'delay()',
+  [BUILTIN_NODE_KINDS.subWorkflow]: 'subWorkflow()',
+};
 
 /**
  * Defines a node kind: a `type` string, optional zod schemas for its config, input and output,
@@ -49,7 +57,7 @@ export function defineNode<
   const { type, description, config, input, output, run } = definition;
   const rateLimit = resolveRateLimit(type, definition.rateLimit);
   if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError('defineNode: type must be a non-empty string');
-  if (type === 'delay' || type === 'sub-workflow') throw new InvalidArgumentError(`defineNode: '${type}' is a built-in node type; use the ${type === 'delay' ? 'delay()' : 'subWorkflow()'} node instead`);
+  if (isBuiltinNodeKind(type)) throw new InvalidArgumentError(`defineNode: '${type}' is a built-in node type; use the ${BUILTIN_NODE_FUNCTIONS[type]} node instead`);
   const schemas = { ...(config && { config }), ...(input && { input }), ...(output && { output }) };
   return createKind({
     type,

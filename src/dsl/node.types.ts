@@ -5,6 +5,7 @@
  * @module
  */
 import type { z } from 'zod';
+import type { BuiltinNodeKind } from '../definition/node-kinds.js';
 import type { CircuitBreakerConfig, ExecutionContext, INodeExecutor, RetryPolicy } from '../definition/types.js';
 
 /**
@@ -104,8 +105,8 @@ export interface NodeTypes<TIn, TOut, TTargets extends string> {
 export interface KindRuntime {
   /** The node `type` in the definition; the registry key of its executor. */
   readonly type: string;
-  /** How the builder treats it. */
-  readonly role: 'node' | 'router' | 'delay' | 'sub-workflow';
+  /** How the builder treats it: a built-in kind's role is its type. */
+  readonly role: 'node' | 'router' | BuiltinNodeKind;
   /** The zod schemas given to {@link defineNode}. */
   readonly schemas: { readonly config?: AnySchema; readonly input?: AnySchema; readonly output?: AnySchema };
   /** One-line description, shown in generated docs. */

@@ -142,6 +142,7 @@ function safeString(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
+    // A cycle or a BigInt: a rougher rendering is still a rendering.
     return String(value);
   }
 }

@@ -108,7 +108,7 @@ export function resolveUnfinishedQuery(query: UnfinishedExecutionQuery): {
     try {
       decoded = JSON.parse(Buffer.from(String(query.cursor), 'base64url').toString('utf8'));
     } catch {
-      decoded = undefined;
+      decoded = undefined; // refused just below, with the other malformed cursors
     }
     if (!Array.isArray(decoded) || decoded.length !== 2 || typeof decoded[0] !== 'number' || typeof decoded[1] !== 'string') {
       throw new InvalidArgumentError('listUnfinishedExecutions: cursor is not one this store returned');

@@ -199,4 +199,19 @@ describe('build() refuses at run time what types cannot see', () => {
     // The cron pattern is checked by the shared validator, as for hand-written definitions.
     expect(messages.some((m) => m.startsWith('triggers[0].config.cron') && m.includes("'0 9 * *'"))).toBe(true);
   });
+
+  it('leaves a config that needs async parsing to the worker, but surfaces what a refine throws', () => {
+    const asyncKind = defineNode({ type: 'async-config', config: z.object({ url: z.string().refine(async () => true) }), run: async () => ({}) });
+    expect(() => base.then('a', asyncKind({ url: 'x' })).build()).not.toThrow();
+    const broken = defineNode({
+      type: 'broken-config',
+      config: z.object({
+        url: z.string().refine(() => {
+          throw new TypeError('refine bug');
+        }),
+      }),
+      run: async () => ({}),
+    });
+    expect(() => base.then('b', broken({ url: 'x' })).build()).toThrow(TypeError);
+  });
 });

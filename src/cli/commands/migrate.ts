@@ -50,7 +50,7 @@ export async function migrateCommand(options: MigrateOptions, io: CliIO): Promis
   return 0;
 }
 
-/** The database part of a URL, without credentials; the URL itself when it cannot be parsed. */
+/** The database part of a URL, without credentials; a placeholder when it cannot be parsed (it may hold a password). */
 function databaseName(url: string): string {
   try {
     const parsed = new URL(url);

@@ -3,10 +3,15 @@
  *
  * @module
  */
+import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
 import { createKind } from '../node.js';
 import type { NodeKind, NodeSpec, SameAsInput } from '../node.types.js';
 
-const delayKind = createKind<NodeKind<'delay', { duration: number }, unknown, SameAsInput>>({ type: 'delay', role: 'delay', schemas: {} });
+const delayKind = createKind<NodeKind<typeof BUILTIN_NODE_KINDS.delay, { duration: number }, unknown, SameAsInput>>({
+  type: BUILTIN_NODE_KINDS.delay,
+  role: BUILTIN_NODE_KINDS.delay,
+  schemas: {},
+});
 
 /**
  * Waits `ms` milliseconds, then hands its input on unchanged (its children get exactly what it

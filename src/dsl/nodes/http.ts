@@ -51,6 +51,7 @@ function redactedUrl(url: string): string {
     const u = new URL(url);
     return `${u.origin}${u.pathname}`;
   } catch {
+    // fetch refuses such a URL itself; the placeholder only keeps its text out of messages.
     return '(invalid URL)';
   }
 }
@@ -70,7 +71,8 @@ async function callHttp({ input, config, context }: { input: unknown; config: z.
   const response = await fetch(url, init);
   const details = { status: response.status, method, url: redactedUrl(url) };
   if (!response.ok) {
-    // Read (and drop) the body so the connection can be reused.
+    // Read (and drop) the body so the connection can be reused; the status decides the error,
+    // so a body that cannot be read changes nothing.
     await response.arrayBuffer().catch(() => undefined);
     const final = response.status >= 400 && response.status < 500 && !RETRYABLE_4XX.has(response.status);
     throw final ? new NonRetryableHttpError(details, response.statusText) : new HttpError(details, response.statusText);

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
 import { createKind } from '../node.js';
 import type { NodeFailure, NodeKind, NodeSpec } from '../node.types.js';
 import type { WorkflowInput, WorkflowResult } from '../compile.js';
@@ -116,7 +117,11 @@ export interface SubWorkflowChecks<W, TIn, TOut> {
   outputMapping?: OutputMappingCheck<WorkflowResult<W>, TOut>;
 }
 
-const subWorkflowKind = createKind<NodeKind<'sub-workflow', Record<string, unknown>, unknown, unknown>>({ type: 'sub-workflow', role: 'sub-workflow', schemas: {} });
+const subWorkflowKind = createKind<NodeKind<typeof BUILTIN_NODE_KINDS.subWorkflow, Record<string, unknown>, unknown, unknown>>({
+  type: BUILTIN_NODE_KINDS.subWorkflow,
+  role: BUILTIN_NODE_KINDS.subWorkflow,
+  schemas: {},
+});
 
 /**
  * A node that runs another registered workflow as a child execution and hands on its result

@@ -114,6 +114,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Workfl
 
   const owned: { close(): Promise<void> }[] = [];
   const closeOwned = async () => {
+    // The error that made the engine fail to start is the one to report, not a cleanup's.
     for (const r of owned.reverse()) await r.close().catch(() => undefined);
   };
   try {

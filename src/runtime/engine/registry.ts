@@ -11,6 +11,7 @@ function hostOf(url: unknown): string | null {
   try {
     return new URL(url).host;
   } catch {
+    // No host to key a breaker on: the node's own call reports the bad URL.
     return null;
   }
 }

@@ -610,6 +610,7 @@ export class WorkflowEngine {
       await this.workers.close(!reachable);
       await this.rt.events.close();
       await this.rt.queues.close();
+      // A quit that fails (the server went away meanwhile) still ends in a dropped socket.
       await Promise.all(redis.map((c) => (reachable ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
       for (const resource of this.owned) await resource.close();
     })();

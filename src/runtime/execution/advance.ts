@@ -4,11 +4,13 @@ import { isSettled, readiness, resultOf } from '../../definition/graph.js';
 import type { WorkflowGraph } from '../../definition/graph.js';
 import type { NodeDefinition, NodeResult, WorkflowExecution } from '../../definition/types.js';
 import type { SerializedError } from '../../errors.js';
+import { serializeError } from '../../errors.js';
 import { delayMs } from '../../definition/validate.js';
+import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
 import { dlqJobId, nodeJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
 import type { Runtime } from '../engine/runtime.js';
-import { continuesOnFail } from '../queues/queue-manager.js';
+import { continuesOnFail } from '../resilience/retry.js';
 import { notifyParent } from './sub-workflows.js';
 import { saveNodeResultChecked } from './payloads.js';
 
@@ -140,7 +142,7 @@ export async function settleFailure(
 /** Announces the delay nodes just queued, with how long they wait. */
 export function publishDelays(rt: Runtime, exec: { executionId: string; workflowId: string }, queued: readonly NodeDefinition[], job?: Job): void {
   for (const n of queued) {
-    if (n.type !== 'delay') continue;
+    if (n.type !== BUILTIN_NODE_KINDS.delay) continue;
     rt.events.publish({ type: 'node:delayed', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id, nodeType: n.type, data: { delayMs: delayMs(n.config) } }, job);
   }
 }
@@ -222,10 +224,29 @@ export async function unparkJob(job: Job<NodeJobData>): Promise<void> {
     if (parked.remainingMs > 0) await job.changeDelay(parked.remainingMs);
     else await job.promote();
   } catch (err) {
-    // Another waker got there first and the job is no longer delayed.
-    if (!(await job.isDelayed().catch(() => false))) return;
+    // Another waker got there first and the job is no longer delayed. When Redis cannot say,
+    // the first error stands: returning would leave the job parked for PARK_MS.
+    if (!(await job.isDelayed().catch(() => true))) return;
     throw err;
   }
+}
+
+/**
+ * A sleeping delay node's job could not be pushed back by the paused time. When the job is no
+ * longer delayed its wait ended meanwhile (the timer won the race) and it runs now, which is
+ * fine. Otherwise it is logged, not thrown: the job still runs, only as early as it would have
+ * without the pause, while a throw would abort the rest of the wake and leave the execution's
+ * other parked jobs asleep.
+ */
+async function delayNotShifted(rt: Runtime, job: Job<NodeJobData>, err: unknown): Promise<void> {
+  // When Redis cannot say either, the failure is logged like any other.
+  if (!(await job.isDelayed().catch(() => true))) return;
+  const { executionId, nodeId } = job.data;
+  rt.logger.warn(`could not push back the delay of node '${nodeId}' of execution ${executionId} by its paused time; it ends at its old time`, {
+    executionId,
+    nodeId,
+    error: serializeError(err).message,
+  });
 }
 
 /**
@@ -248,7 +269,7 @@ export async function wakeExecution(rt: Runtime, graph: WorkflowGraph, exec: Wor
         if (until !== undefined && pausedForMs > 0 && (await job.isDelayed())) {
           const shifted = until + pausedForMs;
           await job.updateData({ ...job.data, delayUntil: shifted });
-          await job.changeDelay(Math.max(0, shifted - Date.now())).catch(() => undefined);
+          await job.changeDelay(Math.max(0, shifted - Date.now())).catch((err: unknown) => delayNotShifted(rt, job, err));
         }
         return;
       }

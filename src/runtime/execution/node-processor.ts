@@ -4,14 +4,15 @@ import { match, P } from 'ts-pattern';
 import { buildInput, resultOf } from '../../definition/graph.js';
 import type { WorkflowGraph } from '../../definition/graph.js';
 import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, WorkflowExecution } from '../../definition/types.js';
-import { DataTooDeepError, isRetryable, NodeExecutionError, NonRetryableError, serializeError, SpaneError, StoreUnavailableError, UnknownNodeTypeError } from '../../errors.js';
+import { DataTooDeepError, NodeExecutionError, NonRetryableError, serializeError, SpaneError, UnknownNodeTypeError } from '../../errors.js';
 import type { SerializedError } from '../../errors.js';
 import { advance, failExecution, parkJob, settleFailure } from './advance.js';
 import { idempotencyKey } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
 import { jsonProblem, kindOf, MAX_DATA_DEPTH } from '../../definition/json-check.js';
+import { BUILTIN_NODE_KIND_FACTS, BUILTIN_NODE_KINDS, isBuiltinNodeKind } from '../../definition/node-kinds.js';
 import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
-import { continuesOnFail } from '../queues/queue-manager.js';
+import { continuesOnFail, escapedErrorRetry, infraRetryDelayMs, isFinalAttempt, isRetryableError, isRetryableResult, stalledTooOften } from '../resilience/retry.js';
 import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
 import type { Runtime } from '../engine/runtime.js';
 
@@ -29,8 +30,6 @@ export interface NodeJobReturn {
   collected?: number;
 }
 
-const MAX_INFRA_BACKOFF_MS = 30_000;
-
 /**
  * Runs node jobs. For each job it reads the execution, and then: skips nodes that already have
  * a result (finishing their advance instead), parks jobs of paused or failed executions, runs
@@ -38,7 +37,8 @@ const MAX_INFRA_BACKOFF_MS = 30_000;
  *
  * Executor failures follow the node's retry policy (BullMQ attempts and backoff). Faults of
  * the store or Redis around the executor do not use up those attempts: the job is rescheduled
- * with backoff until the infrastructure answers again.
+ * with backoff until the infrastructure answers again. Every retry decision is asked of
+ * resilience/retry.ts.
  */
 export class NodeProcessor {
   private readonly inFlight = new Map<string, Set<AbortController>>();
@@ -50,10 +50,9 @@ export class NodeProcessor {
     try {
       return await this.run(job, token);
     } catch (err) {
-      // By name too, as BullMQ checks them: another copy of bullmq (a store's or a module's) has other classes.
-      if (isBullControl(err) || err instanceof NodeExecutionError) throw err;
-      // A store that does not answer is an outage to wait out, like Redis away, not a bug.
-      if (err instanceof SpaneError && !(err instanceof StoreUnavailableError)) throw new UnrecoverableError(err.message);
+      const retry = escapedErrorRetry(err);
+      if (retry === 'rethrow') throw err;
+      if (retry === 'fail') throw new UnrecoverableError((err as Error).message);
       return this.rescheduleAfterInfraFault(job, token, err);
     }
   }
@@ -85,7 +84,7 @@ export class NodeProcessor {
       else await advance(rt, graph, exec, [node.id], job);
       return { status: 'settled-before' };
     }
-    if (job.stalledCounter > rt.config.maxStalledCount) return this.giveUpAfterStalls(graph, node, exec, job);
+    if (stalledTooOften(job.stalledCounter, rt.config.maxStalledCount)) return this.giveUpAfterStalls(graph, node, exec, job);
     if (exec.status === 'paused' || exec.status === 'failed') await parkJob(rt, job, token, exec);
     if (exec.status === 'pending' && (await rt.store.transitionExecution(exec.executionId, ['pending'], 'running'))) {
       rt.events.publish({ type: 'workflow:started', executionId: exec.executionId, workflowId: exec.workflowId });
@@ -105,7 +104,7 @@ export class NodeProcessor {
         throw new DelayedError();
       }
     }
-    if (node.type !== 'sub-workflow') rt.events.publish({ type: 'node:started', ...ids }, job);
+    if (!isBuiltinNodeKind(node.type) || BUILTIN_NODE_KIND_FACTS[node.type].announcesStart) rt.events.publish({ type: 'node:started', ...ids }, job);
     const outcome = await this.attempt(graph, node, exec, job, token, attempt);
     if (outcome.kind === 'waiting') throw new DelayedError();
     const completedAt = Date.now();
@@ -122,8 +121,7 @@ export class NodeProcessor {
       return { status: 'completed' };
     }
 
-    const lastAttempt = !outcome.retryable || attempt >= (job.opts.attempts ?? 1);
-    if (!lastAttempt) {
+    if (!isFinalAttempt({ attempt, retryable: outcome.retryable }, job.opts.attempts)) {
       rt.events.publish({ type: 'node:retrying', ...ids, durationMs, error: outcome.error, errorDetails: outcome.details }, job);
       throw new NodeExecutionError(node.id, outcome.error);
     }
@@ -153,12 +151,23 @@ export class NodeProcessor {
       if (err instanceof SpaneError) return failure(err, false);
       throw err;
     }
-    if (node.type === 'delay') return { kind: 'success', data: input };
-    if (node.type === 'sub-workflow') {
-      const step = await stepSubWorkflow(this.rt, node, exec, input, job, token);
-      return match(step)
-        .with({ kind: 'failure' }, (f): Outcome => ({ ...failure(f.error, f.retryable), data: f.data }))
-        .otherwise((other) => other);
+    if (isBuiltinNodeKind(node.type)) {
+      switch (node.type) {
+        // The wait itself was the job's BullMQ delay; the input goes on unchanged.
+        case BUILTIN_NODE_KINDS.delay:
+          return { kind: 'success', data: input };
+        case BUILTIN_NODE_KINDS.subWorkflow: {
+          const step = await stepSubWorkflow(this.rt, node, exec, input, job, token);
+          return match(step)
+            .with({ kind: 'failure' }, (f): Outcome => ({ ...failure(f.error, f.retryable), data: f.data }))
+            .otherwise((other) => other);
+        }
+        default: {
+          // A kind added to node-kinds.ts without a case here stops the build.
+          const unhandled: never = node.type;
+          return failure(new UnknownNodeTypeError(unhandled, node.id), false);
+        }
+      }
     }
     const executor = this.rt.registry.get(node.type);
     if (executor === undefined) return failure(new UnknownNodeTypeError(node.type, node.id), false);
@@ -193,7 +202,7 @@ export class NodeProcessor {
     } catch (err) {
       if (err instanceof ReturnedFailure) returned = err.result;
       // By brand and by name, so an error class from another copy of SPANE (or BullMQ) counts too.
-      else return failure(err, isRetryable(err));
+      else return failure(err, isRetryableError(err));
     } finally {
       this.track(exec.executionId, controller, false);
     }
@@ -226,7 +235,7 @@ export class NodeProcessor {
 
   private async rescheduleAfterInfraFault(job: Job<NodeJobData>, token: string | undefined, fault: unknown): Promise<never> {
     const retries = (job.data.infraRetries ?? 0) + 1;
-    const wait = Math.min(MAX_INFRA_BACKOFF_MS, 250 * 2 ** retries);
+    const wait = infraRetryDelayMs(retries);
     this.rt.logger.warn(`node job ${job.id} hit an infrastructure fault; retrying in ${wait} ms`, { error: serializeError(fault).message });
     if (token === undefined) throw fault;
     try {
@@ -252,13 +261,6 @@ function failure(err: unknown, retryable: boolean): Extract<Outcome, { kind: 'fa
   return { kind: 'failure', error: details.message, details, retryable };
 }
 
-/** BullMQ's control-flow errors (move to delayed, fail without retry), of any copy of bullmq. */
-function isBullControl(err: unknown): boolean {
-  if (err instanceof DelayedError || err instanceof UnrecoverableError) return true;
-  const name = (err as { name?: unknown } | null)?.name;
-  return name === 'DelayedError' || name === 'UnrecoverableError';
-}
-
 /** Checks what an executor returned, including that `nextNodes` only names the node's children. */
 function interpret(graph: WorkflowGraph, node: NodeDefinition, returned: unknown): Outcome {
   return match(returned)
@@ -280,7 +282,7 @@ function interpret(graph: WorkflowGraph, node: NodeDefinition, returned: unknown
       return { kind: 'success' as const, data: r.data, nextNodes: r.nextNodes };
     })
     .with({ success: false }, (r: ExecutionResult) =>
-      failure(typeof r.error === 'string' && r.error.length > 0 ? r.error : `node '${node.id}' returned success: false`, r.retryable !== false),
+      failure(typeof r.error === 'string' && r.error.length > 0 ? r.error : `node '${node.id}' returned success: false`, isRetryableResult(r)),
     )
     .with(P._, (r) => failure(`executor of node '${node.id}' must return { success: boolean, ... }, got ${describe(r)}`, false))
     .exhaustive();

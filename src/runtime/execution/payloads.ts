@@ -186,6 +186,7 @@ export async function createExecutionChecked(rt: Runtime, execution: NewExecutio
   try {
     await rt.payloads!.storage.putPayload(execution.executionId, INITIAL_PAYLOAD_ID, json);
   } catch (err) {
+    // Best effort: the caller must see the payload's error, not this one's.
     await rt.store
       .transitionExecution(execution.executionId, ['pending', 'running'], 'failed', { error: `its initial data could not be stored: ${String(err)}` })
       .catch(() => undefined);

@@ -3,6 +3,7 @@ import { isSettled, readiness } from '../../definition/graph.js';
 import type { WorkflowGraph } from '../../definition/graph.js';
 import type { NodeDefinition, WorkflowExecution } from '../../definition/types.js';
 import { delayMs } from '../../definition/validate.js';
+import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
 import { InvalidArgumentError, serializeError } from '../../errors.js';
 import type { ExecutionPage } from '../../store/store.js';
 import { advance, target } from './advance.js';
@@ -108,6 +109,7 @@ export class Reconciler {
     clearTimeout(this.kickTimer);
     this.timer = undefined;
     this.kickTimer = undefined;
+    // Only waits for the pass to end: its fault goes to whoever started it (background() logs).
     await this.current?.catch(() => undefined);
   }
 
@@ -117,6 +119,7 @@ export class Reconciler {
     const limit = options.limit ?? this.rt.config.reconcileBatchSize;
     if (!Number.isInteger(graceMs) || graceMs < 0) throw new InvalidArgumentError(`reconcile: graceMs must be a non-negative integer, got ${String(options.graceMs)}`);
     if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`reconcile: limit must be a positive integer, got ${String(options.limit)}`);
+    // The previous pass's fault belongs to its own caller; this pass only waits for it to end.
     const previous = this.current?.catch(() => undefined);
     const run = (async () => {
       await previous;
@@ -217,8 +220,8 @@ export class Reconciler {
   /** The job a lost node gets: a delay node keeps its original end, a sub-workflow node its child. */
   private async lostJob(exec: WorkflowExecution, node: NodeDefinition): Promise<{ name: string; data: NodeJobData; opts: JobsOptions }> {
     const extra: Partial<NodeJobData> = {};
-    if (node.type === 'delay') extra.delayUntil = readySince(node, exec) + delayMs(node.config);
-    if (node.type === 'sub-workflow') {
+    if (node.type === BUILTIN_NODE_KINDS.delay) extra.delayUntil = readySince(node, exec) + delayMs(node.config);
+    if (node.type === BUILTIN_NODE_KINDS.subWorkflow) {
       // The child the lost job waited on (or got its result from). A failed child is not adopted:
       // the lost job would have retried with a new child, which the new job's attempt does too.
       const children = (await this.rt.store.getChildExecutions(exec.executionId)).filter((c) => c.parentNodeId === node.id);

@@ -6,6 +6,7 @@ import { applyMapping } from '../../definition/mapping.js';
 import { setOwn } from '../../definition/own.js';
 import type { NodeDefinition, WorkflowDefinition, WorkflowExecution } from '../../definition/types.js';
 import { subWorkflowIds } from '../../definition/validate.js';
+import { BUILTIN_NODE_KIND_FACTS, isBuiltinNodeKind } from '../../definition/node-kinds.js';
 import type { ExecutionStore } from '../../store/store.js';
 import { TERMINAL_STATUSES } from '../../definition/types.js';
 import { DataTooDeepError, deserializeError, MappingError, MaxDepthExceededError, NonRetryableError, serializeError, SpaneError, SubWorkflowError, WorkflowNotFoundError } from '../../errors.js';
@@ -86,6 +87,7 @@ export async function stepSubWorkflow(
     await job.moveToDelayed(Date.now() + SUB_WORKFLOW_POLL_MS, token);
     // The child may have ended between our read and the park, before it could wake us.
     const latest = await rt.store.getExecution(childId);
+    // A failed promote (the job is no longer delayed, or Redis is away) only costs one poll.
     if (latest !== null && TERMINAL_STATUSES.includes(latest.status)) await job.promote().catch(() => undefined);
     return { kind: 'waiting' };
   }
@@ -161,7 +163,7 @@ export function flowProblem(graph: WorkflowGraph): string | undefined {
   for (const n of graph.definition.nodes) {
     if (n.outputs.length > 1) return `node '${n.id}' has ${n.outputs.length} children, and BullMQ flows are trees`;
     if (n.inputs.length > 1) return `node '${n.id}' joins ${n.inputs.length} parents, and BullMQ flows are trees`;
-    if (n.type === 'delay' || n.type === 'sub-workflow') return `node '${n.id}' is a ${n.type} node`;
+    if (isBuiltinNodeKind(n.type) && !BUILTIN_NODE_KIND_FACTS[n.type].runsInFlow) return `node '${n.id}' is a ${n.type} node`;
   }
   return undefined;
 }
@@ -235,6 +237,8 @@ export async function notifyParent(rt: Runtime, child: Pick<WorkflowExecution, '
   const job = (await rt.queues.nodeQueue.getJob(nodeJobId(child.parentExecutionId, child.parentNodeId))) as Job<NodeJobData> | undefined;
   // A parked parent (paused) is woken by its own resume instead.
   if (job === undefined || job.data.parked !== undefined) return;
+  // A parent that is not delayed (running, waiting) needs no wake; one that stays delayed after a
+  // failed promote finds the child's end at its next poll (SUB_WORKFLOW_POLL_MS).
   await job.promote().catch(() => undefined);
 }
 

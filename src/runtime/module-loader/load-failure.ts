@@ -23,6 +23,7 @@ function safePath(url: string): string {
   try {
     return fileURLToPath(url);
   } catch {
+    // Not a file URL (node:, data:): shown as it is.
     return url;
   }
 }

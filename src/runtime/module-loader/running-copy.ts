@@ -62,6 +62,7 @@ function readName(pkg: string): unknown {
   try {
     return (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name;
   } catch {
+    // An unreadable package.json is not ours: the search goes on upwards.
     return undefined;
   }
 }
@@ -73,6 +74,7 @@ export function specifiersOf(root: string): string[] {
   try {
     exportsField = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { exports?: unknown }).exports;
   } catch {
+    // Without a readable exports map only the package name is known to resolve here.
     return specifiers;
   }
   if (typeof exportsField !== 'object' || exportsField === null) return specifiers;

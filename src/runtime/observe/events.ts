@@ -67,6 +67,11 @@ const EVENTS_QUEUE = 'spane-events';
 const EVENT_NAME = 'spane';
 /** Events kept in the Redis stream for subscribers to catch up (approximate cap). */
 const MAX_STREAM_EVENTS = 10_000;
+/** How often, at most, dropping malformed entries of one kind is logged. */
+const DROP_LOG_INTERVAL_MS = 60_000;
+
+/** Why an entry read from an event stream was not delivered. */
+type DropReason = 'not JSON' | 'not an event';
 
 // BullMQ keeps the event name in the stream field `event`, so the payload needs another field.
 type Listener = QueueEventsListener & { [EVENT_NAME]: (args: { payload: string }, id: string) => void };
@@ -92,6 +97,8 @@ export class EventStreamManager {
   private readonly subscribers = new Set<{ handler: EventHandler; options: SubscribeOptions }>();
   private readonly localObservers = new Set<EventHandler>();
   private closed = false;
+  /** Per reason: when a drop was last logged, and how many were dropped since. */
+  private readonly drops = new Map<DropReason, { loggedAt: number; since: number }>();
 
   /**
    * On Redis, `connection` publishes; listeners block on reads, so each gets a copy of
@@ -210,6 +217,7 @@ export class EventStreamManager {
   async close(): Promise<void> {
     this.closed = true;
     this.subscribers.clear();
+    // Both were logged when they failed (listen(), publish()); closing only waits for them.
     await this.listening?.catch(() => undefined);
     await this.publishing.catch(() => undefined);
     const closing = [...this.listeners.map((l) => l.close()), this.producer?.close()];
@@ -263,9 +271,9 @@ export class EventStreamManager {
     try {
       event = (typeof raw === 'string' ? JSON.parse(raw) : raw) as SpaneEvent;
     } catch {
-      return;
+      return this.drop('not JSON');
     }
-    if (typeof event !== 'object' || event === null || typeof event.type !== 'string') return;
+    if (typeof event !== 'object' || event === null || typeof event.type !== 'string') return this.drop('not an event');
     for (const { handler, options } of this.subscribers) {
       if (options.executionId !== undefined && options.executionId !== event.executionId) continue;
       if (options.types !== undefined && !options.types.includes(event.type)) continue;
@@ -275,5 +283,21 @@ export class EventStreamManager {
         this.logger.warn('event subscriber threw', { error: String(err) });
       }
     }
+  }
+
+  /**
+   * Skips an entry that is no SPANE event (another writer on the stream, a corrupted entry), and
+   * says so at most once a minute per reason: a flood of them must not flood the log. The entry
+   * itself is never logged, as it may hold user data.
+   */
+  private drop(reason: DropReason): void {
+    const now = Date.now();
+    const last = this.drops.get(reason);
+    if (last !== undefined && now - last.loggedAt < DROP_LOG_INTERVAL_MS) {
+      last.since += 1;
+      return;
+    }
+    this.drops.set(reason, { loggedAt: now, since: 0 });
+    this.logger.warn(`dropped a malformed event stream entry (${reason})`, { reason, droppedSinceLastWarning: (last?.since ?? 0) + 1 });
   }
 }

@@ -66,6 +66,8 @@ async function authorized<R>(authorize: SSEAuthorize<R> | undefined, req: R): Pr
   try {
     return (await authorize(req)) === true ? undefined : { status: 403, error: 'not allowed to stream these events' };
   } catch {
+    // The documented contract (SSEAuthorize): throwing is how a hook rejects a bad credential,
+    // and its message is not sent, as it may say why the credential failed.
     return { status: 401, error: 'not authenticated' };
   }
 }

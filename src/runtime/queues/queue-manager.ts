@@ -1,7 +1,9 @@
 import { createRedisBackend, FlowProducer, Queue } from 'bullmq';
 import type { ConnectionOptions, FlowJob, JobsOptions } from 'bullmq';
-import type { NodeDefinition, RetryPolicy } from '../../definition/types.js';
+import type { NodeDefinition } from '../../definition/types.js';
 import { delayMs } from '../../definition/validate.js';
+import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
+import { jobRetryOptions } from '../resilience/retry.js';
 import { BullBinding } from './backends/bull-binding.js';
 import type { ResolvedEngineConfig } from '../engine/config.js';
 import { DLQ_JOB, DLQ_QUEUE, NODE_JOB, NODE_QUEUE, nodeJobId, WORKFLOW_QUEUE } from './jobs.js';
@@ -12,16 +14,6 @@ export interface NodeTarget {
   executionId: string;
   workflowId: string;
   workflowVersion: number;
-}
-
-/** The effective retry policy of a node: `node.retryPolicy` over `node.config.retryPolicy`. */
-export function retryPolicyOf(node: NodeDefinition): RetryPolicy {
-  return node.retryPolicy ?? node.config.retryPolicy ?? {};
-}
-
-/** Whether the workflow goes on after this node fails for good (`config.continueOnFail` also counts for sub-workflows). */
-export function continuesOnFail(node: NodeDefinition): boolean {
-  return retryPolicyOf(node).continueOnFail === true || (node.type === 'sub-workflow' && node.config['continueOnFail'] === true);
 }
 
 /**
@@ -61,13 +53,11 @@ export class QueueManager {
     for (const q of [this.nodeQueue, this.workflowQueue, this.dlqQueue] as Queue[]) q.on('error', () => undefined);
   }
 
-  /** The job that runs `node` in the execution: attempts and backoff from its retry policy, delay for delay nodes. */
+  /** The job that runs `node` in the execution: attempts and backoff from its retry policy (see retry.ts), delay for delay nodes. */
   nodeJob(target: NodeTarget, node: NodeDefinition, extra: Partial<NodeJobData> = {}): { name: string; data: NodeJobData; opts: JobsOptions } {
-    const policy = retryPolicyOf(node);
     const data: NodeJobData = { ...target, nodeId: node.id, ...extra };
-    const opts: JobsOptions = { jobId: nodeJobId(target.executionId, node.id), attempts: policy.maxAttempts ?? 1 };
-    if (policy.backoff !== undefined) opts.backoff = { type: policy.backoff.type, delay: policy.backoff.delay };
-    if (node.type === 'delay' && data.delayUntil === undefined) {
+    const opts: JobsOptions = { jobId: nodeJobId(target.executionId, node.id), ...jobRetryOptions(node) };
+    if (node.type === BUILTIN_NODE_KINDS.delay && data.delayUntil === undefined) {
       const ms = delayMs(node.config);
       if (ms > 0) {
         data.delayUntil = Date.now() + ms;

@@ -143,6 +143,7 @@ export class WorkerManager {
   async close(force = false): Promise<void> {
     const starting = this.starting;
     this.starting = undefined;
+    // A failed start was logged and kept as startError when it failed.
     await starting?.catch(() => undefined);
     const workers = [this.nodeWorker, this.workflowWorker].filter((w) => w !== undefined);
     this.nodeWorker = undefined;

@@ -48,6 +48,7 @@ function plain(details: Record<string, unknown> | undefined): Record<string, unk
   try {
     return JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
   } catch {
+    // Details that cannot be cloned (a cycle, a BigInt) go as text rather than lose the log line.
     return { details: String(details) };
   }
 }

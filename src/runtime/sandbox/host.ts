@@ -26,6 +26,7 @@ import type { EventHandler, SpaneEvent } from '../observe/events.js';
 import { NODE_QUEUE, nodeJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
 import type { Runtime } from '../engine/runtime.js';
+import { isFinalAttempt, isUnrecoverable } from '../resilience/retry.js';
 import { AGGREGATOR_NODE_ID } from '../execution/sub-workflows.js';
 import { openChannel } from './channel.js';
 import { serveStore, storeChannelName } from './store-bridge.js';
@@ -259,7 +260,7 @@ export class SandboxHost {
   private async onThreadLost(job: Job<NodeJobData>, err: Error): Promise<void> {
     const { rt } = this;
     const data = job.data;
-    const final = err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const final = isFinalAttempt({ attempt: job.attemptsMade, retryable: !isUnrecoverable(err) }, job.opts.attempts);
     // The thread's own report may still be on its way.
     const crash = this.crashes.get(String(job.id)) ?? (await sleep(50), this.crashes.get(String(job.id)));
     this.crashes.delete(String(job.id));

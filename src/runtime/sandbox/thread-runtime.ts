@@ -96,6 +96,7 @@ export async function createThreadRuntime(settings: ThreadSettings, options: Thr
       closing ??= (async () => {
         await events.close();
         await queues.close();
+        // A quit that fails (Redis away) still ends in a dropped socket.
         await Promise.all([connection, commands].map((c) => c.quit().catch(() => c.disconnect())));
         await closeStore();
       })();

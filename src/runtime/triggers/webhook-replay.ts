@@ -153,6 +153,7 @@ export async function deliverOnce(store: DeliveryStore, key: string, ttlMs: numb
   try {
     ids = await start();
   } catch (err) {
+    // The start's error is the one to report; a claim not released lapses after its lease.
     await store.release(key, token).catch(() => undefined);
     throw err;
   }

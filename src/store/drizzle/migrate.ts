@@ -91,6 +91,7 @@ async function migratePostgresOn(sql: Sql, config: ReturnType<typeof migrationCo
     await migrate(drizzle(sql), config);
   } finally {
     if (lock !== undefined) {
+      // An unlock fails only on a broken connection, whose session ending releases the lock.
       await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => undefined);
       lock.release();
     }

@@ -118,6 +118,7 @@ export class SqlBackend {
     try {
       await prepare(pool as unknown as PgPool, schema, prefix, redactUrl(options.url));
     } catch (err) {
+      // The preparation's error is the one to report, not the cleanup's.
       await pool.end().catch(() => undefined);
       if (err instanceof SpaneError) throw err;
       throw new BackendUnavailableError('postgres', redactUrl(options.url), err);
@@ -154,6 +155,7 @@ export class SqlBackend {
       await pglite.exec(`SET search_path TO ${quoteSchemaName(schema)}, public`);
     } catch (err) {
       await pool.end();
+      // The preparation's error is the one to report, not the cleanup's.
       if (owned) await pglite.close().catch(() => undefined);
       throw err;
     }
@@ -231,6 +233,7 @@ async function prepare(pool: PgPool, schema: string, prefix: string, where: stri
       await client.query(`CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${WEBHOOK_DELIVERY_TABLE} (key text PRIMARY KEY, value text NOT NULL, expires_at double precision NOT NULL)`);
       await claimPrefix(client, schema, prefix, where);
     } finally {
+      // An unlock fails only on a broken connection, whose session ending releases the lock.
       await client.query('SELECT pg_advisory_unlock($1)', [SPANE_TABLES_LOCK]).catch(() => undefined);
     }
   } finally {
@@ -281,6 +284,7 @@ export function redactUrl(url: string): string {
     if (u.password !== '') u.password = '***';
     return u.toString();
   } catch {
+    // Not a URL: nothing can be cut out of it safely, so none of it is shown.
     return 'the given URL';
   }
 }
