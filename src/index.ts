@@ -20,6 +20,7 @@ export { createEngine } from './runtime/engine/create-engine.js';
 export type { CreateEngineOptions } from './runtime/engine/create-engine.js';
 export { SQL_BACKEND_SCHEMA, SqlBackend } from './runtime/queues/backends/sql-backend.js';
 export type { BackendKind, EmbeddedBackendOptions, PostgresBackendOptions } from './runtime/queues/backends/sql-backend.js';
+export type { BackendThreadAccess } from './runtime/queues/backends/thread-access.js';
 export { DEFAULT_EXTERNAL_NODES, NodeRegistry } from './runtime/engine/registry.js';
 export type { CircuitBreakerKeyExtractor, NodeExecutorLike } from './runtime/engine/registry.js';
 export { CircuitBreakerRegistry, DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './runtime/resilience/circuit-breaker.js';
@@ -53,6 +54,7 @@ export type { DLQJobData, NodeJobData, WorkflowJobData } from './runtime/queues/
 
 export { InMemoryExecutionStore } from './store/memory.js';
 export type { InMemoryStoreOptions } from './store/memory.js';
+export type { StoreThreadAccess } from './store/thread-access.js';
 export type {
   ExecutionFilter,
   ExecutionLogEntry,
