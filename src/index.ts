@@ -20,6 +20,7 @@ export { createEngine } from './runtime/engine/index.js';
 export type { CreateEngineOptions } from './runtime/engine/index.js';
 export { SQL_BACKEND_SCHEMA, SqlBackend } from './runtime/queues/index.js';
 export type { BackendKind, EmbeddedBackendOptions, PostgresBackendOptions } from './runtime/queues/index.js';
+export type { BackendThreadAccess } from './runtime/queues/index.js';
 export { DEFAULT_EXTERNAL_NODES, NodeRegistry } from './runtime/engine/index.js';
 export type { CircuitBreakerKeyExtractor, NodeExecutorLike } from './runtime/engine/index.js';
 export { CircuitBreakerRegistry, DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './runtime/resilience/index.js';
@@ -53,6 +54,7 @@ export type { DLQJobData, NodeJobData, WorkflowJobData } from './runtime/queues/
 
 export { InMemoryExecutionStore } from './store/memory.js';
 export type { InMemoryStoreOptions } from './store/memory.js';
+export type { StoreThreadAccess } from './store/thread-access.js';
 export type {
   ExecutionFilter,
   ExecutionLogEntry,

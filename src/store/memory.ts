@@ -4,6 +4,8 @@ import { setOwn } from '../definition/own.js';
 import { ExecutionNotFoundError, InvalidArgumentError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 import type { PayloadStore } from './payload-store.js';
+import { THIS_THREAD } from './thread-access.js';
+import type { StoreThreadAccess } from './thread-access.js';
 import { assertRecord, checkExecutionFilter, checkNodeResult, checkSaveWorkflowOptions, checkWorkflowLookup, resolvePruneCriteria, resolveUnfinishedQuery, storeJson, unfinishedCursor } from './store.js';
 import type { ExecutionFilter, ExecutionLogEntry, ExecutionPage, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, UnfinishedExecutionQuery, WorkflowVersionInfo } from './store.js';
 
@@ -31,6 +33,8 @@ export interface InMemoryStoreOptions {
 export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   /** Reads are copies in this process: the engine does not hand views between node jobs. */
   readonly inProcess: boolean = true;
+  /** Its maps are in this thread's heap: worker threads reach it through the engine. */
+  readonly threadAccess: StoreThreadAccess = THIS_THREAD;
   private readonly workflows = new Map<string, WorkflowDefinition[]>();
   private readonly versionInfo = new Map<string, WorkflowVersionInfo[]>();
   /** Claim-check payloads: execution id → payload id → JSON text. */

@@ -3,6 +3,7 @@ import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution
 import { DataTooDeepError, InvalidArgumentError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import { kindOf, MAX_DATA_DEPTH } from '../definition/json-check.js';
+import type { StoreThreadAccess } from './thread-access.js';
 
 /** An execution as created by the engine, before any node has run. */
 export type NewExecution = Omit<WorkflowExecution, 'nodeResults' | 'completedAt' | 'error' | 'errorDetails' | 'pausedAt'>;
@@ -176,6 +177,15 @@ export interface ExecutionStore {
    * Absent means false.
    */
   readonly inProcess?: boolean;
+  /**
+   * How another thread reaches this store: `this-thread` (worker threads send their store calls
+   * to the engine, which answers them with this store) or `postgres` with a URL (each worker
+   * thread opens its own `DrizzleStore` on it). Declare it for a store to work with
+   * `useWorkerThreads` whatever the environment. Absent means unknown: threads use
+   * `SPANE_DATABASE_URL` or `DATABASE_URL` when set, else the engine serves the store; a store
+   * with `inProcess: true` counts as `this-thread`. See {@link StoreThreadAccess}.
+   */
+  readonly threadAccess?: StoreThreadAccess | undefined;
   /**
    * Stores a definition and returns its version: the current one when unchanged (canonical JSON
    * comparison, `version` ignored; `changeNotes` are then ignored too), else a new one, N+1,

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryExecutionStore, InvalidConfigError } from '../../src/index.js';
-import type { NodeRegistry, SpaneEvent, WorkflowExecution } from '../../src/index.js';
+import type { ExecutionStore, NodeRegistry, SpaneEvent, WorkflowExecution } from '../../src/index.js';
 import { deserialize } from '../../src/runtime/sandbox/serialize.js';
 import { DrizzleStore } from '../../src/store/drizzle/store.js';
 import { createTestDatabase } from '../contract/databases.js';
@@ -173,6 +173,27 @@ describe('useWorkerThreads on a store in the main thread\'s memory (the engine s
     } finally {
       await t.cleanup();
       await pglite.close();
+    }
+  }, 120_000);
+
+  it('a custom store that declares threadAccess this-thread (not an InMemoryExecutionStore) is served to the threads, even with SPANE_DATABASE_URL set', async () => {
+    const inner = new InMemoryExecutionStore();
+    // Delegates every method, so `instanceof` cannot tell what it is: only its declaration can.
+    const custom: Record<string, unknown> = { threadAccess: { kind: 'this-thread' } };
+    for (const name of Object.getOwnPropertyNames(InMemoryExecutionStore.prototype)) {
+      const method: unknown = (inner as unknown as Record<string, unknown>)[name];
+      if (name !== 'constructor' && typeof method === 'function') custom[name] = (...args: unknown[]) => (method as (...a: unknown[]) => unknown).apply(inner, args);
+    }
+    const t = testEngine({
+      store: custom as unknown as ExecutionStore,
+      registry,
+      // Threads that opened this database instead would write where the engine never reads.
+      config: { useWorkerThreads: true, executorsModule, workerThreadsOptions: { env: { SPANE_DATABASE_URL: database.url } } },
+    });
+    try {
+      await exercise(t);
+    } finally {
+      await t.cleanup();
     }
   }, 120_000);
 });

@@ -31,3 +31,4 @@ export { DLQ_QUEUE, NODE_QUEUE, WORKFLOW_QUEUE, nodeJobId } from './jobs.js';
 export type { DLQJobData, NodeJobData, WorkflowJobData } from './jobs.js';
 export { SQL_BACKEND_SCHEMA, SqlBackend } from './backends/sql-backend.js';
 export type { BackendKind, EmbeddedBackendOptions, PostgresBackendOptions } from './backends/sql-backend.js';
+export type { BackendThreadAccess } from './backends/thread-access.js';

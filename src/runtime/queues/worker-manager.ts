@@ -1,7 +1,8 @@
 import { createRedisBackend, Worker } from 'bullmq';
 import type { ConnectionOptions, Job, WorkerOptions } from 'bullmq';
-import { NotSupportedError, serializeError } from '../../errors.js';
+import { serializeError } from '../../errors.js';
 import { BullBinding } from './backends/bull-binding.js';
+import { redisThreadAccess } from './backends/thread-access.js';
 import { ConnectionErrors } from './connection-errors.js';
 import type { EventHandler } from '../observe/events.js';
 import { NODE_QUEUE, WORKFLOW_QUEUE } from './jobs.js';
@@ -70,9 +71,8 @@ export class WorkerManager {
   start(concurrency: number): void {
     if (this.running) return;
     const { config } = this.rt;
-    if (config.useWorkerThreads && this.binding !== undefined && this.binding.kind !== 'redis') {
-      throw new NotSupportedError(`useWorkerThreads: worker threads run on Redis only; this engine's backend is '${this.binding.kind}'`);
-    }
+    // With worker threads, what cannot work throws here, before any worker exists.
+    const sandboxPlan = config.useWorkerThreads ? planSandbox(this.rt, this.binding !== undefined ? this.binding.threadAccess : redisThreadAccess(this.connection)) : undefined;
     const factory = this.binding?.factory ?? createRedisBackend;
     const common: WorkerOptions = {
       connection: this.connection,
@@ -92,13 +92,13 @@ export class WorkerManager {
       this.workflowWorker = new Worker<WorkflowJobData>(WORKFLOW_QUEUE, (job) => this.startWorkflowJob(job), { ...common, concurrency: Math.min(concurrency, 10) }, factory);
       this.logErrors(this.workflowWorker);
     };
-    if (!config.useWorkerThreads) {
+    if (sandboxPlan === undefined) {
       this.nodeWorker = new Worker<NodeJobData>(NODE_QUEUE, (job, token) => this.processor.processNodeJob(job, token), nodeOptions, factory);
       this.logErrors(this.nodeWorker);
       createWorkflowWorker();
       return;
     }
-    const sandbox = new SandboxHost(this.rt, planSandbox(this.rt, this.connection));
+    const sandbox = new SandboxHost(this.rt, sandboxPlan);
     for (const observer of this.threadObservers) sandbox.observe(observer);
     this.sandbox = sandbox;
     this.startError = undefined;

@@ -15,8 +15,8 @@ export const SANDBOX_ENV = {
   redisUrl: 'SPANE_REDIS_URL',
   /**
    * PostgreSQL URL of the shared store (`DATABASE_URL` is the fallback). Without one, and always
-   * for an engine on `InMemoryExecutionStore` or PGlite, threads use the engine's own store
-   * through the main thread.
+   * for a store whose `threadAccess` is `this-thread` (`InMemoryExecutionStore`, `DrizzleStore`
+   * on PGlite), threads use the engine's own store through the main thread.
    */
   databaseUrl: 'SPANE_DATABASE_URL',
   /** Engine config as JSON, validated with resolveEngineConfig. */

@@ -16,15 +16,15 @@ import { Worker } from 'bullmq';
 import type { Job, WorkerOptions } from 'bullmq';
 import { resultOf } from '../../definition/graph.js';
 import type { NodeResult } from '../../definition/types.js';
-import { InvalidConfigError, serializeError } from '../../errors.js';
+import { InvalidConfigError, NotSupportedError, serializeError } from '../../errors.js';
 import type { SerializedError } from '../../errors.js';
 import { isPayloadStore } from '../../store/payload-store.js';
-import { InMemoryExecutionStore } from '../../store/memory.js';
-import type { ExecutionStore } from '../../store/store.js';
+import { threadAccessOf } from '../../store/thread-access.js';
 import { settleFailure } from '../execution/advance.js';
 import type { EventHandler, SpaneEvent } from '../observe/events.js';
 import { NODE_QUEUE, nodeJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
+import type { BackendThreadAccess } from '../queues/backends/thread-access.js';
 import type { Runtime } from '../engine/runtime.js';
 import { isFinalAttempt, isUnrecoverable } from '../resilience/retry.js';
 import { AGGREGATOR_NODE_ID } from '../execution/sub-workflows.js';
@@ -60,15 +60,23 @@ type Env = Record<string, string | undefined>;
 
 /**
  * Checks, synchronously, what `startWorkers` can check without loading anything, and throws a
- * typed error for the first problem: a store threads cannot share, no Redis or database URL for
- * the threads, a missing processor file or executors module.
+ * typed error for the first problem: queues threads cannot reach, no Redis URL for the threads,
+ * a missing processor file or executors module. How threads reach the store and the queues is
+ * what the store and the backend binding declare (`threadAccess`); nothing behind them is read.
+ *
+ * @param queues - how a thread reaches the engine's queue backend (its binding's `threadAccess`).
  */
-export function planSandbox(rt: Runtime, connection: unknown, env: Env = process.env): SandboxPlan {
+export function planSandbox(rt: Runtime, queues: BackendThreadAccess | undefined, env: Env = process.env): SandboxPlan {
   const { config } = rt;
   const channel = `spane-sandbox-${randomUUID()}`;
   const base: Env = { ...env, ...config.workerThreadsOptions?.env };
 
-  const redisUrl = nonEmpty(base[SANDBOX_ENV.redisUrl]) ?? redisUrlOf(connection) ?? nonEmpty(base['REDIS_URL']);
+  // A thread's runtime opens Redis connections only (thread-runtime.ts).
+  if (queues !== undefined && queues.kind !== 'redis') {
+    const where = queues.kind === 'this-thread' ? 'embedded in the main thread' : "BullMQ's PostgreSQL backend";
+    throw new NotSupportedError(`useWorkerThreads: worker threads run on Redis only; this engine's queue backend is ${where}`);
+  }
+  const redisUrl = nonEmpty(base[SANDBOX_ENV.redisUrl]) ?? queues?.url ?? nonEmpty(base['REDIS_URL']);
   if (redisUrl === undefined) {
     throw new InvalidConfigError(
       `useWorkerThreads: cannot tell worker threads how to reach Redis (the engine's connection is not host/port based); set ${SANDBOX_ENV.redisUrl}`,
@@ -86,10 +94,12 @@ export function planSandbox(rt: Runtime, connection: unknown, env: Env = process
   const file = isTypeScriptFile(processor) ? tsBootstrapFile() : processor;
 
   // Threads open their own DrizzleStore on the engine's PostgreSQL database when they can. A store
-  // in the main thread's memory (in-memory, PGlite), or one with no URL to open it by, is served
-  // to them by the main thread instead (store-bridge.ts).
-  const storeUrl = postgresUrlOf(rt.store);
-  const databaseUrl = livesInThisThread(rt.store) ? undefined : (nonEmpty(base[SANDBOX_ENV.databaseUrl]) ?? storeUrl ?? nonEmpty(base['DATABASE_URL']));
+  // that lives in this thread (in-memory, PGlite), or one with no URL to open it by, is served to
+  // them by the main thread instead (store-bridge.ts). An undeclared store keeps the environment's
+  // URL, as before stores declared their access.
+  const access = threadAccessOf(rt.store);
+  const storeUrl = access?.kind === 'postgres' ? access.url : undefined;
+  const databaseUrl = access?.kind === 'this-thread' ? undefined : (nonEmpty(base[SANDBOX_ENV.databaseUrl]) ?? storeUrl ?? nonEmpty(base['DATABASE_URL']));
   const storeChannel = databaseUrl === undefined ? storeChannelName(channel) : undefined;
   if (databaseUrl !== undefined && storeUrl !== undefined && databaseName(databaseUrl) !== databaseName(storeUrl)) {
     rt.logger.warn(
@@ -327,50 +337,6 @@ function sleep(ms: number): Promise<void> {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
-}
-
-/** Whether the store is in this thread's memory (in-memory, PGlite), so threads cannot open it themselves. */
-function livesInThisThread(store: ExecutionStore): boolean {
-  if (store instanceof InMemoryExecutionStore) return true;
-  const client: unknown = (store as { db?: { $client?: unknown } }).db?.$client;
-  // PGlite (minified, so not by class name): an object with waitReady and exec; postgres.js clients are functions.
-  return typeof client === 'object' && client !== null && 'waitReady' in client && typeof (client as { exec?: unknown }).exec === 'function';
-}
-
-/** A redis:// URL for an ioredis connection given by host and port (not Sentinel, Cluster or a socket path). */
-export function redisUrlOf(connection: unknown): string | undefined {
-  const c = connection as { isCluster?: boolean; options?: Record<string, unknown> } | null | undefined;
-  const o = c?.options;
-  if (o === undefined || c?.isCluster === true) return undefined;
-  if (Array.isArray(o['sentinels']) && o['sentinels'].length > 0) return undefined;
-  if (typeof o['path'] === 'string' && o['path'] !== '') return undefined;
-  const host = typeof o['host'] === 'string' ? o['host'] : 'localhost';
-  const port = typeof o['port'] === 'number' ? o['port'] : 6379;
-  const user = typeof o['username'] === 'string' ? o['username'] : '';
-  const password = typeof o['password'] === 'string' ? o['password'] : '';
-  const auth = password !== '' ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}@` : user !== '' ? `${encodeURIComponent(user)}@` : '';
-  const db = typeof o['db'] === 'number' ? o['db'] : 0;
-  return `${o['tls'] ? 'rediss' : 'redis'}://${auth}${host.includes(':') ? `[${host}]` : host}:${port}/${db}`;
-}
-
-/** A postgres:// URL for a DrizzleStore on a postgres.js client, when its options allow one. */
-export function postgresUrlOf(store: ExecutionStore): string | undefined {
-  const o = (store as { db?: { $client?: { options?: Record<string, unknown> } } }).db?.$client?.options;
-  if (o === undefined || !Array.isArray(o['host']) || !Array.isArray(o['port'])) return undefined;
-  if (typeof o['path'] === 'string' && o['path'] !== '') return undefined;
-  if (o['pass'] !== null && o['pass'] !== undefined && typeof o['pass'] !== 'string') return undefined;
-  if (typeof o['ssl'] === 'object' && o['ssl'] !== null) return undefined; // TLS options a URL cannot carry
-  const hosts = (o['host'] as unknown[]).map((h, i) => {
-    const host = String(h);
-    return `${host.includes(':') ? `[${host}]` : host}:${String((o['port'] as unknown[])[i] ?? (o['port'] as unknown[])[0] ?? 5432)}`;
-  });
-  const user = typeof o['user'] === 'string' ? o['user'] : '';
-  const pass = typeof o['pass'] === 'string' ? o['pass'] : '';
-  const auth = user === '' ? '' : pass === '' ? `${encodeURIComponent(user)}@` : `${encodeURIComponent(user)}:${encodeURIComponent(pass)}@`;
-  const database = typeof o['database'] === 'string' ? o['database'] : '';
-  const ssl = o['ssl'];
-  const query = ssl === true || ssl === 'require' ? '?sslmode=require' : typeof ssl === 'string' && ssl !== '' && ssl !== 'disable' ? `?sslmode=${ssl}` : '';
-  return `postgres://${auth}${hosts.join(',')}/${encodeURIComponent(database)}${query}`;
 }
 
 function databaseName(url: string): string | undefined {

@@ -7,6 +7,8 @@ import { TERMINAL_STATUSES } from '../../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../../definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError, InvalidConfigError, InvalidStateError } from '../../errors.js';
 import type { PayloadStore } from '../payload-store.js';
+import { THIS_THREAD } from '../thread-access.js';
+import type { StoreThreadAccess } from '../thread-access.js';
 import { assertRecord, checkExecutionFilter, checkNodeResult, checkSaveWorkflowOptions, checkWorkflowLookup, resolvePruneCriteria, resolveUnfinishedQuery, unfinishedCursor } from '../store.js';
 import type { ExecutionFilter, ExecutionLogEntry, ExecutionPage, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, UnfinishedExecutionQuery, WorkflowVersionInfo } from '../store.js';
 import { canonicalJson } from '../canonical-json.js';
@@ -14,6 +16,7 @@ import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migra
 import type { MigrateOptions } from './migrate.js';
 import { guard } from './faults.js';
 import { HotPath } from './hot-path.js';
+import { clientThreadAccess } from './thread-access.js';
 import { executionColumns, jsonText, jsonValue, toExecution } from './rows.js';
 import type { ExecutionRow } from './rows.js';
 import { executionLogs, executions, nodeResults, payloads, workflows } from './schema.js';
@@ -104,6 +107,8 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   private closed = false;
   /** Prepared statements and batching of the calls every node job makes. */
   private readonly hot: HotPath;
+  /** How a factory opened the store (a `#` field: the URL may hold a password, so it stays out of inspect output). */
+  #threadAccess: StoreThreadAccess | undefined;
 
   /**
    * Wraps a drizzle database whose schema is already migrated. Prefer the factories, which also
@@ -117,6 +122,15 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
     private readonly onClose: () => Promise<void> = async () => {},
   ) {
     this.hot = new HotPath(db);
+  }
+
+  /**
+   * How worker threads reach this store: `postgres` with the URL the store was opened on (or
+   * one its postgres.js client's options describe), `this-thread` on PGlite, undefined for
+   * other drivers. See {@link ExecutionStore.threadAccess}.
+   */
+  get threadAccess(): StoreThreadAccess | undefined {
+    return this.#threadAccess ?? clientThreadAccess((this.db as { $client?: unknown }).$client);
   }
 
   /**
@@ -152,7 +166,10 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
       if (owned) await client.end({ timeout: 5 });
       throw err;
     }
-    return new DrizzleStore(drizzle(client), owned ? () => client.end({ timeout: 5 }) : undefined);
+    const store = new DrizzleStore(drizzle(client), owned ? () => client.end({ timeout: 5 }) : undefined);
+    // Threads open the URL the caller gave; a client handed in is described by its own options.
+    if (typeof connection === 'string') store.#threadAccess = { kind: 'postgres', url: connection };
+    return store;
   }
 
   /**
@@ -177,7 +194,9 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
       if (owned) await client.close();
       throw err;
     }
-    return new DrizzleStore(drizzle(client), owned ? () => client.close() : undefined);
+    const store = new DrizzleStore(drizzle(client), owned ? () => client.close() : undefined);
+    store.#threadAccess = THIS_THREAD;
+    return store;
   }
 
   /**

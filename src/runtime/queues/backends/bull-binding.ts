@@ -10,6 +10,8 @@ import type { BackendFactory, ConnectionOptions, RedisQueueBackend } from 'bullm
 import type { Redis } from 'ioredis';
 import type { ConnectionErrors } from '../connection-errors.js';
 import type { BackendKind, SqlBackend } from './sql-backend.js';
+import { redisThreadAccess } from './thread-access.js';
+import type { BackendThreadAccess } from './thread-access.js';
 
 /** A connection for one blocking listener, and how to let it go. */
 export interface ListenerConnection {
@@ -24,6 +26,9 @@ export interface ListenerConnection {
  * type across the code. @internal
  */
 export class BullBinding {
+  /** Set by the factories: how a worker thread reaches the backend, asked when threads start. */
+  #threadAccess: () => BackendThreadAccess | undefined = () => undefined;
+
   private constructor(
     /** Which backend. */
     readonly kind: BackendKind,
@@ -49,7 +54,7 @@ export class BullBinding {
    * is handed for the whole of an outage).
    */
   static redis(commands: Redis, workers: Redis, errors: ConnectionErrors): BullBinding {
-    return new BullBinding(
+    const binding = new BullBinding(
       'redis',
       createRedisBackend,
       commands,
@@ -62,13 +67,16 @@ export class BullBinding {
       undefined,
       errors,
     );
+    // The binding's own connection says where it goes (host, port, credentials, db).
+    binding.#threadAccess = () => redisThreadAccess(workers);
+    return binding;
   }
 
   /** BullMQ's PostgreSQL backend on the backend's shared pool. */
   static sql(backend: SqlBackend, errors: ConnectionErrors): BullBinding {
     const { factory, connection } = backend.bullmq;
     const pool = connection as unknown as ConnectionOptions;
-    return new BullBinding(
+    const binding = new BullBinding(
       backend.kind,
       factory as unknown as BackendFactory<RedisQueueBackend>,
       pool,
@@ -79,6 +87,13 @@ export class BullBinding {
       backend.kind === 'postgres' ? (queue) => backend.lastEventId(queue) : undefined,
       errors,
     );
+    binding.#threadAccess = () => backend.threadAccess;
+    return binding;
+  }
+
+  /** How a worker thread reaches this backend; undefined when no URL describes it. */
+  get threadAccess(): BackendThreadAccess | undefined {
+    return this.#threadAccess();
   }
 
   /** A connection for one QueueEvents (they block on reads). */

@@ -10,6 +10,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { BackendUnavailableError, InvalidArgumentError, PrefixConflictError, SpaneError } from '../../../errors.js';
 import { DEFAULT_PREFIX } from '../../engine/config.js';
 import { PglitePool } from './pglite-pool.js';
+import type { BackendThreadAccess } from './thread-access.js';
 
 /** Where a SPANE engine keeps its queues. */
 export type BackendKind = 'redis' | 'postgres' | 'embedded';
@@ -85,6 +86,8 @@ const PREFIX_TABLE = 'spane_prefix';
  */
 export class SqlBackend {
   private closing: Promise<void> | undefined;
+  /** Embedded unless {@link SqlBackend.postgres} opened it (a `#` field: the URL may hold a password, so it stays out of inspect output). */
+  #threadAccess: BackendThreadAccess = { kind: 'this-thread' };
 
   private constructor(
     /** `postgres` or `embedded`. */
@@ -123,7 +126,9 @@ export class SqlBackend {
       if (err instanceof SpaneError) throw err;
       throw new BackendUnavailableError('postgres', redactUrl(options.url), err);
     }
-    return new SqlBackend('postgres', pool as unknown as PgPool, undefined, prefix, () => pool.end());
+    const backend = new SqlBackend('postgres', pool as unknown as PgPool, undefined, prefix, () => pool.end());
+    backend.#threadAccess = { kind: 'postgres', url: options.url };
+    return backend;
   }
 
   /**
@@ -163,6 +168,15 @@ export class SqlBackend {
       await pool.end();
       if (owned && !pglite.closed) await pglite.close();
     });
+  }
+
+  /**
+   * How another thread reaches this backend: `postgres` with the URL it was opened on, or
+   * `this-thread` for an embedded one (its PGlite lives in this thread). Worker threads run on
+   * Redis only today, so the engine refuses `useWorkerThreads` on either.
+   */
+  get threadAccess(): BackendThreadAccess {
+    return this.#threadAccess;
   }
 
   /** Whether {@link close} was called. */
