@@ -387,7 +387,7 @@ export class WorkflowEngine {
     assertJson(initialData, 'initialData');
     const graph = await this.latestGraph(workflowId);
     const executionId = randomUUID();
-    await createExecutionChecked(this.rt, newExecution(executionId, graph, initialData, 'pending'));
+    await createExecutionChecked(this.rt, newExecution({ executionId, graph, initialData, status: 'pending' }));
     try {
       await this.rt.queues.workflowQueue.add(WORKFLOW_JOB, { workflowId, executionId }, { jobId: startJobId(executionId), delay });
     } catch (err) {
@@ -417,7 +417,7 @@ export class WorkflowEngine {
     const node = graph.nodes.get(nodeId);
     if (node === undefined) throw new InvalidArgumentError(`Workflow '${workflowId}' has no node '${nodeId}'`);
     // A large input goes to the payload table; the job carries its reference.
-    const input = inputData === undefined ? undefined : await offloadNodeInput(this.rt, executionId, nodeId, inputData);
+    const input = inputData === undefined ? undefined : await offloadNodeInput(this.rt, { executionId, nodeId, input: inputData });
     await this.rt.queues.enqueueNodes(target(exec), [node], input === undefined ? {} : { inputData: input });
     return nodeJobId(executionId, nodeId);
   }
@@ -429,7 +429,7 @@ export class WorkflowEngine {
     const exec = await this.requireExecution(executionId);
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     // The new execution gets its own copy of a claim-checked initial data.
-    const initialData = await resolvedValue(this.rt, executionId, exec.initialData);
+    const initialData = await resolvedValue(this.rt, { executionId, value: exec.initialData });
     const [id] = await this.lifecycle.start([{ graph, initialData, options: {} }]);
     return id!;
   }
