@@ -30,6 +30,7 @@ export { NodeProcessor } from './runtime/execution/node-processor.js';
 export type { NodeJobReturn } from './runtime/execution/node-processor.js';
 export { QueueManager } from './runtime/queues/queue-manager.js';
 export { WorkerManager } from './runtime/queues/worker-manager.js';
+export type { WorkerManagerOptions } from './runtime/queues/worker-manager.js';
 export { DLQManager } from './runtime/queues/dlq-manager.js';
 export type { DLQItem } from './runtime/queues/dlq-manager.js';
 export { engineConfigSchema, resolveEngineConfig } from './runtime/engine/config.js';
@@ -37,6 +38,7 @@ export type { EngineConfig, EngineConfigInput, ResolvedEngineConfig } from './ru
 export type { WorkflowCacheOptions } from './runtime/engine/workflow-cache.js';
 export type { Logger } from './runtime/engine/runtime.js';
 export { EventStreamManager } from './runtime/observe/events.js';
+export type { EventStreamManagerOptions } from './runtime/observe/events.js';
 export { eventsResponse, streamEvents } from './runtime/observe/sse.js';
 export type { AuthorizedEventsOptions, EventSource, SSEAuthorize, SSEOptions, StreamEventsOptions } from './runtime/observe/sse.js';
 export type { EventHandler, NodeEventType, SpaneEvent, SubscribeOptions, WorkflowEventType } from './runtime/observe/events.js';
@@ -132,6 +134,7 @@ export {
 } from './errors.js';
 export type { DeserializedError, SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue, WebhookErrorCode } from './errors.js';
 export type { StoreFaultDetails } from './errors.js';
+export type { PrefixConflict } from './errors.js';
 
 // --- DSL ---
 export {

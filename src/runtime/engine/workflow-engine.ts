@@ -129,13 +129,13 @@ export class WorkflowEngine {
       settled: new SettleSignals(),
       // With an in-process store a read costs what a copy does: nothing to save.
       handoff: new ExecutionHandoff(options.store.inProcess === true ? 0 : HANDOFF_TTL_MS),
-      events: new EventStreamManager(binding, undefined, config, logger),
+      events: new EventStreamManager({ connection: binding, listenerBase: undefined, config, logger }),
       breakers: options.circuitBreakers ?? new CircuitBreakerRegistry(),
       rateLimiter: new RateLimiter(rateLimits, config.prefix),
       payloads: payloads ?? defaultPayloadManager(options.store, config.payloadThresholdBytes),
     };
     this.processor = new NodeProcessor(this.rt);
-    this.workers = new WorkerManager(this.rt, binding, this.processor, (job) => this.lifecycle.runWorkflowJob(job));
+    this.workers = new WorkerManager(this.rt, { connection: binding, processor: this.processor, startWorkflowJob: (job) => this.lifecycle.runWorkflowJob(job) });
     this.dlq = new DLQManager(this.rt);
     const start = (items: BulkWorkflowEnqueue[]) => this.enqueueBulkWorkflows(items);
     this.webhooks = new WebhookManager({ store: options.store, backend: rateLimits, prefix: config.prefix, logger, start, resolveSecret: options.resolveWebhookSecret });
@@ -205,7 +205,7 @@ export class WorkflowEngine {
     assertString('registerScheduleWithUpsert', 'cron', cron);
     if (timezone !== undefined) assertString('registerScheduleWithUpsert', 'timezone', timezone);
     await this.ready('register a schedule');
-    await this.triggers.upsertSchedule(workflowId, cron, timezone);
+    await this.triggers.upsertSchedule(workflowId, { cron, timezone });
   }
 
   /** Job schedulers from `start` to `end` (inclusive; -1 is the last), by next run. */
