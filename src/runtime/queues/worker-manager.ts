@@ -47,7 +47,6 @@ export class WorkerManager {
   private readonly connection: ConnectionOptions;
   /** Where the workers' errors go, rate-limited: one per connection retry would flood the log. */
   private readonly errors: ConnectionErrors;
-
   private readonly processor: NodeProcessor;
   private readonly startWorkflowJob: (job: Job<WorkflowJobData>) => Promise<unknown>;
 

@@ -57,8 +57,9 @@ export class TriggerManager {
   ) {}
 
   /**
-   * Creates or updates the schedule of `workflowId` for `cron` (idempotent: registering the same
-   * schedule twice leaves one scheduler). Refuses an invalid cron or timezone before writing.
+   * Creates or updates the schedule of `workflowId` for `schedule.cron`, with its timezone and
+   * initial data (idempotent: registering the same schedule twice leaves one scheduler). Refuses
+   * an invalid cron or timezone before writing.
    */
   async upsertSchedule(workflowId: string, schedule: ScheduleTrigger['config']): Promise<void> {
     const { cron, timezone, data } = schedule;
