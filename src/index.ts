@@ -31,6 +31,7 @@ export { NodeProcessor } from './runtime/execution/index.js';
 export type { NodeJobReturn } from './runtime/execution/index.js';
 export { QueueManager } from './runtime/queues/index.js';
 export { WorkerManager } from './runtime/queues/index.js';
+export type { WorkerManagerOptions } from './runtime/queues/index.js';
 export { DLQManager } from './runtime/queues/index.js';
 export type { DLQItem } from './runtime/queues/index.js';
 export { engineConfigSchema, resolveEngineConfig } from './runtime/engine/index.js';
@@ -38,6 +39,7 @@ export type { EngineConfig, EngineConfigInput, ResolvedEngineConfig } from './ru
 export type { WorkflowCacheOptions } from './runtime/engine/index.js';
 export type { Logger } from './runtime/engine/index.js';
 export { EventStreamManager } from './runtime/observe/index.js';
+export type { EventStreamManagerOptions } from './runtime/observe/index.js';
 export { eventsResponse, streamEvents } from './runtime/observe/index.js';
 export type { AuthorizedEventsOptions, EventSource, SSEAuthorize, SSEOptions, StreamEventsOptions } from './runtime/observe/index.js';
 export type { EventHandler, NodeEventType, SpaneEvent, SubscribeOptions, WorkflowEventType } from './runtime/observe/index.js';
@@ -134,6 +136,7 @@ export {
 } from './errors.js';
 export type { DeserializedError, SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue, WebhookErrorCode } from './errors.js';
 export type { StoreFaultDetails } from './errors.js';
+export type { PrefixConflict } from './errors.js';
 
 // --- DSL ---
 export {

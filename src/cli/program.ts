@@ -116,7 +116,7 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
     .argument('<file>', FILE_HELP)
     .action(async (file: string, opts: WorkerOptions) => {
       const { workerCommand } = await import('./commands/worker.js');
-      exit.code = await workerCommand(file, opts, io);
+      exit.code = await workerCommand({ file, options: opts, io });
     });
 
   program

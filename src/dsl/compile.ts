@@ -220,7 +220,7 @@ export function compileWorkflow(def: BuilderDef): BuiltWorkflow {
     return node;
   });
 
-  const triggers = def.triggers.map((t, i) => compileTrigger(t, `triggers[${i}]`, def.input, add));
+  const triggers = def.triggers.map((t, i) => compileTrigger(t, { at: `triggers[${i}]`, input: def.input, add }));
   const definition: WorkflowDefinition & { schemas: WorkflowSchemas } = {
     id: def.id,
     name: def.name ?? def.id,
@@ -275,7 +275,18 @@ function applyOptions(config: NodeConfig, options: NodeOptions): NodeConfig {
   return config;
 }
 
-function compileTrigger(t: TriggerInput<unknown>, at: string, input: AnySchema | undefined, add: AddIssue): WorkflowTrigger {
+/** Where a trigger is compiled, for {@link compileTrigger}. */
+interface TriggerSite {
+  /** The trigger's path in the workflow, for issues. */
+  at: string;
+  /** The workflow's input schema, which schedule data must satisfy. */
+  input: AnySchema | undefined;
+  /** Reports a problem. */
+  add: AddIssue;
+}
+
+function compileTrigger(t: TriggerInput<unknown>, site: TriggerSite): WorkflowTrigger {
+  const { at, input, add } = site;
   if (t.type === 'webhook') {
     return { type: 'webhook', config: { path: t.path, ...(t.method !== undefined && { method: t.method }), ...(t.secret !== undefined && { secret: t.secret }) } };
   }

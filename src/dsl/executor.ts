@@ -35,9 +35,9 @@ export function createKindExecutor(kind: Pick<KindRuntime, 'role' | 'schemas'>, 
   return {
     async execute(context: ExecutionContext): Promise<ExecutionResult> {
       const { schemas } = kind;
-      const config = schemas.config === undefined ? undefined : await parse(schemas.config, userConfig(context.nodeConfig), context, 'config');
+      const config = schemas.config === undefined ? undefined : await parse(schemas.config, { value: userConfig(context.nodeConfig), context, part: 'config' });
       const rawInput = joinInput(context);
-      const input = schemas.input === undefined ? rawInput : await parse(schemas.input, rawInput, context, 'input');
+      const input = schemas.input === undefined ? rawInput : await parse(schemas.input, { value: rawInput, context, part: 'input' });
       const returned = await run({ input, config, context });
       if (kind.role === 'router') {
         const chosen = Array.isArray(returned) ? (returned as unknown[]) : [returned];
@@ -46,7 +46,7 @@ export function createKindExecutor(kind: Pick<KindRuntime, 'role' | 'schemas'>, 
         }
         return { success: true, data: input, nextNodes: chosen as string[] };
       }
-      const output = schemas.output === undefined ? returned : await parse(schemas.output, returned, context, 'output');
+      const output = schemas.output === undefined ? returned : await parse(schemas.output, { value: returned, context, part: 'output' });
       return { success: true, data: output };
     },
   };
@@ -74,7 +74,18 @@ function joinInput(context: ExecutionContext): unknown {
   return active.length === 1 ? { [active[0]!]: context.inputData } : context.inputData;
 }
 
-async function parse(schema: AnySchema, value: unknown, context: ExecutionContext, part: 'input' | 'config' | 'output'): Promise<unknown> {
+/** A value to check against a node's schema, for {@link parse}. */
+interface SchemaCheck {
+  /** The value to check. */
+  value: unknown;
+  /** The node's execution context, named in the error. */
+  context: ExecutionContext;
+  /** Which of the node's schemas this is. */
+  part: 'input' | 'config' | 'output';
+}
+
+async function parse(schema: AnySchema, check: SchemaCheck): Promise<unknown> {
+  const { value, context, part } = check;
   const result = await schema.safeParseAsync(value);
   if (result.success) return result.data;
   const issues = result.error.issues;

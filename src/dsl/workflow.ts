@@ -269,26 +269,26 @@ class Builder {
 
   node(id: string, spec: unknown, options: LooseNodeOptions = {}): Builder {
     const { after, ...rest } = options;
-    return this.add([place(id, spec, after ?? [], rest)], [id]);
+    return this.add([place({ id, spec, parents: after ?? [], options: rest })], [id]);
   }
 
   then(id: string, spec: unknown, options: NodeOptions = {}): Builder {
-    return this.add([place(id, spec, this.def.last, options)], [id]);
+    return this.add([place({ id, spec, parents: this.def.last, options })], [id]);
   }
 
   parallel(branches: Record<string, unknown>, options: { after?: readonly string[] } = {}): Builder {
     const parents = options.after ?? this.def.last;
     const ids = branchIds(this.def.id, '.parallel()', branches);
     if (ids.length === 0) throw new InvalidArgumentError(`workflow '${this.def.id}': .parallel() needs at least one node`);
-    return this.add(ids.map((id) => place(id, branches[id], parents, {})), ids);
+    return this.add(ids.map((id) => place({ id, spec: branches[id], parents, options: {} })), ids);
   }
 
   branch(id: string, router: unknown, branches: Record<string, unknown>, options: LooseNodeOptions = {}): Builder {
     const { after, ...rest } = options;
     const ids = branchIds(this.def.id, `.branch('${id}')`, branches);
     if (ids.length === 0) throw new InvalidArgumentError(`workflow '${this.def.id}': .branch('${id}') needs at least one branch`);
-    const routerNode: PlacedNode = { ...place(id, router, after ?? this.def.last, rest), branches: ids };
-    return this.add([routerNode, ...ids.map((b) => ({ ...place(b, branches[b], [id], {}), branchOf: id }))], ids);
+    const routerNode: PlacedNode = { ...place({ id, spec: router, parents: after ?? this.def.last, options: rest }), branches: ids };
+    return this.add([routerNode, ...ids.map((b) => ({ ...place({ id: b, spec: branches[b], parents: [id], options: {} }), branchOf: id }))], ids);
   }
 
   trigger(trigger: TriggerInput<unknown>): Builder {
@@ -316,7 +316,20 @@ function branchIds(workflowId: string, call: string, branches: Record<string, un
   return Object.keys(branches);
 }
 
-function place(id: string, spec: unknown, parents: readonly string[], options: NodeOptions): PlacedNode {
+/** A node to place in the builder, for {@link place}. */
+interface Placement {
+  /** The node's id. */
+  id: string;
+  /** What the user passed as its spec (checked here). */
+  spec: unknown;
+  /** The nodes it runs after. */
+  parents: readonly string[];
+  /** Its options, merged over the spec's own. */
+  options: NodeOptions;
+}
+
+function place(placement: Placement): PlacedNode {
+  const { id, spec, parents, options } = placement;
   if (!isNodeSpec(spec)) {
     const hint = typeof spec === 'function' ? ' (a node kind must be called with its config first, e.g. fetchUser({ ... }))' : '';
     throw new InvalidArgumentError(`node '${id}': expected a node spec${hint}, got ${typeof spec}`);

@@ -45,6 +45,18 @@ export class StoreUnavailableError extends SpaneError implements StoreFaultDetai
   }
 }
 
+/** What {@link PrefixConflictError} reports. */
+export interface PrefixConflict {
+  /** The prefix that was refused. */
+  prefix: string;
+  /** The prefix the backend or database belongs to. */
+  claimedBy: string;
+  /** What the prefix cannot use, e.g. `this postgres backend`. */
+  where: string;
+  /** What to do instead, one or more sentences. */
+  remedy: string;
+}
+
 /**
  * An engine's `prefix` is not the one its PostgreSQL-family queue backend belongs to. BullMQ's
  * PostgreSQL backend keeps every queue in one schema whatever the prefix, so engines with
@@ -61,7 +73,8 @@ export class PrefixConflictError extends InvalidConfigError {
   readonly prefix: string;
   /** The prefix the backend or database belongs to. */
   readonly claimedBy: string;
-  constructor(prefix: string, claimedBy: string, where: string, remedy: string) {
+  constructor(conflict: PrefixConflict) {
+    const { prefix, claimedBy, where, remedy } = conflict;
     super(`Prefix '${prefix}' cannot use ${where}: it belongs to prefix '${claimedBy}'. ${remedy}`);
     this.prefix = prefix;
     this.claimedBy = claimedBy;

@@ -34,9 +34,9 @@ describe('ConnectionErrors', () => {
     let now = 0;
     const logger = memoryLogger();
     const errors = new ConnectionErrors(logger, () => now);
-    errors.report('k', 'm', new Error('x'), {});
+    errors.report({ kind: 'k', message: 'm', err: new Error('x'), extra: {} });
     now += QUIET_MS;
-    errors.report('k', 'm', new Error('x'), {});
+    errors.report({ kind: 'k', message: 'm', err: new Error('x'), extra: {} });
     expect(logger.lines).toEqual(['error m', 'error m']);
   });
 });

@@ -33,12 +33,25 @@ export function nextStopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** What {@link workerCommand} runs. */
+export interface WorkerCommandRun {
+  /** The workflow module. */
+  file: string;
+  /** The command's parsed options. */
+  options: WorkerOptions;
+  /** Where output goes and the working directory. */
+  io: CliIO;
+  /** Resolves when the worker should stop. @defaultValue {@link nextStopSignal} */
+  stopSignal?: () => Promise<NodeJS.Signals>;
+}
+
 /**
  * Registers the file's workflows (so their definitions are stored and their executors known),
  * starts workers and processes jobs until `stopSignal` resolves; then closes the engine, which
  * lets running jobs finish first. A second signal while closing exits at once (code 1).
  */
-export async function workerCommand(file: string, options: WorkerOptions, io: CliIO, stopSignal: () => Promise<NodeJS.Signals> = nextStopSignal): Promise<number> {
+export async function workerCommand(run: WorkerCommandRun): Promise<number> {
+  const { file, options, io, stopSignal = nextStopSignal } = run;
   if (options.backend === 'embedded') {
     throw new InvalidArgumentError('--backend embedded keeps its queues inside one process: workers of other processes cannot reach it; use --backend redis or postgres');
   }

@@ -21,10 +21,10 @@ function describe(value: unknown): string {
   return typeof value === 'number' ? String(value) : kindOf(value);
 }
 
-/** Throws unless `value` is a string (non-empty unless `allowEmpty`). */
-export function assertString(method: string, name: string, value: unknown, allowEmpty = false): asserts value is string {
-  if (typeof value === 'string' && (allowEmpty || value.length > 0)) return;
-  throw new InvalidArgumentError(`${method}: ${name} must be a ${allowEmpty ? '' : 'non-empty '}string, got ${typeof value === 'string' ? 'an empty string' : describe(value)}`);
+/** Throws unless `value` is a non-empty string. */
+export function assertString(method: string, name: string, value: unknown): asserts value is string {
+  if (typeof value === 'string' && value.length > 0) return;
+  throw new InvalidArgumentError(`${method}: ${name} must be a non-empty string, got ${typeof value === 'string' ? 'an empty string' : describe(value)}`);
 }
 
 /** Throws unless `value` is undefined or a plain options object (not null, not an array). */

@@ -130,13 +130,13 @@ export class WorkflowEngine {
       settled: new SettleSignals(),
       // With an in-process store a read costs what a copy does: nothing to save.
       handoff: new ExecutionHandoff(options.store.inProcess === true ? 0 : HANDOFF_TTL_MS),
-      events: new EventStreamManager(binding, undefined, config, logger),
+      events: new EventStreamManager({ connection: binding, listenerBase: undefined, config, logger }),
       breakers: options.circuitBreakers ?? new CircuitBreakerRegistry(),
       rateLimiter: new RateLimiter(rateLimits, config.prefix),
       payloads: payloads ?? defaultPayloadManager(options.store, config.payloadThresholdBytes),
     };
     this.processor = new NodeProcessor(this.rt);
-    this.workers = new WorkerManager(this.rt, binding, this.processor, (job) => this.lifecycle.runWorkflowJob(job));
+    this.workers = new WorkerManager(this.rt, { connection: binding, processor: this.processor, startWorkflowJob: (job) => this.lifecycle.runWorkflowJob(job) });
     this.dlq = new DLQManager(this.rt);
     const start = (items: BulkWorkflowEnqueue[]) => this.enqueueBulkWorkflows(items);
     this.webhooks = new WebhookManager({ store: options.store, backend: rateLimits, prefix: config.prefix, logger, start, resolveSecret: options.resolveWebhookSecret });
@@ -207,7 +207,7 @@ export class WorkflowEngine {
     assertString('registerScheduleWithUpsert', 'cron', cron);
     if (timezone !== undefined) assertString('registerScheduleWithUpsert', 'timezone', timezone);
     await this.ready('register a schedule');
-    await this.triggers.upsertSchedule(workflowId, cron, timezone);
+    await this.triggers.upsertSchedule(workflowId, { cron, timezone });
   }
 
   /** Job schedulers from `start` to `end` (inclusive; -1 is the last), by next run. */
@@ -389,7 +389,7 @@ export class WorkflowEngine {
     assertJson(initialData, 'initialData');
     const graph = await this.latestGraph(workflowId);
     const executionId = randomUUID();
-    await createExecutionChecked(this.rt, newExecution(executionId, graph, initialData, 'pending'));
+    await createExecutionChecked(this.rt, newExecution({ executionId, graph, initialData, status: 'pending' }));
     try {
       await this.rt.queues.workflowQueue.add(WORKFLOW_JOB, { workflowId, executionId }, { jobId: startJobId(executionId), delay });
     } catch (err) {
@@ -419,7 +419,7 @@ export class WorkflowEngine {
     const node = graph.nodes.get(nodeId);
     if (node === undefined) throw new InvalidArgumentError(`Workflow '${workflowId}' has no node '${nodeId}'`);
     // A large input goes to the payload table; the job carries its reference.
-    const input = inputData === undefined ? undefined : await offloadNodeInput(this.rt, executionId, nodeId, inputData);
+    const input = inputData === undefined ? undefined : await offloadNodeInput(this.rt, { executionId, nodeId, input: inputData });
     await this.rt.queues.enqueueNodes(target(exec), [node], input === undefined ? {} : { inputData: input });
     return nodeJobId(executionId, nodeId);
   }
@@ -431,7 +431,7 @@ export class WorkflowEngine {
     const exec = await this.requireExecution(executionId);
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     // The new execution gets its own copy of a claim-checked initial data.
-    const initialData = await resolvedValue(this.rt, executionId, exec.initialData);
+    const initialData = await resolvedValue(this.rt, { executionId, value: exec.initialData });
     const [id] = await this.lifecycle.start([{ graph, initialData, options: {} }]);
     return id!;
   }

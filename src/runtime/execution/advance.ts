@@ -17,6 +17,23 @@ import { saveNodeResultChecked } from './payloads.js';
 /** How far in the future a parked job sleeps; resume or DLQ retry wakes it long before. */
 const PARK_MS = 365 * 24 * 3600 * 1000;
 
+/** What {@link advance} moves forward from. */
+export interface AdvanceStep {
+  /** The execution's workflow graph. */
+  graph: WorkflowGraph;
+  /** The execution as last read; re-read from the store whenever it may be stale. */
+  exec: WorkflowExecution;
+  /** Ids of the nodes whose results were just written. */
+  settled: readonly string[];
+  /** The job that settled them, which events are attributed to. @defaultValue none */
+  job?: Job | undefined;
+  /**
+   * When the settled node's status was read from the store (epoch ms), given only by the run that
+   * has just written its result; enables the handoff to single-parent children. @defaultValue none
+   */
+  handoffReadAt?: number | undefined;
+}
+
 /**
  * Moves an execution forward after `settled` nodes got their results (already written):
  * enqueues every child that became ready, records children whose incoming edges are all
@@ -31,14 +48,8 @@ const PARK_MS = 365 * 24 * 3600 * 1000;
  * status came from the store (epoch ms). The view is then offered to the children that have
  * this node as their only parent (see handoff.ts).
  */
-export async function advance(
-  rt: Runtime,
-  graph: WorkflowGraph,
-  snapshot: WorkflowExecution,
-  settled: readonly string[],
-  job?: Job,
-  handoffReadAt?: number,
-): Promise<void> {
+export async function advance(rt: Runtime, step: AdvanceStep): Promise<void> {
+  const { graph, exec: snapshot, settled, job, handoffReadAt } = step;
   let exec: WorkflowExecution | null = snapshot;
   let frontier = settled;
   let fresh = !needsFreshRead(graph, settled);
@@ -71,7 +82,7 @@ export async function advance(
       rt.handoff.offer(exec, readAt, onlyChildren.map((c) => c.id));
     }
     await rt.queues.enqueueNodes(target(exec), run);
-    publishDelays(rt, exec, run, job);
+    publishDelays(rt, { exec, queued: run, job });
     if (skip.length === 0) break;
     const now = Date.now();
     const skipped: NodeResult = { status: 'skipped', attempts: 0, completedAt: now };
@@ -81,23 +92,45 @@ export async function advance(
     fresh = false;
   }
   if (isSettled(graph, exec.nodeResults) && (await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'completed'))) {
-    await announceEnd(rt, exec, { type: 'workflow:completed' }, job);
+    await announceEnd(rt, { exec, event: { type: 'workflow:completed' }, job });
   }
+}
+
+/** An execution that reached a terminal status, for {@link announceEnd}. */
+export interface EndAnnouncement {
+  /** The execution that ended. */
+  exec: WorkflowExecution;
+  /** The workflow event to publish (the execution's ids are added). */
+  event: { type: 'workflow:completed' | 'workflow:failed' | 'workflow:cancelled'; nodeId?: string; error?: string; errorDetails?: SerializedError };
+  /** The job the event is attributed to. @defaultValue none */
+  job?: Job | undefined;
 }
 
 /**
  * What follows an execution reaching a terminal status, whoever moved it there: waiters in this
  * process wake, the workflow event goes out, and a sub-workflow parent waiting on it is woken.
  */
-export async function announceEnd(
-  rt: Runtime,
-  exec: WorkflowExecution,
-  event: { type: 'workflow:completed' | 'workflow:failed' | 'workflow:cancelled'; nodeId?: string; error?: string; errorDetails?: SerializedError },
-  job?: Job,
-): Promise<void> {
+export async function announceEnd(rt: Runtime, end: EndAnnouncement): Promise<void> {
+  const { exec, event, job } = end;
   rt.settled.notify(exec.executionId);
   rt.events.publish({ ...event, executionId: exec.executionId, workflowId: exec.workflowId }, job);
   await notifyParent(rt, exec);
+}
+
+/** A node's final failure, for {@link settleFailure}. */
+export interface SettleFailureStep {
+  /** The execution's workflow graph. */
+  graph: WorkflowGraph;
+  /** The execution; its `nodeResults` get the stored result. */
+  exec: WorkflowExecution;
+  /** The node that failed for good. */
+  node: NodeDefinition;
+  /** The failed result to store. */
+  result: NodeResult & { status: 'failed' };
+  /** The node's job. */
+  job: Job;
+  /** What the `node:failed` event and the DLQ item carry besides the result. @defaultValue `{}` */
+  details?: { attempt?: number; durationMs?: number; stack?: string | undefined };
 }
 
 /**
@@ -105,16 +138,9 @@ export async function announceEnd(
  * result and `node:failed`, then either the children run (`continueOnFail`) or the execution
  * fails into the DLQ. Returns which of the two happened.
  */
-export async function settleFailure(
-  rt: Runtime,
-  graph: WorkflowGraph,
-  exec: WorkflowExecution,
-  node: NodeDefinition,
-  result: NodeResult & { status: 'failed' },
-  job: Job,
-  details: { attempt?: number; durationMs?: number; stack?: string | undefined } = {},
-): Promise<'continued' | 'failed'> {
-  exec.nodeResults[node.id] = await saveNodeResultChecked(rt, exec.executionId, node.id, result);
+export async function settleFailure(rt: Runtime, step: SettleFailureStep): Promise<'continued' | 'failed'> {
+  const { graph, exec, node, result, job, details = {} } = step;
+  exec.nodeResults[node.id] = await saveNodeResultChecked(rt, { executionId: exec.executionId, nodeId: node.id, result });
   const continued = continuesOnFail(node);
   rt.events.publish(
     {
@@ -132,15 +158,26 @@ export async function settleFailure(
     job,
   );
   if (continued) {
-    await advance(rt, graph, exec, [node.id], job);
+    await advance(rt, { graph, exec, settled: [node.id], job });
     return 'continued';
   }
-  await failExecution(rt, exec, node, result, details.stack, job);
+  await failExecution(rt, { exec, node, result, stack: details.stack, job });
   return 'failed';
 }
 
+/** Nodes just queued, for {@link publishDelays}. */
+export interface QueuedNodes {
+  /** The execution they belong to. */
+  exec: { executionId: string; workflowId: string };
+  /** The nodes just queued; only the delay nodes among them are announced. */
+  queued: readonly NodeDefinition[];
+  /** The job the events are attributed to. @defaultValue none */
+  job?: Job | undefined;
+}
+
 /** Announces the delay nodes just queued, with how long they wait. */
-export function publishDelays(rt: Runtime, exec: { executionId: string; workflowId: string }, queued: readonly NodeDefinition[], job?: Job): void {
+export function publishDelays(rt: Runtime, nodes: QueuedNodes): void {
+  const { exec, queued, job } = nodes;
   for (const n of queued) {
     if (n.type !== BUILTIN_NODE_KINDS.delay) continue;
     rt.events.publish({ type: 'node:delayed', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id, nodeType: n.type, data: { delayMs: delayMs(n.config) } }, job);
@@ -164,12 +201,27 @@ export function target(exec: WorkflowExecution): { executionId: string; workflow
   return { executionId: exec.executionId, workflowId: exec.workflowId, workflowVersion: exec.workflowVersion };
 }
 
+/** A node's failure that fails its execution, for {@link failExecution}. */
+export interface FailExecutionStep {
+  /** The execution to fail. */
+  exec: WorkflowExecution;
+  /** The node that failed for good. */
+  node: NodeDefinition;
+  /** The node's failed result (its error becomes the execution's). */
+  result: NodeResult;
+  /** The error's stack, kept in the DLQ item. @defaultValue none */
+  stack?: string | undefined;
+  /** The job the `workflow:failed` event is attributed to. @defaultValue none */
+  job?: Job | undefined;
+}
+
 /**
  * Fails the execution because `node` failed for good: records a DLQ item (one per execution
  * and node) and moves the execution to `failed`. Idempotent, so a job retried after a crash
  * in here simply finishes the job.
  */
-export async function failExecution(rt: Runtime, exec: WorkflowExecution, node: NodeDefinition, result: NodeResult, stack?: string, job?: Job): Promise<void> {
+export async function failExecution(rt: Runtime, step: FailExecutionStep): Promise<void> {
+  const { exec, node, result, stack, job } = step;
   await rt.queues.addToDLQ(dlqJobId(exec.executionId, node.id), {
     executionId: exec.executionId,
     workflowId: exec.workflowId,
@@ -190,10 +242,20 @@ export async function failExecution(rt: Runtime, exec: WorkflowExecution, node: 
   });
   rt.handoff.drop(exec.executionId);
   if (failed) {
-    await announceEnd(rt, exec, { type: 'workflow:failed', nodeId: node.id, error: result.error ?? 'unknown error', ...(errorDetails !== undefined && { errorDetails }) }, job);
+    await announceEnd(rt, { exec, event: { type: 'workflow:failed', nodeId: node.id, error: result.error ?? 'unknown error', ...(errorDetails !== undefined && { errorDetails }) }, job });
   }
   // Another delivery made the transition and died before waking the parent.
   else if (exec.status === 'failed') await notifyParent(rt, exec);
+}
+
+/** A job to park, for {@link parkJob}. */
+export interface ParkedJob {
+  /** The node job to park. */
+  job: Job<NodeJobData>;
+  /** The worker's lock token for the job. */
+  token: string | undefined;
+  /** The job's execution, paused or failed. */
+  exec: WorkflowExecution;
 }
 
 /**
@@ -201,7 +263,8 @@ export async function failExecution(rt: Runtime, exec: WorkflowExecution, node: 
  * its own id, remembering how much of a delay node's wait was left. Always throws
  * {@link DelayedError}, which tells the worker the job was moved, not finished.
  */
-export async function parkJob(rt: Runtime, job: Job<NodeJobData>, token: string | undefined, exec: WorkflowExecution): Promise<never> {
+export async function parkJob(rt: Runtime, parked: ParkedJob): Promise<never> {
+  const { job, token, exec } = parked;
   const now = Date.now();
   const until = job.data.delayUntil;
   const remainingMs = until === undefined ? 0 : Math.max(0, until - (exec.pausedAt ?? now));
@@ -231,6 +294,16 @@ export async function unparkJob(job: Job<NodeJobData>): Promise<void> {
   }
 }
 
+/** An execution to wake, for {@link wakeExecution}. */
+export interface WakeStep {
+  /** The execution's workflow graph. */
+  graph: WorkflowGraph;
+  /** The execution to wake. */
+  exec: WorkflowExecution;
+  /** How long it was paused (ms); still-sleeping delay nodes wait that much longer. */
+  pausedForMs: number;
+}
+
 /**
  * A sleeping delay node's job could not be pushed back by the paused time. When the job is no
  * longer delayed its wait ended meanwhile (the timer won the race) and it runs now, which is
@@ -254,7 +327,8 @@ async function delayNotShifted(rt: Runtime, job: Job<NodeJobData>, err: unknown)
  * execution was paused, and enqueues ready nodes that have no job (repair after a crash). Cost is
  * proportional to the execution's nodes, not to the queue.
  */
-export async function wakeExecution(rt: Runtime, graph: WorkflowGraph, exec: WorkflowExecution, pausedForMs: number): Promise<void> {
+export async function wakeExecution(rt: Runtime, step: WakeStep): Promise<void> {
+  const { graph, exec, pausedForMs } = step;
   const pending = [...graph.nodes.values()].filter((n) => resultOf(exec.nodeResults, n.id) === undefined);
   const missing: NodeDefinition[] = [];
   await Promise.all(
@@ -280,5 +354,5 @@ export async function wakeExecution(rt: Runtime, graph: WorkflowGraph, exec: Wor
   // Finish any advance a crash cut short: ready children, skips below untaken branches, and the
   // completion of an execution whose nodes have all settled.
   const settled = [...graph.nodes.keys()].filter((id) => resultOf(exec.nodeResults, id) !== undefined);
-  if (settled.length > 0) await advance(rt, graph, exec, settled);
+  if (settled.length > 0) await advance(rt, { graph, exec, settled });
 }

@@ -43,7 +43,7 @@ export class ExecutionLifecycle {
     // queues the entry node when it fires. Once it has fired (its record may linger), wake.
     const start = await this.rt.queues.workflowQueue.getJob(startJobId(executionId));
     const notStartedYet = start !== undefined && ((await start.isDelayed()) || (await start.isWaiting()) || (await start.isActive()));
-    if (!notStartedYet) await wakeExecution(this.rt, graph, exec, pausedFor);
+    if (!notStartedYet) await wakeExecution(this.rt, { graph, exec, pausedForMs: pausedFor });
     await this.forEachLiveChild(executionId, (child) => this.resume(child));
     return true;
   }
@@ -55,7 +55,7 @@ export class ExecutionLifecycle {
     this.rt.handoff.drop(executionId);
     this.processor.abortExecution(executionId);
     // The parent (if this is a sub-workflow) decides with continueOnFail what a cancelled child means.
-    await announceEnd(this.rt, exec, { type: 'workflow:cancelled' });
+    await announceEnd(this.rt, { exec, event: { type: 'workflow:cancelled' } });
     await this.forEachLiveChild(executionId, (child) => this.cancel(child));
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     const ids = [startJobId(executionId), ...[...graph.nodes.keys()].filter((n) => resultOf(exec.nodeResults, n) === undefined).map((n) => nodeJobId(executionId, n))];
@@ -94,7 +94,7 @@ export class ExecutionLifecycle {
   async start(items: readonly { graph: WorkflowGraph; initialData: unknown; options: EnqueueOptions }[]): Promise<string[]> {
     const { store, queues } = this.rt;
     const started = items.map((item) => {
-      const exec = newExecution(randomUUID(), item.graph, item.initialData, 'running');
+      const exec = newExecution({ executionId: randomUUID(), graph: item.graph, initialData: item.initialData, status: 'running' });
       // Claim check: the row holds the reference; the payload is written once the row exists.
       const prepared = this.rt.payloads?.prepare(INITIAL_PAYLOAD_ID, item.initialData);
       const payload = prepared?.json;
@@ -119,7 +119,7 @@ export class ExecutionLifecycle {
     }
     started.forEach(({ exec }, i) => {
       this.rt.events.publish({ type: 'workflow:started', executionId: exec.executionId, workflowId: exec.workflowId });
-      publishDelays(this.rt, exec, [entries[i]!]);
+      publishDelays(this.rt, { exec, queued: [entries[i]!] });
     });
     return started.map((s) => s.exec.executionId);
   }
@@ -136,8 +136,21 @@ export class ExecutionLifecycle {
   }
 }
 
+/** What {@link newExecution} builds a record from. */
+export interface ExecutionSeed {
+  /** The new execution's id. */
+  executionId: string;
+  /** The workflow it runs (id and version). */
+  graph: WorkflowGraph;
+  /** The workflow's input. */
+  initialData: unknown;
+  /** The status it starts in. */
+  status: ExecutionStatus;
+}
+
 /** A new execution record for `graph`. */
-export function newExecution(executionId: string, graph: WorkflowGraph, initialData: unknown, status: ExecutionStatus) {
+export function newExecution(seed: ExecutionSeed) {
+  const { executionId, graph, initialData, status } = seed;
   return {
     executionId,
     workflowId: graph.definition.id,

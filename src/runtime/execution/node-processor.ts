@@ -30,6 +30,26 @@ export interface NodeJobReturn {
   collected?: number;
 }
 
+/** One delivery of a node's job: what the processor's steps work on. */
+interface NodeRun {
+  /** The execution's workflow graph. */
+  graph: WorkflowGraph;
+  /** The node the job runs. */
+  node: NodeDefinition;
+  /** The execution, as read for this delivery. */
+  exec: WorkflowExecution;
+  /** The node's job. */
+  job: Job<NodeJobData>;
+}
+
+/** One attempt of a node's executor. */
+interface NodeAttempt extends NodeRun {
+  /** The worker's lock token for the job. */
+  token: string | undefined;
+  /** The attempt's number, from 1. */
+  attempt: number;
+}
+
 /**
  * Runs node jobs. For each job it reads the execution, and then: skips nodes that already have
  * a result (finishing their advance instead), parks jobs of paused or failed executions, runs
@@ -80,12 +100,12 @@ export class NodeProcessor {
     const existing = resultOf(exec.nodeResults, node.id);
     if (existing !== undefined) {
       // Settled by an earlier delivery of this job that died before it finished advancing.
-      if (existing.status === 'failed' && !continuesOnFail(node)) await failExecution(rt, exec, node, existing, undefined, job);
-      else await advance(rt, graph, exec, [node.id], job);
+      if (existing.status === 'failed' && !continuesOnFail(node)) await failExecution(rt, { exec, node, result: existing, job });
+      else await advance(rt, { graph, exec, settled: [node.id], job });
       return { status: 'settled-before' };
     }
-    if (stalledTooOften(job.stalledCounter, rt.config.maxStalledCount)) return this.giveUpAfterStalls(graph, node, exec, job);
-    if (exec.status === 'paused' || exec.status === 'failed') await parkJob(rt, job, token, exec);
+    if (stalledTooOften(job.stalledCounter, rt.config.maxStalledCount)) return this.giveUpAfterStalls({ graph, node, exec, job });
+    if (exec.status === 'paused' || exec.status === 'failed') await parkJob(rt, { job, token, exec });
     if (exec.status === 'pending' && (await rt.store.transitionExecution(exec.executionId, ['pending'], 'running'))) {
       rt.events.publish({ type: 'workflow:started', executionId: exec.executionId, workflowId: exec.workflowId });
     }
@@ -105,7 +125,7 @@ export class NodeProcessor {
       }
     }
     if (!isBuiltinNodeKind(node.type) || BUILTIN_NODE_KIND_FACTS[node.type].announcesStart) rt.events.publish({ type: 'node:started', ...ids }, job);
-    const outcome = await this.attempt(graph, node, exec, job, token, attempt);
+    const outcome = await this.attempt({ graph, node, exec, job, token, attempt });
     if (outcome.kind === 'waiting') throw new DelayedError();
     const completedAt = Date.now();
     const durationMs = completedAt - startedAt;
@@ -114,10 +134,10 @@ export class NodeProcessor {
       const result: NodeResult = { status: 'completed', data: outcome.data, attempts: attempt, startedAt, completedAt };
       if (outcome.nextNodes !== undefined) result.nextNodes = outcome.nextNodes;
       // Large data goes to the payload table; the snapshot and the event (Redis) keep the reference.
-      const stored = await saveNodeResultChecked(rt, exec.executionId, node.id, result);
+      const stored = await saveNodeResultChecked(rt, { executionId: exec.executionId, nodeId: node.id, result });
       exec.nodeResults[node.id] = stored;
       rt.events.publish({ type: 'node:completed', ...ids, durationMs, data: stored.data }, job);
-      await advance(rt, graph, exec, [node.id], job, readAt);
+      await advance(rt, { graph, exec, settled: [node.id], job, handoffReadAt: readAt });
       return { status: 'completed' };
     }
 
@@ -127,26 +147,20 @@ export class NodeProcessor {
     }
     const result: NodeResult & { status: 'failed' } = { status: 'failed', error: outcome.error, errorDetails: outcome.details, attempts: attempt, startedAt, completedAt };
     if (outcome.data !== undefined) result.data = outcome.data;
-    const settled = await settleFailure(rt, graph, exec, node, result, job, { attempt, durationMs, stack: outcome.details.stack });
+    const settled = await settleFailure(rt, { graph, exec, node, result, job, details: { attempt, durationMs, stack: outcome.details.stack } });
     if (settled === 'continued') return { status: 'failed', reason: outcome.error };
     throw new UnrecoverableError(outcome.error);
   }
 
-  private async attempt(
-    graph: WorkflowGraph,
-    node: NodeDefinition,
-    exec: WorkflowExecution,
-    job: Job<NodeJobData>,
-    token: string | undefined,
-    attempt: number,
-  ): Promise<Outcome> {
+  private async attempt(run: NodeAttempt): Promise<Outcome> {
+    const { graph, node, exec, job, token, attempt } = run;
     // Claim-checked values are loaded here, so executors never see a reference. A missing payload
     // fails the node (not retried: the data is gone), naming the execution and the node.
     let full: WorkflowExecution;
     let input: unknown;
     try {
       full = await resolved(this.rt, exec, node.id);
-      input = job.data.inputData !== undefined ? await resolvedValue(this.rt, exec.executionId, job.data.inputData, node.id) : buildInput(node, full.nodeResults, full.initialData);
+      input = job.data.inputData !== undefined ? await resolvedValue(this.rt, { executionId: exec.executionId, value: job.data.inputData, nodeId: node.id }) : buildInput(node, full.nodeResults, full.initialData);
     } catch (err) {
       if (err instanceof SpaneError) return failure(err, false);
       throw err;
@@ -157,7 +171,7 @@ export class NodeProcessor {
         case BUILTIN_NODE_KINDS.delay:
           return { kind: 'success', data: input };
         case BUILTIN_NODE_KINDS.subWorkflow: {
-          const step = await stepSubWorkflow(this.rt, node, exec, input, job, token);
+          const step = await stepSubWorkflow(this.rt, { node, exec, input, job, token });
           return match(step)
             .with({ kind: 'failure' }, (f): Outcome => ({ ...failure(f.error, f.retryable), data: f.data }))
             .otherwise((other) => other);
@@ -213,12 +227,13 @@ export class NodeProcessor {
    * The node's workers kept stopping mid-run (crash, out of memory, lost lock): fail the node the
    * way a last failed attempt does, so the execution fails (or continues) instead of hanging.
    */
-  private async giveUpAfterStalls(graph: WorkflowGraph, node: NodeDefinition, exec: WorkflowExecution, job: Job<NodeJobData>): Promise<NodeJobReturn> {
+  private async giveUpAfterStalls(run: NodeRun): Promise<NodeJobReturn> {
+    const { graph, node, exec, job } = run;
     const { rt } = this;
     const error = `node '${node.id}' was interrupted ${job.stalledCounter} times (its worker stopped or lost its lock); the limit is maxStalledCount = ${rt.config.maxStalledCount}`;
     const errorDetails: SerializedError = { message: error, name: 'Error', retryable: false };
     const result: NodeResult & { status: 'failed' } = { status: 'failed', error, errorDetails, attempts: job.attemptsMade + 1, completedAt: Date.now() };
-    if ((await settleFailure(rt, graph, exec, node, result, job)) === 'continued') return { status: 'failed', reason: error };
+    if ((await settleFailure(rt, { graph, exec, node, result, job })) === 'continued') return { status: 'failed', reason: error };
     throw new UnrecoverableError(error);
   }
 

@@ -194,8 +194,19 @@ export async function createExecutionChecked(rt: Runtime, execution: NewExecutio
   }
 }
 
+/** A node result to store, for {@link saveNodeResultChecked}. Internal. */
+export interface NodeResultWrite {
+  /** The node's execution. */
+  executionId: string;
+  /** The node. */
+  nodeId: string;
+  /** Its result; large `data` is claim-checked. */
+  result: NodeResult;
+}
+
 /** Stores a node result with its data claim-checked; returns what was stored (with the reference). Internal. */
-export async function saveNodeResultChecked(rt: Runtime, executionId: string, nodeId: string, result: NodeResult): Promise<NodeResult> {
+export async function saveNodeResultChecked(rt: Runtime, write: NodeResultWrite): Promise<NodeResult> {
+  const { executionId, nodeId, result } = write;
   let stored = result;
   if (rt.payloads !== undefined && result.data !== undefined) {
     const data = await rt.payloads.offload(executionId, outputPayloadId(nodeId), result.data);
@@ -205,8 +216,19 @@ export async function saveNodeResultChecked(rt: Runtime, executionId: string, no
   return stored;
 }
 
+/** The input `enqueueNode` gives a node, for {@link offloadNodeInput}. Internal. */
+export interface NodeInputOffload {
+  /** The node's execution. */
+  executionId: string;
+  /** The node. */
+  nodeId: string;
+  /** The input; offloaded when large. */
+  input: unknown;
+}
+
 /** Offloads the input `enqueueNode` gives a node; a fresh id each time, since the job may already exist. Internal. */
-export async function offloadNodeInput(rt: Runtime, executionId: string, nodeId: string, input: unknown): Promise<unknown> {
+export async function offloadNodeInput(rt: Runtime, offload: NodeInputOffload): Promise<unknown> {
+  const { executionId, nodeId, input } = offload;
   if (rt.payloads === undefined) return input;
   return rt.payloads.offload(executionId, `input:${nodeId}:${randomUUID()}`, input);
 }
@@ -216,8 +238,19 @@ export async function resolved(rt: Runtime, exec: WorkflowExecution, nodeId?: st
   return rt.payloads === undefined ? exec : rt.payloads.resolveExecution(exec, nodeId);
 }
 
+/** A value to resolve, for {@link resolvedValue}. Internal. */
+export interface ValueToResolve {
+  /** The execution the value belongs to. */
+  executionId: string;
+  /** The value, possibly a payload reference. */
+  value: unknown;
+  /** The node reading it, named when its payload is missing. @defaultValue none */
+  nodeId?: string | undefined;
+}
+
 /** One value of the execution, resolved. Internal. */
-export async function resolvedValue(rt: Runtime, executionId: string, value: unknown, nodeId?: string): Promise<unknown> {
+export async function resolvedValue(rt: Runtime, resolve: ValueToResolve): Promise<unknown> {
+  const { executionId, value, nodeId } = resolve;
   return rt.payloads === undefined ? value : rt.payloads.resolve(executionId, value, nodeId);
 }
 

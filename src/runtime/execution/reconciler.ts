@@ -210,7 +210,7 @@ export class Reconciler {
     if (missing.length === 0 && !still.advance) return;
     if (missing.length > 0) await this.rt.queues.nodeQueue.addBulk(await Promise.all(missing.map((n) => this.lostJob(fresh, n))));
     // Skips below an untaken branch, or the completion, that a crash cut short (advance is idempotent).
-    if (still.advance) await advance(this.rt, graph, fresh, still.frontier);
+    if (still.advance) await advance(this.rt, { graph, exec: fresh, settled: still.frontier });
     summary.repaired += 1;
     summary.nodesEnqueued += missing.length;
     const data: RepairEventData = { nodes: missing.map((n) => n.id), advanced: still.advance };

@@ -57,26 +57,34 @@ export function childExecutionId(parentExecutionId: string, nodeId: string, job:
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/** A sub-workflow node's job, for {@link stepSubWorkflow}. */
+export interface SubWorkflowJob {
+  /** The `sub-workflow` node. */
+  node: NodeDefinition;
+  /** The parent execution. */
+  exec: WorkflowExecution;
+  /** The node's input, mapped into the child's. */
+  input: unknown;
+  /** The node's job, parked while the child runs. */
+  job: Job<NodeJobData>;
+  /** The worker's lock token for the job. */
+  token: string | undefined;
+}
+
 /**
  * One step of a `sub-workflow` node (checkpoint/resume): start the child if it does not exist,
  * finish the node if the child ended, else park the job until the child wakes it. No worker slot
  * is held while the child runs.
  */
-export async function stepSubWorkflow(
-  rt: Runtime,
-  node: NodeDefinition,
-  exec: WorkflowExecution,
-  input: unknown,
-  job: Job<NodeJobData>,
-  token: string | undefined,
-): Promise<SubWorkflowStep> {
+export async function stepSubWorkflow(rt: Runtime, step: SubWorkflowJob): Promise<SubWorkflowStep> {
+  const { node, exec, input, job, token } = step;
   const config = node.config as SubWorkflowConfig;
   // A job the reconciler re-created after the original was lost carries the child to adopt.
   const adopted = job.attemptsMade === 0 ? job.data.childExecutionId : undefined;
   const childId = adopted ?? childExecutionId(exec.executionId, node.id, job);
   let child = await rt.store.getExecution(childId);
   if (child === null) {
-    const started = await startChild(rt, node, config, exec, input, childId);
+    const started = await startChild(rt, { node, config, exec, input, childId });
     if (started.kind !== 'waiting') return started;
     rt.events.publish({ type: 'node:started', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, attempt: job.attemptsMade + 1, data: { childExecutionId: childId } });
     rt.events.publish({ type: 'workflow:started', executionId: childId, workflowId: config.workflowId, data: { parentExecutionId: exec.executionId, parentNodeId: node.id } });
@@ -95,14 +103,22 @@ export async function stepSubWorkflow(
   return settleFromChild(rt, config, await resolved(rt, child, node.id));
 }
 
-async function startChild(
-  rt: Runtime,
-  node: NodeDefinition,
-  config: SubWorkflowConfig,
-  exec: WorkflowExecution,
-  input: unknown,
-  childId: string,
-): Promise<SubWorkflowStep> {
+/** A child execution to start, for {@link startChild}. */
+interface ChildStart {
+  /** The parent's `sub-workflow` node. */
+  node: NodeDefinition;
+  /** The node's config. */
+  config: SubWorkflowConfig;
+  /** The parent execution. */
+  exec: WorkflowExecution;
+  /** The node's input, before `inputMapping`. */
+  input: unknown;
+  /** The child execution's id. */
+  childId: string;
+}
+
+async function startChild(rt: Runtime, start: ChildStart): Promise<SubWorkflowStep> {
+  const { node, config, exec, input, childId } = start;
   if (exec.depth + 1 > MAX_SUB_WORKFLOW_DEPTH) {
     const chain = [...(await ancestry(rt, exec)), config.workflowId];
     return { kind: 'failure', error: new MaxDepthExceededError(chain, MAX_SUB_WORKFLOW_DEPTH), retryable: false };
@@ -140,7 +156,7 @@ async function startChild(
   if (rt.config.useFlowProducerForSubWorkflows) {
     const problem = flowProblem(graph);
     if (problem === undefined) {
-      await rt.queues.addFlow(chainFlow(rt, graph, childTarget, config.continueOnFail === true));
+      await rt.queues.addFlow(chainFlow(rt, { graph, childTarget, continueOnFail: config.continueOnFail === true }));
       return { kind: 'waiting' };
     }
     await rt.store.addLog(exec.executionId, {
@@ -168,12 +184,23 @@ export function flowProblem(graph: WorkflowGraph): string | undefined {
   return undefined;
 }
 
+/** A chain child run as a BullMQ flow, for {@link chainFlow}. */
+interface ChainChild {
+  /** The child workflow's graph, a chain. */
+  graph: WorkflowGraph;
+  /** The child execution's queue target. */
+  childTarget: { executionId: string; workflowId: string; workflowVersion: number };
+  /** Whether the parent continues when the child fails: the flow then ignores a failed dependency. */
+  continueOnFail: boolean;
+}
+
 /**
  * The flow of a chain child: the aggregator at the root, the last node below it, down to the
  * entry node as the deepest leaf (BullMQ runs children first). Jobs keep their usual ids, so
  * the runtime's own enqueue of a chain node finds the flow's job and adds nothing.
  */
-function chainFlow(rt: Runtime, graph: WorkflowGraph, childTarget: { executionId: string; workflowId: string; workflowVersion: number }, continueOnFail: boolean): FlowJob {
+function chainFlow(rt: Runtime, chain: ChainChild): FlowJob {
+  const { graph, childTarget, continueOnFail } = chain;
   const dependency = continueOnFail ? { ignoreDependencyOnFailure: true } : { failParentOnFailure: true };
   let below: FlowJob | undefined;
   for (let n: NodeDefinition | undefined = entryNode(graph); n !== undefined; n = graph.nodes.get(n.outputs[0] ?? '')) {

@@ -9,8 +9,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from './running-copy.js';
 
+/** Where in a file, as a stack frame or a loader's message names it. */
+interface FilePosition {
+  /** The file: a path or a `file:` URL. */
+  file: string;
+  /** The line, or `''` for none. */
+  line: string;
+  /** The column, when known. */
+  column: string | undefined;
+}
+
 /** A position in a file: `file:line[:column]`, the file relative to `cwd` when inside it. */
-function position(file: string, line: string, column: string | undefined, cwd: string): string {
+function position(at: FilePosition, cwd: string): string {
+  const { file, line, column } = at;
   let f = file.startsWith('file:') ? safePath(file) : file;
   if (path.isAbsolute(f)) {
     const relative = path.relative(cwd, f);
@@ -61,20 +72,20 @@ export function describeLoadFailure(err: unknown, cwd: string): string {
   if (jiti !== null && /^(ParseError|SyntaxError)\b/.test(message)) {
     syntax = true;
     message = message.replace(/^(ParseError|SyntaxError):\s*/, '');
-    where = position(jiti[1]!, jiti[2]!, jiti[3], cwd);
+    where = position({ file: jiti[1]!, line: jiti[2]!, column: jiti[3] }, cwd);
   }
   const stack = err.stack ?? '';
   if (where === undefined && syntax) {
     const m = NODE_SYNTAX_LOCATION.exec(stack);
-    if (m !== null) where = position(m[1]!, m[2]!, undefined, cwd);
+    if (m !== null) where = position({ file: m[1]!, line: m[2]!, column: undefined }, cwd);
   }
   const required = REQUIRE_STACK.exec(rawMessage);
-  if (where === undefined && required !== null) where = `imported by ${position(required[1]!, '', undefined, cwd).replace(/:$/, '')}`;
+  if (where === undefined && required !== null) where = `imported by ${position({ file: required[1]!, line: '', column: undefined }, cwd).replace(/:$/, '')}`;
   if (where === undefined) {
     for (const line of stack.split('\n').slice(1)) {
       const frame = FRAME.exec(line);
       if (frame !== null && isUserFile(safePath(frame[1]!))) {
-        where = `at ${position(frame[1]!, frame[2]!, frame[3], cwd)}`;
+        where = `at ${position({ file: frame[1]!, line: frame[2]!, column: frame[3] }, cwd)}`;
         break;
       }
     }

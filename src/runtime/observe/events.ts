@@ -76,6 +76,18 @@ type DropReason = 'not JSON' | 'not an event';
 // BullMQ keeps the event name in the stream field `event`, so the payload needs another field.
 type Listener = QueueEventsListener & { [EVENT_NAME]: (args: { payload: string }, id: string) => void };
 
+/** What an {@link EventStreamManager} publishes and listens with. */
+export interface EventStreamManagerOptions {
+  /** A Redis connection that publishes, or the engine's backend binding (any backend). */
+  connection: Redis | BullBinding;
+  /** With a Redis `connection`: the connection each blocking listener copies; else undefined. */
+  listenerBase: Redis | undefined;
+  /** The engine's resolved config (`events`, `prefix`, `useSimplifiedEventStream`). */
+  config: ResolvedEngineConfig;
+  /** Where publish and subscriber failures are logged. */
+  logger: Logger;
+}
+
 /**
  * Publishes execution events and delivers them to subscribers in every engine that shares the
  * Redis. Events travel on a BullMQ event stream (`QueueEventsProducer` → `QueueEvents`); with
@@ -97,6 +109,8 @@ export class EventStreamManager {
   private readonly subscribers = new Set<{ handler: EventHandler; options: SubscribeOptions }>();
   private readonly localObservers = new Set<EventHandler>();
   private closed = false;
+  private readonly config: ResolvedEngineConfig;
+  private readonly logger: Logger;
   /** Per reason: when a drop was last logged, and how many were dropped since. */
   private readonly drops = new Map<DropReason, { loggedAt: number; since: number }>();
 
@@ -105,12 +119,10 @@ export class EventStreamManager {
    * `listenerBase` (a connection that waits out outages, as BullMQ's QueueEvents requires). On any
    * backend, pass the engine's backend binding (and no `listenerBase`) instead.
    */
-  constructor(
-    connection: Redis | BullBinding,
-    listenerBase: Redis | undefined,
-    private readonly config: ResolvedEngineConfig,
-    private readonly logger: Logger,
-  ) {
+  constructor(options: EventStreamManagerOptions) {
+    const { connection, listenerBase, config, logger } = options;
+    this.config = config;
+    this.logger = logger;
     if (connection instanceof BullBinding) this.binding = connection;
     else if (listenerBase !== undefined) this.binding = BullBinding.redis(connection, listenerBase, new ConnectionErrors(logger));
     else throw new InvalidArgumentError('EventStreamManager: a Redis connection needs a listenerBase connection too');

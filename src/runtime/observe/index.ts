@@ -19,6 +19,7 @@
  * @module
  */
 export { EventStreamManager } from './events.js';
+export type { EventStreamManagerOptions } from './events.js';
 export type { EventHandler, NodeEventType, RepairEventData, SpaneEvent, SubscribeOptions, WorkflowEventType } from './events.js';
 export { eventsResponse, streamEvents } from './sse.js';
 export type { AuthorizedEventsOptions, EventSource, SSEAuthorize, SSEOptions, StreamEventsOptions } from './sse.js';

@@ -34,6 +34,18 @@ function details(err: unknown, extra: Record<string, unknown>): Record<string, u
   return { ...extra, error: err instanceof Error ? err.message : String(err), ...(typeof code === 'string' ? { code } : {}) };
 }
 
+/** One connection error, for {@link ConnectionErrors.report}. */
+export interface ConnectionErrorReport {
+  /** What failed (`redis:workers`, a BullMQ object's kind): errors are rate-limited per kind. */
+  kind: string;
+  /** The log line. */
+  message: string;
+  /** The error. */
+  err: unknown;
+  /** More fields for the log entry. */
+  extra: Record<string, unknown>;
+}
+
 /** See the module comment. One per engine (or worker thread). */
 export class ConnectionErrors {
   private readonly kinds = new Map<string, KindState>();
@@ -48,17 +60,18 @@ export class ConnectionErrors {
    * with the connection's `kind`); its `ready` after an outage ends the outage of every kind.
    */
   watchRedis(connection: ErrorSource & { on(event: 'ready', listener: () => void): unknown }, kind: string): void {
-    connection.on('error', (err) => this.report(`redis:${kind}`, 'Redis connection error; retrying', err, { connection: kind }));
+    connection.on('error', (err) => this.report({ kind: `redis:${kind}`, message: 'Redis connection error; retrying', err, extra: { connection: kind } }));
     connection.on('ready', () => this.recovered());
   }
 
   /** Routes a BullMQ object's `error` events here, logged with `message`. */
   watch(source: ErrorSource, kind: string, message: string): void {
-    source.on('error', (err) => this.report(kind, message, err, {}));
+    source.on('error', (err) => this.report({ kind, message, err, extra: {} }));
   }
 
   /** One error: logged when it starts an outage of its kind, else counted (and summarised now and then). */
-  report(kind: string, message: string, err: unknown, extra: Record<string, unknown>): void {
+  report(error: ConnectionErrorReport): void {
+    const { kind, message, err, extra } = error;
     const now = this.now();
     const state = this.kinds.get(kind);
     if (state === undefined || now - state.lastError >= QUIET_MS) {

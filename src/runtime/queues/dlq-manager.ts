@@ -73,7 +73,7 @@ export class DLQManager {
     delete exec.nodeResults[nodeId];
     await rt.store.transitionExecution(executionId, ['failed'], 'running');
     const graph = await rt.workflows.get(exec.workflowId, exec.workflowVersion);
-    await wakeExecution(rt, graph, exec, 0);
+    await wakeExecution(rt, { graph, exec, pausedForMs: 0 });
     await item.remove();
     return true;
   }

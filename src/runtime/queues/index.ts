@@ -25,6 +25,7 @@
  */
 export { QueueManager } from './queue-manager.js';
 export { WorkerManager } from './worker-manager.js';
+export type { WorkerManagerOptions } from './worker-manager.js';
 export { DLQManager } from './dlq-manager.js';
 export type { DLQItem } from './dlq-manager.js';
 export { DLQ_QUEUE, NODE_QUEUE, WORKFLOW_QUEUE, nodeJobId } from './jobs.js';

@@ -19,6 +19,19 @@ import { planSandbox, SandboxHost } from '../sandbox/host.js';
 /** BullMQ's stall limit for node jobs: never reached in practice (see `start`). */
 const UNLIMITED_STALLS = 1_000_000;
 
+/** What a {@link WorkerManager}'s workers connect with and run. */
+export interface WorkerManagerOptions {
+  /**
+   * A Redis connection for the workers (BullMQ's default backend), or the engine's backend
+   * binding (any backend).
+   */
+  connection: ConnectionOptions | BullBinding;
+  /** Runs node jobs. */
+  processor: NodeProcessor;
+  /** Runs a `workflow-execution` job (a scheduled or delayed start). */
+  startWorkflowJob: (job: Job<WorkflowJobData>) => Promise<unknown>;
+}
+
 /**
  * Starts and stops an engine's BullMQ workers: the node worker (inline, or sandboxed in worker
  * threads) and the workflow worker for scheduled starts and cron triggers.
@@ -35,17 +48,16 @@ export class WorkerManager {
   private readonly connection: ConnectionOptions;
   /** Where the workers' errors go, rate-limited: one per connection retry would flood the log. */
   private readonly errors: ConnectionErrors;
+  private readonly processor: NodeProcessor;
+  private readonly startWorkflowJob: (job: Job<WorkflowJobData>) => Promise<unknown>;
 
-  /**
-   * @param connection - a Redis connection for the workers (BullMQ's default backend), or the
-   * engine's backend binding (any backend).
-   */
   constructor(
     private readonly rt: Runtime,
-    connection: ConnectionOptions | BullBinding,
-    private readonly processor: NodeProcessor,
-    private readonly startWorkflowJob: (job: Job<WorkflowJobData>) => Promise<unknown>,
+    options: WorkerManagerOptions,
   ) {
+    const { connection } = options;
+    this.processor = options.processor;
+    this.startWorkflowJob = options.startWorkflowJob;
     this.binding = connection instanceof BullBinding ? connection : undefined;
     this.connection = connection instanceof BullBinding ? connection.workers : connection;
     this.errors = this.binding?.errors ?? new ConnectionErrors(rt.logger);

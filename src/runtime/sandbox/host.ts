@@ -291,7 +291,7 @@ export class SandboxHost {
     }
     const now = Date.now();
     const result: NodeResult & { status: 'failed' } = { status: 'failed', error, errorDetails, attempts: job.attemptsMade, startedAt: job.processedOn ?? now, completedAt: now };
-    await settleFailure(rt, graph, exec, node, result, job, { attempt: job.attemptsMade, stack });
+    await settleFailure(rt, { graph, exec, node, result, job, details: { attempt: job.attemptsMade, stack } });
   }
 
   /** Aborts the signals of the execution's nodes running in this engine's threads. */

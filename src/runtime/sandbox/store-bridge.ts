@@ -112,11 +112,24 @@ export function serveStore(store: ExecutionStore, channelName: string, logger: L
 /** A thread's view of the engine's store; `close()` stops listening. */
 export type RemoteStore = ExecutionStore & PayloadStore & { close(): void };
 
+/** Where a thread's {@link remoteStore} sends its calls. */
+export interface RemoteStoreOptions {
+  /** The main thread's store channel. */
+  channelName: string;
+  /** This thread's key, unique among the threads, naming its reply channel. */
+  threadKey: string;
+  /** Whether the main thread's store keeps claim-check payloads (the thread then does too). */
+  hasPayloads: boolean;
+  /** How long a call waits for its answer. @defaultValue `30_000` (30 s) */
+  timeoutMs?: number;
+}
+
 /**
  * Thread side: a store whose every call is answered by the main thread's store. `hasPayloads`
  * says whether that store keeps claim-check payloads (the thread then does too).
  */
-export function remoteStore(channelName: string, threadKey: string, hasPayloads: boolean, timeoutMs = CALL_TIMEOUT_MS): RemoteStore {
+export function remoteStore(options: RemoteStoreOptions): RemoteStore {
+  const { channelName, threadKey, hasPayloads, timeoutMs = CALL_TIMEOUT_MS } = options;
   const requests = openChannel(channelName);
   const replyTo = `${channelName}-reply-${threadKey}`;
   const replies = openChannel(replyTo);

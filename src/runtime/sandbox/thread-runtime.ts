@@ -54,7 +54,7 @@ export async function createThreadRuntime(settings: ThreadSettings, options: Thr
   let store = options.store;
   let closeStore = async () => {};
   if (store === undefined && settings.storeChannel !== undefined) {
-    const remote = remoteStore(settings.storeChannel, `${process.pid}-${threadId}-${randomUUID().slice(0, 8)}`, settings.storePayloads);
+    const remote = remoteStore({ channelName: settings.storeChannel, threadKey: `${process.pid}-${threadId}-${randomUUID().slice(0, 8)}`, hasPayloads: settings.storePayloads });
     store = remote;
     closeStore = async () => remote.close();
   } else if (store === undefined) {
@@ -69,7 +69,7 @@ export async function createThreadRuntime(settings: ThreadSettings, options: Thr
   const errors = new ConnectionErrors(logger);
   errors.watchRedis(connection, 'workers');
   errors.watchRedis(commands, 'commands');
-  const events = new EventStreamManager(commands, connection, config, logger);
+  const events = new EventStreamManager({ connection: commands, listenerBase: connection, config, logger });
   const queues = new QueueManager(commands, config);
   const rt: Runtime = {
     store,

@@ -57,10 +57,12 @@ export class TriggerManager {
   ) {}
 
   /**
-   * Creates or updates the schedule of `workflowId` for `cron` (idempotent: registering the same
-   * schedule twice leaves one scheduler). Refuses an invalid cron or timezone before writing.
+   * Creates or updates the schedule of `workflowId` for `schedule.cron`, with its timezone and
+   * initial data (idempotent: registering the same schedule twice leaves one scheduler). Refuses
+   * an invalid cron or timezone before writing.
    */
-  async upsertSchedule(workflowId: string, cron: string, timezone?: string, data?: unknown): Promise<void> {
+  async upsertSchedule(workflowId: string, schedule: ScheduleTrigger['config']): Promise<void> {
+    const { cron, timezone, data } = schedule;
     const problems = [timezone === undefined ? undefined : timezoneProblem(timezone), cronProblem(cron, timezone)].filter((p) => p !== undefined);
     if (problems.length > 0) {
       throw new WorkflowValidationError(workflowId, problems.map((message) => ({ rule: 'invalid-trigger' as const, path: 'schedule', message })));
@@ -114,7 +116,7 @@ export class TriggerManager {
     for (const s of await this.workflowSchedulers(def.id)) {
       if (!keep.has(s.id)) await this.removeScheduler(s.id);
     }
-    for (const t of wanted) await this.upsertSchedule(def.id, t.config.cron, t.config.timezone, t.config.data);
+    for (const t of wanted) await this.upsertSchedule(def.id, t.config);
   }
 
   /** Every scheduler, in the order BullMQ keeps them (by next run). */

@@ -115,14 +115,37 @@ export function deliveryStore(backend: Redis | SqlBackend): DeliveryStore {
   return backend instanceof SqlBackend ? new SqlDeliveries(backend) : new RedisDeliveries(backend);
 }
 
+/** What identifies one delivery, for {@link deliveryKey}. */
+export interface DeliveryIdentity {
+  /** Which header identifies it (`webhook-id` or `x-spane-signature`). */
+  kind: string;
+  /** The webhook's method and path. */
+  path: string;
+  /** The identifier that header carries. */
+  id: string;
+}
+
 /**
  * The key of one delivery: `kind` (which header identifies it), the webhook path and that
  * identifier, hashed so attacker-sized headers make fixed-size keys. Under the engine's prefix,
  * which is a Redis Cluster hash tag by default.
  */
-export function deliveryKey(prefix: string, kind: string, path: string, id: string): string {
+export function deliveryKey(prefix: string, delivery: DeliveryIdentity): string {
+  const { kind, path, id } = delivery;
   const digest = createHash('sha256').update(`${kind}\0${path}\0${id}`).digest('hex');
   return `${prefix}:webhook-delivery:${digest}`;
+}
+
+/** One delivery to start once, for {@link deliverOnce}. */
+export interface OnceDelivery {
+  /** The delivery's key (see {@link deliveryKey}). */
+  key: string;
+  /** How long the ids are kept: until the delivery's timestamp leaves the tolerance. */
+  ttlMs: number;
+  /** Starts the delivery's executions and returns their ids. */
+  start: () => Promise<string[]>;
+  /** Where a failure to record the delivery is logged. */
+  logger: Logger;
 }
 
 /**
@@ -130,10 +153,9 @@ export function deliveryKey(prefix: string, kind: string, path: string, id: stri
  * the ids `start` returns; a repeat returns those ids, waiting briefly when the first is still
  * starting (and answers 409 when it is still not done). When `start` throws, the claim is
  * dropped so the sender's retry can start the delivery.
- *
- * @param ttlMs - how long the ids are kept: until the delivery's timestamp leaves the tolerance.
  */
-export async function deliverOnce(store: DeliveryStore, key: string, ttlMs: number, start: () => Promise<string[]>, logger: Logger): Promise<string[]> {
+export async function deliverOnce(store: DeliveryStore, delivery: OnceDelivery): Promise<string[]> {
+  const { key, ttlMs, start, logger } = delivery;
   const token = randomUUID();
   const deadline = Date.now() + WAIT_FOR_FIRST_MS;
   for (;;) {

@@ -45,15 +45,31 @@ export type Verdict = { ok: true; delivery: Delivery } | { ok: false; reason: st
 
 const refuse = (reason: string): Verdict => ({ ok: false, reason });
 
+/** A request to check against one trigger's secret, for {@link verifySignature}. */
+export interface SignatureCheck {
+  /** The trigger's secret, resolved. */
+  secret: string;
+  /** How far the request's timestamp may be from now (s); without it X-Spane-Signature needs none. */
+  toleranceSeconds: number | undefined;
+  /** The raw request body. */
+  raw: Buffer;
+  /** The request's headers. */
+  headers: WebhookHeaders;
+  /** Now, in epoch ms. @defaultValue `Date.now()` */
+  nowMs?: number;
+}
+
 /**
  * Checks a request against one trigger's secret: Standard Webhooks when it carries
  * `webhook-signature`, else X-Spane-Signature. Comparisons take constant time.
  */
-export function verifySignature(secret: string, toleranceSeconds: number | undefined, raw: Buffer, headers: WebhookHeaders, nowMs = Date.now()): Verdict {
-  return header(headers, 'webhook-signature') !== undefined ? verifyStandard(secret, toleranceSeconds, raw, headers, nowMs) : verifySpane(secret, toleranceSeconds, raw, headers, nowMs);
+export function verifySignature(check: SignatureCheck): Verdict {
+  const at = { ...check, nowMs: check.nowMs ?? Date.now() };
+  return header(check.headers, 'webhook-signature') !== undefined ? verifyStandard(at) : verifySpane(at);
 }
 
-function verifyStandard(secret: string, toleranceSeconds: number | undefined, raw: Buffer, headers: WebhookHeaders, nowMs: number): Verdict {
+function verifyStandard(check: Required<SignatureCheck>): Verdict {
+  const { secret, toleranceSeconds, raw, headers, nowMs } = check;
   const id = header(headers, 'webhook-id');
   const timestamp = header(headers, 'webhook-timestamp');
   const signature = header(headers, 'webhook-signature');
@@ -76,7 +92,8 @@ function verifyStandard(secret: string, toleranceSeconds: number | undefined, ra
   return { ok: true, delivery: { kind: 'webhook-id', id, until: (ts + tolerance) * 1000 } };
 }
 
-function verifySpane(secret: string, toleranceSeconds: number | undefined, raw: Buffer, headers: WebhookHeaders, nowMs: number): Verdict {
+function verifySpane(check: Required<SignatureCheck>): Verdict {
+  const { secret, toleranceSeconds, raw, headers, nowMs } = check;
   let timestamp: number | undefined;
   if (toleranceSeconds !== undefined) {
     const ts = header(headers, TIMESTAMP_HEADER);

@@ -105,7 +105,7 @@ export class WebhookManager {
       if (secret === undefined) continue;
       const resolved = await this.secretOf(secret, workflowId, wanted);
       if (resolved === undefined) throw refused(`the secret of workflow '${workflowId}' could not be resolved`);
-      const verdict = verifySignature(resolved, toleranceSeconds, raw, headers, now);
+      const verdict = verifySignature({ secret: resolved, toleranceSeconds, raw, headers, nowMs: now });
       if (!verdict.ok) throw refused(`workflow '${workflowId}': ${verdict.reason}`);
       if (delivery === undefined || (verdict.delivery.until ?? Infinity) > (delivery.until ?? Infinity)) delivery = verdict.delivery;
     }
@@ -115,8 +115,8 @@ export class WebhookManager {
     if (delivery === undefined) return this.startAll(matches, body);
     const ttl = delivery.until === undefined ? windowSeconds * 1000 : delivery.until - now;
     // Engines' clocks differ a little; keep the record a minute past the timestamp's expiry.
-    const key = deliveryKey(this.deps.prefix, delivery.kind, `${method} ${wanted}`, delivery.id);
-    return deliverOnce(this.deliveries, key, ttl + 60_000, () => this.startAll(matches, body), this.deps.logger);
+    const key = deliveryKey(this.deps.prefix, { kind: delivery.kind, path: `${method} ${wanted}`, id: delivery.id });
+    return deliverOnce(this.deliveries, { key, ttlMs: ttl + 60_000, start: () => this.startAll(matches, body), logger: this.deps.logger });
   }
 
   private async startAll(matches: readonly WebhookMatch[], body: unknown): Promise<string[]> {

@@ -24,6 +24,18 @@ export interface DriverErrorSummary {
   readonly code: string;
 }
 
+/** What a {@link DatabaseError} reports, parameters already stripped. @internal */
+export interface DatabaseFault {
+  /** The store operation that failed, e.g. `saveNodeResult`. */
+  operation: string;
+  /** SQLSTATE, socket error or driver code; `unknown` when none. */
+  code: string;
+  /** What PostgreSQL said, only when its message cannot hold values. */
+  detail: string | undefined;
+  /** The driver error's name and code, kept as the `cause`. @defaultValue none */
+  driver?: DriverErrorSummary;
+}
+
 /**
  * A database error with the statement's parameters stripped: `code` is the SQLSTATE (or the
  * driver's code), the message names the operation and what PostgreSQL said when that cannot hold
@@ -32,7 +44,8 @@ export interface DriverErrorSummary {
 export class DatabaseError extends Error {
   /** SQLSTATE (e.g. `23505`), socket error (`ECONNRESET`) or driver code (`CONNECTION_CLOSED`); `unknown` when none. */
   readonly code: string;
-  constructor(operation: string, code: string, detail: string | undefined, driver?: DriverErrorSummary) {
+  constructor(fault: DatabaseFault) {
+    const { operation, code, detail, driver } = fault;
     super(`${operation} failed: database error ${code}${detail === undefined ? '' : ` (${detail})`}`, driver === undefined ? undefined : { cause: driver });
     this.name = 'DatabaseError';
     this.code = code;
@@ -127,11 +140,11 @@ export function isUnavailable(err: unknown): boolean {
  */
 export function storeError(err: unknown, operation: string, executionId?: string): Error {
   if (err instanceof SpaneError) return err;
-  if (!(err instanceof Error)) return new DatabaseError(operation, 'unknown', undefined);
+  if (!(err instanceof Error)) return new DatabaseError({ operation, code: 'unknown', detail: undefined });
   const f = inspect(err);
   const code = f.closed ? 'PGLITE_CLOSED' : (f.code ?? 'unknown');
   const detail = f.sqlState !== undefined && SAFE_MESSAGE_CLASSES.has(f.sqlState.slice(0, 2)) ? f.serverMessage : undefined;
-  const sanitised = new DatabaseError(operation, code, detail, { name: f.owner ?? err.name, code });
+  const sanitised = new DatabaseError({ operation, code, detail, driver: { name: f.owner ?? err.name, code } });
   if (!isUnavailable(err)) {
     // Not a driver error at all (a JSON parse of a row, a programming error): nothing to strip,
     // unless it is drizzle's wrapper, whose message holds the parameters.

@@ -34,7 +34,12 @@ export function openBackend(options: Pick<WorkflowEngineOptions, 'backend' | 'co
     if (backend.closed) throw new InvalidArgumentError("WorkflowEngine: the 'backend' given is closed");
     // Its queues are shared by every prefix (one schema); the backend's database belongs to one.
     if (prefix !== backend.prefix) {
-      throw new PrefixConflictError(prefix, backend.prefix, `this ${backend.kind} backend`, `Open the backend with { prefix: '${prefix}' } on a database of its own, or give the engine prefix '${backend.prefix}'.`);
+      throw new PrefixConflictError({
+        prefix,
+        claimedBy: backend.prefix,
+        where: `this ${backend.kind} backend`,
+        remedy: `Open the backend with { prefix: '${prefix}' } on a database of its own, or give the engine prefix '${backend.prefix}'.`,
+      });
     }
     return { binding: BullBinding.sql(backend, new ConnectionErrors(logger)), rateLimits: backend, sqlBackend: backend };
   }

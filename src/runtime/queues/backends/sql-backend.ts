@@ -62,6 +62,20 @@ export const WEBHOOK_DELIVERY_TABLE = 'spane_webhook_delivery';
 /** One row: the prefix whose engines this database's queues belong to. */
 const PREFIX_TABLE = 'spane_prefix';
 
+/** What a {@link SqlBackend} is made of, for its private constructor. */
+interface SqlBackendParts {
+  /** `postgres` or `embedded`. */
+  kind: 'postgres' | 'embedded';
+  /** The pool handed to BullMQ. */
+  pool: PgPool;
+  /** The PGlite of an embedded backend, else undefined. */
+  pglite: PGlite | undefined;
+  /** The prefix the backend's database belongs to. */
+  prefix: string;
+  /** Closes the pool (and an owned PGlite). */
+  release: () => Promise<void>;
+}
+
 /**
  * An opened PostgreSQL-family queue backend: BullMQ's migrations applied, a pool the engines'
  * queues, workers and event listeners share, and SPANE's rate-limit table. Pass it to engines
@@ -89,17 +103,23 @@ export class SqlBackend {
   /** Embedded unless {@link SqlBackend.postgres} opened it (a `#` field: the URL may hold a password, so it stays out of inspect output). */
   #threadAccess: BackendThreadAccess = { kind: 'this-thread' };
 
-  private constructor(
-    /** `postgres` or `embedded`. */
-    readonly kind: 'postgres' | 'embedded',
-    /** The pool handed to BullMQ. @internal */
-    readonly pool: PgPool,
-    /** The PGlite of an embedded backend (for a store on the same database), else undefined. */
-    readonly pglite: PGlite | undefined,
-    /** The prefix this backend's database belongs to; engines on it must use it. */
-    readonly prefix: string,
-    private readonly release: () => Promise<void>,
-  ) {}
+  /** `postgres` or `embedded`. */
+  readonly kind: 'postgres' | 'embedded';
+  /** The pool handed to BullMQ. @internal */
+  readonly pool: PgPool;
+  /** The PGlite of an embedded backend (for a store on the same database), else undefined. */
+  readonly pglite: PGlite | undefined;
+  /** The prefix this backend's database belongs to; engines on it must use it. */
+  readonly prefix: string;
+  private readonly release: () => Promise<void>;
+
+  private constructor(parts: SqlBackendParts) {
+    this.kind = parts.kind;
+    this.pool = parts.pool;
+    this.pglite = parts.pglite;
+    this.prefix = parts.prefix;
+    this.release = parts.release;
+  }
 
   /**
    * Opens BullMQ's PostgreSQL backend on a server: creates a pool with `search_path` set to the
@@ -119,14 +139,14 @@ export class SqlBackend {
     // BullMQ adds an 'error' listener per queue, worker and event listener sharing the pool.
     pool.setMaxListeners(0);
     try {
-      await prepare(pool as unknown as PgPool, schema, prefix, redactUrl(options.url));
+      await prepare(pool as unknown as PgPool, { schema, prefix, where: redactUrl(options.url) });
     } catch (err) {
       // The preparation's error is the one to report, not the cleanup's.
       await pool.end().catch(() => undefined);
       if (err instanceof SpaneError) throw err;
       throw new BackendUnavailableError('postgres', redactUrl(options.url), err);
     }
-    const backend = new SqlBackend('postgres', pool as unknown as PgPool, undefined, prefix, () => pool.end());
+    const backend = new SqlBackend({ kind: 'postgres', pool: pool as unknown as PgPool, pglite: undefined, prefix, release: () => pool.end() });
     backend.#threadAccess = { kind: 'postgres', url: options.url };
     return backend;
   }
@@ -156,7 +176,7 @@ export class SqlBackend {
     const pglite = db;
     const pool = new PglitePool(pglite);
     try {
-      await prepare(pool, schema, prefix, options.dataDir ?? 'the embedded database');
+      await prepare(pool, { schema, prefix, where: options.dataDir ?? 'the embedded database' });
       await pglite.exec(`SET search_path TO ${quoteSchemaName(schema)}, public`);
     } catch (err) {
       await pool.end();
@@ -164,9 +184,15 @@ export class SqlBackend {
       if (owned) await pglite.close().catch(() => undefined);
       throw err;
     }
-    return new SqlBackend('embedded', pool, pglite, prefix, async () => {
-      await pool.end();
-      if (owned && !pglite.closed) await pglite.close();
+    return new SqlBackend({
+      kind: 'embedded',
+      pool,
+      pglite,
+      prefix,
+      release: async () => {
+        await pool.end();
+        if (owned && !pglite.closed) await pglite.close();
+      },
     });
   }
 
@@ -234,8 +260,19 @@ export class SqlBackend {
   }
 }
 
+/** A backend's claim on its database, for {@link prepare} and {@link claimPrefix}. */
+interface PrefixClaim {
+  /** The schema BullMQ's and SPANE's tables are in. */
+  schema: string;
+  /** The prefix claiming the database. */
+  prefix: string;
+  /** The database, as named in a conflict (a redacted URL or a directory). */
+  where: string;
+}
+
 /** BullMQ's migrations (on one session, as they require), SPANE's rate-limit and webhook-delivery tables, then the prefix claim. */
-async function prepare(pool: PgPool, schema: string, prefix: string, where: string): Promise<void> {
+async function prepare(pool: PgPool, claim: PrefixClaim): Promise<void> {
+  const { schema } = claim;
   const client = await pool.connect();
   try {
     await runMigrations(client, schema);
@@ -245,7 +282,7 @@ async function prepare(pool: PgPool, schema: string, prefix: string, where: stri
     try {
       await createRateLimitTable(client, schema);
       await client.query(`CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${WEBHOOK_DELIVERY_TABLE} (key text PRIMARY KEY, value text NOT NULL, expires_at double precision NOT NULL)`);
-      await claimPrefix(client, schema, prefix, where);
+      await claimPrefix(client, claim);
     } finally {
       // An unlock fails only on a broken connection, whose session ending releases the lock.
       await client.query('SELECT pg_advisory_unlock($1)', [SPANE_TABLES_LOCK]).catch(() => undefined);
@@ -263,7 +300,8 @@ const SPANE_TABLES_LOCK = 0x5a_a4_e0_02;
  * has it. One statement on a one-row table (the key is a constant): concurrent first claims are
  * ordered by the row lock, so exactly one prefix wins, and the claim survives restarts.
  */
-async function claimPrefix(client: PgQueryable, schema: string, prefix: string, where: string): Promise<void> {
+async function claimPrefix(client: PgQueryable, claim: PrefixClaim): Promise<void> {
+  const { schema, prefix, where } = claim;
   const table = `${quoteSchemaName(schema)}.${PREFIX_TABLE}`;
   await client.query(`CREATE TABLE IF NOT EXISTS ${table} (id boolean PRIMARY KEY DEFAULT true CHECK (id), prefix text NOT NULL, claimed_at bigint NOT NULL)`);
   const { rows } = await client.query<{ prefix: string }>(
@@ -272,12 +310,12 @@ async function claimPrefix(client: PgQueryable, schema: string, prefix: string, 
   );
   const owner = rows[0]?.prefix;
   if (owner !== undefined && owner !== prefix) {
-    throw new PrefixConflictError(
+    throw new PrefixConflictError({
       prefix,
-      owner,
-      `the queues in ${where}`,
-      `BullMQ's PostgreSQL backend keeps every queue in the '${schema}' schema whatever the prefix, so engines with two prefixes on one database would take each other's jobs. Use another database for prefix '${prefix}', or open this one with prefix '${owner}'. (To move the database to another prefix once no engine of '${owner}' runs and its queues are empty: DELETE FROM ${table}.)`,
-    );
+      claimedBy: owner,
+      where: `the queues in ${where}`,
+      remedy: `BullMQ's PostgreSQL backend keeps every queue in the '${schema}' schema whatever the prefix, so engines with two prefixes on one database would take each other's jobs. Use another database for prefix '${prefix}', or open this one with prefix '${owner}'. (To move the database to another prefix once no engine of '${owner}' runs and its queues are empty: DELETE FROM ${table}.)`,
+    });
   }
 }
 
