@@ -46,7 +46,6 @@ export async function advance(
       if (readAt !== undefined) readAt = Date.now();
       exec = await rt.store.getExecution(snapshot.executionId);
       if (exec === null) return;
-      fresh = true;
     }
     if (exec.status === 'cancelled' || exec.status === 'completed') return;
     const results = exec.nodeResults;
