@@ -30,7 +30,7 @@ import { createPostgresBackend, createRedisBackend, Queue, Worker } from 'bullmq
 import type { BackendFactory, ConnectionOptions, Job, RedisQueueBackend } from 'bullmq';
 import { Redis } from 'ioredis';
 import { InMemoryExecutionStore, NodeRegistry, SqlBackend, WorkflowEngine } from '../src/index.js';
-import type { BackendKind, ExecutionStatus, Logger, NodeDefinition, TransitionPatch, WorkflowDefinition } from '../src/index.js';
+import type { BackendKind, ExecutionStatus, Logger, TransitionPatch } from '../src/index.js';
 import { createTestDatabase } from '../test/contract/databases.js';
 import type { TestDatabase } from '../test/contract/databases.js';
 import { postgresAnswers, redisAnswers } from '../test/backends/probe.js';

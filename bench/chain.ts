@@ -42,7 +42,7 @@ import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import type { Sql } from 'postgres';
 import { DrizzleStore, InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
-import type { ExecutionStatus, ExecutionStore, Logger, NodeDefinition, TransitionPatch, WorkflowDefinition } from '../src/index.js';
+import type { ExecutionStatus, ExecutionStore, Logger, TransitionPatch } from '../src/index.js';
 import { CompletionBoard, envInt, linearWorkflow, ownCpuMs, procCpuMs, stats, withTimeout } from './lib.js';
 import type { Stats } from './lib.js';
 import { createTestDatabase } from '../test/contract/databases.js';

@@ -34,7 +34,7 @@ import { isMainThread } from 'node:worker_threads';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
 import { DrizzleStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
-import type { Logger, NodeDefinition, WorkflowDefinition } from '../src/index.js';
+import type { Logger } from '../src/index.js';
 import { envInt, linearWorkflow, stats } from './lib.js';
 import type { Stats } from './lib.js';
 import { deleteKeys } from '../test/helpers.js';

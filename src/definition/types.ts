@@ -50,6 +50,7 @@ export interface NodeConfig {
   retryPolicy?: RetryPolicy;
   /** Circuit breaker for this node's external calls. */
   circuitBreaker?: CircuitBreakerConfig;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the untyped JSON boundary the spec's executors destructure (see above)
   [key: string]: any;
 }
 
@@ -209,6 +210,7 @@ export interface WorkflowExecution {
  * What an executor receives. `inputData` and `nodeConfig` default to `any` so that the spec's
  * untyped executors can destructure them directly; pass type arguments for precision.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the spec's untyped executors destructure `inputData` directly (see above)
 export interface ExecutionContext<TInput = any, TConfig = NodeConfig> {
   /** The workflow being run. */
   workflowId: string;

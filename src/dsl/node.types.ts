@@ -241,7 +241,7 @@ export interface NodeKind<TType extends string = string, TConfigIn = unknown, TI
  * registerNodeKinds(registry, kinds);
  * ```
  */
-// `any` for the config: it is a parameter (contravariant), and only `any` admits every kind's config.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the config is a parameter (contravariant): only `any` admits every kind's config
 export type AnyNodeKind = NodeKind<string, any, any, any>;
 
 /**

@@ -104,7 +104,7 @@ export interface State<
  * const start: WorkflowBuilder<EmptyState<'w', { userId: number }>> = workflow('w', { input: User });
  * ```
  */
-// `{}` is the neutral element of the `out` intersection.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{}` is the neutral element of the `out` intersection
 export type EmptyState<TWorkflow extends string, TInput> = State<TWorkflow, TInput, {}, never, never, TInput, never, never>;
 
 // ---------------------------------------------------------------- small helpers

@@ -7,6 +7,10 @@ import { testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 
+/** A JSON body as the server sent it; the assertions read it by path and check it with `expect`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- typing every response shape would add nothing the assertions do not check
+type Json = any;
+
 let t: TestEngine | undefined;
 let server: RunningServer | undefined;
 let logged: string[] = [];
@@ -27,7 +31,7 @@ async function start(options: { webhookSecret?: string; workers?: boolean } = {}
   return { t, base: server.url };
 }
 
-async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Json }> {
   const init: RequestInit = { method, headers: { 'content-type': 'application/json', ...headers } };
   if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
   const res = await fetch(`${base}${path}`, init);
@@ -36,11 +40,11 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 }
 
 /** Reads SSE frames until `stop` says so, then closes the stream. */
-async function readFrames(body: ReadableStream<Uint8Array>, stop: (frames: { event: string; data: any }[]) => boolean): Promise<{ event: string; data: any }[]> {
+async function readFrames(body: ReadableStream<Uint8Array>, stop: (frames: { event: string; data: Json }[]) => boolean): Promise<{ event: string; data: Json }[]> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
-  const frames: { event: string; data: any }[] = [];
+  const frames: { event: string; data: Json }[] = [];
   while (!stop(frames)) {
     const { value, done } = await reader.read();
     if (done) break;

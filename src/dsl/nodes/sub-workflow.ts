@@ -56,6 +56,7 @@ export interface SubWorkflowOptions<TInputMapping, TOutputMapping, TFail extends
 type IsLoose<T> = unknown extends T ? true : false;
 type IsEmpty<T> = [keyof T] extends [never] ? true : false;
 type Head<K> = K extends `${infer H}.${string}` ? H : K;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{} extends Pick<T, K>` is true exactly when K is optional
 type RequiredKeys<T> = T extends object ? { [K in keyof T]-?: {} extends Pick<T, K> ? never : K }[keyof T] : never;
 
 /**
@@ -148,7 +149,9 @@ const subWorkflowKind = createKind<NodeKind<typeof BUILTIN_NODE_KINDS.subWorkflo
  */
 export function subWorkflow<
   W extends { readonly id: string } | string,
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- without a mapping: an object with no keys (`keyof {}` is never)
   const TIn extends Record<string, string> = {},
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- without a mapping: an object with no keys (`keyof {}` is never)
   const TOut extends Record<string, string> = {},
   TFail extends boolean = false,
 >(child: W, options?: SubWorkflowOptions<TIn, TOut, TFail> & NoInfer<SubWorkflowChecks<W, TIn, TOut>>): NodeSpec<SubWorkflowInput<W, TIn>, SubWorkflowOutput<W, TOut, TFail>> {

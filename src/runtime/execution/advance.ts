@@ -59,7 +59,6 @@ export async function advance(rt: Runtime, step: AdvanceStep): Promise<void> {
       if (readAt !== undefined) readAt = Date.now();
       exec = await rt.store.getExecution(snapshot.executionId);
       if (exec === null) return;
-      fresh = true;
     }
     if (exec.status === 'cancelled' || exec.status === 'completed') return;
     const results = exec.nodeResults;
