@@ -53,8 +53,6 @@ function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
 
-
-
 interface Side {
   name: string;
   runChains(n: number): Promise<number>;
@@ -76,7 +74,11 @@ interface Link {
 async function rawSide(link: Link): Promise<Side> {
   const board = new CompletionBoard();
   const queueName = `raw-chain-${randomUUID().slice(0, 8)}`;
-  const queue = new Queue<{ chain: string; step: number }>(queueName, { connection: link.connection(), prefix: link.prefix, defaultJobOptions: { removeOnComplete: REMOVE_ON_COMPLETE, removeOnFail: REMOVE_ON_FAIL } }, link.factory);
+  const queue = new Queue<{ chain: string; step: number }>(
+    queueName,
+    { connection: link.connection(), prefix: link.prefix, defaultJobOptions: { removeOnComplete: REMOVE_ON_COMPLETE, removeOnFail: REMOVE_ON_FAIL } },
+    link.factory,
+  );
   let length = STEPS;
   const worker = new Worker<{ chain: string; step: number }>(
     queueName,

@@ -71,7 +71,6 @@ const PHASE_TIMEOUT_MS = 60_000;
 const REMOVE_ON_COMPLETE = { count: 1000, age: 3600 };
 const REMOVE_ON_FAIL = { count: 5000, age: 7 * 24 * 3600 };
 
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
@@ -321,7 +320,10 @@ async function main(): Promise<void> {
     const waitDefault = { hook: [] as number[], wait: [] as number[], added: [] as number[] };
     const waitTight = { hook: [] as number[], wait: [] as number[], added: [] as number[] };
     for (let i = 0; i < RUNS; i++) {
-      for (const [into, interval] of [[waitDefault, undefined], [waitTight, 2]] as const) {
+      for (const [into, interval] of [
+        [waitDefault, undefined],
+        [waitTight, 2],
+      ] as const) {
         const { hook, wait } = await spane.runViaWait(interval);
         into.hook.push(hook);
         into.wait.push(wait);
@@ -375,7 +377,12 @@ async function main(): Promise<void> {
       '',
       '| Poll interval | Seen by waitForExecution: median | p95 | Same runs, hook: median | Added by polling: median | p95 |',
       '|---|---:|---:|---:|---:|---:|',
-      ...([['25 ms (default)', waitDefault], ['2 ms', waitTight]] as const).map(([name, w]) => {
+      ...(
+        [
+          ['25 ms (default)', waitDefault],
+          ['2 ms', waitTight],
+        ] as const
+      ).map(([name, w]) => {
         const seen = stats(w.wait);
         const added = stats(w.added);
         return `| ${name} | ${fmt(seen.median, 2)} | ${fmt(seen.p95, 2)} | ${fmt(stats(w.hook).median, 2)} | ${fmt(added.median, 2)} | ${fmt(added.p95, 2)} |`;
@@ -542,7 +549,10 @@ async function mainStores(): Promise<void> {
         ratio: t.median / rawT.median,
         paired: paired.median,
         line: `| ${labels[side.name]} | ${fmt(t.median, 0)} | ${fmt(t.min, 0)}–${fmt(t.max, 0)} | ${ratio} | ${pairedCol} | ${fmt(l.median, 2)} | ${fmt(l.p95, 2)} | ${side === raw ? '1.00×' : `${fmt(l.median / rawL.median, 2)}×`} |`,
-        rounds: `| ${labels[side.name]} | ${tput.get(side.name)!.map((v) => fmt(v, 0)).join(', ')} |`,
+        rounds: `| ${labels[side.name]} | ${tput
+          .get(side.name)!
+          .map((v) => fmt(v, 0))
+          .join(', ')} |`,
       };
     });
     const pgRow = rows.find((r) => r.name === 'postgres') ?? { ratio: NaN, paired: NaN };

@@ -30,8 +30,7 @@ async function main(): Promise<void> {
     for (const pool of POOLS) {
       const client = postgres(database.url, { max: pool, onnotice: () => {} });
       const store = await DrizzleStore.postgres(client);
-      const backends = async () =>
-        (await admin<{ pid: number }[]>`select pid from pg_stat_activity where datname = ${database.name}`).map((r) => r.pid);
+      const backends = async () => (await admin<{ pid: number }[]>`select pid from pg_stat_activity where datname = ${database.name}`).map((r) => r.pid);
       const rates: number[] = [];
       let nodeCpu = 0;
       let pgCpu = 0;
@@ -39,7 +38,11 @@ async function main(): Promise<void> {
       await store.saveWorkflow({ id: 'wf', name: 'wf', entryNodeId: 's0', nodes: [{ id: 's0', type: 'x', config: {}, inputs: [], outputs: [] }] });
       for (let round = 0; round <= ROUNDS; round++) {
         const ids = Array.from({ length: CHAINS }, () => randomUUID());
-        await Promise.all(ids.map((executionId) => store.createExecution({ executionId, workflowId: 'wf', workflowVersion: 1, status: 'running', initialData: { step: 0 }, depth: 0, startedAt: Date.now() })));
+        await Promise.all(
+          ids.map((executionId) =>
+            store.createExecution({ executionId, workflowId: 'wf', workflowVersion: 1, status: 'running', initialData: { step: 0 }, depth: 0, startedAt: Date.now() }),
+          ),
+        );
         const pids = await backends();
         const cpu0 = process.cpuUsage();
         const pg0 = procCpuMs(pids);
@@ -53,7 +56,13 @@ async function main(): Promise<void> {
               for (let step = 0; step < STEPS; step++) {
                 const exec = await store.getExecution(executionId);
                 const t = Date.now();
-                await store.saveNodeResult(executionId, `s${step}`, { status: 'completed', data: { step: step + 1, input: exec?.initialData }, attempts: 1, startedAt: t, completedAt: t });
+                await store.saveNodeResult(executionId, `s${step}`, {
+                  status: 'completed',
+                  data: { step: step + 1, input: exec?.initialData },
+                  attempts: 1,
+                  startedAt: t,
+                  completedAt: t,
+                });
               }
               await store.getExecution(executionId);
               await store.transitionExecution(executionId, ['running'], 'completed');

@@ -81,9 +81,6 @@ const CPU_CHAINS = envInt('BENCH_CPU_CHAINS', 20);
 const CPU_STEPS = envInt('BENCH_CPU_STEPS', 5);
 const TIMEOUT_MS = 120_000;
 
-
-
-
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 const log = (message: string) => process.stderr.write(`[bench:threads] ${message}\n`);
 

@@ -66,9 +66,14 @@ async function main(): Promise<number> {
     await engine.registerWorkflow(orders);
     engine.startWorkers(4);
     let ok = true;
-    for (const order of [{ orderId: 'A-1', total: 40, country: 'fr' }, { orderId: 'B-2', total: 250, country: 'de' }]) {
+    for (const order of [
+      { orderId: 'A-1', total: 40, country: 'fr' },
+      { orderId: 'B-2', total: 250, country: 'de' },
+    ]) {
       const execution = await engine.waitForExecution(await engine.enqueueWorkflow(orders.id, order), { timeoutMs: 20_000 });
-      const statuses = Object.entries(execution.nodeResults).map(([id, r]) => `${id}=${r.status}`).join(' ');
+      const statuses = Object.entries(execution.nodeResults)
+        .map(([id, r]) => `${id}=${r.status}`)
+        .join(' ');
       console.log(`Order ${order.orderId} (total ${order.total}): ${execution.status}; ${statuses}; summary: ${nodeOutput(orders, execution, 'summary')}`);
       ok &&= execution.status === 'completed';
     }

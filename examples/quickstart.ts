@@ -67,7 +67,13 @@ async function main(): Promise<number> {
   const redis = redisUrl ? new Redis(redisUrl) : new Redis();
   // Fail fast with a hint instead of retrying forever when Redis is not there.
   redis.on('error', () => undefined);
-  const reachable = await Promise.race([redis.ping().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(r, 3000, false))]);
+  const reachable = await Promise.race([
+    redis.ping().then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((r) => setTimeout(r, 3000, false)),
+  ]);
   if (!reachable) {
     console.error(`Cannot reach Redis at ${redisUrl ?? '127.0.0.1:6379'}: start redis-server, set REDIS_URL, or run \`npx spane run examples/quickstart.ts\` (no Redis needed).`);
     redis.disconnect();

@@ -144,10 +144,7 @@ export function createApp(options: AppOptions): Hono {
   const onUnexpectedError = options.onUnexpectedError ?? ((err: unknown) => console.error(err));
   const app = new Hono();
 
-  app.use(
-    '/api/*',
-    bodyLimit({ maxSize: maxBodyBytes, onError: (c) => c.json({ error: `request body is larger than ${maxBodyBytes} bytes`, code: 'PAYLOAD_TOO_LARGE' }, 413) }),
-  );
+  app.use('/api/*', bodyLimit({ maxSize: maxBodyBytes, onError: (c) => c.json({ error: `request body is larger than ${maxBodyBytes} bytes`, code: 'PAYLOAD_TOO_LARGE' }, 413) }));
 
   app.post('/api/workflows', async (c) => {
     const body = await readJson(c);
@@ -296,7 +293,14 @@ function catchingUp(engine: WorkflowEngine, executionId: string): EventSource {
         const exec = await engine.getExecution(executionId);
         const type = exec === undefined ? undefined : TERMINAL_EVENT[exec.status];
         if (stopped || exec === undefined || type === undefined) return;
-        const event: SpaneEvent = { id: `${executionId}:${type}`, type, executionId, workflowId: exec.workflowId, timestamp: exec.completedAt ?? Date.now(), data: { replayed: true } };
+        const event: SpaneEvent = {
+          id: `${executionId}:${type}`,
+          type,
+          executionId,
+          workflowId: exec.workflowId,
+          timestamp: exec.completedAt ?? Date.now(),
+          data: { replayed: true },
+        };
         if (exec.error !== undefined) event.error = exec.error;
         pass(event);
       })().catch(() => undefined);
@@ -354,7 +358,13 @@ async function main(): Promise<void> {
   const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
-  const reachable = await Promise.race([redis.ping().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(r, 3000, false))]);
+  const reachable = await Promise.race([
+    redis.ping().then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((r) => setTimeout(r, 3000, false)),
+  ]);
   if (!reachable) {
     console.error(`Redis is not reachable at ${redisUrl}. Start one (e.g. redis-server) or set REDIS_URL.`);
     redis.disconnect();

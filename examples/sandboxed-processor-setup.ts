@@ -25,15 +25,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { Redis } from 'ioredis';
-import {
-  deserialize,
-  DrizzleStore,
-  InMemoryExecutionStore,
-  InvalidConfigError,
-  MetricsCollector,
-  NodeRegistry,
-  WorkflowEngine,
-} from '../src/index.js';
+import { deserialize, DrizzleStore, InMemoryExecutionStore, InvalidConfigError, MetricsCollector, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { EngineConfig, SpaneEvent, WorkflowDefinition } from '../src/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -53,7 +45,10 @@ export const registry = new NodeRegistry()
     data: {
       createdAt: new Date(Date.UTC(2025, 0, 1)), // -> ISO string
       total: 2n ** 64n, // -> { __spane_type: 'bigint', value: '18446744073709551616' }
-      byRegion: new Map([['eu', 3], ['us', 5]]), // -> { __spane_type: 'Map', entries: [...] }
+      byRegion: new Map([
+        ['eu', 3],
+        ['us', 5],
+      ]), // -> { __spane_type: 'Map', entries: [...] }
       tags: new Set(['a', 'b']), // -> { __spane_type: 'Set', values: [...] }
       blob: Buffer.from('hello'), // -> { __spane_type: 'Buffer', base64: 'aGVsbG8=' }
       format: () => 'lost', // functions are removed (with a warning unless NODE_ENV=production)
@@ -132,7 +127,12 @@ async function main(): Promise<void> {
     // The spec's own setup: an InMemoryExecutionStore. Its threads call that store through the
     // main thread (one message each way per call), so they share one state.
     const memoryStore = new InMemoryExecutionStore();
-    const inMemory = new WorkflowEngine({ registry, store: memoryStore, connection: redis, config: { prefix: `${PREFIX}-mem`, useWorkerThreads: true, executorsModule: THIS_FILE } });
+    const inMemory = new WorkflowEngine({
+      registry,
+      store: memoryStore,
+      connection: redis,
+      config: { prefix: `${PREFIX}-mem`, useWorkerThreads: true, executorsModule: THIS_FILE },
+    });
     engines.push(inMemory);
     for (const wf of workflows) await inMemory.registerWorkflow(wf);
     inMemory.startWorkers(2);
@@ -156,7 +156,9 @@ async function main(): Promise<void> {
     const stored = rich.nodeResults['make']?.data;
     console.log('stored (JSON-safe, with type markers):', JSON.stringify(stored));
     const revived = deserialize(stored) as { byRegion: Map<string, number>; total: bigint; blob: Buffer };
-    console.log(`deserialize() in the main thread: byRegion is a Map (${revived.byRegion instanceof Map}), total is ${typeof revived.total}, blob says '${revived.blob.toString()}'`);
+    console.log(
+      `deserialize() in the main thread: byRegion is a Map (${revived.byRegion instanceof Map}), total is ${typeof revived.total}, blob says '${revived.blob.toString()}'`,
+    );
     console.log('the child node, in a thread, got real values back:', JSON.stringify(rich.nodeResults['use']?.data));
 
     // 4. Error handling ---------------------------------------------------------------------
@@ -170,7 +172,9 @@ async function main(): Promise<void> {
     }
     // A thread that dies mid-job fails only that job; BullMQ retries it in a new thread.
     const fragile = await engine.waitForExecution(await engine.enqueueWorkflow('example-threads-fragile', {}), { timeoutMs: 30_000 });
-    console.log(`crashing node: execution ${fragile.status}, node ${JSON.stringify(fragile.nodeResults['fragile']?.data)} after ${fragile.nodeResults['fragile']?.attempts} attempts`);
+    console.log(
+      `crashing node: execution ${fragile.status}, node ${JSON.stringify(fragile.nodeResults['fragile']?.data)} after ${fragile.nodeResults['fragile']?.attempts} attempts`,
+    );
 
     // 5. A custom processor file ------------------------------------------------------------
     section('5. Custom processor file');

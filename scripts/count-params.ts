@@ -90,11 +90,7 @@ for (const file of sourceFiles(srcDir).sort()) {
   const rel = relative(root, file);
   const visit = (node: ts.Node): void => {
     const isFunctionLike =
-      ts.isFunctionDeclaration(node) ||
-      ts.isMethodDeclaration(node) ||
-      ts.isConstructorDeclaration(node) ||
-      ts.isArrowFunction(node) ||
-      ts.isFunctionExpression(node);
+      ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node) || ts.isConstructorDeclaration(node) || ts.isArrowFunction(node) || ts.isFunctionExpression(node);
     // Overload signatures have no body; the implementation is the one counted.
     if (isFunctionLike && (node as ts.FunctionLikeDeclaration).body && !isInlineCallback(node)) {
       const count = positional(node as ts.SignatureDeclaration);

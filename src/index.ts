@@ -57,16 +57,7 @@ export type { DLQJobData, NodeJobData, WorkflowJobData } from './runtime/queues/
 export { InMemoryExecutionStore } from './store/memory.js';
 export type { InMemoryStoreOptions } from './store/memory.js';
 export type { StoreThreadAccess } from './store/thread-access.js';
-export type {
-  ExecutionFilter,
-  ExecutionLogEntry,
-  ExecutionStore,
-  NewExecution,
-  PruneCriteria,
-  SaveWorkflowOptions,
-  TransitionPatch,
-  WorkflowVersionInfo,
-} from './store/store.js';
+export type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, WorkflowVersionInfo } from './store/store.js';
 
 // --- recovery ---
 export type { ReconcileOptions, ReconcileSummary } from './runtime/execution/index.js';
@@ -206,15 +197,7 @@ export type { MetricsCollectorOptions, MetricsSource } from './runtime/observe/i
 
 // --- react flow ---
 export { fromReactFlow, toReactFlow } from './definition/react-flow.js';
-export type {
-  FromReactFlowOptions,
-  ReactFlowEdge,
-  ReactFlowGraph,
-  ReactFlowGraphOut,
-  ReactFlowNode,
-  ReactFlowNodeData,
-  ToReactFlowOptions,
-} from './definition/react-flow.js';
+export type { FromReactFlowOptions, ReactFlowEdge, ReactFlowGraph, ReactFlowGraphOut, ReactFlowNode, ReactFlowNodeData, ToReactFlowOptions } from './definition/react-flow.js';
 // --- end react flow ---
 
 // --- drizzle ---

@@ -60,7 +60,8 @@ export function testEngine(options: { config?: EngineConfig; store?: ExecutionSt
   const sql = TEST_BACKEND === 'redis' ? undefined : testSqlBackend;
   // A SQL backend's database belongs to one prefix; its tables are emptied between tests instead.
   const prefix = sql?.prefix ?? `{spane-test-${randomUUID().slice(0, 8)}}`;
-  if (TEST_BACKEND !== 'redis' && sql === undefined) throw new Error(`SPANE_TEST_BACKEND=${TEST_BACKEND} but no backend is open: run this file in the ${TEST_BACKEND} vitest project`);
+  if (TEST_BACKEND !== 'redis' && sql === undefined)
+    throw new Error(`SPANE_TEST_BACKEND=${TEST_BACKEND} but no backend is open: run this file in the ${TEST_BACKEND} vitest project`);
   const redis = sql === undefined ? new Redis(REDIS_URL) : noRedis();
   const link = sql === undefined ? { connection: redis } : { backend: sql };
   const registry = options.registry ?? new NodeRegistry();

@@ -36,7 +36,13 @@ function measureOnce(nodes: number): Measure {
     out = execFileSync(process.execPath, ['-e', withCpuTime, tsc, '--noEmit', '--extendedDiagnostics', '-p', tsconfig], { encoding: 'utf8' });
   } catch (err) {
     const stdout = (err as { stdout?: string }).stdout ?? '';
-    throw new Error(`tsc failed for ${nodes} nodes:\n${stdout.split('\n').filter((l) => l.includes('error')).join('\n')}`, { cause: err });
+    throw new Error(
+      `tsc failed for ${nodes} nodes:\n${stdout
+        .split('\n')
+        .filter((l) => l.includes('error'))
+        .join('\n')}`,
+      { cause: err },
+    );
   }
   const num = (label: string) => Number(new RegExp(`^${label}:\\s+([\\d.]+)`, 'm').exec(out)?.[1] ?? NaN);
   return { nodes, checkSeconds: num('Check time'), totalSeconds: num('Total time'), cpuSeconds: num('CPU time'), instantiations: num('Instantiations'), types: num('Types') };

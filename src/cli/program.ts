@@ -107,9 +107,7 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
     });
 
   connectionOptions(
-    program
-      .command('worker')
-      .description("Process jobs of the file's workflows on a shared backend (start as many as you like, on any machine); SIGTERM stops it gracefully."),
+    program.command('worker').description("Process jobs of the file's workflows on a shared backend (start as many as you like, on any machine); SIGTERM stops it gracefully."),
     ['redis', 'postgres'],
     'redis',
   )
@@ -152,7 +150,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     return exit.code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    println(io.stderr, err instanceof SpaneError || isSpaneErrorLike(err) ? `spane: ${(err as Error).message}` : `spane: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    println(
+      io.stderr,
+      err instanceof SpaneError || isSpaneErrorLike(err) ? `spane: ${(err as Error).message}` : `spane: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
     if (io.verbose === true && (err instanceof SpaneError || isSpaneErrorLike(err))) println(io.stderr, stackOf(err));
     return 1;
   }

@@ -230,7 +230,11 @@ export function fromReactFlow(graph: ReactFlowGraph, options: FromReactFlowOptio
     } else if (roots.length === 0) {
       add('missing-entry', 'entryNodeId', 'no entry node: every node has an incoming edge (the graph has a cycle); pass entryNodeId or remove the edge into the start node');
     } else {
-      add('missing-entry', 'entryNodeId', `no single entry node: ${roots.length} nodes have no incoming edge (${roots.join(', ')}); connect them to one start node or pass entryNodeId`);
+      add(
+        'missing-entry',
+        'entryNodeId',
+        `no single entry node: ${roots.length} nodes have no incoming edge (${roots.join(', ')}); connect them to one start node or pass entryNodeId`,
+      );
     }
   }
 

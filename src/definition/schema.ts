@@ -4,10 +4,7 @@ import { z } from 'zod';
 export const SAFE_ID = /^[A-Za-z0-9_.-]+$/;
 const MAX_ID_LENGTH = 128;
 
-const id = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`);
+const id = z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`);
 
 const retryPolicy = z.strictObject({
   maxAttempts: z.number().int().min(1).max(1000).optional(),
@@ -26,11 +23,10 @@ const circuitBreaker = z.strictObject({
   timeout: z.number().int().min(0).optional(),
 });
 
-const nodeConfig = z
-  .looseObject({
-    retryPolicy: retryPolicy.optional(),
-    circuitBreaker: circuitBreaker.optional(),
-  });
+const nodeConfig = z.looseObject({
+  retryPolicy: retryPolicy.optional(),
+  circuitBreaker: circuitBreaker.optional(),
+});
 
 const node = z.strictObject({
   id,

@@ -60,8 +60,10 @@ export function triggerProblems(triggers: readonly WorkflowTrigger[]): { path: s
       schedules.add(cron);
     } else {
       const { path, method, secret } = trigger.config;
-      if (path.length > MAX_WEBHOOK_PATH_LENGTH) problems.push({ path: `${at}.path`, message: `webhook path is ${path.length} characters long, more than ${MAX_WEBHOOK_PATH_LENGTH}` });
-      else if (!WEBHOOK_PATH.test(normaliseWebhookPath(path))) problems.push({ path: `${at}.path`, message: `webhook path '${path}' may only contain letters, digits and - _ . ~ /` });
+      if (path.length > MAX_WEBHOOK_PATH_LENGTH)
+        problems.push({ path: `${at}.path`, message: `webhook path is ${path.length} characters long, more than ${MAX_WEBHOOK_PATH_LENGTH}` });
+      else if (!WEBHOOK_PATH.test(normaliseWebhookPath(path)))
+        problems.push({ path: `${at}.path`, message: `webhook path '${path}' may only contain letters, digits and - _ . ~ /` });
       if (typeof secret === 'object' && 'env' in secret && !ENV_NAME.test(secret.env)) {
         problems.push({ path: `${at}.secret.env`, message: `'${secret.env}' is not an environment variable name (letters, digits and _, not starting with a digit)` });
       }

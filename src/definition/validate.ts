@@ -16,7 +16,8 @@ export { BUILT_IN_NODE_TYPES } from './node-kinds.js';
  * ids up as own properties only.
  */
 const PROTO_KEY = '__proto__';
-const PROTO_KEY_REASON = "assigned as an object key it replaces the object's prototype instead of adding a key, so it cannot safely key node results, a join's input or a user's own objects";
+const PROTO_KEY_REASON =
+  "assigned as an object key it replaces the object's prototype instead of adding a key, so it cannot safely key node results, a join's input or a user's own objects";
 
 /** What {@link validateWorkflow} needs to know beyond the definition. */
 export interface ValidateOptions {
@@ -35,7 +36,11 @@ export function findWorkflowIssues(input: unknown, options: ValidateOptions = {}
   if (!parsed.success) {
     return parsed.error.issues.map((issue) => ({
       rule: 'schema',
-      path: issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)',
+      path:
+        issue.path
+          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+          .join('')
+          .replace(/^\./, '') || '(root)',
       message: issue.message,
     }));
   }
@@ -57,7 +62,10 @@ export function findWorkflowIssues(input: unknown, options: ValidateOptions = {}
 
   const nodeById = new Map(def.nodes.map((n) => [n.id, n]));
   def.nodes.forEach((node, i) => {
-    for (const [side, other] of [['outputs', 'inputs'], ['inputs', 'outputs']] as const) {
+    for (const [side, other] of [
+      ['outputs', 'inputs'],
+      ['inputs', 'outputs'],
+    ] as const) {
       const seen = new Set<string>();
       for (const ref of node[side]) {
         if (seen.has(ref)) add('edge-mismatch', `nodes[${i}].${side}`, `'${node.id}' lists '${ref}' twice in ${side}`);

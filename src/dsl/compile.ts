@@ -296,7 +296,8 @@ function compileTrigger(t: TriggerInput<unknown>, site: TriggerSite): WorkflowTr
   }
   const parsed = input === undefined ? undefined : safeParseSync(input, t.data);
   if (parsed !== undefined && !parsed.success) {
-    for (const issue of parsed.error.issues) add('invalid-config', `${at}.config.data`, `schedule data is not a valid workflow input at ${formatPath(issue.path)}: ${issue.message}`);
+    for (const issue of parsed.error.issues)
+      add('invalid-config', `${at}.config.data`, `schedule data is not a valid workflow input at ${formatPath(issue.path)}: ${issue.message}`);
   }
   const config = { cron: t.cron, ...(t.timezone !== undefined && { timezone: t.timezone }), ...(t.data !== undefined && { data: t.data }) };
   return { type: 'schedule', config };

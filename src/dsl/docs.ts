@@ -70,7 +70,7 @@ export function renderMarkdown(def: DocumentedWorkflow, options: RenderOptions =
   const h = '#'.repeat(Math.max(1, options.headingLevel ?? 1));
   const out: string[] = [`${h} ${def.name === def.id ? `\`${def.id}\`` : `${def.name} (\`${def.id}\`)`}`, ''];
   if (def.description !== undefined) out.push(def.description, '');
-  if (def.schemas?.input !== undefined) out.push(`${h}# Input`, '', fieldList(def.schemas.input, '\n') , '');
+  if (def.schemas?.input !== undefined) out.push(`${h}# Input`, '', fieldList(def.schemas.input, '\n'), '');
   out.push(`${h}# Graph`, '', '```mermaid', renderMermaid(def), '```', '');
   out.push(`${h}# Nodes`, '', '| Node | Type | After | Config | Input | Output |', '|---|---|---|---|---|---|');
   for (const n of def.nodes) {
@@ -86,7 +86,9 @@ export function renderMarkdown(def: DocumentedWorkflow, options: RenderOptions =
     out.push(`${h}# Triggers`, '');
     for (const t of def.triggers) {
       if (t.type === 'schedule') {
-        out.push(`- Schedule \`${t.config.cron}\`${t.config.timezone !== undefined ? ` (${t.config.timezone})` : ''}${t.config.data !== undefined ? ` with data \`${JSON.stringify(t.config.data)}\`` : ''}`);
+        out.push(
+          `- Schedule \`${t.config.cron}\`${t.config.timezone !== undefined ? ` (${t.config.timezone})` : ''}${t.config.data !== undefined ? ` with data \`${JSON.stringify(t.config.data)}\`` : ''}`,
+        );
       } else {
         out.push(`- Webhook \`${t.config.method ?? 'any method'} /${t.config.path.replace(/^\//, '')}\`${t.config.secret !== undefined ? ' (signed)' : ''}`);
       }
@@ -160,7 +162,9 @@ function typeText(s: JsonSchema, depth: number): string {
       const props = s['properties'];
       if (typeof props !== 'object' || props === null || depth > 2) return 'object';
       const required = new Set(Array.isArray(s['required']) ? (s['required'] as string[]) : []);
-      return `{ ${Object.entries(props as Record<string, JsonSchema>).map(([k, v]) => `${k}${required.has(k) ? '' : '?'}: ${typeText(v, depth + 1)}`).join('; ')} }`;
+      return `{ ${Object.entries(props as Record<string, JsonSchema>)
+        .map(([k, v]) => `${k}${required.has(k) ? '' : '?'}: ${typeText(v, depth + 1)}`)
+        .join('; ')} }`;
     }
     case 'string':
       return typeof s['format'] === 'string' ? `string (${s['format']})` : 'string';

@@ -129,7 +129,8 @@ export interface ExecutorRegistryLike {
  */
 export function registerNodeKinds(registry: ExecutorRegistryLike, kinds: Iterable<AnyNodeKind | AnyNodeSpec | KindRuntime>): string[] {
   if (typeof registry?.register !== 'function') throw new InvalidArgumentError('registerNodeKinds: registry must have a register(type, executor) method');
-  if (typeof (kinds as Partial<Iterable<unknown>> | null)?.[Symbol.iterator] !== 'function') throw new InvalidArgumentError('registerNodeKinds: kinds must be an iterable of node kinds or specs');
+  if (typeof (kinds as Partial<Iterable<unknown>> | null)?.[Symbol.iterator] !== 'function')
+    throw new InvalidArgumentError('registerNodeKinds: kinds must be an iterable of node kinds or specs');
   const types: string[] = [];
   for (const item of kinds) {
     const kind: KindRuntime = 'kind' in item && typeof item.kind === 'object' ? item.kind : (item as KindRuntime);

@@ -66,7 +66,10 @@ function isZodSchema(v: object): v is { constructor: { name: string } } {
 
 /** `['user', 'emails', 0]` → `user.emails[0]`; `[]` → `(root)`. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  const text = path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const text = path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
   return text === '' ? '(root)' : text;
 }
 

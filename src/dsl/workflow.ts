@@ -166,13 +166,7 @@ export interface WorkflowBuilder<TState extends BuilderState> {
    * .then('notify', notify())   // input: { review?: Review; approve?: Approval }
    * ```
    */
-  branch<
-    const TId extends string,
-    TRouter,
-    const TBranches extends Record<string, unknown>,
-    const TAfter extends readonly string[] = never,
-    S extends BuilderState = TState,
-  >(
+  branch<const TId extends string, TRouter, const TBranches extends Record<string, unknown>, const TAfter extends readonly string[] = never, S extends BuilderState = TState>(
     this: WorkflowBuilder<S>,
     id: IdCheck<S, TId>,
     router: Checked<RouterProblem<S, TId, TRouter, TBranches, ParentsOr<S, TAfter>, GivenOr<S, TAfter>>, TRouter>,
@@ -280,7 +274,10 @@ class Builder {
     const parents = options.after ?? this.def.last;
     const ids = branchIds(this.def.id, '.parallel()', branches);
     if (ids.length === 0) throw new InvalidArgumentError(`workflow '${this.def.id}': .parallel() needs at least one node`);
-    return this.add(ids.map((id) => place({ id, spec: branches[id], parents, options: {} })), ids);
+    return this.add(
+      ids.map((id) => place({ id, spec: branches[id], parents, options: {} })),
+      ids,
+    );
   }
 
   branch(id: string, router: unknown, branches: Record<string, unknown>, options: LooseNodeOptions = {}): Builder {
@@ -311,7 +308,9 @@ class Builder {
 function branchIds(workflowId: string, call: string, branches: Record<string, unknown>): string[] {
   const proto: unknown = typeof branches === 'object' && branches !== null ? Object.getPrototypeOf(branches) : null;
   if (proto !== Object.prototype && proto !== null) {
-    throw new InvalidArgumentError(`workflow '${workflowId}': ${call} needs a plain object of { nodeId: spec } (a '__proto__' key in an object literal sets the prototype instead of adding a node; '__proto__' cannot be a node id)`);
+    throw new InvalidArgumentError(
+      `workflow '${workflowId}': ${call} needs a plain object of { nodeId: spec } (a '__proto__' key in an object literal sets the prototype instead of adding a node; '__proto__' cannot be a node id)`,
+    );
   }
   return Object.keys(branches);
 }

@@ -148,11 +148,7 @@ export type Checked<TProblem, T> = [TProblem] extends [Ok] ? T : TProblem;
  * parent's output, or `{ [parentId]: output }` for several (parents that may be skipped are
  * optional keys).
  */
-export type GivenInput<S extends BuilderState, P extends string> = [P] extends [never]
-  ? S['input']
-  : IsUnion<P> extends true
-    ? JoinInput<S, P>
-    : OutputOfNode<S, P>;
+export type GivenInput<S extends BuilderState, P extends string> = [P] extends [never] ? S['input'] : IsUnion<P> extends true ? JoinInput<S, P> : OutputOfNode<S, P>;
 
 /**
  * What a join receives: an object keyed by parent id. Built from the parents' entries alone (a
@@ -176,9 +172,7 @@ export type AfterIds<TAfter> = TAfter extends readonly string[] ? TAfter[number]
 // ---------------------------------------------------------------- checks
 
 /** Rule: node ids are unique within a workflow. */
-export type IdCheck<S extends BuilderState, TId extends string> = TId extends S['ids']
-  ? CompileError<`Node id '${TId}' is already used in workflow '${S['workflow']}'`>
-  : TId;
+export type IdCheck<S extends BuilderState, TId extends string> = TId extends S['ids'] ? CompileError<`Node id '${TId}' is already used in workflow '${S['workflow']}'`> : TId;
 
 /** Rules about where a node goes: it has parents (unless first), they exist, and none is a router. */
 type PlacementProblem<S extends BuilderState, TId extends string, P extends string> = [P] extends [never]
@@ -303,8 +297,5 @@ export type NextSkip<S extends BuilderState, P extends string, TNew extends stri
 export type ParallelOutputs<TBranches, G> = { [K in keyof TBranches & string]: OutputOf<TBranches[K], G> };
 
 /** What a `.then()` after a group receives: the one member's output, or an object keyed by member. */
-export type GroupOutput<TOutputs, TOptional extends boolean> = IsUnion<keyof TOutputs> extends true
-  ? TOptional extends true
-    ? { [K in keyof TOutputs]?: TOutputs[K] }
-    : TOutputs
-  : TOutputs[keyof TOutputs];
+export type GroupOutput<TOutputs, TOptional extends boolean> =
+  IsUnion<keyof TOutputs> extends true ? (TOptional extends true ? { [K in keyof TOutputs]?: TOutputs[K] } : TOutputs) : TOutputs[keyof TOutputs];

@@ -210,7 +210,11 @@ export class PayloadNotFoundError extends NonRetryableError {
   /** The node whose result or input needed the payload, when known. */
   readonly nodeId: string | undefined;
   constructor(executionId: string, payloadId: string, nodeId?: string) {
-    super(`Payload '${payloadId}' of execution '${executionId}'${nodeId === undefined ? '' : ` (needed by node '${nodeId}')`} is missing from the payload store`, {}, 'PAYLOAD_NOT_FOUND');
+    super(
+      `Payload '${payloadId}' of execution '${executionId}'${nodeId === undefined ? '' : ` (needed by node '${nodeId}')`} is missing from the payload store`,
+      {},
+      'PAYLOAD_NOT_FOUND',
+    );
     this.executionId = executionId;
     this.payloadId = payloadId;
     this.nodeId = nodeId;

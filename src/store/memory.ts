@@ -6,8 +6,29 @@ import { canonicalJson } from './canonical-json.js';
 import type { PayloadStore } from './payload-store.js';
 import { THIS_THREAD } from './thread-access.js';
 import type { StoreThreadAccess } from './thread-access.js';
-import { assertRecord, checkExecutionFilter, checkNodeResult, checkSaveWorkflowOptions, checkWorkflowLookup, resolvePruneCriteria, resolveUnfinishedQuery, storeJson, unfinishedCursor } from './store.js';
-import type { ExecutionFilter, ExecutionLogEntry, ExecutionPage, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, UnfinishedExecutionQuery, WorkflowVersionInfo } from './store.js';
+import {
+  assertRecord,
+  checkExecutionFilter,
+  checkNodeResult,
+  checkSaveWorkflowOptions,
+  checkWorkflowLookup,
+  resolvePruneCriteria,
+  resolveUnfinishedQuery,
+  storeJson,
+  unfinishedCursor,
+} from './store.js';
+import type {
+  ExecutionFilter,
+  ExecutionLogEntry,
+  ExecutionPage,
+  ExecutionStore,
+  NewExecution,
+  PruneCriteria,
+  SaveWorkflowOptions,
+  TransitionPatch,
+  UnfinishedExecutionQuery,
+  WorkflowVersionInfo,
+} from './store.js';
 
 /** Options of {@link InMemoryExecutionStore}. */
 export interface InMemoryStoreOptions {
@@ -207,9 +228,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
 
   async pruneExecutions(criteria: PruneCriteria): Promise<number> {
     const { olderThanMs, keepLast, statuses } = resolvePruneCriteria(criteria);
-    const candidates = [...this.executions.values()]
-      .filter((e) => statuses.includes(e.status) && e.completedAt !== undefined)
-      .sort((a, b) => b.completedAt! - a.completedAt!);
+    const candidates = [...this.executions.values()].filter((e) => statuses.includes(e.status) && e.completedAt !== undefined).sort((a, b) => b.completedAt! - a.completedAt!);
     const cutoff = olderThanMs === undefined ? Infinity : Date.now() - olderThanMs;
     const doomed = candidates.slice(keepLast ?? 0).filter((e) => e.completedAt! < cutoff);
     for (const e of doomed) {

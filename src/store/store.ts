@@ -98,11 +98,13 @@ export function resolveUnfinishedQuery(query: UnfinishedExecutionQuery): {
 } {
   const statuses: readonly unknown[] = query.status === undefined ? ['pending', 'running', 'paused'] : ([] as unknown[]).concat(query.status);
   const bad = statuses.filter((s) => s !== 'pending' && s !== 'running' && s !== 'paused');
-  if (bad.length > 0 || statuses.length === 0) throw new InvalidArgumentError(`listUnfinishedExecutions: status may only name pending, running or paused; got ${bad.length === 0 ? 'none' : bad.map(String).join(', ')}`);
+  if (bad.length > 0 || statuses.length === 0)
+    throw new InvalidArgumentError(`listUnfinishedExecutions: status may only name pending, running or paused; got ${bad.length === 0 ? 'none' : bad.map(String).join(', ')}`);
   const limit = query.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`listUnfinishedExecutions: limit must be a positive integer, got ${String(query.limit)}`);
   const before = query.startedBefore;
-  if (before !== undefined && (typeof before !== 'number' || !Number.isFinite(before))) throw new InvalidArgumentError('listUnfinishedExecutions: startedBefore must be epoch milliseconds');
+  if (before !== undefined && (typeof before !== 'number' || !Number.isFinite(before)))
+    throw new InvalidArgumentError('listUnfinishedExecutions: startedBefore must be epoch milliseconds');
   let after: { startedAt: number; executionId: string } | undefined;
   if (query.cursor !== undefined) {
     let decoded: unknown;
@@ -305,7 +307,13 @@ export function checkNodeResult(nodeId: string, result: NodeResult): void {
   assertRecord('saveNodeResult', 'result', result);
   const { status, attempts, completedAt, startedAt, error } = result;
   const epoch = (n: unknown) => typeof n === 'number' && Number.isFinite(n);
-  if (typeof status !== 'string' || !Number.isInteger(attempts) || !epoch(completedAt) || (startedAt !== undefined && !epoch(startedAt)) || (error !== undefined && typeof error !== 'string')) {
+  if (
+    typeof status !== 'string' ||
+    !Number.isInteger(attempts) ||
+    !epoch(completedAt) ||
+    (startedAt !== undefined && !epoch(startedAt)) ||
+    (error !== undefined && typeof error !== 'string')
+  ) {
     throw new InvalidArgumentError(`saveNodeResult: the result of node '${nodeId}' needs a status, integer attempts and epoch-ms completedAt (startedAt and error optional)`);
   }
 }

@@ -46,9 +46,14 @@ export function sourceFiles(dir: string): string[] {
 
 /** Resolves a relative specifier written in `from` to a file relative to {@link ROOT}. */
 function resolveRelative(from: string, specifier: string): string {
-  const target = relative(ROOT, resolve(ROOT, dirname(from), specifier)).split('\\').join('/');
+  const target = relative(ROOT, resolve(ROOT, dirname(from), specifier))
+    .split('\\')
+    .join('/');
   // NodeNext sources name the emitted file: `./x.js` is `./x.ts` in the tree.
-  return target.replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mts').replace(/\.cjs$/, '.cts');
+  return target
+    .replace(/\.js$/, '.ts')
+    .replace(/\.mjs$/, '.mts')
+    .replace(/\.cjs$/, '.cts');
 }
 
 /**

@@ -145,13 +145,25 @@ export async function redisLossPhase(log: (m: string) => void): Promise<{ ok: bo
              (select count(*) from spane.node_results r where r.execution_id = e.execution_id) as results
       from spane.executions e`;
     const lost = ends.filter((e) => Number(e.results) !== NODE_IDS.length || e.v === null || Number(e.v) !== expectedEnd(e.n));
-    if (lost.length > 0) failures.push(`${lost.length} executions lost results or ended with a wrong value, e.g. ${lost.slice(0, 3).map((e) => e.execution_id).join(', ')}`);
+    if (lost.length > 0)
+      failures.push(
+        `${lost.length} executions lost results or ended with a wrong value, e.g. ${lost
+          .slice(0, 3)
+          .map((e) => e.execution_id)
+          .join(', ')}`,
+      );
     const runs = await sql<{ execution_id: string; node_id: string; n: string; first: string }[]>`
       select execution_id, node_id, count(*) as n, min(started_at) as first from chaos_runs group by execution_id, node_id`;
     const twice = runs.filter((r) => Number(r.n) > 1);
     const joinsTwice = twice.filter((r) => (JOIN_NODES as readonly string[]).includes(r.node_id));
     const unexplained = twice.filter((r) => Number(r.first) > restartedAt);
-    if (joinsTwice.length > 0) failures.push(`${joinsTwice.length} joins ran more than once, e.g. ${joinsTwice.slice(0, 3).map((r) => `${r.execution_id}/${r.node_id}`).join(', ')}`);
+    if (joinsTwice.length > 0)
+      failures.push(
+        `${joinsTwice.length} joins ran more than once, e.g. ${joinsTwice
+          .slice(0, 3)
+          .map((r) => `${r.execution_id}/${r.node_id}`)
+          .join(', ')}`,
+      );
     if (unexplained.length > 0) failures.push(`${unexplained.length} nodes ran twice although their first run started after the restart`);
     if (ids.length !== EXECUTIONS) failures.push(`only ${ids.length} executions were enqueued`);
 

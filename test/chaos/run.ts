@@ -375,7 +375,7 @@ async function main(): Promise<number> {
     const wallMs = Date.now() - started;
     log(`done waiting after ${(wallMs / 1000).toFixed(1)} s: ${JSON.stringify(counts)}`);
     // Let the last node jobs finish in BullMQ (the completion is written inside the last job).
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline && (await nodeQueue.getActiveCount()) > 0; ) await sleep(100);
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && (await nodeQueue.getActiveCount()) > 0;) await sleep(100);
     await sleep(500);
 
     // ----------------------------------------------------------------------------------------
@@ -392,7 +392,8 @@ async function main(): Promise<number> {
              r.node_id, r.status as r_status, r.data->>'v' as v, r.data->>'runId' as run_id, r.attempts
       from spane.executions e left join spane.node_results r using (execution_id)`;
     const resultRows = rows.filter((r) => r.node_id !== null).length;
-    if (resultRows !== EXECUTIONS * NODE_IDS.length) failures.push(`node_results has ${resultRows} rows, expected ${EXECUTIONS} × ${NODE_IDS.length} = ${EXECUTIONS * NODE_IDS.length}`);
+    if (resultRows !== EXECUTIONS * NODE_IDS.length)
+      failures.push(`node_results has ${resultRows} rows, expected ${EXECUTIONS} × ${NODE_IDS.length} = ${EXECUTIONS * NODE_IDS.length}`);
     const byExec = new Map<string, ResultRow[]>();
     for (const r of rows) byExec.set(r.execution_id, [...(byExec.get(r.execution_id) ?? []), r]);
     const wrongValue: string[] = [];
@@ -473,7 +474,13 @@ async function main(): Promise<number> {
     const dlqCount = await dlqQueue.count();
     const failedJobs = await nodeQueue.getFailed(0, 50);
     for (const j of failedJobs) failures.push(`node job ${j.id} failed: ${j.failedReason} (stalledCounter ${j.stalledCounter}, attemptsStarted ${j.attemptsStarted})`);
-    if (jobFailures.length > failedJobs.length) notes.push(`QueueEvents saw ${jobFailures.length} 'failed' events: ${jobFailures.slice(0, 5).map((f) => `${f.jobId}: ${f.reason}`).join('; ')}`);
+    if (jobFailures.length > failedJobs.length)
+      notes.push(
+        `QueueEvents saw ${jobFailures.length} 'failed' events: ${jobFailures
+          .slice(0, 5)
+          .map((f) => `${f.jobId}: ${f.reason}`)
+          .join('; ')}`,
+      );
     for (const state of ['waiting', 'active', 'delayed', 'prioritized'] as const) {
       if ((jobCounts[state] ?? 0) > 0) failures.push(`${jobCounts[state]} node jobs left ${state}`);
     }
@@ -523,10 +530,19 @@ async function main(): Promise<number> {
       });
       const stalled = orphans.filter((o) => o.stalledAt !== undefined);
       const detect = stalled.map((o) => o.stalledAt! - k.at).sort((a, b) => a - b);
-      const picked = stalled.filter((o) => o.pickedUpAt !== undefined).map((o) => o.pickedUpAt! - k.at).sort((a, b) => a - b);
+      const picked = stalled
+        .filter((o) => o.pickedUpAt !== undefined)
+        .map((o) => o.pickedUpAt! - k.at)
+        .sort((a, b) => a - b);
       recoveries.push(...picked);
       if (picked.length < orphans.length) {
-        notes.push(`kill ${k.n}: ${orphans.length - picked.length} of its ${orphans.length} jobs were not seen stalling and being picked up again (an event was missed?): ${orphans.filter((o) => o.pickedUpAt === undefined).map((o) => o.jobId).slice(0, 3).join(', ')}`);
+        notes.push(
+          `kill ${k.n}: ${orphans.length - picked.length} of its ${orphans.length} jobs were not seen stalling and being picked up again (an event was missed?): ${orphans
+            .filter((o) => o.pickedUpAt === undefined)
+            .map((o) => o.jobId)
+            .slice(0, 3)
+            .join(', ')}`,
+        );
       }
       if (workerId === undefined && k.active.length > 0) notes.push(`kill ${k.n}: could not tell which active jobs pid ${k.pid} held (none of them had a run from it yet)`);
       const execs = new Set(orphans.map((o) => o.jobId.split('__')[0]));
@@ -537,10 +553,14 @@ async function main(): Promise<number> {
       );
     }
     const unexplainedStalls = [...stalledEvents].flatMap(([jobId, times]) => times.filter((t) => !explainedStalls.has(`${jobId}@${t}`)).map((t) => `${jobId}@${t}`));
-    if (unexplainedStalls.length > 0) failures.push(`${unexplainedStalls.length} stalls of jobs no killed process held (false stalls?), e.g. ${unexplainedStalls.slice(0, 3).join(', ')}`);
+    if (unexplainedStalls.length > 0)
+      failures.push(`${unexplainedStalls.length} stalls of jobs no killed process held (false stalls?), e.g. ${unexplainedStalls.slice(0, 3).join(', ')}`);
     const sortedRecoveries = recoveries.sort((a, b) => a - b);
     const sortedGaps = runToKillGaps.sort((a, b) => a - b);
-    const restarts = workers.filter((w) => w.readyAt !== undefined).map((w) => w.readyAt! - w.spawnedAt).sort((a, b) => a - b);
+    const restarts = workers
+      .filter((w) => w.readyAt !== undefined)
+      .map((w) => w.readyAt! - w.spawnedAt)
+      .sort((a, b) => a - b);
     const stderrNoise = workers.flatMap((w) => w.stderrLines.map((l) => `${w.pid}: ${l}`));
 
     // Stuck executions: their node results and job states.
@@ -552,9 +572,14 @@ async function main(): Promise<number> {
         const r = rs.find((x) => x.node_id === nodeId);
         const job = await nodeQueue.getJob(nodeJobId(id, nodeId));
         const state = job === undefined ? 'no job' : await job.getState();
-        const jobInfo = job === undefined ? '' : ` attemptsMade ${job.attemptsMade}, attemptsStarted ${job.attemptsStarted}, stalledCounter ${job.stalledCounter}${job.failedReason ? `, failedReason '${job.failedReason}'` : ''}`;
+        const jobInfo =
+          job === undefined
+            ? ''
+            : ` attemptsMade ${job.attemptsMade}, attemptsStarted ${job.attemptsStarted}, stalledCounter ${job.stalledCounter}${job.failedReason ? `, failedReason '${job.failedReason}'` : ''}`;
         const nodeRuns = runsByKey.get(`${id}/${nodeId}`) ?? [];
-        stuckReport.push(`  - ${nodeId}: result ${r?.r_status ?? 'none'}${r?.v == null ? '' : ` (v ${r.v})`}; job ${state}${jobInfo}; runs ${nodeRuns.map((x) => `pid ${x.pid}@${x.started_at}`).join(', ') || 'none'}`);
+        stuckReport.push(
+          `  - ${nodeId}: result ${r?.r_status ?? 'none'}${r?.v == null ? '' : ` (v ${r.v})`}; job ${state}${jobInfo}; runs ${nodeRuns.map((x) => `pid ${x.pid}@${x.started_at}`).join(', ') || 'none'}`,
+        );
       }
     }
     if (stuck.length > 0) keepDb = true;
@@ -572,7 +597,7 @@ async function main(): Promise<number> {
       }
       const ids = stuck.map(([id]) => id);
       let left = ids;
-      for (const deadline = Date.now() + Math.max(30_000, 3 * (LOCK_MS + STALLED_MS)); Date.now() < deadline && left.length > 0; ) {
+      for (const deadline = Date.now() + Math.max(30_000, 3 * (LOCK_MS + STALLED_MS)); Date.now() < deadline && left.length > 0;) {
         await sleep(500);
         const done = await sql<{ execution_id: string }[]>`select execution_id from spane.executions where execution_id = any(${ids}) and status = 'completed'`;
         const doneSet = new Set(done.map((d) => d.execution_id));
@@ -581,7 +606,11 @@ async function main(): Promise<number> {
       repair.unshift(`pause + resume completed ${ids.length - left.length} of ${ids.length} stuck executions${left.length > 0 ? `; still not completed: ${left.join(', ')}` : ''}`);
       for (const id of left) {
         const e = await store.getExecution(id);
-        repair.push(`  - ${id}: ${e?.status}; results ${Object.entries(e?.nodeResults ?? {}).map(([n, r]) => `${n}=${r.status}`).join(' ')}`);
+        repair.push(
+          `  - ${id}: ${e?.status}; results ${Object.entries(e?.nodeResults ?? {})
+            .map(([n, r]) => `${n}=${r.status}`)
+            .join(' ')}`,
+        );
       }
     }
 

@@ -168,7 +168,14 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
             { type: 'schedule', config: { cron: '0 * * * *', data: { n: 0, ok: false, s: '', z: null } } },
           ],
           nodes: [
-            { id: 'a', type: 'work', config: { retryPolicy: { maxAttempts: 3, backoff: { type: 'exponential', delay: 10 } }, list: [1, 2.5, -3, 1e21] }, inputs: [], outputs: [], name: 'A' },
+            {
+              id: 'a',
+              type: 'work',
+              config: { retryPolicy: { maxAttempts: 3, backoff: { type: 'exponential', delay: 10 } }, list: [1, 2.5, -3, 1e21] },
+              inputs: [],
+              outputs: [],
+              name: 'A',
+            },
           ],
         });
         await store.saveWorkflow(def);
@@ -208,7 +215,10 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
 
       it('keeps the sub-workflow fields', async () => {
         await store.createExecution(execution('child', { parentExecutionId: 'p', parentNodeId: 'sub', depth: 2, workflowVersion: 7 }));
-        expect(await store.getExecution('child')).toEqual({ ...execution('child', { parentExecutionId: 'p', parentNodeId: 'sub', depth: 2, workflowVersion: 7 }), nodeResults: {} });
+        expect(await store.getExecution('child')).toEqual({
+          ...execution('child', { parentExecutionId: 'p', parentNodeId: 'sub', depth: 2, workflowVersion: 7 }),
+          nodeResults: {},
+        });
       });
 
       it.each([[null], [0], [false], [''], ['text'], [[1, 'two']], [{ nested: { deep: [null] } }]])('keeps initialData %j', async (initialData) => {
@@ -811,7 +821,14 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
           ['saveNodeResult unknown execution', () => store.saveNodeResult('nope', 'a', result(1)), 'EXECUTION_NOT_FOUND'],
         ];
         const got: [string, unknown][] = [];
-        for (const [label, call] of cases) got.push([label, await call().then(() => 'resolved', (e: { code?: unknown; name?: unknown }) => e.code ?? e.name)]);
+        for (const [label, call] of cases)
+          got.push([
+            label,
+            await call().then(
+              () => 'resolved',
+              (e: { code?: unknown; name?: unknown }) => e.code ?? e.name,
+            ),
+          ]);
         expect(got).toEqual(cases.map(([label, , code]) => [label, code]));
         expect(await ids()).toEqual(['e1']);
         expect((await store.getExecution('e1'))?.nodeResults).toEqual({});
@@ -895,10 +912,7 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
       it('lets one handle win a race for the same transition', async () => {
         for (let i = 0; i < 20; i++) {
           await store.createExecution(execution(`race-${i}`));
-          const outcomes = await Promise.all([
-            store.transitionExecution(`race-${i}`, ['running'], 'completed'),
-            other.transitionExecution(`race-${i}`, ['running'], 'completed'),
-          ]);
+          const outcomes = await Promise.all([store.transitionExecution(`race-${i}`, ['running'], 'completed'), other.transitionExecution(`race-${i}`, ['running'], 'completed')]);
           expect(outcomes.filter(Boolean)).toHaveLength(1);
         }
       });

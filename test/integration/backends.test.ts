@@ -114,7 +114,14 @@ describe('PGlite as a pg.Pool (what wakes BullMQ workers on the embedded backend
 
 describe.skipIf(!redisUp)(`createEngine: redis${redisUp ? '' : ` (skipped: nothing answers at ${REDIS_URL})`}`, () => {
   it('runs a workflow on Redis with the given store', async () => {
-    const engine = await createEngine({ registry: registry(), backend: 'redis', redis: REDIS_URL, store: new InMemoryExecutionStore(), config: { prefix: `{spane-ce-${Date.now()}}` }, logger: memoryLogger() });
+    const engine = await createEngine({
+      registry: registry(),
+      backend: 'redis',
+      redis: REDIS_URL,
+      store: new InMemoryExecutionStore(),
+      config: { prefix: `{spane-ce-${Date.now()}}` },
+      logger: memoryLogger(),
+    });
     try {
       await runChain(engine);
     } finally {

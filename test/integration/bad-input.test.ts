@@ -114,7 +114,11 @@ describe('definitions', () => {
     t.registry.register('x', async () => ({ success: true }));
     await refuseAll(t, [
       ['node config 10,000 levels', (e) => e.registerWorkflow(graph('deep-def', [node('a', 'x', { config: { tree: nested(10_000) } })], [])), 'DATA_TOO_DEEP'],
-      [`trigger data ${MAX_DATA_DEPTH + 10} levels`, (e) => e.registerWorkflow(graph('deep-def', [node('a', 'x')], [], { triggers: [{ type: 'schedule', config: { cron: '0 9 * * *', data: nested(MAX_DATA_DEPTH + 10) } }] })), 'DATA_TOO_DEEP'],
+      [
+        `trigger data ${MAX_DATA_DEPTH + 10} levels`,
+        (e) => e.registerWorkflow(graph('deep-def', [node('a', 'x')], [], { triggers: [{ type: 'schedule', config: { cron: '0 9 * * *', data: nested(MAX_DATA_DEPTH + 10) } }] })),
+        'DATA_TOO_DEEP',
+      ],
     ]);
     expect(await t.engine.getWorkflow('deep-def')).toBeUndefined();
     expect(await t.engine.getJobSchedulers()).toEqual([]);
@@ -124,7 +128,25 @@ describe('definitions', () => {
 describe('ids and names that reach BullMQ keys are checked first', () => {
   it('refuses BullMQ key names and malformed DLQ ids; an unknown well-formed DLQ id is not found (false)', async () => {
     t = testEngine();
-    const bullKeys = ['events', 'meta', 'id', 'stalled-check', 'limiter', 'marker', 'pc', 'wait', 'paused', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'stalled', 'repeat', 'de'];
+    const bullKeys = [
+      'events',
+      'meta',
+      'id',
+      'stalled-check',
+      'limiter',
+      'marker',
+      'pc',
+      'wait',
+      'paused',
+      'active',
+      'delayed',
+      'prioritized',
+      'completed',
+      'failed',
+      'stalled',
+      'repeat',
+      'de',
+    ];
     await refuseAll(t, [
       ...bullKeys.map((k): Case => [`retryDLQItem '${k}'`, (e) => e.retryDLQItem(k), 'INVALID_ARGUMENT']),
       ['retryDLQItem a node job id', (e) => e.retryDLQItem('0b5e2c1e-4a5d-4c59-9a0e-1f9f1d2f3a4b__a'), 'INVALID_ARGUMENT'],

@@ -104,7 +104,12 @@ describe('spane run', () => {
   });
 
   it('runs the quick start on the default embedded backend with Redis and PostgreSQL unreachable', async () => {
-    const closed = { REDIS_URL: 'redis://127.0.0.1:9', SPANE_REDIS_URL: 'redis://127.0.0.1:9', DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none', SPANE_DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none' };
+    const closed = {
+      REDIS_URL: 'redis://127.0.0.1:9',
+      SPANE_REDIS_URL: 'redis://127.0.0.1:9',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
+      SPANE_DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
+    };
     const r = await spane(['run', 'examples/quickstart.ts'], closed);
     expect(r.err).toMatch(/fetch-and-transform: execution [0-9a-f-]{36} \(embedded\)/);
     expect(r.err).toMatch(/✓ transform +completed/);
@@ -236,36 +241,40 @@ describe('spane worker', () => {
     await database.drop();
   });
 
-  it.each(['redis', 'postgres'] as const)('--backend %s: processes executions another engine enqueues, and stops gracefully on SIGTERM', async (backend) => {
-    const flags = backend === 'redis' ? ['--prefix', prefix] : [];
-    const child: ChildProcessWithoutNullStreams = spawn(
-      process.execPath,
-      [CLI, 'worker', `${FIXTURES}/greet.ts`, '--backend', backend, ...flags, '--database-url', database.url, '--concurrency', '2'],
-      { cwd: root, env: process.env },
-    );
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const exited = new Promise<number | null>((r) => child.on('close', r));
-    let producer: WorkflowEngine | undefined;
-    try {
-      await until(() => err.includes(': ready (') || child.exitCode !== null, 90_000, 'the worker to be ready');
-      expect(err).toContain(`ready (${backend}, concurrency 2) for cli-greet-dsl, cli-greet-json`);
-      // A producer only: it starts no workers, so the worker process must run the nodes.
-      producer =
-        backend === 'redis'
-          ? await createEngine({ registry: new NodeRegistry(), backend, redis: REDIS_URL, databaseUrl: database.url, config: { prefix }, logger: memoryLogger() })
-          : await createEngine({ registry: new NodeRegistry(), backend, databaseUrl: database.url, logger: memoryLogger() });
-      const executionId = await producer.enqueueWorkflow('cli-greet-json', { text: `from afar (${backend})` });
-      const done = await producer.waitForExecution(executionId, { timeoutMs: 60_000 });
-      expect(done.status).toBe('completed');
-      expect(done.nodeResults['twice']?.data).toEqual({ text: `from afar (${backend})!!` });
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(err).toContain('SIGTERM, finishing running jobs');
-      expect(err).toMatch(/stopped\n$/);
-    } finally {
-      child.kill('SIGKILL');
-      await producer?.close();
-    }
-  }, 150_000);
+  it.each(['redis', 'postgres'] as const)(
+    '--backend %s: processes executions another engine enqueues, and stops gracefully on SIGTERM',
+    async (backend) => {
+      const flags = backend === 'redis' ? ['--prefix', prefix] : [];
+      const child: ChildProcessWithoutNullStreams = spawn(
+        process.execPath,
+        [CLI, 'worker', `${FIXTURES}/greet.ts`, '--backend', backend, ...flags, '--database-url', database.url, '--concurrency', '2'],
+        { cwd: root, env: process.env },
+      );
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const exited = new Promise<number | null>((r) => child.on('close', r));
+      let producer: WorkflowEngine | undefined;
+      try {
+        await until(() => err.includes(': ready (') || child.exitCode !== null, 90_000, 'the worker to be ready');
+        expect(err).toContain(`ready (${backend}, concurrency 2) for cli-greet-dsl, cli-greet-json`);
+        // A producer only: it starts no workers, so the worker process must run the nodes.
+        producer =
+          backend === 'redis'
+            ? await createEngine({ registry: new NodeRegistry(), backend, redis: REDIS_URL, databaseUrl: database.url, config: { prefix }, logger: memoryLogger() })
+            : await createEngine({ registry: new NodeRegistry(), backend, databaseUrl: database.url, logger: memoryLogger() });
+        const executionId = await producer.enqueueWorkflow('cli-greet-json', { text: `from afar (${backend})` });
+        const done = await producer.waitForExecution(executionId, { timeoutMs: 60_000 });
+        expect(done.status).toBe('completed');
+        expect(done.nodeResults['twice']?.data).toEqual({ text: `from afar (${backend})!!` });
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+        expect(err).toContain('SIGTERM, finishing running jobs');
+        expect(err).toMatch(/stopped\n$/);
+      } finally {
+        child.kill('SIGKILL');
+        await producer?.close();
+      }
+    },
+    150_000,
+  );
 });

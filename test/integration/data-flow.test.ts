@@ -48,9 +48,7 @@ forEachMode({ module: new URL('../fixtures/executors/data-flow.ts', import.meta.
 
   it('hands executors the context: ids, config, previous results, initial data, depth, attempt', async () => {
     const t = h.engine();
-    await t.engine.registerWorkflow(
-      graph('ctx', [node('first', 'first'), node('probe', 'probe', { config: { url: 'http://x.test', retries: 2 } })], ['first->probe']),
-    );
+    await t.engine.registerWorkflow(graph('ctx', [node('first', 'first'), node('probe', 'probe', { config: { url: 'http://x.test', retries: 2 } })], ['first->probe']));
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('ctx', { seed: 7 });
     await t.engine.waitForExecution(id);
@@ -114,7 +112,11 @@ forEachMode({ module: new URL('../fixtures/executors/data-flow.ts', import.meta.
     //         -> toString    ─┴-> hasOwnProperty -> isPrototypeOf
     const ids = ['valueOf', 'constructor', 'toString', 'hasOwnProperty', 'isPrototypeOf'];
     await t.engine.registerWorkflow(
-      graph('proto-ids', ids.map((id) => node(id, 'shape')), ['valueOf->constructor', 'valueOf->toString', 'constructor->hasOwnProperty', 'toString->hasOwnProperty', 'hasOwnProperty->isPrototypeOf']),
+      graph(
+        'proto-ids',
+        ids.map((id) => node(id, 'shape')),
+        ['valueOf->constructor', 'valueOf->toString', 'constructor->hasOwnProperty', 'toString->hasOwnProperty', 'hasOwnProperty->isPrototypeOf'],
+      ),
     );
     t.engine.startWorkers(3);
     const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('proto-ids', { seed: 1 }));
@@ -145,15 +147,7 @@ forEachMode({ module: new URL('../fixtures/executors/data-flow.ts', import.meta.
     //       -> low  -> low2  ─┴-> join -> after
     return graph(
       'router',
-      [
-        node('route', routerType),
-        node('high', 'mark'),
-        node('high2', 'mark'),
-        node('low', 'mark'),
-        node('low2', 'mark'),
-        node('join', 'mark'),
-        node('after', 'mark'),
-      ],
+      [node('route', routerType), node('high', 'mark'), node('high2', 'mark'), node('low', 'mark'), node('low2', 'mark'), node('join', 'mark'), node('after', 'mark')],
       ['route->high', 'route->low', 'high->high2', 'low->low2', 'high2->join', 'low2->join', 'join->after'],
     );
   }

@@ -58,7 +58,11 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('engine on DrizzleStore (%s)', 
     });
     const branches = Array.from({ length: 20 }, (_, i) => node(`b${i}`, 'work'));
     await t.engine.registerWorkflow(
-      graph('fan', [node('start', 'work'), ...branches, node('join', 'work')], branches.flatMap((b) => [`start->${b.id}`, `${b.id}->join`])),
+      graph(
+        'fan',
+        [node('start', 'work'), ...branches, node('join', 'work')],
+        branches.flatMap((b) => [`start->${b.id}`, `${b.id}->join`]),
+      ),
     );
     const second = t.sibling();
     t.engine.startWorkers(8);
@@ -86,7 +90,11 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('engine on DrizzleStore (%s)', 
     });
     t.registry.register('start', async () => ({ success: true }));
     await t.engine.registerWorkflow(
-      graph('falsy-join', [node('start', 'start'), ...Object.keys(values).map((k) => node(k, 'emit')), node('j', 'join')], Object.keys(values).flatMap((k) => [`start->${k}`, `${k}->j`])),
+      graph(
+        'falsy-join',
+        [node('start', 'start'), ...Object.keys(values).map((k) => node(k, 'emit')), node('j', 'join')],
+        Object.keys(values).flatMap((k) => [`start->${k}`, `${k}->j`]),
+      ),
     );
     t.engine.startWorkers(4);
     const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('falsy-join', {}));
@@ -110,7 +118,11 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('engine on DrizzleStore (%s)', 
     //             -> valueOf  ─┴-> hasOwnProperty
     const ids = ['constructor', 'toString', 'valueOf', 'hasOwnProperty'];
     await t.engine.registerWorkflow(
-      graph('proto-ids', ids.map((id) => node(id, 'proto')), ['constructor->toString', 'constructor->valueOf', 'toString->hasOwnProperty', 'valueOf->hasOwnProperty']),
+      graph(
+        'proto-ids',
+        ids.map((id) => node(id, 'proto')),
+        ['constructor->toString', 'constructor->valueOf', 'toString->hasOwnProperty', 'valueOf->hasOwnProperty'],
+      ),
     );
     t.engine.startWorkers(3);
     const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('proto-ids', {}));
@@ -137,13 +149,11 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('engine on DrizzleStore (%s)', 
       return { success: true, data: `${ctx.nodeId}-out` };
     });
     await t.engine.registerWorkflow(
-      graph('router', [node('route', 'router'), node('high', 'mark'), node('low', 'mark'), node('low2', 'mark'), node('join', 'mark')], [
-        'route->high',
-        'route->low',
-        'low->low2',
-        'high->join',
-        'low2->join',
-      ]),
+      graph(
+        'router',
+        [node('route', 'router'), node('high', 'mark'), node('low', 'mark'), node('low2', 'mark'), node('join', 'mark')],
+        ['route->high', 'route->low', 'low->low2', 'high->join', 'low2->join'],
+      ),
     );
     t.engine.startWorkers(4);
     const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('router', { value: 500 }));
@@ -198,9 +208,14 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('engine on DrizzleStore (%s)', 
     t.registry.register('charge', async (ctx) => ({ success: true, data: { paymentId: `pay_${ctx.inputData.amount}` } }));
     await t.engine.registerWorkflow(graph('level2', [node('deep', 'transform'), node('charge', 'charge')], ['deep->charge']));
     await t.engine.registerWorkflow(
-      graph('level1', [node('process', 'transform'), node('call-level2', 'sub-workflow', { config: { workflowId: 'level2', inputMapping: { amount: 'main' }, outputMapping: { tx: 'paymentId' } } })], [
-        'process->call-level2',
-      ]),
+      graph(
+        'level1',
+        [
+          node('process', 'transform'),
+          node('call-level2', 'sub-workflow', { config: { workflowId: 'level2', inputMapping: { amount: 'main' }, outputMapping: { tx: 'paymentId' } } }),
+        ],
+        ['process->call-level2'],
+      ),
     );
     await t.engine.registerWorkflow(graph('main', [node('start', 'transform'), node('call-level1', 'sub-workflow', { config: { workflowId: 'level1' } })], ['start->call-level1']));
     t.engine.startWorkers(3);

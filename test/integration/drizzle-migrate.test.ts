@@ -201,17 +201,21 @@ describe('shipped migrations', () => {
     }
   }, 60_000);
 
-  it.skipIf(!existsSync(join(root, 'dist/index.js')))('are found by the built package, from ESM and from CommonJS', async () => {
-    const script = (load: string) => `
+  it.skipIf(!existsSync(join(root, 'dist/index.js')))(
+    'are found by the built package, from ESM and from CommonJS',
+    async () => {
+      const script = (load: string) => `
       ${load}.then(async ({ DrizzleStore }) => {
         const store = await DrizzleStore.pglite();
         const version = await store.saveWorkflow({ id: 'w', name: 'w', entryNodeId: 'a', nodes: [] });
         await store.close();
         console.log('version', version);
       });`;
-    const esm = await run(process.execPath, ['--input-type=module', '-e', script(`import(${JSON.stringify(join(root, 'dist/index.js'))})`)]);
-    expect(esm.stdout).toContain('version 1');
-    const cjs = await run(process.execPath, ['-e', script(`Promise.resolve(require(${JSON.stringify(join(root, 'dist/index.cjs'))}))`)]);
-    expect(cjs.stdout).toContain('version 1');
-  }, 120_000);
+      const esm = await run(process.execPath, ['--input-type=module', '-e', script(`import(${JSON.stringify(join(root, 'dist/index.js'))})`)]);
+      expect(esm.stdout).toContain('version 1');
+      const cjs = await run(process.execPath, ['-e', script(`Promise.resolve(require(${JSON.stringify(join(root, 'dist/index.cjs'))}))`)]);
+      expect(cjs.stdout).toContain('version 1');
+    },
+    120_000,
+  );
 });

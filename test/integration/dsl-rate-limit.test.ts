@@ -19,7 +19,9 @@ describe('DSL rate limits', () => {
       rateLimit: { max: 20, duration: 1000 },
       run: async ({ input }) => ({ answer: input.q.toUpperCase() }),
     });
-    const built = workflow('rate-limited', { input: z.object({ q: z.string() }) }).node('ask', callApi()).build();
+    const built = workflow('rate-limited', { input: z.object({ q: z.string() }) })
+      .node('ask', callApi())
+      .build();
     expect(built[NODE_EXECUTORS].find((c) => c.type === 'call-api')?.rateLimit).toEqual({ max: 20, duration: 1000 });
     expect(JSON.stringify(built)).not.toContain('rateLimit');
     t = testEngine();

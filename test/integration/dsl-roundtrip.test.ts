@@ -96,7 +96,10 @@ describe('DSL round trip', () => {
     await t.engine.registerWorkflow(handWritten(t));
     t.engine.startWorkers(4);
 
-    for (const input of [{ userId: 7, amount: 10 }, { userId: 8, amount: 75 }]) {
+    for (const input of [
+      { userId: 7, amount: 10 },
+      { userId: 8, amount: 75 },
+    ]) {
       const [fromDsl, byHand] = await Promise.all([run('dsl-roundtrip', input), run('hand-roundtrip', input)]);
       expect(fromDsl.status).toBe('completed');
       expect(byHand.status).toBe('completed');

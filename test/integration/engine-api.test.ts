@@ -155,9 +155,12 @@ describe('enqueueing', () => {
     for (const [data, message] of refused) {
       await expect(t.engine.enqueueWorkflow('ok', data)).rejects.toThrow(message);
     }
-    await expect(t.engine.enqueueBulkWorkflows([{ workflowId: 'ok', initialData: {} }, { workflowId: 'ok', initialData: { f: () => 1 } }])).rejects.toThrow(
-      /items\[1\]\.initialData\.f is a function/,
-    );
+    await expect(
+      t.engine.enqueueBulkWorkflows([
+        { workflowId: 'ok', initialData: {} },
+        { workflowId: 'ok', initialData: { f: () => 1 } },
+      ]),
+    ).rejects.toThrow(/items\[1\]\.initialData\.f is a function/);
     await expect(t.engine.enqueueBulkWorkflows([null as never])).rejects.toThrow(/items\[0\] must be an object/);
     expect(await t.store.listExecutions()).toEqual([]);
     // A shared (not circular) object, a Date and an undefined property are fine.

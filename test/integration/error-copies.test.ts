@@ -37,7 +37,7 @@ describe.skipIf(!built)('NonRetryableError across two copies of the built packag
     ['cjs', 'esm', 'input'],
     ['esm', 'copy', 'non-retryable'],
     ['esm', 'copy', 'input'],
-  ] as const)('an engine of the %s build runs an executor throwing the %s build\'s %s error once, under maxAttempts 3', async (engineFrom, errorFrom, kind) => {
+  ] as const)("an engine of the %s build runs an executor throwing the %s build's %s error once, under maxAttempts 3", async (engineFrom, errorFrom, kind) => {
     const [spane, other] = await Promise.all([load(engineFrom), load(errorFrom)]);
     expect(other.NonRetryableError).not.toBe(spane.NonRetryableError);
     const prefix = `{spane-test-${randomUUID().slice(0, 8)}}`;

@@ -77,9 +77,7 @@ forEachMode({ module: new URL('../fixtures/executors/failures.ts', import.meta.u
 
   it('after the last attempt, without continueOnFail fails the execution, runs nothing more, and lands in the DLQ', async () => {
     const t = h.engine();
-    await t.engine.registerWorkflow(
-      graph('dlq', [node('a', 'ok'), node('pay', 'declined', { config: { retryPolicy: fast } }), node('ship', 'ok')], ['a->pay', 'pay->ship']),
-    );
+    await t.engine.registerWorkflow(graph('dlq', [node('a', 'ok'), node('pay', 'declined', { config: { retryPolicy: fast } }), node('ship', 'ok')], ['a->pay', 'pay->ship']));
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('dlq', { order: 1 });
     const done = await t.engine.waitForExecution(id);
@@ -117,13 +115,11 @@ forEachMode({ module: new URL('../fixtures/executors/failures.ts', import.meta.u
     // start -> pay (fails once slow runs) and start -> slow -> after (slow is held until the
     // execution has failed)
     await t.engine.registerWorkflow(
-      graph('siblings', [node('start', 'ok'), node('pay', 'pay-when-slow-runs'), node('slow', 'held'), node('after', 'ok'), node('end', 'ok')], [
-        'start->pay',
-        'start->slow',
-        'slow->after',
-        'pay->end',
-        'after->end',
-      ]),
+      graph(
+        'siblings',
+        [node('start', 'ok'), node('pay', 'pay-when-slow-runs'), node('slow', 'held'), node('after', 'ok'), node('end', 'ok')],
+        ['start->pay', 'start->slow', 'slow->after', 'pay->end', 'after->end'],
+      ),
     );
     t.engine.startWorkers(4);
     const id = await t.engine.enqueueWorkflow('siblings', {});
@@ -251,7 +247,7 @@ forEachMode({ module: new URL('../fixtures/executors/failures.ts', import.meta.u
 let t: TestEngine;
 afterEach(async () => t?.cleanup());
 
-describe('injected faults and races (inline only: the hooks are in this thread\'s store)', () => {
+describe("injected faults and races (inline only: the hooks are in this thread's store)", () => {
   it('runs the executor again with the same attempt and idempotencyKey when writing its result fails (store down)', async () => {
     class FailingOnce extends SpyStore {
       failures = 1;

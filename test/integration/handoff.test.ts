@@ -28,7 +28,7 @@ const chain = (id: string, length: number, type = 'step') =>
     Array.from({ length: length - 1 }, (_, i) => `n${i}->n${i + 1}`),
   );
 
-describe('handing a finished node\'s view to its children', () => {
+describe("handing a finished node's view to its children", () => {
   it('is off for the in-memory store, whose reads cost what a copy does', async () => {
     const store = new SpyStore();
     t = testEngine({ store });

@@ -57,7 +57,11 @@ describe('http node errors', () => {
     t.engine.subscribe((e) => events.push(e));
     await t.engine.eventsReady();
     const id = `http-${status}`;
-    await t.engine.registerWorkflow(workflow(id).then('call', http({ url: `${base}/v1/users/${status}?token=${QUERY_SECRET}#frag` }), retry3).build());
+    await t.engine.registerWorkflow(
+      workflow(id)
+        .then('call', http({ url: `${base}/v1/users/${status}?token=${QUERY_SECRET}#frag` }), retry3)
+        .build(),
+    );
     t.engine.startWorkers(1);
     const exec = await t.engine.enqueueWorkflow(id, {});
     const done = await t.engine.waitForExecution(exec, { timeoutMs: 20_000 });

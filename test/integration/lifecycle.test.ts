@@ -16,7 +16,11 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
 
   function chain(id: string, n: number, type = 'step', config: (i: number) => Record<string, unknown> = () => ({})) {
     const nodes = Array.from({ length: n }, (_, i) => node(`n${i}`, type, { config: config(i) }));
-    return graph(id, nodes, nodes.slice(1).map((x, i) => `n${i}->${x.id}`));
+    return graph(
+      id,
+      nodes,
+      nodes.slice(1).map((x, i) => `n${i}->${x.id}`),
+    );
   }
 
   // Long enough to see the job still delayed: PGlite's single session answers slowly on a busy machine.
@@ -84,9 +88,7 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
 
   it('a delay node keeps the wait it had left across a pause', async () => {
     const t = h.engine();
-    await t.engine.registerWorkflow(
-      graph('pause-delay', [node('a', 'mark'), node('wait', 'delay', { config: { duration: 1000 } }), node('b', 'mark')], ['a->wait', 'wait->b']),
-    );
+    await t.engine.registerWorkflow(graph('pause-delay', [node('a', 'mark'), node('wait', 'delay', { config: { duration: 1000 } }), node('b', 'mark')], ['a->wait', 'wait->b']));
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('pause-delay', {});
     await until(async () => (await nodeJob(t.engine, id, 'wait')) !== undefined, h.patience(5000), "the delay node's job");
@@ -107,9 +109,7 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
 
   it('a delay node resumed before its wait ends is pushed back by the paused time', async () => {
     const t = h.engine();
-    await t.engine.registerWorkflow(
-      graph('pause-short', [node('a', 'mark'), node('wait', 'delay', { config: { duration: 1200 } }), node('b', 'mark')], ['a->wait', 'wait->b']),
-    );
+    await t.engine.registerWorkflow(graph('pause-short', [node('a', 'mark'), node('wait', 'delay', { config: { duration: 1200 } }), node('b', 'mark')], ['a->wait', 'wait->b']));
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('pause-short', {});
     await until(async () => (await nodeJob(t.engine, id, 'wait')) !== undefined, h.patience(5000), "the delay node's job");
@@ -126,9 +126,7 @@ forEachMode({ module: new URL('../fixtures/executors/lifecycle.ts', import.meta.
 
   it('cancel removes waiting and delayed jobs and runs nothing more', async () => {
     const t = h.engine();
-    await t.engine.registerWorkflow(
-      graph('cancel', [node('a', 'mark'), node('wait', 'delay', { config: { duration: 60_000 } }), node('b', 'mark')], ['a->wait', 'wait->b']),
-    );
+    await t.engine.registerWorkflow(graph('cancel', [node('a', 'mark'), node('wait', 'delay', { config: { duration: 60_000 } }), node('b', 'mark')], ['a->wait', 'wait->b']));
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('cancel', {});
     await until(async () => (await nodeJob(t.engine, id, 'wait')) !== undefined, h.patience(5000));

@@ -161,11 +161,15 @@ describe('MetricsCollector', () => {
     // Only the sibling works on the shared queues; each engine counts what it published.
     sibling.startWorkers(2);
     other.engine.startWorkers(2);
-    await until(async () => {
-      const a = await t.engine.getQueueStats();
-      const b = await other.engine.getQueueStats();
-      return a.queues['dlq-execution'].waiting === 2 && b.queues['dlq-execution'].waiting === 1;
-    }, 10_000, 'three failed executions');
+    await until(
+      async () => {
+        const a = await t.engine.getQueueStats();
+        const b = await other.engine.getQueueStats();
+        return a.queues['dlq-execution'].waiting === 2 && b.queues['dlq-execution'].waiting === 1;
+      },
+      10_000,
+      'three failed executions',
+    );
     text = await metrics.toPrometheus();
     expect(sample(text, 'spane_workflow_executions_total', { workflow: 'mixed', status: 'started' })).toBe(3);
     expect(sample(text, 'spane_workflow_executions_total', { workflow: 'mixed', status: 'failed' })).toBe(3);

@@ -137,10 +137,25 @@ describe('spane run: a module gets the running copy of spane', () => {
 describe('spane: load errors are one line naming the file', () => {
   const cases: [string, string, Record<string, string>, RegExp][] = [
     ['a missing module', 'nope.ts', {}, /^spane: nope\.ts: no such file/],
-    ['an import that does not exist', 'imports.ts', { 'imports.ts': "import { x } from './helpers.js';\nexport const y = x;\n" }, /^spane: imports\.ts: .*\.\/helpers\.js.*imports\.ts/],
-    ['a syntax error', 'bad.ts', { 'bad.ts': "export const x = 1;\nexport const y = {;\n" }, /^spane: bad\.ts: .*bad\.ts:2/],
-    ['a module that throws on import', 'throws.ts', { 'throws.ts': "export const x = 1;\nthrow new Error('no config here');\n" }, /^spane: throws\.ts: .*no config here.*throws\.ts:2/],
-    ['a TypeScript module with top-level await that throws', 'tla.ts', { 'tla.ts': "await Promise.resolve();\nexport const x = 1;\nthrow new Error('late');\n" }, /^spane: tla\.ts: .*late.*tla\.ts:3/],
+    [
+      'an import that does not exist',
+      'imports.ts',
+      { 'imports.ts': "import { x } from './helpers.js';\nexport const y = x;\n" },
+      /^spane: imports\.ts: .*\.\/helpers\.js.*imports\.ts/,
+    ],
+    ['a syntax error', 'bad.ts', { 'bad.ts': 'export const x = 1;\nexport const y = {;\n' }, /^spane: bad\.ts: .*bad\.ts:2/],
+    [
+      'a module that throws on import',
+      'throws.ts',
+      { 'throws.ts': "export const x = 1;\nthrow new Error('no config here');\n" },
+      /^spane: throws\.ts: .*no config here.*throws\.ts:2/,
+    ],
+    [
+      'a TypeScript module with top-level await that throws',
+      'tla.ts',
+      { 'tla.ts': "await Promise.resolve();\nexport const x = 1;\nthrow new Error('late');\n" },
+      /^spane: tla\.ts: .*late.*tla\.ts:3/,
+    ],
   ];
 
   it.each(cases)('%s in a CommonJS project', async (_what, file, files, expected) => {
@@ -153,13 +168,16 @@ describe('spane: load errors are one line naming the file', () => {
     expect(lines[0]).not.toMatch(/data:|esbuild|node:internal/);
   });
 
-  it('validate reports it as the file\'s line; --verbose (before or after the command) adds the stack', async () => {
+  it("validate reports it as the file's line; --verbose (before or after the command) adds the stack", async () => {
     const dir = project('module', { 'throws.ts': "export const x = 1;\nthrow new Error('no config here');\n" });
     const plain = await node([CLI, 'validate', 'throws.ts'], dir);
     expect(plain.code).toBe(1);
     expect(plain.out.trim()).toBe('throws.ts: could not be loaded: no config here (at throws.ts:2:7)');
     expect(plain.err).toBe('');
-    for (const args of [['--verbose', 'validate', 'throws.ts'], ['graph', 'throws.ts', '--verbose']]) {
+    for (const args of [
+      ['--verbose', 'validate', 'throws.ts'],
+      ['graph', 'throws.ts', '--verbose'],
+    ]) {
       const r = await node([CLI, ...args], dir);
       expect(r.code).toBe(1);
       expect(r.out + r.err).toMatch(/no config here[\s\S]*\n\s+at .*throws\.ts:2/);
@@ -167,13 +185,15 @@ describe('spane: load errors are one line naming the file', () => {
   });
 
   it('a JSON workflow module still loads next to them', async () => {
-    const dir = project('commonjs', { 'one.json': JSON.stringify({ id: 'j', name: 'j', entryNodeId: 'a', nodes: [{ id: 'a', type: 'noop', config: {}, inputs: [], outputs: [] }] }) });
+    const dir = project('commonjs', {
+      'one.json': JSON.stringify({ id: 'j', name: 'j', entryNodeId: 'a', nodes: [{ id: 'a', type: 'noop', config: {}, inputs: [], outputs: [] }] }),
+    });
     const r = await node([CLI, 'graph', 'one.json'], dir);
     expect(r.code).toBe(0);
   });
 });
 
-describe('worker threads: an executors module gets the thread\'s copy of spane', () => {
+describe("worker threads: an executors module gets the thread's copy of spane", () => {
   const EXECUTORS_CJS = [
     "const { appendFileSync } = require('node:fs');",
     "const { join } = require('node:path');",

@@ -74,56 +74,60 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('claim check on DrizzleStore (%
   });
   afterEach(async () => t?.cleanup());
 
-  it.each([false, true])('passes 5 MB outputs through a 3-node chain without putting them in Redis (useSimplifiedEventStream: %s)', async (simplified) => {
-    t = testEngine({ store, config: { useSimplifiedEventStream: simplified } });
-    const seen: Record<string, { inputBytes: number; tag: unknown; sawReference: boolean }> = {};
-    const record = (ctx: ExecutionContext) => {
-      const input = ctx.inputData as { tag?: unknown; blob?: string } | undefined;
-      seen[ctx.nodeId] = {
-        inputBytes: input?.blob?.length ?? 0,
-        tag: input?.tag,
-        sawReference: JSON.stringify({ i: ctx.inputData, p: ctx.previousResults, d: ctx.initialData }).includes('$spanePayload'),
+  it.each([false, true])(
+    'passes 5 MB outputs through a 3-node chain without putting them in Redis (useSimplifiedEventStream: %s)',
+    async (simplified) => {
+      t = testEngine({ store, config: { useSimplifiedEventStream: simplified } });
+      const seen: Record<string, { inputBytes: number; tag: unknown; sawReference: boolean }> = {};
+      const record = (ctx: ExecutionContext) => {
+        const input = ctx.inputData as { tag?: unknown; blob?: string } | undefined;
+        seen[ctx.nodeId] = {
+          inputBytes: input?.blob?.length ?? 0,
+          tag: input?.tag,
+          sawReference: JSON.stringify({ i: ctx.inputData, p: ctx.previousResults, d: ctx.initialData }).includes('$spanePayload'),
+        };
       };
-    };
-    t.registry.register('make', async (ctx) => (record(ctx), { success: true, data: big(MB5, 'first') }));
-    t.registry.register('grow', async (ctx) => (record(ctx), { success: true, data: big(MB5, 'second') }));
-    t.registry.register('sum', async (ctx) => (record(ctx), { success: true, data: { bytes: (ctx.inputData as { blob: string }).blob.length } }));
-    await t.engine.registerWorkflow(graph('chain', [node('a', 'make'), node('b', 'grow'), node('c', 'sum')], ['a->b', 'b->c']));
-    const events: SpaneEvent[] = [];
-    t.engine.subscribe((e) => events.push(e));
-    await t.engine.eventsReady();
-    t.engine.startWorkers(2);
-    const id = await t.engine.enqueueWorkflow('chain', { small: true });
-    const done = await t.engine.waitForExecution(id, { timeoutMs: 60_000 });
+      t.registry.register('make', async (ctx) => (record(ctx), { success: true, data: big(MB5, 'first') }));
+      t.registry.register('grow', async (ctx) => (record(ctx), { success: true, data: big(MB5, 'second') }));
+      t.registry.register('sum', async (ctx) => (record(ctx), { success: true, data: { bytes: (ctx.inputData as { blob: string }).blob.length } }));
+      await t.engine.registerWorkflow(graph('chain', [node('a', 'make'), node('b', 'grow'), node('c', 'sum')], ['a->b', 'b->c']));
+      const events: SpaneEvent[] = [];
+      t.engine.subscribe((e) => events.push(e));
+      await t.engine.eventsReady();
+      t.engine.startWorkers(2);
+      const id = await t.engine.enqueueWorkflow('chain', { small: true });
+      const done = await t.engine.waitForExecution(id, { timeoutMs: 60_000 });
 
-    expect(done.status).toBe('completed');
-    expect(seen['b']).toEqual({ inputBytes: MB5, tag: 'first', sawReference: false });
-    expect(seen['c']).toEqual({ inputBytes: MB5, tag: 'second', sawReference: false });
-    expect(done.nodeResults['a']!.data).toEqual(big(MB5, 'first'));
-    expect(done.nodeResults['c']!.data).toEqual({ bytes: MB5 });
-    expect((await t.engine.getExecution(id))!.nodeResults['b']!.data).toEqual(big(MB5, 'second'));
+      expect(done.status).toBe('completed');
+      expect(seen['b']).toEqual({ inputBytes: MB5, tag: 'first', sawReference: false });
+      expect(seen['c']).toEqual({ inputBytes: MB5, tag: 'second', sawReference: false });
+      expect(done.nodeResults['a']!.data).toEqual(big(MB5, 'first'));
+      expect(done.nodeResults['c']!.data).toEqual({ bytes: MB5 });
+      expect((await t.engine.getExecution(id))!.nodeResults['b']!.data).toEqual(big(MB5, 'second'));
 
-    const raw = (await t.engine.getExecution(id, { raw: true }))!;
-    expect(raw.nodeResults['a']!.data).toEqual({ $spanePayload: 'output:a', bytes: JSON.stringify(big(MB5, 'first')).length });
-    expect(isPayloadReference(raw.nodeResults['b']!.data)).toBe(true);
-    expect(raw.nodeResults['c']!.data).toEqual({ bytes: MB5 });
+      const raw = (await t.engine.getExecution(id, { raw: true }))!;
+      expect(raw.nodeResults['a']!.data).toEqual({ $spanePayload: 'output:a', bytes: JSON.stringify(big(MB5, 'first')).length });
+      expect(isPayloadReference(raw.nodeResults['b']!.data)).toBe(true);
+      expect(raw.nodeResults['c']!.data).toEqual({ bytes: MB5 });
 
-    const completed = await collect(events, 'node:completed', 3);
-    const byNode = new Map(completed.filter((e) => e.executionId === id).map((e) => [e.nodeId, e.data]));
-    expect(isPayloadReference(byNode.get('a'))).toBe(true);
-    expect(isPayloadReference(byNode.get('b'))).toBe(true);
-    expect(byNode.get('c')).toEqual({ bytes: MB5 });
+      const completed = await collect(events, 'node:completed', 3);
+      const byNode = new Map(completed.filter((e) => e.executionId === id).map((e) => [e.nodeId, e.data]));
+      expect(isPayloadReference(byNode.get('a'))).toBe(true);
+      expect(isPayloadReference(byNode.get('b'))).toBe(true);
+      expect(byNode.get('c')).toEqual({ bytes: MB5 });
 
-    const values = await redisValues(t.redis, t.prefix);
-    const keys = new Set(values.map((v) => v.key));
-    // The scan covered the places data could land: job hashes, the completed set, event streams.
-    expect([...keys].some((k) => k.endsWith(`:node-execution:${id}__b`))).toBe(true);
-    expect([...keys].some((k) => k.endsWith(':node-execution:completed'))).toBe(true);
-    expect([...keys].some((k) => k.endsWith(simplified ? ':node-execution:events' : ':spane-events:events'))).toBe(true);
-    expect(values.filter((v) => v.value.includes(MARK)).map((v) => v.key)).toEqual([]);
-    expect(Math.max(...values.map((v) => v.value.length))).toBeLessThan(10_000);
-    expect(values.some((v) => v.value.includes('"$spanePayload":"output:a"'))).toBe(true);
-  }, 120_000);
+      const values = await redisValues(t.redis, t.prefix);
+      const keys = new Set(values.map((v) => v.key));
+      // The scan covered the places data could land: job hashes, the completed set, event streams.
+      expect([...keys].some((k) => k.endsWith(`:node-execution:${id}__b`))).toBe(true);
+      expect([...keys].some((k) => k.endsWith(':node-execution:completed'))).toBe(true);
+      expect([...keys].some((k) => k.endsWith(simplified ? ':node-execution:events' : ':spane-events:events'))).toBe(true);
+      expect(values.filter((v) => v.value.includes(MARK)).map((v) => v.key)).toEqual([]);
+      expect(Math.max(...values.map((v) => v.value.length))).toBeLessThan(10_000);
+      expect(values.some((v) => v.value.includes('"$spanePayload":"output:a"'))).toBe(true);
+    },
+    120_000,
+  );
 
   it('claim-checks initial data over the threshold; the entry node and replays get the value', async () => {
     t = testEngine({ store, config: { payloadThresholdBytes: 1000 } });
@@ -207,7 +211,15 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('claim check on DrizzleStore (%
     // An execution whose initial data refers to a payload that was never written.
     const wf = await t.engine.getWorkflow('broken');
     const execId = `broken-${randomUUID()}`;
-    await store.createExecution({ executionId: execId, workflowId: 'broken', workflowVersion: wf!.version!, status: 'running', initialData: { $spanePayload: 'initial', bytes: 123 }, depth: 0, startedAt: Date.now() });
+    await store.createExecution({
+      executionId: execId,
+      workflowId: 'broken',
+      workflowVersion: wf!.version!,
+      status: 'running',
+      initialData: { $spanePayload: 'initial', bytes: 123 },
+      depth: 0,
+      startedAt: Date.now(),
+    });
     await t.engine.enqueueNode(execId, 'broken', 'a');
     const done = await t.engine.waitForExecution(execId, { raw: true, timeoutMs: 15_000 });
     expect(done.status).toBe('failed');

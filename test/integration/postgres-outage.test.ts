@@ -92,7 +92,17 @@ describe.skipIf(skip !== false)(`PostgreSQL outage under the store${skip === fal
     const failures = [
       await rejection(engine.enqueueWorkflow('outage', { apiKey: SECRET })),
       await rejection(engine.getExecution(accepted[0]!)),
-      await rejection(store.createExecution({ executionId: randomUUID(), workflowId: 'outage', workflowVersion: 1, status: 'running', initialData: { apiKey: SECRET }, depth: 0, startedAt: Date.now() })),
+      await rejection(
+        store.createExecution({
+          executionId: randomUUID(),
+          workflowId: 'outage',
+          workflowVersion: 1,
+          status: 'running',
+          initialData: { apiKey: SECRET },
+          depth: 0,
+          startedAt: Date.now(),
+        }),
+      ),
       await rejection(store.saveNodeResult(accepted[0]!, 'first', { status: 'completed', data: { apiKey: SECRET }, attempts: 1, completedAt: Date.now() })),
       await rejection(store.putPayload(accepted[0]!, 'p', JSON.stringify({ apiKey: SECRET }))),
     ];

@@ -62,10 +62,14 @@ async function readFrames(body: ReadableStream<Uint8Array>, stop: (frames: { eve
 
 async function settled(base: string, executionId: string): Promise<WorkflowExecution> {
   let exec: WorkflowExecution | undefined;
-  await until(async () => {
-    exec = (await call(base, 'GET', `/api/executions/${executionId}`)).json as WorkflowExecution;
-    return ['completed', 'failed', 'cancelled'].includes(exec.status);
-  }, 15_000, `execution ${executionId} to settle`);
+  await until(
+    async () => {
+      exec = (await call(base, 'GET', `/api/executions/${executionId}`)).json as WorkflowExecution;
+      return ['completed', 'failed', 'cancelled'].includes(exec.status);
+    },
+    15_000,
+    `execution ${executionId} to settle`,
+  );
   return exec!;
 }
 
@@ -248,10 +252,14 @@ describe('React Flow backend example over HTTP', () => {
     expect((await settled(base, failedFlaky)).status).toBe('failed');
 
     let items: DLQItem[] = [];
-    await until(async () => {
-      items = (await call(base, 'GET', '/api/dlq')).json.items;
-      return items.length === 2;
-    }, 10_000, 'two DLQ items');
+    await until(
+      async () => {
+        items = (await call(base, 'GET', '/api/dlq')).json.items;
+        return items.length === 2;
+      },
+      10_000,
+      'two DLQ items',
+    );
     const byWorkflow = Object.fromEntries(items.map((i) => [i.workflowId, i]));
     expect(byWorkflow['rf-404']).toMatchObject({ executionId: failedHttp, nodeId: 'fetch', error: expect.stringContaining('answered 404') });
     expect(byWorkflow['rf-flaky']).toMatchObject({ executionId: failedFlaky, nodeId: 'call', attempts: 2, error: 'upstream is down' });

@@ -99,7 +99,9 @@ describe('reconcile() on the embedded backend', () => {
   it("gives a sub-workflow node's lost job the child it was waiting on, instead of starting a second child", { timeout: 120_000 }, async () => {
     const e = engine();
     await e.registerWorkflow(graph('slow-child', [node('c1', 'delay', { config: { duration: 1500 } }), node('c2', 'step')], ['c1->c2']));
-    await e.registerWorkflow(graph('parent', [node('p1', 'step'), node('sub', 'sub-workflow', { config: { workflowId: 'slow-child' } }), node('p2', 'step')], ['p1->sub', 'sub->p2']));
+    await e.registerWorkflow(
+      graph('parent', [node('p1', 'step'), node('sub', 'sub-workflow', { config: { workflowId: 'slow-child' } }), node('p2', 'step')], ['p1->sub', 'sub->p2']),
+    );
     e.startWorkers(4);
     const id = await e.enqueueWorkflow('parent', {});
     await until(async () => (await store.getChildExecutions(id)).length === 1, 30_000, 'the child to start');
@@ -124,7 +126,9 @@ describe('reconcile() on the embedded backend', () => {
     });
     const e = engine({ useFlowProducerForSubWorkflows: true });
     await e.registerWorkflow(graph('flow-child', [node('g1', 'gate'), node('c2', 'step')], ['g1->c2']));
-    await e.registerWorkflow(graph('flow-parent', [node('p1', 'step'), node('sub', 'sub-workflow', { config: { workflowId: 'flow-child' } }), node('p2', 'step')], ['p1->sub', 'sub->p2']));
+    await e.registerWorkflow(
+      graph('flow-parent', [node('p1', 'step'), node('sub', 'sub-workflow', { config: { workflowId: 'flow-child' } }), node('p2', 'step')], ['p1->sub', 'sub->p2']),
+    );
     e.startWorkers(4);
     const id = await e.enqueueWorkflow('flow-parent', {});
     await until(async () => (await store.getChildExecutions(id)).length === 1, 30_000, 'the child to start');
@@ -192,7 +196,7 @@ describe('reconcile() on the embedded backend', () => {
     expect(await e.getJobSchedulers()).toHaveLength(0);
   });
 
-  it("creates again the retention scheduler of an engine that runs workers", { timeout: 120_000 }, async () => {
+  it('creates again the retention scheduler of an engine that runs workers', { timeout: 120_000 }, async () => {
     const e = engine({ retention: { olderThanMs: 3_600_000, everyMs: 60_000 } });
     e.startWorkers(1);
     await until(async () => (await e.getJobScheduler('spane-retention')) !== null, 30_000, 'the retention scheduler');
@@ -208,7 +212,15 @@ describe('reconcile() on the embedded backend', () => {
     e.startWorkers(2);
     // A running execution whose definition is not in the store (a row deleted by hand).
     const orphan = randomUUID();
-    await store.createExecution({ executionId: orphan, workflowId: 'vanished', workflowVersion: 1, status: 'running', initialData: null, depth: 0, startedAt: Date.now() - 60_000 });
+    await store.createExecution({
+      executionId: orphan,
+      workflowId: 'vanished',
+      workflowVersion: 1,
+      status: 'running',
+      initialData: null,
+      depth: 0,
+      startedAt: Date.now() - 60_000,
+    });
     try {
       const id = await e.enqueueWorkflow('delayed-join', {});
       await until(async () => (await store.getExecution(id))?.nodeResults['a'] !== undefined, 30_000, "'a' to complete");

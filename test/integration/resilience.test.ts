@@ -63,7 +63,6 @@ describe('circuit breakers (inline only: the test reads the breaker states of th
     }
   });
 
-
   it('keys breakers per host for http and lets other types register theirs', () => {
     const registry = new NodeRegistry();
     expect(registry.getCircuitBreakerKey('http', { url: 'https://a.test/x' })).toBe('http:a.test');
@@ -107,7 +106,9 @@ forEachMode({ module: new URL('../fixtures/executors/resilience.ts', import.meta
   it('circuit breakers: retries a node whose circuit is open per its retry policy, after the open window', async () => {
     const t = h.engine();
     const cb = { failureThreshold: 1, successThreshold: 1, timeout: 300 };
-    await t.engine.registerWorkflow(graph('db', [node('q', 'database', { config: { connectionId: 'main', circuitBreaker: cb }, retryPolicy: { maxAttempts: 4, backoff: { type: 'fixed', delay: 200 } } })], []));
+    await t.engine.registerWorkflow(
+      graph('db', [node('q', 'database', { config: { connectionId: 'main', circuitBreaker: cb }, retryPolicy: { maxAttempts: 4, backoff: { type: 'fixed', delay: 200 } } })], []),
+    );
     t.engine.startWorkers(1);
     const id = await t.engine.enqueueWorkflow('db', {});
     const done = await t.engine.waitForExecution(id);

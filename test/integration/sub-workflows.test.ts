@@ -144,7 +144,11 @@ forEachMode({ module: new URL('../fixtures/executors/sub-workflows.ts', import.m
       t = testEngine();
       await t.engine.registerWorkflow(graph('flaky-child', [node('f', 'flaky')], []));
       await t.engine.registerWorkflow(
-        graph('retrying-parent', [node('p', 'sub-workflow', { config: { workflowId: 'flaky-child', retryPolicy: { maxAttempts: 2, backoff: { type: 'fixed', delay: 10 } } } })], []),
+        graph(
+          'retrying-parent',
+          [node('p', 'sub-workflow', { config: { workflowId: 'flaky-child', retryPolicy: { maxAttempts: 2, backoff: { type: 'fixed', delay: 10 } } } })],
+          [],
+        ),
       );
       t.engine.startWorkers(3);
       const id = await t.engine.enqueueWorkflow('retrying-parent', {});
@@ -187,12 +191,11 @@ forEachMode({ module: new URL('../fixtures/executors/sub-workflows.ts', import.m
       t = testEngine();
       await t.engine.registerWorkflow(graph('doubler', [node('d', 'double')], []));
       await t.engine.registerWorkflow(
-        graph('parallel-subs', [node('fork', 'fork'), sub('x', 'doubler', { inputMapping: { v: 'v' } }), sub('y', 'doubler', { inputMapping: { v: 'w' } }), node('sum', 'sum')], [
-          'fork->x',
-          'fork->y',
-          'x->sum',
-          'y->sum',
-        ]),
+        graph(
+          'parallel-subs',
+          [node('fork', 'fork'), sub('x', 'doubler', { inputMapping: { v: 'v' } }), sub('y', 'doubler', { inputMapping: { v: 'w' } }), node('sum', 'sum')],
+          ['fork->x', 'fork->y', 'x->sum', 'y->sum'],
+        ),
       );
       t.engine.startWorkers(4);
       const id = await t.engine.enqueueWorkflow('parallel-subs', {});
@@ -205,7 +208,11 @@ forEachMode({ module: new URL('../fixtures/executors/sub-workflows.ts', import.m
       t = testEngine();
       await t.engine.registerWorkflow(graph('geocode', [node('g', 'geo')], []));
       await t.engine.registerWorkflow(
-        graph('dotted', [node('src', 'src'), sub('call', 'geocode', { inputMapping: { 'where.city': 'customer.address.city' }, outputMapping: { lat: 'geo.lat' } })], ['src->call']),
+        graph(
+          'dotted',
+          [node('src', 'src'), sub('call', 'geocode', { inputMapping: { 'where.city': 'customer.address.city' }, outputMapping: { lat: 'geo.lat' } })],
+          ['src->call'],
+        ),
       );
       t.engine.startWorkers(2);
       const done = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('dotted', {}));

@@ -45,7 +45,12 @@ describe('replayed deliveries', () => {
 
   function standard(body: string, id = `msg_${randomUUID()}`, at = new Date()): WebhookRequest {
     const signature = new Webhook(secret).sign(id, at, body);
-    return { path: 'orders', method: 'POST', rawBody: body, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature } };
+    return {
+      path: 'orders',
+      method: 'POST',
+      rawBody: body,
+      headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature },
+    };
   }
 
   it('starts one execution for a Standard Webhooks delivery sent 3 times, in turn or at once, and answers each with its ids', async () => {
@@ -270,8 +275,8 @@ describe('secret references', () => {
     const body = '{}';
     expect(await engine.handleWebhook({ path: 'ref-hook', method: 'POST', rawBody: body, headers: { 'x-spane-signature': signWebhook('resolved-secret', body) } })).toHaveLength(1);
     expect(seen).toEqual([['stripe', 'ref-hook']]);
-    await expect(t.engine.registerWorkflow(graph('bad-ref', [node('start', 'echo')], [], { triggers: [{ type: 'webhook', config: { path: 'x', secret: { env: '1 not a name' } } }] }))).rejects.toThrow(
-      /environment variable name/,
-    );
+    await expect(
+      t.engine.registerWorkflow(graph('bad-ref', [node('start', 'echo')], [], { triggers: [{ type: 'webhook', config: { path: 'x', secret: { env: '1 not a name' } } }] })),
+    ).rejects.toThrow(/environment variable name/);
   });
 });

@@ -129,12 +129,16 @@ function threaded(config: Record<string, unknown> = {}): TestEngine {
   return testEngine({ store, registry, config: { useWorkerThreads: true, executorsModule, ...config } });
 }
 
-describe('useWorkerThreads on a store in the main thread\'s memory (the engine serves it to the threads)', () => {
+describe("useWorkerThreads on a store in the main thread's memory (the engine serves it to the threads)", () => {
   const exercise = async (t: TestEngine) => {
     const e = t.engine;
     await e.registerWorkflow(graph('where', [node('a', 'where')], []));
     await e.registerWorkflow(
-      graph('fan', [node('start', 'pass'), node('x', 'emit', { config: { n: 1 } }), node('y', 'emit', { config: { n: 2 } }), node('j', 'join')], ['start->x', 'start->y', 'x->j', 'y->j']),
+      graph(
+        'fan',
+        [node('start', 'pass'), node('x', 'emit', { config: { n: 1 } }), node('y', 'emit', { config: { n: 2 } }), node('j', 'join')],
+        ['start->x', 'start->y', 'x->j', 'y->j'],
+      ),
     );
     await e.registerWorkflow(graph('flaky', [node('only', 'flaky', { config: { retryPolicy: { maxAttempts: 3, backoff: { type: 'fixed', delay: 10 } } } })], []));
     await e.registerWorkflow(graph('large', [node('make', 'big'), node('size', 'measure')], ['make->size']));
@@ -156,7 +160,7 @@ describe('useWorkerThreads on a store in the main thread\'s memory (the engine s
     expect(raw?.nodeResults['make']?.data).toMatchObject({ $spanePayload: expect.any(String) });
   };
 
-  it('InMemoryExecutionStore, as in the spec: nodes run in threads, every result lands in the engine\'s store', async () => {
+  it("InMemoryExecutionStore, as in the spec: nodes run in threads, every result lands in the engine's store", async () => {
     const t = testEngine({ store: new InMemoryExecutionStore(), registry, config: { useWorkerThreads: true, executorsModule } });
     try {
       await exercise(t);
@@ -299,30 +303,30 @@ describe('useWorkerThreads: runtime behaviours in threads', () => {
     const e = t.engine;
     await e.registerWorkflow(graph('where', [node('a', 'where')], []));
     await e.registerWorkflow(
-      graph('fan', [node('start', 'pass'), node('x', 'emit', { config: { n: 1 } }), node('y', 'emit', { config: { n: 2 } }), node('z', 'emit', { config: { n: 0 } }), node('j', 'join')], [
-        'start->x',
-        'start->y',
-        'start->z',
-        'x->j',
-        'y->j',
-        'z->j',
-      ]),
+      graph(
+        'fan',
+        [node('start', 'pass'), node('x', 'emit', { config: { n: 1 } }), node('y', 'emit', { config: { n: 2 } }), node('z', 'emit', { config: { n: 0 } }), node('j', 'join')],
+        ['start->x', 'start->y', 'start->z', 'x->j', 'y->j', 'z->j'],
+      ),
     );
     await e.registerWorkflow(
-      graph('router', [node('route', 'router'), node('high', 'mark'), node('low', 'mark'), node('low2', 'mark'), node('join', 'mark')], [
-        'route->high',
-        'route->low',
-        'low->low2',
-        'high->join',
-        'low2->join',
-      ]),
+      graph(
+        'router',
+        [node('route', 'router'), node('high', 'mark'), node('low', 'mark'), node('low2', 'mark'), node('join', 'mark')],
+        ['route->high', 'route->low', 'low->low2', 'high->join', 'low2->join'],
+      ),
     );
     await e.registerWorkflow(graph('flaky', [node('only', 'flaky', { config: { retryPolicy: { maxAttempts: 3, backoff: { type: 'fixed', delay: 10 } } } })], []));
     await e.registerWorkflow(graph('level2', [node('deep', 'transform'), node('charge', 'charge')], ['deep->charge']));
     await e.registerWorkflow(
-      graph('level1', [node('process', 'transform'), node('call-level2', 'sub-workflow', { config: { workflowId: 'level2', inputMapping: { amount: 'main' }, outputMapping: { tx: 'paymentId' } } })], [
-        'process->call-level2',
-      ]),
+      graph(
+        'level1',
+        [
+          node('process', 'transform'),
+          node('call-level2', 'sub-workflow', { config: { workflowId: 'level2', inputMapping: { amount: 'main' }, outputMapping: { tx: 'paymentId' } } }),
+        ],
+        ['process->call-level2'],
+      ),
     );
     await e.registerWorkflow(graph('main', [node('start', 'transform'), node('call-level1', 'sub-workflow', { config: { workflowId: 'level1' } })], ['start->call-level1']));
     await e.registerWorkflow(graph('types', [node('make', 'types'), node('check', 'inspect')], ['make->check']));
@@ -368,7 +372,9 @@ describe('useWorkerThreads: runtime behaviours in threads', () => {
 
   it('fails into the DLQ after the last attempt, and retryDLQItem completes the execution', async () => {
     const flag = path.join(dir, `gate-${Date.now()}`);
-    await t.engine.registerWorkflow(graph('retry-dlq', [node('a', 'pass'), node('pay', 'gate', { config: { flag, retryPolicy: fast } }), node('ship', 'pass')], ['a->pay', 'pay->ship']));
+    await t.engine.registerWorkflow(
+      graph('retry-dlq', [node('a', 'pass'), node('pay', 'gate', { config: { flag, retryPolicy: fast } }), node('ship', 'pass')], ['a->pay', 'pay->ship']),
+    );
     const id = await t.engine.enqueueWorkflow('retry-dlq', { order: 9 });
     const failed = await t.engine.waitForExecution(id, { timeoutMs: 60_000 });
     expect(failed).toMatchObject({ status: 'failed', error: "Node 'pay' failed: gateway down" });
@@ -452,7 +458,7 @@ describe('useWorkerThreads: runtime behaviours in threads', () => {
     expect(done.nodeResults['second']?.data).toEqual({ at: expect.any(Number) });
   }, 60_000);
 
-  it("aborts the signal of a node running in a thread when its execution is cancelled", async () => {
+  it('aborts the signal of a node running in a thread when its execution is cancelled', async () => {
     const flag = path.join(dir, `aborted-${Date.now()}`);
     await t.engine.registerWorkflow(graph('abortable', [node('wait', 'wait-abort', { config: { flag } })], []));
     const id = await t.engine.enqueueWorkflow('abortable', {});
@@ -502,7 +508,9 @@ describe('useWorkerThreads: isolation', () => {
     t = threaded({ workerThreadsOptions: { resourceLimits: { maxOldGenerationSizeMb: 160, maxYoungGenerationSizeMb: 16 } } });
     const e = t.engine;
     for (const kind of ['crash-throw', 'crash-exit', 'crash-oom']) {
-      await e.registerWorkflow(graph(kind, [node('before', 'pass'), node('crash', kind, { config: { retryPolicy: fast } }), node('after', 'pass')], ['before->crash', 'crash->after']));
+      await e.registerWorkflow(
+        graph(kind, [node('before', 'pass'), node('crash', kind, { config: { retryPolicy: fast } }), node('after', 'pass')], ['before->crash', 'crash->after']),
+      );
     }
     await e.registerWorkflow(graph('chain', [node('s1', 'slow'), node('s2', 'slow'), node('s3', 'slow')], ['s1->s2', 's2->s3']));
     await e.registerWorkflow(graph('doomed', [node('die', 'always-exit', { config: { retryPolicy: fast } }), node('never', 'pass')], ['die->never']));

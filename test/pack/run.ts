@@ -18,7 +18,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 // Nothing listens on port 9 (discard) here: connecting to it is refused at once.
-const CLOSED = { REDIS_URL: 'redis://127.0.0.1:9', SPANE_REDIS_URL: 'redis://127.0.0.1:9', DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none', SPANE_DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none' };
+const CLOSED = {
+  REDIS_URL: 'redis://127.0.0.1:9',
+  SPANE_REDIS_URL: 'redis://127.0.0.1:9',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
+  SPANE_DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
+};
 
 const failures: string[] = [];
 function check(what: string, ok: boolean, details = ''): void {
@@ -94,18 +99,28 @@ try {
   // SPANE's errors of one copy are recognised by the other, in ESM and CommonJS.
   cpSync(join(app, 'node_modules/spane'), join(app, 'vendor/node_modules/spane'), { recursive: true });
   const crossCopy = [
-    "const same = (a, b) => a.NonRetryableError !== b.NonRetryableError",
+    'const same = (a, b) => a.NonRetryableError !== b.NonRetryableError',
     "  && new b.NonRetryableError('x') instanceof a.NonRetryableError",
     "  && new b.NodeInputError({ workflowId: 'w', nodeId: 'n', part: 'input', path: 'p', received: '1', issues: [] }) instanceof a.NonRetryableError",
     "  && !(new b.CircuitOpenError('k') instanceof a.NonRetryableError)",
     "  && a.isRetryable(new b.NonRetryableError('x')) === false",
     "  && a.serializeError(new b.NodeInputError({ workflowId: 'w', nodeId: 'n', part: 'input', path: 'p', received: '1', issues: [] })).code === 'NODE_INPUT_INVALID';",
   ].join('\n');
-  writeFileSync(join(app, 'copies.mjs'), `import * as a from 'spane';\nimport * as b from './vendor/node_modules/spane/dist/index.js';\n${crossCopy}\nif (!same(a, b)) throw new Error('copies');`);
-  writeFileSync(join(app, 'copies.cjs'), `const a = require('spane');\nconst b = require('./vendor/node_modules/spane');\n${crossCopy}\nif (!same(a, b)) throw new Error('copies');`);
+  writeFileSync(
+    join(app, 'copies.mjs'),
+    `import * as a from 'spane';\nimport * as b from './vendor/node_modules/spane/dist/index.js';\n${crossCopy}\nif (!same(a, b)) throw new Error('copies');`,
+  );
+  writeFileSync(
+    join(app, 'copies.cjs'),
+    `const a = require('spane');\nconst b = require('./vendor/node_modules/spane');\n${crossCopy}\nif (!same(a, b)) throw new Error('copies');`,
+  );
   const copiesEsm = run(process.execPath, ['copies.mjs'], app);
   const copiesCjs = run(process.execPath, ['copies.cjs'], app);
-  check('a NonRetryableError of one installed copy is a NonRetryableError of another (ESM and CommonJS)', copiesEsm.status === 0 && copiesCjs.status === 0, `${show(copiesEsm)}\n${show(copiesCjs)}`);
+  check(
+    'a NonRetryableError of one installed copy is a NonRetryableError of another (ESM and CommonJS)',
+    copiesEsm.status === 0 && copiesCjs.status === 0,
+    `${show(copiesEsm)}\n${show(copiesCjs)}`,
+  );
 
   const help = run('npx', ['--no-install', 'spane', '--help'], app, CLOSED);
   check('npx spane --help', help.status === 0 && help.stdout.includes('Usage: spane'), show(help));

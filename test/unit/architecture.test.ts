@@ -47,7 +47,10 @@ const quoted = (cell: string): string[] => [...cell.matchAll(/`([^`]+)`/g)].map(
 function allRuntimeFolders(): string[] {
   const dirs = new Set<string>();
   for (const file of sourceFiles(RUNTIME)) {
-    const parts = file.slice(RUNTIME.length + 1).split('/').slice(0, -1);
+    const parts = file
+      .slice(RUNTIME.length + 1)
+      .split('/')
+      .slice(0, -1);
     for (let i = 1; i <= parts.length; i++) dirs.add(`${parts.slice(0, i).join('/')}/`);
   }
   return [...dirs].sort();
@@ -174,7 +177,10 @@ describe('docs/architecture.md: import rules', () => {
 
   for (const rule of rules) {
     it(`${rule.row.replace(/`/g, '')}`, () => {
-      expect(sourceFiles('src').some((f) => rule.files.some((p) => matchesPath(p, f)) && !rule.except.some((p) => matchesPath(p, f))), 'the rule applies to some file').toBe(true);
+      expect(
+        sourceFiles('src').some((f) => rule.files.some((p) => matchesPath(p, f)) && !rule.except.some((p) => matchesPath(p, f))),
+        'the rule applies to some file',
+      ).toBe(true);
       const found = edges.filter((e) => breaks(rule, e)).map((e) => `${e.from} imports '${e.specifier}' (${e.kind})`);
       expect(found).toEqual([]);
     });
@@ -226,7 +232,8 @@ describe('docs/architecture.md: named files', () => {
   it('names only files that exist (runtime files relative to src/runtime)', () => {
     const named = [...doc.matchAll(/`((?:[\w.-]+\/)*[\w.-]+\.(?:ts|mts|mjs|sql))`/g)].map((m) => m[1]!);
     expect(named.length).toBeGreaterThan(20);
-    const exists = (p: string): boolean => existsSync(join(ROOT, p)) || existsSync(join(ROOT, RUNTIME, p)) || (!p.includes('/') && sourceFiles('src').some((f) => f.endsWith(`/${p}`)));
+    const exists = (p: string): boolean =>
+      existsSync(join(ROOT, p)) || existsSync(join(ROOT, RUNTIME, p)) || (!p.includes('/') && sourceFiles('src').some((f) => f.endsWith(`/${p}`)));
     expect([...new Set(named)].filter((p) => !exists(p))).toEqual([]);
   });
 });

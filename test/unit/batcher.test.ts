@@ -37,7 +37,10 @@ describe('Batcher', () => {
     expect(r.batches).toEqual([[1, 2]]);
     r.finish[0]!();
     await tick();
-    expect(r.batches).toEqual([[1, 2], [3, 4, 5]]);
+    expect(r.batches).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ]);
     r.finish[1]!();
     expect(await Promise.all([...first, ...later])).toEqual([10, 20, 30, 40, 50]);
   });
@@ -47,7 +50,10 @@ describe('Batcher', () => {
     const b = new Batcher({ run: r.run, maxInFlight: 2, maxBatch: 2 });
     const all = [1, 2, 3, 4, 5].map((i) => b.call(i));
     await tick();
-    expect(r.batches).toEqual([[1, 2], [3, 4]]);
+    expect(r.batches).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     r.finish[1]!();
     await tick();
     expect(r.batches).toEqual([[1, 2], [3, 4], [5]]);

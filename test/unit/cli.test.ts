@@ -86,7 +86,9 @@ describe('readWorkflowModule', () => {
     const both = { workflows: [def('a')], registry: new NodeRegistry(), executors: {} };
     expect(moduleError(() => readWorkflowModule(both, 'm.ts')).message).toContain("both 'registry' and 'executors'");
     expect(moduleError(() => readWorkflowModule({ workflows: [def('a')], registry: {} }, 'm.ts')).message).toContain("export 'registry' must be a NodeRegistry");
-    expect(moduleError(() => readWorkflowModule({ workflows: [def('a')], executors: { step: 42 } }, 'm.ts')).message).toContain('executors.step must be an object with an execute(context) method');
+    expect(moduleError(() => readWorkflowModule({ workflows: [def('a')], executors: { step: 42 } }, 'm.ts')).message).toContain(
+      'executors.step must be an object with an execute(context) method',
+    );
   });
 
   it('uses an exported NodeRegistry as it is', () => {
@@ -194,7 +196,9 @@ describe('runCli', () => {
     const good = await cli('validate', `${FIXTURES}/greet.ts`, `${FIXTURES}/pair.json`);
     expect(good.code).toBe(0);
     expect(good.out).toBe(
-      [`${FIXTURES}/greet.ts: cli-greet-dsl: ok (1 node)`, `${FIXTURES}/greet.ts: cli-greet-json: ok (2 nodes)`, `${FIXTURES}/pair.json: cli-json-file: ok (2 nodes)`, ''].join('\n'),
+      [`${FIXTURES}/greet.ts: cli-greet-dsl: ok (1 node)`, `${FIXTURES}/greet.ts: cli-greet-json: ok (2 nodes)`, `${FIXTURES}/pair.json: cli-json-file: ok (2 nodes)`, ''].join(
+        '\n',
+      ),
     );
   });
 
@@ -267,12 +271,7 @@ describe('progress view', () => {
     view.onEvent(event('node:completed', 'fetch', { durationMs: 42 }));
     view.onEvent(event('node:failed', 'transform', { durationMs: 1500, error: 'bad input' }));
     view.stop();
-    expect(stream.text().split('\n')).toEqual([
-      '… fetch      running',
-      '✓ fetch      completed     42 ms',
-      '✗ transform  failed        1.5 s  bad input',
-      '',
-    ]);
+    expect(stream.text().split('\n')).toEqual(['… fetch      running', '✓ fetch      completed     42 ms', '✗ transform  failed        1.5 s  bad input', '']);
   });
 
   it('rewrites one line per node in place when live', () => {

@@ -21,7 +21,12 @@ function sourceFiles(dir: string): string[] {
 /** Every module specifier a file imports or re-exports, static or dynamic. */
 function importsOf(source: string): string[] {
   const specifiers: string[] = [];
-  const patterns = [/\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g, /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const patterns = [
+    /\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+    /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   for (const pattern of patterns) for (const m of code.matchAll(pattern)) specifiers.push(m[1]!);
   return specifiers;
@@ -79,7 +84,12 @@ describe('import boundaries', () => {
   it('src/dsl has no import cycles', () => {
     const files = sourceFiles(join(root, 'src/dsl'));
     const graph = new Map(
-      files.map((f) => [f, importsOf(readFileSync(f, 'utf8')).filter((s) => s.startsWith('.')).map((s) => resolve(dirname(f), s).replace(/\.js$/, '.ts'))]),
+      files.map((f) => [
+        f,
+        importsOf(readFileSync(f, 'utf8'))
+          .filter((s) => s.startsWith('.'))
+          .map((s) => resolve(dirname(f), s).replace(/\.js$/, '.ts')),
+      ]),
     );
     const state = new Map<string, 'visiting' | 'done'>();
     const cycles: string[] = [];

@@ -33,7 +33,9 @@ function refusal(build: () => unknown): WorkflowValidationError {
 
 describe('build()', () => {
   it('compiles a chain to the plain definition, validated by validateWorkflow', () => {
-    const built = base.then('welcome', sendEmail({ template: 'welcome' }), { retryPolicy: { maxAttempts: 3, backoff: { type: 'fixed', delay: 10 } }, name: 'Welcome mail' }).build();
+    const built = base
+      .then('welcome', sendEmail({ template: 'welcome' }), { retryPolicy: { maxAttempts: 3, backoff: { type: 'fixed', delay: 10 } }, name: 'Welcome mail' })
+      .build();
     expect(built).toMatchObject({
       id: 'onboarding',
       name: 'onboarding',
@@ -70,25 +72,37 @@ describe('build()', () => {
   });
 
   it('carries one executor per node type, invisible to JSON and to equality', () => {
-    const built = base.then('a', sendEmail({ template: 'x' })).node('b', sendEmail({ template: 'y' }), { after: ['fetch'] }).then('wait', delay(5)).build();
+    const built = base
+      .then('a', sendEmail({ template: 'x' }))
+      .node('b', sendEmail({ template: 'y' }), { after: ['fetch'] })
+      .then('wait', delay(5))
+      .build();
     expect(built[NODE_EXECUTORS].map((c) => c.type)).toEqual(['fetch-user', 'send-email']);
     expect(Object.keys(built)).not.toContain(String(NODE_EXECUTORS));
     expect(JSON.stringify(built)).not.toContain('executor');
   });
 
   it('compiles continueOnFail and circuit breakers into node.config, from the call or from .with()', () => {
-    const built = base
-      .then('a', sendEmail({ template: 'x' }).with({ retryPolicy: { maxAttempts: 2 } }), { continueOnFail: true, circuitBreaker: { failureThreshold: 3 } })
-      .build();
+    const built = base.then('a', sendEmail({ template: 'x' }).with({ retryPolicy: { maxAttempts: 2 } }), { continueOnFail: true, circuitBreaker: { failureThreshold: 3 } }).build();
     expect(built.nodes[1]!.config).toEqual({ template: 'x', retryPolicy: { maxAttempts: 2, continueOnFail: true }, circuitBreaker: { failureThreshold: 3 } });
   });
 
   it('wires fan-out, joins, branches and marks joins below a branch with $join', () => {
     const built = base
       .parallel({ left: transform('left', (u: { id: number }) => u.id), right: transform('right', (u: { id: number }) => -u.id) })
-      .then('sum', transform('sum', (x: { left: number; right: number }) => x.left + x.right))
-      .branch('route', router('sign', (n: number) => (n >= 0 ? 'pos' : 'neg')), { pos: transform('pos', (n: number) => n), neg: transform('neg', (n: number) => n) })
-      .then('merge', transform('merge', (x: { pos?: number; neg?: number }) => x.pos ?? x.neg))
+      .then(
+        'sum',
+        transform('sum', (x: { left: number; right: number }) => x.left + x.right),
+      )
+      .branch(
+        'route',
+        router('sign', (n: number) => (n >= 0 ? 'pos' : 'neg')),
+        { pos: transform('pos', (n: number) => n), neg: transform('neg', (n: number) => n) },
+      )
+      .then(
+        'merge',
+        transform('merge', (x: { pos?: number; neg?: number }) => x.pos ?? x.neg),
+      )
       .build();
     const byId = Object.fromEntries(built.nodes.map((n) => [n.id, n]));
     expect(byId['fetch']?.outputs).toEqual(['left', 'right']);
@@ -99,7 +113,9 @@ describe('build()', () => {
   });
 
   it('compiles delay, sub-workflow and triggers to the runtime shapes', () => {
-    const child = workflow('child', { input: User }).then('fetch', fetchUser({ baseUrl: 'https://example.test' })).build();
+    const child = workflow('child', { input: User })
+      .then('fetch', fetchUser({ baseUrl: 'https://example.test' }))
+      .build();
     const built = base
       .then('wait', delay(250))
       .then('sub', subWorkflow(child, { inputMapping: { userId: 'id' }, outputMapping: { email: 'email' } }))
@@ -117,7 +133,12 @@ describe('build()', () => {
   it('is immutable: branching a half-built workflow leaves the original as it was', () => {
     const half = base.then('a', sendEmail({ template: 'x' }));
     const one = half.node('b', sendEmail({ template: 'y' }), { after: ['fetch'] }).build();
-    const other = half.then('c', transform('c', (x: unknown) => x)).build();
+    const other = half
+      .then(
+        'c',
+        transform('c', (x: unknown) => x),
+      )
+      .build();
     expect(one.nodes.map((n) => n.id)).toEqual(['fetch', 'a', 'b']);
     expect(other.nodes.map((n) => n.id)).toEqual(['fetch', 'a', 'c']);
     expect(half.build().nodes.map((n) => n.id)).toEqual(['fetch', 'a']);
@@ -129,7 +150,11 @@ describe('build()', () => {
 
 describe('build() refuses at run time what types cannot see', () => {
   it('config that does not match the kind schema, naming node and field', () => {
-    const err = refusal(() => workflow('cfg', { input: User }).then('a', fetchUser({ baseUrl: 'not a url' })).build());
+    const err = refusal(() =>
+      workflow('cfg', { input: User })
+        .then('a', fetchUser({ baseUrl: 'not a url' }))
+        .build(),
+    );
     expect(err.issues).toEqual([expect.objectContaining({ rule: 'invalid-config', path: 'nodes[0].config.baseUrl', message: expect.stringContaining("node 'a' (fetch-user)") })]);
   });
 
@@ -170,11 +195,27 @@ describe('build() refuses at run time what types cannot see', () => {
     const double = (n: number) => n * 2;
     const ok = workflow('twice', { input: z.number() }).then('a', transform('double', double)).then('b', transform('double', double)).build();
     expect(ok[NODE_EXECUTORS]).toHaveLength(1);
-    const err = refusal(() => workflow('clash', { input: z.number() }).then('a', transform('f', (n: number) => n)).then('b', transform('f', (n: number) => n + 1)).build());
+    const err = refusal(() =>
+      workflow('clash', { input: z.number() })
+        .then(
+          'a',
+          transform('f', (n: number) => n),
+        )
+        .then(
+          'b',
+          transform('f', (n: number) => n + 1),
+        )
+        .build(),
+    );
     expect(err.message).toContain("type 'transform:f'");
     const a = defineHttpNode({ type: 'get-thing', output: z.object({ a: z.number() }) });
     const b = defineHttpNode({ type: 'get-thing', output: z.object({ b: z.number() }) });
-    const schemas = refusal(() => workflow('http-clash').then('a', a({ url: 'https://x.test' })).node('b', b({ url: 'https://x.test' }), { after: ['a'] }).build());
+    const schemas = refusal(() =>
+      workflow('http-clash')
+        .then('a', a({ url: 'https://x.test' }))
+        .node('b', b({ url: 'https://x.test' }), { after: ['a'] })
+        .build(),
+    );
     expect(schemas.message).toContain("same type 'get-thing'");
   });
 

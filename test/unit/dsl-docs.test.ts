@@ -16,10 +16,14 @@ const fetchUser = defineNode({
 const built = workflow('onboarding', { input: z.object({ userId: z.number() }), name: 'Onboarding', description: 'New users.' })
   .then('fetch', fetchUser({ baseUrl: 'https://example.test' }), { retryPolicy: { maxAttempts: 3, backoff: { type: 'exponential', delay: 100 } } })
   .then('wait', delay(1000))
-  .branch('route', router('by-plan', (u: { plan?: 'free' | 'pro' }) => (u.plan === 'pro' ? 'pro' : 'free')), {
-    pro: transform('pro', (u: { id: number }) => u.id),
-    free: transform('free', (u: { id: number }) => u.id),
-  })
+  .branch(
+    'route',
+    router('by-plan', (u: { plan?: 'free' | 'pro' }) => (u.plan === 'pro' ? 'pro' : 'free')),
+    {
+      pro: transform('pro', (u: { id: number }) => u.id),
+      free: transform('free', (u: { id: number }) => u.id),
+    },
+  )
   .trigger({ type: 'schedule', cron: '0 9 * * 1', timezone: 'Europe/Paris', data: { userId: 1 } })
   .trigger({ type: 'webhook', path: 'signup', method: 'POST' })
   .build();

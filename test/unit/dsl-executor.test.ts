@@ -46,9 +46,7 @@ const greet = defineNode({
 
 describe('carried executors', () => {
   it('parse config (defaults applied, reserved keys ignored) and input, then run', async () => {
-    const result = await executorOf(greet).execute(
-      context({ inputData: { user: { name: 'Ada', age: 36 } }, nodeConfig: { retryPolicy: { maxAttempts: 3 }, circuitBreaker: {} } }),
-    );
+    const result = await executorOf(greet).execute(context({ inputData: { user: { name: 'Ada', age: 36 } }, nodeConfig: { retryPolicy: { maxAttempts: 3 }, circuitBreaker: {} } }));
     expect(result).toEqual({ success: true, data: { text: 'Hello, Ada' } });
   });
 
@@ -85,7 +83,12 @@ describe('carried executors', () => {
   });
 
   it('let errors thrown by run through untouched, so they are retried', async () => {
-    const flaky = defineNode({ type: 'flaky', run: () => { throw new Error('boom'); } });
+    const flaky = defineNode({
+      type: 'flaky',
+      run: () => {
+        throw new Error('boom');
+      },
+    });
     const err = await failureOf(executorOf(flaky).execute(context({})));
     expect(err).not.toBeInstanceOf(NonRetryableError);
     expect((err as Error).message).toBe('boom');

@@ -26,7 +26,19 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 function run(nodeConfig: Record<string, unknown>, inputData: unknown, executor = http.executor!) {
-  const ctx: ExecutionContext = { workflowId: 'w', executionId: 'e', nodeId: 'call', nodeType: 'http', inputData, nodeConfig, previousResults: {}, initialData: undefined, attempt: 1, idempotencyKey: 'e:call', depth: 0 };
+  const ctx: ExecutionContext = {
+    workflowId: 'w',
+    executionId: 'e',
+    nodeId: 'call',
+    nodeType: 'http',
+    inputData,
+    nodeConfig,
+    previousResults: {},
+    initialData: undefined,
+    attempt: 1,
+    idempotencyKey: 'e:call',
+    depth: 0,
+  };
   return executor.execute(ctx);
 }
 

@@ -41,7 +41,7 @@ describe('error brand across copies', () => {
     expect(new TypeError('plain') instanceof here.NonRetryableError).toBe(false);
     const nothing: unknown = null;
     expect(nothing instanceof here.SpaneError).toBe(false);
-    expect(({ name: 'NonRetryableError' }) instanceof here.NonRetryableError).toBe(false);
+    expect({ name: 'NonRetryableError' } instanceof here.NonRetryableError).toBe(false);
     expect(here.isRetryable(new other.CircuitOpenError('k'))).toBe(true);
     expect(here.isRetryable(new TypeError('x'))).toBe(true);
   });

@@ -3,7 +3,6 @@ import { InMemoryExecutionStore } from '../../src/store/memory.js';
 import { executionFixture as execution } from '../contract/execution-store.contract.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
-
 afterEach(() => {
   vi.useRealTimers();
 });

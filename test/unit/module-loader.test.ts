@@ -16,7 +16,12 @@ describe('the running copy', () => {
   it('is this package: its namespace, `spane` and each subpath export that points at the main entry', async () => {
     expect(packageRoot(path.join(root, 'src/runtime/module-loader/running-copy.ts'))).toBe(root);
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
-    const expected = ['spane', ...Object.keys(pkg.exports).filter((k) => k !== '.' && k !== './package.json').map((k) => `spane/${k.slice(2)}`)];
+    const expected = [
+      'spane',
+      ...Object.keys(pkg.exports)
+        .filter((k) => k !== '.' && k !== './package.json')
+        .map((k) => `spane/${k.slice(2)}`),
+    ];
     expect(specifiersOf(root)).toEqual(expected);
     expect(specifiersOf(root)).toContain('spane/types');
     const copy = await runningCopy();
@@ -34,7 +39,8 @@ describe('describeLoadFailure', () => {
 
   it("names the position from Node's own syntax error stack, without its code frame", () => {
     const err = new SyntaxError("Unexpected token ';'");
-    err.stack = "file:///app/bad.mjs:2\nexport const y = {;\n                  ^\n\nSyntaxError: Unexpected token ';'\n    at ModuleLoader.moduleStrategy (node:internal/modules/esm/translators:168:18)";
+    err.stack =
+      "file:///app/bad.mjs:2\nexport const y = {;\n                  ^\n\nSyntaxError: Unexpected token ';'\n    at ModuleLoader.moduleStrategy (node:internal/modules/esm/translators:168:18)";
     expect(describeLoadFailure(err, cwd)).toBe("syntax error: Unexpected token ';' (bad.mjs:2)");
   });
 

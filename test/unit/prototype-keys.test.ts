@@ -55,7 +55,9 @@ describe('graph helpers with prototype-named node ids', () => {
   });
 
   it('buildInput: a parent id __proto__ becomes an own key, and the prototype stays Object.prototype', () => {
-    const results = withOwnProto<Record<string, NodeResult>>('{"__proto__": {"status": "completed", "data": "P", "attempts": 1, "completedAt": 1}, "b": {"status": "completed", "data": "B", "attempts": 1, "completedAt": 1}}');
+    const results = withOwnProto<Record<string, NodeResult>>(
+      '{"__proto__": {"status": "completed", "data": "P", "attempts": 1, "completedAt": 1}, "b": {"status": "completed", "data": "B", "attempts": 1, "completedAt": 1}}',
+    );
     const input = buildInput(node('join', ['__proto__', 'b']), results, undefined) as Record<string, unknown>;
     expect(Object.getPrototypeOf(input)).toBe(Object.prototype);
     expect(Object.keys(input)).toEqual(['__proto__', 'b']);
@@ -110,7 +112,11 @@ describe('mappings through prototype-named segments', () => {
 
   it('reads and writes prototype-named keys as own keys, never reading inherited members', () => {
     const source = { constructor: { v: 1 }, toString: 2, nested: {} };
-    const out = applyMapping(source, { 'out.constructor': 'constructor.v', toString: 'toString', missing: 'nested.constructor', 'deep.valueOf.x': 'nested.hasOwnProperty' }, 'outputMapping');
+    const out = applyMapping(
+      source,
+      { 'out.constructor': 'constructor.v', toString: 'toString', missing: 'nested.constructor', 'deep.valueOf.x': 'nested.hasOwnProperty' },
+      'outputMapping',
+    );
     expect(out).toStrictEqual({ out: { constructor: 1 }, toString: 2, missing: undefined, deep: { valueOf: { x: undefined } } });
     const o = out as { out: object; deep: { valueOf: object } };
     expect(Object.getPrototypeOf(o.out)).toBe(Object.prototype);
@@ -136,7 +142,9 @@ describe('validation of ids', () => {
   });
 
   it('refuses __proto__ as a workflow id and as a sub-workflow target', () => {
-    expect(findWorkflowIssues(wf('__proto__', ['a']))).toEqual([expect.objectContaining({ rule: 'unsafe-id', path: 'id', message: expect.stringMatching(/'__proto__'.*prototype/) })]);
+    expect(findWorkflowIssues(wf('__proto__', ['a']))).toEqual([
+      expect.objectContaining({ rule: 'unsafe-id', path: 'id', message: expect.stringMatching(/'__proto__'.*prototype/) }),
+    ]);
     const caller: WorkflowDefinition = { id: 'w', name: 'w', entryNodeId: 's', nodes: [{ ...node('s'), type: 'sub-workflow', config: { workflowId: '__proto__' } }] };
     expect(findWorkflowIssues(caller)).toEqual([expect.objectContaining({ rule: 'invalid-config', path: 'nodes[0].config' })]);
   });

@@ -47,7 +47,13 @@ describe('fromReactFlow', () => {
 
   it('takes the React Flow node type when data.type is missing, and data.type over it', () => {
     const def = fromReactFlow(
-      { nodes: [{ id: 'a', type: 'http' }, { id: 'b', type: 'customRenderer', data: { type: 'log' } }], edges: [{ source: 'a', target: 'b' }] },
+      {
+        nodes: [
+          { id: 'a', type: 'http' },
+          { id: 'b', type: 'customRenderer', data: { type: 'log' } },
+        ],
+        edges: [{ source: 'a', target: 'b' }],
+      },
       { id: 'rf-types' },
     );
     expect(def.nodes.map((n) => n.type)).toEqual(['http', 'log']);
@@ -120,7 +126,10 @@ describe('fromReactFlow', () => {
     const issues = issuesOf(() => fromReactFlow(g, { id: 'rf-unknown', hasNodeType: (t) => t === 'http' }));
     expect(issues).toEqual([expect.objectContaining({ rule: 'unknown-type', path: 'nodes[1].type' })]);
     // Built-in types need no executor.
-    expect(fromReactFlow({ nodes: [rf('a', 'http'), rf('w', 'delay', { config: { duration: 5 } })], edges: [edge('a', 'w')] }, { id: 'rf-builtin', hasNodeType: (t) => t === 'http' }).nodes).toHaveLength(2);
+    expect(
+      fromReactFlow({ nodes: [rf('a', 'http'), rf('w', 'delay', { config: { duration: 5 } })], edges: [edge('a', 'w')] }, { id: 'rf-builtin', hasNodeType: (t) => t === 'http' })
+        .nodes,
+    ).toHaveLength(2);
   });
 
   it('reports what the validator finds: unsafe ids, duplicate ids, bad delay config, bad workflow id', () => {
@@ -133,9 +142,16 @@ describe('fromReactFlow', () => {
   it('refuses malformed input with schema issues instead of crashing', () => {
     expect(issuesOf(() => fromReactFlow({} as ReactFlowGraph, { id: 'x' }))).toEqual([expect.objectContaining({ rule: 'schema', path: 'nodes' })]);
     expect(issuesOf(() => fromReactFlow({ nodes: [], edges: [] }, { id: 'x' }))).toEqual([expect.objectContaining({ rule: 'schema', path: 'nodes' })]);
-    expect(issuesOf(() => fromReactFlow({ nodes: [{ data: {} }], edges: [] } as unknown as ReactFlowGraph, { id: 'x' }))).toEqual([expect.objectContaining({ path: 'nodes[0].id' })]);
-    expect(issuesOf(() => fromReactFlow({ nodes: [rf('a', 't')], edges: [{ source: 'a' }] } as unknown as ReactFlowGraph, { id: 'x' }))).toEqual([expect.objectContaining({ path: 'edges[0]' })]);
-    expect(issuesOf(() => fromReactFlow({ nodes: [rf('a', 't', { config: 'nope' as unknown as Record<string, unknown> })], edges: [] }, { id: 'x' }))[0]).toMatchObject({ rule: 'schema', path: 'nodes[0].config' });
+    expect(issuesOf(() => fromReactFlow({ nodes: [{ data: {} }], edges: [] } as unknown as ReactFlowGraph, { id: 'x' }))).toEqual([
+      expect.objectContaining({ path: 'nodes[0].id' }),
+    ]);
+    expect(issuesOf(() => fromReactFlow({ nodes: [rf('a', 't')], edges: [{ source: 'a' }] } as unknown as ReactFlowGraph, { id: 'x' }))).toEqual([
+      expect.objectContaining({ path: 'edges[0]' }),
+    ]);
+    expect(issuesOf(() => fromReactFlow({ nodes: [rf('a', 't', { config: 'nope' as unknown as Record<string, unknown> })], edges: [] }, { id: 'x' }))[0]).toMatchObject({
+      rule: 'schema',
+      path: 'nodes[0].config',
+    });
   });
 
   it('carries triggers over and validates them', () => {
@@ -176,7 +192,11 @@ describe('fromReactFlow', () => {
 });
 
 describe('toReactFlow', () => {
-  const diamond = graph('diamond', [node('a', 'http', { name: 'Fetch', config: { url: 'u' }, retryPolicy: { maxAttempts: 2 } }), node('b', 't'), node('c', 't'), node('d', 'log')], ['a->b', 'a->c', 'b->d', 'c->d']);
+  const diamond = graph(
+    'diamond',
+    [node('a', 'http', { name: 'Fetch', config: { url: 'u' }, retryPolicy: { maxAttempts: 2 } }), node('b', 't'), node('c', 't'), node('d', 'log')],
+    ['a->b', 'a->c', 'b->d', 'c->d'],
+  );
 
   it('gives every node a layered position, its SPANE data, and one edge per pair', () => {
     const out = toReactFlow(diamond);
@@ -222,14 +242,26 @@ describe('toReactFlow', () => {
   it('round-trips through fromReactFlow', () => {
     const defs: WorkflowDefinition[] = [
       validateWorkflow(diamond),
-      validateWorkflow(graph('chain', [node('x', 'http', { config: { url: 'u', method: 'POST' } }), node('y', 'delay', { config: { duration: 10 } }), node('z', 'log', { name: 'Done' })], ['x->y', 'y->z'], {
-        description: 'three steps',
-        triggers: [{ type: 'webhook', config: { path: 'go', secret: 's' } }],
-      })),
+      validateWorkflow(
+        graph(
+          'chain',
+          [node('x', 'http', { config: { url: 'u', method: 'POST' } }), node('y', 'delay', { config: { duration: 10 } }), node('z', 'log', { name: 'Done' })],
+          ['x->y', 'y->z'],
+          {
+            description: 'three steps',
+            triggers: [{ type: 'webhook', config: { path: 'go', secret: 's' } }],
+          },
+        ),
+      ),
       validateWorkflow(graph('one', [node('solo', 'log')], [])),
     ];
     for (const def of defs) {
-      const back = fromReactFlow(toReactFlow(def), { id: def.id, name: def.name, ...(def.description ? { description: def.description } : {}), ...(def.triggers ? { triggers: def.triggers } : {}) });
+      const back = fromReactFlow(toReactFlow(def), {
+        id: def.id,
+        name: def.name,
+        ...(def.description ? { description: def.description } : {}),
+        ...(def.triggers ? { triggers: def.triggers } : {}),
+      });
       expect(back).toEqual(def);
     }
   });

@@ -23,7 +23,10 @@ function node(rest: Partial<NodeDefinition> = {}): NodeDefinition {
 describe('retry decisions', () => {
   it('job options: one attempt by default, the policy of the node over that of its config', () => {
     expect(jobRetryOptions(node())).toEqual({ attempts: 1 });
-    expect(jobRetryOptions(node({ config: { retryPolicy: { maxAttempts: 3, backoff: { type: 'fixed', delay: 10 } } } }))).toEqual({ attempts: 3, backoff: { type: 'fixed', delay: 10 } });
+    expect(jobRetryOptions(node({ config: { retryPolicy: { maxAttempts: 3, backoff: { type: 'fixed', delay: 10 } } } }))).toEqual({
+      attempts: 3,
+      backoff: { type: 'fixed', delay: 10 },
+    });
     const both = node({ retryPolicy: { maxAttempts: 2 }, config: { retryPolicy: { maxAttempts: 5, backoff: { type: 'exponential', delay: 1 } } } });
     expect(jobRetryOptions(both)).toEqual({ attempts: 2 });
     expect(retryPolicyOf(both)).toEqual({ maxAttempts: 2 });

@@ -49,7 +49,16 @@ describe('serialize / deserialize: properties', () => {
   });
 
   it('always produces JSON-safe output that survives JSON unchanged', () => {
-    const anything = fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: true, withBoxedValues: true, withSparseArray: true });
+    const anything = fc.anything({
+      withBigInt: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withTypedArray: true,
+      withNullPrototype: true,
+      withBoxedValues: true,
+      withSparseArray: true,
+    });
     fc.assert(
       fc.property(anything, (value) => {
         const out = serialize(value, { onWarning: () => {} });
@@ -125,7 +134,13 @@ describe('serialize: the table', () => {
       ['a', 1],
       [2, { nested: new Set(['x']) }],
     ]);
-    expect(serialize(map)).toEqual({ [TYPE_KEY]: 'Map', entries: [['a', 1], [2, { nested: { [TYPE_KEY]: 'Set', values: ['x'] } }]] });
+    expect(serialize(map)).toEqual({
+      [TYPE_KEY]: 'Map',
+      entries: [
+        ['a', 1],
+        [2, { nested: { [TYPE_KEY]: 'Set', values: ['x'] } }],
+      ],
+    });
     expect(roundTrip(map)).toStrictEqual(map);
   });
 
@@ -147,7 +162,7 @@ describe('serialize: the table', () => {
     expect(warnings).toEqual(['circular reference replaced with null at $.a.self', 'circular reference replaced with null at $.list[0].self']);
   });
 
-  it("escapes objects that have the marker key themselves, so they come back unchanged", () => {
+  it('escapes objects that have the marker key themselves, so they come back unchanged', () => {
     const tricky = { [TYPE_KEY]: 'bigint', value: '12' };
     expect(serialize(tricky)).toEqual({ [TYPE_KEY]: 'object', value: tricky });
     expect(roundTrip(tricky)).toStrictEqual(tricky);
@@ -174,7 +189,13 @@ describe('serialize: the table', () => {
   });
 
   it('lets an error of a getter or toJSON through (the processor turns it into a non-retryable failure)', () => {
-    expect(() => serialize({ get boom() { throw new Error('getter exploded'); } })).toThrow('getter exploded');
+    expect(() =>
+      serialize({
+        get boom() {
+          throw new Error('getter exploded');
+        },
+      }),
+    ).toThrow('getter exploded');
   });
 
   it('does not let a __proto__ key change prototypes', () => {

@@ -48,7 +48,12 @@ describe('findWorkflowIssues: valid definitions', () => {
 
 describe('validateWorkflow: normalisation', () => {
   it('returns the definition with config, inputs and outputs defaults filled in', () => {
-    const out = validateWorkflow(def([{ id: 'a', type: 'work', outputs: ['b'] }, { id: 'b', type: 'work', inputs: ['a'] }]));
+    const out = validateWorkflow(
+      def([
+        { id: 'a', type: 'work', outputs: ['b'] },
+        { id: 'b', type: 'work', inputs: ['a'] },
+      ]),
+    );
     expect(out).toEqual({
       id: 'wf',
       name: 'Workflow',
@@ -61,7 +66,12 @@ describe('validateWorkflow: normalisation', () => {
   });
 
   it('gives each node its own default objects (not one shared instance)', () => {
-    const out = validateWorkflow(def([{ id: 'a', type: 'work', outputs: ['b'] }, { id: 'b', type: 'work', inputs: ['a'] }]));
+    const out = validateWorkflow(
+      def([
+        { id: 'a', type: 'work', outputs: ['b'] },
+        { id: 'b', type: 'work', inputs: ['a'] },
+      ]),
+    );
     const [a, b] = out.nodes;
     expect(a!.config).not.toBe(b!.config);
     a!.config['x'] = 1;
@@ -131,9 +141,7 @@ describe('findWorkflowIssues: schema', () => {
   });
 
   it('reports unknown node keys and invalid retry policies', () => {
-    const issues = findWorkflowIssues(
-      def([{ id: 'a', type: 'work', extra: true, config: { retryPolicy: { maxAttempts: 0 } } } as unknown as RawNode]),
-    );
+    const issues = findWorkflowIssues(def([{ id: 'a', type: 'work', extra: true, config: { retryPolicy: { maxAttempts: 0 } } } as unknown as RawNode]));
     expect(issues.map((i) => i.path).sort()).toEqual(['nodes[0]', 'nodes[0].config.retryPolicy.maxAttempts']);
     expect(issues.find((i) => i.path === 'nodes[0]')!.message).toContain('extra');
   });
@@ -262,9 +270,7 @@ describe('findWorkflowIssues: edges', () => {
 describe('findWorkflowIssues: entry node', () => {
   it('reports an entry node that is not a node of the workflow', () => {
     const issues = findWorkflowIssues({ ...validRaw(), entryNodeId: 'start' });
-    expect(issues).toEqual([
-      { rule: 'missing-entry', path: 'entryNodeId', message: "entry node 'start' is not a node of this workflow" },
-    ]);
+    expect(issues).toEqual([{ rule: 'missing-entry', path: 'entryNodeId', message: "entry node 'start' is not a node of this workflow" }]);
   });
 
   it('reports an entry node that has inputs', () => {
@@ -341,9 +347,7 @@ describe('findWorkflowIssues: reachability', () => {
         { id: 'orphan-child', type: 'work', inputs: ['orphan'] },
       ]),
     );
-    expect(issues).toEqual([
-      { rule: 'unreachable', path: 'nodes', message: "not reachable from entry node 'a': orphan, orphan-child" },
-    ]);
+    expect(issues).toEqual([{ rule: 'unreachable', path: 'nodes', message: "not reachable from entry node 'a': orphan, orphan-child" }]);
   });
 });
 
@@ -357,9 +361,7 @@ describe('findWorkflowIssues: node types', () => {
       ]),
       { hasNodeType: (t) => known.has(t) },
     );
-    expect(issues).toEqual([
-      { rule: 'unknown-type', path: 'nodes[1].type', message: "no executor is registered for type 'mystery' (node 'b')" },
-    ]);
+    expect(issues).toEqual([{ rule: 'unknown-type', path: 'nodes[1].type', message: "no executor is registered for type 'mystery' (node 'b')" }]);
   });
 
   it('never reports the built-in delay type as unknown', () => {
@@ -377,9 +379,7 @@ describe('findWorkflowIssues: delay config', () => {
 
   it('requires duration, durationSeconds or durationMinutes', () => {
     const issues = findWorkflowIssues(delayDef({ something: 1 }));
-    expect(issues).toEqual([
-      { rule: 'invalid-config', path: 'nodes[0].config', message: "delay node 'wait': needs duration (ms), durationSeconds or durationMinutes" },
-    ]);
+    expect(issues).toEqual([{ rule: 'invalid-config', path: 'nodes[0].config', message: "delay node 'wait': needs duration (ms), durationSeconds or durationMinutes" }]);
   });
 
   it('requires a config at all (defaulted to {})', () => {
@@ -394,9 +394,7 @@ describe('findWorkflowIssues: delay config', () => {
     [{ duration: 10, durationSeconds: -3 }, 'durationSeconds', '-3'],
   ])('refuses %j', (config, key, shown) => {
     const issues = findWorkflowIssues(delayDef(config));
-    expect(issues).toEqual([
-      { rule: 'invalid-config', path: 'nodes[0].config', message: `delay node 'wait': ${key} must be a non-negative number, got ${shown}` },
-    ]);
+    expect(issues).toEqual([{ rule: 'invalid-config', path: 'nodes[0].config', message: `delay node 'wait': ${key} must be a non-negative number, got ${shown}` }]);
   });
 
   it('does not check the delay keys of non-delay nodes', () => {
@@ -423,14 +421,10 @@ describe('findWorkflowIssues: several problems at once', () => {
       },
       { hasNodeType: (t) => t === 'work' },
     );
-    expect(new Set(rules(issues))).toEqual(
-      new Set(['unsafe-id', 'duplicate-node', 'missing-node', 'unknown-type', 'invalid-config', 'cycle', 'unreachable']),
-    );
+    expect(new Set(rules(issues))).toEqual(new Set(['unsafe-id', 'duplicate-node', 'missing-node', 'unknown-type', 'invalid-config', 'cycle', 'unreachable']));
     expect(issues).toHaveLength(9);
     expect(only(issues, 'unsafe-id').map((i) => i.path)).toEqual(['id', 'nodes[5].id']);
-    expect(only(issues, 'duplicate-node')).toEqual([
-      { rule: 'duplicate-node', path: 'nodes[4].id', message: "node id 'e' is used more than once" },
-    ]);
+    expect(only(issues, 'duplicate-node')).toEqual([{ rule: 'duplicate-node', path: 'nodes[4].id', message: "node id 'e' is used more than once" }]);
     expect(only(issues, 'missing-node').map((i) => i.message)).toEqual([
       "'a' points to 'ghost', which is not a node of this workflow",
       "'lonely' points to 'a2', which is not a node of this workflow",

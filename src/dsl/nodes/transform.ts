@@ -43,10 +43,7 @@ export interface TransformSchemas<TInput, TOutput> {
  * workflow('w', { input: User }).then('normalize', normalize);
  * ```
  */
-export function transform<const TName extends string, TIn, TReturn>(
-  name: TName,
-  fn: (input: TIn, context: ExecutionContext) => TReturn,
-): NodeSpec<TIn, Awaited<TReturn>>;
+export function transform<const TName extends string, TIn, TReturn>(name: TName, fn: (input: TIn, context: ExecutionContext) => TReturn): NodeSpec<TIn, Awaited<TReturn>>;
 export function transform<const TName extends string, TInput extends AnySchema | undefined, TOutput extends AnySchema | undefined = undefined, TReturn = unknown>(
   name: TName,
   schemas: TransformSchemas<TInput, TOutput>,

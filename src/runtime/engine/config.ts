@@ -234,7 +234,9 @@ export function resolveEngineConfig(input: unknown = {}): ResolvedEngineConfig {
   const parsed = engineConfigSchema.safeParse(input ?? {});
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) =>
-      i.code === 'unrecognized_keys' ? `unknown option${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}` : `${i.path.join('.') || '(config)'}: ${i.message}`,
+      i.code === 'unrecognized_keys'
+        ? `unknown option${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`
+        : `${i.path.join('.') || '(config)'}: ${i.message}`,
     );
     throw new InvalidConfigError(`Invalid engine config:\n  - ${lines.join('\n  - ')}`, { cause: parsed.error });
   }

@@ -180,7 +180,8 @@ async function probeRedis(input: RedisConnectionInput): Promise<void> {
   let probe: Redis;
   if (input instanceof Redis) probe = input.duplicate(options);
   else if (typeof input === 'string') probe = new Redis(input, options);
-  else if (typeof input === 'object' && input !== null && typeof (input as { duplicate?: unknown }).duplicate === 'function') probe = (input as unknown as Redis).duplicate(options);
+  else if (typeof input === 'object' && input !== null && typeof (input as { duplicate?: unknown }).duplicate === 'function')
+    probe = (input as unknown as Redis).duplicate(options);
   else if (typeof input === 'object' && input !== null) probe = new Redis({ ...input, ...options });
   else throw new InvalidArgumentError("createEngine: 'redis' must be a URL, ioredis options or an ioredis instance");
   probe.on('error', () => undefined);

@@ -43,7 +43,8 @@ export function checkEnqueueOptions(method: string, options: unknown): EnqueueOp
   if (options === undefined) return {};
   const o = options as Record<string, unknown>;
   const unknown = Object.keys(o).filter((k) => !ENQUEUE_OPTION_KEYS.has(k));
-  if (unknown.length > 0) throw new InvalidArgumentError(`${method}: unknown option${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `'${k}'`).join(', ')} (known: delay, priority)`);
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(`${method}: unknown option${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `'${k}'`).join(', ')} (known: delay, priority)`);
   const { delay, priority } = o;
   if (delay !== undefined && !(typeof delay === 'number' && Number.isFinite(delay) && delay >= 0 && delay <= MAX_EPOCH_MS)) {
     throw new InvalidArgumentError(`${method}: delay must be a finite number of milliseconds ≥ 0, got ${describe(delay)}`);

@@ -55,8 +55,7 @@ export class NodeRegistry {
     if (BUILT_IN_NODE_TYPES.has(nodeType)) {
       throw new InvalidArgumentError(`NodeRegistry.register: '${nodeType}' is a built-in node type and cannot be replaced`);
     }
-    const normalised: INodeExecutor | undefined =
-      typeof executor === 'function' ? { execute: executor } : typeof executor?.execute === 'function' ? executor : undefined;
+    const normalised: INodeExecutor | undefined = typeof executor === 'function' ? { execute: executor } : typeof executor?.execute === 'function' ? executor : undefined;
     if (normalised === undefined) {
       throw new InvalidArgumentError(`NodeRegistry.register('${nodeType}'): executor must have an execute(context) method or be a function`);
     }

@@ -16,7 +16,17 @@ import type { DLQItem } from '../queues/dlq-manager.js';
 import { assertJson } from '../../definition/json-check.js';
 import { assertIdList, assertRange, checkEngineOptions, counts, isOptionsObject, OWNED_RESOURCES, positionalOptions } from './engine-options.js';
 import type { OwningEngineOptions } from './engine-options.js';
-import type { BulkWorkflowEnqueue, EnqueueOptions, GetExecutionOptions, QueueStats, QueueCounts, RedisConnectionInput, RegisterWorkflowOptions, WaitOptions, WorkflowEngineOptions } from './engine-options.js';
+import type {
+  BulkWorkflowEnqueue,
+  EnqueueOptions,
+  GetExecutionOptions,
+  QueueStats,
+  QueueCounts,
+  RedisConnectionInput,
+  RegisterWorkflowOptions,
+  WaitOptions,
+  WorkflowEngineOptions,
+} from './engine-options.js';
 import { EventStreamManager } from '../observe/events.js';
 import type { EventHandler, SpaneEvent, SubscribeOptions } from '../observe/events.js';
 import { nodeJobId, WORKFLOW_JOB } from '../queues/jobs.js';
@@ -448,9 +458,7 @@ export class WorkflowEngine {
     const retention = this.rt.config.retention;
     if (retention !== undefined) {
       const { everyMs, ...prune } = retention;
-      this.triggers
-        .scheduleRetention(RETENTION_SCHEDULER, everyMs, prune)
-        .catch((err: unknown) => this.rt.logger.error('could not schedule retention', { error: String(err) }));
+      this.triggers.scheduleRetention(RETENTION_SCHEDULER, everyMs, prune).catch((err: unknown) => this.rt.logger.error('could not schedule retention', { error: String(err) }));
     }
     this.reconciler.start();
   }
@@ -656,11 +664,3 @@ export class WorkflowEngine {
     if (this.closing !== undefined) throw new EngineClosedError(operation);
   }
 }
-
-
-
-
-
-
-
-

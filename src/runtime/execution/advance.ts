@@ -78,7 +78,11 @@ export async function advance(rt: Runtime, step: AdvanceStep): Promise<void> {
     // Before enqueueing: this process's worker may pick a child up at once.
     if (readAt !== undefined && rt.handoff.enabled) {
       const onlyChildren = run.filter((c) => c.inputs.length === 1);
-      rt.handoff.offer(exec, readAt, onlyChildren.map((c) => c.id));
+      rt.handoff.offer(
+        exec,
+        readAt,
+        onlyChildren.map((c) => c.id),
+      );
     }
     await rt.queues.enqueueNodes(target(exec), run);
     publishDelays(rt, { exec, queued: run, job });
@@ -179,7 +183,10 @@ export function publishDelays(rt: Runtime, nodes: QueuedNodes): void {
   const { exec, queued, job } = nodes;
   for (const n of queued) {
     if (n.type !== BUILTIN_NODE_KINDS.delay) continue;
-    rt.events.publish({ type: 'node:delayed', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id, nodeType: n.type, data: { delayMs: delayMs(n.config) } }, job);
+    rt.events.publish(
+      { type: 'node:delayed', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id, nodeType: n.type, data: { delayMs: delayMs(n.config) } },
+      job,
+    );
   }
 }
 
@@ -241,7 +248,11 @@ export async function failExecution(rt: Runtime, step: FailExecutionStep): Promi
   });
   rt.handoff.drop(exec.executionId);
   if (failed) {
-    await announceEnd(rt, { exec, event: { type: 'workflow:failed', nodeId: node.id, error: result.error ?? 'unknown error', ...(errorDetails !== undefined && { errorDetails }) }, job });
+    await announceEnd(rt, {
+      exec,
+      event: { type: 'workflow:failed', nodeId: node.id, error: result.error ?? 'unknown error', ...(errorDetails !== undefined && { errorDetails }) },
+      job,
+    });
   }
   // Another delivery made the transition and died before waking the parent.
   else if (exec.status === 'failed') await notifyParent(rt, exec);

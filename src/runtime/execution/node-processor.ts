@@ -160,7 +160,10 @@ export class NodeProcessor {
     let input: unknown;
     try {
       full = await resolved(this.rt, exec, node.id);
-      input = job.data.inputData !== undefined ? await resolvedValue(this.rt, { executionId: exec.executionId, value: job.data.inputData, nodeId: node.id }) : buildInput(node, full.nodeResults, full.initialData);
+      input =
+        job.data.inputData !== undefined
+          ? await resolvedValue(this.rt, { executionId: exec.executionId, value: job.data.inputData, nodeId: node.id })
+          : buildInput(node, full.nodeResults, full.initialData);
     } catch (err) {
       if (err instanceof SpaneError) return failure(err, false);
       throw err;
@@ -311,7 +314,8 @@ function interpret(graph: WorkflowGraph, node: NodeDefinition, returned: unknown
 function outputProblem(node: NodeDefinition, data: unknown): SpaneError | undefined {
   const problem = jsonProblem(data, 'data', { strict: false });
   if (problem === undefined) return undefined;
-  if (problem.kind === 'too-deep') return new DataTooDeepError(`node '${node.id}' returned data that nests deeper than ${MAX_DATA_DEPTH} levels: ${problem.message}`, MAX_DATA_DEPTH);
+  if (problem.kind === 'too-deep')
+    return new DataTooDeepError(`node '${node.id}' returned data that nests deeper than ${MAX_DATA_DEPTH} levels: ${problem.message}`, MAX_DATA_DEPTH);
   return new NonRetryableError(`node '${node.id}' returned data that cannot be stored as JSON: ${problem.message}`);
 }
 

@@ -166,7 +166,8 @@ export class Reconciler {
       }
     }
     this.cursor = cursor;
-    if (summary.failed > 0) this.rt.logger.warn(`reconciler: ${summary.failed} of ${summary.checked} unfinished executions could not be checked; the next pass tries again (first: ${firstFailure})`);
+    if (summary.failed > 0)
+      this.rt.logger.warn(`reconciler: ${summary.failed} of ${summary.checked} unfinished executions could not be checked; the next pass tries again (first: ${firstFailure})`);
     if (summary.repaired > 0 || summary.schedulesRestored > 0 || summary.lostScheduledStarts > 0) {
       this.rt.logger.warn(
         `reconciler: ${summary.repaired} of ${summary.checked} unfinished executions had lost work (${summary.nodesEnqueued} node jobs enqueued again), ` +

@@ -9,7 +9,17 @@ import { subWorkflowIds } from '../../definition/validate.js';
 import { BUILTIN_NODE_KIND_FACTS, isBuiltinNodeKind } from '../../definition/node-kinds.js';
 import type { ExecutionStore } from '../../store/store.js';
 import { TERMINAL_STATUSES } from '../../definition/types.js';
-import { DataTooDeepError, deserializeError, MappingError, MaxDepthExceededError, NonRetryableError, serializeError, SpaneError, SubWorkflowError, WorkflowNotFoundError } from '../../errors.js';
+import {
+  DataTooDeepError,
+  deserializeError,
+  MappingError,
+  MaxDepthExceededError,
+  NonRetryableError,
+  serializeError,
+  SpaneError,
+  SubWorkflowError,
+  WorkflowNotFoundError,
+} from '../../errors.js';
 import { assertJson } from '../../definition/json-check.js';
 import { NODE_QUEUE, nodeJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
@@ -42,10 +52,7 @@ export interface SubWorkflowConfig {
 export const AGGREGATOR_NODE_ID = '__aggregator__';
 
 /** What a sub-workflow node's job concluded this time. */
-export type SubWorkflowStep =
-  | { kind: 'success'; data: unknown }
-  | { kind: 'failure'; error: unknown; retryable: boolean; data?: unknown }
-  | { kind: 'waiting' };
+export type SubWorkflowStep = { kind: 'success'; data: unknown } | { kind: 'failure'; error: unknown; retryable: boolean; data?: unknown } | { kind: 'waiting' };
 
 /**
  * Id of the child execution of one attempt of a sub-workflow node. Deterministic, so a job that
@@ -86,7 +93,14 @@ export async function stepSubWorkflow(rt: Runtime, step: SubWorkflowJob): Promis
   if (child === null) {
     const started = await startChild(rt, { node, config, exec, input, childId });
     if (started.kind !== 'waiting') return started;
-    rt.events.publish({ type: 'node:started', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, attempt: job.attemptsMade + 1, data: { childExecutionId: childId } });
+    rt.events.publish({
+      type: 'node:started',
+      executionId: exec.executionId,
+      workflowId: exec.workflowId,
+      nodeId: node.id,
+      attempt: job.attemptsMade + 1,
+      data: { childExecutionId: childId },
+    });
     rt.events.publish({ type: 'workflow:started', executionId: childId, workflowId: config.workflowId, data: { parentExecutionId: exec.executionId, parentNodeId: node.id } });
     child = await rt.store.getExecution(childId);
     if (child === null) return { kind: 'failure', error: new Error(`child execution ${childId} vanished`), retryable: true };
@@ -206,7 +220,8 @@ function chainFlow(rt: Runtime, chain: ChainChild): FlowJob {
   for (let n: NodeDefinition | undefined = entryNode(graph); n !== undefined; n = graph.nodes.get(n.outputs[0] ?? '')) {
     const job = rt.queues.nodeJob(childTarget, n);
     const opts = { ...job.opts, ...dependency };
-    below = below === undefined ? { name: job.name, queueName: NODE_QUEUE, data: job.data, opts } : { name: job.name, queueName: NODE_QUEUE, data: job.data, opts, children: [below] };
+    below =
+      below === undefined ? { name: job.name, queueName: NODE_QUEUE, data: job.data, opts } : { name: job.name, queueName: NODE_QUEUE, data: job.data, opts, children: [below] };
   }
   return {
     name: 'aggregate-sub-workflow',

@@ -72,9 +72,7 @@ export interface MetricsCollectorOptions {
  * new MetricsCollector({ durationBuckets: [...DEFAULT_DURATION_BUCKETS, 1800] });
  * ```
  */
-export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
-]);
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600]);
 
 /** Label value used when an event does not name its node type. */
 const UNKNOWN = 'unknown';

@@ -78,9 +78,7 @@ export function planSandbox(rt: Runtime, queues: BackendThreadAccess | undefined
   }
   const redisUrl = nonEmpty(base[SANDBOX_ENV.redisUrl]) ?? queues?.url ?? nonEmpty(base['REDIS_URL']);
   if (redisUrl === undefined) {
-    throw new InvalidConfigError(
-      `useWorkerThreads: cannot tell worker threads how to reach Redis (the engine's connection is not host/port based); set ${SANDBOX_ENV.redisUrl}`,
-    );
+    throw new InvalidConfigError(`useWorkerThreads: cannot tell worker threads how to reach Redis (the engine's connection is not host/port based); set ${SANDBOX_ENV.redisUrl}`);
   }
 
   let processor: string;
@@ -185,9 +183,7 @@ export class SandboxHost {
     const theirs = new Set(registry.getRegisteredTypes());
     const missing = this.rt.registry.getRegisteredTypes().filter((t) => !theirs.has(t));
     if (missing.length > 0) {
-      this.rt.logger.warn(
-        `useWorkerThreads: node types registered in the engine but not in the executors module '${spec}' fail in worker threads: ${missing.join(', ')}`,
-      );
+      this.rt.logger.warn(`useWorkerThreads: node types registered in the engine but not in the executors module '${spec}' fail in worker threads: ${missing.join(', ')}`);
     }
   }
 
@@ -205,9 +201,7 @@ export class SandboxHost {
       if (job === undefined) return;
       this.rt.settled.notify(job.data.executionId);
       if ((err as unknown as Record<string, unknown>)[PROCESSED_MARK] === true) return;
-      this.onThreadLost(job, err).catch((e: unknown) =>
-        this.rt.logger.error(`could not record the failure of node job ${job.id}`, { error: serializeError(e).message }),
-      );
+      this.onThreadLost(job, err).catch((e: unknown) => this.rt.logger.error(`could not record the failure of node job ${job.id}`, { error: serializeError(e).message }));
     });
     this.channel = openChannel(this.plan.channel);
     this.channel.onmessage = (message: unknown) => this.onMessage((message as { data: SandboxMessage }).data);

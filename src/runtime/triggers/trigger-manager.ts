@@ -65,7 +65,10 @@ export class TriggerManager {
     const { cron, timezone, data } = schedule;
     const problems = [timezone === undefined ? undefined : timezoneProblem(timezone), cronProblem(cron, timezone)].filter((p) => p !== undefined);
     if (problems.length > 0) {
-      throw new WorkflowValidationError(workflowId, problems.map((message) => ({ rule: 'invalid-trigger' as const, path: 'schedule', message })));
+      throw new WorkflowValidationError(
+        workflowId,
+        problems.map((message) => ({ rule: 'invalid-trigger' as const, path: 'schedule', message })),
+      );
     }
     if ((await this.rt.store.getWorkflow(workflowId)) === null) throw new WorkflowNotFoundError(workflowId);
     const template: { name: string; data: WorkflowJobData } = { name: WORKFLOW_JOB, data: { workflowId } };
@@ -174,5 +177,12 @@ export class TriggerManager {
 }
 
 function toInfo(s: JobSchedulerJson): ScheduleInfo {
-  return { id: s.id ?? s.key, pattern: s.pattern ?? undefined, every: s.every === undefined ? undefined : Number(s.every), tz: s.tz ?? undefined, next: s.next, endDate: s.endDate ?? undefined };
+  return {
+    id: s.id ?? s.key,
+    pattern: s.pattern ?? undefined,
+    every: s.every === undefined ? undefined : Number(s.every),
+    tz: s.tz ?? undefined,
+    next: s.next,
+    endDate: s.endDate ?? undefined,
+  };
 }

@@ -34,7 +34,8 @@ function invalid(message: string): never {
 export function checkPathAndMethod(path: unknown, method: unknown, what: string): { path: string; method: string } {
   if (typeof path !== 'string' || typeof method !== 'string') invalid(`${what}: path and method must be strings`);
   if (!METHOD_TOKEN.test(method)) invalid(`${what}: method is not an HTTP method token`);
-  if (path.length > MAX_WEBHOOK_PATH_LENGTH) throw new WebhookRequestError('WEBHOOK_PATH_TOO_LONG', `${what}: the path is ${path.length} characters long, more than ${MAX_WEBHOOK_PATH_LENGTH}`);
+  if (path.length > MAX_WEBHOOK_PATH_LENGTH)
+    throw new WebhookRequestError('WEBHOOK_PATH_TOO_LONG', `${what}: the path is ${path.length} characters long, more than ${MAX_WEBHOOK_PATH_LENGTH}`);
   return { path, method: method.toUpperCase() };
 }
 
@@ -88,7 +89,8 @@ export function checkBodyValue(body: unknown): void {
   try {
     assertJson(body, 'webhook body');
   } catch (err) {
-    if (err instanceof InvalidArgumentError) throw new WebhookRequestError('INVALID_BODY', 'webhook body cannot be stored as JSON (a cycle, function, symbol, BigInt, Map, Set or non-finite number)');
+    if (err instanceof InvalidArgumentError)
+      throw new WebhookRequestError('INVALID_BODY', 'webhook body cannot be stored as JSON (a cycle, function, symbol, BigInt, Map, Set or non-finite number)');
     throw err;
   }
 }

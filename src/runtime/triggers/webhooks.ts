@@ -83,7 +83,10 @@ export class WebhookManager {
     const matches = await this.index.matching(normaliseWebhookPath(checked.path), checked.method);
     const signed = matches.find((m) => m.trigger.config.secret !== undefined);
     if (signed !== undefined) {
-      throw new WebhookRequestError('WEBHOOK_SIGNATURE', `webhook '${normaliseWebhookPath(checked.path)}' of workflow '${signed.workflowId}' requires a signature: use handleWebhook with the raw body`);
+      throw new WebhookRequestError(
+        'WEBHOOK_SIGNATURE',
+        `webhook '${normaliseWebhookPath(checked.path)}' of workflow '${signed.workflowId}' requires a signature: use handleWebhook with the raw body`,
+      );
     }
     return this.startAll(matches, body);
   }

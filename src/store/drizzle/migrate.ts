@@ -47,9 +47,7 @@ export function resolveMigrationsFolder(folder?: string): string {
   const resolved = folder === undefined ? join(dirname(fileURLToPath(import.meta.url)), 'migrations') : resolve(folder);
   if (!existsSync(join(resolved, 'meta', '_journal.json'))) {
     throw new InvalidConfigError(
-      folder === undefined
-        ? `SPANE's migrations were not found in ${resolved}; pass migrationsFolder explicitly`
-        : `migrationsFolder ${resolved} has no meta/_journal.json`,
+      folder === undefined ? `SPANE's migrations were not found in ${resolved}; pass migrationsFolder explicitly` : `migrationsFolder ${resolved} has no meta/_journal.json`,
     );
   }
   return resolved;

@@ -135,9 +135,7 @@ export function prepareHotPaths(db: Db) {
         error: sql`case ${sql.placeholder('errorMode')}::text when 'clear' then null when 'set' then ${sql.placeholder('error')}::text else ${executions.error} end`,
         errorDetails: sql`case ${sql.placeholder('errorMode')}::text when 'clear' then null when 'set' then ${sql.placeholder('errorDetails')}::text::jsonb else ${executions.errorDetails} end`,
       })
-      .where(
-        sql`${executions.executionId} = ${sql.placeholder('executionId')} and ${executions.status} = any(string_to_array(${sql.placeholder('from')}::text, ','))`,
-      )
+      .where(sql`${executions.executionId} = ${sql.placeholder('executionId')} and ${executions.status} = any(string_to_array(${sql.placeholder('from')}::text, ','))`)
       .returning({ executionId: executions.executionId })
       .prepare('spane_transition_execution'),
   };

@@ -9,8 +9,28 @@ import { ExecutionNotFoundError, InvalidArgumentError, InvalidConfigError, Inval
 import type { PayloadStore } from '../payload-store.js';
 import { THIS_THREAD } from '../thread-access.js';
 import type { StoreThreadAccess } from '../thread-access.js';
-import { assertRecord, checkExecutionFilter, checkNodeResult, checkSaveWorkflowOptions, checkWorkflowLookup, resolvePruneCriteria, resolveUnfinishedQuery, unfinishedCursor } from '../store.js';
-import type { ExecutionFilter, ExecutionLogEntry, ExecutionPage, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, UnfinishedExecutionQuery, WorkflowVersionInfo } from '../store.js';
+import {
+  assertRecord,
+  checkExecutionFilter,
+  checkNodeResult,
+  checkSaveWorkflowOptions,
+  checkWorkflowLookup,
+  resolvePruneCriteria,
+  resolveUnfinishedQuery,
+  unfinishedCursor,
+} from '../store.js';
+import type {
+  ExecutionFilter,
+  ExecutionLogEntry,
+  ExecutionPage,
+  ExecutionStore,
+  NewExecution,
+  PruneCriteria,
+  SaveWorkflowOptions,
+  TransitionPatch,
+  UnfinishedExecutionQuery,
+  WorkflowVersionInfo,
+} from '../store.js';
 import { canonicalJson } from '../canonical-json.js';
 import { migratePglite, migratePostgres, resolveMigrationsFolder } from './migrate.js';
 import type { MigrateOptions } from './migrate.js';
@@ -465,7 +485,10 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
         await this.db
           .insert(payloads)
           .values({ executionId, payloadId, data, bytes, createdAt: Date.now() })
-          .onConflictDoUpdate({ target: [payloads.executionId, payloads.payloadId], set: { data: sql`excluded.data`, bytes: sql`excluded.bytes`, createdAt: sql`excluded.created_at` } });
+          .onConflictDoUpdate({
+            target: [payloads.executionId, payloads.payloadId],
+            set: { data: sql`excluded.data`, bytes: sql`excluded.bytes`, createdAt: sql`excluded.created_at` },
+          });
       } catch (err) {
         throw mapForeignKeyViolation(err, executionId);
       }

@@ -131,7 +131,8 @@ export class SqlBackend {
     const prefix = checkPrefix('SqlBackend.postgres', options.prefix);
     const schema = SQL_BACKEND_SCHEMA;
     const poolSize = options.poolSize ?? 20;
-    if (!Number.isInteger(poolSize) || poolSize < 4) throw new InvalidArgumentError(`SqlBackend.postgres: 'poolSize' must be an integer of at least 4, got ${String(options.poolSize)}`);
+    if (!Number.isInteger(poolSize) || poolSize < 4)
+      throw new InvalidArgumentError(`SqlBackend.postgres: 'poolSize' must be an integer of at least 4, got ${String(options.poolSize)}`);
     const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: options.url, max: poolSize, options: `-c search_path=${schema},public` });
     // An idle client's error (server restart) must not crash the process; queries report it.
@@ -237,10 +238,7 @@ export class SqlBackend {
       [key, interval],
     );
     if (granted.rows.length > 0) return 0;
-    const ahead = await this.pool.query<{ ms: number }>(
-      `SELECT tat - extract(epoch FROM clock_timestamp()) * 1000 AS ms FROM ${RATE_LIMIT_TABLE} WHERE key = $1`,
-      [key],
-    );
+    const ahead = await this.pool.query<{ ms: number }>(`SELECT tat - extract(epoch FROM clock_timestamp()) * 1000 AS ms FROM ${RATE_LIMIT_TABLE} WHERE key = $1`, [key]);
     return Math.max(1, Math.ceil(Number(ahead.rows[0]?.ms ?? interval) - interval + 1));
   }
 
@@ -281,7 +279,9 @@ async function prepare(pool: PgPool, claim: PrefixClaim): Promise<void> {
     await client.query('SELECT pg_advisory_lock($1)', [SPANE_TABLES_LOCK]);
     try {
       await createRateLimitTable(client, schema);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${WEBHOOK_DELIVERY_TABLE} (key text PRIMARY KEY, value text NOT NULL, expires_at double precision NOT NULL)`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${WEBHOOK_DELIVERY_TABLE} (key text PRIMARY KEY, value text NOT NULL, expires_at double precision NOT NULL)`,
+      );
       await claimPrefix(client, claim);
     } finally {
       // An unlock fails only on a broken connection, whose session ending releases the lock.
@@ -321,7 +321,8 @@ async function claimPrefix(client: PgQueryable, claim: PrefixClaim): Promise<voi
 
 function checkPrefix(method: string, prefix: unknown): string {
   if (prefix === undefined) return DEFAULT_PREFIX;
-  if (typeof prefix !== 'string' || prefix === '' || prefix.includes(':')) throw new InvalidArgumentError(`${method}: 'prefix' must be a non-empty string without ':', got ${JSON.stringify(prefix)}`);
+  if (typeof prefix !== 'string' || prefix === '' || prefix.includes(':'))
+    throw new InvalidArgumentError(`${method}: 'prefix' must be a non-empty string without ':', got ${JSON.stringify(prefix)}`);
   return prefix;
 }
 
