@@ -14,7 +14,12 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: { entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts' } },
   define: { SPANE_VERSION: JSON.stringify(version) },
+  // Maps point into src/ by path without embedding the sources: they halve the tarball, and a
+  // stack trace still names the TypeScript file and line.
   sourcemap: true,
+  esbuildOptions(options) {
+    options.sourcesContent = false;
+  },
   clean: true,
   target: 'node20',
   platform: 'node',

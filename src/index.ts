@@ -89,10 +89,12 @@ export type {
   CarriedExecutor,
   WorkflowDefinition,
   WorkflowDefinitionWithExecutors,
+  WorkflowInputSchema,
+  SchemaIssue,
   WorkflowExecution,
   WorkflowTrigger,
 } from './definition/types.js';
-export { NODE_EXECUTORS, TERMINAL_STATUSES } from './definition/types.js';
+export { NODE_EXECUTORS, TERMINAL_STATUSES, WORKFLOW_INPUT_SCHEMA } from './definition/types.js';
 export { BUILT_IN_NODE_TYPES, delayMs, findWorkflowIssues, validateWorkflow } from './definition/validate.js';
 export type { ValidateOptions } from './definition/validate.js';
 export { workflowDefinitionSchema } from './definition/schema.js';
@@ -186,7 +188,7 @@ export type {
   TypeAtPath,
   Unflatten,
 } from './dsl/index.js';
-export { NodeInputError, NodeOutputError } from './errors.js';
+export { NodeInputError, NodeOutputError, WorkflowInputError } from './errors.js';
 export type { NodeValidationDetails } from './errors.js';
 // --- end DSL ---
 

@@ -69,7 +69,10 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
   )
     .option('--data-dir <dir>', 'embedded backend: keep its database in this folder (default: in memory)')
     .addOption(new Option('-t, --timeout <seconds>', 'give up waiting after this long (0: no limit)').argParser(seconds).default(0))
-    .addHelpText('after', '\nExit code: 0 when the execution completed, 1 when it failed, was cancelled or could not start.')
+    .addHelpText(
+      'after',
+      "\nThe data is checked against the workflow's input schema first. Exit code: 0 when the execution completed, 1 when it failed, was cancelled or could not start, 2 when the input schema refused the data.",
+    )
     .action(async (file: string, opts: RunOptions) => {
       const { runCommand } = await import('./commands/run.js');
       exit.code = await runCommand(file, opts, io);

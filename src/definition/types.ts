@@ -306,7 +306,38 @@ export interface CarriedExecutor {
 }
 
 /**
- * A definition that may carry executors (the typed DSL's `build()` returns one).
- * {@link WorkflowEngine.registerWorkflow} registers the carried executors before validating.
+ * Symbol under which a DSL-built workflow carries the schema of its input (from
+ * `workflow(id, { input })`). The engine checks the data of every start against it.
  */
-export type WorkflowDefinitionWithExecutors = WorkflowDefinition & { readonly [NODE_EXECUTORS]?: readonly CarriedExecutor[] };
+export const WORKFLOW_INPUT_SCHEMA: unique symbol = Symbol.for('spane.workflowInputSchema');
+
+/** One problem a schema reports: a message and the path of the refused field. */
+export interface SchemaIssue {
+  /** What is wrong. */
+  readonly message: string;
+  /** Where: keys and indexes from the root (absent or empty for the value itself). */
+  readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined;
+}
+
+/**
+ * A schema the engine can check a workflow's input with: any [Standard
+ * Schema](https://standardschema.dev) (zod 4, valibot, arktype ...). Only `validate` is used; its
+ * result's `value` is not: the execution starts with the data as given.
+ */
+export interface WorkflowInputSchema {
+  /** The Standard Schema interface. */
+  readonly '~standard': {
+    /** Checks a value; `issues` is present when it is refused. */
+    readonly validate: (value: unknown) => { readonly issues?: readonly SchemaIssue[] | undefined } | Promise<{ readonly issues?: readonly SchemaIssue[] | undefined }>;
+  };
+}
+
+/**
+ * A definition that may carry executors and an input schema (the typed DSL's `build()` returns
+ * one). {@link WorkflowEngine.registerWorkflow} registers the carried executors before validating,
+ * and remembers the input schema for every later start.
+ */
+export type WorkflowDefinitionWithExecutors = WorkflowDefinition & {
+  readonly [NODE_EXECUTORS]?: readonly CarriedExecutor[];
+  readonly [WORKFLOW_INPUT_SCHEMA]?: WorkflowInputSchema;
+};

@@ -6,9 +6,9 @@
  * @module
  */
 import { z } from 'zod';
-import type { CarriedExecutor, NodeConfig, NodeDefinition, WorkflowDefinition, WorkflowTrigger } from '../definition/types.js';
+import type { CarriedExecutor, NodeConfig, NodeDefinition, WorkflowDefinition, WorkflowInputSchema, WorkflowTrigger } from '../definition/types.js';
 import { setOwn } from '../definition/own.js';
-import { NODE_EXECUTORS } from '../definition/types.js';
+import { NODE_EXECUTORS, WORKFLOW_INPUT_SCHEMA } from '../definition/types.js';
 import { findWorkflowIssues, validateWorkflow } from '../definition/validate.js';
 import type { ValidationIssue } from '../errors.js';
 import { WorkflowValidationError } from '../errors.js';
@@ -64,7 +64,8 @@ export interface WorkflowSchemas {
 
 /**
  * What `.build()` returns: a plain-JSON {@link WorkflowDefinition} plus `schemas`, carrying the
- * executors of its node kinds under the (non-enumerable, non-JSON) {@link NODE_EXECUTORS} key.
+ * executors of its node kinds under the (non-enumerable, non-JSON) {@link NODE_EXECUTORS} key
+ * and its input schema under {@link WORKFLOW_INPUT_SCHEMA}.
  *
  * @typeParam TInput - what executions start with
  * @typeParam TOutputs - node id → output type
@@ -83,6 +84,8 @@ export type BuiltWorkflow<TInput = unknown, TOutputs = Record<string, unknown>, 
   readonly schemas: WorkflowSchemas;
   /** The executors of the node kinds used, registered by `engine.registerWorkflow`. */
   readonly [NODE_EXECUTORS]: readonly CarriedExecutor[];
+  /** The workflow's input schema, when declared: the engine checks every start's data with it. */
+  readonly [WORKFLOW_INPUT_SCHEMA]?: WorkflowInputSchema;
   /** Compile-time only; never set at run time. */
   readonly '~types'?: { readonly input: TInput; readonly outputs: TOutputs; readonly result: TResult };
 };
@@ -239,6 +242,8 @@ export function compileWorkflow(def: BuilderDef): BuiltWorkflow {
     carried.push(kind.rateLimit === undefined ? { type, executor: kind.executor } : { type, executor: kind.executor, rateLimit: { ...kind.rateLimit } });
   }
   Object.defineProperty(definition, NODE_EXECUTORS, { value: Object.freeze(carried), enumerable: false });
+  // The engine checks every start's data against it (zod schemas are Standard Schemas).
+  if (def.input !== undefined) Object.defineProperty(definition, WORKFLOW_INPUT_SCHEMA, { value: def.input, enumerable: false });
   return definition as BuiltWorkflow;
 }
 

@@ -9,6 +9,7 @@ import { CLASS_BRAND, brand } from './brand.js';
 export type SpaneErrorCode =
   | 'NODE_INPUT_INVALID'
   | 'NODE_OUTPUT_INVALID'
+  | 'WORKFLOW_INPUT_INVALID'
   | 'WORKFLOW_VALIDATION'
   | 'WORKFLOW_NOT_FOUND'
   | 'EXECUTION_NOT_FOUND'

@@ -96,3 +96,27 @@ export class NodeOutputError extends NonRetryableError implements NodeValidation
     hideReceived(this);
   }
 }
+
+/**
+ * The data a workflow was started with does not match the workflow's input schema (declared with
+ * `workflow(id, { input })` in the DSL). Thrown before anything is stored or queued, by
+ * `enqueueWorkflow`, `enqueueBulkWorkflows`, `scheduleWorkflow`, webhooks and `spane run`; a
+ * sub-workflow node whose mapped input is refused fails with it, without retries. The message
+ * names the workflow and each refused field, never the data.
+ */
+export class WorkflowInputError extends NonRetryableError {
+  static {
+    brand(this, 'WorkflowInputError');
+  }
+
+  override readonly code = 'WORKFLOW_INPUT_INVALID' as const;
+  /** The workflow whose input was refused. */
+  readonly workflowId: string;
+  /** Every problem the schema reported, one line each (`path: message`). */
+  readonly issues: readonly string[];
+  constructor(workflowId: string, issues: readonly string[], options?: SpaneErrorOptions) {
+    super([`Workflow '${workflowId}': input does not match the workflow's input schema`, ...issues.map((i) => `  - ${i}`)].join('\n'), options);
+    this.workflowId = workflowId;
+    this.issues = issues;
+  }
+}

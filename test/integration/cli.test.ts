@@ -144,6 +144,17 @@ describe('spane run', () => {
     expect(JSON.parse(dsl.out)).toEqual({ text: 'HELLO' });
   });
 
+  it("refuses --input the workflow's input schema refuses: exit 2, before connecting to anything", async () => {
+    // An unreachable Redis: the check comes first, so the command never tries it.
+    const r = await spane(['run', `${FIXTURES}/greet.ts`, '-b', 'redis', '--redis-url', 'redis://127.0.0.1:1', '-w', 'cli-greet-dsl', '--input', '{"text":5}']);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toContain("spane: Workflow 'cli-greet-dsl': input does not match the workflow's input schema");
+    expect(r.err).toMatch(/- text: /);
+    expect(r.err).toContain('Nothing was started. Fix the data (--input)');
+    expect(r.err).not.toMatch(/ECONNREFUSED|unreachable/i);
+  });
+
   it('loads a TypeScript module compiled as CommonJS that requires a package the command already loaded', async () => {
     const r = await spane(['run', `${FIXTURES}/commonjs/flow.ts`, '--backend', 'redis', '--prefix', prefix]);
     expect(r.err).not.toContain('Cannot redefine property');

@@ -5,7 +5,8 @@
  * @module
  */
 import { workflowOutput } from '../../definition/graph.js';
-import { InvalidArgumentError } from '../../errors.js';
+import { InvalidArgumentError, WorkflowInputError } from '../../errors.js';
+import { checkWorkflowInput } from '../../definition/workflow-input.js';
 import { NodeRegistry } from '../../runtime/engine/registry.js';
 import type { CliBackend } from '../choices.js';
 import { openEngine } from '../engine.js';
@@ -46,12 +47,21 @@ export function parseInput(text: string | undefined, fallback: unknown): unknown
 /**
  * Runs one execution and waits for its end. Progress goes to stderr, the result (the final
  * node's data, or `{ finalNodeId: data }`) to stdout as JSON. Returns 0 when the execution
- * completed, 1 otherwise.
+ * completed, 2 when the workflow's input schema refuses the data (nothing is started), 1 otherwise.
  */
 export async function runCommand(file: string, options: RunOptions, io: CliIO): Promise<number> {
   const mod = await loadWorkflowModule(file, io.cwd);
   const target = selectWorkflow(mod, options.workflow);
   const input = parseInput(options.input, mod.input);
+  // Before any connection: data the workflow's input schema refuses would only fail its first node.
+  try {
+    await checkWorkflowInput(target, input);
+  } catch (err) {
+    if (!(err instanceof WorkflowInputError)) throw err;
+    println(io.stderr, `spane: ${err.message}`);
+    println(io.stderr, `Nothing was started. Fix the data (${options.input === undefined ? "the module's `input` export" : '--input'}) to match the schema.`);
+    return 2;
+  }
   const engine = await openEngine({
     backend: options.backend,
     registry: mod.registry ?? new NodeRegistry(),

@@ -2,6 +2,7 @@ import { indexWorkflow } from '../../definition/graph.js';
 import type { WorkflowGraph } from '../../definition/graph.js';
 import type { ExecutionStore } from '../../store/store.js';
 import { WorkflowNotFoundError } from '../../errors.js';
+import type { WorkflowInputSchema } from '../../definition/types.js';
 
 /** Options of the engine's definition cache. */
 export interface WorkflowCacheOptions {
@@ -18,6 +19,8 @@ export interface WorkflowCacheOptions {
  */
 export class WorkflowCache {
   private readonly entries = new Map<string, WorkflowGraph>();
+  /** Input schemas of the workflows registered here (DSL-built ones), by id; never evicted. */
+  private readonly inputSchemas = new Map<string, WorkflowInputSchema>();
   private readonly maxSize: number;
 
   constructor(
@@ -46,6 +49,20 @@ export class WorkflowCache {
   /** Adds a definition that was just stored. */
   remember(graph: WorkflowGraph, version: number): void {
     this.put(`${graph.definition.id}@${version}`, graph);
+  }
+
+  /**
+   * Records the input schema of the workflow registered last under `workflowId` (or forgets it,
+   * when that one has none): every later start of the workflow is checked against it.
+   */
+  rememberInputSchema(workflowId: string, schema: WorkflowInputSchema | undefined): void {
+    if (schema === undefined) this.inputSchemas.delete(workflowId);
+    else this.inputSchemas.set(workflowId, schema);
+  }
+
+  /** The input schema registered for `workflowId` in this process, if any. */
+  inputSchema(workflowId: string): WorkflowInputSchema | undefined {
+    return this.inputSchemas.get(workflowId);
   }
 
   /** Number of cached definitions. */

@@ -14,6 +14,7 @@ import type { ResolvedEngineConfig, EngineConfig } from './config.js';
 import { DLQManager } from '../queues/dlq-manager.js';
 import type { DLQItem } from '../queues/dlq-manager.js';
 import { assertJson } from '../../definition/json-check.js';
+import { checkInputAgainst, inputSchemaOf } from '../../definition/workflow-input.js';
 import { assertIdList, assertRange, checkEngineOptions, counts, isOptionsObject, OWNED_RESOURCES, positionalOptions } from './engine-options.js';
 import type { OwningEngineOptions } from './engine-options.js';
 import type {
@@ -195,6 +196,7 @@ export class WorkflowEngine {
     }
     const version = await this.rt.store.saveWorkflow(def, options.changeNotes === undefined ? undefined : { changeNotes: options.changeNotes });
     this.rt.workflows.remember(indexWorkflow({ ...def, version }), version);
+    this.rt.workflows.rememberInputSchema(def.id, inputSchemaOf(workflow));
     this.webhooks.remember(def);
     await this.triggers.syncSchedules(def);
     const cycle = await findSubWorkflowCycle(this.rt.store, def);
@@ -398,6 +400,7 @@ export class WorkflowEngine {
     if (delay < 0) throw new InvalidArgumentError(`scheduleWorkflow: executeAt ${new Date(at).toISOString()} is in the past`);
     assertJson(initialData, 'initialData');
     const graph = await this.latestGraph(workflowId);
+    await checkInputAgainst(workflowId, this.rt.workflows.inputSchema(workflowId), initialData);
     const executionId = randomUUID();
     await createExecutionChecked(this.rt, newExecution({ executionId, graph, initialData, status: 'pending' }));
     try {
@@ -442,7 +445,7 @@ export class WorkflowEngine {
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     // The new execution gets its own copy of a claim-checked initial data.
     const initialData = await resolvedValue(this.rt, { executionId, value: exec.initialData });
-    const [id] = await this.lifecycle.start([{ graph, initialData, options: {} }]);
+    const [id] = await this.lifecycle.start([{ graph, initialData, options: {}, replay: true }]);
     return id!;
   }
 

@@ -5,6 +5,7 @@ import type { WorkflowGraph } from '../../definition/graph.js';
 import type { ExecutionStatus, NodeDefinition, WorkflowExecution } from '../../definition/types.js';
 import { TERMINAL_STATUSES } from '../../definition/types.js';
 import { ExecutionNotFoundError } from '../../errors.js';
+import { checkInputAgainst } from '../../definition/workflow-input.js';
 import { announceEnd, publishDelays, target, wakeExecution } from './advance.js';
 import type { EnqueueOptions } from '../engine/engine-options.js';
 import { nodeJobId } from '../queues/jobs.js';
@@ -89,10 +90,14 @@ export class ExecutionLifecycle {
 
   /**
    * Creates executions (status `running`) and queues their entry jobs in one round trip; when
-   * queueing fails they are marked failed and the error is thrown.
+   * queueing fails they are marked failed and the error is thrown. Data a workflow's input schema
+   * refuses throws a `WorkflowInputError` before anything is stored.
    */
-  async start(items: readonly { graph: WorkflowGraph; initialData: unknown; options: EnqueueOptions }[]): Promise<string[]> {
+  async start(items: readonly StartItem[]): Promise<string[]> {
     const { store, queues } = this.rt;
+    // Every item's data against its workflow's input schema first: either all start or none does.
+    for (const { graph, initialData, replay } of items)
+      if (replay !== true) await checkInputAgainst(graph.definition.id, this.rt.workflows.inputSchema(graph.definition.id), initialData);
     const started = items.map((item) => {
       const exec = newExecution({ executionId: randomUUID(), graph: item.graph, initialData: item.initialData, status: 'running' });
       // Claim check: the row holds the reference; the payload is written once the row exists.
@@ -134,6 +139,18 @@ export class ExecutionLifecycle {
     if (exec === null) throw new ExecutionNotFoundError(executionId);
     return exec;
   }
+}
+
+/** One execution for {@link ExecutionLifecycle.start} to create. */
+export interface StartItem {
+  /** The workflow version to run. */
+  graph: WorkflowGraph;
+  /** The data it starts with. */
+  initialData: unknown;
+  /** Delay and priority of the entry job. */
+  options: EnqueueOptions;
+  /** A replay of an earlier execution: its data was checked when that one started. */
+  replay?: boolean;
 }
 
 /** What {@link newExecution} builds a record from. */

@@ -19,7 +19,9 @@ import {
   SpaneError,
   SubWorkflowError,
   WorkflowNotFoundError,
+  WorkflowInputError,
 } from '../../errors.js';
+import { checkInputAgainst } from '../../definition/workflow-input.js';
 import { assertJson } from '../../definition/json-check.js';
 import { NODE_QUEUE, nodeJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
@@ -147,6 +149,12 @@ async function startChild(rt: Runtime, start: ChildStart): Promise<SubWorkflowSt
   } catch (err) {
     const message = `sub-workflow node '${node.id}': ${serializeError(err).message}`;
     return { kind: 'failure', error: err instanceof DataTooDeepError ? new DataTooDeepError(message, err.maxDepth) : new MappingError(message), retryable: false };
+  }
+  try {
+    await checkInputAgainst(def.id, rt.workflows.inputSchema(def.id), childInput);
+  } catch (err) {
+    if (err instanceof WorkflowInputError) return { kind: 'failure', error: err, retryable: false };
+    throw err;
   }
   const graph = await rt.workflows.get(def.id, def.version ?? 1);
   // An earlier delivery of this job may have created the child: carry on with that one.

@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import { normaliseWebhookPath } from '../../definition/triggers.js';
 import type { WebhookSecret, WorkflowDefinition } from '../../definition/types.js';
-import { InvalidArgumentError, WebhookRequestError } from '../../errors.js';
+import { InvalidArgumentError, WebhookRequestError, WorkflowInputError } from '../../errors.js';
 import type { SqlBackend } from '../queues/backends/sql-backend.js';
 import type { Logger } from '../engine/runtime.js';
 import type { ExecutionStore } from '../../store/store.js';
@@ -127,7 +127,9 @@ export class WebhookManager {
     try {
       return await this.deps.start(matches.map((m) => ({ workflowId: m.workflowId, initialData: body })));
     } catch (err) {
-      // The engine's own data checks (JSON safety, depth) refused the body: a 400, not a 500.
+      // The workflow's input schema or the engine's own data checks (JSON safety, depth) refused
+      // the body: a 400, not a 500. Schema issues name fields and rules, never the data.
+      if (err instanceof WorkflowInputError) throw new WebhookRequestError('INVALID_BODY', `webhook body does not match the workflow's input schema: ${err.issues.join('; ')}`);
       if (err instanceof InvalidArgumentError) throw new WebhookRequestError('INVALID_BODY', 'webhook body was refused as initial data');
       throw err;
     }
