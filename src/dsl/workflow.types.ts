@@ -25,10 +25,11 @@ import type { AnyNodeSpec, InputOf, NodeFailure, OutputOf, TargetsOf } from './n
  *
  * @example
  * ```ts
- * workflow('w', { input: User }).then('fetch', fetchUser({ baseUrl })).then('fetch', sendEmail({ template: 'welcome' }));
- * //                                                                 ~~~~~~~
- * // Argument of type '"fetch"' is not assignable to parameter of type
- * // 'CompileError<"Node id 'fetch' is already used in workflow 'w'">'.
+ * workflow('w', { input: User })
+ *   .then('fetch', fetchUser({ baseUrl }))
+ *   // @ts-expect-error Argument of type '"fetch"' is not assignable to parameter of type
+ *   // 'CompileError<"Node id 'fetch' is already used in workflow 'w'">'.
+ *   .then('fetch', sendEmail({ template: 'welcome' }));
  * ```
  */
 export interface CompileError<TMessage extends string, TDetails = unknown> {
