@@ -10,6 +10,8 @@
  * else (node:http, ioredis, postgres, ...) the example imports itself. All examples are checked
  * in one program, and a failure names the file and line of the `@example` tag.
  *
+ * An example may show a compile error on purpose: `// @ts-expect-error <reason> -- expects: <text>`
+ * (as in test/types) requires an error containing <text> on the next line.
  * A ```ts block of docs/dsl.md preceded by `<!-- no-check -->` is skipped.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -236,6 +238,20 @@ function prelude(example: Example, virtualPath: string): string {
   return imports.join(' ');
 }
 
+/**
+ * The errors an example shows on purpose: a line after `// @ts-expect-error <reason>` must get
+ * one, and with `-- expects: <text>` (as in test/types) one whose message contains <text>.
+ * Keyed by 0-based line of the virtual module (the prelude is line 0).
+ */
+function expectedErrors(code: string): Map<number, { text: string | undefined; met: boolean }> {
+  const expected = new Map<number, { text: string | undefined; met: boolean }>();
+  code.split('\n').forEach((line, i) => {
+    const m = /\/\/ @ts-expect-error(.*)$/.exec(line);
+    if (m !== null) expected.set(i + 2, { text: m[1]!.split(' -- expects: ')[1]?.trim(), met: false });
+  });
+  return expected;
+}
+
 interface Checked {
   example: Example;
   errors: string[];
@@ -251,7 +267,8 @@ function check(examples: readonly Example[]): { results: Checked[]; fixtureError
   const paths = examples.map((example, k) => {
     const path = join(virtualDir, `example-${k}.mts`);
     // The prelude takes line 1 whatever it holds, so code line n is line n + 1 of the module.
-    virtual.set(path, `${prelude(example, path)}\n${example.code}\nexport {};\n`);
+    // `@ts-expect-error` is turned off: the test checks the promised error itself (see expectedErrors).
+    virtual.set(path, `${prelude(example, path)}\n${example.code.replace(/@ts-expect-error/g, 'expect-error--')}\nexport {};\n`);
     return path;
   });
   const host = ts.createCompilerHost(options);
@@ -271,10 +288,21 @@ function check(examples: readonly Example[]): { results: Checked[]; fixtureError
     const at = d.file !== undefined && d.start !== undefined ? lineOf(d.file.getLineAndCharacterOfPosition(d.start).line) : '?';
     return `${at}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n  ')}`;
   };
-  const results = examples.map((example, k) => ({
-    example,
-    errors: diagnosticsOf(paths[k]!).map((d) => format(d, (line) => (line === 0 ? `${example.file} (prelude)` : `${example.file}:${example.codeLine + line - 1}`))),
-  }));
+  const results = examples.map((example, k) => {
+    const where = (line: number) => (line === 0 ? `${example.file} (prelude)` : `${example.file}:${example.codeLine + line - 1}`);
+    const expected = expectedErrors(example.code);
+    const errors: string[] = [];
+    for (const d of diagnosticsOf(paths[k]!)) {
+      const line = d.file !== undefined && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : -1;
+      const expectation = expected.get(line);
+      const message = ts.flattenDiagnosticMessageText(d.messageText, '\n');
+      if (expectation !== undefined && (expectation.text === undefined || message.includes(expectation.text))) expectation.met = true;
+      else errors.push(format(d, where));
+    }
+    for (const [line, e] of expected)
+      if (!e.met) errors.push(`${where(line)}: no error${e.text === undefined ? '' : ` containing "${e.text}"`}, but @ts-expect-error on the line before promises one`);
+    return { example, errors };
+  });
   const fixtureErrors = diagnosticsOf(fixturesPath).map((d) => format(d, (line) => `FIXTURES line ${line + 1}`));
   return { results, fixtureErrors };
 }
