@@ -137,7 +137,7 @@ export interface ToReactFlowOptions {
  * @example
  * ```ts
  * const def = fromReactFlow(
- *   { nodes: [{ id: 'fetch', data: { type: 'http', config: { url } } }, { id: 'shape', data: { type: 'transform' } }],
+ *   { nodes: [{ id: 'fetch', data: { type: 'http', config: { url: 'https://api.example.test/users' } } }, { id: 'shape', data: { type: 'transform' } }],
  *     edges: [{ source: 'fetch', target: 'shape' }] },
  *   { id: 'fetch-and-shape' },
  * );

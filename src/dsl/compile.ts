@@ -21,7 +21,7 @@ import type { AnySchema, KindRuntime, NodeOptions, NodeSpec } from './node.types
  *
  * @example
  * ```ts
- * const schema: JsonSchema | undefined = built.schemas.nodes['fetch']?.output;
+ * const schema: JsonSchema | undefined = onboarding.schemas.nodes['fetch']?.output;
  * ```
  */
 export type JsonSchema = Record<string, unknown>;
@@ -31,7 +31,7 @@ export type JsonSchema = Record<string, unknown>;
  *
  * @example
  * ```ts
- * const { input, output } = built.schemas.nodes['fetch'] ?? {};
+ * const { role, input, output } = onboarding.schemas.nodes['fetch'] ?? {};
  * ```
  */
 export interface NodeSchemas {
@@ -74,6 +74,7 @@ export interface WorkflowSchemas {
  *
  * @example
  * ```ts
+ * import { writeFile } from 'node:fs/promises';
  * const onboarding: BuiltWorkflow = workflow('onboarding', { input: User }).then('fetch', fetchUser({ baseUrl })).build();
  * await engine.registerWorkflow(onboarding);          // registers fetch-user's executor too
  * await writeFile('onboarding.json', JSON.stringify(onboarding)); // plain JSON
@@ -133,8 +134,8 @@ export type WorkflowResult<W> = W extends { readonly '~types'?: { readonly resul
  *
  * @example
  * ```ts
- * .trigger({ type: 'schedule', cron: '0 9 * * 1', timezone: 'Europe/Paris', data: { userId: 1 } })
- * .trigger({ type: 'webhook', path: 'user-signup', method: 'POST' })
+ * const weekly: TriggerInput<{ userId: number }> = { type: 'schedule', cron: '0 9 * * 1', timezone: 'Europe/Paris', data: { userId: 1 } };
+ * const signup: TriggerInput<{ userId: number }> = { type: 'webhook', path: 'user-signup', method: 'POST' };
  * ```
  */
 export type TriggerInput<TInput> =

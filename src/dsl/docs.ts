@@ -62,6 +62,7 @@ export function renderMermaid(def: DocumentedWorkflow): string {
  *
  * @example
  * ```ts
+ * import { writeFile } from 'node:fs/promises';
  * await writeFile(`docs/workflows/${onboarding.id}.md`, renderWorkflowMarkdown(onboarding));
  * ```
  */

@@ -145,7 +145,9 @@ export interface NodeSpec<TIn = unknown, TOut = unknown, TTargets extends string
    *
    * @example
    * ```ts
-   * .then('notify', sendEmail({ template: 'welcome' }).with({ retryPolicy: { maxAttempts: 3 }, continueOnFail: true }))
+   * workflow('w', { input: User })
+   *   .then('fetch', fetchUser({ baseUrl }))
+   *   .then('notify', sendEmail({ template: 'welcome' }).with({ retryPolicy: { maxAttempts: 3 }, continueOnFail: true }));
    * ```
    */
   with<TFail extends boolean = false>(options: NodeOptions<TFail>): NodeSpec<TIn, WithFailure<TOut, TFail>, TTargets>;
@@ -222,7 +224,13 @@ export interface RunArgs<TInput, TConfig> {
  *
  * @example
  * ```ts
- * const sendEmail: NodeKind<'send-email', { template: string }, { email: string }, { sent: boolean }> = defineNode({ ... });
+ * const sendEmail: NodeKind<'send-email', { template: string }, { email: string }, { sent: boolean }> = defineNode({
+ *   type: 'send-email',
+ *   config: z.object({ template: z.string() }),
+ *   input: z.object({ email: z.string() }),
+ *   output: z.object({ sent: z.boolean() }),
+ *   run: async ({ input, config }) => ({ sent: await mailer.send(input.email, config.template) }),
+ * });
  * sendEmail({ template: 'welcome' }); // a NodeSpec<{ email: string }, { sent: boolean }>
  * ```
  */

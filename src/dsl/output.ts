@@ -15,7 +15,7 @@ import type { WorkflowOutputs } from './compile.js';
  *
  * @example
  * ```ts
- * const done = await engine.waitForExecution(id);
+ * const done = await engine.waitForExecution(await engine.enqueueWorkflow(onboarding.id, { userId: 1 }));
  * const user = nodeOutput(onboarding, done, 'fetch');   // { id: number; email: string } | undefined
  * ```
  */

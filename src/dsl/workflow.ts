@@ -34,7 +34,10 @@ import type {
  *
  * @example
  * ```ts
- * .node('merge', merge(), { after: ['a', 'b'], name: 'Merge results', retryPolicy: { maxAttempts: 2 } })
+ * workflow('report', { input: Query })
+ *   .node('a', fetchA())
+ *   .node('b', fetchB(), { after: ['a'] })
+ *   .node('merge', merge(), { after: ['a', 'b'], name: 'Merge results', retryPolicy: { maxAttempts: 2 } });
  * ```
  */
 export interface PlacementOptions<TAfter extends readonly string[], TFail extends boolean> extends NodeOptions<TFail> {
@@ -130,8 +133,10 @@ export interface WorkflowBuilder<TState extends BuilderState> {
    *
    * @example
    * ```ts
-   * .parallel({ profile: loadProfile(), orders: loadOrders().with({ retryPolicy: { maxAttempts: 3 } }) })
-   * .then('summary', summarize())   // input: { profile: Profile; orders: Order[] }
+   * workflow('dashboard', { input: User })
+   *   .then('user', fetchUser({ baseUrl }))
+   *   .parallel({ profile: loadProfile(), orders: loadOrders().with({ retryPolicy: { maxAttempts: 3 } }) })
+   *   .then('summary', summarize()); // input: { profile: Profile; orders: Order[] }
    * ```
    */
   parallel<const TBranches extends Record<string, unknown>, const TAfter extends readonly string[] = never, S extends BuilderState = TState>(
@@ -159,11 +164,12 @@ export interface WorkflowBuilder<TState extends BuilderState> {
    *
    * @example
    * ```ts
-   * .branch('route', router('by-total', (o: Order) => (o.total > 100 ? 'review' : 'approve')), {
-   *   review: manualReview(),
-   *   approve: autoApprove(),
-   * })
-   * .then('notify', notify())   // input: { review?: Review; approve?: Approval }
+   * workflow('order', { input: Order })
+   *   .branch('route', router('by-total', (o: Order) => (o.total > 100 ? 'review' : 'approve')), {
+   *     review: manualReview(),
+   *     approve: autoApprove(),
+   *   })
+   *   .then('notify', notify()); // input: { review?: Review; approve?: Approval }
    * ```
    */
   branch<const TId extends string, TRouter, const TBranches extends Record<string, unknown>, const TAfter extends readonly string[] = never, S extends BuilderState = TState>(
@@ -190,8 +196,10 @@ export interface WorkflowBuilder<TState extends BuilderState> {
    *
    * @example
    * ```ts
-   * .trigger({ type: 'schedule', cron: '0 9 * * 1', timezone: 'Europe/Paris', data: { userId: 1 } })
-   * .trigger({ type: 'webhook', path: 'user-signup', method: 'POST' })
+   * workflow('onboarding', { input: User })
+   *   .then('fetch', fetchUser({ baseUrl }))
+   *   .trigger({ type: 'schedule', cron: '0 9 * * 1', timezone: 'Europe/Paris', data: { userId: 1 } })
+   *   .trigger({ type: 'webhook', path: 'user-signup', method: 'POST' });
    * ```
    */
   trigger(trigger: TriggerInput<TState['input']>): WorkflowBuilder<TState>;

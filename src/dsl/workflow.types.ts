@@ -18,17 +18,17 @@ import type { AnyNodeSpec, InputOf, NodeFailure, OutputOf, TargetsOf } from './n
 /**
  * A compile error that reads as a sentence. Builder parameters turn into this type when a rule
  * is broken, so the editor shows e.g.
- * `Argument of type '"fetch"' is not assignable to parameter of type 'CompileError<"Node id 'fetch' is already used in workflow 'onboarding'">'`.
+ * `Argument of type 'string' is not assignable to parameter of type 'CompileError<"Node id 'fetch' is already used in workflow 'onboarding'", unknown>'`.
  *
  * @typeParam TMessage - what is wrong, in words
  * @typeParam TDetails - types that help, such as `{ expected; received }`
  *
  * @example
  * ```ts
- * workflow('w', { input: User }).then('fetch', fetchUser({ baseUrl })).then('fetch', sendEmail({ template: 'welcome' }));
- * //                                                                 ~~~~~~~
- * // Argument of type '"fetch"' is not assignable to parameter of type
- * // 'CompileError<"Node id 'fetch' is already used in workflow 'w'">'.
+ * workflow('w', { input: User })
+ *   .then('fetch', fetchUser({ baseUrl }))
+ *   // @ts-expect-error duplicate id -- expects: Node id 'fetch' is already used in workflow 'w'
+ *   .then('fetch', sendEmail({ template: 'welcome' }));
  * ```
  */
 export interface CompileError<TMessage extends string, TDetails = unknown> {

@@ -55,8 +55,12 @@ export interface SpaneErrorOptions {
  *
  * @example
  * ```ts
- * try { await engine.enqueueWorkflow('nope', {}); }
- * catch (err) { if (err instanceof SpaneError && err.code === 'WORKFLOW_NOT_FOUND') { ... } }
+ * try {
+ *   await engine.enqueueWorkflow('nope', {});
+ * } catch (err) {
+ *   if (!(err instanceof SpaneError && err.code === 'WORKFLOW_NOT_FOUND')) throw err;
+ *   console.warn(err.message); // not registered yet
+ * }
  * ```
  */
 export class SpaneError extends Error {

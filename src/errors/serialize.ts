@@ -115,7 +115,7 @@ export interface DeserializedError extends Error {
  *
  * @example
  * ```ts
- * const failed = (await engine.getExecution(id))!.nodeResults['charge'];
+ * const failed = (await engine.getExecution(executionId))?.nodeResults['charge'];
  * if (failed?.errorDetails) throw deserializeError(failed.errorDetails);
  * ```
  */

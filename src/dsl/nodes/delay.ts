@@ -20,7 +20,10 @@ const delayKind = createKind<NodeKind<typeof BUILTIN_NODE_KINDS.delay, { duratio
  *
  * @example
  * ```ts
- * workflow('reminder', { input: User }).then('wait', delay(24 * 3600_000)).then('remind', sendEmail({ template: 'reminder' }));
+ * workflow('reminder', { input: User })
+ *   .then('fetch', fetchUser({ baseUrl }))
+ *   .then('wait', delay(24 * 3600_000)) // hands on the fetched user
+ *   .then('remind', sendEmail({ template: 'reminder' }));
  * ```
  */
 export function delay(ms: number): NodeSpec<unknown, SameAsInput> {

@@ -34,7 +34,7 @@ export interface SubWorkflowFailure extends NodeFailure {
  *
  * @example
  * ```ts
- * subWorkflow(payment, { inputMapping: { amount: 'order.total' }, outputMapping: { transactionId: 'paymentId' }, continueOnFail: false });
+ * subWorkflow(payment, { inputMapping: { amount: 'total' }, outputMapping: { transactionId: 'paymentId' }, continueOnFail: false });
  * ```
  */
 export interface SubWorkflowOptions<TInputMapping, TOutputMapping, TFail extends boolean = boolean> {
@@ -144,7 +144,7 @@ const subWorkflowKind = createKind<NodeKind<typeof BUILTIN_NODE_KINDS.subWorkflo
  * ```ts
  * const payment = workflow('payment', { input: Payment }).then('charge', charge()).build();
  * workflow('order', { input: Order })
- *   .then('pay', subWorkflow(payment, { inputMapping: { amount: 'order.total' }, outputMapping: { transactionId: 'paymentId' } }));
+ *   .then('pay', subWorkflow(payment, { inputMapping: { amount: 'total' }, outputMapping: { transactionId: 'paymentId' } })); // Order.total → Payment.amount
  * ```
  */
 export function subWorkflow<

@@ -40,7 +40,8 @@ export interface TransformSchemas<TInput, TOutput> {
  * ```ts
  * const normalize = transform('normalize', (user: { email: string }) => ({ email: user.email.toLowerCase() }));
  * const checked = transform('total', { input: Order, output: z.number() }, (order) => order.items.length);
- * workflow('w', { input: User }).then('normalize', normalize);
+ * workflow('w', { input: User }).then('fetch', fetchUser({ baseUrl })).then('normalize', normalize);
+ * workflow('order', { input: Order }).then('total', checked);
  * ```
  */
 export function transform<const TName extends string, TIn, TReturn>(name: TName, fn: (input: TIn, context: ExecutionContext) => TReturn): NodeSpec<TIn, Awaited<TReturn>>;

@@ -92,7 +92,7 @@ export function databaseUrlFromEnv(): string | undefined {
  * @example
  * ```ts
  * const engine = await createEngine({ registry, backend: 'embedded', dataDir: './.spane' });
- * await engine.registerWorkflow(workflow);
+ * await engine.registerWorkflow(workflow('hello').then('greet', transform('greet', () => 'hello')).build());
  * engine.startWorkers();
  * const done = await engine.waitForExecution(await engine.enqueueWorkflow('hello', {}));
  * await engine.close();

@@ -38,8 +38,8 @@ export type NodeExecutorLike = INodeExecutor | ((context: ExecutionContext) => P
  * @example
  * ```ts
  * const registry = new NodeRegistry();
- * registry.register('transform', new TransformExecutor());
  * registry.register('echo', async (ctx) => ({ success: true, data: ctx.inputData }));
+ * registry.register('clock', { execute: async () => ({ success: true, data: { now: Date.now() } }) });
  * ```
  */
 export class NodeRegistry {

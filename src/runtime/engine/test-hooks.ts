@@ -41,7 +41,7 @@ export function registerEngineInternals(engine: WorkflowEngine, internals: Engin
  * @internal Exposed only for SPANE's own tests; not part of the public API.
  * @example
  * ```ts
- * const job = await engineInternals(t.engine).rt.queues.nodeQueue.getJob(nodeJobId(id, 'wait'));
+ * const job = await engineInternals(engine).rt.queues.nodeQueue.getJob(nodeJobId(executionId, 'wait'));
  * ```
  */
 export function engineInternals(engine: WorkflowEngine): EngineInternals {

@@ -67,8 +67,9 @@ const WAITABLE: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled'
  *
  * @example
  * ```ts
+ * import { Redis } from 'ioredis';
  * const engine = new WorkflowEngine(registry, new InMemoryExecutionStore(), new Redis());
- * await engine.registerWorkflow(workflow);
+ * await engine.registerWorkflow(fetchAndTransform);
  * engine.startWorkers(5);
  * const executionId = await engine.enqueueWorkflow('fetch-and-transform', { userId: 123 });
  * const done = await engine.waitForExecution(executionId);
@@ -176,7 +177,7 @@ export class WorkflowEngine {
    *
    * @example
    * ```ts
-   * const v = await engine.registerWorkflow(updated, { changeNotes: 'retry the fetch 3 times' });
+   * const v = await engine.registerWorkflow(fetchAndTransform, { changeNotes: 'retry the fetch 3 times' });
    * ```
    */
   async registerWorkflow(workflow: WorkflowDefinitionWithExecutors, options: RegisterWorkflowOptions = {}): Promise<number> {
@@ -264,13 +265,16 @@ export class WorkflowEngine {
    *
    * @example
    * ```ts
-   * app.post('/webhooks/*', async (req, res) => {
+   * import { Hono } from 'hono';
+   * const app = new Hono();
+   * app.post('/webhooks/*', async (c) => {
    *   try {
-   *     const ids = await engine.handleWebhook({ path: req.params[0], method: 'POST', rawBody: req.rawBody, headers: req.headers });
-   *     res.json({ executionIds: ids });
+   *     const path = c.req.path.slice('/webhooks/'.length);
+   *     const ids = await engine.handleWebhook({ path, method: c.req.method, rawBody: await c.req.arrayBuffer(), headers: c.req.header() });
+   *     return c.json({ executionIds: ids });
    *   } catch (err) {
-   *     if (err instanceof WebhookRequestError) res.status(err.httpStatus).json({ error: err.message });
-   *     else throw err;
+   *     if (err instanceof WebhookRequestError) return c.json({ error: err.message }, err.httpStatus);
+   *     throw err;
    *   }
    * });
    * ```

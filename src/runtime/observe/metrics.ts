@@ -28,6 +28,7 @@ export interface MetricsSource {
  *
  * @example
  * ```ts
+ * import promClient from 'prom-client';
  * const options: MetricsCollectorOptions = { registry: promClient.register, prefix: 'orders_' };
  * const metrics = new MetricsCollector(options);
  * ```
@@ -116,9 +117,10 @@ const NODE_STATUS: Partial<Record<SpaneEvent['type'], string>> = {
  *
  * @example
  * ```ts
+ * import { createServer } from 'node:http';
  * const metrics = new MetricsCollector();
  * const detach = metrics.attach(engine);
- * http.createServer(async (req, res) => {
+ * createServer(async (_req, res) => {
  *   res.setHeader('Content-Type', metrics.contentType);
  *   res.end(await metrics.toPrometheus());
  * }).listen(9464);

@@ -145,9 +145,12 @@ function refusalResponse(refusal: Refusal): Response {
  *
  * @example
  * ```ts
- * http.createServer((req, res) => {
- *   const executionId = new URL(req.url ?? '/', 'http://x').searchParams.get('executionId') ?? undefined;
- *   if (req.url?.startsWith('/events')) return streamEvents(engine, req, res, { executionId, authorize: (r) => isSignedIn(r) });
+ * import { createServer } from 'node:http';
+ * createServer((req, res) => {
+ *   const url = new URL(req.url ?? '/', 'http://localhost');
+ *   if (url.pathname !== '/events') return res.writeHead(404).end();
+ *   const executionId = url.searchParams.get('executionId') ?? undefined;
+ *   void streamEvents(engine, req, res, { executionId, authorize: (r) => isSignedIn(r) });
  * });
  * ```
  */

@@ -53,8 +53,8 @@ export type SandboxProcessor = (job: SandboxedJob<NodeJobData>, token?: string, 
  * ```ts
  * // my-processor.ts, compiled to my-processor.js; engine config:
  * // { useWorkerThreads: true, processorFile: '/abs/path/my-processor.js' }
- * import { createSandboxProcessor } from 'spane';
- * import { registry } from './executors.js';
+ * import { createSandboxProcessor, NodeRegistry } from 'spane';
+ * const registry = new NodeRegistry().register('echo', async (ctx) => ({ success: true, data: ctx.inputData }));
  * export default createSandboxProcessor({ registry });
  * ```
  */

@@ -165,7 +165,7 @@ function isDrizzleQueryError(err: Error): boolean {
  *
  * @example
  * ```ts
- * return guard('getExecution', executionId, () => this.hot.readExecution.call(executionId));
+ * const execution = await guard('getExecution', executionId, () => store.getExecution(executionId));
  * ```
  */
 export async function guard<T>(operation: string, executionId: string | undefined, call: () => Promise<T>): Promise<T> {

@@ -68,6 +68,7 @@ function migrationConfig(options: MigrateOptions) {
  *
  * @example
  * ```ts
+ * import postgres from 'postgres';
  * const sql = postgres(process.env.DATABASE_URL!);
  * await migratePostgres(sql);
  * ```
@@ -102,6 +103,7 @@ async function migratePostgresOn(sql: Sql, config: ReturnType<typeof migrationCo
  *
  * @example
  * ```ts
+ * import { PGlite } from '@electric-sql/pglite';
  * const client = await PGlite.create('./.spane-data');
  * await migratePglite(client);
  * ```
