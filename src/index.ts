@@ -46,6 +46,7 @@ export type { EventHandler, NodeEventType, SpaneEvent, SubscribeOptions, Workflo
 export { schedulerId, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, TriggerManager } from './runtime/triggers/index.js';
 export type { ScheduleInfo, WebhookOptions, WebhookRequest } from './runtime/triggers/index.js';
 export { cronProblem, MAX_WEBHOOK_PATH_LENGTH, normaliseWebhookPath, timezoneProblem } from './definition/triggers.js';
+export type { WebhookMethod } from './definition/triggers.js';
 export { MAX_WEBHOOK_BODY_DEPTH } from './runtime/triggers/index.js';
 export type { WebhookSecretResolver } from './runtime/triggers/index.js';
 export { applyMapping, getPath, pathProblem } from './definition/mapping.js';
@@ -160,12 +161,14 @@ export type {
   JsonSchema,
   KindRuntime,
   MaybePromise,
+  NodeContext,
   NodeFailure,
   NodeKind,
   NodeKindDefinition,
   NodeOptions,
   NodeSchemas,
   NodeSpec,
+  NoAny,
   PlacementOptions,
   RenderOptions,
   RouterSpec,

@@ -1,7 +1,27 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { WorkflowTrigger } from './types.js';
 
-const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+/**
+ * The HTTP methods a webhook trigger may match (compared case-insensitively).
+ *
+ * @example
+ * ```ts
+ * WEBHOOK_METHODS.includes('POST'); // true
+ * ```
+ */
+export const WEBHOOK_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+
+/**
+ * A webhook trigger's method, in upper or lower case.
+ *
+ * @example
+ * ```ts
+ * const method: WebhookMethod = 'POST';
+ * ```
+ */
+export type WebhookMethod = (typeof WEBHOOK_METHODS)[number] | Lowercase<(typeof WEBHOOK_METHODS)[number]>;
+
+const METHODS: ReadonlySet<string> = new Set(WEBHOOK_METHODS);
 const WEBHOOK_PATH = /^[A-Za-z0-9_.~\-/]+$/;
 
 /** Why a cron pattern is unusable, or undefined. Five fields, or six with seconds first. */

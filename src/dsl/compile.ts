@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { CarriedExecutor, NodeConfig, NodeDefinition, WorkflowDefinition, WorkflowInputSchema, WorkflowTrigger } from '../definition/types.js';
 import { setOwn } from '../definition/own.js';
+import type { WebhookMethod } from '../definition/triggers.js';
 import { NODE_EXECUTORS, WORKFLOW_INPUT_SCHEMA } from '../definition/types.js';
 import { findWorkflowIssues, validateWorkflow } from '../definition/validate.js';
 import type { ValidationIssue } from '../errors.js';
@@ -150,8 +151,8 @@ export type TriggerInput<TInput> =
       type: 'webhook';
       /** Path segment, e.g. `user-signup`. */
       path: string;
-      /** HTTP method to match. */
-      method?: string;
+      /** HTTP method to match (any method when omitted); checked at compile time, like `http()`'s. */
+      method?: WebhookMethod;
       /**
        * Shared secret for HMAC signatures: the secret itself (stored in the definition), or
        * `{ env: 'NAME' }` / `{ ref: 'name' }` resolved on each request (only the reference is stored).

@@ -37,8 +37,9 @@ export function createKindExecutor(kind: Pick<KindRuntime, 'role' | 'schemas'>, 
       const { schemas } = kind;
       const config = schemas.config === undefined ? undefined : await parse(schemas.config, { value: userConfig(context.nodeConfig), context, part: 'config' });
       const rawInput = joinInput(context);
-      const input = schemas.input === undefined ? rawInput : await parse(schemas.input, { value: rawInput, context, part: 'input' });
-      const returned = await run({ input, config, context });
+      const input = schemas.input === undefined ? rawInput : await parse(schemas.input, { value: withoutUnknownKeys(schemas.input, rawInput), context, part: 'input' });
+      // The context's inputData is what the node's types say it is: the (joined) input before parsing.
+      const returned = await run({ input, config, context: { ...context, inputData: rawInput } });
       if (kind.role === 'router') {
         const chosen = Array.isArray(returned) ? (returned as unknown[]) : [returned];
         if (chosen.some((c) => typeof c !== 'string')) {
@@ -72,6 +73,36 @@ function joinInput(context: ExecutionContext): unknown {
     return result !== undefined && isEdgeActive(result, context.nodeId);
   });
   return active.length === 1 ? { [active[0]!]: context.inputData } : context.inputData;
+}
+
+/** The parts of a zod object schema this file reads. */
+interface ObjectDef {
+  type: 'object';
+  shape: Record<string, AnySchema>;
+  catchall?: AnySchema;
+}
+
+function objectDef(schema: AnySchema): ObjectDef | undefined {
+  const def = (schema as unknown as { _zod?: { def?: { type?: unknown } } })._zod?.def;
+  return def?.type === 'object' ? (def as ObjectDef) : undefined;
+}
+
+/**
+ * A node's input with the keys a strict object schema (`z.strictObject`) does not know removed,
+ * at the top level and in nested strict objects. The builder's types are structural: a parent
+ * whose output has more fields than a child's input schema is accepted at compile time, so the
+ * worker must accept it too, and drops the extra keys as `z.object` does.
+ */
+export function withoutUnknownKeys(schema: AnySchema, value: unknown): unknown {
+  const def = objectDef(schema);
+  if (def === undefined || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const strict = (def.catchall as unknown as { _zod?: { def?: { type?: unknown } } } | undefined)?._zod?.def?.type === 'never';
+  const out: Record<string, unknown> = strict ? {} : { ...(value as Record<string, unknown>) };
+  for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
+    const fieldSchema = Object.hasOwn(def.shape, key) ? def.shape[key] : undefined;
+    if (fieldSchema !== undefined) Object.defineProperty(out, key, { value: withoutUnknownKeys(fieldSchema, field), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 /** A value to check against a node's schema, for {@link parse}. */

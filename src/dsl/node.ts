@@ -9,7 +9,7 @@ import type { BuiltinNodeKind } from '../definition/node-kinds.js';
 import { InvalidArgumentError } from '../errors.js';
 import { createKindExecutor } from './executor.js';
 import type { KindCode } from './executor.js';
-import type { AnySchema, KindRuntime, NodeKind, NodeKindDefinition, NodeOptions, NodeSpec, SchemaInput } from './node.types.js';
+import type { AnySchema, KindRuntime, NodeKind, NodeKindDefinition, NodeOptions, NodeSpec, NoAny, SchemaInput } from './node.types.js';
 
 /** The DSL function that places each built-in kind, named when `defineNode` refuses its type. */
 const BUILTIN_NODE_FUNCTIONS: { readonly [K in BuiltinNodeKind]: string } = {
@@ -27,7 +27,9 @@ const BUILTIN_NODE_FUNCTIONS: { readonly [K in BuiltinNodeKind]: string } = {
  * their schemas before `run`, and what `run` returns is parsed with the output schema; a refusal
  * fails the node at once (no retries) with a {@link NodeInputError} or {@link NodeOutputError}.
  *
- * The `type` string is the registry key: give every distinct `run` its own type.
+ * The `type` string is the registry key: give every distinct `run` its own type. What `run`
+ * returns as `any` (e.g. `res.json()`, `JSON.parse`) types the output as `unknown`: give the kind
+ * an output schema so its children can be checked against it.
  *
  * @example
  * ```ts
@@ -52,7 +54,7 @@ export function defineNode<
   TReturn = unknown,
 >(
   definition: NodeKindDefinition<TType, TConfig, TInput, TOutput, TReturn>,
-): NodeKind<TType, TConfig extends AnySchema ? z.input<TConfig> : undefined, SchemaInput<TInput>, TOutput extends AnySchema ? z.output<TOutput> : Awaited<TReturn>> {
+): NodeKind<TType, TConfig extends AnySchema ? z.input<TConfig> : undefined, SchemaInput<TInput>, NoAny<TOutput extends AnySchema ? z.output<TOutput> : Awaited<TReturn>>> {
   if (typeof definition !== 'object' || definition === null) throw new InvalidArgumentError('defineNode expects a definition object { type, run?, config?, input?, output? }');
   const { type, description, config, input, output, run } = definition;
   const rateLimit = resolveRateLimit(type, definition.rateLimit);
@@ -98,7 +100,7 @@ export function createKind<TKind>(runtime: KindRuntime): TKind {
 }
 
 /** A node spec: immutable, `with` returns a copy with merged options. */
-export function createSpec<TSpec extends NodeSpec<unknown, unknown, string>>(kind: KindRuntime, config: unknown, options: NodeOptions): TSpec {
+export function createSpec<TSpec extends NodeSpec<unknown, unknown, string, unknown>>(kind: KindRuntime, config: unknown, options: NodeOptions): TSpec {
   const spec: NodeSpec<unknown, unknown, string> = {
     kind,
     config,

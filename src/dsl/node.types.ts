@@ -9,6 +9,36 @@ import type { BuiltinNodeKind } from '../definition/node-kinds.js';
 import type { CircuitBreakerConfig, ExecutionContext, INodeExecutor, RetryPolicy } from '../definition/types.js';
 
 /**
+ * `unknown` when `T` is `any`, else `T`: what a kind's code returns as `any` (e.g. `JSON.parse`)
+ * becomes an output nobody may assume anything about, instead of one every child accepts.
+ *
+ * @example
+ * ```ts
+ * type A = NoAny<any>; // unknown
+ * type B = NoAny<{ id: number }>; // { id: number }
+ * ```
+ */
+export type NoAny<T> = 0 extends 1 & T ? unknown : T;
+
+/**
+ * The execution context the DSL hands to a kind's code (`run`, `transform`, `router`): the
+ * runtime's {@link ExecutionContext} with `inputData` typed as what the node's parents give it
+ * (`unknown` when nothing is known) and a config of `unknown` values, so no `any` reaches user
+ * code. `inputData` is the input before the input schema parsed it; use `input` for the parsed one.
+ *
+ * @typeParam TInput - what the node's parents give it
+ *
+ * @example
+ * ```ts
+ * const log = transform('log', (u: { id: number }, context: NodeContext<{ id: number }>) => `${context.nodeId}: ${context.inputData.id}`);
+ * ```
+ */
+export type NodeContext<TInput = unknown> = ExecutionContext<
+  TInput,
+  { readonly retryPolicy?: RetryPolicy; readonly circuitBreaker?: CircuitBreakerConfig; readonly [key: string]: unknown }
+>;
+
+/**
  * A value or a promise of it.
  *
  * @example
@@ -83,14 +113,23 @@ export interface NodeOptions<TFail extends boolean = boolean> {
 /** `TOut`, widened by {@link NodeFailure} when `continueOnFail` may be true. */
 export type WithFailure<TOut, TFail> = true extends TFail ? TOut | NodeFailure : TOut;
 
+/**
+ * The output after options that may set `continueOnFail`: `TOut` when they leave it alone (`TFail`
+ * is `never`), else `TBase` (the output without the failure) widened by the value they set, so
+ * the last word wins, as it does in the built config.
+ */
+export type FailureAfter<TOut, TBase, TFail> = [TFail] extends [never] ? TOut : WithFailure<TBase, TFail>;
+
 /** The compile-time facts of a node: what it accepts, what it hands its children, where a router may go. */
-export interface NodeTypes<TIn, TOut, TTargets extends string> {
+export interface NodeTypes<TIn, TOut, TTargets extends string, TBase = TOut> {
   /** What the node's parents must give it. */
   input: TIn;
   /** What it gives its children. */
   output: TOut;
   /** For a router, the names of the branches it may choose; `never` otherwise. */
   targets: TTargets;
+  /** What it gives its children when `continueOnFail` is set to false again (its output without {@link NodeFailure}). */
+  base: TBase;
 }
 
 /**
@@ -126,14 +165,17 @@ export interface KindRuntime {
  * @typeParam TIn - what its parents must give it
  * @typeParam TOut - what it gives its children
  * @typeParam TTargets - for a router, the branch names it may choose
+ * @typeParam TBase - its output without {@link NodeFailure}, for a later `continueOnFail: false`
+ *   (the same as `TOut` until `.with({ continueOnFail: true })`)
  *
  * @example
  * ```ts
  * const spec = sendEmail({ template: 'welcome' }); // NodeSpec<{ email: string }, { sent: boolean }>
- * const tolerant = spec.with({ continueOnFail: true }); // NodeSpec<{ email: string }, { sent: boolean } | NodeFailure>
+ * const tolerant = spec.with({ continueOnFail: true }); // NodeSpec<{ email: string }, { sent: boolean } | NodeFailure, never, { sent: boolean }>
+ * const strict = tolerant.with({ continueOnFail: false }); // NodeSpec<{ email: string }, { sent: boolean }>
  * ```
  */
-export interface NodeSpec<TIn = unknown, TOut = unknown, TTargets extends string = never> {
+export interface NodeSpec<TIn = unknown, TOut = unknown, TTargets extends string = never, TBase = TOut> {
   /** The kind this node is an instance of. */
   readonly kind: KindRuntime;
   /** The config as written (checked against the kind's config schema by `build()`). */
@@ -150,9 +192,9 @@ export interface NodeSpec<TIn = unknown, TOut = unknown, TTargets extends string
    *   .then('notify', sendEmail({ template: 'welcome' }).with({ retryPolicy: { maxAttempts: 3 }, continueOnFail: true }));
    * ```
    */
-  with<TFail extends boolean = false>(options: NodeOptions<TFail>): NodeSpec<TIn, WithFailure<TOut, TFail>, TTargets>;
+  with<TFail extends boolean = never>(options: NodeOptions<TFail>): NodeSpec<TIn, FailureAfter<TOut, TBase, TFail>, TTargets, TBase>;
   /** Compile-time only; never set at run time. */
-  readonly '~types'?: NodeTypes<TIn, TOut, TTargets>;
+  readonly '~types'?: NodeTypes<TIn, TOut, TTargets, TBase>;
 }
 
 /**
@@ -166,7 +208,7 @@ export interface NodeSpec<TIn = unknown, TOut = unknown, TTargets extends string
  * }
  * ```
  */
-export type AnyNodeSpec = NodeSpec<unknown, unknown, string>;
+export type AnyNodeSpec = NodeSpec<unknown, unknown, string, unknown>;
 
 /**
  * A router spec: a node that chooses which of its branches run and passes its input on to them.
@@ -182,16 +224,25 @@ export type RouterSpec<TIn = unknown, TTargets extends string = string, TOut = S
 export type TypesOf<TSpec> = NonNullable<TSpec extends { readonly '~types'?: infer T } ? T : never>;
 
 /** What a spec needs from its parents. */
-export type InputOf<TSpec> = TypesOf<TSpec> extends NodeTypes<infer I, unknown, string> ? I : never;
+export type InputOf<TSpec> = TypesOf<TSpec> extends NodeTypes<infer I, unknown, string, unknown> ? I : never;
 
 /** The branch names a router spec may choose (`never` for other nodes). */
-export type TargetsOf<TSpec> = TypesOf<TSpec> extends NodeTypes<unknown, unknown, infer T> ? T : never;
+export type TargetsOf<TSpec> = TypesOf<TSpec> extends NodeTypes<unknown, unknown, infer T, unknown> ? T : never;
 
 /**
  * What a spec hands its children, given what it received: its declared output, or (for
  * pass-through nodes such as `delay`) `TGiven`.
  */
-export type OutputOf<TSpec, TGiven> = ResolveSame<TypesOf<TSpec> extends NodeTypes<unknown, infer O, string> ? O : never, TGiven>;
+export type OutputOf<TSpec, TGiven> = ResolveSame<TypesOf<TSpec> extends NodeTypes<unknown, infer O, string, unknown> ? O : never, TGiven>;
+
+/**
+ * What a spec placed with options `continueOnFail?: TFail` hands its children: {@link OutputOf}
+ * when the placement leaves `continueOnFail` alone (`TFail` is `never`), else the spec's output
+ * without {@link NodeFailure}, widened by it when `TFail` may be true.
+ */
+export type PlacedOutputOf<TSpec, TGiven, TFail> = [TFail] extends [never]
+  ? OutputOf<TSpec, TGiven>
+  : WithFailure<ResolveSame<TypesOf<TSpec> extends NodeTypes<unknown, unknown, string, infer B> ? B : never, TGiven>, TFail>;
 type ResolveSame<TOut, TGiven> = TOut extends SameAsInput ? TGiven : TOut;
 
 /** Arguments of a kind call: none without a config schema, optional when every field is optional. */
@@ -204,14 +255,18 @@ export type ConfigArgs<TConfigIn> = [TConfigIn] extends [undefined] ? [] : undef
  * ```ts
  * const run = ({ input, config, context }: RunArgs<{ n: number }, { factor: number }>) => input.n * config.factor + context.attempt;
  * ```
+ *
+ * @typeParam TInput - the input as parsed by the input schema
+ * @typeParam TConfig - the config as parsed by the config schema
+ * @typeParam TRawInput - the input before parsing (`context.inputData`)
  */
-export interface RunArgs<TInput, TConfig> {
+export interface RunArgs<TInput, TConfig, TRawInput = unknown> {
   /** The node's input, parsed by the input schema (unparsed when there is none). */
   input: TInput;
   /** The node's config, parsed by the config schema; `undefined` for a kind without one. */
   config: TConfig;
-  /** The raw execution context: ids, attempt, previous results, abort signal. */
-  context: ExecutionContext;
+  /** The execution context: ids, attempt, previous results, abort signal, and the unparsed input. */
+  context: NodeContext<TRawInput>;
 }
 
 /**
@@ -249,8 +304,10 @@ export interface NodeKind<TType extends string = string, TConfigIn = unknown, TI
  * registerNodeKinds(registry, kinds);
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the config is a parameter (contravariant): only `any` admits every kind's config
-export type AnyNodeKind = NodeKind<string, any, any, any>;
+export interface AnyNodeKind extends KindRuntime {
+  /** Calling it makes a node spec (every kind's config is accepted by `never[]`, and no `any` is needed). */
+  (...config: never[]): AnyNodeSpec;
+}
 
 /**
  * The argument of {@link defineNode}.
@@ -291,5 +348,5 @@ export interface NodeKindDefinition<TType extends string, TConfig, TInput, TOutp
    * The node's code. Without it the kind only types the node: register an executor for `type`
    * yourself.
    */
-  run?: (args: RunArgs<SchemaOutput<TInput>, SchemaOutput<TConfig, undefined>>) => TOutput extends AnySchema ? MaybePromise<z.input<TOutput>> : TReturn;
+  run?: (args: RunArgs<SchemaOutput<TInput>, SchemaOutput<TConfig, undefined>, SchemaInput<TInput>>) => TOutput extends AnySchema ? MaybePromise<z.input<TOutput>> : TReturn;
 }

@@ -8,11 +8,12 @@ import { InvalidArgumentError } from '../errors.js';
 import { compileWorkflow } from './compile.js';
 import type { BuilderDef, BuiltWorkflow, PlacedNode, TriggerInput } from './compile.js';
 import { isNodeSpec, mergeOptions } from './node.js';
-import type { AnySchema, NodeOptions, NodeSpec, OutputOf, SchemaInput, WithFailure } from './node.types.js';
+import type { AnySchema, NodeOptions, NodeSpec, OutputOf, PlacedOutputOf, SchemaInput } from './node.types.js';
 import type {
   AfterIds,
   BranchProblems,
   BuilderState,
+  BuildCheck,
   Checked,
   EmptyState,
   Entry,
@@ -80,7 +81,7 @@ export interface WorkflowBuilder<TState extends BuilderState> {
    *   .node('merge', merge(), { after: ['a', 'b'], retryPolicy: { maxAttempts: 3 } });
    * ```
    */
-  node<const TId extends string, TSpec, const TAfter extends readonly string[] = never, TFail extends boolean = false, S extends BuilderState = TState>(
+  node<const TId extends string, TSpec, const TAfter extends readonly string[] = never, TFail extends boolean = never, S extends BuilderState = TState>(
     this: WorkflowBuilder<S>,
     id: IdCheck<S, TId>,
     spec: Checked<NodeProblem<S, TId, TSpec, AfterIds<TAfter>, GivenInput<S, AfterIds<TAfter>>>, TSpec>,
@@ -89,10 +90,10 @@ export interface WorkflowBuilder<TState extends BuilderState> {
     State<
       S['workflow'],
       S['input'],
-      S['out'] & Entry<TId, WithFailure<OutputOf<TSpec, GivenInput<S, AfterIds<TAfter>>>, TFail>>,
+      S['out'] & Entry<TId, PlacedOutputOf<TSpec, GivenInput<S, AfterIds<TAfter>>, TFail>>,
       S['ids'] | TId,
       TId,
-      WithFailure<OutputOf<TSpec, GivenInput<S, AfterIds<TAfter>>>, TFail>,
+      PlacedOutputOf<TSpec, GivenInput<S, AfterIds<TAfter>>, TFail>,
       NextSkip<S, AfterIds<TAfter>, TId>,
       S['routers']
     >
@@ -109,7 +110,7 @@ export interface WorkflowBuilder<TState extends BuilderState> {
    *   .then('welcome', sendEmail({ template: 'welcome' }), { continueOnFail: true });
    * ```
    */
-  then<const TId extends string, TSpec, TFail extends boolean = false, S extends BuilderState = TState>(
+  then<const TId extends string, TSpec, TFail extends boolean = never, S extends BuilderState = TState>(
     this: WorkflowBuilder<S>,
     id: IdCheck<S, TId>,
     spec: Checked<NodeProblem<S, TId, TSpec, S['last'], S['lastOutput']>, TSpec>,
@@ -118,10 +119,10 @@ export interface WorkflowBuilder<TState extends BuilderState> {
     State<
       S['workflow'],
       S['input'],
-      S['out'] & Entry<TId, WithFailure<OutputOf<TSpec, S['lastOutput']>, TFail>>,
+      S['out'] & Entry<TId, PlacedOutputOf<TSpec, S['lastOutput'], TFail>>,
       S['ids'] | TId,
       TId,
-      WithFailure<OutputOf<TSpec, S['lastOutput']>, TFail>,
+      PlacedOutputOf<TSpec, S['lastOutput'], TFail>,
       NextSkip<S, S['last'], TId>,
       S['routers']
     >
@@ -217,7 +218,7 @@ export interface WorkflowBuilder<TState extends BuilderState> {
    * await engine.registerWorkflow(onboarding);
    * ```
    */
-  build(): BuiltWorkflow<TState['input'], Flatten<TState['out']>, TState['lastOutput']>;
+  build(this: BuildCheck<TState>): BuiltWorkflow<TState['input'], Flatten<TState['out']>, TState['lastOutput']>;
 }
 
 /**
@@ -341,5 +342,5 @@ function place(placement: Placement): PlacedNode {
     const hint = typeof spec === 'function' ? ' (a node kind must be called with its config first, e.g. fetchUser({ ... }))' : '';
     throw new InvalidArgumentError(`node '${id}': expected a node spec${hint}, got ${typeof spec}`);
   }
-  return { id, spec: spec as NodeSpec<unknown, unknown, string>, parents: [...parents], options: mergeOptions(spec.options, options) };
+  return { id, spec: spec as NodeSpec<unknown, unknown, string, unknown>, parents: [...parents], options: mergeOptions(spec.options, options) };
 }

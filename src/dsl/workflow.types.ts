@@ -39,12 +39,18 @@ export interface CompileError<TMessage extends string, TDetails = unknown> {
 /**
  * Everything the builder knows about a workflow at compile time, in one object type.
  *
+ * Code that is generic over a state (`function f<S extends BuilderState>(b: WorkflowBuilder<S>)`)
+ * cannot call the builder's methods: their checks depend on `S` and stay unresolved inside the
+ * function, so TypeScript refuses every id and spec there. Share node specs instead and place them
+ * in each workflow, where they are checked.
+ *
  * @example
  * ```ts
- * // A helper for any builder whose last node outputs { email: string }:
- * function withWelcome<S extends BuilderState & { lastOutput: { email: string } }>(b: WorkflowBuilder<S>) {
- *   return b.then('welcome', sendEmail({ template: 'welcome' }));
- * }
+ * // A step shared by several workflows: a function returning the spec, placed by each workflow.
+ * const welcome = () => sendEmail({ template: 'welcome' }).with({ retryPolicy: { maxAttempts: 3 } });
+ * workflow('signup', { input: User }).then('fetch', fetchUser({ baseUrl })).then('welcome', welcome());
+ * // Reading the state of a builder:
+ * type LastOutput<B> = B extends WorkflowBuilder<infer S> ? S['lastOutput'] : never;
  * ```
  */
 export interface BuilderState {
@@ -171,8 +177,19 @@ export type AfterIds<TAfter> = TAfter extends readonly string[] ? TAfter[number]
 
 // ---------------------------------------------------------------- checks
 
-/** Rule: node ids are unique within a workflow. */
-export type IdCheck<S extends BuilderState, TId extends string> = TId extends S['ids'] ? CompileError<`Node id '${TId}' is already used in workflow '${S['workflow']}'`> : TId;
+/**
+ * Rules: a node id is a string literal (an id typed `string` could be any id, so it cannot be
+ * checked for duplicates, and would make every later id look taken), and it is unique within the
+ * workflow. After a refused non-literal id the state's ids are `string`; later ids are then not
+ * reported as duplicates, so the one error stays at the call that caused it.
+ */
+export type IdCheck<S extends BuilderState, TId extends string> = string extends TId
+  ? CompileError<`Node ids must be string literals: an id typed 'string' cannot be checked for duplicates; write it inline or declare it with 'as const'`>
+  : TId extends S['ids']
+    ? string extends S['ids']
+      ? TId
+      : CompileError<`Node id '${TId}' is already used in workflow '${S['workflow']}'`>
+    : TId;
 
 /** Rules about where a node goes: it has parents (unless first), they exist, and none is a router. */
 type PlacementProblem<S extends BuilderState, TId extends string, P extends string> = [P] extends [never]
@@ -185,12 +202,37 @@ type PlacementProblem<S extends BuilderState, TId extends string, P extends stri
       : CompileError<`Node '${TId}' cannot come after router '${List<Extract<P, S['routers']>>}': a router's successors are the branches given to .branch()`>
     : CompileError<`Node '${TId}' comes after '${List<Exclude<P, S['ids']>>}', which is not a node of workflow '${S['workflow']}' yet. Declare a node before using it in 'after'`>;
 
-/** Fields of `E` that `G` lacks or gives with another type (only for two object types). */
-type MismatchedFields<G, E> = G extends object
+/** Counts down the depth of {@link MismatchedFields}. */
+type Down = [never, 0, 1, 2, 3];
+
+/**
+ * Dotted paths of the fields of `E` that `G` lacks or gives with another type (only for two
+ * object types), as deep as the mismatch goes (up to four levels): `'order.total'`, not `'order'`.
+ */
+type MismatchedFields<G, E, D extends number = 3> = G extends object
   ? E extends object
-    ? { [K in keyof E]-?: K extends keyof G ? ([G[K]] extends [E[K]] ? never : K) : undefined extends E[K] ? never : K }[keyof E]
+    ? {
+        [K in keyof E & string]-?: K extends keyof G
+          ? [G[K]] extends [E[K]]
+            ? never
+            : [D] extends [never]
+              ? K
+              : DeeperMismatch<G[K], E[K], K, Down[D]>
+          : undefined extends E[K]
+            ? never
+            : K;
+      }[keyof E & string]
     : never
   : never;
+type DeeperMismatch<G, E, K extends string, D extends number> = [G] extends [readonly unknown[]]
+  ? K
+  : [E] extends [readonly unknown[]]
+    ? K
+    : MismatchedFields<G, E, D> extends infer M extends string
+      ? [M] extends [never]
+        ? K
+        : `${K}.${M}`
+      : K;
 
 type InputHint<G, E> = unknown extends G
   ? `: what it receives is typed unknown; give the workflow an input schema (workflow(id, { input })) or the parent an output schema`
@@ -225,8 +267,20 @@ export type NodeProblem<S extends BuilderState, TId extends string, TSpec, P ext
     : never
   : CompileError<`Node '${TId}' was given a node kind, not a node: call the kind with its config first, e.g. kind({ ... })`>;
 
+/**
+ * Rule: a workflow has at least one node. `build()` takes this as its `this` type, so calling it on
+ * an empty builder is refused where it is called.
+ */
+export type BuildCheck<S extends BuilderState> =
+  IsNever<S['ids']> extends true ? CompileError<`Workflow '${S['workflow']}' has no nodes: add one with .then() or .node() before .build()`> : unknown;
+
 /** Rules for a `.parallel()` group: at least one parent, unique ids, inputs accepted. */
-export type ParallelProblems<S extends BuilderState, TBranches, P extends string, G> = {
+export type ParallelProblems<S extends BuilderState, TBranches, P extends string, G> = string extends keyof TBranches
+  ? CompileError<`.parallel() in workflow '${S['workflow']}' needs literal node ids: an object typed Record<string, ...> cannot be checked`>
+  : IsNever<keyof TBranches> extends true
+    ? CompileError<`.parallel() in workflow '${S['workflow']}' needs at least one node`>
+    : ParallelMemberProblems<S, TBranches, P, G>;
+type ParallelMemberProblems<S extends BuilderState, TBranches, P extends string, G> = {
   [K in keyof TBranches]: K extends string
     ? K extends S['ids']
       ? CompileError<`Node id '${K}' is already used in workflow '${S['workflow']}'`>
@@ -251,13 +305,20 @@ export type RouterProblem<S extends BuilderState, TId extends string, TRouter, T
             ? CompileError<`Router '${TId}' returns a plain string: return literal branch names (e.g. 'a' | 'b') so they can be checked against its branches`>
             : [Exclude<TargetsOf<TRouter>, keyof TBranches>] extends [never]
               ? InputProblem<S, TId, InputOf<TRouter>, P, G>
-              : CompileError<`Router '${TId}' may choose '${List<Exclude<TargetsOf<TRouter>, keyof TBranches>>}', which is not one of its branches ('${List<keyof TBranches>}')`>
+              : IsNever<keyof TBranches> extends true
+                ? InputProblem<S, TId, InputOf<TRouter>, P, G>
+                : CompileError<`Router '${TId}' may choose '${List<Exclude<TargetsOf<TRouter>, keyof TBranches>>}', which is not one of its branches ('${List<keyof TBranches>}')`>
         : CompileError<`Node '${TId}' was given a node kind, not a node: call the kind with its config first, e.g. kind({ ... })`>
       : Placement
     : never;
 
 /** Rules for the branches of a `.branch()`: unique ids, no nested router, each accepts the router's output. */
-export type BranchProblems<S extends BuilderState, TId extends string, TRouterOut, TBranches> = {
+export type BranchProblems<S extends BuilderState, TId extends string, TRouterOut, TBranches> = string extends keyof TBranches
+  ? CompileError<`.branch('${TId}') in workflow '${S['workflow']}' needs literal branch names: an object typed Record<string, ...> cannot be checked`>
+  : IsNever<keyof TBranches> extends true
+    ? CompileError<`.branch('${TId}') in workflow '${S['workflow']}' needs at least one branch`>
+    : BranchMemberProblems<S, TId, TRouterOut, TBranches>;
+type BranchMemberProblems<S extends BuilderState, TId extends string, TRouterOut, TBranches> = {
   [K in keyof TBranches]: K extends string
     ? K extends S['ids'] | TId
       ? CompileError<`Node id '${K}' is already used in workflow '${S['workflow']}'`>

@@ -2,7 +2,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { defineHttpNode, defineNode, delay, http, router, subWorkflow, transform, workflow } from '../../src/dsl/index.js';
-import type { ExecutionContext, NodeFailure, NodeSpec, SameAsInput } from '../../src/index.js';
+import type { NodeContext, NodeFailure, NodeSpec, SameAsInput } from '../../src/index.js';
 import { fetchUser, sendEmail, User } from './dsl-kinds.js';
 
 describe('defineNode', () => {
@@ -20,7 +20,7 @@ describe('defineNode', () => {
       run: ({ input, config, context }) => {
         expectTypeOf(input).toEqualTypeOf<{ at: Date }>();
         expectTypeOf(config).toEqualTypeOf<{ retries: number }>();
-        expectTypeOf(context).toEqualTypeOf<ExecutionContext>();
+        expectTypeOf(context).toEqualTypeOf<NodeContext<{ at: string }>>();
         return null;
       },
     });
@@ -103,7 +103,7 @@ describe('built-in kinds', () => {
   it('.with({ continueOnFail: true }) widens the output by NodeFailure', () => {
     const spec = sendEmail({ template: 'welcome' });
     expectTypeOf(spec.with({ retryPolicy: { maxAttempts: 3 } })).toEqualTypeOf<NodeSpec<{ email: string }, { sent: boolean }>>();
-    expectTypeOf(spec.with({ continueOnFail: true })).toEqualTypeOf<NodeSpec<{ email: string }, { sent: boolean } | NodeFailure>>();
+    expectTypeOf(spec.with({ continueOnFail: true })).toEqualTypeOf<NodeSpec<{ email: string }, { sent: boolean } | NodeFailure, never, { sent: boolean }>>();
     // @ts-expect-error options: retryPolicy has no field 'attempts'
     spec.with({ retryPolicy: { attempts: 3 } });
   });

@@ -63,12 +63,12 @@ describe('typed sub-workflow mappings', () => {
   });
 
   it("rule 2: inputMapping paths exist in the node's input", () => {
-    // @ts-expect-error path missing in the parent output -- expects: Node 'pay' cannot take the input of workflow 'order': field(s) 'order' are missing or have the wrong type
+    // @ts-expect-error path missing in the parent output -- expects: Node 'pay' cannot take the input of workflow 'order': field(s) 'order.totl' are missing or have the wrong type
     order.then('pay', subWorkflow(payment, { inputMapping: { ...fullMapping, amount: 'order.totl' } }));
   });
 
   it('rule 3: the value at a path has the child input field type', () => {
-    // @ts-expect-error number field fed from a string -- expects: Node 'pay' cannot take the input of workflow 'order': field(s) 'customer' are missing or have the wrong type
+    // @ts-expect-error number field fed from a string -- expects: Node 'pay' cannot take the input of workflow 'order': field(s) 'customer.name' are missing or have the wrong type
     order.then('pay', subWorkflow(payment, { inputMapping: { ...fullMapping, amount: 'customer.name' } }));
   });
 

@@ -180,7 +180,8 @@ describe('DSL with prototype-named node ids', () => {
   });
 
   it('refuses a .parallel() branch written as a __proto__ key instead of silently losing it', () => {
-    const branches = { __proto__: step, b: step } as unknown as Record<string, typeof step>;
+    // Typed as a one-key object: the builder refuses Record<string, ...> (its ids cannot be checked).
+    const branches = { __proto__: step, b: step } as unknown as { b: typeof step };
     expect(() => workflow('proto-parallel').node('a', step).parallel(branches)).toThrow(InvalidArgumentError);
     expect(() => workflow('proto-parallel').node('a', step).parallel(branches)).toThrow(/__proto__/);
   });

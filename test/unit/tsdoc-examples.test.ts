@@ -27,11 +27,7 @@ const virtualDir = join(root, 'test/unit/.tsdoc-examples');
  * Examples that cannot compile yet because of a known DSL type bug, found by file and a piece of
  * their code. Once such an example compiles, this test fails until it is removed from the list.
  */
-const PENDING: readonly { file: string; contains: string; why: string }[] = [
-  // A generic helper over `WorkflowBuilder<S>` cannot call `.then()`: the builder's checks do
-  // not resolve for an unresolved state `S` (being fixed in the DSL types by another branch).
-  { file: 'src/dsl/workflow.types.ts', contains: 'function withWelcome', why: '.then() on a generic WorkflowBuilder<S>' },
-];
+const PENDING: readonly { file: string; contains: string; why: string }[] = [];
 
 /** Globals that examples use without declaring them: the reader's own engine, kinds and data. */
 const FIXTURES = `

@@ -4,12 +4,11 @@
  * @module
  */
 import type { z } from 'zod';
-import type { ExecutionContext } from '../../definition/types.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { createKindExecutor } from '../executor.js';
 import type { KindCode } from '../executor.js';
 import { createKind } from '../node.js';
-import type { AnySchema, MaybePromise, NodeKind, NodeSpec, SameAsInput } from '../node.types.js';
+import type { AnySchema, MaybePromise, NodeContext, NodeKind, NodeSpec, SameAsInput } from '../node.types.js';
 
 /**
  * A router: `fn` gets the input and returns the name of the branch to run, or several. The
@@ -26,18 +25,18 @@ import type { AnySchema, MaybePromise, NodeKind, NodeSpec, SameAsInput } from '.
  */
 export function router<const TName extends string, TIn, const TTarget extends string>(
   name: TName,
-  fn: (input: TIn, context: ExecutionContext) => MaybePromise<TTarget | readonly TTarget[]>,
+  fn: (input: TIn, context: NodeContext<TIn>) => MaybePromise<TTarget | readonly TTarget[]>,
 ): NodeSpec<TIn, SameAsInput, TTarget>;
 export function router<const TName extends string, TInput extends AnySchema, const TTarget extends string>(
   name: TName,
   schemas: { input: TInput },
-  fn: (input: z.output<TInput>, context: ExecutionContext) => MaybePromise<TTarget | readonly TTarget[]>,
+  fn: (input: z.output<TInput>, context: NodeContext<z.input<TInput>>) => MaybePromise<TTarget | readonly TTarget[]>,
 ): NodeSpec<z.input<TInput>, z.output<TInput>, TTarget>;
-export function router(name: string, a: unknown, b?: unknown): NodeSpec<unknown, unknown, string> {
+export function router(name: string, a: unknown, b?: unknown): NodeSpec<unknown, unknown, string, unknown> {
   const [schemas, fn] = typeof a === 'function' ? [{}, a] : [(a ?? {}) as { input?: AnySchema }, b];
   if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('router: name must be a non-empty string');
   if (typeof fn !== 'function') throw new InvalidArgumentError(`router('${name}'): expected a function`);
-  const code: KindCode = ({ input, context }) => (fn as (i: unknown, c: ExecutionContext) => unknown)(input, context);
+  const code: KindCode = ({ input, context }) => (fn as (i: unknown, c: NodeContext) => unknown)(input, context);
   const kindSchemas = schemas.input === undefined ? {} : { input: schemas.input };
   const kind = createKind<NodeKind<string, undefined, unknown, unknown>>({
     type: `router:${name}`,
@@ -46,5 +45,5 @@ export function router(name: string, a: unknown, b?: unknown): NodeSpec<unknown,
     impl: fn,
     executor: createKindExecutor({ role: 'router', schemas: kindSchemas }, code),
   });
-  return kind() as NodeSpec<unknown, unknown, string>;
+  return kind() as NodeSpec<unknown, unknown, string, unknown>;
 }

@@ -66,10 +66,22 @@ type RequiredKeys<T> = T extends object ? { [K in keyof T]-?: {} extends Pick<T,
 export type SubWorkflowInput<W, TIn> =
   IsEmpty<TIn> extends true
     ? WorkflowInput<W>
-    : Unflatten<{ [P in TIn[keyof TIn] & string]: IsLoose<WorkflowInput<W>> extends true ? unknown : FedType<WorkflowInput<W>, TIn, P> }>;
+    : [LiteralPaths<TIn>] extends [never]
+      ? unknown
+      : Unflatten<{ [P in LiteralPaths<TIn>]: IsLoose<WorkflowInput<W>> extends true ? unknown : FedType<WorkflowInput<W>, TIn, P> }>;
 
-/** The type a path `P` of the node's input must have: every child field it feeds (usually one). */
-type FedType<CI, TIn, P> = Both<{ [K in keyof TIn]: TIn[K] extends P ? Box<TypeAtPath<CI, K & string>> : never }[keyof TIn]> extends Box<infer V> ? V : never;
+/**
+ * The mapping's values that are literal paths. A value typed `string` (a mapping held in a
+ * variable without `as const`) cannot be followed, so that path is not checked.
+ */
+type LiteralPaths<M> = { [K in keyof M]: M[K] extends string ? (string extends M[K] ? never : M[K]) : never }[keyof M];
+
+/**
+ * The type a path `P` of the node's input must have: every child field it feeds (usually one).
+ * A key that is not a child input field feeds `unknown` here: the mapping check reports that key.
+ */
+type FedType<CI, TIn, P> = Both<{ [K in keyof TIn]: TIn[K] extends P ? Box<OrUnknown<TypeAtPath<CI, K & string>>> : never }[keyof TIn]> extends Box<infer V> ? V : never;
+type OrUnknown<T> = [T] extends [never] ? unknown : T;
 type Box<T> = { readonly v: T };
 type Both<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
@@ -81,36 +93,63 @@ type Both<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I)
 export type SubWorkflowOutput<W, TOut, TFail = false> = WithSubFailure<
   IsEmpty<TOut> extends true
     ? WorkflowResult<W>
-    : Unflatten<{ [K in keyof TOut]: IsLoose<WorkflowResult<W>> extends true ? unknown : TypeAtPath<WorkflowResult<W>, TOut[K] & string> }>,
+    : Unflatten<{ [K in keyof TOut]: IsLoose<WorkflowResult<W>> extends true ? unknown : string extends TOut[K] ? unknown : TypeAtPath<WorkflowResult<W>, TOut[K] & string> }>,
   TFail
 >;
 type WithSubFailure<TOut, TFail> = true extends TFail ? TOut | SubWorkflowFailure : TOut;
 
 // ---------------------------------------------------------------- checks
 
-/** Rules 1 and 4: keys are (dotted) fields of the child input, and every required field is mapped. */
-type InputMappingCheck<CI, TIn> =
-  IsLoose<CI> extends true
+/** What a mapping value that is not a path is, for messages. */
+type KindName<V> = V extends number
+  ? 'number'
+  : V extends boolean
+    ? 'boolean'
+    : V extends null
+      ? 'null'
+      : V extends undefined
+        ? 'undefined'
+        : V extends readonly unknown[]
+          ? 'array'
+          : V extends object
+            ? 'object'
+            : 'value that is not a string';
+
+/** A problem with one `inputMapping` entry: its value is not a path, or its key is not a child input field. */
+type InputKeyProblem<CI, K, V> = V extends string
+  ? IsLoose<CI> extends true
+    ? never
+    : K extends Paths<CI>
+      ? never
+      : CompileError<`inputMapping key '${K & string}' is not an input field of the child workflow (its input fields: '${List<keyof CI>}')`>
+  : CompileError<`inputMapping '${K & string}' maps to a ${KindName<V>}: give a dotted path (a string) into the node's input`>;
+
+/**
+ * Rules 0, 1 and 4: values are paths, keys are (dotted) fields of the child input, and every
+ * required field is mapped. Entry problems are reported on their entry, before missing fields.
+ */
+type InputMappingCheck<CI, TIn> = [{ [K in keyof TIn]-?: InputKeyProblem<CI, K, TIn[K]> }[keyof TIn]] extends [never]
+  ? IsLoose<CI> extends true
     ? unknown
     : Exclude<RequiredKeys<CI>, Head<keyof TIn>> extends infer Unmapped
       ? [Unmapped] extends [never]
-        ? {
-            [K in keyof TIn]: K extends Paths<CI>
-              ? unknown
-              : CompileError<`inputMapping key '${K & string}' is not an input field of the child workflow (its input fields: '${List<keyof CI>}')`>;
-          }
+        ? unknown
         : CompileError<`inputMapping leaves required input field(s) '${List<Unmapped>}' of the child workflow unmapped`>
-      : never;
+      : never
+  : { [K in keyof TIn]: [InputKeyProblem<CI, K, TIn[K]>] extends [never] ? unknown : InputKeyProblem<CI, K, TIn[K]> };
 
-/** Rule 5: each path exists in the child's result. */
-type OutputMappingCheck<R, TOut> =
-  IsLoose<R> extends true
-    ? unknown
-    : {
-        [K in keyof TOut]: TOut[K] extends Paths<R>
+/** Rules 0 and 5: values are paths, and each literal path exists in the child's result. */
+type OutputMappingCheck<R, TOut> = {
+  [K in keyof TOut]: TOut[K] extends string
+    ? IsLoose<R> extends true
+      ? unknown
+      : string extends TOut[K]
+        ? unknown
+        : TOut[K] extends Paths<R>
           ? unknown
-          : CompileError<`outputMapping path '${TOut[K] & string}' is not in the result of the child workflow (its result fields: '${List<keyof R>}')`>;
-      };
+          : CompileError<`outputMapping path '${TOut[K] & string}' is not in the result of the child workflow (its result fields: '${List<keyof R>}')`>
+    : CompileError<`outputMapping '${K & string}' maps to a ${KindName<TOut[K]>}: give a dotted path (a string) into the child's result`>;
+};
 
 /** The checks {@link subWorkflow} puts on its options, next to their plain types. */
 export interface SubWorkflowChecks<W, TIn, TOut> {
@@ -136,7 +175,12 @@ const subWorkflowKind = createKind<NodeKind<typeof BUILTIN_NODE_KINDS.subWorkflo
  * - `inputMapping` keys must be (dotted) child input fields, and must cover every required one;
  * - `outputMapping` paths must exist in the child's result ({@link WorkflowResult}); the node's
  *   output is the type at each path, or the child's result without `outputMapping`.
- * Given an id string (or an untyped workflow) mapped values are `unknown`.
+ * Given an id string (or an untyped workflow) nothing is checked: not the id (a typo is only found
+ * when the parent runs and the child is not registered), nor the mappings, and mapped values are
+ * `unknown`. Use the string form only for children that exist as JSON alone; it compiles to the
+ * same definition as the built form (`config.workflowId` is the child's id either way). A mapping
+ * held in a variable without `as const` has paths typed `string`: its keys are checked, its paths
+ * are not (write it inline, or add `as const`, to check them).
  *
  * The child must be registered before the parent runs it.
  *
@@ -150,9 +194,9 @@ const subWorkflowKind = createKind<NodeKind<typeof BUILTIN_NODE_KINDS.subWorkflo
 export function subWorkflow<
   W extends { readonly id: string } | string,
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- without a mapping: an object with no keys (`keyof {}` is never)
-  const TIn extends Record<string, string> = {},
+  const TIn extends Record<string, unknown> = {},
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- without a mapping: an object with no keys (`keyof {}` is never)
-  const TOut extends Record<string, string> = {},
+  const TOut extends Record<string, unknown> = {},
   TFail extends boolean = false,
 >(child: W, options?: SubWorkflowOptions<TIn, TOut, TFail> & NoInfer<SubWorkflowChecks<W, TIn, TOut>>): NodeSpec<SubWorkflowInput<W, TIn>, SubWorkflowOutput<W, TOut, TFail>> {
   const workflowId = typeof child === 'string' ? child : child.id;

@@ -4,12 +4,11 @@
  * @module
  */
 import type { z } from 'zod';
-import type { ExecutionContext } from '../../definition/types.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { createKindExecutor } from '../executor.js';
 import type { KindCode } from '../executor.js';
 import { createKind } from '../node.js';
-import type { AnySchema, MaybePromise, NodeKind, NodeSpec, SchemaInput, SchemaOutput } from '../node.types.js';
+import type { AnySchema, MaybePromise, NodeContext, NodeKind, NodeSpec, NoAny, SchemaInput, SchemaOutput } from '../node.types.js';
 
 /**
  * Schemas a transform may declare.
@@ -34,7 +33,8 @@ export interface TransformSchemas<TInput, TOutput> {
  * that registers workflows from JSON registers the transform with `registerNodeKinds`.
  *
  * Without schemas the input type is whatever `fn` declares (checked at compile time only); with
- * schemas the input and output are also parsed in the worker.
+ * schemas the input and output are also parsed in the worker. A function returning `any` (e.g.
+ * `JSON.parse`) gives the output type `unknown`.
  *
  * @example
  * ```ts
@@ -44,17 +44,17 @@ export interface TransformSchemas<TInput, TOutput> {
  * workflow('order', { input: Order }).then('total', checked);
  * ```
  */
-export function transform<const TName extends string, TIn, TReturn>(name: TName, fn: (input: TIn, context: ExecutionContext) => TReturn): NodeSpec<TIn, Awaited<TReturn>>;
+export function transform<const TName extends string, TIn, TReturn>(name: TName, fn: (input: TIn, context: NodeContext<TIn>) => TReturn): NodeSpec<TIn, NoAny<Awaited<TReturn>>>;
 export function transform<const TName extends string, TInput extends AnySchema | undefined, TOutput extends AnySchema | undefined = undefined, TReturn = unknown>(
   name: TName,
   schemas: TransformSchemas<TInput, TOutput>,
-  fn: (input: SchemaOutput<TInput>, context: ExecutionContext) => TOutput extends AnySchema ? MaybePromise<z.input<TOutput>> : TReturn,
-): NodeSpec<SchemaInput<TInput>, TOutput extends AnySchema ? z.output<TOutput> : Awaited<TReturn>>;
+  fn: (input: SchemaOutput<TInput>, context: NodeContext<SchemaInput<TInput>>) => TOutput extends AnySchema ? MaybePromise<z.input<TOutput>> : TReturn,
+): NodeSpec<SchemaInput<TInput>, NoAny<TOutput extends AnySchema ? z.output<TOutput> : Awaited<TReturn>>>;
 export function transform(name: string, a: unknown, b?: unknown): NodeSpec<unknown, unknown> {
   const [schemas, fn] = typeof a === 'function' ? [{}, a] : [(a ?? {}) as TransformSchemas<AnySchema, AnySchema>, b];
   if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('transform: name must be a non-empty string');
   if (typeof fn !== 'function') throw new InvalidArgumentError(`transform('${name}'): expected a function`);
-  const code: KindCode = ({ input, context }) => (fn as (i: unknown, c: ExecutionContext) => unknown)(input, context);
+  const code: KindCode = ({ input, context }) => (fn as (i: unknown, c: NodeContext) => unknown)(input, context);
   const kindSchemas = { ...(schemas.input && { input: schemas.input }), ...(schemas.output && { output: schemas.output }) };
   const kind = createKind<NodeKind<string, undefined, unknown, unknown>>({
     type: `transform:${name}`,
