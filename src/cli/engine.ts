@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
-import { createEngine } from '../runtime/engine/create-engine.js';
+import { createEngine, databaseUrlFromEnv } from '../runtime/engine/create-engine.js';
 import type { NodeRegistry } from '../runtime/engine/registry.js';
 import type { Logger } from '../runtime/engine/runtime.js';
 import type { WorkflowEngine } from '../runtime/engine/workflow-engine.js';
@@ -42,6 +42,10 @@ export async function openEngine(options: CliEngineOptions): Promise<WorkflowEng
     if (options[key] !== undefined && !backends.includes(options.backend)) {
       throw new InvalidArgumentError(`${flag} applies to --backend ${backends.join(' or ')}, not ${options.backend}`);
     }
+  }
+  // createEngine would name its own option (`databaseUrl`); say it as the command spells it.
+  if (options.backend === 'postgres' && options.databaseUrl === undefined && databaseUrlFromEnv() === undefined) {
+    throw new InvalidArgumentError('--backend postgres needs a database: pass --database-url <url> or set SPANE_DATABASE_URL (or DATABASE_URL)');
   }
   return createEngine({
     registry: options.registry,

@@ -155,6 +155,12 @@ describe('spane run', () => {
     expect(r.err).not.toMatch(/ECONNREFUSED|unreachable/i);
   });
 
+  it('--backend postgres without a database URL names the flag and the variables, exit 1', async () => {
+    const r = await spane(['run', `${FIXTURES}/greet.ts`, '-b', 'postgres', '-w', 'cli-greet-dsl'], { SPANE_DATABASE_URL: '', DATABASE_URL: '' });
+    expect(r.code).toBe(1);
+    expect(r.err.trim()).toBe('spane: --backend postgres needs a database: pass --database-url <url> or set SPANE_DATABASE_URL (or DATABASE_URL)');
+  });
+
   it('loads a TypeScript module compiled as CommonJS that requires a package the command already loaded', async () => {
     const r = await spane(['run', `${FIXTURES}/commonjs/flow.ts`, '--backend', 'redis', '--prefix', prefix]);
     expect(r.err).not.toContain('Cannot redefine property');
