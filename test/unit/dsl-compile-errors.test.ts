@@ -82,5 +82,5 @@ describe('DSL compile errors', () => {
       }
     }
     expect(problems.join('\n')).toBe('');
-  });
+  }, 180_000);
 });
