@@ -209,7 +209,7 @@ export interface WorkflowBuilder<TState extends BuilderState> {
    * await engine.registerWorkflow(onboarding);
    * ```
    */
-  build(): BuiltWorkflow<TState['input'], Flatten<TState['out']>, TState['lastOutput']>;
+  build(): BuiltWorkflow<TState['input'], Flatten<TState['out']>, TState['lastOutput'], TState['workflow']>;
 }
 
 /**
