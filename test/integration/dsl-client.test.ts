@@ -115,6 +115,27 @@ describe('typed client', () => {
     await expect(t.engine.enqueueWorkflow({} as never)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
+  it('refuses malformed arguments of the typed forms with InvalidArgumentError', async () => {
+    t = testEngine();
+    const e = t.engine;
+    const calls: [string, () => unknown][] = [
+      ['result executionId number', () => e.result(onboarding, 42 as never)],
+      ['result workflow number', () => e.result(42 as never, 'x')],
+      ['result workflow without id', () => e.result({ name: 'x' } as never, 'x')],
+      ['enqueueBulkWorkflows inputs not an array', () => e.enqueueBulkWorkflows(onboarding, 'x' as never)],
+      ['waitForExecution(flow) executionId number', () => e.waitForExecution(onboarding, 1 as never)],
+      ['subscribe(flow) handler string', () => e.subscribe(onboarding, 'log' as never)],
+      ['subscribe(flow) handler missing', () => (e.subscribe as (w: unknown) => unknown)(onboarding)],
+      ['subscribe workflowId number', () => e.subscribe(() => undefined, { workflowId: 5 as never })],
+    ];
+    for (const [label, call] of calls) {
+      const err: unknown = await Promise.resolve()
+        .then(call)
+        .catch((x: unknown) => x);
+      expect(err, label).toBeInstanceOf(InvalidArgumentError);
+    }
+  });
+
   it('subscribe(flow, handler) delivers only that workflow’s events, narrowed by type', async () => {
     const { engine } = await started();
     const completed: TypedSpaneEvent<typeof onboarding>[] = [];
