@@ -7,6 +7,7 @@
  */
 export * from './errors/base.js';
 export * from './errors/common.js';
+export * from './errors/execution.js';
 export * from './errors/webhook.js';
 export * from './errors/serialize.js';
 export * from './errors/dsl-validation.js';

@@ -16,6 +16,30 @@ export type {
   WaitOptions,
   WorkflowEngineOptions,
 } from './runtime/engine/index.js';
+// --- Typed client: a typed workflow (DSL-built) in place of its id, typed results and events ---
+export type { InputFor, StartArgs, TypedExecution, WorkflowRef } from './runtime/engine/index.js';
+export type {
+  EventOfType,
+  NodeCompletedEvent,
+  NodeDelayedEvent,
+  NodeFailedEvent,
+  NodeRetryingEvent,
+  NodeSkippedEvent,
+  NodeStartedEvent,
+  SpaneEventType,
+  TypedEventHandler,
+  TypedSpaneEvent,
+  TypedSubscribeOptions,
+  WorkflowCancelledEvent,
+  WorkflowCompletedEvent,
+  WorkflowFailedEvent,
+  WorkflowPausedEvent,
+  WorkflowRepairedEvent,
+  WorkflowResumedEvent,
+  WorkflowStartedEvent,
+} from './runtime/engine/index.js';
+export type { TypedWorkflow, WorkflowIdOf, WorkflowNodeId, WorkflowTypes } from './definition/typed-workflow.js';
+export { ExecutionCancelledError, ExecutionFailedError, ExecutionNotFinishedError } from './errors.js';
 export { createEngine } from './runtime/engine/index.js';
 export type { CreateEngineOptions } from './runtime/engine/index.js';
 export { SQL_BACKEND_SCHEMA, SqlBackend } from './runtime/queues/index.js';

@@ -10,6 +10,7 @@ import type { CarriedExecutor, NodeConfig, NodeDefinition, WorkflowDefinition, W
 import { setOwn } from '../definition/own.js';
 import type { WebhookMethod } from '../definition/triggers.js';
 import { NODE_EXECUTORS, WORKFLOW_INPUT_SCHEMA } from '../definition/types.js';
+import type { TypedWorkflow } from '../definition/typed-workflow.js';
 import { findWorkflowIssues, validateWorkflow } from '../definition/validate.js';
 import type { ValidationIssue } from '../errors.js';
 import { WorkflowValidationError } from '../errors.js';
@@ -64,14 +65,16 @@ export interface WorkflowSchemas {
 }
 
 /**
- * What `.build()` returns: a plain-JSON {@link WorkflowDefinition} plus `schemas`, carrying the
- * executors of its node kinds under the (non-enumerable, non-JSON) {@link NODE_EXECUTORS} key
- * and its input schema under {@link WORKFLOW_INPUT_SCHEMA}.
+ * What `.build()` returns: a plain-JSON {@link WorkflowDefinition} plus `schemas`, a
+ * {@link TypedWorkflow} (so the engine's typed client accepts it), carrying the executors of
+ * its node kinds under the (non-enumerable, non-JSON) {@link NODE_EXECUTORS} key and its input
+ * schema under {@link WORKFLOW_INPUT_SCHEMA}.
  *
  * @typeParam TInput - what executions start with
  * @typeParam TOutputs - node id → output type
  * @typeParam TResult - what the workflow yields as a sub-workflow: what a `.then()` after its last
  *   call would receive (see {@link WorkflowResult})
+ * @typeParam TId - the workflow id, as a literal type
  *
  * @example
  * ```ts
@@ -81,54 +84,18 @@ export interface WorkflowSchemas {
  * await writeFile('onboarding.json', JSON.stringify(onboarding)); // plain JSON
  * ```
  */
-export type BuiltWorkflow<TInput = unknown, TOutputs = Record<string, unknown>, TResult = unknown> = WorkflowDefinition & {
+export type BuiltWorkflow<TInput = unknown, TOutputs = Record<string, unknown>, TResult = unknown, TId extends string = string> = TypedWorkflow<TId, TInput, TOutputs, TResult> & {
   /** JSON Schema of the workflow input and of every node's config, input and output. */
   readonly schemas: WorkflowSchemas;
   /** The executors of the node kinds used, registered by `engine.registerWorkflow`. */
   readonly [NODE_EXECUTORS]: readonly CarriedExecutor[];
   /** The workflow's input schema, when declared: the engine checks every start's data with it. */
   readonly [WORKFLOW_INPUT_SCHEMA]?: WorkflowInputSchema;
-  /** Compile-time only; never set at run time. */
-  readonly '~types'?: { readonly input: TInput; readonly outputs: TOutputs; readonly result: TResult };
 };
 
-/**
- * What a built workflow is started with.
- *
- * @example
- * ```ts
- * type OnboardingInput = WorkflowInput<typeof onboarding>; // { userId: number }
- * await engine.enqueueWorkflow(onboarding.id, { userId: 1 } satisfies OnboardingInput);
- * ```
- */
-export type WorkflowInput<W> = W extends { readonly '~types'?: { readonly input: infer I } } ? I : unknown;
-
-/**
- * Node id → output type of a built workflow.
- *
- * @example
- * ```ts
- * type Outputs = WorkflowOutputs<typeof onboarding>; // { fetch: { id: number; email: string }; welcome: { sent: boolean } }
- * ```
- */
-export type WorkflowOutputs<W> = W extends { readonly '~types'?: { readonly outputs: infer O } } ? O : Record<string, unknown>;
-
-/**
- * What a built workflow yields when it runs as a sub-workflow: the data of its single final node,
- * or `{ finalNodeId: data }` for several (branches that may be skipped as optional keys).
- *
- * The builder records what a `.then()` after the last call would receive (`lastOutput`), which is
- * exactly that as long as the nodes the last call added are the final nodes. A node added with
- * `.node(id, spec, { after })` that nothing follows, while the chain goes on elsewhere, is also a
- * final node at run time but is not part of this type (an approximation: the builder does not
- * track which nodes have children, to keep type-check cost flat).
- *
- * @example
- * ```ts
- * type Result = WorkflowResult<typeof onboarding>; // { sent: boolean }: the output of its last node
- * ```
- */
-export type WorkflowResult<W> = W extends { readonly '~types'?: { readonly result: infer R } } ? R : unknown;
+// The helpers that read a built workflow's types live beside the definition-side interface it
+// extends, so that the runtime's typed client can use them without importing the DSL.
+export type { WorkflowInput, WorkflowOutputs, WorkflowResult } from '../definition/typed-workflow.js';
 
 /**
  * A trigger as the builder takes it; `data` of a schedule must be a workflow input.

@@ -218,7 +218,7 @@ export interface WorkflowBuilder<TState extends BuilderState> {
    * await engine.registerWorkflow(onboarding);
    * ```
    */
-  build(this: BuildCheck<TState>): BuiltWorkflow<TState['input'], Flatten<TState['out']>, TState['lastOutput']>;
+  build(this: BuildCheck<TState>): BuiltWorkflow<TState['input'], Flatten<TState['out']>, TState['lastOutput'], TState['workflow']>;
 }
 
 /**

@@ -41,3 +41,24 @@ export { engineConfigSchema, resolveEngineConfig } from './config.js';
 export type { EngineConfig, EngineConfigInput, ResolvedEngineConfig, WorkerThreadsConfig } from './config.js';
 export type { WorkflowCacheOptions } from './workflow-cache.js';
 export type { Logger } from './runtime.js';
+export type { InputFor, StartArgs, TypedExecution, WorkflowRef } from './typed-client.js';
+export type {
+  EventOfType,
+  NodeCompletedEvent,
+  NodeDelayedEvent,
+  NodeFailedEvent,
+  NodeRetryingEvent,
+  NodeSkippedEvent,
+  NodeStartedEvent,
+  SpaneEventType,
+  TypedEventHandler,
+  TypedSpaneEvent,
+  TypedSubscribeOptions,
+  WorkflowCancelledEvent,
+  WorkflowCompletedEvent,
+  WorkflowFailedEvent,
+  WorkflowPausedEvent,
+  WorkflowRepairedEvent,
+  WorkflowResumedEvent,
+  WorkflowStartedEvent,
+} from './typed-events.js';

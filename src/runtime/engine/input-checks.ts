@@ -90,6 +90,7 @@ export function checkSubscription(method: string, handler: unknown, options: unk
   assertOptionsObject(method, options);
   const o = (options ?? {}) as SubscribeOptions;
   if (o.executionId !== undefined) assertString(method, 'executionId', o.executionId);
+  if (o.workflowId !== undefined) assertString(method, 'workflowId', o.workflowId);
   if (o.types !== undefined && !(Array.isArray(o.types) && o.types.every((t) => typeof t === 'string'))) {
     throw new InvalidArgumentError(`${method}: types must be an array of event types, got ${describe(o.types)}`);
   }

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { indexWorkflow } from '../../definition/graph.js';
 import type { WorkflowGraph } from '../../definition/graph.js';
 import type { ExecutionStatus, WorkflowDefinition, WorkflowDefinitionWithExecutors, WorkflowExecution } from '../../definition/types.js';
+import type { TypedWorkflow, WorkflowInput, WorkflowResult } from '../../definition/typed-workflow.js';
 import { NODE_EXECUTORS } from '../../definition/types.js';
 import { validateWorkflow } from '../../definition/validate.js';
 import { openBackend } from '../queues/backends/open-backend.js';
@@ -54,6 +55,9 @@ import { WorkflowCache } from './workflow-cache.js';
 import { assertDlqJobId, assertString, assertVersion, checkEnqueueOptions, checkEpochMs, checkGetExecutionOptions, checkSubscription, checkWaitOptions } from './input-checks.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
 import { registerEngineInternals } from './test-hooks.js';
+import { assertRunsWorkflow, executionResult, workflowIdOf } from './typed-client.js';
+import type { InputFor, StartArgs, TypedExecution, WorkflowRef } from './typed-client.js';
+import type { SpaneEventType, TypedEventHandler, TypedSubscribeOptions } from './typed-events.js';
 
 /** Id of the job scheduler that prunes finished executions (the `retention` option). */
 const RETENTION_SCHEDULER = 'spane-retention';
@@ -286,17 +290,42 @@ export class WorkflowEngine {
 
   /**
    * Calls `handler` for every event (of one execution, with `executionId`) published by any
-   * engine sharing this Redis from now on. Returns the function that unsubscribes.
+   * engine sharing this Redis from now on. Returns the function that unsubscribes. The event is
+   * a union discriminated by `type` ({@link TypedSpaneEvent}), narrowed to the `types` listed.
    *
    * @example
    * ```ts
    * const stop = engine.subscribe((e) => console.log(e.type, e.nodeId ?? ''), { executionId });
+   * engine.subscribe((e) => console.error(e.nodeId, e.data.continued), { types: ['node:failed'] });
    * ```
    */
-  subscribe(handler: EventHandler, options?: SubscribeOptions): () => void {
+  subscribe<const TType extends SpaneEventType = SpaneEventType>(handler: TypedEventHandler<TypedWorkflow, TType>, options?: TypedSubscribeOptions<TType>): () => void;
+  /**
+   * Calls `handler` for every event of `workflow` (its id; of one execution, with `executionId`)
+   * from now on, typed by the workflow: its id, its node ids, and on `node:completed` the output
+   * of the node `nodeId` names. Events of every registered version of the id arrive; their node
+   * ids are those of the version `workflow` was built as.
+   *
+   * @example
+   * ```ts
+   * const stop = engine.subscribe(onboarding, (e) => {
+   *   if (e.type === 'node:completed' && e.nodeId === 'fetch') console.log('fetched', e.data);
+   * });
+   * ```
+   */
+  subscribe<W extends TypedWorkflow, const TType extends SpaneEventType = SpaneEventType>(
+    workflow: W,
+    handler: TypedEventHandler<W, TType>,
+    options?: TypedSubscribeOptions<TType>,
+  ): () => void;
+  subscribe(first: unknown, second?: unknown, third?: unknown): () => void {
     this.assertOpen('subscribe to events');
-    checkSubscription('subscribe', handler, options);
-    return this.rt.events.subscribe(handler, options);
+    const typed = typeof first === 'object' && first !== null;
+    const handler = typed ? second : first;
+    const given = typed ? third : second;
+    const options = checkSubscription('subscribe', handler ?? null, given);
+    const filter: SubscribeOptions = typed ? { ...options, workflowId: workflowIdOf('subscribe', first) } : options;
+    return this.rt.events.subscribe(handler as EventHandler, filter);
   }
 
   /**
@@ -353,16 +382,28 @@ export class WorkflowEngine {
   }
 
   /**
-   * Starts an execution of the latest version of `workflowId`. Resolves with its id once the
-   * execution is stored and its entry job is queued; when queueing fails the execution is marked
-   * failed and the error is thrown. Options (`delay`, `priority`, nothing else) and data (JSON, at
-   * most `MAX_DATA_DEPTH` levels deep) are checked first: a refused call stores nothing.
+   * Starts an execution of the latest version of a workflow, given by its id or as the workflow
+   * itself: a DSL-built workflow types `initialData` by its input schema, so a wrong input is a
+   * compile error. The workflow must have been registered (with {@link registerWorkflow}), else
+   * {@link WorkflowNotFoundError}; the latest registered version of its id runs. Resolves with
+   * the execution id once the execution is stored and its entry job is queued; when queueing
+   * fails the execution is marked failed and the error is thrown. Options (`delay`, `priority`,
+   * nothing else) and data (JSON, at most `MAX_DATA_DEPTH` levels deep) are checked first: a
+   * refused call stores nothing.
+   *
+   * @example
+   * ```ts
+   * await engine.registerWorkflow(onboarding);
+   * const id = await engine.enqueueWorkflow(onboarding, { userId: 1 }); // { userId: '1' } does not compile
+   * const same = await engine.enqueueWorkflow('onboarding', { userId: 1 }); // the id form: unchecked input
+   * ```
    */
-  async enqueueWorkflow(workflowId: string, initialData?: unknown, options: EnqueueOptions = {}): Promise<string> {
+  async enqueueWorkflow<W extends WorkflowRef>(workflow: W, ...args: StartArgs<W>): Promise<string> {
+    const [initialData, options = {}] = args as [unknown?, EnqueueOptions?];
     await this.ready('enqueue a workflow');
     const checked = checkEnqueueOptions('enqueueWorkflow', options);
     assertJson(initialData, 'initialData');
-    const graph = await this.latestGraph(workflowId);
+    const graph = await this.latestGraph(workflowIdOf('enqueueWorkflow', workflow));
     const [id] = await this.lifecycle.start([{ graph, initialData, options: checked }]);
     return id!;
   }
@@ -371,7 +412,24 @@ export class WorkflowEngine {
    * Starts several executions. Every item is checked first (workflow exists, data is JSON), so
    * either all start or none does; the entry jobs are queued in one round trip.
    */
-  async enqueueBulkWorkflows(items: readonly BulkWorkflowEnqueue[]): Promise<string[]> {
+  async enqueueBulkWorkflows(items: readonly BulkWorkflowEnqueue[]): Promise<string[]>;
+  /**
+   * Starts one execution of `workflow` per input, each input typed by the workflow's input schema;
+   * returns the ids in input order. As the items form: all start or none does.
+   *
+   * @example
+   * ```ts
+   * const ids = await engine.enqueueBulkWorkflows(onboarding, [{ userId: 1 }, { userId: 2 }], { priority: 5 });
+   * ```
+   */
+  async enqueueBulkWorkflows<W extends TypedWorkflow>(workflow: W, inputs: readonly WorkflowInput<W>[], options?: EnqueueOptions): Promise<string[]>;
+  async enqueueBulkWorkflows(first: unknown, inputs?: unknown, options?: EnqueueOptions): Promise<string[]> {
+    if (typeof first === 'object' && first !== null && !Array.isArray(first)) {
+      const workflowId = workflowIdOf('enqueueBulkWorkflows', first);
+      if (!Array.isArray(inputs)) throw new InvalidArgumentError('enqueueBulkWorkflows: inputs must be an array');
+      return this.enqueueBulkWorkflows(inputs.map((initialData: unknown) => ({ workflowId, initialData, ...(options !== undefined && { options }) })));
+    }
+    const items = first as readonly BulkWorkflowEnqueue[];
     await this.ready('enqueue workflows');
     if (!Array.isArray(items)) throw new InvalidArgumentError('enqueueBulkWorkflows expects an array');
     for (const [i, item] of items.entries()) {
@@ -394,10 +452,17 @@ export class WorkflowEngine {
 
   /**
    * Creates an execution now (status `pending`) that starts at `executeAt`. Returns its id; it can
-   * be cancelled before it starts.
+   * be cancelled before it starts. The workflow is given by its id or as the (registered)
+   * workflow itself, which types `initialData` as in {@link enqueueWorkflow}.
+   *
+   * @example
+   * ```ts
+   * const id = await engine.scheduleWorkflow(onboarding, { userId: 1 }, Date.now() + 60_000);
+   * ```
    */
-  async scheduleWorkflow(workflowId: string, initialData: unknown, executeAt: Date | number): Promise<string> {
+  async scheduleWorkflow<W extends WorkflowRef>(workflow: W, initialData: InputFor<W>, executeAt: Date | number): Promise<string> {
     await this.ready('schedule a workflow');
+    const workflowId = workflowIdOf('scheduleWorkflow', workflow);
     assertString('scheduleWorkflow', 'workflowId', workflowId);
     const at = checkEpochMs('scheduleWorkflow', 'executeAt', executeAt);
     const delay = at - Date.now();
@@ -589,7 +654,28 @@ export class WorkflowEngine {
    * ends in this process wakes the waiter at once; one that ends elsewhere is seen at the next
    * poll. Throws {@link InvalidStateError} when `timeoutMs` passes first.
    */
-  async waitForExecution(executionId: string, options: WaitOptions = {}): Promise<WorkflowExecution> {
+  async waitForExecution(executionId: string, options?: WaitOptions): Promise<WorkflowExecution>;
+  /**
+   * {@link waitForExecution} for an execution of `workflow`, typed by it (its id and input; read
+   * node outputs with `nodeOutput(workflow, execution, nodeId)` and the result with
+   * {@link result}). An execution of another workflow is refused with an `InvalidArgumentError`.
+   *
+   * @example
+   * ```ts
+   * const done = await engine.waitForExecution(onboarding, id, { timeoutMs: 10_000 });
+   * if (done.status === 'completed') console.log(await engine.result(onboarding, id));
+   * ```
+   */
+  async waitForExecution<W extends TypedWorkflow>(workflow: W, executionId: string, options?: WaitOptions): Promise<TypedExecution<W>>;
+  async waitForExecution(first: unknown, second?: unknown, third?: WaitOptions): Promise<WorkflowExecution> {
+    if (typeof first === 'object' && first !== null) {
+      const workflowId = workflowIdOf('waitForExecution', first);
+      const exec = await this.waitForExecution(second as string, third);
+      assertRunsWorkflow('waitForExecution', exec, workflowId);
+      return exec;
+    }
+    const executionId = first;
+    const options = (second ?? {}) as WaitOptions;
     assertString('waitForExecution', 'executionId', executionId);
     checkWaitOptions(options);
     const timeout = options.timeoutMs ?? 30_000;
@@ -606,6 +692,36 @@ export class WorkflowEngine {
       if (Date.now() >= deadline) throw new InvalidStateError(`Execution '${executionId}' is still ${exec.status} after ${timeout} ms`);
       await woken;
     }
+  }
+
+  /**
+   * The result of a finished execution of `workflow`, typed by it: what its final node produced,
+   * or `{ finalNodeId: output }` when it has several (skipped ones left out), the same value
+   * `spane run` prints and a parent's sub-workflow node receives. It does not wait: it throws
+   * `ExecutionNotFinishedError` (`EXECUTION_NOT_FINISHED`) while the execution is pending, running
+   * or paused, `ExecutionFailedError` (`EXECUTION_FAILED`, with the failed node's id and its error
+   * as `cause`) when it failed, `ExecutionCancelledError` (`EXECUTION_CANCELLED`) when it was
+   * cancelled, {@link ExecutionNotFoundError} for an unknown id, and `InvalidArgumentError` for an
+   * execution of another workflow. Large values kept in the payload table are loaded.
+   *
+   * @example
+   * ```ts
+   * const id = await engine.enqueueWorkflow(onboarding, { userId: 1 });
+   * await engine.waitForExecution(onboarding, id);
+   * const { sent } = await engine.result(onboarding, id); // typed by the workflow's last node
+   * ```
+   */
+  async result<W extends WorkflowRef>(workflow: W, executionId: string): Promise<W extends string ? unknown : WorkflowResult<W>> {
+    const workflowId = workflowIdOf('result', workflow);
+    assertString('result', 'workflowId', workflowId);
+    assertString('result', 'executionId', executionId);
+    this.assertOpen('read a result');
+    const exec = await this.requireExecution(executionId);
+    assertRunsWorkflow('result', exec, workflowId);
+    const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
+    // Only a completed execution's results are loaded from the payload table.
+    const loaded = exec.status === 'completed' ? await resolved(this.rt, exec) : exec;
+    return executionResult(graph, loaded) as W extends string ? unknown : WorkflowResult<W>;
   }
 
   /**

@@ -56,6 +56,8 @@ export interface SpaneEvent {
 export interface SubscribeOptions {
   /** Only events of this execution (exact match). */
   executionId?: string;
+  /** Only events of this workflow (exact match). */
+  workflowId?: string;
   /** Only these event types. */
   types?: readonly SpaneEvent['type'][];
 }
@@ -288,6 +290,7 @@ export class EventStreamManager {
     if (typeof event !== 'object' || event === null || typeof event.type !== 'string') return this.drop('not an event');
     for (const { handler, options } of this.subscribers) {
       if (options.executionId !== undefined && options.executionId !== event.executionId) continue;
+      if (options.workflowId !== undefined && options.workflowId !== event.workflowId) continue;
       if (options.types !== undefined && !options.types.includes(event.type)) continue;
       try {
         handler(event);
