@@ -14,8 +14,14 @@ import { brand } from './brand.js';
  *
  * @example
  * ```ts
- * try { return await engine.result(onboarding, id); }
- * catch (err) { if (err instanceof ExecutionNotFinishedError) return undefined; throw err; }
+ * async function resultIfDone(executionId: string) {
+ *   try {
+ *     return await engine.result(onboarding, executionId);
+ *   } catch (err) {
+ *     if (err instanceof ExecutionNotFinishedError) return undefined;
+ *     throw err;
+ *   }
+ * }
  * ```
  */
 export class ExecutionNotFinishedError extends SpaneError {
@@ -41,8 +47,11 @@ export class ExecutionNotFinishedError extends SpaneError {
  *
  * @example
  * ```ts
- * try { await engine.result(onboarding, id); }
- * catch (err) { if (err instanceof ExecutionFailedError) console.error(err.nodeId, err.cause); }
+ * try {
+ *   await engine.result(onboarding, executionId);
+ * } catch (err) {
+ *   if (err instanceof ExecutionFailedError) console.error(err.nodeId, err.cause);
+ * }
  * ```
  */
 export class ExecutionFailedError extends SpaneError {

@@ -54,7 +54,7 @@ export type InputFor<W> = [W] extends [string] ? unknown : WorkflowInput<W>;
  *
  * @example
  * ```ts
- * const done: TypedExecution<typeof onboarding> = await engine.waitForExecution(onboarding, id);
+ * const done: TypedExecution<typeof onboarding> = await engine.waitForExecution(onboarding, executionId);
  * done.initialData.userId; // number
  * ```
  */

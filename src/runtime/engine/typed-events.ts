@@ -124,7 +124,8 @@ type CompletedByNode<TOutputs, TWorkflowId extends string> = { [K in keyof TOutp
  * @example
  * ```ts
  * engine.subscribe(onboarding, (event: TypedSpaneEvent<typeof onboarding>) => {
- *   if (event.type === 'node:completed' && event.nodeId === 'fetch') console.log(event.data.email);
+ *   // data is the node's output, or a reference when the output was too large to travel in the event
+ *   if (event.type === 'node:completed' && event.nodeId === 'fetch' && !isPayloadReference(event.data)) console.log(event.data.email);
  *   if (event.type === 'workflow:failed') console.error(event.nodeId, event.error);
  * });
  * ```

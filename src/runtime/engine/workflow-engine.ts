@@ -662,8 +662,8 @@ export class WorkflowEngine {
    *
    * @example
    * ```ts
-   * const done = await engine.waitForExecution(onboarding, id, { timeoutMs: 10_000 });
-   * if (done.status === 'completed') console.log(await engine.result(onboarding, id));
+   * const done = await engine.waitForExecution(onboarding, executionId, { timeoutMs: 10_000 });
+   * if (done.status === 'completed') console.log(await engine.result(onboarding, executionId));
    * ```
    */
   async waitForExecution<W extends TypedWorkflow>(workflow: W, executionId: string, options?: WaitOptions): Promise<TypedExecution<W>>;
