@@ -1,8 +1,19 @@
-import { cp, rm } from 'node:fs/promises';
+import { cp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { defineConfig } from 'tsup';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+
+/** The entries of the subpath exports in package.json, by output path (`dist/engine/registry.js`). */
+const subpaths = {
+  types: 'src/subpaths/types.ts',
+  'engine/workflow-engine': 'src/subpaths/engine/workflow-engine.ts',
+  'engine/registry': 'src/subpaths/engine/registry.ts',
+  'engine/config': 'src/subpaths/engine/config.ts',
+  'db/inmemory-store': 'src/subpaths/db/inmemory-store.ts',
+};
 
 export default defineConfig({
   // The sandboxed processor is its own entry: BullMQ loads it by path in each worker thread
@@ -10,9 +21,14 @@ export default defineConfig({
   // The `spane` command (bin) is one more entry of the same build: its ESM output shares chunks
   // with index.js, so a workflow module that imports 'spane' and the command use one copy of the
   // engine. It keeps its shebang, and tsup makes it executable.
-  entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts', cli: 'src/cli/main.ts' },
+  // The subpath exports (`spane/engine/registry`, ...) are entries too, each exporting its own
+  // part of the API. In ESM they share chunks with index.js, so `NodeRegistry` is one class
+  // whichever path imported it. tsup splits only ESM: its CommonJS splitting goes through
+  // sucrase, which renames classes (`NodeRegistry.name === '_class'`, errors named `_class6`).
+  // So each CommonJS subpath file is replaced below by one that re-exports from index.cjs.
+  entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts', cli: 'src/cli/main.ts', ...subpaths },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts' } },
+  dts: { entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts', ...subpaths } },
   define: { SPANE_VERSION: JSON.stringify(version) },
   // Maps point into src/ by path without embedding the sources: they halve the tarball, and a
   // stack trace still names the TypeScript file and line.
@@ -34,5 +50,25 @@ export default defineConfig({
     // cli.js shares chunks with index.js, which leaves a CommonJS copy nobody runs.
     await rm('dist/cli.cjs', { force: true });
     await rm('dist/cli.cjs.map', { force: true });
+    for (const subpath of Object.keys(subpaths)) await reexportFromIndex(subpath);
   },
 });
+
+/**
+ * Replaces the standalone CommonJS bundle of a subpath (a second copy of every class it holds)
+ * by a file that takes the same names from index.cjs. The names are those the bundle exports.
+ */
+async function reexportFromIndex(subpath: string): Promise<void> {
+  const file = resolve('dist', `${subpath}.cjs`);
+  const names = Object.keys(createRequire(import.meta.url)(file) as object).filter((n) => n !== '__esModule');
+  const up = '../'.repeat(subpath.split('/').length - 1) || './';
+  const lines = [
+    '"use strict";',
+    `// spane/${subpath}: its part of index.cjs, the same classes as require('spane').`,
+    'Object.defineProperty(exports, "__esModule", { value: true });',
+    `const spane = require("${up}index.cjs");`,
+    ...names.map((n) => `exports.${n} = spane.${n};`),
+  ];
+  await writeFile(file, `${lines.join('\n')}\n`);
+  await rm(`${file}.map`, { force: true });
+}

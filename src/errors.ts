@@ -14,3 +14,4 @@ export * from './errors/dsl-validation.js';
 export * from './errors/store.js';
 export * from './errors/data.js';
 export * from './errors/http.js';
+export * from './errors/zod.js';

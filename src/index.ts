@@ -151,6 +151,7 @@ export {
   WorkflowValidationError,
   StoreUnavailableError,
   PrefixConflictError,
+  ZodVersionError,
 } from './errors.js';
 export type { DeserializedError, SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue, WebhookErrorCode } from './errors.js';
 export type { StoreFaultDetails } from './errors.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 
 /** Ids end up in Redis keys and BullMQ job ids (which forbid `:`), so keep them to a safe set. */
 export const SAFE_ID = /^[A-Za-z0-9_.-]+$/;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from 'zod';
+import { z } from '../definition/zod.js';
 import type { CarriedExecutor, NodeConfig, NodeDefinition, WorkflowDefinition, WorkflowInputSchema, WorkflowTrigger } from '../definition/types.js';
 import { setOwn } from '../definition/own.js';
 import type { WebhookMethod } from '../definition/triggers.js';

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { BUILTIN_NODE_KINDS, isBuiltinNodeKind } from '../definition/node-kinds.js';
 import type { BuiltinNodeKind } from '../definition/node-kinds.js';
+import { assertZodSchemas } from '../definition/zod.js';
 import { InvalidArgumentError } from '../errors.js';
 import { createKindExecutor } from './executor.js';
 import type { KindCode } from './executor.js';
@@ -60,6 +61,7 @@ export function defineNode<
   const rateLimit = resolveRateLimit(type, definition.rateLimit);
   if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError('defineNode: type must be a non-empty string');
   if (isBuiltinNodeKind(type)) throw new InvalidArgumentError(`defineNode: '${type}' is a built-in node type; use the ${BUILTIN_NODE_FUNCTIONS[type]} node instead`);
+  assertZodSchemas(`defineNode('${type}')`, { config, input, output });
   const schemas = { ...(config && { config }), ...(input && { input }), ...(output && { output }) };
   return createKind({
     type,

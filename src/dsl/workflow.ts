@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { assertZodSchemas } from '../definition/zod.js';
 import { InvalidArgumentError } from '../errors.js';
 import { compileWorkflow } from './compile.js';
 import type { BuilderDef, BuiltWorkflow, PlacedNode, TriggerInput } from './compile.js';
@@ -260,6 +261,7 @@ export function workflow<const TId extends string, TInput extends AnySchema | un
 ): WorkflowBuilder<EmptyState<TId, SchemaInput<TInput>>> {
   if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError('workflow: id must be a non-empty string');
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('workflow: options must be an object');
+  assertZodSchemas(`workflow('${id}')`, { input: options.input });
   const def: BuilderDef = { id, nodes: [], last: [], triggers: [], ...options };
   return new Builder(def) as unknown as WorkflowBuilder<EmptyState<TId, SchemaInput<TInput>>>;
 }

@@ -40,7 +40,8 @@ export type SpaneErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'DATA_TOO_DEEP'
   | 'MAPPING_INVALID'
-  | 'HTTP_ERROR';
+  | 'HTTP_ERROR'
+  | 'ZOD_UNSUPPORTED';
 
 /** Options every {@link SpaneError} accepts. */
 export interface SpaneErrorOptions {

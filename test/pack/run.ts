@@ -67,33 +67,73 @@ try {
   writeFileSync(join(app, 'examples/quickstart.ts'), quickstart);
 
   // The spec's subpath imports, at run time (ESM and CommonJS) and for the type checker, with the
-  // spec's typed engine options.
-  const subpaths = ['spane/types', 'spane/engine/workflow-engine', 'spane/engine/registry', 'spane/engine/config', 'spane/db/inmemory-store'];
-  writeFileSync(join(app, 'subpaths.mjs'), subpaths.map((p, i) => `import * as m${i} from '${p}'; if (!m${i}.WorkflowEngine) throw new Error('${p}');`).join('\n'));
-  writeFileSync(join(app, 'subpaths.cjs'), subpaths.map((p) => `if (!require('${p}').WorkflowEngine) throw new Error('${p}');`).join('\n'));
-  const esm = run(process.execPath, ['subpaths.mjs'], app);
-  const cjs = run(process.execPath, ['subpaths.cjs'], app);
-  check(`the spec's subpaths load (${subpaths.join(', ')}), from ESM and CommonJS`, esm.status === 0 && cjs.status === 0, `${show(esm)}\n${show(cjs)}`);
-  writeFileSync(
-    join(app, 'typed.ts'),
+  // spec's typed engine options. Each subpath exports its own part of the API (and nothing
+  // else), made of the main entry's classes: `instanceof` holds across the import paths.
+  const subpathExports: Record<string, string[]> = {
+    'spane/types': [],
+    'spane/engine/workflow-engine': ['WorkflowEngine', 'createEngine'],
+    'spane/engine/registry': ['DEFAULT_EXTERNAL_NODES', 'NodeRegistry'],
+    'spane/engine/config': ['engineConfigSchema', 'resolveEngineConfig'],
+    'spane/db/inmemory-store': ['InMemoryExecutionStore'],
+  };
+  const subpaths = Object.keys(subpathExports);
+  const subpathCheck = (load: (p: string) => string) =>
     [
-      "import type { EngineConfig } from 'spane/engine/config';",
-      "import { WorkflowEngine } from 'spane/engine/workflow-engine';",
-      "import { NodeRegistry } from 'spane/engine/registry';",
-      "import { InMemoryExecutionStore } from 'spane/db/inmemory-store';",
-      "import type { WorkflowDefinition, INodeExecutor, ExecutionContext, ExecutionResult } from 'spane/types';",
-      'const engineConfig: EngineConfig = { useWorkerThreads: true, workerConcurrency: 10 };',
-      'const limited: EngineConfig = { useNativeRateLimiting: true, rateLimiter: { max: 50, duration: 1000 } };',
-      "const custom: EngineConfig = { useWorkerThreads: true, processorFile: '/path/to/my-custom-processor.js' };",
-      'class Noop implements INodeExecutor { async execute(_: ExecutionContext): Promise<ExecutionResult> { return { success: true }; } }',
-      "const wf: WorkflowDefinition = { id: 'w', name: 'w', entryNodeId: 'a', nodes: [{ id: 'a', type: 'noop', config: {}, inputs: [], outputs: [] }] };",
-      'export const parts = [engineConfig, limited, custom, new Noop(), wf, WorkflowEngine, NodeRegistry, InMemoryExecutionStore];',
+      `const main = ${load('spane')};`,
+      `const expected = ${JSON.stringify(subpathExports)};`,
+      'for (const [p, names] of Object.entries(expected)) {',
+      '  const m = subpaths[p];',
+      "  const keys = Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule').sort();",
+      "  if (JSON.stringify(keys) !== JSON.stringify(names)) throw new Error(`${p} exports ${keys.join(', ')}`);",
+      "  for (const n of names) if (m[n] !== main[n]) throw new Error(`${p} ${n} is not spane's`);",
+      '}',
+      "if (!(new subpaths['spane/engine/registry'].NodeRegistry() instanceof main.NodeRegistry)) throw new Error('instanceof');",
+    ].join('\n');
+  writeFileSync(
+    join(app, 'subpaths.mjs'),
+    [
+      ...subpaths.map((p, i) => `import * as m${i} from '${p}';`),
+      `const subpaths = { ${subpaths.map((p, i) => `'${p}': m${i}`).join(', ')} };`,
+      "import * as spaneMain from 'spane';",
+      subpathCheck(() => 'spaneMain'),
     ].join('\n'),
   );
+  writeFileSync(
+    join(app, 'subpaths.cjs'),
+    [`const subpaths = { ${subpaths.map((p) => `'${p}': require('${p}')`).join(', ')} };`, subpathCheck((p) => `require('${p}')`)].join('\n'),
+  );
+  const esm = run(process.execPath, ['subpaths.mjs'], app);
+  const cjs = run(process.execPath, ['subpaths.cjs'], app);
+  check(
+    `each of the spec's subpaths (${subpaths.join(', ')}) exports its own part, the main entry's classes, from ESM and CommonJS`,
+    esm.status === 0 && cjs.status === 0,
+    `${show(esm)}\n${show(cjs)}`,
+  );
+  const typed = [
+    "import type { EngineConfig } from 'spane/engine/config';",
+    "import { WorkflowEngine } from 'spane/engine/workflow-engine';",
+    "import { NodeRegistry } from 'spane/engine/registry';",
+    "import { InMemoryExecutionStore } from 'spane/db/inmemory-store';",
+    "import type { WorkflowDefinition, INodeExecutor, ExecutionContext, ExecutionResult } from 'spane/types';",
+    "import * as spane from 'spane';",
+    'const engineConfig: EngineConfig = { useWorkerThreads: true, workerConcurrency: 10 };',
+    'const limited: EngineConfig = { useNativeRateLimiting: true, rateLimiter: { max: 50, duration: 1000 } };',
+    "const custom: EngineConfig = { useWorkerThreads: true, processorFile: '/path/to/my-custom-processor.js' };",
+    'class Noop implements INodeExecutor { async execute(_: ExecutionContext): Promise<ExecutionResult> { return { success: true }; } }',
+    "const wf: WorkflowDefinition = { id: 'w', name: 'w', entryNodeId: 'a', nodes: [{ id: 'a', type: 'noop', config: {}, inputs: [], outputs: [] }] };",
+    // One class for the type checker too: a subpath's NodeRegistry is spane's, both ways.
+    'const registry: spane.NodeRegistry = new NodeRegistry();',
+    'const back: NodeRegistry = new spane.NodeRegistry();',
+    'const store: InMemoryExecutionStore = new spane.InMemoryExecutionStore();',
+    'export const parts = [engineConfig, limited, custom, new Noop(), wf, WorkflowEngine, registry, back, store];',
+  ].join('\n');
+  // typed.ts is CommonJS (the app's package.json has no "type"), typed.mts ESM: both typings.
+  writeFileSync(join(app, 'typed.ts'), typed);
+  writeFileSync(join(app, 'typed.mts'), typed);
   const compilerOptions = { noEmit: true, strict: true, skipLibCheck: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: [] };
-  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['typed.ts'] }));
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['typed.ts', 'typed.mts'] }));
   const tsc = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app);
-  check("the spec's typed imports and EngineConfig examples type-check against the package", tsc.status === 0, show(tsc));
+  check("the spec's typed imports and EngineConfig examples type-check against the package (CommonJS and ESM typings)", tsc.status === 0, show(tsc));
 
   // A second installed copy of the package (as a dependency that installs its own spane has):
   // SPANE's errors of one copy are recognised by the other, in ESM and CommonJS.
@@ -139,6 +179,44 @@ try {
     `npx spane run examples/quickstart.ts, Redis and PostgreSQL unreachable (${(started.ms / 1000).toFixed(1)} s)`,
     started.status === 0 && result.plan === 'pro' && typeof result.processedAt === 'string' && /✓ transform +completed/.test(started.stderr),
     show(started),
+  );
+
+  // A project on zod 3. zod is a peer (^4) of spane, so npm refuses the install; forced past
+  // that (--legacy-peer-deps, which installs no peers: ioredis is named), importing spane throws a ZodVersionError that says what to
+  // install. No zod 3 can be downloaded here, so the project's zod 3 is a local package made of
+  // the zod 3 code that zod 4 still ships (node_modules/zod/v3: zod 3.25's classic API).
+  const zod3App = join(work, 'zod3-app');
+  const zod3 = join(zod3App, 'zod3');
+  cpSync(join(root, 'node_modules/zod/v3'), zod3, { recursive: true });
+  writeFileSync(
+    join(zod3, 'package.json'),
+    JSON.stringify({
+      name: 'zod',
+      version: '3.25.76',
+      type: 'module',
+      main: './index.cjs',
+      types: './index.d.cts',
+      exports: { '.': { types: './index.d.cts', import: './index.js', require: './index.cjs' }, './package.json': './package.json' },
+    }),
+  );
+  writeFileSync(join(zod3App, 'package.json'), JSON.stringify({ name: 'zod3-app', version: '1.0.0', private: true, dependencies: { zod: 'file:./zod3' } }));
+  const zod3Base = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], zod3App);
+  check('a zod 3 project installs its zod', zod3Base.status === 0, show(zod3Base));
+  const refused = run('npm', ['install', '--no-audit', '--no-fund', join(work, filename)], zod3App);
+  check(
+    'npm refuses spane in a zod 3 project, naming the zod peer',
+    refused.status !== 0 && refused.stderr.includes('ERESOLVE') && /peer zod@"\^4/.test(refused.stderr),
+    show(refused),
+  );
+  const forced = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--legacy-peer-deps', join(work, filename), 'ioredis@5'], zod3App);
+  check('npm install --legacy-peer-deps <tarball> ioredis in the zod 3 project', forced.status === 0, show(forced));
+  const peerError = /ZodVersionError: import of 'spane': SPANE needs zod 4, found a 'zod' package of version 3 or older\. .*npm install zod@\^4/;
+  const zod3Cjs = run(process.execPath, ['-e', "require('spane')"], zod3App);
+  const zod3Esm = run(process.execPath, ['--input-type=module', '-e', "import 'spane'"], zod3App);
+  check(
+    'importing spane on zod 3 throws a ZodVersionError naming `npm install zod@^4` (CommonJS and ESM)',
+    zod3Cjs.status !== 0 && peerError.test(zod3Cjs.stderr) && zod3Esm.status !== 0 && peerError.test(zod3Esm.stderr),
+    `${show(zod3Cjs)}\n${show(zod3Esm)}`,
   );
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -1,31 +1,36 @@
 /**
  * The pieces of the user-module loader that need no process of their own: which specifiers mean
- * the running copy, and the one-line account of a load failure. The loader itself is tested
- * through the built binary in test/integration/module-loading.test.ts.
+ * the running copy and what each answers, and the one-line account of a load failure. The loader
+ * itself is tested through the built binary in test/integration/module-loading.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeLoadFailure } from '../../src/runtime/module-loader/load-failure.js';
-import { packageRoot, runningCopy, specifiersOf } from '../../src/runtime/module-loader/running-copy.js';
+import { packageRoot, runningCopy, SUBPATH_EXPORTS } from '../../src/runtime/module-loader/running-copy.js';
 import * as spane from '../../src/index.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
 describe('the running copy', () => {
-  it('is this package: its namespace, `spane` and each subpath export that points at the main entry', async () => {
+  it('is this package: `spane` its whole namespace, each subpath export its own part, with the same classes', async () => {
     expect(packageRoot(path.join(root, 'src/runtime/module-loader/running-copy.ts'))).toBe(root);
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
-    const expected = [
-      'spane',
-      ...Object.keys(pkg.exports)
-        .filter((k) => k !== '.' && k !== './package.json')
-        .map((k) => `spane/${k.slice(2)}`),
-    ];
-    expect(specifiersOf(root)).toEqual(expected);
-    expect(specifiersOf(root)).toContain('spane/types');
+    const subpaths = Object.keys(pkg.exports).filter((k) => k !== '.' && k !== './package.json');
+    expect([...SUBPATH_EXPORTS].sort()).toEqual([...subpaths].sort());
     const copy = await runningCopy();
+    expect(Object.keys(copy.modules).sort()).toEqual(['spane', ...subpaths.map((k) => `spane/${k.slice(2)}`)].sort());
     expect(copy.namespace['NonRetryableError']).toBe(spane.NonRetryableError);
+    expect(copy.modules['spane']).toBe(copy.namespace);
+    expect(Object.keys(copy.modules['spane/engine/registry']!).sort()).toEqual(['DEFAULT_EXTERNAL_NODES', 'NodeRegistry']);
+    expect(copy.modules['spane/engine/registry']!['NodeRegistry']).toBe(spane.NodeRegistry);
+    expect(copy.modules['spane/engine/workflow-engine']!['WorkflowEngine']).toBe(spane.WorkflowEngine);
+    expect(copy.modules['spane/db/inmemory-store']!['InMemoryExecutionStore']).toBe(spane.InMemoryExecutionStore);
+    expect(copy.modules['spane/types']).toEqual({});
+    // Every runtime export of a subpath is the main entry's export of that name.
+    for (const [specifier, ns] of Object.entries(copy.modules)) {
+      for (const [name, value] of Object.entries(ns)) expect(value, `${specifier} ${name}`).toBe((spane as Record<string, unknown>)[name]);
+    }
   });
 });
 

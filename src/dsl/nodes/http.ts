@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { z } from 'zod';
+import { z } from '../../definition/zod.js';
 import type { ExecutionContext, INodeExecutor } from '../../definition/types.js';
 import { HttpError, NodeOutputError, NonRetryableHttpError } from '../../errors.js';
 import { createKind, defineNode } from '../node.js';

@@ -4,6 +4,7 @@
  * @module
  */
 import type { z } from 'zod';
+import { assertZodSchemas } from '../../definition/zod.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { createKindExecutor } from '../executor.js';
 import type { KindCode } from '../executor.js';
@@ -36,6 +37,7 @@ export function router(name: string, a: unknown, b?: unknown): NodeSpec<unknown,
   const [schemas, fn] = typeof a === 'function' ? [{}, a] : [(a ?? {}) as { input?: AnySchema }, b];
   if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('router: name must be a non-empty string');
   if (typeof fn !== 'function') throw new InvalidArgumentError(`router('${name}'): expected a function`);
+  assertZodSchemas(`router('${name}')`, { input: schemas.input });
   const code: KindCode = ({ input, context }) => (fn as (i: unknown, c: NodeContext) => unknown)(input, context);
   const kindSchemas = schemas.input === undefined ? {} : { input: schemas.input };
   const kind = createKind<NodeKind<string, undefined, unknown, unknown>>({

@@ -4,6 +4,7 @@
  * @module
  */
 import type { z } from 'zod';
+import { assertZodSchemas } from '../../definition/zod.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { createKindExecutor } from '../executor.js';
 import type { KindCode } from '../executor.js';
@@ -54,6 +55,7 @@ export function transform(name: string, a: unknown, b?: unknown): NodeSpec<unkno
   const [schemas, fn] = typeof a === 'function' ? [{}, a] : [(a ?? {}) as TransformSchemas<AnySchema, AnySchema>, b];
   if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('transform: name must be a non-empty string');
   if (typeof fn !== 'function') throw new InvalidArgumentError(`transform('${name}'): expected a function`);
+  assertZodSchemas(`transform('${name}')`, { input: schemas.input, output: schemas.output });
   const code: KindCode = ({ input, context }) => (fn as (i: unknown, c: NodeContext) => unknown)(input, context);
   const kindSchemas = { ...(schemas.input && { input: schemas.input }), ...(schemas.output && { output: schemas.output }) };
   const kind = createKind<NodeKind<string, undefined, unknown, unknown>>({

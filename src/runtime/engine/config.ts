@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../definition/zod.js';
 import { InvalidConfigError } from '../../errors.js';
 
 /** The engine's `prefix` when none is configured (a Redis Cluster hash tag). */

@@ -26,9 +26,7 @@ type Namespace = Record<string, unknown>;
  */
 export async function importUserModule(file: string): Promise<Namespace> {
   const copy = await runningCopy();
-  const virtualModules: Record<string, unknown> = {};
-  for (const specifier of copy.specifiers) virtualModules[specifier] = copy.namespace;
-  const jiti = createJiti(file, { virtualModules });
+  const jiti = createJiti(file, { virtualModules: { ...copy.modules } });
   const loaded = await jiti.import<unknown>(file);
   return plain(loaded);
 }

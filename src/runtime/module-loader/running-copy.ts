@@ -20,20 +20,39 @@ export interface RunningCopy {
   root: string | undefined;
   /** Its public API: the very module the running code belongs to. */
   namespace: Namespace;
-  /** The specifiers that mean this API: `spane` and each subpath export that points at it. */
-  specifiers: readonly string[];
+  /**
+   * The specifiers that mean this copy, each with what it answers: `spane` the whole API, each
+   * subpath export (`spane/engine/registry`, ...) its own part, made of the same classes.
+   */
+  modules: Readonly<Record<string, Namespace>>;
 }
 
 const NAME = 'spane';
+
+/**
+ * The subpath exports of package.json and their entry modules (src/subpaths/, built as
+ * dist/<subpath>.js and .cjs). They share their modules with the main entry, so each namespace
+ * holds the running copy's own classes.
+ */
+const SUBPATHS: Readonly<Record<string, () => Promise<Namespace>>> = {
+  types: () => import('../../subpaths/types.js'),
+  'engine/workflow-engine': () => import('../../subpaths/engine/workflow-engine.js'),
+  'engine/registry': () => import('../../subpaths/engine/registry.js'),
+  'engine/config': () => import('../../subpaths/engine/config.js'),
+  'db/inmemory-store': () => import('../../subpaths/db/inmemory-store.js'),
+};
+
+/** The subpaths of {@link runningCopy}'s modules, as package.json's `exports` keys name them (`./types`, ...). */
+export const SUBPATH_EXPORTS: readonly string[] = Object.keys(SUBPATHS).map((s) => `./${s}`);
 
 let running: Promise<RunningCopy> | undefined;
 
 /**
  * The running copy, found once per thread. Its entry files (`dist/index.cjs`, `dist/index.js`,
- * `src/index.ts`) are also put in Node's CommonJS module cache with its namespace as their
- * exports, unless something loaded them already: a plain `require('spane')` of a CommonJS file
- * (which Node, not jiti, resolves) then gets the running copy instead of loading the CommonJS
- * build as a second one.
+ * `src/index.ts`, and those of each subpath) are also put in Node's CommonJS module cache with
+ * their namespaces as exports, unless something loaded them already: a plain `require('spane')`
+ * of a CommonJS file (which Node, not jiti, resolves) then gets the running copy instead of
+ * loading the CommonJS build as a second one.
  */
 export function runningCopy(): Promise<RunningCopy> {
   running ??= find();
@@ -44,9 +63,21 @@ async function find(): Promise<RunningCopy> {
   // In the ESM build this is dist/index.js, whose chunks the running code shares; in the
   // CommonJS build the bundle's own namespace; from the sources, src/index.ts as loaded.
   const namespace = (await import('../../index.js')) as Namespace;
+  const modules: Record<string, Namespace> = { [NAME]: namespace };
+  const entries: Record<string, Namespace> = { index: namespace };
+  for (const [subpath, load] of Object.entries(SUBPATHS)) {
+    const part = plainNamespace(await load());
+    modules[`${NAME}/${subpath}`] = part;
+    entries[subpath] = part;
+  }
   const root = packageRoot(fileURLToPath(import.meta.url));
-  if (root !== undefined) share(root, namespace);
-  return { root, namespace, specifiers: root === undefined ? [NAME] : specifiersOf(root) };
+  if (root !== undefined) share(root, entries);
+  return { root, namespace, modules };
+}
+
+/** A module namespace as a plain object of its exports (what a `require` of it gives). */
+function plainNamespace(ns: Namespace): Namespace {
+  return Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k]]));
 }
 
 /** The nearest folder above `file` whose package.json is this package's. */
@@ -67,39 +98,23 @@ function readName(pkg: string): unknown {
   }
 }
 
-/** `spane` and every subpath export whose ESM entry is the main one (`spane/types`, ...). */
-export function specifiersOf(root: string): string[] {
-  const specifiers = [NAME];
-  let exportsField: unknown;
-  try {
-    exportsField = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { exports?: unknown }).exports;
-  } catch {
-    // Without a readable exports map only the package name is known to resolve here.
-    return specifiers;
-  }
-  if (typeof exportsField !== 'object' || exportsField === null) return specifiers;
-  const entries = exportsField as Record<string, unknown>;
-  const main = JSON.stringify(entries['.']);
-  for (const [key, target] of Object.entries(entries)) {
-    if (key !== '.' && key.startsWith('./') && JSON.stringify(target) === main) specifiers.push(`${NAME}/${key.slice(2)}`);
-  }
-  return specifiers;
-}
-
-/** The entry files of the copy at `root`, as Node's module cache keys them (real paths). */
-function entryFiles(root: string): string[] {
-  const files = ['dist/index.cjs', 'dist/index.js', 'src/index.ts'].map((f) => path.join(root, f)).filter((f) => existsSync(f));
+/** The entry files of `entry` (`index`, `engine/registry`, ...) in the copy at `root`, as Node's module cache keys them (real paths). */
+function entryFiles(root: string, entry: string): string[] {
+  const source = entry === 'index' ? 'src/index.ts' : `src/subpaths/${entry}.ts`;
+  const files = [`dist/${entry}.cjs`, `dist/${entry}.js`, source].map((f) => path.join(root, f)).filter((f) => existsSync(f));
   return [...new Set(files.flatMap((f) => [f, realpathSync(f)]))];
 }
 
-function share(root: string, namespace: Namespace): void {
+function share(root: string, entries: Readonly<Record<string, Namespace>>): void {
   const cache = createRequire(import.meta.url).cache;
-  for (const file of entryFiles(root)) {
-    if (cache[file] !== undefined) continue;
-    const m = new Module(file);
-    m.filename = file;
-    m.exports = namespace;
-    m.loaded = true;
-    cache[file] = m;
+  for (const [entry, namespace] of Object.entries(entries)) {
+    for (const file of entryFiles(root, entry)) {
+      if (cache[file] !== undefined) continue;
+      const m = new Module(file);
+      m.filename = file;
+      m.exports = namespace;
+      m.loaded = true;
+      cache[file] = m;
+    }
   }
 }
