@@ -26,7 +26,10 @@ export interface CircuitBreaker {
   /** Runs `fn` through the breaker; an open breaker throws cockatiel's `BrokenCircuitError` without calling it. */
   execute<T>(fn: () => PromiseLike<T> | T): Promise<T>;
   /** Holds the breaker open until the returned handle is disposed. */
-  isolate(): { dispose(): void };
+  isolate(): {
+    /** Lets the breaker close again. */
+    dispose(): void;
+  };
 }
 
 const STATE_NAMES: Record<CircuitState, CircuitBreakerStats['state']> = {
