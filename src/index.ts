@@ -48,7 +48,7 @@ export type { BackendThreadAccess } from './runtime/queues/index.js';
 export { DEFAULT_EXTERNAL_NODES, NodeRegistry } from './runtime/engine/index.js';
 export type { CircuitBreakerKeyExtractor, NodeExecutorLike } from './runtime/engine/index.js';
 export { CircuitBreakerRegistry, DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './runtime/resilience/index.js';
-export type { CircuitBreakerOptions, CircuitBreakerStats } from './runtime/resilience/index.js';
+export type { CircuitBreaker, CircuitBreakerOptions, CircuitBreakerStats } from './runtime/resilience/index.js';
 export { RateLimiter } from './runtime/resilience/index.js';
 export type { GcraStore, RateLimit } from './runtime/resilience/index.js';
 export { NodeProcessor } from './runtime/execution/index.js';
@@ -235,6 +235,7 @@ export { DrizzleStore } from './store/drizzle/store.js';
 export type { DrizzleConnectOptions, DrizzlePgDatabase, DrizzlePgliteOptions, DrizzleStoreOptions } from './store/drizzle/store.js';
 export { defaultMigrationsFolder, migratePglite, migratePostgres } from './store/drizzle/migrate.js';
 export type { MigrateOptions } from './store/drizzle/migrate.js';
+export type { PgliteClient } from './store/pglite-client.js';
 // --- end drizzle ---
 
 // --- worker threads ---

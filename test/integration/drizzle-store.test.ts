@@ -1,6 +1,7 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../../src/errors.js';
 import { InMemoryExecutionStore } from '../../src/store/memory.js';
 import { DrizzleStore } from '../../src/store/drizzle/store.js';
 import { runExecutionStoreContract } from '../contract/execution-store.contract.js';
@@ -55,4 +56,11 @@ describe('on PGlite', () => {
     },
     { peer: (s) => s },
   );
+});
+
+describe('new DrizzleStore(db)', () => {
+  // The parameter is typed by a few drizzle methods (so the declarations need no drizzle types): the rest is checked here.
+  it.each([undefined, null, {}, { execute: async () => [] }, 'postgres://127.0.0.1/app'])('refuses %o, which is no drizzle database', (db) => {
+    expect(() => new DrizzleStore(db as never)).toThrow(InvalidArgumentError);
+  });
 });

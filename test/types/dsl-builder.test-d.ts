@@ -20,7 +20,7 @@ describe('workflow builder types', () => {
   it('types nodeOutput by node id', () => {
     const built = base.then('welcome', sendEmail({ template: 'welcome' })).build();
     expectTypeOf(nodeOutput(built, { nodeResults: {} }, 'fetch')).toEqualTypeOf<{ id: number; email: string } | undefined>();
-    // @ts-expect-error nodeOutput: 'nope' is not a node of the workflow -- expects: '"nope"' is not assignable to parameter of type '"fetch" | "welcome"'
+    // @ts-expect-error nodeOutput: 'nope' is not a node of the workflow -- expects: '"nope"' is not assignable to parameter of type ... "fetch" ... "welcome"
     nodeOutput(built, { nodeResults: {} }, 'nope');
   });
 

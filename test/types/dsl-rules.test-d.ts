@@ -44,7 +44,7 @@ describe('compile-time rules', () => {
     workflow('untyped').then('fetch', fetchUser({ baseUrl: 'https://example.test' }));
     // @ts-expect-error join mismatch -- expects: Node 'join' cannot take the outputs of ... (a node with several parents receives { [parentId]: output }): field(s) 'email' are missing or have the wrong type
     base.parallel({ a: sendEmail({ template: 'welcome' }), b: sendEmail({ template: 'reminder' }) }).then('join', sendEmail({ template: 'welcome' }));
-    // @ts-expect-error a join below a branch must accept missing branches -- expects: Node 'merge' cannot take the outputs of ... 'vip' ... 'regular' ... field(s) 'vip', 'regular' are missing or have the wrong type
+    // @ts-expect-error a join below a branch must accept missing branches -- expects: Node 'merge' cannot take the outputs of ... 'vip' ... 'regular' ... are missing or have the wrong type
     base.branch('route', byId, { vip: sendEmail({ template: 'welcome' }), regular: sendEmail({ template: 'reminder' }) }).then('merge', transform('merge', (x: { vip: { sent: boolean }; regular: { sent: boolean } }) => x));
     // @ts-expect-error fan-out member mismatch -- expects: Node 'greet' cannot take the output of 'fetch': field(s) 'name' are missing or have the wrong type
     base.parallel({ mail: sendEmail({ template: 'welcome' }), greet: needsName() });

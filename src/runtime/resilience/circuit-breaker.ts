@@ -16,6 +16,22 @@ export interface CircuitBreakerStats {
   options: CircuitBreakerOptions;
 }
 
+/**
+ * One breaker of a {@link CircuitBreakerRegistry}, as {@link CircuitBreakerRegistry.getOrCreate}
+ * returns it: a cockatiel `CircuitBreakerPolicy`, declared here by the methods callers use, so
+ * that SPANE's CommonJS declarations import nothing from cockatiel (an ES-module-only package,
+ * which a CommonJS consumer's compiler refuses to load under `moduleResolution: node16`).
+ */
+export interface CircuitBreaker {
+  /** Runs `fn` through the breaker; an open breaker throws cockatiel's `BrokenCircuitError` without calling it. */
+  execute<T>(fn: () => PromiseLike<T> | T): Promise<T>;
+  /** Holds the breaker open until the returned handle is disposed. */
+  isolate(): {
+    /** Lets the breaker close again. */
+    dispose(): void;
+  };
+}
+
 const STATE_NAMES: Record<CircuitState, CircuitBreakerStats['state']> = {
   [CircuitState.Closed]: 'closed',
   [CircuitState.Open]: 'open',
@@ -40,7 +56,7 @@ export class CircuitBreakerRegistry {
   private readonly breakers = new Map<string, { policy: CircuitBreakerPolicy; options: CircuitBreakerOptions }>();
 
   /** The breaker for `key`, created with `options` the first time. */
-  getOrCreate(key: string, options: CircuitBreakerConfig = {}): CircuitBreakerPolicy {
+  getOrCreate(key: string, options: CircuitBreakerConfig = {}): CircuitBreaker {
     const found = this.breakers.get(key);
     if (found !== undefined) return found.policy;
     const resolved: CircuitBreakerOptions = { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...stripUndefined(options) };

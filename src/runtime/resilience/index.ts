@@ -18,6 +18,6 @@
  * @module
  */
 export { CircuitBreakerRegistry, DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './circuit-breaker.js';
-export type { CircuitBreakerOptions, CircuitBreakerStats } from './circuit-breaker.js';
+export type { CircuitBreaker, CircuitBreakerOptions, CircuitBreakerStats } from './circuit-breaker.js';
 export { RateLimiter } from './rate-limit.js';
 export type { GcraStore, RateLimit } from './rate-limit.js';

@@ -8,9 +8,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PGlite } from '@electric-sql/pglite';
 import type { Sql } from 'postgres';
 import { InvalidConfigError } from '../../errors.js';
+import { asPglite } from '../pglite-client.js';
+import type { PgliteClient } from '../pglite-client.js';
 import { guard } from './faults.js';
 import { MIGRATIONS_TABLE, spaneSchema } from './schema.js';
 
@@ -108,8 +109,8 @@ async function migratePostgresOn(sql: Sql, config: ReturnType<typeof migrationCo
  * await migratePglite(client);
  * ```
  */
-export async function migratePglite(client: PGlite, options: MigrateOptions = {}): Promise<void> {
+export async function migratePglite(client: PgliteClient, options: MigrateOptions = {}): Promise<void> {
   const config = migrationConfig(options);
   const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')]);
-  await guard('migrate the store', undefined, () => migrate(drizzle(client), config));
+  await guard('migrate the store', undefined, () => migrate(drizzle(asPglite(client)), config));
 }

@@ -1,12 +1,13 @@
 import { and, asc, desc, eq, inArray, isNotNull, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import type { PGlite } from '@electric-sql/pglite';
 import type { Sql } from 'postgres';
 import { TERMINAL_STATUSES } from '../../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../../definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError, InvalidConfigError, InvalidStateError } from '../../errors.js';
 import type { PayloadStore } from '../payload-store.js';
+import { asPglite } from '../pglite-client.js';
+import type { PgliteClient } from '../pglite-client.js';
 import { THIS_THREAD } from '../thread-access.js';
 import type { StoreThreadAccess } from '../thread-access.js';
 import {
@@ -41,8 +42,33 @@ import { executionColumns, jsonText, jsonValue, toExecution } from './rows.js';
 import type { ExecutionRow } from './rows.js';
 import { executionLogs, executions, nodeResults, payloads, workflows } from './schema.js';
 
-/** A drizzle database on any PostgreSQL driver (postgres.js, PGlite, node-postgres, ...). */
-export type DrizzlePgDatabase = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+/** drizzle's own type of the database a store runs its queries on. */
+type PgDb = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+
+/**
+ * A drizzle database on any PostgreSQL driver: what `drizzle(client)` returns from
+ * `drizzle-orm/postgres-js`, `drizzle-orm/pglite`, `drizzle-orm/node-postgres`, ... Declared by a
+ * few of its methods rather than as drizzle's `PgDatabase`, so that SPANE's published
+ * declarations import nothing from drizzle-orm (whose own declarations do not compile with
+ * `skipLibCheck: false`). Any drizzle PostgreSQL database is one; the store uses it as that.
+ */
+export interface DrizzlePgDatabase {
+  /** Runs raw SQL: a drizzle `sql` template or a string. */
+  execute(query: string | { getSQL(): unknown }): PromiseLike<unknown>;
+  /** Starts a select. */
+  select(...fields: never[]): unknown;
+  /** Starts an insert into `table`. */
+  insert(table: never): unknown;
+  /** Starts an update of `table`. */
+  update(table: never): unknown;
+  /** Starts a delete from `table`. */
+  delete(table: never): unknown;
+  /** Runs `transaction` in a transaction. */
+  transaction(transaction: never, config?: never): Promise<unknown>;
+}
+
+/** The methods the constructor checks `db` has, so that a wrong argument fails there. */
+const DRIZZLE_METHODS = ['execute', 'select', 'insert', 'update', 'delete', 'transaction'] as const;
 
 /** Options of the {@link DrizzleStore} factories. */
 export interface DrizzleStoreOptions extends MigrateOptions {
@@ -64,7 +90,7 @@ export interface DrizzlePgliteOptions extends DrizzleStoreOptions {
    */
   dataDir?: string;
   /** An existing PGlite instance to use instead; the store will not close it. */
-  client?: PGlite;
+  client?: PgliteClient;
 }
 
 /** Options of {@link DrizzleStore.connect}. */
@@ -129,6 +155,8 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   private readonly hot: HotPath;
   /** How a factory opened the store (a `#` field: the URL may hold a password, so it stays out of inspect output). */
   #threadAccess: StoreThreadAccess | undefined;
+  /** `db` with drizzle's type, for the queries. */
+  readonly #pg: PgDb;
 
   /**
    * Wraps a drizzle database whose schema is already migrated. Prefer the factories, which also
@@ -141,7 +169,13 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
     readonly db: DrizzlePgDatabase,
     private readonly onClose: () => Promise<void> = async () => {},
   ) {
-    this.hot = new HotPath(db);
+    if (typeof db !== 'object' || db === null || DRIZZLE_METHODS.some((m) => typeof (db as unknown as Record<string, unknown>)[m] !== 'function')) {
+      throw new InvalidArgumentError(
+        'new DrizzleStore(db): db must be a drizzle PostgreSQL database, as drizzle(client) returns it (drizzle-orm/postgres-js, drizzle-orm/pglite, ...)',
+      );
+    }
+    this.#pg = db as unknown as PgDb;
+    this.hot = new HotPath(this.#pg);
   }
 
   /**
@@ -150,7 +184,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
    * other drivers. See {@link ExecutionStore.threadAccess}.
    */
   get threadAccess(): StoreThreadAccess | undefined {
-    return this.#threadAccess ?? clientThreadAccess((this.db as { $client?: unknown }).$client);
+    return this.#threadAccess ?? clientThreadAccess((this.#pg as { $client?: unknown }).$client);
   }
 
   /**
@@ -207,7 +241,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
     if (migrate) resolveMigrationsFolder(options.migrationsFolder);
     const [{ PGlite }, { drizzle }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')]);
     const owned = options.client === undefined;
-    const client = options.client ?? (options.dataDir === undefined ? await PGlite.create() : await PGlite.create(options.dataDir));
+    const client = options.client !== undefined ? asPglite(options.client) : options.dataDir === undefined ? await PGlite.create() : await PGlite.create(options.dataDir);
     try {
       if (migrate) await migratePglite(client, options);
     } catch (err) {
@@ -243,7 +277,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
       const { version: _ignored, ...body } = definition;
       const wanted = canonicalJson(body);
       for (let race = 0; race < MAX_VERSION_RACES; race++) {
-        const [latest] = await this.db
+        const [latest] = await this.#pg
           .select({ version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
           .from(workflows)
           .where(eq(workflows.id, definition.id))
@@ -251,7 +285,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
           .limit(1);
         if (latest !== undefined && canonicalJson(JSON.parse(latest.definition)) === wanted) return latest.version;
         const version = (latest?.version ?? 0) + 1;
-        const inserted = await this.db
+        const inserted = await this.#pg
           .insert(workflows)
           .values({ id: definition.id, version, definition: jsonValue(body)!, changeNotes: options?.changeNotes ?? null, createdAt: Date.now() })
           .onConflictDoNothing()
@@ -265,7 +299,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   async getWorkflow(workflowId: string, version?: number): Promise<WorkflowDefinition | null> {
     checkWorkflowLookup(workflowId, version);
     return guard('getWorkflow', undefined, async () => {
-      const [row] = await this.db
+      const [row] = await this.#pg
         .select({ version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
         .from(workflows)
         .where(version === undefined ? eq(workflows.id, workflowId) : and(eq(workflows.id, workflowId), eq(workflows.version, version)))
@@ -284,7 +318,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
 
   async listWorkflows(): Promise<WorkflowDefinition[]> {
     return guard('listWorkflows', undefined, async () => {
-      const rows = await this.db
+      const rows = await this.#pg
         .selectDistinctOn([workflows.id], { version: workflows.version, definition: sql<string>`${workflows.definition}::text` })
         .from(workflows)
         .orderBy(workflows.id, desc(workflows.version));
@@ -340,7 +374,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
         ? undefined
         : or(sql`${executions.startedAt} > ${after.startedAt}`, and(eq(executions.startedAt, after.startedAt), sql`${executions.executionId} > ${after.executionId}`)),
     );
-    const rows: ExecutionRow[] = await this.db
+    const rows: ExecutionRow[] = await this.#pg
       .select(executionColumns)
       .from(executions)
       .where(where)
@@ -354,14 +388,14 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
     return guard('pruneExecutions', undefined, async () => {
       const { olderThanMs, keepLast, statuses } = resolvePruneCriteria(criteria);
       const finished = and(inArray(executions.status, [...statuses]), isNotNull(executions.completedAt));
-      const newest = this.db
+      const newest = this.#pg
         .select({ id: executions.executionId })
         .from(executions)
         .where(finished)
         .orderBy(desc(executions.completedAt), desc(executions.seq))
         .limit(keepLast ?? 0);
       // Node results, logs and payloads go with their execution (ON DELETE CASCADE).
-      const deleted = await this.db
+      const deleted = await this.#pg
         .delete(executions)
         .where(
           and(
@@ -426,7 +460,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
 
   async deleteNodeResult(executionId: string, nodeId: string): Promise<void> {
     return guard('deleteNodeResult', executionId, async () => {
-      const deleted = await this.db
+      const deleted = await this.#pg
         .delete(nodeResults)
         .where(and(eq(nodeResults.executionId, executionId), eq(nodeResults.nodeId, nodeId)))
         .returning({ nodeId: nodeResults.nodeId });
@@ -437,7 +471,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
   async addLog(executionId: string, entry: ExecutionLogEntry): Promise<void> {
     return guard('addLog', executionId, async () => {
       try {
-        await this.db.insert(executionLogs).values({
+        await this.#pg.insert(executionLogs).values({
           executionId,
           at: entry.at,
           level: entry.level,
@@ -452,7 +486,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
 
   async getLogs(executionId: string): Promise<ExecutionLogEntry[]> {
     return guard('getLogs', executionId, async () => {
-      const rows = await this.db
+      const rows = await this.#pg
         .select({ at: executionLogs.at, level: executionLogs.level, message: executionLogs.message, nodeId: executionLogs.nodeId })
         .from(executionLogs)
         .where(eq(executionLogs.executionId, executionId))
@@ -468,7 +502,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
 
   async getWorkflowVersions(workflowId: string): Promise<WorkflowVersionInfo[]> {
     return guard('getWorkflowVersions', undefined, async () => {
-      const rows = await this.db
+      const rows = await this.#pg
         .select({ version: workflows.version, createdAt: workflows.createdAt, changeNotes: workflows.changeNotes })
         .from(workflows)
         .where(eq(workflows.id, workflowId))
@@ -482,7 +516,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
       const data = sql`${json}::text::jsonb`;
       const bytes = Buffer.byteLength(json);
       try {
-        await this.db
+        await this.#pg
           .insert(payloads)
           .values({ executionId, payloadId, data, bytes, createdAt: Date.now() })
           .onConflictDoUpdate({
@@ -499,7 +533,7 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
     return guard('getPayloads', executionId, async () => {
       const out = new Map<string, unknown>();
       if (payloadIds.length === 0) return out;
-      const rows = await this.db
+      const rows = await this.#pg
         .select({ payloadId: payloads.payloadId, data: sql<string>`${payloads.data}::text` })
         .from(payloads)
         .where(and(eq(payloads.executionId, executionId), inArray(payloads.payloadId, [...payloadIds])));
@@ -510,13 +544,13 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
 
   async deletePayloads(executionId: string): Promise<number> {
     return guard('deletePayloads', executionId, async () => {
-      const deleted = await this.db.delete(payloads).where(eq(payloads.executionId, executionId)).returning({ id: payloads.payloadId });
+      const deleted = await this.#pg.delete(payloads).where(eq(payloads.executionId, executionId)).returning({ id: payloads.payloadId });
       return deleted.length;
     });
   }
 
   private async selectExecutions(where: SQL | undefined, order: 'newest' | 'oldest' = 'newest', limit?: number): Promise<WorkflowExecution[]> {
-    const query = this.db
+    const query = this.#pg
       .select(executionColumns)
       .from(executions)
       .where(where)

@@ -7,6 +7,8 @@
 import { createPostgresBackend, DEFAULT_SCHEMA, quoteSchemaName, runMigrations } from 'bullmq';
 import type { PgPool, PgQueryable } from 'bullmq';
 import type { PGlite } from '@electric-sql/pglite';
+import { asPglite } from '../../../store/pglite-client.js';
+import type { PgliteClient } from '../../../store/pglite-client.js';
 import { BackendUnavailableError, InvalidArgumentError, PrefixConflictError, SpaneError } from '../../../errors.js';
 import { DEFAULT_PREFIX } from '../../engine/config.js';
 import { PglitePool } from './pglite-pool.js';
@@ -46,7 +48,7 @@ export interface EmbeddedBackendOptions {
   /** PGlite data directory (kept across restarts). Without it (and without `client`) the database lives in memory. */
   dataDir?: string;
   /** An open PGlite to use instead; the backend leaves it open on `close()`. */
-  client?: PGlite;
+  client?: PgliteClient;
   /**
    * The `prefix` of the engines that will use this backend; see {@link PostgresBackendOptions.prefix}.
    * @defaultValue `{spane}`
@@ -69,7 +71,7 @@ interface SqlBackendParts {
   /** The pool handed to BullMQ. */
   pool: PgPool;
   /** The PGlite of an embedded backend, else undefined. */
-  pglite: PGlite | undefined;
+  pglite: PgliteClient | undefined;
   /** The prefix the backend's database belongs to. */
   prefix: string;
   /** Closes the pool (and an owned PGlite). */
@@ -108,7 +110,7 @@ export class SqlBackend {
   /** The pool handed to BullMQ. @internal */
   readonly pool: PgPool;
   /** The PGlite of an embedded backend (for a store on the same database), else undefined. */
-  readonly pglite: PGlite | undefined;
+  readonly pglite: PgliteClient | undefined;
   /** The prefix this backend's database belongs to; engines on it must use it. */
   readonly prefix: string;
   private readonly release: () => Promise<void>;
@@ -164,7 +166,7 @@ export class SqlBackend {
     if (options.dataDir !== undefined && (typeof options.dataDir !== 'string' || options.dataDir === '')) {
       throw new InvalidArgumentError("SqlBackend.embedded: 'dataDir' must be a non-empty path");
     }
-    let db = options.client;
+    let db: PGlite | undefined = options.client === undefined ? undefined : asPglite(options.client);
     const owned = db === undefined;
     if (db === undefined) {
       const { PGlite } = await import('@electric-sql/pglite');
