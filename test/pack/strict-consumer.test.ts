@@ -45,6 +45,8 @@ const VITEST_SHIM = [
   '/** A test. */',
   'export declare function it(name: string, body: () => void | Promise<void>): void;',
   'export declare const test: typeof it;',
+  '/** A run-time assertion; the type tests are only compiled. */',
+  'export declare function expect(actual: unknown): { toEqual(expected: unknown): void; toBe(expected: unknown): void };',
 ].join('\n');
 
 /** The spec's imports from `spane` and its subpaths (SPANE-README.md), with the stores' structural types. */
