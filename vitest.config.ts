@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import type { TestProjectInlineConfiguration, ViteUserConfig } from 'vitest/config';
 import { BACKEND_SUITES, planRepository } from './test/backends/plan.js';
@@ -26,6 +27,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
   });
 
   return {
+    // The examples import 'spane' as a user's project would: here that is the sources, so an
+    // example and the test that drives it share one copy (tsconfig.json maps it the same way).
+    resolve: { alias: [{ find: /^spane$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }] },
     test: {
       testTimeout: 30_000,
       hookTimeout: 30_000,

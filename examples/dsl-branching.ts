@@ -3,13 +3,14 @@
  * automatic approval; the branch not taken is skipped, and the join below sees only the branch
  * that ran. The router may only name its own branches: returning 'reject' below would not compile.
  *
- *   npx tsx examples/dsl-branching.ts
+ *   npx spane run examples/dsl-branching.ts                                                     # a small order: "approved"
+ *   npx spane run examples/dsl-branching.ts --input '{"orderId":"B-2","total":250,"country":"de"}'  # a big one: "queued"
+ *   npx spane run examples/dsl-branching.ts --input '{"orderId":"C-3","total":-5,"country":"fr"}'   # refused by the input schema
  *
- * Needs Redis (REDIS_URL, default redis://127.0.0.1:6379).
+ * Runs offline on the default embedded backend (no Redis, no PostgreSQL).
  */
 import { z } from 'zod';
-import { defineNode, InMemoryExecutionStore, nodeOutput, NodeRegistry, router, transform, workflow, WorkflowEngine } from '../src/index.js';
-import { isMain, redisReachable, redisUrl } from './dsl-support.js';
+import { defineNode, router, transform, workflow } from 'spane';
 
 const Order = z.object({ orderId: z.string(), total: z.number().nonnegative(), country: z.string().length(2) });
 
@@ -56,34 +57,5 @@ export const orders = workflow('dsl-orders', { input: Order, name: 'Order routin
   .trigger({ type: 'webhook', path: 'orders', method: 'POST' })
   .build();
 
-async function main(): Promise<number> {
-  if (!(await redisReachable())) {
-    console.error(`Cannot reach Redis at ${redisUrl}: start redis-server or set REDIS_URL.`);
-    return 1;
-  }
-  const engine = new WorkflowEngine({ registry: new NodeRegistry(), store: new InMemoryExecutionStore(), connection: redisUrl });
-  try {
-    await engine.registerWorkflow(orders);
-    engine.startWorkers(4);
-    let ok = true;
-    for (const order of [
-      { orderId: 'A-1', total: 40, country: 'fr' },
-      { orderId: 'B-2', total: 250, country: 'de' },
-    ]) {
-      const execution = await engine.waitForExecution(await engine.enqueueWorkflow(orders.id, order), { timeoutMs: 20_000 });
-      const statuses = Object.entries(execution.nodeResults)
-        .map(([id, r]) => `${id}=${r.status}`)
-        .join(' ');
-      console.log(`Order ${order.orderId} (total ${order.total}): ${execution.status}; ${statuses}; summary: ${nodeOutput(orders, execution, 'summary')}`);
-      ok &&= execution.status === 'completed';
-    }
-    // Input the schema refuses: the node fails at once (NodeInputError), not after retries.
-    const bad = await engine.waitForExecution(await engine.enqueueWorkflow(orders.id, { orderId: 'C-3', total: -5, country: 'fr' }), { timeoutMs: 20_000 });
-    console.log(`Order C-3 (total -5): ${bad.status}; ${bad.nodeResults['validate']?.error?.split('\n')[0]}`);
-    return ok && bad.status === 'failed' ? 0 : 1;
-  } finally {
-    await engine.close();
-  }
-}
-
-if (isMain(import.meta.url)) process.exit(await main());
+/** What `spane run` starts with when `--input` is not given: a small order, approved automatically. */
+export const input = { orderId: 'A-1', total: 40, country: 'fr' };

@@ -6,13 +6,14 @@
  * in the join is typed `string[] | NodeFailure` and the summary's input schema must accept both
  * (drop the `{ error }` case from it and the program no longer compiles).
  *
- *   npx tsx examples/dsl-fan-out.ts
+ *   npx spane run examples/dsl-fan-out.ts
  *
- * Needs Redis (REDIS_URL, default redis://127.0.0.1:6379).
+ * Runs offline on the default embedded backend (no Redis, no PostgreSQL). The progress lines show
+ * the three loads running at once and the recommendations node failing twice; the result is the
+ * summary, with an empty list of recommendations.
  */
 import { z } from 'zod';
-import { defineNode, delay, InMemoryExecutionStore, nodeOutput, NodeRegistry, workflow, WorkflowEngine } from '../src/index.js';
-import { isMain, redisReachable, redisUrl } from './dsl-support.js';
+import { defineNode, delay, workflow } from 'spane';
 
 const UserRef = z.object({ userId: z.number().int().positive() });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -82,26 +83,5 @@ export const userSummary = workflow('dsl-user-summary', { input: UserRef, descri
   .trigger({ type: 'schedule', cron: '0 6 * * *', timezone: 'Europe/Paris', data: { userId: 1 } })
   .build();
 
-async function main(): Promise<number> {
-  if (!(await redisReachable())) {
-    console.error(`Cannot reach Redis at ${redisUrl}: start redis-server or set REDIS_URL.`);
-    return 1;
-  }
-  const engine = new WorkflowEngine({ registry: new NodeRegistry(), store: new InMemoryExecutionStore(), connection: redisUrl });
-  try {
-    await engine.registerWorkflow(userSummary);
-    engine.startWorkers(8);
-    const started = Date.now();
-    const execution = await engine.waitForExecution(await engine.enqueueWorkflow(userSummary.id, { userId: 42 }), { timeoutMs: 20_000 });
-    console.log(`Execution ${execution.status} in ${Date.now() - started} ms (three 300 ms loads ran in parallel)`);
-    for (const [id, r] of Object.entries(execution.nodeResults)) {
-      console.log(`  ${id.padEnd(16)} ${r.status.padEnd(9)} attempts=${r.attempts} ${JSON.stringify(r.data ?? r.error)}`);
-    }
-    const summary = nodeOutput(userSummary, execution, 'summary'); // typed { city; orders; spent; recommendations }
-    return execution.status === 'completed' && summary?.orders === 3 ? 0 : 1;
-  } finally {
-    await engine.close();
-  }
-}
-
-if (isMain(import.meta.url)) process.exit(await main());
+/** What `spane run` starts with when `--input` is not given. */
+export const input = { userId: 42 };

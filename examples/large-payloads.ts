@@ -1,22 +1,22 @@
 /**
  * Claim check: a workflow whose nodes pass 2 MB values to each other, with the values kept in the
- * store's payload table (embedded PGlite here) and only small references in Redis.
+ * store's payload table and only small references on the queue.
  *
- *   npm run example:payloads      (or: npx tsx examples/large-payloads.ts)
+ *   npx spane run examples/large-payloads.ts    # offline, embedded backend: prints { total, even }
+ *   npm run example:payloads                    # the script part below, against Redis
  *
- * Needs Redis on 127.0.0.1:6379, or set REDIS_URL. Uses its own key prefix and deletes its keys
- * at the end.
+ * `spane run` needs no server: the embedded backend's store (PGlite) keeps the payloads. The
+ * script part (`npx tsx examples/large-payloads.ts`) needs Redis on 127.0.0.1:6379, or set
+ * REDIS_URL: it measures the largest value SPANE left in Redis, under its own key prefix, whose
+ * keys it deletes at the end.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { DrizzleStore, isPayloadReference, NodeRegistry, WorkflowEngine } from '../src/index.js';
-import type { WorkflowDefinition } from '../src/index.js';
+import { pathToFileURL } from 'node:url';
+import { DrizzleStore, isPayloadReference, NodeRegistry, WorkflowEngine } from 'spane';
+import type { WorkflowDefinition } from 'spane';
 
-const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
-const prefix = `{spane-example-${randomUUID().slice(0, 8)}}`;
-const store = await DrizzleStore.pglite(); // in memory; pass { dataDir } to keep it
-
-const registry = new NodeRegistry();
+/** The executors; `spane run` reads this registry. */
+export const registry = new NodeRegistry();
 // 2 MB of rows: far over the 50 KB default threshold.
 registry.register('generate', async () => ({
   success: true,
@@ -32,7 +32,7 @@ registry.register('count', async (ctx) => {
   return { success: true, data: { total: rows.length, even: rows.filter((r) => r.even).length } };
 });
 
-const workflow: WorkflowDefinition = {
+const largePayloads: WorkflowDefinition = {
   id: 'large-payloads',
   name: 'Large payloads',
   entryNodeId: 'generate',
@@ -43,44 +43,60 @@ const workflow: WorkflowDefinition = {
   ],
 };
 
-const engine = new WorkflowEngine({ registry, store, connection: redis, config: { prefix } });
-try {
-  await engine.registerWorkflow(workflow, { changeNotes: 'first version' });
-  engine.startWorkers(2);
-  const executionId = await engine.enqueueWorkflow('large-payloads');
-  const done = await engine.waitForExecution(executionId, { timeoutMs: 60_000 });
-  console.log('status:', done.status, '| count result:', done.nodeResults['count']?.data);
+/** The workflows `spane run` registers. */
+export const workflows = [largePayloads];
+/** The workflow needs no input: `generate` makes the data. */
+export const input = {};
 
-  // What the store holds: references in place of the two large outputs.
-  const raw = await engine.getExecution(executionId, { raw: true });
-  for (const [nodeId, result] of Object.entries(raw!.nodeResults)) {
-    console.log(`  ${nodeId}:`, isPayloadReference(result.data) ? `reference ${JSON.stringify(result.data)}` : 'inline');
-  }
+/** The script part: an engine on Redis and an in-memory PGlite store, with what each holds printed. */
+async function main(): Promise<void> {
+  // Imported here, so that `spane run` works in a project without ioredis (the embedded backend needs none).
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+  const prefix = `{spane-example-${randomUUID().slice(0, 8)}}`;
+  const store = await DrizzleStore.pglite(); // in memory; pass { dataDir } to keep it
+  const engine = new WorkflowEngine({ registry, store, connection: redis, config: { prefix } });
+  try {
+    await engine.registerWorkflow(largePayloads, { changeNotes: 'first version' });
+    engine.startWorkers(2);
+    const executionId = await engine.enqueueWorkflow('large-payloads');
+    const done = await engine.waitForExecution(executionId, { timeoutMs: 60_000 });
+    console.log('status:', done.status, '| count result:', done.nodeResults['count']?.data);
 
-  // The largest value under our prefix in Redis (job hashes, sets, event streams).
-  let largest = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    for (const key of keys) {
-      if ((await redis.type(key)) !== 'hash') continue;
-      for (const value of Object.values(await redis.hgetall(key))) largest = Math.max(largest, value.length);
+    // What the store holds: references in place of the two large outputs.
+    const raw = await engine.getExecution(executionId, { raw: true });
+    for (const [nodeId, result] of Object.entries(raw!.nodeResults)) {
+      console.log(`  ${nodeId}:`, isPayloadReference(result.data) ? `reference ${JSON.stringify(result.data)}` : 'inline');
     }
-  } while (cursor !== '0');
-  console.log(`largest Redis hash field: ${largest} bytes`);
 
-  console.log('pruned executions:', await engine.pruneExecutions({ keepLast: 0 }));
-  console.log('payloads left:', (await store.getPayloads(executionId, ['output:generate', 'output:enrich'])).size);
-  if (done.status !== 'completed' || largest > 50 * 1024) process.exitCode = 1;
-} finally {
-  await engine.close();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
-  await store.close();
+    // The largest value under our prefix in Redis (job hashes, sets, event streams).
+    let largest = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        if ((await redis.type(key)) !== 'hash') continue;
+        for (const value of Object.values(await redis.hgetall(key))) largest = Math.max(largest, value.length);
+      }
+    } while (cursor !== '0');
+    console.log(`largest Redis hash field: ${largest} bytes`);
+
+    console.log('pruned executions:', await engine.pruneExecutions({ keepLast: 0 }));
+    console.log('payloads left:', (await store.getPayloads(executionId, ['output:generate', 'output:enrich'])).size);
+    if (done.status !== 'completed' || largest > 50 * 1024) process.exitCode = 1;
+  } finally {
+    await engine.close();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+    await store.close();
+  }
 }
+
+// Only when started directly (`npx tsx examples/large-payloads.ts`), not when `spane run` imports it.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -10,8 +10,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
-import type { ExecutionContext, ExecutionResult, INodeExecutor, WorkflowDefinition } from '../src/index.js';
+import { InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from 'spane';
+import type { ExecutionContext, ExecutionResult, INodeExecutor, WorkflowDefinition } from 'spane';
 
 // Executors are plain objects with an async execute(context). Whatever they return as `data`
 // is stored as the node's result and handed to the node's children as their input.

@@ -48,8 +48,8 @@ import {
   WorkflowEngine,
   WorkflowNotFoundError,
   WorkflowValidationError,
-} from '../src/index.js';
-import type { EventSource, ExecutionContext, ExecutionResult, SpaneEvent, WorkflowDefinition, WorkflowExecution, WorkflowTrigger } from '../src/index.js';
+} from 'spane';
+import type { EventSource, ExecutionContext, ExecutionResult, SpaneEvent, WorkflowDefinition, WorkflowExecution, WorkflowTrigger } from 'spane';
 
 // ---------------------------------------------------------------------------------------------
 // Demo executors: enough to build something useful in the editor.

@@ -25,8 +25,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { Redis } from 'ioredis';
-import { deserialize, DrizzleStore, InMemoryExecutionStore, InvalidConfigError, MetricsCollector, NodeRegistry, WorkflowEngine } from '../src/index.js';
-import type { EngineConfig, SpaneEvent, WorkflowDefinition } from '../src/index.js';
+import { deserialize, DrizzleStore, InMemoryExecutionStore, InvalidConfigError, MetricsCollector, NodeRegistry, WorkflowEngine } from 'spane';
+import type { EngineConfig, SpaneEvent, WorkflowDefinition } from 'spane';
 
 // ---------------------------------------------------------------------------------------------
 // The executors. Threads share nothing with the main thread but Redis and the database, so
@@ -179,13 +179,14 @@ async function main(): Promise<void> {
     // 5. A custom processor file ------------------------------------------------------------
     section('5. Custom processor file');
     // Its default export is a BullMQ sandboxed processor; createSandboxProcessor builds SPANE's,
-    // here with the registry chosen in code instead of executorsModule. (A published app would
-    // import from 'spane' and compile the file to JavaScript; TypeScript works through tsx.)
+    // here with the registry chosen in code instead of executorsModule. The file lives in a
+    // scratch folder, so it imports SPANE by the URL 'spane' resolves to from here; a processor
+    // file inside your project can simply import from 'spane'.
     const customFile = path.join(scratch, 'my-processor.mts');
     await writeFile(
       customFile,
       [
-        `import { createSandboxProcessor } from '${pathToFileURL(path.resolve(path.dirname(THIS_FILE), '../src/index.js')).href}';`,
+        `import { createSandboxProcessor } from '${import.meta.resolve('spane')}';`,
         `export default createSandboxProcessor({ registry: async () => (await import('${pathToFileURL(THIS_FILE).href}')).registry });`,
       ].join('\n'),
     );
@@ -236,10 +237,14 @@ async function main(): Promise<void> {
   }
 }
 
-// Run the demo only as the main thread's entry point, and without a top-level await: startWorkers
-// imports this very module to check it, which must not wait for the demo to finish.
+// Run the demo only as the main thread's entry point, once, and without a top-level await:
+// startWorkers imports this very module to check it (a second instance of it, with the same
+// process.argv), which must neither start the demo again nor wait for it to finish.
 const isEntry = process.argv[1] !== undefined && path.resolve(process.argv[1]) === THIS_FILE;
-if (isMainThread && isEntry) {
+const STARTED = Symbol.for('spane.examples.sandboxed-processor-setup');
+const marks = globalThis as { [STARTED]?: true };
+if (isMainThread && isEntry && marks[STARTED] === undefined) {
+  marks[STARTED] = true;
   main().then(
     () => undefined,
     (err: unknown) => {

@@ -136,7 +136,10 @@ export function hasExecutors(mod: WorkflowModule): boolean {
   return mod.registry !== undefined || mod.workflows.some((w) => (w[NODE_EXECUTORS]?.length ?? 0) > 0);
 }
 
-/** Picks one workflow: `id` when given, else the only one. */
+/**
+ * Picks one workflow: `id` when given, else the only one, else the only one that no other
+ * workflow of the module runs as a sub-workflow (a parent exported with its children).
+ */
 export function selectWorkflow(mod: WorkflowModule, id: string | undefined): WorkflowDefinitionWithExecutors {
   const ids = mod.workflows.map((w) => w.id);
   if (id !== undefined) {
@@ -144,8 +147,11 @@ export function selectWorkflow(mod: WorkflowModule, id: string | undefined): Wor
     if (found === undefined) throw new WorkflowModuleError(mod.file, `has no workflow '${id}' (workflows: ${ids.join(', ')})`);
     return found;
   }
-  if (mod.workflows.length > 1) throw new WorkflowModuleError(mod.file, `exports ${ids.length} workflows (${ids.join(', ')}): choose one with --workflow <id>`);
-  return mod.workflows[0]!;
+  if (mod.workflows.length === 1) return mod.workflows[0]!;
+  const called = new Set(mod.workflows.flatMap((w) => w.nodes.filter((n) => n.type === 'sub-workflow').map((n) => n.config?.['workflowId'])));
+  const tops = mod.workflows.filter((w) => !called.has(w.id));
+  if (tops.length === 1) return tops[0]!;
+  throw new WorkflowModuleError(mod.file, `exports ${ids.length} workflows (${ids.join(', ')}): choose one with --workflow <id>`);
 }
 
 function workflowList(value: unknown, file: string, name: string): WorkflowDefinitionWithExecutors[] {

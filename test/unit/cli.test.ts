@@ -139,6 +139,14 @@ describe('selectWorkflow and --input', () => {
     expect(() => selectWorkflow(mod, 'c')).toThrow(/has no workflow 'c' \(workflows: a, b\)/);
   });
 
+  it('without --workflow, picks the one workflow that the others serve as sub-workflows', () => {
+    const parent = { ...def('parent'), nodes: [{ id: 'call', type: 'sub-workflow', config: { workflowId: 'child' }, inputs: [], outputs: [] }], entryNodeId: 'call' };
+    expect(selectWorkflow(readWorkflowModule({ workflows: [def('child'), parent] }, 'm.ts'), undefined).id).toBe('parent');
+    // Two parents of one child: still a choice to make.
+    const other = { ...parent, id: 'other' };
+    expect(() => selectWorkflow(readWorkflowModule({ workflows: [def('child'), parent, other] }, 'm.ts'), undefined)).toThrow(/exports 3 workflows .*--workflow <id>/);
+  });
+
   it('parses --input as JSON, else uses the fallback', () => {
     expect(parseInput('{"n":1}', undefined)).toEqual({ n: 1 });
     expect(parseInput(undefined, { from: 'module' })).toEqual({ from: 'module' });
@@ -230,9 +238,9 @@ describe('runCli', () => {
       expect(index).toContain('[`dsl-orders`](./dsl-orders.md) — from `examples/dsl-branching.ts`');
 
       const empty = mkdtempSync(join(tmpdir(), 'spane-docs-'));
-      const refused = await cli('docs', `${FIXTURES}/greet.ts`, 'examples/dsl-support.ts', '--out', empty);
+      const refused = await cli('docs', `${FIXTURES}/greet.ts`, `${FIXTURES}/empty.ts`, '--out', empty);
       expect(refused.code).toBe(1);
-      expect(refused.err).toContain('spane: examples/dsl-support.ts: exports no workflow');
+      expect(refused.err).toContain(`spane: ${FIXTURES}/empty.ts: exports no workflow`);
       expect(() => readFileSync(join(empty, 'index.md'))).toThrow();
       rmSync(empty, { recursive: true, force: true });
     } finally {
