@@ -25,6 +25,9 @@ export default defineConfig({
     await cp('src/store/drizzle/migrations', 'dist/migrations', { recursive: true });
     // Loads a TypeScript processorFile through jiti in a worker thread (plain JavaScript on purpose).
     await cp('src/runtime/sandbox/ts-processor.mjs', 'dist/sandbox-ts-processor.mjs');
+    // `node --import spane/register`: TypeScript for Node's own loader (the test script of `spane init`).
+    await cp('src/cli/register.mjs', 'dist/register.mjs');
+    await cp('src/cli/register-hooks.mjs', 'dist/register-hooks.mjs');
     // The command is ESM only (`bin` points at cli.js); one config builds both formats so that
     // cli.js shares chunks with index.js, which leaves a CommonJS copy nobody runs.
     await rm('dist/cli.cjs', { force: true });
