@@ -12,7 +12,8 @@ export default defineConfig({
   // engine. It keeps its shebang, and tsup makes it executable.
   entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts', cli: 'src/cli/main.ts' },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts' } },
+  // register: types only (its code is the plain register.cjs and register.mjs copied below).
+  dts: { entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts', register: 'src/cli/register-types.ts' } },
   define: { SPANE_VERSION: JSON.stringify(version) },
   sourcemap: true,
   clean: true,
@@ -26,6 +27,7 @@ export default defineConfig({
     // Loads a TypeScript processorFile through jiti in a worker thread (plain JavaScript on purpose).
     await cp('src/runtime/sandbox/ts-processor.mjs', 'dist/sandbox-ts-processor.mjs');
     // `node --import spane/register`: TypeScript for Node's own loader (the test script of `spane init`).
+    await cp('src/cli/register.cjs', 'dist/register.cjs');
     await cp('src/cli/register.mjs', 'dist/register.mjs');
     await cp('src/cli/register-hooks.mjs', 'dist/register-hooks.mjs');
     // The command is ESM only (`bin` points at cli.js); one config builds both formats so that

@@ -1,30 +1,8 @@
 /**
- * `node --import spane/register file.ts`: Node runs TypeScript files (and `import` syntax in a
- * CommonJS project), on every Node version the package supports, Node 20 included. `spane init`
- * writes its test script with it: `node --import spane/register --test test/hello.test.ts`.
- *
- * How: a `.ts`, `.cts` or `.mts` file is compiled by jiti (types stripped, `import`/`export`
- * turned into CommonJS, line numbers kept) and run by Node's CommonJS loader, whether it is
- * required or imported (register-hooks.mjs hands imported ones to that loader). So a project's
- * TypeScript files and the packages they import load once each, as they would in CommonJS:
- * `import { ... } from 'spane'` in two files gets one copy. Top-level await is not available in
- * files loaded this way (`spane run` has it: it loads workflow modules in jiti's async mode).
- * Node's own type stripping (Node 22.18+) is replaced by this one, so every version behaves alike.
- *
- * Plain JavaScript on purpose: tsup copies it to dist/register.mjs (see tsup.config.ts).
+ * `node --import spane/register`: the `import` condition of `spane/register`, which runs
+ * register.cjs (see there) once, as `--require spane/register` would. Plain JavaScript, copied to
+ * dist/register.mjs by tsup.config.ts.
  */
-import { readFileSync } from 'node:fs';
-import Module, { register } from 'node:module';
-import { createJiti } from 'jiti';
+import { createRequire } from 'node:module';
 
-const jiti = createJiti(import.meta.url);
-
-/** Module._extensions handler: compile with jiti, then run as CommonJS. */
-function compileTypeScript(module, filename) {
-  const code = jiti.transform({ source: readFileSync(filename, 'utf8'), filename, ts: true, retainLines: true });
-  module._compile(code, filename);
-}
-
-for (const ext of ['.ts', '.cts', '.mts']) Module._extensions[ext] = compileTypeScript;
-
-register('./register-hooks.mjs', import.meta.url);
+createRequire(import.meta.url)('./register.cjs');
