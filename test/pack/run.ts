@@ -136,7 +136,19 @@ try {
   check('npm pack', pack.status === 0, show(pack));
   const [{ filename, files }] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
   const paths = new Set(files.map((f) => f.path));
-  for (const needed of ['dist/cli.js', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/migrations/meta/_journal.json', 'README.md', 'package.json']) {
+  for (const needed of [
+    'dist/cli.js',
+    'dist/index.js',
+    'dist/index.cjs',
+    'dist/index.d.ts',
+    'dist/migrations/meta/_journal.json',
+    'dist/register.mjs',
+    'dist/register.cjs',
+    'dist/register-hooks.mjs',
+    'dist/register.d.ts',
+    'README.md',
+    'package.json',
+  ]) {
     check(`the tarball holds ${needed}`, paths.has(needed));
   }
   check('the tarball holds no sources or tests', ![...paths].some((p) => p.startsWith('src/') || p.startsWith('test/')));
