@@ -28,7 +28,8 @@ export default defineConfig({
   // So each CommonJS subpath file is replaced below by one that re-exports from index.cjs.
   entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts', cli: 'src/cli/main.ts', ...subpaths },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts', ...subpaths } },
+  // register: types only (its code is the plain register.cjs and register.mjs copied below).
+  dts: { entry: { index: 'src/index.ts', 'sandbox-processor': 'src/runtime/sandbox/processor.ts', register: 'src/cli/register-types.ts', ...subpaths } },
   define: { SPANE_VERSION: JSON.stringify(version) },
   // Maps point into src/ by path without embedding the sources: they halve the tarball, and a
   // stack trace still names the TypeScript file and line.
@@ -46,6 +47,10 @@ export default defineConfig({
     await cp('src/store/drizzle/migrations', 'dist/migrations', { recursive: true });
     // Loads a TypeScript processorFile through jiti in a worker thread (plain JavaScript on purpose).
     await cp('src/runtime/sandbox/ts-processor.mjs', 'dist/sandbox-ts-processor.mjs');
+    // `node --import spane/register`: TypeScript for Node's own loader (the test script of `spane init`).
+    await cp('src/cli/register.cjs', 'dist/register.cjs');
+    await cp('src/cli/register.mjs', 'dist/register.mjs');
+    await cp('src/cli/register-hooks.mjs', 'dist/register-hooks.mjs');
     // The command is ESM only (`bin` points at cli.js); one config builds both formats so that
     // cli.js shares chunks with index.js, which leaves a CommonJS copy nobody runs.
     await rm('dist/cli.cjs', { force: true });

@@ -121,6 +121,19 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
     });
 
   program
+    .command('init')
+    .description('Create a project that runs at once, offline: a DSL workflow, a test of it, package.json scripts, tsconfig.json, README.md.')
+    .argument('[dir]', 'folder to create it in (made when missing)', '.')
+    .addHelpText(
+      'after',
+      '\nNever overwrites a file: when one exists (or package.json has a start/test script of its own), it lists them and writes nothing (exit 1). An existing package.json gets the scripts and dependencies it lacks.',
+    )
+    .action(async (dir: string) => {
+      const { initCommand } = await import('./commands/init.js');
+      exit.code = initCommand(dir, io);
+    });
+
+  program
     .command('migrate')
     .description("Apply the state store's migrations (a deploy step for stores opened with migrate: false).")
     .option('--database-url <url>', 'PostgreSQL to migrate (default: SPANE_DATABASE_URL, DATABASE_URL)')

@@ -3,11 +3,19 @@
  * folder, then `npx spane run examples/quickstart.ts` on a copy of the quick start there, with
  * REDIS_URL and DATABASE_URL pointing at closed ports to show that no service is needed.
  *
+ * Then the first hour of a user, with no network at all (each step in its own network namespace,
+ * `unshare -n`, loopback up: no registry, Redis or PostgreSQL is reachable), in an empty
+ * CommonJS project (`npm init -y`) and an empty ESM one (`"type": "module"`): install the tarball
+ * and zod from npm's cache, `npx spane init`, then the steps it prints (`npm install`, `npm test`,
+ * `npm start`), a type check of what it wrote, and `npx spane run` of the README's first
+ * TypeScript example that imports 'spane', copied as the README shows it.
+ *
  *   npm run build && npm run test:pack
  *
- * Installing needs the npm registry (or its cache) for the dependencies. It takes longer than the
- * unit and integration tests, so it is its own CI step (.ci/run) rather than part of `npm test`.
- * Exits 0 when every check passed.
+ * The first install needs the npm registry (or a cache that already holds the full metadata
+ * npm 11 asks for: `npm ci` caches tarballs only); it fills the cache the offline installs use.
+ * Needs root for `unshare -n`. It takes longer than the unit and integration tests, so it is its
+ * own CI step (.ci/run) rather than part of `npm test`. Exits 0 when every check passed.
  */
 import { spawnSync } from 'node:child_process';
 import type { SpawnSyncReturns } from 'node:child_process';
@@ -25,19 +33,97 @@ const CLOSED = {
   SPANE_DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
 };
 
+const startedAt = Date.now();
 const failures: string[] = [];
 function check(what: string, ok: boolean, details = ''): void {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
   if (!ok) failures.push(`${what}${details ? `\n${details}` : ''}`);
 }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> & { ms: number } {
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, timeout = 300_000): SpawnSyncReturns<string> & { ms: number } {
   const started = Date.now();
-  const r = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout });
   return Object.assign(r, { ms: Date.now() - started });
 }
 
-const show = (r: SpawnSyncReturns<string>) => `exit ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+/**
+ * Runs `cmd args` in a network namespace of its own, loopback up and nothing else: no registry,
+ * Redis or PostgreSQL is reachable. `--kill-child`: a step that times out takes its processes
+ * with it.
+ */
+function offline(cmd: string, args: string[], cwd: string, timeout = 180_000): SpawnSyncReturns<string> & { ms: number } {
+  return run('unshare', ['--net', '--fork', '--kill-child', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', cmd, ...args], cwd, {}, timeout);
+}
+
+const seconds = (r: { ms: number }) => `${(r.ms / 1000).toFixed(1)} s`;
+
+const show = (r: SpawnSyncReturns<string>) =>
+  `exit ${r.status}${r.error === undefined ? '' : ` (${r.error.message}${r.signal === null ? '' : `, ${r.signal}`})`}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+
+/**
+ * The first TypeScript example of README.md that imports from 'spane', as the README shows it
+ * (the test follows the README), or undefined when there is none.
+ */
+function readmeExample(): string | undefined {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  for (const [, code] of readme.matchAll(/^```(?:ts|typescript)\n([\s\S]*?)^```/gm)) {
+    if (/from ['"]spane['"]/.test(code!)) return code;
+  }
+  return undefined;
+}
+
+/**
+ * `npx spane init` and the steps it prints, offline, in an empty CommonJS project and an empty
+ * ESM one; then `npx spane run` of the README's example there.
+ */
+function firstHour(tarball: string): void {
+  const probe = offline('true', [], work, 30_000);
+  check('unshare -n works (root, util-linux): steps below run without any network', probe.status === 0, show(probe));
+  if (probe.status !== 0) return;
+  const example = readmeExample();
+  check("README.md has a TypeScript example that imports from 'spane'", example !== undefined);
+  for (const type of ['commonjs', 'module'] as const) {
+    const project = join(work, `first-hour-${type}`);
+    mkdirSync(project);
+    const step = (what: string, r: SpawnSyncReturns<string> & { ms: number }, ok = r.status === 0) => {
+      check(`${type} project: ${what} (${seconds(r)})`, ok, show(r));
+      return ok;
+    };
+    if (!step('npm init -y', offline('npm', ['init', '-y'], project))) continue;
+    if (type === 'module' && !step('npm pkg set type=module', offline('npm', ['pkg', 'set', 'type=module'], project))) continue;
+    const installed = offline('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarball, 'zod@4'], project);
+    if (installed.status !== 0 && /ENOTCACHED/.test(installed.stderr)) {
+      installed.stderr +=
+        "\nnpm's cache lacks a package (or its full metadata) named above: run `npm install <tarball> zod@4` once with network (the first install of this test does).";
+    }
+    if (!step('npm install --offline <tarball> zod@4', installed)) continue;
+    const init = offline('npx', ['--no-install', 'spane', 'init'], project);
+    if (!step('npx spane init', init, init.status === 0 && init.stdout.includes('Next steps:'))) continue;
+    step('npm install --offline (the first step spane init prints)', offline('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], project));
+    const test = offline('npm', ['test'], project);
+    step('npm test', test, test.status === 0 && /# pass [1-9]/.test(test.stdout) && /# fail 0/.test(test.stdout));
+    const start = offline('npm', ['start', '--silent'], project);
+    let greeting: unknown;
+    try {
+      greeting = (JSON.parse(start.stdout) as { greeting?: unknown }).greeting;
+    } catch {
+      // Reported by the check below.
+    }
+    step('npm start', start, start.status === 0 && greeting === 'HELLO, WORLD!');
+    // What spane init wrote type-checks against the installed package, under its own tsconfig.
+    const tsc = offline(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--typeRoots', join(root, 'node_modules/@types'), '--types', 'node'],
+      project,
+    );
+    step('tsc -p tsconfig.json on the files spane init wrote', tsc);
+    if (example !== undefined) {
+      writeFileSync(join(project, 'readme-example.ts'), example);
+      const ran = offline('npx', ['--no-install', 'spane', 'run', 'readme-example.ts'], project, 120_000);
+      step("npx spane run on the README's first example", ran);
+    }
+  }
+}
 
 if (!existsSync(join(root, 'dist/cli.js'))) {
   console.error('dist/cli.js is missing: run `npm run build` first');
@@ -50,7 +136,19 @@ try {
   check('npm pack', pack.status === 0, show(pack));
   const [{ filename, files }] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
   const paths = new Set(files.map((f) => f.path));
-  for (const needed of ['dist/cli.js', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/migrations/meta/_journal.json', 'README.md', 'package.json']) {
+  for (const needed of [
+    'dist/cli.js',
+    'dist/index.js',
+    'dist/index.cjs',
+    'dist/index.d.ts',
+    'dist/migrations/meta/_journal.json',
+    'dist/register.mjs',
+    'dist/register.cjs',
+    'dist/register-hooks.mjs',
+    'dist/register.d.ts',
+    'README.md',
+    'package.json',
+  ]) {
     check(`the tarball holds ${needed}`, paths.has(needed));
   }
   check('the tarball holds no sources or tests', ![...paths].some((p) => p.startsWith('src/') || p.startsWith('test/')));
@@ -58,7 +156,9 @@ try {
   // An empty folder, as after `mkdir my-app && cd my-app`.
   const app = join(work, 'app');
   mkdirSync(join(app, 'examples'), { recursive: true });
-  const install = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(work, filename)], app);
+  // --prefer-offline: what the cache holds is used as it is; what it lacks is fetched (and kept
+  // for the offline installs below).
+  const install = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(work, filename), 'zod@4'], app);
   check(`npm install <tarball> (${(install.ms / 1000).toFixed(1)} s)`, install.status === 0, show(install));
 
   // The repository's quick start, importing the installed package as a user's file would.
@@ -223,12 +323,13 @@ try {
     zod3Cjs.status !== 0 && peerError.test(zod3Cjs.stderr) && zod3Esm.status !== 0 && peerError.test(zod3Esm.stderr),
     `${show(zod3Cjs)}\n${show(zod3Esm)}`,
   );
+  firstHour(join(work, filename));
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
 
 if (failures.length > 0) {
-  console.error(`\n${failures.length} check(s) failed:\n\n${failures.join('\n\n')}`);
+  console.error(`\n${failures.length} check(s) failed (${((Date.now() - startedAt) / 1000).toFixed(0)} s):\n\n${failures.join('\n\n')}`);
   process.exit(1);
 }
-console.log('\npacked package: every check passed');
+console.log(`\npacked package: every check passed (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
