@@ -18,8 +18,20 @@ import type { CircuitBreakerConfig, ExecutionContext, INodeExecutor, RetryPolicy
  */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** Any zod schema (zod 4 classic). */
-export type AnySchema = z.ZodType;
+/**
+ * Any zod 4 classic schema: the constraint of every schema type parameter of the DSL, and the
+ * type of {@link KindRuntime.schemas}. Written as zod's small core interface plus the two
+ * methods the worker calls, not as `z.ZodType`: checking a schema against `z.ZodType` compares
+ * every method of zod's class (about 80,000 type instantiations for the first schema a program
+ * passes to `defineNode`, see docs/dsl.md), against this a few hundred. zod/mini schemas lack
+ * the methods and are refused, as they were.
+ */
+export interface AnySchema extends z.core.$ZodType {
+  /** Parses synchronously (a `z.ZodSafeParseResult`). */
+  safeParse(data: unknown): z.ZodSafeParseResult<unknown>;
+  /** Parses, awaiting async refinements and transforms (a `z.ZodSafeParseResult`). */
+  safeParseAsync(data: unknown): Promise<z.ZodSafeParseResult<unknown>>;
+}
 
 /** What a schema accepts (`z.input`), or `TFallback` when there is no schema. */
 export type SchemaInput<TSchema, TFallback = unknown> = TSchema extends AnySchema ? z.input<TSchema> : TFallback;
