@@ -23,14 +23,15 @@ export type MaybePromise<T> = T | Promise<T>;
  * type of {@link KindRuntime.schemas}. Written as zod's small core interface plus the two
  * methods the worker calls, not as `z.ZodType`: checking a schema against `z.ZodType` compares
  * every method of zod's class (about 80,000 type instantiations for the first schema a program
- * passes to `defineNode`, see docs/dsl.md), against this a few hundred. zod/mini schemas lack
- * the methods and are refused, as they were.
+ * passes to `defineNode`, see docs/dsl.md), against this a few hundred. The methods return
+ * `unknown` for the same reason (relating zod's result types costs more than the rest); they
+ * return a `z.ZodSafeParseResult`. zod/mini schemas lack them and are refused, as before.
  */
 export interface AnySchema extends z.core.$ZodType {
-  /** Parses synchronously (a `z.ZodSafeParseResult`). */
-  safeParse(data: unknown): z.ZodSafeParseResult<unknown>;
-  /** Parses, awaiting async refinements and transforms (a `z.ZodSafeParseResult`). */
-  safeParseAsync(data: unknown): Promise<z.ZodSafeParseResult<unknown>>;
+  /** Parses synchronously; returns a `z.ZodSafeParseResult` of the output. */
+  safeParse(data: unknown): unknown;
+  /** Parses, awaiting async refinements and transforms; resolves to a `z.ZodSafeParseResult` of the output. */
+  safeParseAsync(data: unknown): Promise<unknown>;
 }
 
 /** What a schema accepts (`z.input`), or `TFallback` when there is no schema. */
