@@ -297,9 +297,10 @@ function skippableNodes(nodes: readonly PlacedNode[]): Set<string> {
  * A sync parse, or undefined when the schema needs async parsing (checked in the worker instead).
  * Anything else a user's refine or transform throws is a bug in it, and surfaces here.
  */
-function safeParseSync(schema: AnySchema, value: unknown): ReturnType<AnySchema['safeParse']> | undefined {
+function safeParseSync(schema: AnySchema, value: unknown): z.ZodSafeParseResult<unknown> | undefined {
   try {
-    return schema.safeParse(value);
+    // What zod's safeParse returns; AnySchema leaves it unknown to keep the constraint cheap.
+    return schema.safeParse(value) as z.ZodSafeParseResult<unknown>;
   } catch (err) {
     if (isZodAsyncError(err)) return undefined;
     throw err;

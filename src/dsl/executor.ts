@@ -117,7 +117,8 @@ interface SchemaCheck {
 
 async function parse(schema: AnySchema, check: SchemaCheck): Promise<unknown> {
   const { value, context, part } = check;
-  const result = await schema.safeParseAsync(value);
+  // What zod's safeParseAsync resolves to; AnySchema leaves it unknown to keep the constraint cheap.
+  const result = (await schema.safeParseAsync(value)) as z.ZodSafeParseResult<unknown>;
   if (result.success) return result.data;
   const issues = result.error.issues;
   const first: z.core.$ZodIssue | undefined = issues[0];

@@ -48,8 +48,21 @@ export type NodeContext<TInput = unknown> = ExecutionContext<
  */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** Any zod schema (zod 4 classic). */
-export type AnySchema = z.ZodType;
+/**
+ * Any zod 4 classic schema: the constraint of every schema type parameter of the DSL, and the
+ * type of {@link KindRuntime.schemas}. Written as zod's small core interface plus the two
+ * methods the worker calls, not as `z.ZodType`: checking a schema against `z.ZodType` compares
+ * every method of zod's class (about 80,000 type instantiations for the first schema a program
+ * passes to `defineNode`, see docs/dsl.md), against this a few hundred. The methods return
+ * `unknown` for the same reason (relating zod's result types costs more than the rest); they
+ * return a `z.ZodSafeParseResult`. zod/mini schemas lack them and are refused, as before.
+ */
+export interface AnySchema extends z.core.$ZodType {
+  /** Parses synchronously; returns a `z.ZodSafeParseResult` of the output. */
+  safeParse(data: unknown): unknown;
+  /** Parses, awaiting async refinements and transforms; resolves to a `z.ZodSafeParseResult` of the output. */
+  safeParseAsync(data: unknown): Promise<unknown>;
+}
 
 /** What a schema accepts (`z.input`), or `TFallback` when there is no schema. */
 export type SchemaInput<TSchema, TFallback = unknown> = TSchema extends AnySchema ? z.input<TSchema> : TFallback;
