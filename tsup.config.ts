@@ -13,6 +13,7 @@ const subpaths = {
   'engine/registry': 'src/subpaths/engine/registry.ts',
   'engine/config': 'src/subpaths/engine/config.ts',
   'db/inmemory-store': 'src/subpaths/db/inmemory-store.ts',
+  dsl: 'src/subpaths/dsl.ts',
 };
 
 export default defineConfig({

@@ -8,10 +8,12 @@
  *   them is a symlink to this repository, so the import goes through package.json `exports` to
  *   the built declarations (dist/index.d.ts, from `npm run build`) and everything they import
  *   (zod, BullMQ, ioredis, drizzle-orm, ...). This is the figure a user of the package sees.
+ * - `dsl`: the same through `spane/dsl`, whose declarations hold the DSL alone (no engine,
+ *   stores, BullMQ or ioredis types): what a module that only defines workflows can pay.
  * - `src`: the files import src/dsl/index.ts, so tsc also checks the DSL's own source. Useful
  *   while changing the types without a build; not what a user pays.
  *
- *   npx tsx bench/typecheck/generate.ts 200      (writes .generated/dist/wf-200.ts and .generated/src/wf-200.ts)
+ *   npx tsx bench/typecheck/generate.ts 200      (writes .generated/<target>/wf-200.ts for each target)
  */
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -22,9 +24,9 @@ export const outDir = join(here, '.generated');
 const repoRoot = join(here, '..', '..');
 
 /** What the generated files import: the built package, or the DSL's source. */
-export type BenchTarget = 'dist' | 'src';
+export type BenchTarget = 'dist' | 'dsl' | 'src';
 
-const SPECIFIERS: Record<BenchTarget, string> = { dist: 'spane', src: '../../../../src/dsl/index.js' };
+const SPECIFIERS: Record<BenchTarget, string> = { dist: 'spane', dsl: 'spane/dsl', src: '../../../../src/dsl/index.js' };
 
 /** Source of a workflow with `nodes` nodes (0 gives just the imports and kinds: the baseline). */
 export function workflowSource(nodes: number, target: BenchTarget = 'dist'): string {
@@ -75,7 +77,7 @@ export function workflowSource(nodes: number, target: BenchTarget = 'dist'): str
 export function writeBenchFiles(nodes: number, target: BenchTarget = 'dist'): string {
   const dir = join(outDir, target);
   mkdirSync(dir, { recursive: true });
-  if (target === 'dist') {
+  if (target !== 'src') {
     // `import 'spane'` resolves here first: the repository as an installed package.
     mkdirSync(join(dir, 'node_modules'), { recursive: true });
     const link = join(dir, 'node_modules', 'spane');
@@ -88,5 +90,5 @@ export function writeBenchFiles(nodes: number, target: BenchTarget = 'dist'): st
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const arg of process.argv.slice(2)) for (const target of ['dist', 'src'] as const) console.log(writeBenchFiles(Number(arg), target));
+  for (const arg of process.argv.slice(2)) for (const target of ['dist', 'dsl', 'src'] as const) console.log(writeBenchFiles(Number(arg), target));
 }

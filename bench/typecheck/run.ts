@@ -7,12 +7,13 @@
  * the baseline (the fixed cost of importing the DSL) stays under 40,000 instantiations.
  *
  *   npm run bench:typecheck [-- sizes...]            (default: 50 100 200 400; BENCH_RUNS=5)
- *   BENCH_TARGET=src|dist|both npm run bench:typecheck
+ *   BENCH_TARGET=dist|dsl|src|both|all npm run bench:typecheck
  *
- * The default target is `dist`: `npm run build` first, then files that `import ... from 'spane'`
+ * The default targets are `dist` and `dsl`. `dist`: `npm run build` first, then files that `import ... from 'spane'`
  * resolved through package.json `exports` to dist/index.d.ts, as in an application (see
  * generate.ts). That is the truthful figure for users: they load the built declarations and
- * everything those import, and tsc does not check SPANE's own source. `src` imports
+ * everything those import, and tsc does not check SPANE's own source. `dsl` is the same through
+ * `spane/dsl` (dist/dsl.d.ts: the DSL's declarations alone). `src` imports
  * src/dsl/index.ts instead (no build; tsc also checks the DSL's source, so it counts more
  * instantiations and loads fewer libraries). BENCH_NO_BUILD=1 skips the build.
  *
@@ -41,7 +42,7 @@ const sizes = requested.length > 0 ? requested : [50, 100, 200, 400];
 if (!sizes.includes(WALL_TARGET_NODES)) sizes.push(WALL_TARGET_NODES);
 const runs = Number(process.env['BENCH_RUNS'] ?? 5);
 const targetEnv = process.env['BENCH_TARGET'] ?? 'dist';
-const targets: BenchTarget[] = targetEnv === 'both' ? ['dist', 'src'] : targetEnv === 'src' ? ['src'] : ['dist'];
+const targets: BenchTarget[] = targetEnv === 'all' ? ['dist', 'dsl', 'src'] : targetEnv === 'both' ? ['dist', 'src'] : targetEnv === 'src' ? ['src'] : targetEnv === 'dsl' ? ['dsl'] : ['dist', 'dsl'];
 
 interface Measure {
   nodes: number;
@@ -102,7 +103,12 @@ function measureAll(sizes: readonly number[], target: BenchTarget): Measure[] {
 }
 
 function printTable(target: BenchTarget, base: Measure, rows: readonly Measure[]): void {
-  const what = target === 'dist' ? "built package: `import ... from 'spane'` → dist/index.d.ts" : 'source: src/dsl/index.ts, checked too';
+  const what =
+    target === 'dist'
+      ? "built package: `import ... from 'spane'` → dist/index.d.ts"
+      : target === 'dsl'
+        ? "built package, DSL only: `import ... from 'spane/dsl'` → dist/dsl.d.ts"
+        : 'source: src/dsl/index.ts, checked too';
   console.log(`\n### Target \`${target}\` (${what}), ${base.files} files loaded\n`);
   console.log('| Nodes | tsc --noEmit (wall) | tsc total | Check time | tsc CPU time | Instantiations | Types | CPU time over baseline | Instantiations over baseline, per node |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -133,7 +139,7 @@ function printTable(target: BenchTarget, base: Measure, rows: readonly Measure[]
   );
 }
 
-if (targets.includes('dist') && process.env['BENCH_NO_BUILD'] !== '1') {
+if (targets.some((t) => t !== 'src') && process.env['BENCH_NO_BUILD'] !== '1') {
   console.error('npm run build (BENCH_NO_BUILD=1 skips it) ...');
   execFileSync('npm', ['run', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }

@@ -175,6 +175,7 @@ try {
     'spane/engine/registry': ['DEFAULT_EXTERNAL_NODES', 'NodeRegistry'],
     'spane/engine/config': ['engineConfigSchema', 'resolveEngineConfig'],
     'spane/db/inmemory-store': ['InMemoryExecutionStore'],
+    'spane/dsl': ['MappingError', 'NodeInputError', 'NodeOutputError', 'RESERVED_CONFIG_KEYS', 'WorkflowInputError', 'WorkflowValidationError', 'ZodVersionError', 'defineHttpNode', 'defineNode', 'delay', 'http', 'httpConfigSchema', 'nodeOutput', 'registerNodeKinds', 'renderMermaid', 'renderWorkflowMarkdown', 'router', 'subWorkflow', 'transform', 'workflow'],
   };
   const subpaths = Object.keys(subpathExports);
   const subpathCheck = (load: (p: string) => string) =>

@@ -57,13 +57,17 @@ const SPEC_IMPORTS = [
   "import { NodeRegistry as SubpathRegistry } from 'spane/engine/registry';",
   "import type { EngineConfig } from 'spane/engine/config';",
   "import { InMemoryExecutionStore as SubpathStore } from 'spane/db/inmemory-store';",
+  "import { workflow as dslWorkflow, defineNode as dslDefineNode, WorkflowInputError } from 'spane/dsl';",
+  "import type { BuiltWorkflow } from 'spane/dsl';",
   "import type { ExecutionContext, ExecutionResult, INodeExecutor, WorkflowDefinition } from 'spane/types';",
   'const config: EngineConfig = { useWorkerThreads: true, workerConcurrency: 10 };',
   'class Noop implements INodeExecutor { async execute(_: ExecutionContext): Promise<ExecutionResult> { return { success: true }; } }',
   "const definition: WorkflowDefinition = { id: 'w', name: 'w', entryNodeId: 'a', nodes: [{ id: 'a', type: 'noop', config: {}, inputs: [], outputs: [] }] };",
   'export type Structural = [CircuitBreaker, DrizzlePgDatabase, PgliteClient];',
   'export const parts = [config, new Noop(), definition, DrizzleStore, InMemoryExecutionStore, NodeRegistry, SqlBackend, WorkflowEngine, defineNode, migratePglite, workflow];',
-  'export const subpaths = [SubpathEngine, SubpathRegistry, SubpathStore];',
+  'export const subpaths = [SubpathEngine, SubpathRegistry, SubpathStore, dslWorkflow, dslDefineNode, WorkflowInputError];',
+  // One function for the type checker too: a workflow built through spane/dsl is spane's BuiltWorkflow.
+  "export const viaDsl: BuiltWorkflow = dslWorkflow('d').then('n', dslDefineNode({ type: 'n', run: () => 1 })()).build();",
 ].join('\n');
 
 /** A type test's text in the consumer: the sources' barrels become `spane`, vitest the stand-in. */

@@ -40,6 +40,7 @@ const SUBPATHS: Readonly<Record<string, () => Promise<Namespace>>> = {
   'engine/registry': () => import('../../subpaths/engine/registry.js'),
   'engine/config': () => import('../../subpaths/engine/config.js'),
   'db/inmemory-store': () => import('../../subpaths/db/inmemory-store.js'),
+  dsl: () => import('../../subpaths/dsl.js'),
 };
 
 /** The subpaths of {@link runningCopy}'s modules, as package.json's `exports` keys name them (`./types`, ...). */
