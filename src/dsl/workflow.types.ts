@@ -360,3 +360,31 @@ export type ParallelOutputs<TBranches, G> = { [K in keyof TBranches & string]: O
 /** What a `.then()` after a group receives: the one member's output, or an object keyed by member. */
 export type GroupOutput<TOutputs, TOptional extends boolean> =
   IsUnion<keyof TOutputs> extends true ? (TOptional extends true ? { [K in keyof TOutputs]?: TOutputs[K] } : TOutputs) : TOutputs[keyof TOutputs];
+
+// ---------------------------------------------------------------- fragments
+
+/**
+ * Rules for placing a fragment with `.use()`: it has nodes, none of its ids is used in the
+ * workflow yet, and its input accepts what a `.then()` would receive here (`G`, from parents
+ * `P`). Takes the fragment's finished parts, not its state, like the other checks.
+ */
+export type UseProblem<S extends BuilderState, TFragment extends string, TIds extends string, TIn, P extends string, G> =
+  IsNever<TIds> extends true
+    ? CompileError<`Fragment '${TFragment}' has no nodes: add one with .then() or .node() before placing it with .use()`>
+    : UseIdsProblem<S, TFragment, string extends S['ids'] ? never : string extends TIds ? never : Extract<TIds, S['ids']>> extends infer R
+      ? [R] extends [Ok]
+        ? [G] extends [TIn]
+          ? Ok
+          : CompileError<`Fragment '${TFragment}' cannot take ${InputSource<S, P>}${InputHint<G, TIn>}`, { expected: TIn; received: G }>
+        : R
+      : never;
+type UseIdsProblem<S extends BuilderState, TFragment extends string, TTaken extends string> =
+  IsNever<TTaken> extends true
+    ? Ok
+    : CompileError<`Node id(s) '${List<TTaken>}' of fragment '${TFragment}' are already used in workflow '${S['workflow']}': a fragment's ids must be new to the workflow it is placed in`>;
+
+/**
+ * The skippable ids after placing a fragment with ids `TIds` and skippable ids `TSkip` after
+ * parents `P`: if its entry may be skipped, so may every node of it (they all descend from it).
+ */
+export type UseSkip<S extends BuilderState, P extends string, TIds extends string, TSkip extends string> = NextSkip<S, P, TIds> | TSkip;
