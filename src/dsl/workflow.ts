@@ -197,7 +197,7 @@ export interface WorkflowBuilder<TState extends BuilderState> {
   >;
 
   /**
-   * Places a {@link fragment}: its nodes follow the last node(s), as if its calls were written
+   * Places a fragment (made by `fragment()`): its nodes follow the last node(s), as if its calls were written
    * here, and the chain continues from its last node(s). Refused at compile time when a `.then()`
    * here would hand its entry node something its input does not accept, or when one of its ids
    * is already used in this workflow. After a `.parallel()` or `.branch()` its entry node joins

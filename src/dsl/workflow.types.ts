@@ -41,12 +41,16 @@ export interface CompileError<TMessage extends string, TDetails = unknown> {
  *
  * Code that is generic over a state (`function f<S extends BuilderState>(b: WorkflowBuilder<S>)`)
  * cannot call the builder's methods: their checks depend on `S` and stay unresolved inside the
- * function, so TypeScript refuses every id and spec there. Share node specs instead and place them
- * in each workflow, where they are checked.
+ * function, so TypeScript refuses every id and spec there. Write a reusable chain of steps as a
+ * {@link fragment} (checked against its own input) and place it with `.use()`, or share single
+ * node specs and place them in each workflow, where they are checked.
  *
  * @example
  * ```ts
- * // A step shared by several workflows: a function returning the spec, placed by each workflow.
+ * // Steps shared by several workflows: a fragment, placed with .use().
+ * const welcomeSteps = fragment('welcome-steps', { input: z.object({ email: z.string() }) }).then('welcome', sendEmail({ template: 'welcome' }));
+ * workflow('invite', { input: z.object({ email: z.string() }) }).use(welcomeSteps);
+ * // A single step shared by several workflows: a function returning the spec, placed by each workflow.
  * const welcome = () => sendEmail({ template: 'welcome' }).with({ retryPolicy: { maxAttempts: 3 } });
  * workflow('signup', { input: User }).then('fetch', fetchUser({ baseUrl })).then('welcome', welcome());
  * // Reading the state of a builder:
