@@ -113,6 +113,18 @@ describe('fragment errors, reported on the .use() line', () => {
     fetched.use(withWelcome).then('x', delay(1)).use(withWelcome);
   });
 
+  it('refuses a fragment after a continueOnFail node whose failure its input does not accept', () => {
+    const tolerant = workflow('signup', { input: User }).then('fetch', fetchUser({ baseUrl }), { continueOnFail: true });
+    // @ts-expect-error the entry would get { error } when fetch fails -- expects: Fragment 'with-welcome' cannot take the output of 'fetch': a parent with continueOnFail passes { error: string } when it fails
+    tolerant.use(withWelcome);
+  });
+
+  it('checks a fragment placed in another fragment the same way', () => {
+    const outer = fragment('outer', { input: z.object({ email: z.string() }) }).then('welcome', sendEmail({ template: 'reminder' }));
+    // @ts-expect-error welcome is a node of outer already -- expects: Node id(s) 'welcome' of fragment 'with-welcome' are already used in workflow 'outer'
+    outer.use(withWelcome);
+  });
+
   it('refuses an empty fragment', () => {
     // @ts-expect-error a fragment without nodes adds nothing -- expects: Fragment 'empty' has no nodes
     fetched.use(fragment('empty', { input: User }));
