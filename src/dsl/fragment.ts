@@ -59,6 +59,9 @@ type GivenOr<S extends BuilderState, TAfter> = [TAfter] extends [never] ? S['las
  * ```
  */
 export interface FragmentBuilder<TState extends BuilderState> {
+  /** Marks a fragment, so that `.use()` refuses a workflow builder (which has the same chain methods). */
+  readonly '~fragment': true;
+
   /**
    * Adds a node; `after` names parents among the fragment's own nodes. Only the first node
    * (the entry) may omit it. See {@link WorkflowBuilder.node}.

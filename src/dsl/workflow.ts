@@ -303,6 +303,11 @@ export class Builder {
     readonly isFragment = false,
   ) {}
 
+  /** What {@link FragmentBuilder} declares as `'~fragment'`: whether this builder is a fragment. */
+  get '~fragment'(): boolean {
+    return this.isFragment;
+  }
+
   node(id: string, spec: unknown, options: LooseNodeOptions = {}): Builder {
     const { after, ...rest } = options;
     return this.add([place({ id, spec, parents: after ?? [], options: rest })], [id]);

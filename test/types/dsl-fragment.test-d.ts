@@ -141,6 +141,12 @@ describe('fragment errors, reported on the .use() line', () => {
       .node('x', anything(), { after: ['fetch'] });
   });
 
+  it('takes fragments only, not workflow builders', () => {
+    const other = workflow('other', { input: z.object({ email: z.string() }) }).then('other-welcome', sendEmail({ template: 'welcome' }));
+    // @ts-expect-error a workflow builder has the chain methods but is not a fragment -- expects: Property ''~fragment'' is missing
+    fetched.use(other);
+  });
+
   it('has no build(): a fragment is placed, not registered', () => {
     // @ts-expect-error fragments are not workflows -- expects: Property 'build' does not exist
     withWelcome.build();
