@@ -197,10 +197,10 @@ export interface WorkflowBuilder<TState extends BuilderState> {
   >;
 
   /**
-   * Places a fragment (made by `fragment()`): its nodes follow the last node(s), as if its calls were written
-   * here, and the chain continues from its last node(s). Refused at compile time when a `.then()`
-   * here would hand its entry node something its input does not accept, or when one of its ids
-   * is already used in this workflow. After a `.parallel()` or `.branch()` its entry node joins
+   * Places a fragment (made by `fragment()`): its nodes follow the last node(s), as if its calls
+   * were written here, and the chain continues from its last node(s). Refused at compile time
+   * when a `.then()` here would hand its entry node something its input does not accept, or when
+   * one of its ids is already used in this workflow. After a `.parallel()` or `.branch()` its entry node joins
    * the group and receives `{ [nodeId]: output }`, as a `.then()` would.
    *
    * @example
