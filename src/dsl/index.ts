@@ -7,6 +7,8 @@
 export { defineNode } from './node.js';
 export { workflow } from './workflow.js';
 export type { PlacementOptions, WorkflowBuilder, WorkflowOptions } from './workflow.js';
+export { fragment } from './fragment.js';
+export type { FragmentBuilder, FragmentOptions } from './fragment.js';
 export type { BuiltWorkflow, JsonSchema, NodeSchemas, TriggerInput, WorkflowInput, WorkflowOutputs, WorkflowResult, WorkflowSchemas } from './compile.js';
 export type { Paths, TypeAtPath, Unflatten } from './paths.js';
 export { registerNodeKinds, RESERVED_CONFIG_KEYS } from './executor.js';

@@ -29,7 +29,10 @@ import type {
   RouterProblem,
   Skippable,
   State,
+  UseProblem,
+  UseSkip,
 } from './workflow.types.js';
+import type { FragmentBuilder } from './fragment.js';
 
 /**
  * Options of `.node()`: the parents, plus the node's runtime options.
@@ -194,6 +197,28 @@ export interface WorkflowBuilder<TState extends BuilderState> {
   >;
 
   /**
+   * Places a fragment (made by `fragment()`): its nodes follow the last node(s), as if its calls
+   * were written here, and the chain continues from its last node(s). Refused at compile time
+   * when a `.then()` here would hand its entry node something its input does not accept, or when
+   * one of its ids is already used in this workflow. After a `.parallel()` or `.branch()` its entry node joins
+   * the group and receives `{ [nodeId]: output }`, as a `.then()` would.
+   *
+   * @example
+   * ```ts
+   * const welcomeSteps = fragment('welcome-steps', { input: z.object({ email: z.string() }) })
+   *   .then('normalize', normalize())
+   *   .then('welcome', sendEmail({ template: 'welcome' }));
+   * workflow('signup', { input: User }).then('fetch', fetchUser({ baseUrl })).use(welcomeSteps).build();
+   * ```
+   */
+  use<F extends BuilderState, S extends BuilderState = TState>(
+    this: WorkflowBuilder<S>,
+    fragment: Checked<UseProblem<S, F['workflow'], F['ids'], F['input'], S['last'], S['lastOutput']>, FragmentBuilder<F>>,
+  ): WorkflowBuilder<
+    State<S['workflow'], S['input'], S['out'] & F['out'], S['ids'] | F['ids'], F['last'], F['lastOutput'], UseSkip<S, S['last'], F['ids'], F['skip']>, S['routers'] | F['routers']>
+  >;
+
+  /**
    * Adds a trigger: a cron schedule (its `data` must be a valid workflow input) or a webhook.
    *
    * @example
@@ -268,9 +293,20 @@ export function workflow<const TId extends string, TInput extends AnySchema | un
 
 type LooseNodeOptions = NodeOptions & { after?: readonly string[] };
 
-/** The runtime side: loosely typed, all precision is in {@link WorkflowBuilder}. */
-class Builder {
-  constructor(readonly def: BuilderDef) {}
+/**
+ * The runtime side of {@link WorkflowBuilder} and {@link FragmentBuilder}: loosely typed, all
+ * precision is in those interfaces. Internal: only `workflow()` and `fragment()` create one.
+ */
+export class Builder {
+  constructor(
+    readonly def: BuilderDef,
+    readonly isFragment = false,
+  ) {}
+
+  /** What {@link FragmentBuilder} declares as `'~fragment'`: whether this builder is a fragment. */
+  get '~fragment'(): boolean {
+    return this.isFragment;
+  }
 
   node(id: string, spec: unknown, options: LooseNodeOptions = {}): Builder {
     const { after, ...rest } = options;
@@ -299,16 +335,36 @@ class Builder {
     return this.add([routerNode, ...ids.map((b) => ({ ...place({ id: b, spec: branches[b], parents: [id], options: {} }), branchOf: id }))], ids);
   }
 
+  use(fragment: unknown): Builder {
+    const where = `${this.isFragment ? 'fragment' : 'workflow'} '${this.def.id}'`;
+    if (!(fragment instanceof Builder) || !fragment.isFragment) {
+      throw new InvalidArgumentError(`${where}: .use() needs a fragment made by fragment(...), got ${fragment instanceof Builder ? 'a workflow builder' : typeof fragment}`);
+    }
+    const { id, nodes, last } = fragment.def;
+    if (nodes.length === 0) throw new InvalidArgumentError(`${where}: fragment '${id}' has no nodes`);
+    const taken = new Set(this.def.nodes.map((n) => n.id));
+    const clashes = nodes.filter((n) => taken.has(n.id)).map((n) => n.id);
+    if (clashes.length > 0) {
+      throw new InvalidArgumentError(`${where}: node id(s) '${clashes.join("', '")}' of fragment '${id}' are already used`);
+    }
+    // The fragment's entry node (its only node without parents) follows this builder's last node(s).
+    return this.add(
+      nodes.map((n) => (n.parents.length === 0 ? { ...n, parents: [...this.def.last] } : n)),
+      [...last],
+    );
+  }
+
   trigger(trigger: TriggerInput<unknown>): Builder {
-    return new Builder({ ...this.def, triggers: [...this.def.triggers, trigger] });
+    return new Builder({ ...this.def, triggers: [...this.def.triggers, trigger] }, this.isFragment);
   }
 
   build(): BuiltWorkflow {
+    if (this.isFragment) throw new InvalidArgumentError(`fragment '${this.def.id}' cannot be built: place it in a workflow with .use()`);
     return compileWorkflow(this.def);
   }
 
   private add(nodes: PlacedNode[], last: string[]): Builder {
-    return new Builder({ ...this.def, nodes: [...this.def.nodes, ...nodes], last });
+    return new Builder({ ...this.def, nodes: [...this.def.nodes, ...nodes], last }, this.isFragment);
   }
 }
 

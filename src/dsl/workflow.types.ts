@@ -41,12 +41,16 @@ export interface CompileError<TMessage extends string, TDetails = unknown> {
  *
  * Code that is generic over a state (`function f<S extends BuilderState>(b: WorkflowBuilder<S>)`)
  * cannot call the builder's methods: their checks depend on `S` and stay unresolved inside the
- * function, so TypeScript refuses every id and spec there. Share node specs instead and place them
- * in each workflow, where they are checked.
+ * function, so TypeScript refuses every id and spec there. Write a reusable chain of steps as a
+ * {@link fragment} (checked against its own input) and place it with `.use()`, or share single
+ * node specs and place them in each workflow, where they are checked.
  *
  * @example
  * ```ts
- * // A step shared by several workflows: a function returning the spec, placed by each workflow.
+ * // Steps shared by several workflows: a fragment, placed with .use().
+ * const welcomeSteps = fragment('welcome-steps', { input: z.object({ email: z.string() }) }).then('welcome', sendEmail({ template: 'welcome' }));
+ * workflow('invite', { input: z.object({ email: z.string() }) }).use(welcomeSteps);
+ * // A single step shared by several workflows: a function returning the spec, placed by each workflow.
  * const welcome = () => sendEmail({ template: 'welcome' }).with({ retryPolicy: { maxAttempts: 3 } });
  * workflow('signup', { input: User }).then('fetch', fetchUser({ baseUrl })).then('welcome', welcome());
  * // Reading the state of a builder:
@@ -360,3 +364,31 @@ export type ParallelOutputs<TBranches, G> = { [K in keyof TBranches & string]: O
 /** What a `.then()` after a group receives: the one member's output, or an object keyed by member. */
 export type GroupOutput<TOutputs, TOptional extends boolean> =
   IsUnion<keyof TOutputs> extends true ? (TOptional extends true ? { [K in keyof TOutputs]?: TOutputs[K] } : TOutputs) : TOutputs[keyof TOutputs];
+
+// ---------------------------------------------------------------- fragments
+
+/**
+ * Rules for placing a fragment with `.use()`: it has nodes, none of its ids is used in the
+ * workflow yet, and its input accepts what a `.then()` would receive here (`G`, from parents
+ * `P`). Takes the fragment's finished parts, not its state, like the other checks.
+ */
+export type UseProblem<S extends BuilderState, TFragment extends string, TIds extends string, TIn, P extends string, G> =
+  IsNever<TIds> extends true
+    ? CompileError<`Fragment '${TFragment}' has no nodes: add one with .then() or .node() before placing it with .use()`>
+    : UseIdsProblem<S, TFragment, string extends S['ids'] ? never : string extends TIds ? never : Extract<TIds, S['ids']>> extends infer R
+      ? [R] extends [Ok]
+        ? [G] extends [TIn]
+          ? Ok
+          : CompileError<`Fragment '${TFragment}' cannot take ${InputSource<S, P>}${InputHint<G, TIn>}`, { expected: TIn; received: G }>
+        : R
+      : never;
+type UseIdsProblem<S extends BuilderState, TFragment extends string, TTaken extends string> =
+  IsNever<TTaken> extends true
+    ? Ok
+    : CompileError<`Node id(s) '${List<TTaken>}' of fragment '${TFragment}' are already used in workflow '${S['workflow']}': a fragment's ids must be new to the workflow it is placed in`>;
+
+/**
+ * The skippable ids after placing a fragment with ids `TIds` and skippable ids `TSkip` after
+ * parents `P`: if its entry may be skipped, so may every node of it (they all descend from it).
+ */
+export type UseSkip<S extends BuilderState, P extends string, TIds extends string, TSkip extends string> = NextSkip<S, P, TIds> | TSkip;

@@ -119,7 +119,7 @@ describe('helpers over a builder', () => {
     workflow('other', { input: User }).then('welcome', welcome());
   });
 
-  it('code generic over the state cannot call the builder (documented on BuilderState)', () => {
+  it('code generic over the state cannot call the builder (documented on BuilderState; a fragment does it, see dsl-fragment)', () => {
     function withWelcome<S extends BuilderState & { readonly lastOutput: { email: string } }>(b: WorkflowBuilder<S>) {
       // @ts-expect-error the id check depends on S and stays unresolved here -- expects: Argument of type '"welcome"' is not assignable to parameter of type
       return b.then('welcome', sendEmail({ template: 'welcome' }));
