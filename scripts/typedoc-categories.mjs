@@ -14,6 +14,7 @@
 // "## `spane init [dir]`" gets the anchor "_" and a link written for GitHub
 // (cli.md#spane-init-dir) is a broken-link warning. A markdown-it rule below turns a code span in
 // a heading into <code>, text, </code>, which typedoc then counts.
+import { readdirSync } from 'node:fs';
 import { Application, CommentTag, Converter, Renderer } from 'typedoc';
 
 /** Categories in the order the site lists them (typedoc.json's `categoryOrder` repeats it). */
@@ -144,6 +145,11 @@ export function load(app) {
 
   app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
     const project = context.project;
+    // A guide left out of typedoc.json's `projectDocuments` would be copied as a raw file, silently.
+    const listed = new Set((project.documents ?? []).map((document) => document.name));
+    for (const file of readdirSync('docs').filter((name) => name.endsWith('.md'))) {
+      if (!listed.has(file.slice(0, -3))) app.logger.warn(`typedoc-categories: docs/${file} is not in typedoc.json's projectDocuments`);
+    }
     for (const reflection of project.childrenIncludingDocuments ?? []) {
       if (reflection.isDocument()) {
         const category = DOCUMENT_RULES[reflection.name];
@@ -161,7 +167,7 @@ export function load(app) {
       const category = NAME_RULES[reflection.name] ?? categoryOfSource(path);
       const comment = commentOf(reflection);
       if (category === undefined || comment === undefined) {
-        app.logger.warn(`typedoc-categories: no category for ${reflection.name} kind=${reflection.kind} (${path || 'unknown file'})`);
+        app.logger.warn(`typedoc-categories: no category for ${reflection.name} (${path || 'unknown file'})`);
         continue;
       }
       comment.blockTags.push(new CommentTag('@category', [{ kind: 'text', text: category }]));
