@@ -1,6 +1,11 @@
 /**
  * SPANE: typed DAG workflows on BullMQ.
  *
+ * @categoryDescription Engine internals
+ * The parts a {@link WorkflowEngine} builds and runs for itself: its queues, workers, dead letter
+ * queue and node processor. They are exported for tools that inspect a running engine; an
+ * application goes through the engine's own methods instead.
+ *
  * @packageDocumentation
  */
 

@@ -22,7 +22,7 @@ type Outcome =
   | { kind: 'failure'; error: string; details: SerializedError; retryable: boolean; data?: unknown }
   | { kind: 'waiting' };
 
-/** What a node job returns to BullMQ (kept small: results live in the store). */
+/** What a node job returns to BullMQ (kept small: results live in the store). @internal */
 export interface NodeJobReturn {
   status: 'completed' | 'failed' | 'settled-before' | 'not-run';
   reason?: string;

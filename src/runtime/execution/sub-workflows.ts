@@ -50,7 +50,7 @@ export interface SubWorkflowConfig {
   continueOnFail?: boolean;
 }
 
-/** Node id of the aggregator job that closes a sub-workflow flow (FlowProducer mode). */
+/** Node id of the aggregator job that closes a sub-workflow flow (FlowProducer mode). @internal */
 export const AGGREGATOR_NODE_ID = '__aggregator__';
 
 /** What a sub-workflow node's job concluded this time. */

@@ -16,7 +16,7 @@ export const WORKFLOW_JOB = 'workflow-execution';
 /** Job name of DLQ items. */
 export const DLQ_JOB = 'dlq-item';
 
-/** Data of a job in {@link NODE_QUEUE}. Small on purpose: inputs are read from the store. */
+/** Data of a job in {@link NODE_QUEUE}. Small on purpose: inputs are read from the store. @internal */
 export interface NodeJobData {
   executionId: string;
   workflowId: string;
@@ -38,7 +38,7 @@ export interface NodeJobData {
   childExecutionId?: string;
 }
 
-/** Data of a job in {@link WORKFLOW_QUEUE}. */
+/** Data of a job in {@link WORKFLOW_QUEUE}. @internal */
 export interface WorkflowJobData {
   workflowId: string;
   /** Set on the retention job: prune finished executions instead of starting one. */
@@ -48,7 +48,7 @@ export interface WorkflowJobData {
   executionId?: string;
 }
 
-/** Data of a job in {@link DLQ_QUEUE}. */
+/** Data of a job in {@link DLQ_QUEUE}. @internal */
 export interface DLQJobData {
   executionId: string;
   workflowId: string;
@@ -63,7 +63,7 @@ export interface DLQJobData {
   failedAt: number;
 }
 
-/** Deterministic id of a node's job: at most one live job per (execution, node). */
+/** Deterministic id of a node's job: at most one live job per (execution, node). @internal */
 export function nodeJobId(executionId: string, nodeId: string): string {
   return `${executionId}__${nodeId}`;
 }

@@ -7,7 +7,7 @@ import type { WorkflowJobData } from '../queues/jobs.js';
 import type { Runtime } from '../engine/runtime.js';
 import type { WebhookManager, WebhookOptions } from './webhooks.js';
 
-/** A job scheduler, as {@link TriggerManager.getJobSchedulers} lists it. */
+/** A job scheduler, as {@link WorkflowEngine.getJobSchedulers} lists it. */
 export interface ScheduleInfo {
   /** `schedule:{workflowId}:{cron}`. */
   id: string;
@@ -43,7 +43,7 @@ export function schedulerId(workflowId: string, cron: string): string {
   return `schedule:${workflowId}:${cron}`;
 }
 
-/** Schedules (BullMQ job schedulers on `workflow-execution`) and webhooks of an engine. */
+/** Schedules (BullMQ job schedulers on `workflow-execution`) and webhooks of an engine. @internal */
 export class TriggerManager {
   /**
    * The schedulers this engine created, as it created them: they live in Redis only, so after
