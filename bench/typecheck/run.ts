@@ -42,7 +42,8 @@ const sizes = requested.length > 0 ? requested : [50, 100, 200, 400];
 if (!sizes.includes(WALL_TARGET_NODES)) sizes.push(WALL_TARGET_NODES);
 const runs = Number(process.env['BENCH_RUNS'] ?? 5);
 const targetEnv = process.env['BENCH_TARGET'] ?? 'dist';
-const targets: BenchTarget[] = targetEnv === 'all' ? ['dist', 'dsl', 'src'] : targetEnv === 'both' ? ['dist', 'src'] : targetEnv === 'src' ? ['src'] : targetEnv === 'dsl' ? ['dsl'] : ['dist', 'dsl'];
+const targets: BenchTarget[] =
+  targetEnv === 'all' ? ['dist', 'dsl', 'src'] : targetEnv === 'both' ? ['dist', 'src'] : targetEnv === 'src' ? ['src'] : targetEnv === 'dsl' ? ['dsl'] : ['dist', 'dsl'];
 
 interface Measure {
   nodes: number;
