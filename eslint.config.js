@@ -30,6 +30,8 @@ export default defineConfig(
       '.spane-data/',
       '.scratch-sbx/',
       'tmp/',
+      // Run under Bun with Elysia, which only CI's cache folder has (scripts/ci-runtimes.sh).
+      'test/runtimes/',
     ],
   },
   js.configs.recommended,

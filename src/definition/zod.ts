@@ -7,7 +7,9 @@
  *
  * @module
  */
-import { z } from 'zod';
+// The namespace import, not `import { z }`: under vitest inside Bun the package's `z` re-export
+// of its own namespace comes through undefined, the namespace itself does not.
+import * as z from 'zod';
 import { ZodVersionError } from '../errors.js';
 
 /** The major version the zod namespace reports (`z.core.version`), or undefined (zod 3 and older have none). */

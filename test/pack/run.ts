@@ -101,7 +101,7 @@ function firstHour(tarball: string): void {
     if (!step('npx spane init', init, init.status === 0 && init.stdout.includes('Next steps:'))) continue;
     step('npm install --offline (the first step spane init prints)', offline('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], project));
     const test = offline('npm', ['test'], project);
-    step('npm test', test, test.status === 0 && /# pass [1-9]/.test(test.stdout) && /# fail 0/.test(test.stdout));
+    step('npm test', test, test.status === 0 && /^(# |ℹ )pass [1-9]/m.test(test.stdout) && /^(# |ℹ )fail 0$/m.test(test.stdout));
     const start = offline('npm', ['start', '--silent'], project);
     let greeting: unknown;
     try {
