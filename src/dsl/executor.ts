@@ -97,12 +97,18 @@ export function withoutUnknownKeys(schema: AnySchema, value: unknown): unknown {
   const def = objectDef(schema);
   if (def === undefined || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const strict = (def.catchall as unknown as { _zod?: { def?: { type?: unknown } } } | undefined)?._zod?.def?.type === 'never';
-  const out: Record<string, unknown> = strict ? {} : { ...(value as Record<string, unknown>) };
+  // Every node job comes through here: a value with no strict object in its schema is returned
+  // as it is, and a copy is made only where a key is actually dropped.
+  let out: Record<string, unknown> | undefined = strict ? {} : undefined;
   for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
     const fieldSchema = Object.hasOwn(def.shape, key) ? def.shape[key] : undefined;
-    if (fieldSchema !== undefined) Object.defineProperty(out, key, { value: withoutUnknownKeys(fieldSchema, field), enumerable: true, writable: true, configurable: true });
+    if (fieldSchema === undefined) continue;
+    const kept = withoutUnknownKeys(fieldSchema, field);
+    if (!strict && kept === field) continue;
+    out ??= { ...(value as Record<string, unknown>) };
+    Object.defineProperty(out, key, { value: kept, enumerable: true, writable: true, configurable: true });
   }
-  return out;
+  return out ?? value;
 }
 
 /** A value to check against a node's schema, for {@link parse}. */
