@@ -28,7 +28,7 @@ import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import type { Logger, WorkflowDefinition } from '../src/index.js';
-import { CompletionBoard, eagerRequested, envInt, linearWorkflow, loadAvg, observed, spaneConfigExtras, stats, withTimeout, writeBenchJson } from './lib.js';
+import { CompletionBoard, eagerRequested, envInt, linearWorkflow, loadAvg, observed, ownCpuMs, spaneConfigExtras, stats, withTimeout, writeBenchJson } from './lib.js';
 import type { BenchRow, ObservedStore } from './lib.js';
 import { deleteKeys } from '../test/helpers.js';
 
@@ -263,11 +263,17 @@ export async function measureRedisRows(): Promise<BenchRow[]> {
       (side === raw ? p.peer : p.spane).push(jobs / (ms / 1000));
     };
     const offPair: Paired = { spane: [], peer: [] };
+    /** CPU of this process per job of the 10-node chain batches, summed over rounds, per side. */
+    const chainCpu = new Map<Side, number>();
     for (let r = 0; r < ROUNDS; r++) {
       if (rows.has('chain') || rows.has('off')) {
         const ms = new Map<Side, number>();
-        await rotate(chainSides, r, async (side) => void ms.set(side, await side.chains(CHAINS, STEPS)));
         const jobs = CHAINS * STEPS;
+        await rotate(chainSides, r, async (side) => {
+          const cpu0 = ownCpuMs();
+          ms.set(side, await side.chains(CHAINS, STEPS));
+          chainCpu.set(side, (chainCpu.get(side) ?? 0) + (ownCpuMs() - cpu0) / jobs);
+        });
         record('chain', spane, jobs, ms.get(spane)!);
         record('chain', raw, jobs, ms.get(raw)!);
         if (spaneOff !== undefined) {
@@ -305,7 +311,8 @@ export async function measureRedisRows(): Promise<BenchRow[]> {
 
     const eager = eagerRequested() ? ' (BENCH_EAGER=1)' : '';
     const out: BenchRow[] = [];
-    const conf = `${CHAINS} executions × ${STEPS} nodes, concurrency ${CONCURRENCY}${eager}`;
+    const cpuPerJob = (side: Side | undefined) => (side === undefined ? 'n/a' : ((chainCpu.get(side) ?? 0) / ROUNDS).toFixed(3));
+    const conf = `${CHAINS} executions × ${STEPS} nodes, concurrency ${CONCURRENCY}${eager}; process CPU ms/job: SPANE ${cpuPerJob(spane)}, events off ${cpuPerJob(spaneOff)}, raw ${cpuPerJob(raw)}`;
     if (rows.has('chain'))
       out.push(pairedRow(tput.get('chain')!, `${STEPS}-node chain, ${CHAINS} executions, concurrency ${CONCURRENCY}, SPANE / raw BullMQ chain (events on)`, '≥ 0.85', conf));
     if (rows.has('off')) out.push(pairedRow(offPair, `${STEPS}-node chain, SPANE / raw BullMQ chain (events off)`, '(none; events on ≥ 0.85)', conf));
