@@ -1,8 +1,8 @@
 /**
  * Chain benchmark: SPANE against hand-written BullMQ chains, in one run on the same Redis.
  *
- *   npm run bench                      (REDIS_URL defaults to redis://127.0.0.1:6379)
- *   BENCH_CHAINS=200 BENCH_STEPS=10 BENCH_CONCURRENCY=50 BENCH_RUNS=30 BENCH_ROUNDS=7 npm run bench
+ *   npm run bench:chain                (REDIS_URL defaults to redis://127.0.0.1:6379)
+ *   BENCH_CHAINS=200 BENCH_STEPS=10 BENCH_CONCURRENCY=50 BENCH_RUNS=30 BENCH_ROUNDS=7 npm run bench:chain
  *
  * 1. Throughput: CHAINS chains of STEPS jobs each, worker concurrency CONCURRENCY.
  *    - raw BullMQ: each job's processor adds the next job of its chain; the last step marks the
@@ -42,9 +42,9 @@ import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import type { Sql } from 'postgres';
 import { DrizzleStore, InMemoryExecutionStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
-import type { ExecutionStatus, ExecutionStore, Logger, TransitionPatch } from '../src/index.js';
-import { CompletionBoard, envInt, linearWorkflow, ownCpuMs, procCpuMs, stats, withTimeout } from './lib.js';
-import type { Stats } from './lib.js';
+import type { ExecutionStore, Logger } from '../src/index.js';
+import { COUNTED_METHODS, CompletionBoard, envInt, linearWorkflow, observed, ownCpuMs, procCpuMs, spaneConfigExtras, stats, withTimeout } from './lib.js';
+import type { ObservedStore, Stats } from './lib.js';
 import { createTestDatabase } from '../test/contract/databases.js';
 import type { TestDatabase } from '../test/contract/databases.js';
 import { deleteKeys } from '../test/helpers.js';
@@ -73,29 +73,6 @@ const REMOVE_ON_FAIL = { count: 5000, age: 7 * 24 * 3600 };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** The store methods whose calls the stores mode counts. */
-const COUNTED_METHODS = ['getExecution', 'saveNodeResult', 'transitionExecution', 'createExecution'] as const;
-
-/** A store that tells the bench the moment an execution completes, and counts its hot-path calls. */
-type ObservedStore = ExecutionStore & { readonly completions: CompletionBoard; readonly calls: Record<(typeof COUNTED_METHODS)[number], number> };
-
-/** Wraps `store.transitionExecution` (on the instance) so a successful move to `completed` is marked. */
-function observed<S extends ExecutionStore>(store: S): S & Pick<ObservedStore, 'completions' | 'calls'> {
-  const completions = new CompletionBoard();
-  const calls = { getExecution: 0, saveNodeResult: 0, transitionExecution: 0, createExecution: 0 };
-  for (const method of COUNTED_METHODS) {
-    const original = (store[method] as (...args: never[]) => unknown).bind(store);
-    Object.assign(store, { [method]: (...args: never[]) => (calls[method]++, original(...args)) });
-  }
-  const transition = store.transitionExecution.bind(store);
-  store.transitionExecution = async (executionId: string, from: readonly ExecutionStatus[], to: ExecutionStatus, patch?: TransitionPatch) => {
-    const changed = await transition(executionId, from, to, patch);
-    if (changed && to === 'completed') completions.mark(executionId);
-    return changed;
-  };
-  return Object.assign(store, { completions, calls });
-}
 
 function fmt(n: number, digits = 1): string {
   return n.toFixed(digits);
@@ -209,7 +186,7 @@ async function spaneSide(admin: Redis, store: ObservedStore = observed(new InMem
   const registry = new NodeRegistry();
   registry.register('step', async (ctx) => ({ success: true, data: { step: ((ctx.inputData as { step?: number } | undefined)?.step ?? 0) + 1 } }));
   const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const engine = new WorkflowEngine({ registry, store, connection, config: { prefix, events: process.env['BENCH_EVENTS'] !== '0' }, logger });
+  const engine = new WorkflowEngine({ registry, store, connection, config: { prefix, events: process.env['BENCH_EVENTS'] !== '0', ...spaneConfigExtras() }, logger });
   const chainWf = `chain-${STEPS}`;
   await engine.registerWorkflow(linearWorkflow(chainWf, STEPS));
   await engine.registerWorkflow(linearWorkflow('single', 1));

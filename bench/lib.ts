@@ -1,7 +1,8 @@
 /** Helpers shared by the benchmarks. */
 import { performance } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
-import type { NodeDefinition, WorkflowDefinition } from '../src/index.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import type { EngineConfig, ExecutionStatus, ExecutionStore, NodeDefinition, TransitionPatch, WorkflowDefinition } from '../src/index.js';
 
 /** A positive integer from the environment, or `fallback`. */
 export function envInt(name: string, fallback: number): number {
@@ -112,4 +113,73 @@ export function linearWorkflow(id: string, length: number, type = 'step', config
     outputs: i === length - 1 ? [] : [`s${i + 1}`],
   }));
   return { id, name: id, entryNodeId: 's0', nodes };
+}
+
+/**
+ * Extra engine config for every SPANE side of every bench, from one place. `BENCH_EAGER=1` is meant
+ * to turn on eager chains (`eagerChains: true`).
+ *
+ * TODO(eager-chains): the engine option does not exist on this branch yet; once it does, return
+ * `{ eagerChains: true }` when `process.env['BENCH_EAGER'] === '1'`.
+ */
+export function spaneConfigExtras(): Partial<EngineConfig> {
+  return {};
+}
+
+/** `BENCH_EAGER=1`, as the benches report it (whether {@link spaneConfigExtras} applies it or not). */
+export function eagerRequested(): boolean {
+  return process.env['BENCH_EAGER'] === '1';
+}
+
+/**
+ * One row of the issue's table, as every bench writes it to `BENCH_JSON` (docs: COMMON bench
+ * protocol): `ratio` is SPANE / peer in the sense of the target (throughput ratio: higher is
+ * better; latency or cost multiple: lower is better).
+ */
+export interface BenchRow {
+  figure: string;
+  spane: number;
+  peer: number;
+  unit: string;
+  ratio: number;
+  target: string;
+  higherIsBetter: boolean;
+  note?: string;
+}
+
+/** Writes `rows` to the file named by `BENCH_JSON`, if set. */
+export function writeBenchJson(rows: readonly BenchRow[]): void {
+  const file = process.env['BENCH_JSON'];
+  if (file !== undefined && file !== '') writeFileSync(file, JSON.stringify(rows, null, 2));
+}
+
+/** The load average, formatted: `1.23 / 1.10 / 0.98 (1, 5, 15 min)`. */
+export function loadAvg(): string {
+  return `${os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' / ')} (1, 5, 15 min)`;
+}
+
+/** The store methods whose calls the stores mode counts. */
+export const COUNTED_METHODS = ['getExecution', 'saveNodeResult', 'transitionExecution', 'createExecution'] as const;
+
+/** A store that tells the bench the moment an execution completes, and counts its hot-path calls. */
+export type ObservedStore = ExecutionStore & { readonly completions: CompletionBoard; readonly calls: Record<(typeof COUNTED_METHODS)[number], number> };
+
+/** Wraps `store.transitionExecution` (on the instance) so a successful move to `completed` is marked. */
+export function observed<S extends ExecutionStore>(store: S): S & Pick<ObservedStore, 'completions' | 'calls'> {
+  const completions = new CompletionBoard();
+  const calls = { getExecution: 0, saveNodeResult: 0, transitionExecution: 0, createExecution: 0 };
+  for (const method of COUNTED_METHODS) {
+    const original = (store[method] as (...args: never[]) => unknown).bind(store);
+    Object.assign(store, { [method]: (...args: never[]) => (calls[method]++, original(...args)) });
+  }
+  const transition = store.transitionExecution.bind(store);
+  store.transitionExecution = async (executionId: string, from: readonly ExecutionStatus[], to: ExecutionStatus, patch?: TransitionPatch) => {
+    const changed = await transition(executionId, from, to, patch);
+    if (changed && to === 'completed') completions.mark(executionId);
+    return changed;
+  };
+  return Object.assign(store, { completions, calls });
 }
