@@ -113,7 +113,7 @@ export interface EventStreamManagerOptions {
  * subscriber sees events published after it subscribed.
  *
  * On Redis, the event stream entries published in one run of the event loop's microtasks go out
- * together, as one script that adds them all ({@link XADD_BATCH}; a lone entry as its `XADD`):
+ * together, as one script that adds them all (`XADD_BATCH`; a lone entry as its `XADD`):
  * one round trip instead of one per event. The batch is written before any command issued after
  * the events' publication (it is sent from a microtask queued by the first of them), so a node
  * job enqueued after its parent's `node:completed` still reaches Redis after that event, and
