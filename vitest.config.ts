@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 import type { TestProjectInlineConfiguration, ViteUserConfig } from 'vitest/config';
 import { BACKEND_SUITES, planRepository } from './test/backends/plan.js';
 import { postgresAnswers, redisAnswers } from './test/backends/probe.js';
+import { redisClusterPossible } from './test/fixtures/redis-cluster.js';
 
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   const [redisUp, postgresUp] = await Promise.all([redisAnswers(), postgresAnswers()]);
@@ -26,6 +27,19 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
     },
   });
 
+  // The integration suites on a Redis Cluster of each file's own (three redis-server processes),
+  // where this machine has redis-server and redis-cli; test/backends/cluster-suite.ts starts it.
+  const clusterProject: TestProjectInlineConfiguration = {
+    extends: true,
+    test: {
+      name: 'redis-cluster',
+      include: BACKEND_SUITES,
+      env: { SPANE_TEST_BACKEND: 'redis', SPANE_TEST_REDIS_CLUSTER: '1' },
+      setupFiles: ['test/backends/cluster-suite.ts'],
+      typecheck: { enabled: false },
+    },
+  };
+
   return {
     // The examples import 'spane' as a user's project would: here that is the sources, so an
     // example and the test that drives it share one copy (tsconfig.json maps it the same way).
@@ -48,6 +62,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
         },
         backendProject('embedded'),
         ...(postgresUp ? [backendProject('postgres')] : []),
+        ...(redisUp && redisClusterPossible() ? [clusterProject] : []),
       ],
     },
   };

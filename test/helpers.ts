@@ -7,6 +7,7 @@ import type { BackendKind, SqlBackend } from '../src/index.js';
 import type { EngineConfig, ExecutionStore, Logger, NodeDefinition, NodeResult, SpaneEvent, WorkflowDefinition } from '../src/index.js';
 import { nodeJobId } from '../src/index.js';
 import { engineInternals } from '../src/runtime/engine/test-hooks.js';
+import type { DisposableRedisCluster } from './fixtures/redis-cluster.js';
 
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
@@ -18,6 +19,15 @@ export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 export const TEST_BACKEND = (process.env['SPANE_TEST_BACKEND'] ?? 'redis') as BackendKind;
 
 let testSqlBackend: SqlBackend | undefined;
+let testRedisCluster: DisposableRedisCluster | undefined;
+
+/** Set by test/backends/cluster-suite.ts: the Redis Cluster this file's engines run on. */
+export function setTestRedisCluster(cluster: DisposableRedisCluster | undefined): void {
+  testRedisCluster = cluster;
+}
+
+/** Whether this file's engines run on a Redis Cluster (the `redis-cluster` vitest project). */
+export const ON_REDIS_CLUSTER = process.env['SPANE_TEST_REDIS_CLUSTER'] === '1';
 
 /** Set by test/backends/sql-suite.ts: the backend of this test file's engines. */
 export function setTestSqlBackend(backend: SqlBackend | undefined): void {
@@ -62,7 +72,9 @@ export function testEngine(options: { config?: EngineConfig; store?: ExecutionSt
   const prefix = sql?.prefix ?? `{spane-test-${randomUUID().slice(0, 8)}}`;
   if (TEST_BACKEND !== 'redis' && sql === undefined)
     throw new Error(`SPANE_TEST_BACKEND=${TEST_BACKEND} but no backend is open: run this file in the ${TEST_BACKEND} vitest project`);
-  const redis = sql === undefined ? new Redis(REDIS_URL) : noRedis();
+  if (ON_REDIS_CLUSTER && testRedisCluster === undefined) throw new Error('SPANE_TEST_REDIS_CLUSTER=1 but no cluster is open: run this file in the redis-cluster vitest project');
+  // A Cluster client has the commands of a Redis one; the tests use it as one.
+  const redis = sql !== undefined ? noRedis() : testRedisCluster !== undefined ? (testRedisCluster.client() as unknown as Redis) : new Redis(REDIS_URL);
   const link = sql === undefined ? { connection: redis } : { backend: sql };
   const registry = options.registry ?? new NodeRegistry();
   const store = options.store ?? new InMemoryExecutionStore();
@@ -91,15 +103,37 @@ export function testEngine(options: { config?: EngineConfig; store?: ExecutionSt
   };
 }
 
+/** The masters of a Redis Cluster client, or the client itself: where a SCAN must run to see every key. */
+function scanTargets(redis: Redis): Redis[] {
+  const cluster = redis as unknown as { isCluster?: boolean; nodes?: (role: 'master') => Redis[] };
+  return cluster.isCluster === true && cluster.nodes !== undefined ? cluster.nodes('master') : [redis];
+}
+
+/** Every Redis key matching `pattern`, on a server or across a cluster's masters (SCAN, not KEYS). */
+export async function findKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const target of scanTargets(redis)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await target.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      found.push(...keys);
+    } while (cursor !== '0');
+  }
+  return found;
+}
+
 /** Deletes every Redis key under `prefix` (a test's or a benchmark's queues) and returns how many. */
 export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
   let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.del(...keys);
-  } while (cursor !== '0');
+  for (const target of scanTargets(redis)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await target.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await target.del(...keys);
+    } while (cursor !== '0');
+  }
   return deleted;
 }
 

@@ -9,7 +9,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryExecutionStore, signWebhook, WebhookRequestError, WorkflowEngine } from '../../src/index.js';
 import type { WebhookRequest, WorkflowTrigger } from '../../src/index.js';
-import { graph, memoryLogger, NEEDS_REDIS, node, testEngine, until } from '../helpers.js';
+import { findKeys, graph, memoryLogger, NEEDS_REDIS, node, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 
 let t: TestEngine;
@@ -116,7 +116,7 @@ describe('replayed deliveries', () => {
     setup();
     await register('orders', { path: 'orders', secret });
     await t.engine.handleWebhook(standard('{}'));
-    const keys = await t.redis.keys(`${t.prefix}:webhook-delivery:*`);
+    const keys = await findKeys(t.redis, `${t.prefix}:webhook-delivery:*`);
     expect(keys).toHaveLength(1);
     const ttl = await t.redis.pttl(keys[0]!);
     // The 5-minute tolerance from the timestamp, plus a minute for clock skew.

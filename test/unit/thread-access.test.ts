@@ -98,9 +98,10 @@ describe('planSandbox: the queues', () => {
   it.each<[string, BackendThreadAccess]>([
     ['embedded', { kind: 'this-thread' }],
     ['PostgreSQL', { kind: 'postgres', url: `postgres://app:${SECRET}@db.internal/app` }],
+    ['Redis Cluster', { kind: 'redis-cluster' }],
   ])('refuses a %s queue backend with NotSupportedError, naming no URL', (_, queues) => {
     expect(() => plan(store, {}, { access: queues })).toThrow(NotSupportedError);
-    expect(() => plan(store, {}, { access: queues })).toThrow(/run on Redis only/);
+    expect(() => plan(store, {}, { access: queues })).toThrow(/run on a single Redis server only/);
     expect(() => plan(store, {}, { access: queues })).not.toThrow(new RegExp(SECRET));
   });
 });

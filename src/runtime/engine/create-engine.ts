@@ -11,6 +11,7 @@ import type { ExecutionStore } from '../../store/store.js';
 import { DrizzleStore } from '../../store/drizzle/store.js';
 import type { EngineConfig } from './config.js';
 import { OWNED_RESOURCES } from './engine-options.js';
+import { isRedisCluster } from './engine-options.js';
 import type { OwningEngineOptions, RedisConnectionInput } from './engine-options.js';
 import type { NodeRegistry } from './registry.js';
 import type { Logger } from './runtime.js';
@@ -178,7 +179,16 @@ async function storeFromEnv(given: string | undefined, owned: { close(): Promise
 async function probeRedis(input: RedisConnectionInput): Promise<void> {
   const options = { maxRetriesPerRequest: 0, lazyConnect: true, connectTimeout: REDIS_PROBE_MS, retryStrategy: () => null };
   let probe: Redis;
-  if (input instanceof Redis) probe = input.duplicate(options);
+  if (isRedisCluster(input)) {
+    // A cluster copy that tries each startup node once: ready means it read the slot map.
+    const { lazyConnect, retryStrategy, ...nodeOptions } = options;
+    probe = input.duplicate([], {
+      lazyConnect,
+      clusterRetryStrategy: retryStrategy,
+      enableOfflineQueue: false,
+      redisOptions: { ...input.options.redisOptions, ...nodeOptions },
+    }) as unknown as Redis;
+  } else if (input instanceof Redis) probe = input.duplicate(options);
   else if (typeof input === 'string') probe = new Redis(input, options);
   else if (typeof input === 'object' && input !== null && typeof (input as { duplicate?: unknown }).duplicate === 'function')
     probe = (input as unknown as Redis).duplicate(options);

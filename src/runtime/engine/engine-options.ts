@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
-import { InvalidArgumentError } from '../../errors.js';
+import { InvalidArgumentError, InvalidConfigError } from '../../errors.js';
 import type { ExecutionStore } from '../../store/store.js';
 import type { SqlBackend } from '../queues/backends/sql-backend.js';
 import { resolveEngineConfig } from './config.js';
@@ -15,8 +15,30 @@ import type { Logger } from './runtime.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
 import type { WebhookSecretResolver } from '../triggers/webhooks.js';
 
-/** A Redis connection the engine may copy, or the options/URL to open one. */
-export type RedisConnectionInput = Redis | RedisOptions | string;
+/**
+ * A Redis connection the engine may copy (an ioredis `Redis`, or a `Cluster` for a Redis
+ * Cluster), or the options/URL to open one.
+ */
+export type RedisConnectionInput = Redis | Cluster | RedisOptions | string;
+
+/** Whether `input` is an ioredis `Cluster` (of this or another installed copy of ioredis). */
+export function isRedisCluster(input: unknown): input is Cluster {
+  return input instanceof Cluster || (typeof input === 'object' && input !== null && (input as { isCluster?: unknown }).isCluster === true);
+}
+
+/**
+ * A copy of an ioredis instance with `overrides` on its connections. A `Cluster` copy keeps its
+ * startup nodes and passes the overrides to the connection of each node (`redisOptions`), where
+ * ioredis reads settings such as `maxRetriesPerRequest`; `Cluster.duplicate` takes nodes first.
+ */
+export function duplicateConnection(input: Redis | Cluster, overrides: RedisOptions): Redis {
+  if (isRedisCluster(input)) {
+    const copy = input.duplicate([], { redisOptions: { ...input.options.redisOptions, ...overrides } });
+    // The engine uses the commands both classes share (ioredis' Commander); typed as one.
+    return copy as unknown as Redis;
+  }
+  return input.duplicate(overrides);
+}
 
 /** Options-object form of the {@link WorkflowEngine} constructor. */
 export interface WorkflowEngineOptions {
@@ -198,8 +220,50 @@ export function checkEngineOptions(options: WorkflowEngineOptions): { config: Re
     throw new InvalidArgumentError("WorkflowEngine: 'resolveWebhookSecret' must be a function (ref, workflowId) => secret");
   }
   const config = resolveEngineConfig(options.config ?? {});
+  if (isRedisCluster(options.connection) && !hasHashTag(config.prefix)) {
+    // BullMQ's scripts touch several keys of a queue at once: on a cluster they must share a slot.
+    throw new InvalidConfigError(
+      `WorkflowEngine: on a Redis Cluster the 'prefix' must hold a hash tag such as '{spane}' (braces around a non-empty name), so that each queue's keys share a slot; got '${config.prefix}'`,
+    );
+  }
   if (isPayloadManager(payloads)) return { config: { ...config, payloadThresholdBytes: payloads.thresholdBytes }, payloads };
   return { config: payloads === false ? { ...config, payloadThresholdBytes: false } : config, payloads: undefined };
+}
+
+/** How long {@link clusterConnected} waits for a Cluster that is still connecting. */
+export const CLUSTER_SETTLE_MS = 2000;
+
+/**
+ * Resolves once a `Cluster` that is still connecting is ready or has given up (at most `ms`);
+ * at once for anything else. ioredis adds the nodes it was discovering to a Cluster disconnected
+ * meanwhile, and those connections stay open and reconnect for ever: wait before closing one.
+ */
+export async function clusterConnected(connection: unknown, ms: number): Promise<void> {
+  if (!isRedisCluster(connection)) return;
+  if (connection.status !== 'connecting' && connection.status !== 'connect' && connection.status !== 'reconnecting') return;
+  let timer: NodeJS.Timeout | undefined;
+  let done: () => void = () => undefined;
+  const settled = new Promise<void>((resolve) => {
+    done = resolve;
+    timer = setTimeout(resolve, ms);
+    connection.once('ready', resolve);
+    connection.once('end', resolve);
+  });
+  try {
+    await settled;
+  } finally {
+    clearTimeout(timer);
+    connection.off('ready', done);
+    connection.off('end', done);
+  }
+}
+
+/** Whether Redis Cluster hashes keys starting with `prefix` by a tag of it: a `{...}` with something inside. */
+function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf('{');
+  if (open < 0) return false;
+  const close = prefix.indexOf('}', open + 1);
+  return close > open + 1;
 }
 
 /**
@@ -208,7 +272,7 @@ export function checkEngineOptions(options: WorkflowEngineOptions): { config: Re
  * issued for callers get a bound, so an outage surfaces as an error instead of a hang.
  */
 export function openConnection(input: RedisConnectionInput, maxRetriesPerRequest: number | null): Redis {
-  if (input instanceof Redis) return input.duplicate({ maxRetriesPerRequest });
+  if (input instanceof Redis || isRedisCluster(input)) return duplicateConnection(input, { maxRetriesPerRequest });
   if (typeof input === 'string') return new Redis(input, { maxRetriesPerRequest });
   if (typeof input === 'object' && input !== null && typeof (input as { duplicate?: unknown }).duplicate === 'function') {
     // An ioredis instance from another copy of the package.

@@ -16,7 +16,17 @@ import { DLQManager } from '../queues/dlq-manager.js';
 import type { DLQItem } from '../queues/dlq-manager.js';
 import { assertJson } from '../../definition/json-check.js';
 import { checkInputAgainst, inputSchemaOf } from '../../definition/workflow-input.js';
-import { assertIdList, assertRange, checkEngineOptions, counts, isOptionsObject, OWNED_RESOURCES, positionalOptions } from './engine-options.js';
+import {
+  assertIdList,
+  assertRange,
+  checkEngineOptions,
+  CLUSTER_SETTLE_MS,
+  clusterConnected,
+  counts,
+  isOptionsObject,
+  OWNED_RESOURCES,
+  positionalOptions,
+} from './engine-options.js';
 import type { OwningEngineOptions } from './engine-options.js';
 import type {
   BulkWorkflowEnqueue,
@@ -733,6 +743,7 @@ export class WorkflowEngine {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const redis = [this.connection, this.commands].filter((c) => c !== undefined);
+      await Promise.all(redis.map((c) => clusterConnected(c, CLUSTER_SETTLE_MS)));
       // Draining needs Redis (to complete the jobs); with Redis away, stop without waiting and
       // leave in-flight jobs to stalled-job recovery.
       const reachable = redis.every((c) => c.status === 'ready') && this.sqlBackend?.closed !== true;

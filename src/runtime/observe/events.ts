@@ -267,7 +267,7 @@ export class EventStreamManager {
     const closing = [...this.listeners.map((l) => l.close()), this.producer?.close()];
     this.listeners = [];
     await Promise.allSettled(closing);
-    for (const c of this.listenerConnections.splice(0)) c.release();
+    await Promise.all(this.listenerConnections.splice(0).map((c) => c.release()));
   }
 
   /**

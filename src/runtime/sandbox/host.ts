@@ -73,8 +73,8 @@ export function planSandbox(rt: Runtime, queues: BackendThreadAccess | undefined
 
   // A thread's runtime opens Redis connections only (thread-runtime.ts).
   if (queues !== undefined && queues.kind !== 'redis') {
-    const where = queues.kind === 'this-thread' ? 'embedded in the main thread' : "BullMQ's PostgreSQL backend";
-    throw new NotSupportedError(`useWorkerThreads: worker threads run on Redis only; this engine's queue backend is ${where}`);
+    const where = queues.kind === 'this-thread' ? 'embedded in the main thread' : queues.kind === 'redis-cluster' ? 'a Redis Cluster' : "BullMQ's PostgreSQL backend";
+    throw new NotSupportedError(`useWorkerThreads: worker threads run on a single Redis server only; this engine's queue backend is ${where}`);
   }
   const redisUrl = nonEmpty(base[SANDBOX_ENV.redisUrl]) ?? queues?.url ?? nonEmpty(base['REDIS_URL']);
   if (redisUrl === undefined) {

@@ -10,13 +10,14 @@ import type { BackendFactory, ConnectionOptions, RedisQueueBackend } from 'bullm
 import type { Redis } from 'ioredis';
 import type { ConnectionErrors } from '../connection-errors.js';
 import type { BackendKind, SqlBackend } from './sql-backend.js';
+import { CLUSTER_SETTLE_MS, clusterConnected } from '../../engine/engine-options.js';
 import { redisThreadAccess } from './thread-access.js';
 import type { BackendThreadAccess } from './thread-access.js';
 
 /** A connection for one blocking listener, and how to let it go. */
 export interface ListenerConnection {
   connection: ConnectionOptions;
-  release(): void;
+  release(): void | Promise<void>;
 }
 
 /** What a {@link BullBinding} is made of, for its private constructor (fields as on the class). */
@@ -88,7 +89,8 @@ export class BullBinding {
       openListener: () => {
         const connection = workers.duplicate();
         errors.watchRedis(connection, 'events listener');
-        return { connection, release: () => connection.disconnect() };
+        // A Cluster copy still connecting when it is let go would stay open (clusterConnected).
+        return { connection, release: async () => clusterConnected(connection, CLUSTER_SETTLE_MS).then(() => connection.disconnect()) };
       },
       eventCursor: undefined,
       errors,
