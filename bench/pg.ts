@@ -24,7 +24,8 @@
  *
  * Env: BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/postgres, its server is used),
  * REDIS_URL, BENCH_WORKFLOWS (200), BENCH_STEPS (10), BENCH_CONCURRENCY (50), BENCH_ROUNDS (3),
- * BENCH_IDLE_SECONDS (20), BENCH_ROWS (all: backend,redis,idle), BENCH_JSON (the bench protocol).
+ * BENCH_IDLE_SECONDS (20), BENCH_DBOS_POOL (30: DBOS's system database pool), BENCH_BACKEND_POOL (25:
+ * the SqlBackend's pool), BENCH_STORE_POOL (10: each DrizzleStore's postgres.js pool), BENCH_ROWS (all: backend,redis,idle), BENCH_JSON (the bench protocol).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -48,6 +49,11 @@ const IDLE_SECONDS = envInt('BENCH_IDLE_SECONDS', 20);
 const ROWS = new Set((process.env['BENCH_ROWS'] ?? 'backend,redis,idle').split(',').map((s) => s.trim()));
 const TIMEOUT_MS = 300_000;
 const IDLE_TARGET = 5;
+const SETTLE_MS = 12_000;
+/** Connections per pool. The server's max_connections (100 by default) is shared by all sides and by other users of the server. */
+const DBOS_POOL = envInt('BENCH_DBOS_POOL', 30);
+const BACKEND_POOL = envInt('BENCH_BACKEND_POOL', 25);
+const STORE_POOL = envInt('BENCH_STORE_POOL', 10);
 
 export const FIGURES = {
   backend: 'SPANE on the PostgreSQL backend / DBOS Transact (10-step workflows)',
@@ -94,7 +100,7 @@ interface Side {
 }
 
 async function dbosSide(db: Database): Promise<Side> {
-  DBOS.setConfig({ name: 'spane-bench', systemDatabaseUrl: db.url, systemDatabasePoolSize: CONCURRENCY + 10, logLevel: 'error' });
+  DBOS.setConfig({ name: 'spane-bench', systemDatabaseUrl: db.url, systemDatabasePoolSize: DBOS_POOL, logLevel: 'error' });
   const step = async (n: number): Promise<number> => Promise.resolve(n + 1);
   const workflow = DBOS.registerWorkflow(
     async (steps: number): Promise<number> => {
@@ -125,12 +131,13 @@ async function dbosSide(db: Database): Promise<Side> {
 
 /** SPANE with a DrizzleStore on `storeUrl`, queues on `queues`. */
 async function spaneSide(name: string, storeUrl: string, queues: { backend: SqlBackend } | { connection: Redis }, prefix: string): Promise<Side & { engine: WorkflowEngine }> {
-  const client = postgres(storeUrl, { max: 20, onnotice: () => {} });
+  const client = postgres(storeUrl, { max: STORE_POOL, onnotice: () => {} });
   const store = observed(await DrizzleStore.postgres(client));
   const registry = new NodeRegistry();
   registry.register('step', async (ctx) => ({ success: true, data: { step: ((ctx.inputData as { step?: number } | undefined)?.step ?? 0) + 1 } }));
   const warnings: string[] = [];
   const logger: Logger = { warn: (m) => void warnings.push(m), error: (m) => void warnings.push(m) };
+  if (process.env['BENCH_VERBOSE'] === '1') logger.warn = logger.error = (m: string, meta?: unknown) => log(`${name}: ${m} ${JSON.stringify(meta)}`);
   const engine = new WorkflowEngine({ registry, store, ...queues, config: { prefix, ...spaneConfigExtras() }, logger });
   const wf = `chain-${STEPS}`;
   await engine.registerWorkflow(linearWorkflow(wf, STEPS));
@@ -193,8 +200,10 @@ async function idleCommits(): Promise<number> {
   try {
     const side = await spaneSide('SPANE idle', db.url, { backend }, prefix);
     try {
-      // Start-up (migrations, workers' first fetches) is not idling; stats reach the view within ~1 s.
-      await new Promise((r) => setTimeout(r, 3000));
+      // Start-up (migrations, workers' first fetches) is not idling, and a backend that went idle
+      // reports its counters to pg_stat_database up to 10 s late (PGSTAT_IDLE_INTERVAL): reading
+      // sooner would count start-up commits as idle ones.
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
       const c0 = await commits(admin, db.name);
       const t0 = performance.now();
       await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
@@ -232,7 +241,7 @@ async function main(): Promise<void> {
         const db = await createDatabase('spane_bench_spane');
         dbs.push(db);
         const prefix = '{bench-pg}';
-        const backend = await SqlBackend.postgres({ url: db.url, poolSize: CONCURRENCY + 10, prefix });
+        const backend = await SqlBackend.postgres({ url: db.url, poolSize: BACKEND_POOL, prefix });
         closers.push(() => backend.close());
         pgSide = await spaneSide('SPANE pg backend', db.url, { backend }, prefix);
         closers.push(() => pgSide!.close());
