@@ -138,7 +138,7 @@ async function spaneSide(name: string, storeUrl: string, queues: { backend: SqlB
   const warnings: string[] = [];
   const logger: Logger = { warn: (m) => void warnings.push(m), error: (m) => void warnings.push(m) };
   if (process.env['BENCH_VERBOSE'] === '1') logger.warn = logger.error = (m: string, meta?: unknown) => log(`${name}: ${m} ${JSON.stringify(meta)}`);
-  const engine = new WorkflowEngine({ registry, store, ...queues, config: { prefix, ...spaneConfigExtras() }, logger });
+  const engine = new WorkflowEngine({ registry, store, ...queues, config: { prefix, events: process.env['BENCH_EVENTS'] !== '0', ...spaneConfigExtras() }, logger });
   const wf = `chain-${STEPS}`;
   await engine.registerWorkflow(linearWorkflow(wf, STEPS));
   engine.startWorkers(CONCURRENCY);
