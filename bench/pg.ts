@@ -24,8 +24,11 @@
  *
  * Env: BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/postgres, its server is used),
  * REDIS_URL, BENCH_WORKFLOWS (200), BENCH_STEPS (10), BENCH_CONCURRENCY (50), BENCH_ROUNDS (3),
- * BENCH_IDLE_SECONDS (20), BENCH_DBOS_POOL (30: DBOS's system database pool), BENCH_BACKEND_POOL (25:
- * the SqlBackend's pool), BENCH_STORE_POOL (10: each DrizzleStore's postgres.js pool), BENCH_ROWS (all: backend,redis,idle), BENCH_JSON (the bench protocol).
+ * BENCH_IDLE_SECONDS (20), BENCH_DBOS_POOL (30: DBOS's system database pool), BENCH_BACKEND_POOL
+ * (25: the SqlBackend's pool), BENCH_STORE_POOL (10: each DrizzleStore's postgres.js pool),
+ * BENCH_ROWS (all: backend,redis,idle), BENCH_EVENTS=0 (SPANE without events), BENCH_VERBOSE=1
+ * (SPANE's warnings as they happen), BENCH_JSON (the bench protocol). Exits 2 when a target is
+ * missed, 1 on error.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -221,7 +224,8 @@ async function idleCommits(): Promise<number> {
   }
 }
 
-async function main(): Promise<void> {
+/** Measures the rows; resolves with whether a target was missed (exit code 2, as the other benches). */
+async function main(): Promise<boolean> {
   const startLoad = loadAvg();
   log(`${WORKFLOWS} workflows × ${STEPS} steps, concurrency ${CONCURRENCY}, ${ROUNDS} rounds; idle ${IDLE_SECONDS} s; rows ${[...ROWS].join(',')}; load ${startLoad}`);
   const rows: BenchRow[] = [];
@@ -297,10 +301,16 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.figure} | ${r.spane.toFixed(2)} | ${r.peer.toFixed(2)} | ${r.unit} | ${r.ratio.toFixed(2)} | ${r.target} |`),
   ];
   console.log(table.join('\n'));
+  return rows.some((r) => (r.higherIsBetter ? r.spane < r.peer * targetBound(r.target) : r.spane > targetBound(r.target)));
+}
+
+/** The number in a target such as `≥ 0.5×` or `≤ 5 commits/s`. */
+function targetBound(target: string): number {
+  return Number(/[\d.]+/.exec(target)?.[0] ?? Number.NaN);
 }
 
 main().then(
-  () => process.exit(0),
+  (missed) => process.exit(missed ? 2 : 0),
   (err: unknown) => {
     console.error(err);
     process.exit(1);
