@@ -155,6 +155,27 @@ describe.skipIf(!postgresUp)(`createEngine: postgres${postgresUp ? '' : ` (skipp
     }
   });
 
+  it('runs a workflow enqueued on an idle engine, whose workers wait for a NOTIFY', { timeout: 60_000 }, async () => {
+    const engine = await createEngine({ registry: registry(), backend: 'postgres', databaseUrl: database.url, logger: memoryLogger() });
+    try {
+      await engine.registerWorkflow(chain);
+      engine.startWorkers(4);
+      // `drained`: the node worker found its queue empty and went into its blocking wait. Its
+      // loop starts after this tick, so the listener is in place before the first fetch.
+      const worker = engineInternals(engine).nodeWorker();
+      expect(worker).toBeDefined();
+      const drained = new Promise<void>((resolve) => worker!.once('drained', () => resolve()));
+      await engine.waitUntilReady();
+      await drained;
+      const id = await engine.enqueueWorkflow('chain', { n: 1 });
+      const done = await engine.waitForExecution(id, { timeoutMs: 30_000 });
+      expect(done.status).toBe('completed');
+      expect(done.nodeResults['c']?.data).toEqual({ n: 4 });
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('takes GCRA slots atomically in SQL, on the database clock: many simultaneous callers get no more than the burst', async () => {
     const backend = await SqlBackend.postgres({ url: database.url });
     try {
