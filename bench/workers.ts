@@ -91,11 +91,18 @@ function killAll(signal: NodeJS.Signals): void {
   }
 }
 
+/** Set when the bench must stop early (a signal, a child that died mid-batch); batches check it. */
+let aborted: Error | undefined;
+/** Children being stopped on purpose, whose exit is not a failure. */
+const stopping = new WeakSet<ChildProcess>();
+
 process.on('exit', () => killAll('SIGKILL'));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    // A second signal does not wait for the cleanup.
+    if (aborted !== undefined) process.exit(130);
+    aborted = new Error(`bench: interrupted by ${signal}`);
     killAll('SIGKILL');
-    process.exit(130);
   });
 }
 
@@ -113,7 +120,10 @@ function startChild(mode: Mode, prefix: string, pgUrl: string): Promise<ChildPro
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   live.add(child);
-  child.once('exit', () => live.delete(child));
+  child.once('exit', (code, signal) => {
+    live.delete(child);
+    if (!stopping.has(child)) aborted ??= new Error(`bench: a ${mode} worker child exited unexpectedly (code ${code}, signal ${signal})`);
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`bench: a ${mode} worker child did not report ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
@@ -141,6 +151,7 @@ async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
     children.map(
       (child) =>
         new Promise<void>((resolve) => {
+          stopping.add(child);
           if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return resolve();
           const timer = setTimeout(() => {
             try {
@@ -182,6 +193,7 @@ async function startChildren(n: number, mode: Mode, prefix: string, pgUrl: strin
 async function pollUntil(n: number, done: () => Promise<number>, what: string): Promise<void> {
   const deadline = performance.now() + BATCH_TIMEOUT_MS;
   for (;;) {
+    if (aborted !== undefined) throw aborted;
     if ((await done()) >= n) return;
     if (performance.now() > deadline) throw new Error(`bench: timed out after ${BATCH_TIMEOUT_MS} ms waiting for ${what}`);
     await sleep(POLL_MS);
@@ -298,6 +310,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < counts.length; i++) {
         const n = counts[(i + pass) % counts.length]!;
         for (const mode of ['spane', 'raw'] as const) {
+          if (aborted !== undefined) throw aborted;
           running = await startChildren(n, mode, mode === 'spane' ? spanePrefix : rawPrefix, database.url);
           const pids = running.map((c) => c.pid!);
           await h.batch(mode, WARMUP, pids);
