@@ -3,12 +3,12 @@
  * in this run, printed as one table.
  *
  *   npm run bench                                 all groups
- *   npm run bench -- --only redis,pg              some groups (redis, pg, embedded, scaling)
+ *   npm run bench -- --only redis,pg              some groups (redis, pg, embedded, scaling, workers)
  *
  * Groups:
  * - redis: bench/redis-rows.ts, in this process (raw BullMQ chains and a FlowProducer on the
  *   same Redis; its env sizes apply: BENCH_CHAINS, BENCH_ROUNDS, BENCH_LONG_JOBS, ...).
- * - pg, embedded, scaling: `npx tsx bench/<group>.ts` as a child process with `BENCH_JSON=<tmp
+ * - pg, embedded, scaling, workers: `npx tsx bench/<group>.ts` as a child process with `BENCH_JSON=<tmp
  *   file>`; it writes its rows there (the bench protocol) and its own output goes to stderr here.
  *   A missing script, a failure or no rows prints the group's rows as "not measured (reason)".
  *
@@ -24,7 +24,7 @@ import { eagerRequested, envInt, loadAvg, writeBenchJson } from './lib.js';
 import type { BenchRow } from './lib.js';
 import { measureRedisRows } from './redis-rows.js';
 
-const GROUPS = ['redis', 'pg', 'embedded', 'scaling'] as const;
+const GROUPS = ['redis', 'pg', 'embedded', 'scaling', 'workers'] as const;
 type Group = (typeof GROUPS)[number];
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHILD_TIMEOUT_MS = envInt('BENCH_CHILD_TIMEOUT_MS', 1_800_000);
@@ -52,6 +52,10 @@ const EXPECTED: Record<Group, { figure: string; target: string }[]> = {
     { figure: 'cold `spane run` of the quick start, embedded: peak RSS', target: '≤ 250 MB' },
   ],
   scaling: [{ figure: 'per-node CPU, 10/50/200/500-node linear workflows, each store', target: 'flat within 15%' }],
+  workers: [
+    { figure: 'chain throughput, 2 worker processes / 1 (SPANE)', target: '(report)' },
+    { figure: 'chain throughput, 4 worker processes / 1 (SPANE)', target: '(report)' },
+  ],
 };
 
 function log(message: string): void {
