@@ -22,6 +22,7 @@ import {
 } from '../store.js';
 import type {
   ExecutionFilter,
+  ExecutionHead,
   ExecutionLogEntry,
   ExecutionPage,
   ExecutionStore,
@@ -349,6 +350,14 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
       // Each caller parses its own copy: callers may change what they get.
       const row = await this.hot.readExecution.call(executionId);
       return row === undefined ? null : toExecution(row);
+    });
+  }
+
+  /** One statement (batched with concurrent calls): the execution row, the asked-for results, the count. */
+  async getExecutionHead(executionId: string, nodeIds: readonly string[]): Promise<ExecutionHead | null> {
+    return guard('getExecutionHead', executionId, async () => {
+      const row = await this.hot.readHead.call([executionId, [...nodeIds]]);
+      return row === undefined ? null : { ...toExecution(row), settledCount: Number(row.settledCount) };
     });
   }
 
