@@ -9,7 +9,11 @@
  * workflows of each size, about BENCH_SCALING_BATCH_NODES nodes per batch (1000: 100 executions of
  * 10 nodes, 2 of 500). The figure is this process's CPU (`process.cpuUsage`, user + system) per
  * node, in µs, the median over ROUNDS batches after a warm-up batch; sizes take turns within each
- * round. The row per store is max/min of those figures across sizes (1.0 is flat), against 1.15.
+ * round. Every size runs with the same number of executions in flight, BENCH_SCALING_PARALLEL
+ * (default: what the largest size fits in a batch, 2 for 500 nodes), each lane starting its next
+ * execution when the last one completed: with 100 short executions in flight against 2 long ones,
+ * the short ones came out cheaper per node only because BullMQ's workers were busier (measured
+ * with equal parallelism, 10 and 500 nodes cost the same). The row per store is max/min of those figures across sizes (1.0 is flat), against 1.15.
  *
  * Stores:
  * - memory: InMemoryExecutionStore, BullMQ on Redis (REDIS_URL);
@@ -39,6 +43,12 @@ const SIZES = (process.env['BENCH_SCALING_NODES'] ?? '10,50,200,500').split(',')
   return n;
 });
 const BATCH_NODES = envInt('BENCH_SCALING_BATCH_NODES', 1000);
+/**
+ * Executions in flight at once, the same for every size: by default as many as the largest size
+ * fits in one batch (2 for 500 nodes), so that a batch of short workflows is not cheaper per node
+ * only because more jobs are in flight (BullMQ's per-job cost falls as its workers get busier).
+ */
+const PARALLEL = envInt('BENCH_SCALING_PARALLEL', Math.max(1, Math.round(BATCH_NODES / Math.max(...SIZES))));
 const ROUNDS = envInt('BENCH_SCALING_ROUNDS', 3);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 50);
 const STORES = (process.env['BENCH_SCALING_STORES'] ?? 'memory,postgres,embedded').split(',').map((s) => s.trim());
@@ -109,14 +119,24 @@ async function openSide(kind: string): Promise<Side> {
   };
 }
 
-/** Runs one batch of `size`-node executions; returns µs of this process's CPU per node. */
+/**
+ * Runs one batch of about BATCH_NODES nodes of `size`-node executions, PARALLEL lanes each
+ * starting its next execution when its last one completed; returns µs of this process's CPU per
+ * node.
+ */
 async function batch(side: Side, size: number): Promise<number> {
-  const executions = Math.max(1, Math.round(BATCH_NODES / size));
+  const executions = Math.max(PARALLEL, Math.round(BATCH_NODES / size));
   side.store.completions.reset();
-  const allDone = side.store.completions.waitForMore(executions);
+  let started = 0;
+  const lane = async () => {
+    while (started < executions) {
+      started++;
+      const id = await side.engine.enqueueWorkflow(`linear-${size}`, { step: 0 });
+      await withTimeout(side.store.completions.waitFor(id), PHASE_TIMEOUT_MS, `an execution of ${size} nodes`);
+    }
+  };
   const cpu = process.cpuUsage();
-  await side.engine.enqueueBulkWorkflows(Array.from({ length: executions }, () => ({ workflowId: `linear-${size}`, initialData: { step: 0 } })));
-  await withTimeout(allDone, PHASE_TIMEOUT_MS, `${executions} executions of ${size} nodes`);
+  await Promise.all(Array.from({ length: PARALLEL }, lane));
   const used = process.cpuUsage(cpu);
   return (used.user + used.system) / (executions * size);
 }
@@ -147,7 +167,7 @@ async function measure(kind: string): Promise<BenchRow> {
       ratio: Number((spread / PEER).toFixed(3)),
       target: 'flat within 15%',
       higherIsBetter: false,
-      note: `${LABELS[kind] ?? kind}: max/min of µs CPU/node; ${perSize.map((p) => `${p.size} nodes ${p.us.toFixed(0)}`).join(', ')}; ~${BATCH_NODES} nodes/batch, median of ${ROUNDS}; load ${loadAvg()}`,
+      note: `${LABELS[kind] ?? kind}: max/min of µs CPU/node; ${perSize.map((p) => `${p.size} nodes ${p.us.toFixed(0)}`).join(', ')}; ~${BATCH_NODES} nodes/batch, ${PARALLEL} in flight, median of ${ROUNDS}; load ${loadAvg()}`,
     };
   } finally {
     await side.close();
@@ -156,7 +176,7 @@ async function measure(kind: string): Promise<BenchRow> {
 
 async function main(): Promise<void> {
   const rows: BenchRow[] = [];
-  log(`sizes ${SIZES.join(', ')}; ~${BATCH_NODES} nodes per batch; ${ROUNDS} rounds; concurrency ${CONCURRENCY}; load ${loadAvg()}`);
+  log(`sizes ${SIZES.join(', ')}; ~${BATCH_NODES} nodes per batch, ${PARALLEL} executions in flight; ${ROUNDS} rounds; concurrency ${CONCURRENCY}; load ${loadAvg()}`);
   for (const kind of STORES) {
     try {
       rows.push(await measure(kind));
