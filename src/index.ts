@@ -84,8 +84,10 @@ export type { SubWorkflowConfig } from './runtime/execution/index.js';
 export { DLQ_QUEUE, NODE_QUEUE, WORKFLOW_QUEUE, nodeJobId } from './runtime/queues/index.js';
 export type { DLQJobData, NodeJobData, WorkflowJobData } from './runtime/queues/index.js';
 
-export { InMemoryExecutionStore } from './store/memory.js';
+export { DEFAULT_MAX_FINISHED_BYTES, InMemoryExecutionStore } from './store/memory.js';
 export type { InMemoryStoreOptions } from './store/memory.js';
+export { readExecutionHead } from './store/store.js';
+export type { ExecutionHead } from './store/store.js';
 export type { StoreThreadAccess } from './store/thread-access.js';
 export type { ExecutionFilter, ExecutionLogEntry, ExecutionStore, NewExecution, PruneCriteria, SaveWorkflowOptions, TransitionPatch, WorkflowVersionInfo } from './store/store.js';
 

@@ -224,7 +224,11 @@ export interface ExecutionContext<TInput = any, TConfig = NodeConfig> {
   inputData: TInput;
   /** The node's `config`. */
   nodeConfig: TConfig;
-  /** Results of every node settled so far in this execution. */
+  /**
+   * Results of this node's parents (its `inputs`), keyed by parent id; a parent that was skipped
+   * is there too, as `skipped`. Only the parents: a node job reads nothing else of its execution,
+   * so its cost does not grow with the workflow. Read `engine.getExecution` for the rest.
+   */
   previousResults: Record<string, NodeResult>;
   /** The data the execution started with. */
   initialData: unknown;

@@ -1,6 +1,6 @@
 import { TERMINAL_STATUSES } from '../definition/types.js';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution } from '../definition/types.js';
-import { setOwn } from '../definition/own.js';
+import { ownValue, setOwn } from '../definition/own.js';
 import { ExecutionNotFoundError, InvalidArgumentError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 import type { PayloadStore } from './payload-store.js';
@@ -19,6 +19,7 @@ import {
 } from './store.js';
 import type {
   ExecutionFilter,
+  ExecutionHead,
   ExecutionLogEntry,
   ExecutionPage,
   ExecutionStore,
@@ -38,6 +39,25 @@ export interface InMemoryStoreOptions {
    * @defaultValue 10000
    */
   maxFinishedExecutions?: number;
+  /**
+   * Size of the terminal executions kept, counted as the length of their JSON (fields, node
+   * results, logs and claim-check payloads); past it the oldest finished ones are evicted, as
+   * past {@link InMemoryStoreOptions.maxFinishedExecutions}. Unfinished executions never are.
+   * @defaultValue {@link DEFAULT_MAX_FINISHED_BYTES} (128 MiB)
+   */
+  maxFinishedBytes?: number;
+}
+
+/** Default {@link InMemoryStoreOptions.maxFinishedBytes}: 128 MiB of JSON. */
+export const DEFAULT_MAX_FINISHED_BYTES = 128 * 1024 * 1024;
+
+/** An execution as held, with what its reads and eviction need without walking its results. */
+interface Held {
+  readonly exec: WorkflowExecution;
+  /** JSON size of each node result: its keys are the settled nodes. */
+  readonly resultBytes: Map<string, number>;
+  /** JSON size of everything held for the execution (fields, results, logs, payloads). */
+  bytes: number;
 }
 
 /**
@@ -60,16 +80,23 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   private readonly versionInfo = new Map<string, WorkflowVersionInfo[]>();
   /** Claim-check payloads: execution id → payload id → JSON text. */
   private readonly payloads = new Map<string, Map<string, string>>();
-  private readonly executions = new Map<string, WorkflowExecution>();
+  private readonly executions = new Map<string, Held>();
   private readonly logs = new Map<string, ExecutionLogEntry[]>();
   /** Terminal executions in the order they finished, for eviction. */
   private readonly finished = new Set<string>();
   private readonly maxFinished: number;
+  private readonly maxFinishedBytes: number;
+  /** Sum of `bytes` over the finished executions. */
+  private finishedBytes = 0;
 
   constructor(options: InMemoryStoreOptions = {}) {
     this.maxFinished = options.maxFinishedExecutions ?? 10_000;
     if (!Number.isInteger(this.maxFinished) || this.maxFinished < 0) {
       throw new InvalidArgumentError(`maxFinishedExecutions must be a non-negative integer, got ${String(options.maxFinishedExecutions)}`);
+    }
+    this.maxFinishedBytes = options.maxFinishedBytes ?? DEFAULT_MAX_FINISHED_BYTES;
+    if (!Number.isInteger(this.maxFinishedBytes) || this.maxFinishedBytes < 0) {
+      throw new InvalidArgumentError(`maxFinishedBytes must be a non-negative integer, got ${String(options.maxFinishedBytes)}`);
     }
   }
 
@@ -116,19 +143,34 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     if (this.executions.has(execution.executionId)) {
       throw new InvalidArgumentError(`Execution '${execution.executionId}' already exists`);
     }
-    this.executions.set(execution.executionId, { ...clone(execution), nodeResults: {} });
+    const json = storeJson(execution)!;
+    const exec = { ...(JSON.parse(json) as NewExecution), nodeResults: {} };
+    this.executions.set(execution.executionId, { exec, resultBytes: new Map(), bytes: json.length });
   }
 
   async getExecution(executionId: string): Promise<WorkflowExecution | null> {
     const found = this.executions.get(executionId);
-    return found === undefined ? null : clone(found);
+    return found === undefined ? null : clone(found.exec);
+  }
+
+  /** Copies the execution's fields and the asked-for results only: the cost does not grow with the workflow. */
+  async getExecutionHead(executionId: string, nodeIds: readonly string[]): Promise<ExecutionHead | null> {
+    const found = this.executions.get(executionId);
+    if (found === undefined) return null;
+    const { nodeResults: all, ...fields } = found.exec;
+    const nodeResults: Record<string, NodeResult> = {};
+    for (const id of nodeIds) {
+      const r = ownValue(all, id);
+      if (r !== undefined) setOwn(nodeResults, id, clone(r));
+    }
+    return { ...clone(fields), nodeResults, settledCount: found.resultBytes.size };
   }
 
   async listExecutions(filter: ExecutionFilter = {}): Promise<WorkflowExecution[]> {
     checkExecutionFilter(filter);
     const statuses = filter.status === undefined ? undefined : ([] as ExecutionStatus[]).concat(filter.status);
     const out: WorkflowExecution[] = [];
-    for (const e of [...this.executions.values()].reverse()) {
+    for (const { exec: e } of [...this.executions.values()].reverse()) {
       if (filter.workflowId !== undefined && e.workflowId !== filter.workflowId) continue;
       if (statuses !== undefined && !statuses.includes(e.status)) continue;
       out.push(clone(e));
@@ -141,6 +183,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     const { statuses, startedBefore, after, limit } = resolveUnfinishedQuery(query);
     const later = (e: WorkflowExecution) => after === undefined || e.startedAt > after.startedAt || (e.startedAt === after.startedAt && e.executionId > after.executionId);
     const matching = [...this.executions.values()]
+      .map((h) => h.exec)
       .filter((e) => statuses.includes(e.status) && (startedBefore === undefined || e.startedAt < startedBefore) && later(e))
       .sort((a, b) => a.startedAt - b.startedAt || (a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0));
     const page = matching.slice(0, limit).map(clone);
@@ -148,12 +191,13 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   }
 
   async getChildExecutions(parentExecutionId: string): Promise<WorkflowExecution[]> {
-    return [...this.executions.values()].filter((e) => e.parentExecutionId === parentExecutionId).map(clone);
+    return [...this.executions.values()].filter((h) => h.exec.parentExecutionId === parentExecutionId).map((h) => clone(h.exec));
   }
 
   async transitionExecution(executionId: string, from: readonly ExecutionStatus[], to: ExecutionStatus, patch: TransitionPatch = {}): Promise<boolean> {
-    const e = this.executions.get(executionId);
-    if (e === undefined) throw new ExecutionNotFoundError(executionId);
+    const held = this.executions.get(executionId);
+    if (held === undefined) throw new ExecutionNotFoundError(executionId);
+    const e = held.exec;
     if (!from.includes(e.status)) return false;
     e.status = to;
     if (patch.error !== undefined) {
@@ -166,11 +210,14 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     else delete e.pausedAt;
     if (TERMINAL_STATUSES.includes(to)) {
       e.completedAt = Date.now();
-      this.finished.add(executionId);
+      if (!this.finished.has(executionId)) {
+        this.finished.add(executionId);
+        this.finishedBytes += held.bytes;
+      }
       this.evict();
     } else {
       delete e.completedAt;
-      this.finished.delete(executionId);
+      this.unfinish(executionId);
       if (to === 'running') {
         delete e.error;
         delete e.errorDetails;
@@ -181,21 +228,29 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
 
   async saveNodeResult(executionId: string, nodeId: string, result: NodeResult): Promise<void> {
     checkNodeResult(nodeId, result);
-    const e = this.executions.get(executionId);
-    if (e === undefined) throw new ExecutionNotFoundError(executionId);
-    setOwn(e.nodeResults, nodeId, clone(result));
+    const held = this.executions.get(executionId);
+    if (held === undefined) throw new ExecutionNotFoundError(executionId);
+    const json = storeJson(result)!;
+    setOwn(held.exec.nodeResults, nodeId, JSON.parse(json) as NodeResult);
+    this.grow(executionId, held, json.length - (held.resultBytes.get(nodeId) ?? 0));
+    held.resultBytes.set(nodeId, json.length);
   }
 
   async deleteNodeResult(executionId: string, nodeId: string): Promise<void> {
-    const e = this.executions.get(executionId);
-    if (e === undefined) throw new ExecutionNotFoundError(executionId);
-    delete e.nodeResults[nodeId];
+    const held = this.executions.get(executionId);
+    if (held === undefined) throw new ExecutionNotFoundError(executionId);
+    if (!Object.hasOwn(held.exec.nodeResults, nodeId)) return;
+    delete held.exec.nodeResults[nodeId];
+    this.grow(executionId, held, -(held.resultBytes.get(nodeId) ?? 0));
+    held.resultBytes.delete(nodeId);
   }
 
   async putPayload(executionId: string, payloadId: string, json: string): Promise<void> {
-    if (!this.executions.has(executionId)) throw new ExecutionNotFoundError(executionId);
+    const held = this.executions.get(executionId);
+    if (held === undefined) throw new ExecutionNotFoundError(executionId);
     let byId = this.payloads.get(executionId);
     if (byId === undefined) this.payloads.set(executionId, (byId = new Map()));
+    this.grow(executionId, held, json.length - (byId.get(payloadId)?.length ?? 0));
     byId.set(payloadId, json);
   }
 
@@ -210,15 +265,21 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   }
 
   async deletePayloads(executionId: string): Promise<number> {
-    const n = this.payloads.get(executionId)?.size ?? 0;
+    const byId = this.payloads.get(executionId);
+    const n = byId?.size ?? 0;
+    const held = this.executions.get(executionId);
+    if (byId !== undefined && held !== undefined) this.grow(executionId, held, -[...byId.values()].reduce((sum, json) => sum + json.length, 0));
     this.payloads.delete(executionId);
     return n;
   }
 
   async addLog(executionId: string, entry: ExecutionLogEntry): Promise<void> {
-    if (!this.executions.has(executionId)) throw new ExecutionNotFoundError(executionId);
+    const held = this.executions.get(executionId);
+    if (held === undefined) throw new ExecutionNotFoundError(executionId);
     const list = this.logs.get(executionId) ?? [];
-    list.push(clone(entry));
+    const json = storeJson(entry)!;
+    list.push(JSON.parse(json) as ExecutionLogEntry);
+    this.grow(executionId, held, json.length);
     this.logs.set(executionId, list);
   }
 
@@ -228,15 +289,13 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
 
   async pruneExecutions(criteria: PruneCriteria): Promise<number> {
     const { olderThanMs, keepLast, statuses } = resolvePruneCriteria(criteria);
-    const candidates = [...this.executions.values()].filter((e) => statuses.includes(e.status) && e.completedAt !== undefined).sort((a, b) => b.completedAt! - a.completedAt!);
+    const candidates = [...this.executions.values()]
+      .map((h) => h.exec)
+      .filter((e) => statuses.includes(e.status) && e.completedAt !== undefined)
+      .sort((a, b) => b.completedAt! - a.completedAt!);
     const cutoff = olderThanMs === undefined ? Infinity : Date.now() - olderThanMs;
     const doomed = candidates.slice(keepLast ?? 0).filter((e) => e.completedAt! < cutoff);
-    for (const e of doomed) {
-      this.executions.delete(e.executionId);
-      this.logs.delete(e.executionId);
-      this.payloads.delete(e.executionId);
-      this.finished.delete(e.executionId);
-    }
+    for (const e of doomed) this.forget(e.executionId);
     return doomed.length;
   }
 
@@ -245,13 +304,37 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     return this.executions.size;
   }
 
+  /** JSON size of the finished executions held, for tests and monitoring. */
+  get finishedSizeBytes(): number {
+    return this.finishedBytes;
+  }
+
+  /** Adds `delta` to the execution's size (and to the finished total when it has finished). */
+  private grow(executionId: string, held: Held, delta: number): void {
+    held.bytes += delta;
+    if (this.finished.has(executionId)) {
+      this.finishedBytes += delta;
+      this.evict();
+    }
+  }
+
+  private unfinish(executionId: string): void {
+    if (!this.finished.delete(executionId)) return;
+    this.finishedBytes -= this.executions.get(executionId)?.bytes ?? 0;
+  }
+
+  private forget(executionId: string): void {
+    this.unfinish(executionId);
+    this.executions.delete(executionId);
+    this.logs.delete(executionId);
+    this.payloads.delete(executionId);
+  }
+
+  /** Evicts the oldest finished executions until both bounds hold. */
   private evict(): void {
     for (const id of this.finished) {
-      if (this.finished.size <= this.maxFinished) break;
-      this.finished.delete(id);
-      this.executions.delete(id);
-      this.logs.delete(id);
-      this.payloads.delete(id);
+      if (this.finished.size <= this.maxFinished && this.finishedBytes <= this.maxFinishedBytes) break;
+      this.forget(id);
     }
   }
 }

@@ -3,6 +3,7 @@ import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution
 import { DataTooDeepError, InvalidArgumentError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import { kindOf, MAX_DATA_DEPTH } from '../definition/json-check.js';
+import { ownValue, setOwn } from '../definition/own.js';
 import type { StoreThreadAccess } from './thread-access.js';
 
 /** An execution as created by the engine, before any node has run. */
@@ -146,6 +147,32 @@ export function checkSaveWorkflowOptions(options: SaveWorkflowOptions | undefine
   if (notes !== undefined && typeof notes !== 'string') throw new InvalidArgumentError(`changeNotes must be a string, got ${typeof notes}`);
 }
 
+/**
+ * An execution as {@link ExecutionStore.getExecutionHead} reads it: every field of the execution,
+ * but `nodeResults` holds only the results of the node ids asked for.
+ */
+export interface ExecutionHead extends WorkflowExecution {
+  /** How many node results the execution has in all (every stored result is a settled node). */
+  settledCount: number;
+}
+
+/**
+ * Reads an execution's head: {@link ExecutionStore.getExecutionHead} when the store has it, else
+ * `getExecution`, keeping only the results of `nodeIds` (and counting all of them).
+ */
+export async function readExecutionHead(store: ExecutionStore, executionId: string, nodeIds: readonly string[]): Promise<ExecutionHead | null> {
+  if (typeof store.getExecutionHead === 'function') return store.getExecutionHead(executionId, nodeIds);
+  const exec = await store.getExecution(executionId);
+  if (exec === null) return null;
+  const all = exec.nodeResults;
+  const nodeResults: Record<string, NodeResult> = {};
+  for (const id of nodeIds) {
+    const r = ownValue(all, id);
+    if (r !== undefined) setOwn(nodeResults, id, r);
+  }
+  return { ...exec, nodeResults, settledCount: Object.keys(all).length };
+}
+
 /** Fields written together with a status transition. */
 export interface TransitionPatch {
   /** Failure reason, for `failed`. */
@@ -211,6 +238,14 @@ export interface ExecutionStore {
   createExecution(execution: NewExecution): Promise<void>;
   /** An execution with its node results, or null. */
   getExecution(executionId: string): Promise<WorkflowExecution | null>;
+  /**
+   * The execution without its full results: its fields, the results of `nodeIds` only (those
+   * that have one) and how many node results it has in all, or null. What a node job reads, so
+   * that its cost does not grow with the workflow. Read from one snapshot, with the same
+   * read-your-writes guarantee as {@link ExecutionStore.getExecution}. Optional: callers use
+   * {@link readExecutionHead}, which falls back to `getExecution` for a store without it.
+   */
+  getExecutionHead?(executionId: string, nodeIds: readonly string[]): Promise<ExecutionHead | null>;
   /** Executions matching the filter, newest first. */
   listExecutions(filter?: ExecutionFilter): Promise<WorkflowExecution[]>;
   /**

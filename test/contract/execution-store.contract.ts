@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutionStatus, NodeResult, WorkflowDefinition } from '../../src/definition/types.js';
 import { ExecutionNotFoundError, InvalidArgumentError } from '../../src/errors.js';
 import type { SerializedError } from '../../src/errors.js';
+import { readExecutionHead } from '../../src/store/store.js';
 import type { ExecutionFilter, ExecutionStore, NewExecution, UnfinishedExecutionQuery } from '../../src/store/store.js';
 import { isPayloadStore } from '../../src/store/payload-store.js';
 import type { PayloadStore } from '../../src/store/payload-store.js';
@@ -546,6 +547,63 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
         await Promise.all(ids.flatMap((id) => [store.saveNodeResult(id, 'a', result(id)), store.saveNodeResult(id, 'b', result(0))]));
         const got = await Promise.all(ids.map((id) => store.getExecution(id)));
         got.forEach((exec, i) => expect(exec!.nodeResults).toEqual({ a: result(ids[i]), b: result(0) }));
+      });
+    });
+
+    describe('getExecutionHead', () => {
+      const head = (s: ExecutionStore, nodeIds: readonly string[]) => readExecutionHead(s, 'e1', nodeIds);
+      beforeEach(async () => {
+        await store.createExecution(execution('e1', { parentExecutionId: 'p', parentNodeId: 'n', depth: 1 }));
+      });
+
+      it('is null for an unknown execution', async () => {
+        expect(await readExecutionHead(store, 'nope', ['a'])).toBeNull();
+        if (store.getExecutionHead !== undefined) expect(await store.getExecutionHead('nope', [])).toBeNull();
+      });
+
+      it("has the execution's fields, the asked-for results only and the count of all results", async () => {
+        await store.saveNodeResult('e1', 'a', result({ v: 1 }, { nextNodes: ['b'], startedAt: 1500 }));
+        await store.saveNodeResult('e1', 'b', result(null));
+        await store.saveNodeResult('e1', 'c', { status: 'skipped', attempts: 0, completedAt: 3001 });
+        await store.transitionExecution('e1', ['running'], 'paused', { pausedAt: 5000 });
+        const { nodeResults: all, ...fields } = (await store.getExecution('e1'))!;
+        const got = (await head(store, ['a', 'c', 'missing']))!;
+        expect(got).toEqual({ ...fields, nodeResults: { a: all['a'], c: all['c'] }, settledCount: 3 });
+        expect(await head(store, [])).toEqual({ ...fields, nodeResults: {}, settledCount: 3 });
+      });
+
+      it('counts a node once however often it is written, and forgets a deleted result', async () => {
+        await store.saveNodeResult('e1', 'a', result(1));
+        await store.saveNodeResult('e1', 'a', result(2, { attempts: 2 }));
+        expect((await head(store, ['a']))!).toMatchObject({ nodeResults: { a: result(2, { attempts: 2 }) }, settledCount: 1 });
+        await store.deleteNodeResult('e1', 'a');
+        await store.deleteNodeResult('e1', 'a');
+        expect((await head(store, ['a']))!).toMatchObject({ nodeResults: {}, settledCount: 0 });
+      });
+
+      it('reads node ids named like Object.prototype members as own keys only', async () => {
+        await store.saveNodeResult('e1', 'constructor', result('c'));
+        const got = (await head(store, ['constructor', 'toString', '__proto__']))!;
+        expect(Object.keys(got.nodeResults)).toEqual(['constructor']);
+        expect(Object.hasOwn(got.nodeResults, 'toString')).toBe(false);
+        expect(got.nodeResults['constructor']).toEqual(result('c'));
+      });
+
+      it('returns a copy, and another handle sees a completed write', async () => {
+        await store.saveNodeResult('e1', 'a', result({ list: [1] }));
+        const got = (await head(store, ['a']))!;
+        (got.nodeResults['a']!.data as { list: number[] }).list.push(2);
+        expect((await head(store, ['a']))!.nodeResults['a']!.data).toEqual({ list: [1] });
+        const peer = options.peer?.(store) ?? store;
+        await store.saveNodeResult('e1', 'b', result('b'));
+        expect(await head(peer, ['b'])).toMatchObject({ nodeResults: { b: result('b') }, settledCount: 2 });
+      });
+
+      it('concurrent reads each get their own node ids', async () => {
+        await Promise.all(['a', 'b', 'c'].map((id) => store.saveNodeResult('e1', id, result(id))));
+        const got = await Promise.all([head(store, ['a']), head(store, ['b', 'c']), head(store, []), readExecutionHead(store, 'nope', ['a'])]);
+        expect(got.map((h) => (h === null ? null : Object.keys(h.nodeResults).sort()))).toEqual([['a'], ['b', 'c'], [], null]);
+        expect(got.slice(0, 3).map((h) => h!.settledCount)).toEqual([3, 3, 3]);
       });
     });
 

@@ -16,6 +16,10 @@ class CountingStore extends SpyStore {
     this.reads++;
     return super.getExecution(...args);
   }
+  override async getExecutionHead(...args: Parameters<SpyStore['getExecutionHead']>) {
+    this.reads++;
+    return super.getExecutionHead(...args);
+  }
 }
 
 let t: TestEngine;
@@ -33,8 +37,8 @@ describe("handing a finished node's view to its children", () => {
     const store = new SpyStore();
     t = testEngine({ store });
     const reads = { n: 0 };
-    const read = store.getExecution.bind(store);
-    store.getExecution = (...args) => (reads.n++, read(...args));
+    const read = store.getExecutionHead.bind(store);
+    store.getExecutionHead = (...args) => (reads.n++, read(...args));
     t.registry.register('step', async (ctx) => ({ success: true, data: ctx.nodeId }));
     await t.engine.registerWorkflow(chain('mem', 4));
     t.engine.startWorkers(1);

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InMemoryExecutionStore } from '../../src/store/memory.js';
+import { DEFAULT_MAX_FINISHED_BYTES, InMemoryExecutionStore } from '../../src/store/memory.js';
+import { readExecutionHead } from '../../src/store/store.js';
+import type { ExecutionStore } from '../../src/store/store.js';
 import { executionFixture as execution } from '../contract/execution-store.contract.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
@@ -74,5 +76,62 @@ describe('eviction of finished executions', () => {
     const s = new InMemoryExecutionStore({ maxFinishedExecutions: 1 });
     for (let i = 0; i < 20; i++) await s.createExecution(execution(`r${i}`));
     expect(s.size).toBe(20);
+  });
+});
+
+describe('eviction by size (maxFinishedBytes)', () => {
+  const big = (n: number) => ({ status: 'completed' as const, data: 'x'.repeat(n), attempts: 1, completedAt: 2000 });
+
+  it('uses 128 MiB by default and refuses a bad bound', () => {
+    expect(DEFAULT_MAX_FINISHED_BYTES).toBe(128 * 1024 * 1024);
+    for (const value of [-1, 1.5, Number.NaN]) expect(() => new InMemoryExecutionStore({ maxFinishedBytes: value })).toThrow(InvalidArgumentError);
+  });
+
+  it('evicts the oldest finished executions once their JSON passes the bound, never an unfinished one', async () => {
+    const s = new InMemoryExecutionStore({ maxFinishedBytes: 25_000 });
+    for (const id of ['f1', 'f2', 'f3', 'live']) {
+      await s.createExecution(execution(id));
+      await s.saveNodeResult(id, 'a', big(10_000));
+    }
+    await s.transitionExecution('f1', ['running'], 'completed');
+    await s.transitionExecution('f2', ['running'], 'failed');
+    expect(s.size).toBe(4);
+    expect(s.finishedSizeBytes).toBeGreaterThan(20_000);
+    await s.transitionExecution('f3', ['running'], 'completed');
+    expect(await s.getExecution('f1')).toBeNull();
+    expect(await s.getExecution('f2')).not.toBeNull();
+    expect(await s.getExecution('f3')).not.toBeNull();
+    expect(await s.getExecution('live')).toMatchObject({ status: 'running' });
+    expect(s.finishedSizeBytes).toBeLessThanOrEqual(25_000);
+  });
+
+  it('counts what is written after an execution finished, and forgets what leaves with it', async () => {
+    const s = new InMemoryExecutionStore({ maxFinishedBytes: 15_000 });
+    for (const id of ['a', 'b']) await s.createExecution(execution(id));
+    await s.transitionExecution('a', ['running'], 'completed');
+    await s.transitionExecution('b', ['running'], 'completed');
+    const small = s.finishedSizeBytes;
+    await s.putPayload('b', 'output:x', JSON.stringify('y'.repeat(8_000)));
+    expect(s.finishedSizeBytes).toBeGreaterThan(small + 8_000);
+    await s.addLog('a', { at: 1, level: 'info', message: 'z'.repeat(8_000) });
+    // a finished first: the log pushed the total over, so a went
+    expect(await s.getExecution('a')).toBeNull();
+    expect(await s.getExecution('b')).not.toBeNull();
+    await s.deletePayloads('b');
+    await s.transitionExecution('b', ['completed'], 'running');
+    expect(s.finishedSizeBytes).toBe(0);
+  });
+});
+
+describe('getExecutionHead', () => {
+  it('counts settled nodes without reading them; readExecutionHead gives the same from a store without the method', async () => {
+    const s = new InMemoryExecutionStore();
+    await s.createExecution(execution('e'));
+    for (const id of ['a', 'b', 'c']) await s.saveNodeResult('e', id, { status: 'completed', data: id, attempts: 1, completedAt: 2 });
+    const plain = { getExecution: s.getExecution.bind(s) } as unknown as ExecutionStore;
+    const direct = await readExecutionHead(s, 'e', ['b']);
+    expect(direct).toMatchObject({ executionId: 'e', nodeResults: { b: { data: 'b' } }, settledCount: 3 });
+    expect(await readExecutionHead(plain, 'e', ['b'])).toEqual(direct);
+    expect(await readExecutionHead(plain, 'none', ['b'])).toBeNull();
   });
 });

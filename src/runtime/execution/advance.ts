@@ -1,6 +1,9 @@
 import type { Job } from 'bullmq';
 import { DelayedError } from 'bullmq';
-import { isSettled, readiness, resultOf } from '../../definition/graph.js';
+import { readiness, resultOf } from '../../definition/graph.js';
+import { setOwn } from '../../definition/own.js';
+import { readExecutionHead } from '../../store/store.js';
+import type { ExecutionHead } from '../../store/store.js';
 import type { WorkflowGraph } from '../../definition/graph.js';
 import type { NodeDefinition, NodeResult, WorkflowExecution } from '../../definition/types.js';
 import type { SerializedError } from '../../errors.js';
@@ -50,15 +53,18 @@ export interface AdvanceStep {
  */
 export async function advance(rt: Runtime, step: AdvanceStep): Promise<void> {
   const { graph, exec: snapshot, settled, job, handoffReadAt } = step;
-  let exec: WorkflowExecution | null = snapshot;
+  let exec: WorkflowExecution = snapshot;
+  /** The last head read here, when no write of this advance came after it. */
+  let head: ExecutionHead | undefined;
   let frontier = settled;
   let fresh = !needsFreshRead(graph, settled);
   let readAt = handoffReadAt;
   for (;;) {
     if (!fresh) {
       if (readAt !== undefined) readAt = Date.now();
-      exec = await rt.store.getExecution(snapshot.executionId);
-      if (exec === null) return;
+      const read = await readExecutionHead(rt.store, snapshot.executionId, frontierIds(graph, frontier));
+      if (read === null) return;
+      exec = head = read;
     }
     if (exec.status === 'cancelled' || exec.status === 'completed') return;
     const results = exec.nodeResults;
@@ -76,25 +82,96 @@ export async function advance(rt: Runtime, step: AdvanceStep): Promise<void> {
       }
     }
     // Before enqueueing: this process's worker may pick a child up at once.
-    if (readAt !== undefined && rt.handoff.enabled) {
-      const onlyChildren = run.filter((c) => c.inputs.length === 1);
-      rt.handoff.offer(
-        exec,
-        readAt,
-        onlyChildren.map((c) => c.id),
-      );
-    }
+    if (readAt !== undefined && rt.handoff.enabled) offerToOnlyChildren(rt, { exec, readAt, run });
     await rt.queues.enqueueNodes(target(exec), run);
     publishDelays(rt, { exec, queued: run, job });
-    if (skip.length === 0) break;
+    if (skip.length === 0) {
+      // A child just enqueued has no result yet: the execution cannot be complete, and the
+      // child's own advance decides that when it settles.
+      if (run.length > 0) return;
+      break;
+    }
     const now = Date.now();
     const skipped: NodeResult = { status: 'skipped', attempts: 0, completedAt: now };
-    await Promise.all(skip.map((n) => rt.store.saveNodeResult(exec!.executionId, n.id, skipped)));
+    await Promise.all(skip.map((n) => rt.store.saveNodeResult(exec.executionId, n.id, skipped)));
     for (const n of skip) rt.events.publish({ type: 'node:skipped', executionId: exec.executionId, workflowId: exec.workflowId, nodeId: n.id, nodeType: n.type }, job);
     frontier = skip.map((n) => n.id);
     fresh = false;
+    head = undefined;
   }
-  if (isSettled(graph, exec.nodeResults) && (await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'completed'))) {
+  await completeIfSettled(rt, { graph, exec, head, job });
+}
+
+/**
+ * The node ids an advance from `frontier` reads: the frontier's children and every parent of
+ * those (the frontier included), which is all that readiness looks at.
+ */
+function frontierIds(graph: WorkflowGraph, frontier: readonly string[]): string[] {
+  const ids = new Set<string>(frontier);
+  for (const parentId of frontier) {
+    for (const childId of graph.nodes.get(parentId)?.outputs ?? []) {
+      ids.add(childId);
+      for (const p of graph.nodes.get(childId)?.inputs ?? []) ids.add(p);
+    }
+  }
+  return [...ids];
+}
+
+/** A view to hand to children, for {@link offerToOnlyChildren}. */
+interface Offer {
+  /** The execution as read, with the parent's result in it. */
+  exec: WorkflowExecution;
+  /** When the read behind `exec.status` was sent. */
+  readAt: number;
+  /** The children about to be enqueued. */
+  run: readonly NodeDefinition[];
+}
+
+/**
+ * Hands the children that have a single parent a view holding only that parent's result (all
+ * such a child reads), so the view costs the same whatever the workflow's size.
+ */
+function offerToOnlyChildren(rt: Runtime, offer: Offer): void {
+  const { exec, readAt, run } = offer;
+  const byParent = new Map<string, string[]>();
+  for (const c of run) {
+    if (c.inputs.length !== 1) continue;
+    const parentId = c.inputs[0]!;
+    byParent.set(parentId, [...(byParent.get(parentId) ?? []), c.id]);
+  }
+  const { nodeResults, settledCount: _count, ...fields } = exec as ExecutionHead;
+  for (const [parentId, childIds] of byParent) {
+    const result = resultOf(nodeResults, parentId);
+    if (result === undefined) continue;
+    const only: Record<string, NodeResult> = {};
+    setOwn(only, parentId, result);
+    rt.handoff.offer({ ...fields, nodeResults: only }, readAt, childIds);
+  }
+}
+
+/** An execution that may have settled its last node, for {@link completeIfSettled}. */
+export interface CompletionCheck {
+  /** The execution's workflow graph. */
+  graph: WorkflowGraph;
+  /** The execution. */
+  exec: WorkflowExecution;
+  /** A head read after the last result this caller wrote; read here when absent. @defaultValue none */
+  head?: ExecutionHead | undefined;
+  /** The job the `workflow:completed` event is attributed to. @defaultValue none */
+  job?: Job | undefined;
+}
+
+/**
+ * Completes the execution when every node of its workflow has a result, by the store's count of
+ * them (`settledCount`), without reading the results. The transition is a compare-and-set, so
+ * of several callers that see the last result exactly one completes it and announces the end.
+ */
+export async function completeIfSettled(rt: Runtime, check: CompletionCheck): Promise<void> {
+  const { graph, exec, job } = check;
+  const head = check.head ?? (await readExecutionHead(rt.store, exec.executionId, []));
+  if (head === null || head.settledCount !== graph.nodes.size) return;
+  if (head.status === 'cancelled' || head.status === 'completed') return;
+  if (await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'completed')) {
     await announceEnd(rt, { exec, event: { type: 'workflow:completed' }, job });
   }
 }
@@ -281,7 +358,7 @@ export async function parkJob(rt: Runtime, parked: ParkedJob): Promise<never> {
   await job.updateData({ ...job.data, parked: { remainingMs } });
   await job.moveToDelayed(now + PARK_MS, token);
   // A resume that ran between our status read and the park would not have seen this job.
-  const latest = await rt.store.getExecution(exec.executionId);
+  const latest = await readExecutionHead(rt.store, exec.executionId, []);
   if (latest !== null && latest.status !== 'paused' && latest.status !== 'failed') await unparkJob(job);
   throw new DelayedError();
 }

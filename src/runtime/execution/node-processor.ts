@@ -2,10 +2,12 @@ import type { Job } from 'bullmq';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { match, P } from 'ts-pattern';
 import { buildInput, resultOf } from '../../definition/graph.js';
+import { setOwn } from '../../definition/own.js';
 import type { WorkflowGraph } from '../../definition/graph.js';
 import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, WorkflowExecution } from '../../definition/types.js';
 import { DataTooDeepError, NodeExecutionError, NonRetryableError, serializeError, SpaneError, UnknownNodeTypeError } from '../../errors.js';
 import type { SerializedError } from '../../errors.js';
+import { readExecutionHead } from '../../store/store.js';
 import { advance, failExecution, parkJob, settleFailure } from './advance.js';
 import { idempotencyKey } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
@@ -90,10 +92,11 @@ export class NodeProcessor {
     // only a first delivery takes it.
     const handed = job.attemptsMade === 0 && job.stalledCounter === 0 ? rt.handoff.take(data.executionId, data.nodeId) : undefined;
     const readAt = handed?.readAt ?? Date.now();
-    const exec = handed?.exec ?? (await rt.store.getExecution(data.executionId));
+    const read = handed === undefined ? await this.readHead(data) : { exec: handed.exec, graph: undefined };
+    const exec = read.exec;
     if (exec === null) return { status: 'not-run', reason: 'execution not found' };
     if (exec.status === 'cancelled' || exec.status === 'completed') return { status: 'not-run', reason: `execution ${exec.status}` };
-    const graph = await rt.workflows.get(data.workflowId, data.workflowVersion);
+    const graph = read.graph ?? (await rt.workflows.get(data.workflowId, data.workflowVersion));
     const node = graph.nodes.get(data.nodeId);
     if (node === undefined) throw new UnrecoverableError(`Workflow '${data.workflowId}' v${data.workflowVersion} has no node '${data.nodeId}'`);
 
@@ -152,6 +155,26 @@ export class NodeProcessor {
     throw new UnrecoverableError(outcome.error);
   }
 
+  /**
+   * Reads what the node's job needs of its execution: the fields, and the results of the node's
+   * parents (its input), of itself (already settled?) and of its children (what advancing looks
+   * at first), never the whole execution. The graph says which ids those are; when the workflow
+   * cannot be found the job still learns whether its execution exists.
+   */
+  private async readHead(data: NodeJobData): Promise<{ exec: WorkflowExecution | null; graph: WorkflowGraph | undefined }> {
+    let graph: WorkflowGraph;
+    try {
+      graph = await this.rt.workflows.get(data.workflowId, data.workflowVersion);
+    } catch (err) {
+      const exec = await readExecutionHead(this.rt.store, data.executionId, [data.nodeId]);
+      if (exec === null || exec.status === 'cancelled' || exec.status === 'completed') return { exec, graph: undefined };
+      throw err;
+    }
+    const node = graph.nodes.get(data.nodeId);
+    const ids = node === undefined ? [data.nodeId] : [...node.inputs, node.id, ...node.outputs];
+    return { exec: await readExecutionHead(this.rt.store, data.executionId, ids), graph };
+  }
+
   private async attempt(run: NodeAttempt): Promise<Outcome> {
     const { graph, node, exec, job, token, attempt } = run;
     // Claim-checked values are loaded here, so executors never see a reference. A missing payload
@@ -159,7 +182,13 @@ export class NodeProcessor {
     let full: WorkflowExecution;
     let input: unknown;
     try {
-      full = await resolved(this.rt, exec, node.id);
+      // Only the parents' results: what the input is built from and what `previousResults` shows.
+      const parents: Record<string, NodeResult> = {};
+      for (const p of node.inputs) {
+        const r = resultOf(exec.nodeResults, p);
+        if (r !== undefined) setOwn(parents, p, r);
+      }
+      full = await resolved(this.rt, { ...exec, nodeResults: parents }, node.id);
       input =
         job.data.inputData !== undefined
           ? await resolvedValue(this.rt, { executionId: exec.executionId, value: job.data.inputData, nodeId: node.id })

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { readExecutionHead } from '../../store/store.js';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
@@ -271,7 +272,7 @@ export class SandboxHost {
     const error = `worker thread ended without finishing the job: ${crash?.error ?? err.message}`;
     rt.logger.error(`node job ${job.id} (attempt ${job.attemptsMade}) failed: ${error}${final ? '' : '; BullMQ retries it'}`);
     if (data.nodeId === AGGREGATOR_NODE_ID) return;
-    const exec = await rt.store.getExecution(data.executionId);
+    const exec = await readExecutionHead(rt.store, data.executionId, [data.nodeId]);
     if (exec === null || exec.status === 'cancelled' || exec.status === 'completed') return;
     const graph = await rt.workflows.get(data.workflowId, data.workflowVersion);
     const node = graph.nodes.get(data.nodeId);

@@ -15,6 +15,7 @@ import type { BroadcastChannel } from 'node:worker_threads';
 import * as errors from '../../errors.js';
 import { SpaneError } from '../../errors.js';
 import type { PayloadStore } from '../../store/payload-store.js';
+import { readExecutionHead } from '../../store/store.js';
 import type { ExecutionStore } from '../../store/store.js';
 import type { Logger } from '../engine/runtime.js';
 import { openChannel } from './channel.js';
@@ -28,6 +29,7 @@ const STORE_METHODS = [
   'getWorkflowVersions',
   'createExecution',
   'getExecution',
+  'getExecutionHead',
   'listExecutions',
   'getChildExecutions',
   'transitionExecution',
@@ -75,6 +77,9 @@ export function serveStore(store: ExecutionStore, channelName: string, logger: L
   const requests = openChannel(channelName);
   const replies = new Map<string, BroadcastChannel>();
   const allowed = new Set<string>(STORE_METHODS.filter((m) => typeof (store as unknown as Record<string, unknown>)[m] === 'function'));
+  // Threads always read heads; a store without the method answers them from getExecution.
+  allowed.add('getExecutionHead');
+  const head = (executionId: unknown, nodeIds: unknown) => readExecutionHead(store, executionId as string, nodeIds as string[]);
   requests.onmessage = (message: unknown) => {
     const req = (message as { data: StoreRequest }).data;
     if (typeof req?.id !== 'number' || typeof req.replyTo !== 'string') return;
@@ -93,7 +98,7 @@ export function serveStore(store: ExecutionStore, channelName: string, logger: L
       answer({ id: req.id, ok: false, error: toWire(new errors.NotSupportedError(`the engine's store has no method '${String(req.method)}'`)) });
       return;
     }
-    const method = (store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[req.method]!;
+    const method = req.method === 'getExecutionHead' ? head : (store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[req.method]!;
     Promise.resolve()
       .then(() => method.apply(store, req.args))
       .then(

@@ -10,7 +10,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { Batcher } from './batcher.js';
 import { prepareHotPaths } from './prepared.js';
 import type { HotPathStatements, NewExecutionTuple, NodeResultTuple } from './prepared.js';
-import type { ExecutionRow } from './rows.js';
+import type { ExecutionHeadRow, ExecutionRow } from './rows.js';
 
 /** Node-result batches in flight at once; see batcher.ts. */
 const RESULT_WRITES_IN_FLIGHT = 2;
@@ -60,6 +60,17 @@ export class HotPath {
       const rows = await this.statements.getExecutions.execute({ ids: JSON.stringify([...new Set(ids)]) });
       const byId = new Map(rows.map((row) => [row.executionId, row]));
       return ids.map((id) => byId.get(id));
+    },
+    maxInFlight: EXECUTION_READS_IN_FLIGHT,
+    maxBatch: 200,
+  });
+
+  /** Concurrent `getExecutionHead` calls, read together; each asks for its own node ids. */
+  readonly readHead = new Batcher<[string, readonly string[]], ExecutionHeadRow | undefined>({
+    run: async (requests) => {
+      const rows = await this.statements.getExecutionHeads.execute({ requests: JSON.stringify(requests) });
+      const byIndex = new Map(rows.map((row) => [Number(row.i), row]));
+      return requests.map((_, i) => byIndex.get(i + 1));
     },
     maxInFlight: EXECUTION_READS_IN_FLIGHT,
     maxBatch: 200,

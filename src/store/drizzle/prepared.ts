@@ -16,7 +16,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { executionColumns } from './rows.js';
+import { executionColumns, executionHeadColumns } from './rows.js';
 import { executions, nodeResults, workflows } from './schema.js';
 
 type Db = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
@@ -56,6 +56,17 @@ export function prepareHotPaths(db: Db) {
       // the primary key instead of hashing a scan of the table.
       .where(sql`${executions.executionId} = any(array(select json_array_elements_text(${sql.placeholder('ids')}::json)))`)
       .prepare('spane_get_executions'),
+
+    /**
+     * Placeholder `requests`: a JSON array of `[executionId, [nodeId, ...]]`. One row per request
+     * whose execution exists, `i` its index from 1, with the execution's fields, the results of
+     * those node ids and the number of all its results ({@link executionHeadColumns}).
+     */
+    getExecutionHeads: db
+      .select({ i: sql<number>`q.i::integer`, ...executionHeadColumns(sql`array(select json_array_elements_text(q.value->1))`) })
+      .from(sql`json_array_elements(${sql.placeholder('requests')}::json) with ordinality as q(value, i)`)
+      .innerJoin(executions, sql`${executions.executionId} = q.value->>0`)
+      .prepare('spane_get_execution_heads'),
 
     /** Placeholder `workflowId`. One row, `version` null when the workflow is unknown. */
     latestWorkflowVersion: db

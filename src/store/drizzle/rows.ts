@@ -47,6 +47,23 @@ const nodeResultsJson = sql<string>`(
   where r.execution_id = "spane"."executions"."execution_id"
 )`;
 
+/**
+ * Like the node-results subquery above, limited to the node ids in `ids` (an array of text), for
+ * {@link executionHeadColumns}.
+ */
+function someNodeResultsJson(ids: SQL): SQL<string> {
+  return sql<string>`(
+  select coalesce(json_agg(json_build_array(r.node_id, r.status, r.data is not null, r.data, r.error, r.error_details, r.next_nodes, r.attempts, r.started_at, r.completed_at)), '[]'::json)::text
+  from ${nodeResults} r
+  where r.execution_id = "spane"."executions"."execution_id" and r.node_id = any(${ids})
+)`;
+}
+
+/** How many node results the execution has: an index-only count, no row is read or sent. */
+const settledCountSql = sql<number>`(
+  select count(*)::integer from ${nodeResults} r where r.execution_id = "spane"."executions"."execution_id"
+)`;
+
 /** The columns selected for an execution, with JSON as text and its node results inlined. */
 export const executionColumns = {
   executionId: executions.executionId,
@@ -65,6 +82,14 @@ export const executionColumns = {
   nodeResults: nodeResultsJson,
 };
 
+/**
+ * The columns of an execution head: those of {@link executionColumns}, with the results of the
+ * node ids in `ids` only, and the count of all of them.
+ */
+export function executionHeadColumns(ids: SQL) {
+  return { ...executionColumns, nodeResults: someNodeResultsJson(ids), settledCount: settledCountSql };
+}
+
 /** A row selected with {@link executionColumns}. */
 export interface ExecutionRow {
   executionId: string;
@@ -81,6 +106,11 @@ export interface ExecutionRow {
   errorDetails: string | null;
   pausedAt: number | null;
   nodeResults: string;
+}
+
+/** A row selected with {@link executionHeadColumns}. */
+export interface ExecutionHeadRow extends ExecutionRow {
+  settledCount: number;
 }
 
 type ResultTuple = [string, NodeResultStatus, boolean, unknown, string | null, unknown, string[] | null, number, number | null, number];

@@ -22,6 +22,7 @@ import {
 } from '../store.js';
 import type {
   ExecutionFilter,
+  ExecutionHead,
   ExecutionLogEntry,
   ExecutionPage,
   ExecutionStore,
@@ -120,10 +121,13 @@ const MAX_VERSION_RACES = 20;
  * - Every method is one autocommitted statement (or a read then a conditional insert), so a read
  *   after a completed write sees it, from any process on the same server.
  *
- * How it stays fast (the node-job path: `getExecution`, `saveNodeResult`, `transitionExecution`,
- * `createExecution`): those run as drizzle prepared statements, and concurrent `saveNodeResult`
- * calls of one store share one multi-row upsert, concurrent `createExecution` calls one insert,
- * and concurrent `getExecution` calls one query.
+ * How it stays fast (the node-job path: `getExecutionHead`, `saveNodeResult`,
+ * `transitionExecution`, `createExecution`): those run as drizzle prepared statements, and
+ * concurrent `saveNodeResult` calls of one store share one multi-row upsert, concurrent
+ * `createExecution` calls one insert, and concurrent `getExecution` or `getExecutionHead` calls
+ * one query each. A head reads the execution row, the asked-for results (by primary key) and the
+ * count of all results (an index-only count) in one statement, so what a node job costs this
+ * process does not grow with the workflow.
  * A call that finds nothing in flight is sent at once; calls that arrive while earlier ones run
  * go together in the next statement, so under load many node results cost one WAL flush. Each
  * call still returns only once the statement carrying it has finished (a write has committed),
@@ -349,6 +353,14 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
       // Each caller parses its own copy: callers may change what they get.
       const row = await this.hot.readExecution.call(executionId);
       return row === undefined ? null : toExecution(row);
+    });
+  }
+
+  /** One statement (batched with concurrent calls): the execution row, the asked-for results, the count. */
+  async getExecutionHead(executionId: string, nodeIds: readonly string[]): Promise<ExecutionHead | null> {
+    return guard('getExecutionHead', executionId, async () => {
+      const row = await this.hot.readHead.call([executionId, [...nodeIds]]);
+      return row === undefined ? null : { ...toExecution(row), settledCount: Number(row.settledCount) };
     });
   }
 
