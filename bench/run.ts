@@ -117,9 +117,13 @@ async function runChild(group: Group): Promise<{ rows: BenchRow[] } | { missing:
 
 /**
  * Whether a row meets its target: a bare or `×` target bounds the ratio, a target with a unit
- * (`≤ 1.5 s`, `≤ 5 commits/s`) bounds the SPANE figure; anything else is not judged here.
+ * (`≤ 1.5 s`, `≤ 5 commits/s`) bounds the SPANE figure, `flat within N%` bounds a max/min ratio;
+ * anything else is not judged here.
  */
 function status(row: BenchRow): string {
+  // Scaling rows: the SPANE figure is the max/min ratio of per-node costs across sizes.
+  const flat = /^\s*flat within ([\d.]+)%\s*$/.exec(row.target);
+  if (flat !== null) return row.spane <= 1 + Number(flat[1]) / 100 ? 'met' : '**not met**';
   const m = /^\s*(≥|>=|≤|<=)\s*([\d.]+)\s*(×|x)?\s*(\S.*)?$/.exec(row.target);
   if (m === null) return '—';
   const bound = Number(m[2]);
