@@ -5,7 +5,21 @@
  *
  * @module
  */
-import { processIO } from './io.js';
-import { runCli } from './program.js';
+import module from 'node:module';
+import v8 from 'node:v8';
 
-void runCli(process.argv.slice(2), processIO()).then((code) => process.exit(code));
+// Node ≥ 22.1 keeps the compiled code of the modules it loads on disk (in the temp folder, or
+// NODE_COMPILE_CACHE): a later start skips compiling SPANE, BullMQ and PGlite's JavaScript. It
+// applies to modules loaded after this call, hence the dynamic imports below.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+
+// `spane run` is one execution, most of whose start is V8 compiling PGlite's WebAssembly (when
+// the backend is embedded): Liftoff alone, without the optimizing tier, halves it and its memory.
+// Set before any module that compiles WebAssembly is loaded; other commands run for long, and
+// keep optimized code.
+if (process.argv[2] === 'run') v8.setFlagsFromString('--liftoff-only');
+
+// No top-level await: the build also emits a CommonJS copy of this entry.
+void Promise.all([import('./io.js'), import('./program.js')])
+  .then(([{ processIO }, { runCli }]) => runCli(process.argv.slice(2), processIO()))
+  .then((code) => process.exit(code));

@@ -1,4 +1,4 @@
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
 import type { WorkflowTrigger } from './types.js';
 
 /**
@@ -29,6 +29,9 @@ export function cronProblem(cron: string, timezone?: string): string | undefined
   const fields = cron.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6) return `cron '${cron}' must have 5 fields (or 6 with seconds), it has ${fields}`;
   try {
+    // Required on the first cron trigger checked, not with this module: a cold start without one
+    // (`spane run`) does not pay for loading cron-parser.
+    const { CronExpressionParser } = createRequire(import.meta.url)('cron-parser') as typeof import('cron-parser');
     CronExpressionParser.parse(cron, timezone === undefined ? {} : { tz: timezone });
     return undefined;
   } catch (err) {

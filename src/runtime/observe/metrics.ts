@@ -1,8 +1,15 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { OpenMetricsContentType, PrometheusContentType } from 'prom-client';
 import { InvalidArgumentError } from '../../errors.js';
 import type { RepairEventData, SpaneEvent } from './events.js';
 import type { QueueCounts, QueueStats } from '../engine/engine-options.js';
+
+/**
+ * prom-client, required on the first collector: loading it costs a cold start that never makes a
+ * collector (`spane run`) tens of ms, so it is not imported with this module.
+ */
+const promClient = (): typeof import('prom-client') => createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
 
 /**
  * What {@link MetricsCollector.attach} needs from an engine: its local event hook, its queue
@@ -168,6 +175,7 @@ export class MetricsCollector {
     }
     this.timeoutMs = timeoutMs;
     this.onScrapeError = options.onScrapeError ?? (() => undefined);
+    const { Counter, Gauge, Histogram, Registry } = promClient();
     this.registry = options.registry ?? new Registry();
     const registers = [this.registry];
     this.workflowExecutions = new Counter({

@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createResponse, createSession } from 'better-sse';
+import { createRequire } from 'node:module';
 import type { Session } from 'better-sse';
+
+/** better-sse, required on the first stream rather than with this module (cold starts that never stream skip loading it). */
+const betterSse = (): typeof import('better-sse') => createRequire(import.meta.url)('better-sse') as typeof import('better-sse');
 import type { SpaneEvent, SubscribeOptions } from './events.js';
 
 /** Where SSE gets its events: an engine (or anything with the same `subscribe`). */
@@ -157,7 +160,7 @@ function refusalResponse(refusal: Refusal): Response {
 export async function streamEvents(source: EventSource, req: IncomingMessage, res: ServerResponse, options: StreamEventsOptions = {}): Promise<void> {
   const refusal = (await authorized(options.authorize, req)) ?? scopeProblem(options);
   if (refusal !== undefined) return refuse(res, refusal);
-  const session = await createSession(req, res, { keepAlive: options.heartbeatMs ?? 15_000 });
+  const session = await betterSse().createSession(req, res, { keepAlive: options.heartbeatMs ?? 15_000 });
   pipe(session, source, options);
 }
 
@@ -173,7 +176,7 @@ export function eventsResponse(source: EventSource, request: Request, options: S
     const refusal = scopeProblem(options);
     if (refusal !== undefined) return refusalResponse(refusal);
     return disconnectOnCancel(request, (linked, connected) =>
-      createResponse(linked, { keepAlive: options.heartbeatMs ?? 15_000 }, (session) => {
+      betterSse().createResponse(linked, { keepAlive: options.heartbeatMs ?? 15_000 }, (session) => {
         pipe(session, source, options);
         connected();
       }),

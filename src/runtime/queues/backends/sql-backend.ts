@@ -11,7 +11,11 @@ import { asPglite } from '../../../store/pglite-client.js';
 import type { PgliteClient } from '../../../store/pglite-client.js';
 import { BackendUnavailableError, InvalidArgumentError, PrefixConflictError, SpaneError } from '../../../errors.js';
 import { DEFAULT_PREFIX } from '../../engine/config.js';
+import { migratePglite } from '../../../store/drizzle/migrate.js';
+import { MIGRATIONS_TABLE, spaneSchema } from '../../../store/drizzle/schema.js';
 import { PglitePool } from './pglite-pool.js';
+import { currentTemplateInputs, defaultTemplateCacheDir, EMBEDDED_POSTGRESQL_CONF, migrationHash, openFromTemplate } from './pglite-template.js';
+import type { TemplateOutcome } from './pglite-template.js';
 import type { BackendThreadAccess } from './thread-access.js';
 
 /** Where a SPANE engine keeps its queues. */
@@ -54,6 +58,15 @@ export interface EmbeddedBackendOptions {
    * @defaultValue `{spane}`
    */
   prefix?: string;
+  /**
+   * Folder of the migrated template an in-memory database starts from (no `dataDir`, no
+   * `client`): the first start dumps its freshly migrated database there as a tarball, keyed by
+   * SPANE's and PGlite's versions and a hash of the migrations; later starts load it instead of
+   * running initdb and the migrations. A damaged tarball is rebuilt; an unwritable folder only
+   * means no cache. `false`: no template.
+   * @defaultValue `SPANE_CACHE_DIR`, else `$XDG_CACHE_HOME/spane`, else `~/.cache/spane`
+   */
+  templateCache?: string | false;
 }
 
 /** Rate-limit table (GCRA: one theoretical arrival time per key). */
@@ -166,12 +179,19 @@ export class SqlBackend {
     if (options.dataDir !== undefined && (typeof options.dataDir !== 'string' || options.dataDir === '')) {
       throw new InvalidArgumentError("SqlBackend.embedded: 'dataDir' must be a non-empty path");
     }
+    if (options.templateCache !== undefined && options.templateCache !== false && (typeof options.templateCache !== 'string' || options.templateCache === '')) {
+      throw new InvalidArgumentError("SqlBackend.embedded: 'templateCache' must be a non-empty path or false");
+    }
     let db: PGlite | undefined = options.client === undefined ? undefined : asPglite(options.client);
     const owned = db === undefined;
     if (db === undefined) {
-      const { PGlite } = await import('@electric-sql/pglite');
       try {
-        db = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+        if (options.dataDir === undefined && options.templateCache !== false) {
+          db = (await openTemplate(options.templateCache ?? defaultTemplateCacheDir(), schema)).db;
+        } else {
+          const { PGlite } = await import('@electric-sql/pglite');
+          db = await PGlite.create({ postgresqlconf: [...EMBEDDED_POSTGRESQL_CONF], ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
+        }
       } catch (err) {
         throw new BackendUnavailableError('embedded', options.dataDir ?? 'memory', err);
       }
@@ -270,6 +290,50 @@ interface PrefixClaim {
   where: string;
 }
 
+/** DDL of SPANE's own tables in the backend's schema (also hashed into the template key). */
+function spaneTablesDdl(schema: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${RATE_LIMIT_TABLE} (key text PRIMARY KEY, tat double precision NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${WEBHOOK_DELIVERY_TABLE} (key text PRIMARY KEY, value text NOT NULL, expires_at double precision NOT NULL)`,
+  ];
+}
+
+/**
+ * An in-memory PGlite from the migrated template in `cacheDir`: BullMQ's migrations, SPANE's
+ * backend tables and the store's migrations, without a prefix claim (each database claims its
+ * own). @internal
+ */
+export async function openTemplate(cacheDir: string, schema: string = SQL_BACKEND_SCHEMA): Promise<{ db: PGlite; outcome: TemplateOutcome }> {
+  const ddl = spaneTablesDdl(schema);
+  return openFromTemplate({
+    cacheDir,
+    inputs: currentTemplateInputs(migrationHash(ddl.join(';\n'))),
+    migrate: async (db) => {
+      const pool = new PglitePool(db);
+      try {
+        const client = await pool.connect();
+        try {
+          await runMigrations(client, schema);
+          for (const statement of ddl) await client.query(statement);
+        } finally {
+          client.release();
+        }
+      } finally {
+        await pool.end();
+      }
+      await migratePglite(db);
+    },
+    check: async (db) => {
+      const { rows } = await db.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS ok`, [
+        `${quoteSchemaName(schema)}.${RATE_LIMIT_TABLE}`,
+        `${quoteSchemaName(schema)}.${WEBHOOK_DELIVERY_TABLE}`,
+        `${spaneSchema.schemaName}.${MIGRATIONS_TABLE}`,
+      ]);
+      return rows[0]?.ok === true;
+    },
+  });
+}
+
 /** BullMQ's migrations (on one session, as they require), SPANE's rate-limit and webhook-delivery tables, then the prefix claim. */
 async function prepare(pool: PgPool, claim: PrefixClaim): Promise<void> {
   const { schema } = claim;
@@ -280,10 +344,7 @@ async function prepare(pool: PgPool, claim: PrefixClaim): Promise<void> {
     // catalog: starters take turns, as BullMQ's migrations do on their own lock.
     await client.query('SELECT pg_advisory_lock($1)', [SPANE_TABLES_LOCK]);
     try {
-      await createRateLimitTable(client, schema);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${WEBHOOK_DELIVERY_TABLE} (key text PRIMARY KEY, value text NOT NULL, expires_at double precision NOT NULL)`,
-      );
+      for (const statement of spaneTablesDdl(schema)) await client.query(statement);
       await claimPrefix(client, claim);
     } finally {
       // An unlock fails only on a broken connection, whose session ending releases the lock.
@@ -326,10 +387,6 @@ function checkPrefix(method: string, prefix: unknown): string {
   if (typeof prefix !== 'string' || prefix === '' || prefix.includes(':'))
     throw new InvalidArgumentError(`${method}: 'prefix' must be a non-empty string without ':', got ${JSON.stringify(prefix)}`);
   return prefix;
-}
-
-async function createRateLimitTable(client: PgQueryable, schema: string): Promise<void> {
-  await client.query(`CREATE TABLE IF NOT EXISTS ${quoteSchemaName(schema)}.${RATE_LIMIT_TABLE} (key text PRIMARY KEY, tat double precision NOT NULL)`);
 }
 
 /** The URL without its password, for error messages. @internal */
