@@ -58,7 +58,11 @@ export const engineConfigSchema = z.strictObject({
   reconcileIntervalMs: z.union([z.number().int().min(0), z.literal(false)]).default(30_000),
   reconcileGraceMs: z.number().int().min(0).default(30_000),
   reconcileBatchSize: z.number().int().min(1).default(1000),
+  eagerChains: z.union([z.boolean(), z.strictObject({ maxLength: z.number().int().min(1).max(10_000).optional() })]).default(false),
 });
+
+/** The chain length {@link ResolvedEngineConfig.eagerChains} allows when it gives none. */
+export const DEFAULT_EAGER_CHAIN_LENGTH = 32;
 
 /**
  * Engine options with every default filled in, as {@link WorkflowEngine.getConfig} returns them.
@@ -203,6 +207,23 @@ export interface ResolvedEngineConfig {
    * @defaultValue 1000
    */
   reconcileBatchSize: number;
+  /**
+   * Eager chains: when a node settles and its single ready child can run in the same worker, the
+   * child runs right away in the parent's BullMQ job instead of a job of its own, saving a queue
+   * round trip per node. Each node's result is still written to the store as it settles, with
+   * its events, retries, timeouts, rate limit and pause/cancel checks unchanged. A child falls
+   * back to a job of its own when it is a delay or sub-workflow node, has no executor in this
+   * engine, has other ready siblings, when the chain reaches `maxLength` nodes, the execution is
+   * paused or cancelled, the worker is closing, or the child's first attempt fails (its retry goes
+   * through the queue with the backoff it would have had). A worker killed mid-chain loses no
+   * settled node: the chain's job is redelivered and goes on after the last settled node.
+   * `true` means `{ maxLength: 32 }`. Workflows and nodes opt in or out with their own `eager`
+   * (node over workflow over this option). Ignored with `useWorkerThreads` and
+   * `useNativeRateLimiting` (a chain would bypass the thread pool and the worker's limiter).
+   * See docs/architecture.md, "Eager chains".
+   * @defaultValue false
+   */
+  eagerChains: boolean | { maxLength?: number | undefined };
 }
 
 /** Worker thread options of {@link ResolvedEngineConfig.workerThreadsOptions}. */
@@ -245,4 +266,16 @@ export function resolveEngineConfig(input: unknown = {}): ResolvedEngineConfig {
     throw new InvalidConfigError("Engine option 'rateLimiter' only applies with 'useNativeRateLimiting: true'");
   }
   return config;
+}
+
+/**
+ * How eager chains apply under a config: `undefined` when they cannot (worker threads, the
+ * native rate limiter), otherwise whether nodes chain by default (a workflow or node `eager`
+ * overrides it) and the longest chain (nodes run in one job, the first included).
+ */
+export function eagerChainSettings(config: ResolvedEngineConfig): { byDefault: boolean; maxLength: number } | undefined {
+  if (config.useWorkerThreads || config.useNativeRateLimiting) return undefined;
+  const eager = config.eagerChains;
+  const maxLength = typeof eager === 'object' ? (eager.maxLength ?? DEFAULT_EAGER_CHAIN_LENGTH) : DEFAULT_EAGER_CHAIN_LENGTH;
+  return { byDefault: eager !== false, maxLength };
 }

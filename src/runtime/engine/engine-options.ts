@@ -5,6 +5,7 @@ import type { ExecutionStore } from '../../store/store.js';
 import type { SqlBackend } from '../queues/backends/sql-backend.js';
 import { resolveEngineConfig } from './config.js';
 import type { EngineConfig, ResolvedEngineConfig } from './config.js';
+import { withTestEngineDefaults } from './test-hooks.js';
 import type { MetricsCollector } from '../observe/metrics.js';
 import type { QueueManager } from '../queues/queue-manager.js';
 import { isPayloadManager } from '../execution/payloads.js';
@@ -197,7 +198,7 @@ export function checkEngineOptions(options: WorkflowEngineOptions): { config: Re
   if (options.resolveWebhookSecret !== undefined && typeof options.resolveWebhookSecret !== 'function') {
     throw new InvalidArgumentError("WorkflowEngine: 'resolveWebhookSecret' must be a function (ref, workflowId) => secret");
   }
-  const config = resolveEngineConfig(options.config ?? {});
+  const config = resolveEngineConfig(withTestEngineDefaults(options.config ?? {}));
   if (isPayloadManager(payloads)) return { config: { ...config, payloadThresholdBytes: payloads.thresholdBytes }, payloads };
   return { config: payloads === false ? { ...config, payloadThresholdBytes: false } : config, payloads: undefined };
 }

@@ -13,6 +13,7 @@ import type { Runtime } from '../engine/runtime.js';
 import { continuesOnFail } from '../resilience/retry.js';
 import { notifyParent } from './sub-workflows.js';
 import { saveNodeResultChecked } from './payloads.js';
+import { inLiveChain } from './eager.js';
 
 /** How far in the future a parked job sleeps; resume or DLQ retry wakes it long before. */
 const PARK_MS = 365 * 24 * 3600 * 1000;
@@ -32,6 +33,17 @@ export interface AdvanceStep {
    * has just written its result; enables the handoff to single-parent children. @defaultValue none
    */
   handoffReadAt?: number | undefined;
+  /**
+   * Picks, from the children the first round finds ready, one to keep out of the queue because
+   * the caller runs it at once (an eager chain, see eager.ts). @defaultValue none: all are enqueued
+   */
+  claim?: ((ready: readonly NodeDefinition[]) => NodeDefinition | undefined) | undefined;
+}
+
+/** What {@link advance} did that its caller goes on from. */
+export interface AdvanceOutcome {
+  /** The child `claim` picked: not enqueued, the caller must run it (or enqueue it). */
+  claimed?: NodeDefinition;
 }
 
 /**
@@ -48,8 +60,10 @@ export interface AdvanceStep {
  * status came from the store (epoch ms). The view is then offered to the children that have
  * this node as their only parent (see handoff.ts).
  */
-export async function advance(rt: Runtime, step: AdvanceStep): Promise<void> {
+export async function advance(rt: Runtime, step: AdvanceStep): Promise<AdvanceOutcome> {
   const { graph, exec: snapshot, settled, job, handoffReadAt } = step;
+  const outcome: AdvanceOutcome = {};
+  let claim = step.claim;
   let exec: WorkflowExecution | null = snapshot;
   let frontier = settled;
   let fresh = !needsFreshRead(graph, settled);
@@ -58,9 +72,9 @@ export async function advance(rt: Runtime, step: AdvanceStep): Promise<void> {
     if (!fresh) {
       if (readAt !== undefined) readAt = Date.now();
       exec = await rt.store.getExecution(snapshot.executionId);
-      if (exec === null) return;
+      if (exec === null) return outcome;
     }
-    if (exec.status === 'cancelled' || exec.status === 'completed') return;
+    if (exec.status === 'cancelled' || exec.status === 'completed') return outcome;
     const results = exec.nodeResults;
     const run: NodeDefinition[] = [];
     const skip: NodeDefinition[] = [];
@@ -74,6 +88,12 @@ export async function advance(rt: Runtime, step: AdvanceStep): Promise<void> {
         if (r === 'run') run.push(child);
         else if (r === 'skip') skip.push(child);
       }
+    }
+    const claimed = claim?.(run);
+    claim = undefined;
+    if (claimed !== undefined) {
+      outcome.claimed = claimed;
+      run.splice(run.indexOf(claimed), 1);
     }
     // Before enqueueing: this process's worker may pick a child up at once.
     if (readAt !== undefined && rt.handoff.enabled) {
@@ -97,6 +117,7 @@ export async function advance(rt: Runtime, step: AdvanceStep): Promise<void> {
   if (isSettled(graph, exec.nodeResults) && (await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'completed'))) {
     await announceEnd(rt, { exec, event: { type: 'workflow:completed' }, job });
   }
+  return outcome;
 }
 
 /** An execution that reached a terminal status, for {@link announceEnd}. */
@@ -357,7 +378,8 @@ export async function wakeExecution(rt: Runtime, step: WakeStep): Promise<void> 
         }
         return;
       }
-      if (readiness(node, exec.nodeResults) === 'run') missing.push(node);
+      // A node running in a chain has no job of its own; the chain's job runs it.
+      if (readiness(node, exec.nodeResults) === 'run' && !(await inLiveChain(rt, graph, exec.executionId, node))) missing.push(node);
     }),
   );
   await rt.queues.enqueueNodes(target(exec), missing);
