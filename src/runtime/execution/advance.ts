@@ -89,12 +89,6 @@ export async function advance(rt: Runtime, step: AdvanceStep): Promise<AdvanceOu
         else if (r === 'skip') skip.push(child);
       }
     }
-    const claimed = claim?.(run);
-    claim = undefined;
-    if (claimed !== undefined) {
-      outcome.claimed = claimed;
-      run.splice(run.indexOf(claimed), 1);
-    }
     // Before enqueueing: this process's worker may pick a child up at once.
     if (readAt !== undefined && rt.handoff.enabled) {
       const onlyChildren = run.filter((c) => c.inputs.length === 1);
@@ -103,6 +97,13 @@ export async function advance(rt: Runtime, step: AdvanceStep): Promise<AdvanceOu
         readAt,
         onlyChildren.map((c) => c.id),
       );
+    }
+    // After the offer: a claimed child takes the view too (the chain runs it in this process).
+    const claimed = claim?.(run);
+    claim = undefined;
+    if (claimed !== undefined) {
+      outcome.claimed = claimed;
+      run.splice(run.indexOf(claimed), 1);
     }
     await rt.queues.enqueueNodes(target(exec), run);
     publishDelays(rt, { exec, queued: run, job });

@@ -292,8 +292,10 @@ export class NodeProcessor {
   private async runChained(run: Omit<NodeRun, 'exec'> & { token: string | undefined }): Promise<{ exec: WorkflowExecution; readAt: number } | undefined> {
     const { rt } = this;
     const { graph, node, job, token } = run;
-    const readAt = Date.now();
-    const exec = await rt.store.getExecution(job.data.executionId);
+    // The view its parent's advance just offered, under the handoff's rules (see handoff.ts).
+    const handed = rt.handoff.take(job.data.executionId, node.id);
+    const readAt = handed?.readAt ?? Date.now();
+    const exec = handed?.exec ?? (await rt.store.getExecution(job.data.executionId));
     if (exec === null || exec.status === 'cancelled' || exec.status === 'completed') return undefined;
     if (resultOf(exec.nodeResults, node.id) !== undefined) return undefined;
     const toQueue = async (extra?: { delay: number }): Promise<undefined> => {
