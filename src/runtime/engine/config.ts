@@ -61,9 +61,6 @@ export const engineConfigSchema = z.strictObject({
   eagerChains: z.union([z.boolean(), z.strictObject({ maxLength: z.number().int().min(1).max(10_000).optional() })]).default(false),
 });
 
-/** The chain length {@link ResolvedEngineConfig.eagerChains} allows when it gives none. */
-export const DEFAULT_EAGER_CHAIN_LENGTH = 32;
-
 /**
  * Engine options with every default filled in, as {@link WorkflowEngine.getConfig} returns them.
  * What the engine accepts is {@link EngineConfig}: any subset of these.
@@ -256,7 +253,7 @@ export function resolveEngineConfig(input: unknown = {}): ResolvedEngineConfig {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) =>
       i.code === 'unrecognized_keys'
-        ? `unknown option${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`
+        ? `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}unknown option${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`
         : `${i.path.join('.') || '(config)'}: ${i.message}`,
     );
     throw new InvalidConfigError(`Invalid engine config:\n  - ${lines.join('\n  - ')}`, { cause: parsed.error });
@@ -266,16 +263,4 @@ export function resolveEngineConfig(input: unknown = {}): ResolvedEngineConfig {
     throw new InvalidConfigError("Engine option 'rateLimiter' only applies with 'useNativeRateLimiting: true'");
   }
   return config;
-}
-
-/**
- * How eager chains apply under a config: `undefined` when they cannot (worker threads, the
- * native rate limiter), otherwise whether nodes chain by default (a workflow or node `eager`
- * overrides it) and the longest chain (nodes run in one job, the first included).
- */
-export function eagerChainSettings(config: ResolvedEngineConfig): { byDefault: boolean; maxLength: number } | undefined {
-  if (config.useWorkerThreads || config.useNativeRateLimiting) return undefined;
-  const eager = config.eagerChains;
-  const maxLength = typeof eager === 'object' ? (eager.maxLength ?? DEFAULT_EAGER_CHAIN_LENGTH) : DEFAULT_EAGER_CHAIN_LENGTH;
-  return { byDefault: eager !== false, maxLength };
 }

@@ -17,11 +17,26 @@ import { resultOf } from '../../definition/graph.js';
 import { isBuiltinNodeKind } from '../../definition/node-kinds.js';
 import type { NodeDefinition, NodeResult, WorkflowExecution } from '../../definition/types.js';
 import { serializeError } from '../../errors.js';
-import { DEFAULT_EAGER_CHAIN_LENGTH, eagerChainSettings } from '../engine/config.js';
+import type { ResolvedEngineConfig } from '../engine/config.js';
 import type { Runtime } from '../engine/runtime.js';
 import { nodeJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
 import { continuesOnFail, jobRetryOptions } from '../resilience/retry.js';
+
+/** The chain length `eagerChains` allows when it gives none. */
+export const DEFAULT_EAGER_CHAIN_LENGTH = 32;
+
+/**
+ * How eager chains apply under a config: `undefined` when they cannot (worker threads, the
+ * native rate limiter), otherwise whether nodes chain by default (a workflow or node `eager`
+ * overrides it) and the longest chain (nodes run in one job, the first included).
+ */
+export function eagerChainSettings(config: ResolvedEngineConfig): { byDefault: boolean; maxLength: number } | undefined {
+  if (config.useWorkerThreads || config.useNativeRateLimiting) return undefined;
+  const eager = config.eagerChains;
+  const maxLength = typeof eager === 'object' ? (eager.maxLength ?? DEFAULT_EAGER_CHAIN_LENGTH) : DEFAULT_EAGER_CHAIN_LENGTH;
+  return { byDefault: eager !== false, maxLength };
+}
 
 /** The job a chain runs in, and how far it got. */
 export interface ChainState {
