@@ -9,7 +9,7 @@ import type { SerializedError } from '../../errors.js';
 import { advance, failExecution, parkJob, settleFailure, target } from './advance.js';
 import { chainFrontier, eagerChild, keepLock, retryAfterEagerAttempt } from './eager.js';
 import type { ChainState } from './eager.js';
-import { idempotencyKey } from '../queues/jobs.js';
+import { idempotencyKey, nodeJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
 import { jsonProblem, kindOf, MAX_DATA_DEPTH } from '../../definition/json-check.js';
 import { BUILTIN_NODE_KIND_FACTS, BUILTIN_NODE_KINDS, isBuiltinNodeKind } from '../../definition/node-kinds.js';
@@ -68,6 +68,11 @@ interface Completed {
   token: string | undefined;
   /** When the node's status was read (see `advance`'s `handoffReadAt`). */
   readAt?: number | undefined;
+  /**
+   * A redelivery that found the nodes settled: their children may have been enqueued before
+   * the crash, so a child with a job of its own is left to that job instead of chained.
+   */
+  redelivered?: boolean;
 }
 
 /**
@@ -129,7 +134,7 @@ export class NodeProcessor {
       // The job may also have run an eager chain below the node: go on after its last settled node.
       const frontier = chainFrontier(graph, exec, node.id);
       if (frontier.failed !== undefined) await failExecution(rt, { exec, node: frontier.failed.node, result: frontier.failed.result, job });
-      else await this.advanceAndChain({ graph, exec, settled: frontier.settled, job, token });
+      else await this.advanceAndChain({ graph, exec, settled: frontier.settled, job, token, redelivered: true });
       return { status: 'settled-before' };
     }
     if (stalledTooOften(job.stalledCounter, rt.config.maxStalledCount)) return this.giveUpAfterStalls({ graph, node, exec, job });
@@ -264,12 +269,18 @@ export class NodeProcessor {
     const { graph, job, token } = done;
     const chain: ChainState = { job, length: 1, closing: this.closing };
     let { exec, settled, readAt } = done;
+    let mayHaveJob = done.redelivered === true;
     let release: (() => void) | undefined;
     try {
       for (;;) {
         chain.closing = this.closing;
         const { claimed } = await advance(rt, { graph, exec, settled, job, handoffReadAt: readAt, claim: (ready) => eagerChild(rt, graph, chain, ready) });
         if (claimed === undefined) return;
+        if (mayHaveJob) {
+          // Enqueued before the crash: its job runs it. Otherwise nobody has touched it yet.
+          if ((await rt.queues.nodeQueue.getJobState(nodeJobId(exec.executionId, claimed.id))) !== 'unknown') return;
+          mayHaveJob = false;
+        }
         release ??= keepLock(rt, job, token);
         const next = await this.runChained({ graph, node: claimed, job, token });
         if (next === undefined) return;
