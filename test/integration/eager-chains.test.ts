@@ -137,6 +137,20 @@ describe('eager chains', () => {
     expect(done.nodeResults['tail']?.status).toBe('completed');
   });
 
+  it('sends a chained child over its rate limit to the queue, delayed as its own job would be', async () => {
+    const t = make({ eagerChains: true });
+    t.registry.register('limited', async (ctx) => ({ success: true, data: ctx.inputData }));
+    // One run per 3 s, after a burst of two (the GCRA's tolerance): l3 right after l1 and l2 must wait.
+    t.registry.registerRateLimit('limited', { max: 1, duration: 3000 });
+    await t.engine.registerWorkflow(graph('eager-limit', [node('n1', 'add'), node('l1', 'limited'), node('l2', 'limited'), node('l3', 'limited')], ['n1->l1', 'l1->l2', 'l2->l3']));
+    const log = recordEvents(t.engine);
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('eager-limit', {});
+    expect((await t.engine.waitForExecution(id)).status).toBe('completed');
+    expect(await jobNodes(t, id)).toEqual(['l3', 'n1']);
+    expect(log.events.find((e) => e.executionId === id && e.type === 'node:delayed' && e.nodeId === 'l3')?.data).toMatchObject({ reason: 'rate-limit' });
+  });
+
   it('starts a new job every maxLength nodes', async () => {
     const t = make({ eagerChains: { maxLength: 2 } });
     await t.engine.registerWorkflow(chain('eager-max', 5));
