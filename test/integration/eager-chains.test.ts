@@ -27,8 +27,8 @@ function make(config: EngineConfig): TestEngine {
 }
 
 /** Node ids of the jobs the node queue has for the execution, sorted. */
-async function jobNodes(t: TestEngine, executionId: string): Promise<string[]> {
-  const jobs = await engineInternals(t.engine).rt.queues.nodeQueue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized']);
+async function jobNodes(engine: WorkflowEngine, executionId: string): Promise<string[]> {
+  const jobs = await engineInternals(engine).rt.queues.nodeQueue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized']);
   return jobs
     .filter((j) => j.data.executionId === executionId)
     .map((j) => j.data.nodeId)
@@ -62,7 +62,7 @@ describe('eager chains', () => {
       expect(done.status).toBe('completed');
       await log.next((e) => e.type === 'workflow:completed' && e.executionId === id);
       runs[String(eagerChains)] = {
-        jobs: await jobNodes(t, id),
+        jobs: await jobNodes(t.engine, id),
         data: done.nodeResults['n5']?.data,
         events: shape(log.events, id),
         attempts: Object.values(done.nodeResults).map((r) => r.attempts),
@@ -99,7 +99,7 @@ describe('eager chains', () => {
     expect(done.nodeResults['n2']?.attempts).toBe(2);
     expect(done.nodeResults['n3']?.data).toEqual({ path: ['n1', 'n2', 'attempt-2', 'n3'] });
     // n2's retry has a job of its own; n3 chains behind it.
-    expect(await jobNodes(t, id)).toEqual(['n1', 'n2']);
+    expect(await jobNodes(t.engine, id)).toEqual(['n1', 'n2']);
     expect(shape(log.events, id)).toContain('node:retrying:n2');
   });
 
@@ -133,7 +133,7 @@ describe('eager chains', () => {
     const done = await t.engine.waitForExecution(id);
     expect(done.status).toBe('completed');
     // b chains behind the delay; c and d are a fan-out, join has two parents; tail chains behind join.
-    expect(await jobNodes(t, id)).toEqual(['a', 'c', 'd', 'join', 'wait']);
+    expect(await jobNodes(t.engine, id)).toEqual(['a', 'c', 'd', 'join', 'wait']);
     expect(done.nodeResults['tail']?.status).toBe('completed');
   });
 
@@ -147,7 +147,7 @@ describe('eager chains', () => {
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('eager-limit', {});
     expect((await t.engine.waitForExecution(id)).status).toBe('completed');
-    expect(await jobNodes(t, id)).toEqual(['l3', 'n1']);
+    expect(await jobNodes(t.engine, id)).toEqual(['l3', 'n1']);
     expect(log.events.find((e) => e.executionId === id && e.type === 'node:delayed' && e.nodeId === 'l3')?.data).toMatchObject({ reason: 'rate-limit' });
   });
 
@@ -157,7 +157,7 @@ describe('eager chains', () => {
     t.engine.startWorkers(2);
     const id = await t.engine.enqueueWorkflow('eager-max', {});
     expect((await t.engine.waitForExecution(id)).status).toBe('completed');
-    expect(await jobNodes(t, id)).toEqual(['n1', 'n3', 'n5']);
+    expect(await jobNodes(t.engine, id)).toEqual(['n1', 'n3', 'n5']);
   });
 
   it('parks the next node of a chain whose execution was paused mid-chain, and finishes it on resume', async () => {
@@ -180,7 +180,7 @@ describe('eager chains', () => {
     expect(await t.engine.resumeWorkflow(id)).toBe(true);
     const done = await t.engine.waitForExecution(id);
     expect(done.status).toBe('completed');
-    expect(await jobNodes(t, id)).toEqual(['n1', 'n3']);
+    expect(await jobNodes(t.engine, id)).toEqual(['n1', 'n3']);
   });
 
   it('runs nothing more of a chain whose execution was cancelled mid-chain', async () => {
@@ -203,7 +203,32 @@ describe('eager chains', () => {
     const after = await t.engine.getExecution(id);
     expect(after?.status).toBe('cancelled');
     expect(after?.nodeResults['n3']).toBeUndefined();
-    expect(await jobNodes(t, id)).toEqual(['n1']);
+    expect(await jobNodes(t.engine, id)).toEqual(['n1']);
+  });
+
+  it('hands the next node of a chain to the queue when its worker closes', async () => {
+    const t = make({ eagerChains: true });
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    t.registry.register('gate', async (ctx) => {
+      await released;
+      return { success: true, data: ctx.inputData };
+    });
+    await t.engine.registerWorkflow(graph('eager-close', [node('n1', 'add'), node('n2', 'gate'), node('n3', 'add')], ['n1->n2', 'n2->n3']));
+    const log = recordEvents(t.engine);
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('eager-close', {});
+    await log.next(isEvent('node:started', 'n2'));
+    const closed = t.engine.close();
+    // The engine stops its reconciler first; the worker is closing once the engine lets go of it.
+    await until(() => engineInternals(t.engine).nodeWorker() === undefined, 10_000, 'the worker to close');
+    release();
+    await closed;
+    expect((await t.store.getExecution(id))?.nodeResults['n3']).toBeUndefined();
+    const other = t.sibling({ eagerChains: true });
+    other.startWorkers(2);
+    expect((await other.waitForExecution(id)).status).toBe('completed');
+    expect(await jobNodes(other, id)).toEqual(['n1', 'n3']);
   });
 
   it('opts in per workflow and out per node through the DSL, with the engine option off', async () => {
@@ -223,7 +248,7 @@ describe('eager chains', () => {
     const done = await t.engine.waitForExecution(id);
     expect(done.status).toBe('completed');
     expect(done.nodeResults['d']?.data).toEqual({ path: ['a', 'b', 'c', 'd'] });
-    expect(await jobNodes(t, id)).toEqual(['a', 'c']);
+    expect(await jobNodes(t.engine, id)).toEqual(['a', 'c']);
   });
 
   it('refuses a bad eagerChains option and a non-boolean eager in a definition', async () => {
