@@ -22,7 +22,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       // These need no Redis; suites that need PostgreSQL for their store stay out when it is down.
       exclude: excludedOnSql,
       env: { SPANE_TEST_BACKEND: backend },
-      setupFiles: ['test/backends/sql-suite.ts'],
+      setupFiles: ['test/setup/eager-chains.ts', 'test/backends/sql-suite.ts'],
       typecheck: { enabled: false },
     },
   });
@@ -57,6 +57,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             include: ['test/**/*.test.ts'],
             exclude: excluded,
             env: { SPANE_TEST_BACKEND: 'redis', SPANE_TEST_POSTGRES: postgresUp ? '1' : '0' },
+            setupFiles: ['test/setup/eager-chains.ts'],
             typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
           },
         },

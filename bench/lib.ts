@@ -116,17 +116,14 @@ export function linearWorkflow(id: string, length: number, type = 'step', config
 }
 
 /**
- * Extra engine config for every SPANE side of every bench, from one place. `BENCH_EAGER=1` is meant
- * to turn on eager chains (`eagerChains: true`).
- *
- * TODO(eager-chains): the engine option does not exist on this branch yet; once it does, return
- * `{ eagerChains: true }` when `process.env['BENCH_EAGER'] === '1'`.
+ * Extra engine config for every SPANE side of every bench, from one place: `BENCH_EAGER=1` turns on
+ * eager chains (`eagerChains: true`).
  */
 export function spaneConfigExtras(): Partial<EngineConfig> {
-  return {};
+  return eagerRequested() ? { eagerChains: true } : {};
 }
 
-/** `BENCH_EAGER=1`, as the benches report it (whether {@link spaneConfigExtras} applies it or not). */
+/** `BENCH_EAGER=1`, as the benches report it (and {@link spaneConfigExtras} applies it). */
 export function eagerRequested(): boolean {
   return process.env['BENCH_EAGER'] === '1';
 }

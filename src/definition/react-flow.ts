@@ -25,6 +25,8 @@ export interface ReactFlowNodeData {
   config?: Record<string, unknown>;
   /** The node's retry policy. */
   retryPolicy?: RetryPolicy;
+  /** The node's `eager` (whether it may run in an eager chain). */
+  eager?: boolean;
   [key: string]: unknown;
 }
 
@@ -36,7 +38,7 @@ export interface ReactFlowNode {
   type?: string;
   /** Position in the editor; ignored by {@link fromReactFlow}, set by {@link toReactFlow}. */
   position?: { x: number; y: number };
-  /** What SPANE reads: type, label, config, retryPolicy. */
+  /** What SPANE reads: type, label, config, retryPolicy, eager. */
   data?: ReactFlowNodeData;
 }
 
@@ -215,6 +217,7 @@ export function fromReactFlow(graph: ReactFlowGraph, options: FromReactFlowOptio
       node.config = { ...config, [options.handlesKey]: Object.fromEntries(byHandle) };
     }
     if (data.retryPolicy !== undefined) node.retryPolicy = data.retryPolicy as RetryPolicy;
+    if (data.eager !== undefined) node.eager = data.eager as boolean;
     if (typeof data.label === 'string' && data.label !== '' && data.label !== id) node.name = data.label;
     return node;
   });
@@ -282,6 +285,7 @@ export function toReactFlow(def: WorkflowDefinition, options: ToReactFlowOptions
     const { [handlesKey ?? '\u0000']: _handles, ...config } = n.config;
     const data: ReactFlowNodeData = { type: n.type, label: n.name ?? n.id, config: handlesKey === undefined ? n.config : config };
     if (n.retryPolicy !== undefined) data.retryPolicy = n.retryPolicy;
+    if (n.eager !== undefined) data.eager = n.eager;
     const role = n.id === def.entryNodeId ? 'entry' : n.outputs.some((o) => known.has(o)) ? 'inner' : 'leaf';
     const out: ReactFlowGraphOut['nodes'][number] = { id: n.id, position: direction === 'LR' ? { x: along, y: across } : { x: across, y: along }, data };
     const type = nodeType(n, role);

@@ -36,6 +36,7 @@ const node = z.strictObject({
   inputs: z.array(z.string()).default([]),
   outputs: z.array(z.string()).default([]),
   retryPolicy: retryPolicy.optional(),
+  eager: z.boolean().optional(),
 });
 
 const trigger = z.discriminatedUnion('type', [
@@ -69,5 +70,6 @@ export const workflowDefinitionSchema = z.looseObject({
   nodes: z.array(node).min(1, 'a workflow needs at least one node'),
   triggers: z.array(trigger).optional(),
   description: z.string().optional(),
+  eager: z.boolean().optional(),
   version: z.number().int().min(1).optional(),
 });

@@ -70,6 +70,13 @@ export interface NodeDefinition {
   retryPolicy?: RetryPolicy;
   /** Optional display name. */
   name?: string;
+  /**
+   * Whether this node may run eagerly: in the job of the parent that made it ready, right after
+   * that parent, instead of in a job of its own (see the engine option `eagerChains`). Wins over
+   * the workflow's `eager` and the engine's option.
+   * @defaultValue the workflow's `eager`
+   */
+  eager?: boolean;
 }
 
 /**
@@ -137,6 +144,12 @@ export interface WorkflowDefinition {
   triggers?: WorkflowTrigger[];
   /** Optional description. */
   description?: string;
+  /**
+   * Whether this workflow's nodes may run eagerly (see the engine option `eagerChains`); a node's
+   * own `eager` wins over it.
+   * @defaultValue the engine's `eagerChains`
+   */
+  eager?: boolean;
   /** Version assigned by the store when registered. */
   version?: number;
 }

@@ -144,13 +144,14 @@ export interface BuilderDef {
   readonly id: string;
   readonly name?: string;
   readonly description?: string;
+  readonly eager?: boolean;
   readonly input?: AnySchema;
   readonly nodes: readonly PlacedNode[];
   readonly last: readonly string[];
   readonly triggers: readonly TriggerInput<unknown>[];
 }
 
-const OPTION_KEYS: ReadonlySet<string> = new Set(['name', 'retryPolicy', 'continueOnFail', 'circuitBreaker']);
+const OPTION_KEYS: ReadonlySet<string> = new Set(['name', 'retryPolicy', 'continueOnFail', 'circuitBreaker', 'eager']);
 
 /** Compiles and validates; throws {@link WorkflowValidationError} with every problem found. */
 export function compileWorkflow(def: BuilderDef): BuiltWorkflow {
@@ -189,6 +190,7 @@ export function compileWorkflow(def: BuilderDef): BuiltWorkflow {
     setOwn(schemas.nodes, n.id, nodeSchemas(kind));
     const node: NodeDefinition = { id: n.id, type: kind.type, config, inputs: parents, outputs: [...new Set(children.get(n.id) ?? [])] };
     if (n.options.name !== undefined) node.name = n.options.name;
+    if (n.options.eager !== undefined) node.eager = n.options.eager;
     return node;
   });
 
@@ -197,6 +199,7 @@ export function compileWorkflow(def: BuilderDef): BuiltWorkflow {
     id: def.id,
     name: def.name ?? def.id,
     ...(def.description !== undefined && { description: def.description }),
+    ...(def.eager !== undefined && { eager: def.eager }),
     entryNodeId: def.nodes[0]?.id ?? '',
     nodes,
     ...(triggers.length > 0 && { triggers }),

@@ -121,6 +121,13 @@ export interface NodeOptions<TFail extends boolean = boolean> {
   continueOnFail?: TFail;
   /** Circuit breaker for a node that calls an external system. */
   circuitBreaker?: CircuitBreakerConfig;
+  /**
+   * Let this node run eagerly, in the job of the parent that made it ready, or `false` to keep
+   * it in a job of its own (`node.eager`; see the engine option `eagerChains`). Wins over the
+   * workflow's `eager`.
+   * @defaultValue the workflow's `eager`
+   */
+  eager?: boolean;
 }
 
 /** `TOut`, widened by {@link NodeFailure} when `continueOnFail` may be true. */

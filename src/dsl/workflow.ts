@@ -264,6 +264,13 @@ export interface WorkflowOptions<TInput> {
   name?: string;
   /** Description, shown in generated docs. */
   description?: string;
+  /**
+   * Let this workflow's nodes run eagerly: a node whose single ready child can run in the same
+   * worker runs that child in its own job, without a queue round trip (`definition.eager`; see
+   * the engine option `eagerChains`). A node's own `eager` option wins over it.
+   * @defaultValue the engine's `eagerChains`
+   */
+  eager?: boolean;
 }
 
 /**
@@ -285,6 +292,7 @@ export function workflow<const TId extends string, TInput extends AnySchema | un
 ): WorkflowBuilder<EmptyState<TId, SchemaInput<TInput>>> {
   if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError('workflow: id must be a non-empty string');
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('workflow: options must be an object');
+  if (options.eager !== undefined && typeof options.eager !== 'boolean') throw new InvalidArgumentError(`workflow('${id}'): eager must be a boolean`);
   assertZodSchemas(`workflow('${id}')`, { input: options.input });
   const def: BuilderDef = { id, nodes: [], last: [], triggers: [], ...options };
   return new Builder(def) as unknown as WorkflowBuilder<EmptyState<TId, SchemaInput<TInput>>>;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveEngineConfig } from '../../src/runtime/engine/config.js';
+import { eagerChainSettings } from '../../src/runtime/execution/eager.js';
 import { InvalidConfigError, SpaneError } from '../../src/errors.js';
 
 function configError(input: unknown): InvalidConfigError {
@@ -32,6 +33,7 @@ describe('resolveEngineConfig: defaults', () => {
     reconcileIntervalMs: 30_000,
     reconcileGraceMs: 30_000,
     reconcileBatchSize: 1000,
+    eagerChains: false,
   };
 
   it('fills in every default for an empty config', () => {
@@ -147,5 +149,25 @@ describe('resolveEngineConfig: refused options', () => {
     expect(c.useWorkerThreads).toBe(true);
     expect(c.executorsModule).toBe('./executors.js');
     expect(c.workerThreadsOptions?.resourceLimits).toEqual({ maxOldGenerationSizeMb: 64 });
+  });
+});
+
+describe('resolveEngineConfig: eagerChains', () => {
+  it('accepts a boolean or { maxLength } and says how chains apply', () => {
+    expect(eagerChainSettings(resolveEngineConfig({}))).toEqual({ byDefault: false, maxLength: 32 });
+    expect(eagerChainSettings(resolveEngineConfig({ eagerChains: true }))).toEqual({ byDefault: true, maxLength: 32 });
+    expect(eagerChainSettings(resolveEngineConfig({ eagerChains: { maxLength: 4 } }))).toEqual({ byDefault: true, maxLength: 4 });
+    expect(eagerChainSettings(resolveEngineConfig({ eagerChains: {} }))).toEqual({ byDefault: true, maxLength: 32 });
+  });
+
+  it('turns chains off with worker threads and the native rate limiter', () => {
+    expect(eagerChainSettings(resolveEngineConfig({ eagerChains: true, useWorkerThreads: true }))).toBeUndefined();
+    expect(eagerChainSettings(resolveEngineConfig({ eagerChains: true, useNativeRateLimiting: true }))).toBeUndefined();
+  });
+
+  it('refuses other values with an InvalidConfigError naming the option', () => {
+    for (const eagerChains of ['yes', 1, { maxLength: 0 }, { maxLength: 1.5 }, { maxLength: 3, extra: true }]) {
+      expect(configError({ eagerChains }).message).toContain('eagerChains');
+    }
   });
 });

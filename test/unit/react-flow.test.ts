@@ -192,6 +192,14 @@ describe('fromReactFlow', () => {
 });
 
 describe('toReactFlow', () => {
+  it("keeps a node's eager through toReactFlow and fromReactFlow", () => {
+    const def = graph('eager-rf', [node('a', 't', { eager: false }), node('b', 't', { eager: true })], ['a->b']);
+    const out = toReactFlow(def);
+    expect(out.nodes.map((n) => n.data?.eager)).toEqual([false, true]);
+    const back = fromReactFlow(out, { id: 'eager-rf', name: 'eager-rf' });
+    expect(back.nodes.map((n) => n.eager)).toEqual([false, true]);
+  });
+
   const diamond = graph(
     'diamond',
     [node('a', 'http', { name: 'Fetch', config: { url: 'u' }, retryPolicy: { maxAttempts: 2 } }), node('b', 't'), node('c', 't'), node('d', 'log')],

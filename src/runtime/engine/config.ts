@@ -58,6 +58,7 @@ export const engineConfigSchema = z.strictObject({
   reconcileIntervalMs: z.union([z.number().int().min(0), z.literal(false)]).default(30_000),
   reconcileGraceMs: z.number().int().min(0).default(30_000),
   reconcileBatchSize: z.number().int().min(1).default(1000),
+  eagerChains: z.union([z.boolean(), z.strictObject({ maxLength: z.number().int().min(1).max(10_000).optional() })]).default(false),
 });
 
 /**
@@ -203,6 +204,23 @@ export interface ResolvedEngineConfig {
    * @defaultValue 1000
    */
   reconcileBatchSize: number;
+  /**
+   * Eager chains: when a node settles and its single ready child can run in the same worker, the
+   * child runs right away in the parent's BullMQ job instead of a job of its own, saving a queue
+   * round trip per node. Each node's result is still written to the store as it settles, with
+   * its events, retries, timeouts, rate limit and pause/cancel checks unchanged. A child falls
+   * back to a job of its own when it is a delay or sub-workflow node, has no executor in this
+   * engine, has other ready siblings, when the chain reaches `maxLength` nodes, the execution is
+   * paused or cancelled, the worker is closing, or the child's first attempt fails (its retry goes
+   * through the queue with the backoff it would have had). A worker killed mid-chain loses no
+   * settled node: the chain's job is redelivered and goes on after the last settled node.
+   * `true` means `{ maxLength: 32 }`. Workflows and nodes opt in or out with their own `eager`
+   * (node over workflow over this option). Ignored with `useWorkerThreads` and
+   * `useNativeRateLimiting` (a chain would bypass the thread pool and the worker's limiter).
+   * See docs/architecture.md, "Eager chains".
+   * @defaultValue false
+   */
+  eagerChains: boolean | { maxLength?: number | undefined };
 }
 
 /** Worker thread options of {@link ResolvedEngineConfig.workerThreadsOptions}. */
@@ -235,7 +253,7 @@ export function resolveEngineConfig(input: unknown = {}): ResolvedEngineConfig {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) =>
       i.code === 'unrecognized_keys'
-        ? `unknown option${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`
+        ? `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}unknown option${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`
         : `${i.path.join('.') || '(config)'}: ${i.message}`,
     );
     throw new InvalidConfigError(`Invalid engine config:\n  - ${lines.join('\n  - ')}`, { cause: parsed.error });

@@ -5,6 +5,7 @@ import type { ExecutionStore } from '../../store/store.js';
 import type { SqlBackend } from '../queues/backends/sql-backend.js';
 import { resolveEngineConfig } from './config.js';
 import type { EngineConfig, ResolvedEngineConfig } from './config.js';
+import { withTestEngineDefaults } from './test-hooks.js';
 import type { MetricsCollector } from '../observe/metrics.js';
 import type { QueueManager } from '../queues/queue-manager.js';
 import { isPayloadManager } from '../execution/payloads.js';
@@ -219,7 +220,7 @@ export function checkEngineOptions(options: WorkflowEngineOptions): { config: Re
   if (options.resolveWebhookSecret !== undefined && typeof options.resolveWebhookSecret !== 'function') {
     throw new InvalidArgumentError("WorkflowEngine: 'resolveWebhookSecret' must be a function (ref, workflowId) => secret");
   }
-  const config = resolveEngineConfig(options.config ?? {});
+  const config = resolveEngineConfig(withTestEngineDefaults(options.config ?? {}));
   if (isRedisCluster(options.connection) && !hasHashTag(config.prefix)) {
     // BullMQ's scripts touch several keys of a queue at once: on a cluster they must share a slot.
     throw new InvalidConfigError(

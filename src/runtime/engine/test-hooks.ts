@@ -5,6 +5,7 @@
  */
 import type { Worker } from 'bullmq';
 import type { SqlBackend } from '../queues/backends/sql-backend.js';
+import type { EngineConfig } from './config.js';
 import type { Runtime } from './runtime.js';
 import type { WorkflowEngine } from './workflow-engine.js';
 
@@ -48,4 +49,29 @@ export function engineInternals(engine: WorkflowEngine): EngineInternals {
   const internals = registered.get(engine);
   if (internals === undefined) throw new Error('engineInternals: not a WorkflowEngine built by this copy of SPANE');
   return internals;
+}
+
+let testDefaults: EngineConfig = {};
+
+/**
+ * Sets engine options that every engine created afterwards in this process starts from (its own
+ * `config` wins over them), so a whole test suite can run with an option on; `{}` clears them.
+ * test/setup/eager-chains.ts uses it for `SPANE_TEST_EAGER_CHAINS=1`.
+ *
+ * @internal Exposed only for SPANE's own tests; not part of the public API.
+ */
+export function setTestEngineDefaults(config: EngineConfig): void {
+  testDefaults = { ...config };
+}
+
+/**
+ * `config` over the defaults set by {@link setTestEngineDefaults}; called where engine options
+ * are checked.
+ *
+ * @internal Exposed only for SPANE's own tests.
+ */
+export function withTestEngineDefaults(config: EngineConfig): EngineConfig {
+  // A config that is not an object is left for the engine's checks to refuse.
+  if (Object.keys(testDefaults).length === 0 || typeof config !== 'object' || config === null || Array.isArray(config)) return config;
+  return { ...testDefaults, ...config };
 }

@@ -16,6 +16,7 @@ import type { Runtime } from '../engine/runtime.js';
 import { continuesOnFail } from '../resilience/retry.js';
 import { notifyParent } from './sub-workflows.js';
 import { saveNodeResultChecked } from './payloads.js';
+import { inLiveChain } from './eager.js';
 
 /** How far in the future a parked job sleeps; resume or DLQ retry wakes it long before. */
 const PARK_MS = 365 * 24 * 3600 * 1000;
@@ -35,6 +36,17 @@ export interface AdvanceStep {
    * has just written its result; enables the handoff to single-parent children. @defaultValue none
    */
   handoffReadAt?: number | undefined;
+  /**
+   * Picks, from the children the first round finds ready, one to keep out of the queue because
+   * the caller runs it at once (an eager chain, see eager.ts). @defaultValue none: all are enqueued
+   */
+  claim?: ((ready: readonly NodeDefinition[]) => NodeDefinition | undefined) | undefined;
+}
+
+/** What {@link advance} did that its caller goes on from. */
+export interface AdvanceOutcome {
+  /** The child `claim` picked: not enqueued, the caller must run it (or enqueue it). */
+  claimed?: NodeDefinition;
 }
 
 /**
@@ -51,8 +63,10 @@ export interface AdvanceStep {
  * status came from the store (epoch ms). The view is then offered to the children that have
  * this node as their only parent (see handoff.ts).
  */
-export async function advance(rt: Runtime, step: AdvanceStep): Promise<void> {
+export async function advance(rt: Runtime, step: AdvanceStep): Promise<AdvanceOutcome> {
   const { graph, exec: snapshot, settled, job, handoffReadAt } = step;
+  const outcome: AdvanceOutcome = {};
+  let claim = step.claim;
   let exec: WorkflowExecution = snapshot;
   /** The last head read here, when no write of this advance came after it. */
   let head: ExecutionHead | undefined;
@@ -63,10 +77,10 @@ export async function advance(rt: Runtime, step: AdvanceStep): Promise<void> {
     if (!fresh) {
       if (readAt !== undefined) readAt = Date.now();
       const read = await readExecutionHead(rt.store, snapshot.executionId, frontierIds(graph, frontier));
-      if (read === null) return;
+      if (read === null) return outcome;
       exec = head = read;
     }
-    if (exec.status === 'cancelled' || exec.status === 'completed') return;
+    if (exec.status === 'cancelled' || exec.status === 'completed') return outcome;
     const results = exec.nodeResults;
     const run: NodeDefinition[] = [];
     const skip: NodeDefinition[] = [];
@@ -83,12 +97,19 @@ export async function advance(rt: Runtime, step: AdvanceStep): Promise<void> {
     }
     // Before enqueueing: this process's worker may pick a child up at once.
     if (readAt !== undefined && rt.handoff.enabled) offerToOnlyChildren(rt, { exec, readAt, run });
+    // After the offer: a claimed child takes the view too (the chain runs it in this process).
+    const claimed = claim?.(run);
+    claim = undefined;
+    if (claimed !== undefined) {
+      outcome.claimed = claimed;
+      run.splice(run.indexOf(claimed), 1);
+    }
     await rt.queues.enqueueNodes(target(exec), run);
     publishDelays(rt, { exec, queued: run, job });
     if (skip.length === 0) {
       // A child just enqueued has no result yet: the execution cannot be complete, and the
-      // child's own advance decides that when it settles.
-      if (run.length > 0) return;
+      // child's own advance decides that when it settles (a claimed one too).
+      if (run.length > 0 || outcome.claimed !== undefined) return outcome;
       break;
     }
     const now = Date.now();
@@ -100,6 +121,7 @@ export async function advance(rt: Runtime, step: AdvanceStep): Promise<void> {
     head = undefined;
   }
   await completeIfSettled(rt, { graph, exec, head, job });
+  return outcome;
 }
 
 /**
@@ -434,7 +456,8 @@ export async function wakeExecution(rt: Runtime, step: WakeStep): Promise<void> 
         }
         return;
       }
-      if (readiness(node, exec.nodeResults) === 'run') missing.push(node);
+      // A node running in a chain has no job of its own; the chain's job runs it.
+      if (readiness(node, exec.nodeResults) === 'run' && !(await inLiveChain(rt, graph, exec.executionId, node))) missing.push(node);
     }),
   );
   await rt.queues.enqueueNodes(target(exec), missing);

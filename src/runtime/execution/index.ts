@@ -4,6 +4,7 @@
  * What happens to one execution once it runs: the {@link NodeProcessor} that handles each node
  * job (`node-processor.ts`), moving an execution forward after nodes settle, failing it, parking
  * and waking jobs (`advance.ts`), the view a finished node hands to its children (`handoff.ts`),
+ * eager chains, which run a node's single ready child in the same job (`eager.ts`),
  * `sub-workflow` nodes (`sub-workflows.ts`), the claim check for large values (`payloads.ts`),
  * start, pause, resume and cancel (`lifecycle.ts`) and the repair of executions whose jobs were
  * lost (`reconciler.ts`).
@@ -15,8 +16,8 @@
  * `src/definition`, the `ExecutionStore` and `PayloadStore` interfaces of `src/store`, and
  * `src/errors`. Must not import: triggers/, sandbox/, the engine facade.
  *
- * Imported by: engine/ (the facade), queues/ (the DLQ retry wakes an execution, the worker runs
- * the processor) and sandbox/ (a worker thread runs the same processor), each by file, never
+ * Imported by: engine/ (the facade), queues/ (the DLQ retry wakes an execution and waits for an
+ * eager chain, the worker runs the processor) and sandbox/ (a worker thread runs the same processor), each by file, never
  * through this index. Rules and diagram: docs/architecture.md.
  *
  * @module

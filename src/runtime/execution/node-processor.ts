@@ -8,13 +8,15 @@ import type { ExecutionContext, ExecutionResult, NodeDefinition, NodeResult, Wor
 import { DataTooDeepError, NodeExecutionError, NonRetryableError, serializeError, SpaneError, UnknownNodeTypeError } from '../../errors.js';
 import type { SerializedError } from '../../errors.js';
 import { readExecutionHead } from '../../store/store.js';
-import { advance, failExecution, parkJob, settleFailure } from './advance.js';
-import { idempotencyKey } from '../queues/jobs.js';
+import { advance, failExecution, parkJob, settleFailure, target } from './advance.js';
+import { chainFrontier, eagerChild, keepLock, retryAfterEagerAttempt } from './eager.js';
+import type { ChainState } from './eager.js';
+import { idempotencyKey, nodeJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
 import { jsonProblem, kindOf, MAX_DATA_DEPTH } from '../../definition/json-check.js';
 import { BUILTIN_NODE_KIND_FACTS, BUILTIN_NODE_KINDS, isBuiltinNodeKind } from '../../definition/node-kinds.js';
 import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
-import { continuesOnFail, escapedErrorRetry, infraRetryDelayMs, isFinalAttempt, isRetryableError, isRetryableResult, stalledTooOften } from '../resilience/retry.js';
+import { escapedErrorRetry, infraRetryDelayMs, isFinalAttempt, isRetryableError, isRetryableResult, jobRetryOptions, stalledTooOften } from '../resilience/retry.js';
 import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
 import type { Runtime } from '../engine/runtime.js';
 
@@ -50,6 +52,29 @@ interface NodeAttempt extends NodeRun {
   token: string | undefined;
   /** The attempt's number, from 1. */
   attempt: number;
+  /** Input given by `enqueueNode`, used instead of the computed one. */
+  inputData: unknown;
+}
+
+/** A node that just completed in a job, for {@link NodeProcessor.advanceAndChain}. */
+interface Completed {
+  /** The execution's workflow graph. */
+  graph: WorkflowGraph;
+  /** The execution, with the node's result. */
+  exec: WorkflowExecution;
+  /** The settled nodes to advance from (the node just completed, or a redelivered chain's frontier). */
+  settled: string[];
+  /** The job they ran in. */
+  job: Job<NodeJobData>;
+  /** The worker's lock token for the job. */
+  token: string | undefined;
+  /** When the node's status was read (see `advance`'s `handoffReadAt`). */
+  readAt?: number | undefined;
+  /**
+   * A redelivery that found the nodes settled: their children may have been enqueued before
+   * the crash, so a child with a job of its own is left to that job instead of chained.
+   */
+  redelivered?: boolean;
 }
 
 /**
@@ -64,6 +89,7 @@ interface NodeAttempt extends NodeRun {
  */
 export class NodeProcessor {
   private readonly inFlight = new Map<string, Set<AbortController>>();
+  private closing = false;
 
   constructor(private readonly rt: Runtime) {}
 
@@ -77,6 +103,11 @@ export class NodeProcessor {
       if (retry === 'fail') throw new UnrecoverableError((err as Error).message);
       return this.rescheduleAfterInfraFault(job, token, err);
     }
+  }
+
+  /** Called when the worker starts (`false`) and starts closing (`true`): a closing worker starts no new chained node. */
+  setClosing(closing: boolean): void {
+    this.closing = closing;
   }
 
   /** Aborts the signals of this process's in-flight nodes of an execution. */
@@ -103,8 +134,13 @@ export class NodeProcessor {
     const existing = resultOf(exec.nodeResults, node.id);
     if (existing !== undefined) {
       // Settled by an earlier delivery of this job that died before it finished advancing.
-      if (existing.status === 'failed' && !continuesOnFail(node)) await failExecution(rt, { exec, node, result: existing, job });
-      else await advance(rt, { graph, exec, settled: [node.id], job });
+      // The job may also have run an eager chain below the node: go on after its last settled node.
+      // The head holds the node's neighbours only; a chain may have settled nodes further down,
+      // so this rare path reads the whole execution.
+      const whole = (await rt.store.getExecution(exec.executionId)) ?? exec;
+      const frontier = chainFrontier(graph, whole, node.id);
+      if (frontier.failed !== undefined) await failExecution(rt, { exec: whole, node: frontier.failed.node, result: frontier.failed.result, job });
+      else await this.advanceAndChain({ graph, exec: whole, settled: frontier.settled, job, token, redelivered: true });
       return { status: 'settled-before' };
     }
     if (stalledTooOften(job.stalledCounter, rt.config.maxStalledCount)) return this.giveUpAfterStalls({ graph, node, exec, job });
@@ -114,7 +150,7 @@ export class NodeProcessor {
     }
     exec.status = 'running';
 
-    const attempt = job.attemptsMade + 1;
+    const attempt = job.attemptsMade + 1 + (data.eagerAttempts ?? 0);
     const startedAt = Date.now();
     const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, attempt };
     const limit = rt.registry.getRateLimit(node.type);
@@ -128,7 +164,7 @@ export class NodeProcessor {
       }
     }
     if (!isBuiltinNodeKind(node.type) || BUILTIN_NODE_KIND_FACTS[node.type].announcesStart) rt.events.publish({ type: 'node:started', ...ids }, job);
-    const outcome = await this.attempt({ graph, node, exec, job, token, attempt });
+    const outcome = await this.attempt({ graph, node, exec, job, token, attempt, inputData: data.inputData });
     if (outcome.kind === 'waiting') throw new DelayedError();
     const completedAt = Date.now();
     const durationMs = completedAt - startedAt;
@@ -140,7 +176,7 @@ export class NodeProcessor {
       const stored = await saveNodeResultChecked(rt, { executionId: exec.executionId, nodeId: node.id, result });
       exec.nodeResults[node.id] = stored;
       rt.events.publish({ type: 'node:completed', ...ids, durationMs, data: stored.data }, job);
-      await advance(rt, { graph, exec, settled: [node.id], job, handoffReadAt: readAt });
+      await this.advanceAndChain({ graph, exec, settled: [node.id], job, token, readAt });
       return { status: 'completed' };
     }
 
@@ -176,7 +212,7 @@ export class NodeProcessor {
   }
 
   private async attempt(run: NodeAttempt): Promise<Outcome> {
-    const { graph, node, exec, job, token, attempt } = run;
+    const { graph, node, exec, job, token, attempt, inputData } = run;
     // Claim-checked values are loaded here, so executors never see a reference. A missing payload
     // fails the node (not retried: the data is gone), naming the execution and the node.
     let full: WorkflowExecution;
@@ -190,8 +226,8 @@ export class NodeProcessor {
       }
       full = await resolved(this.rt, { ...exec, nodeResults: parents }, node.id);
       input =
-        job.data.inputData !== undefined
-          ? await resolvedValue(this.rt, { executionId: exec.executionId, value: job.data.inputData, nodeId: node.id })
+        inputData !== undefined
+          ? await resolvedValue(this.rt, { executionId: exec.executionId, value: inputData, nodeId: node.id })
           : buildInput(node, full.nodeResults, full.initialData);
     } catch (err) {
       if (err instanceof SpaneError) return failure(err, false);
@@ -256,6 +292,103 @@ export class NodeProcessor {
   }
 
   /**
+   * Advances from nodes that settled in `job`, and while that leaves exactly one child that may
+   * chain (see eager.ts), runs it here and goes on from it. Stops at the first child that goes
+   * to the queue instead; the chain's job then completes.
+   */
+  private async advanceAndChain(done: Completed): Promise<void> {
+    const { rt } = this;
+    const { graph, job, token } = done;
+    const chain: ChainState = { job, length: 1, closing: this.closing };
+    let { exec, settled, readAt } = done;
+    let mayHaveJob = done.redelivered === true;
+    let release: (() => void) | undefined;
+    try {
+      for (;;) {
+        chain.closing = this.closing;
+        const { claimed } = await advance(rt, { graph, exec, settled, job, handoffReadAt: readAt, claim: (ready) => eagerChild(rt, graph, chain, ready) });
+        if (claimed === undefined) return;
+        if (mayHaveJob) {
+          // Enqueued before the crash: its job runs it. Otherwise nobody has touched it yet.
+          if ((await rt.queues.nodeQueue.getJobState(nodeJobId(exec.executionId, claimed.id))) !== 'unknown') return;
+          mayHaveJob = false;
+        }
+        release ??= keepLock(rt, job, token);
+        const next = await this.runChained({ graph, node: claimed, job, token });
+        if (next === undefined) return;
+        chain.length += 1;
+        ({ exec } = next);
+        settled = [claimed.id];
+        readAt = next.readAt;
+      }
+    } finally {
+      release?.();
+    }
+  }
+
+  /**
+   * Runs one attempt of `node` in the chain's job, as its own job's first attempt would: the same
+   * pause/cancel checks, rate limit, events, result and retry decision. Returns the execution to
+   * go on from when the node completed; undefined when it failed for good (settled here) or went
+   * to the queue (paused or failed execution, closing worker, rate limited, attempt to retry).
+   */
+  private async runChained(run: Omit<NodeRun, 'exec'> & { token: string | undefined }): Promise<{ exec: WorkflowExecution; readAt: number } | undefined> {
+    const { rt } = this;
+    const { graph, node, job, token } = run;
+    // The view its parent's advance just offered, under the handoff's rules (see handoff.ts).
+    const handed = rt.handoff.take(job.data.executionId, node.id);
+    const readAt = handed?.readAt ?? Date.now();
+    const exec = handed?.exec ?? (await rt.store.getExecution(job.data.executionId));
+    if (exec === null || exec.status === 'cancelled' || exec.status === 'completed') return undefined;
+    if (resultOf(exec.nodeResults, node.id) !== undefined) return undefined;
+    const toQueue = async (extra?: { delay: number }): Promise<undefined> => {
+      const queued = rt.queues.nodeJob(target(exec), node);
+      if (extra !== undefined) queued.opts.delay = extra.delay;
+      await rt.queues.nodeQueue.add(queued.name, queued.data, queued.opts);
+      return undefined;
+    };
+    // Its own job parks (paused or failed execution) or is picked up by another worker (closing).
+    if (exec.status !== 'running' || this.closing) return toQueue();
+
+    const attempt = 1;
+    const startedAt = Date.now();
+    const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, attempt };
+    const limit = rt.registry.getRateLimit(node.type);
+    if (limit !== undefined) {
+      const wait = await rt.rateLimiter.acquire(node.type, limit);
+      if (wait > 0) {
+        await toQueue({ delay: wait });
+        rt.events.publish({ type: 'node:delayed', ...ids, data: { reason: 'rate-limit', delayMs: wait } }, job);
+        return undefined;
+      }
+    }
+    rt.events.publish({ type: 'node:started', ...ids }, job);
+    const outcome = await this.attempt({ graph, node, exec, job, token, attempt, inputData: undefined });
+    // Only built-in kinds wait, and those never chain.
+    if (outcome.kind === 'waiting') return toQueue();
+    const completedAt = Date.now();
+    const durationMs = completedAt - startedAt;
+    if (outcome.kind === 'success') {
+      const result: NodeResult = { status: 'completed', data: outcome.data, attempts: attempt, startedAt, completedAt };
+      if (outcome.nextNodes !== undefined) result.nextNodes = outcome.nextNodes;
+      const stored = await saveNodeResultChecked(rt, { executionId: exec.executionId, nodeId: node.id, result });
+      exec.nodeResults[node.id] = stored;
+      rt.events.publish({ type: 'node:completed', ...ids, durationMs, data: stored.data }, job);
+      return { exec, readAt };
+    }
+    if (!isFinalAttempt({ attempt, retryable: outcome.retryable }, jobRetryOptions(node).attempts)) {
+      rt.events.publish({ type: 'node:retrying', ...ids, durationMs, error: outcome.error, errorDetails: outcome.details }, job);
+      const retry = retryAfterEagerAttempt(rt, exec, node);
+      await rt.queues.nodeQueue.add(retry.name, retry.data, retry.opts);
+      return undefined;
+    }
+    const result: NodeResult & { status: 'failed' } = { status: 'failed', error: outcome.error, errorDetails: outcome.details, attempts: attempt, startedAt, completedAt };
+    if (outcome.data !== undefined) result.data = outcome.data;
+    await settleFailure(rt, { graph, exec, node, result, job, details: { attempt, durationMs, stack: outcome.details.stack } });
+    return undefined;
+  }
+
+  /**
    * The node's workers kept stopping mid-run (crash, out of memory, lost lock): fail the node the
    * way a last failed attempt does, so the execution fails (or continues) instead of hanging.
    */
@@ -264,7 +397,13 @@ export class NodeProcessor {
     const { rt } = this;
     const error = `node '${node.id}' was interrupted ${job.stalledCounter} times (its worker stopped or lost its lock); the limit is maxStalledCount = ${rt.config.maxStalledCount}`;
     const errorDetails: SerializedError = { message: error, name: 'Error', retryable: false };
-    const result: NodeResult & { status: 'failed' } = { status: 'failed', error, errorDetails, attempts: job.attemptsMade + 1, completedAt: Date.now() };
+    const result: NodeResult & { status: 'failed' } = {
+      status: 'failed',
+      error,
+      errorDetails,
+      attempts: job.attemptsMade + 1 + (job.data.eagerAttempts ?? 0),
+      completedAt: Date.now(),
+    };
     if ((await settleFailure(rt, { graph, exec, node, result, job })) === 'continued') return { status: 'failed', reason: error };
     throw new UnrecoverableError(error);
   }

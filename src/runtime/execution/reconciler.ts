@@ -11,6 +11,7 @@ import type { RepairEventData } from '../observe/events.js';
 import { nodeJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
 import { startJobId } from './lifecycle.js';
+import { inLiveChain } from './eager.js';
 import type { Runtime } from '../engine/runtime.js';
 
 /** What one reconcile pass found and did, as {@link WorkflowEngine.reconcile} returns it. */
@@ -206,7 +207,10 @@ export class Reconciler {
     // wrote its result first, so this read sees it; paused or finished executions are not ours.
     const fresh = await this.rt.store.getExecution(exec.executionId);
     if (fresh === null || fresh.status !== 'running') return;
-    const missing = jobless.filter((n) => fresh.nodeResults[n.id] === undefined && readiness(n, fresh.nodeResults) === 'run');
+    const ready = jobless.filter((n) => fresh.nodeResults[n.id] === undefined && readiness(n, fresh.nodeResults) === 'run');
+    // A node run by an eager chain has no job of its own while the chain's job is active.
+    const live = await Promise.all(ready.map((n) => inLiveChain(this.rt, graph, fresh.executionId, n)));
+    const missing = ready.filter((_, i) => !live[i]);
     const still = lostCandidates(graph, fresh, readyBefore);
     if (missing.length === 0 && !still.advance) return;
     if (missing.length > 0) await this.rt.queues.nodeQueue.addBulk(await Promise.all(missing.map((n) => this.lostJob(fresh, n))));

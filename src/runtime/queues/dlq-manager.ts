@@ -2,6 +2,8 @@ import type { Job } from 'bullmq';
 import { asSerializedError, InvalidStateError } from '../../errors.js';
 import type { SerializedError } from '../../errors.js';
 import { wakeExecution } from '../execution/advance.js';
+import { inLiveChain } from '../execution/eager.js';
+import type { WorkflowGraph } from '../../definition/graph.js';
 import { nodeJobId } from './jobs.js';
 import type { DLQJobData } from './jobs.js';
 import type { Runtime } from '../engine/runtime.js';
@@ -68,11 +70,11 @@ export class DLQManager {
     if (exec.status !== 'failed' && exec.status !== 'running') {
       throw new InvalidStateError(`Cannot retry DLQ item '${dlqJobId}': execution '${executionId}' is ${exec.status}`);
     }
-    await this.untilNodeJobSettles(dlqJobId, executionId, nodeId);
+    const graph = await rt.workflows.get(exec.workflowId, exec.workflowVersion);
+    await this.untilNodeJobSettles(dlqJobId, { graph, executionId, nodeId });
     await rt.store.deleteNodeResult(executionId, nodeId);
     delete exec.nodeResults[nodeId];
     await rt.store.transitionExecution(executionId, ['failed'], 'running');
-    const graph = await rt.workflows.get(exec.workflowId, exec.workflowVersion);
     await wakeExecution(rt, { graph, exec, pausedForMs: 0 });
     await item.remove();
     return true;
@@ -83,14 +85,18 @@ export class DLQManager {
    * a moment the node's job is still active; waking the execution then would see a live job and
    * enqueue nothing. Waits until the worker has moved it (to failed). A worker that died holding
    * it loses the lock, and the stall check hands the job on within `lockDuration +
-   * stalledInterval`; past that the item is refused rather than silently not retried.
+   * stalledInterval`; past that the item is refused rather than silently not retried. A node
+   * that failed in an eager chain has no job: then the chain's job is waited for.
    */
-  private async untilNodeJobSettles(dlqJobId: string, executionId: string, nodeId: string): Promise<void> {
+  private async untilNodeJobSettles(dlqJobId: string, at: { graph: WorkflowGraph; executionId: string; nodeId: string }): Promise<void> {
+    const { graph, executionId, nodeId } = at;
     const { config, queues } = this.rt;
     const deadline = Date.now() + config.lockDuration + config.stalledInterval;
+    const node = graph.nodes.get(nodeId);
     for (;;) {
       const job = await queues.nodeQueue.getJob(nodeJobId(executionId, nodeId));
-      if (job === undefined || !(await job.isActive())) return;
+      const idle = job === undefined || !(await job.isActive());
+      if (idle && (job !== undefined || node === undefined || !(await inLiveChain(this.rt, graph, executionId, node)))) return;
       if (Date.now() > deadline) {
         throw new InvalidStateError(`Cannot retry DLQ item '${dlqJobId}': node '${nodeId}' of execution '${executionId}' is still being processed`);
       }

@@ -28,6 +28,11 @@ export interface NodeJobData {
   delayUntil?: number;
   /** Set while the job is parked because its execution is paused or failed. */
   parked?: { remainingMs: number };
+  /**
+   * Attempts the node already made in an eager chain before it got this job (its first attempt
+   * failed there; see execution/eager.ts). Counted in `attempt` and against `maxAttempts`.
+   */
+  eagerAttempts?: number;
   /** Consecutive infrastructure failures (store or Redis), for rescheduling backoff. */
   infraRetries?: number;
   /**

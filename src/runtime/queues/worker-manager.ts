@@ -83,6 +83,7 @@ export class WorkerManager {
   start(concurrency: number): void {
     if (this.running) return;
     const { config } = this.rt;
+    this.processor.setClosing(false);
     // With worker threads, what cannot work throws here, before any worker exists.
     const sandboxPlan = config.useWorkerThreads ? planSandbox(this.rt, this.binding !== undefined ? this.binding.threadAccess : redisThreadAccess(this.connection)) : undefined;
     const factory = this.binding?.factory ?? createRedisBackend;
@@ -153,6 +154,8 @@ export class WorkerManager {
    * it does not wait: in-flight jobs are left to BullMQ's stalled-job recovery.
    */
   async close(force = false): Promise<void> {
+    // Chains in flight hand their next node to the queue instead of running it here.
+    this.processor.setClosing(true);
     const starting = this.starting;
     this.starting = undefined;
     // A failed start was logged and kept as startError when it failed.
