@@ -338,7 +338,8 @@ export class NodeProcessor {
     // The view its parent's advance just offered, under the handoff's rules (see handoff.ts).
     const handed = rt.handoff.take(job.data.executionId, node.id);
     const readAt = handed?.readAt ?? Date.now();
-    const exec = handed?.exec ?? (await rt.store.getExecution(job.data.executionId));
+    // Otherwise what its own job would read: the head with its parents, itself and its children.
+    const exec = handed?.exec ?? (await readExecutionHead(rt.store, job.data.executionId, [...node.inputs, node.id, ...node.outputs]));
     if (exec === null || exec.status === 'cancelled' || exec.status === 'completed') return undefined;
     if (resultOf(exec.nodeResults, node.id) !== undefined) return undefined;
     const toQueue = async (extra?: { delay: number }): Promise<undefined> => {
