@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutionStatus, ExecutionContext } from '../../src/index.js';
 import { DrizzleStore } from '../../src/store/drizzle/store.js';
 import type { TransitionPatch } from '../../src/store/store.js';
-import { graph, node, testEngine } from '../helpers.js';
+import { graph, node, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 import { createTestDatabase } from '../contract/databases.js';
 import type { TestDatabase } from '../contract/databases.js';
@@ -72,6 +72,8 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('engine on DrizzleStore (%s)', 
       const done = await t.engine.waitForExecution(id, { timeoutMs: 30_000 });
       expect(done.status).toBe('completed');
       expect(Object.keys(done.nodeResults)).toHaveLength(22);
+      // The row reads completed a moment before the worker's transition call returns to it.
+      await until(() => store.count(id, 'completed') >= 1, 5_000, 'the completing transition to return');
       expect(store.count(id, 'completed')).toBe(1);
       expect(done.nodeResults['join']?.data).toBe('join');
     }
