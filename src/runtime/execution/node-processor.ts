@@ -170,12 +170,7 @@ export class NodeProcessor {
     const durationMs = completedAt - startedAt;
 
     if (outcome.kind === 'success') {
-      const result: NodeResult = { status: 'completed', data: outcome.data, attempts: attempt, startedAt, completedAt };
-      if (outcome.nextNodes !== undefined) result.nextNodes = outcome.nextNodes;
-      // Large data goes to the payload table; the snapshot and the event (Redis) keep the reference.
-      const stored = await saveNodeResultChecked(rt, { executionId: exec.executionId, nodeId: node.id, result });
-      exec.nodeResults[node.id] = stored;
-      rt.events.publish({ type: 'node:completed', ...ids, durationMs, data: stored.data }, job);
+      await recordSuccess(rt, { exec, job, ids, outcome, startedAt, completedAt });
       await this.advanceAndChain({ graph, exec, settled: [node.id], job, token, readAt });
       return { status: 'completed' };
     }
@@ -370,11 +365,7 @@ export class NodeProcessor {
     const completedAt = Date.now();
     const durationMs = completedAt - startedAt;
     if (outcome.kind === 'success') {
-      const result: NodeResult = { status: 'completed', data: outcome.data, attempts: attempt, startedAt, completedAt };
-      if (outcome.nextNodes !== undefined) result.nextNodes = outcome.nextNodes;
-      const stored = await saveNodeResultChecked(rt, { executionId: exec.executionId, nodeId: node.id, result });
-      exec.nodeResults[node.id] = stored;
-      rt.events.publish({ type: 'node:completed', ...ids, durationMs, data: stored.data }, job);
+      await recordSuccess(rt, { exec, job, ids, outcome, startedAt, completedAt });
       return { exec, readAt };
     }
     if (!isFinalAttempt({ attempt, retryable: outcome.retryable }, jobRetryOptions(node).attempts)) {
@@ -492,4 +483,29 @@ function outputProblem(node: NodeDefinition, data: unknown): SpaneError | undefi
 function describe(value: unknown): string {
   const kind = kindOf(value);
   return kind === 'an object' ? `an object without a boolean 'success'` : kind;
+}
+
+/** A node attempt that succeeded, for {@link recordSuccess}. */
+interface Success {
+  exec: WorkflowExecution;
+  job: Job<NodeJobData>;
+  /** The attempt's event fields (execution, workflow, node, type, attempt). */
+  ids: { executionId: string; workflowId: string; nodeId: string; nodeType: string; attempt: number };
+  outcome: Extract<Outcome, { kind: 'success' }>;
+  startedAt: number;
+  completedAt: number;
+}
+
+/**
+ * Writes a completed node's result (its own job's or a chained run's), puts it in `exec` and
+ * publishes `node:completed`. Large data goes to the payload table; the snapshot and the event
+ * (Redis) keep the reference.
+ */
+async function recordSuccess(rt: Runtime, success: Success): Promise<void> {
+  const { exec, job, ids, outcome, startedAt, completedAt } = success;
+  const result: NodeResult = { status: 'completed', data: outcome.data, attempts: ids.attempt, startedAt, completedAt };
+  if (outcome.nextNodes !== undefined) result.nextNodes = outcome.nextNodes;
+  const stored = await saveNodeResultChecked(rt, { executionId: exec.executionId, nodeId: ids.nodeId, result });
+  exec.nodeResults[ids.nodeId] = stored;
+  rt.events.publish({ type: 'node:completed', ...ids, durationMs: completedAt - startedAt, data: stored.data }, job);
 }
