@@ -45,6 +45,7 @@ export type {
 } from './runtime/engine/index.js';
 export type { TypedWorkflow, WorkflowIdOf, WorkflowNodeId, WorkflowTypes } from './definition/typed-workflow.js';
 export { ExecutionCancelledError, ExecutionFailedError, ExecutionNotFinishedError } from './errors.js';
+export { ExecutionNotForkableError, ForkInputError, ForkNodeError } from './errors.js';
 export { createEngine } from './runtime/engine/index.js';
 export type { CreateEngineOptions } from './runtime/engine/index.js';
 export { SQL_BACKEND_SCHEMA, SqlBackend } from './runtime/queues/index.js';
