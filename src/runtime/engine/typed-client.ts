@@ -122,12 +122,12 @@ function describeValue(value: unknown): string {
  *
  * @example
  * ```ts
- * const options: TypedForkOptions<typeof onboarding, 'welcome'> = { fromNodeId: 'welcome' };
+ * const options: TypedForkOptions<typeof onboarding> = { fromNodeId: 'welcome' };
  * ```
  */
-export interface TypedForkOptions<W, N extends WorkflowNodeId<W>> {
+export interface TypedForkOptions<W> {
   /** The node to re-run from; one of the workflow's node ids. */
-  fromNodeId: N;
+  fromNodeId: W extends unknown ? WorkflowNodeId<W> & string : never;
   /** What `fromNodeId` runs on instead of its parents' data. @defaultValue what its parents give it */
   input?: unknown;
   /** The registered version the fork runs. @defaultValue the original execution's version */

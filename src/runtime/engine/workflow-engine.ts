@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { indexWorkflow } from '../../definition/graph.js';
 import type { WorkflowGraph } from '../../definition/graph.js';
 import type { ExecutionStatus, WorkflowDefinition, WorkflowDefinitionWithExecutors, WorkflowExecution } from '../../definition/types.js';
-import type { TypedWorkflow, WorkflowInput, WorkflowNodeId, WorkflowResult } from '../../definition/typed-workflow.js';
+import type { TypedWorkflow, WorkflowInput, WorkflowResult } from '../../definition/typed-workflow.js';
 import { NODE_EXECUTORS } from '../../definition/types.js';
 import { validateWorkflow } from '../../definition/validate.js';
 import { openBackend } from '../queues/backends/open-backend.js';
@@ -559,7 +559,7 @@ export class WorkflowEngine {
    * const forkId = await engine.forkExecution(onboarding, executionId, { fromNodeId: 'welcome', input: { id: 1, email: 'a@b.c' } });
    * ```
    */
-  async forkExecution<W extends TypedWorkflow, const N extends WorkflowNodeId<W>>(workflow: W, executionId: string, options: TypedForkOptions<W, N>): Promise<string>;
+  async forkExecution<W extends TypedWorkflow>(workflow: W, executionId: string, options: TypedForkOptions<W>): Promise<string>;
   async forkExecution(first: unknown, second?: unknown, third?: unknown): Promise<string> {
     await this.ready('fork an execution');
     if (typeof first === 'object' && first !== null) {
