@@ -8,6 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   defineNode,
+  isPayloadReference,
+  router,
+  transform,
   ExecutionNotForkableError,
   ExecutionNotFoundError,
   ForkInputError,
@@ -38,6 +41,20 @@ const addOne = defineNode({
   output: z.object({ n: z.number() }),
   run: ({ input }) => ({ n: input.n + 1 }),
 });
+const routed = workflow('fork-join', { input: z.object({ n: z.number() }) })
+  .branch(
+    'route',
+    router('fork-route', (x: { n: number }) => (x.n > 0 ? 'pos' : 'neg')),
+    {
+      pos: transform('fork-pos', (x: { n: number }) => ({ pos: x.n })),
+      neg: transform('fork-neg', (x: { n: number }) => ({ neg: x.n })),
+    },
+  )
+  .then(
+    'join',
+    transform('fork-join', { input: z.object({ pos: z.object({ pos: z.number() }).optional(), neg: z.object({ neg: z.number() }).optional() }) }, (x) => ({ joined: x })),
+  )
+  .build();
 const counter = workflow('fork-typed', { input: z.object({ n: z.number() }) })
   .then('first', addOne())
   .then('second', addOne())
@@ -62,8 +79,8 @@ describe.each(['memory', 'PGlite'] as const)('forkExecution (%s store)', (kind) 
     return drizzle ?? new InMemoryExecutionStore();
   }
 
-  async function started(): Promise<TestEngine> {
-    t = testEngine({ store: store() });
+  async function started(config: { payloadThresholdBytes?: number } = {}): Promise<TestEngine> {
+    t = testEngine({ store: store(), config });
     calls = new Map();
     broken = true;
     t.registry.register('step', async (ctx) => {
@@ -81,6 +98,7 @@ describe.each(['memory', 'PGlite'] as const)('forkExecution (%s store)', (kind) 
       return { success: true, data: { routed: true }, nextNodes: [broken ? pick : pick === 'yes' ? 'no' : 'yes'] };
     });
     await t.engine.registerWorkflow(counter);
+    await t.engine.registerWorkflow(routed);
     t.engine.startWorkers(4);
     return t;
   }
@@ -252,6 +270,33 @@ describe.each(['memory', 'PGlite'] as const)('forkExecution (%s store)', (kind) 
     await t.engine.registerWorkflow(graph('other', [node('x', 'step')], []));
     const foreign = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('other', {}));
     await expect(t.engine.forkExecution(counter, foreign.executionId, { fromNodeId: 'first' })).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('gives a DSL join below a branch the join object it was given', async () => {
+    await started();
+    const original = await t.engine.waitForExecution(routed, await t.engine.enqueueWorkflow(routed, { n: 1 }));
+    expect(original.status).toBe('completed');
+    const forkId = await t.engine.forkExecution(routed, original.executionId, { fromNodeId: 'join', input: { pos: { pos: 41 } } });
+    await t.engine.waitForExecution(routed, forkId);
+    expect(await t.engine.result(routed, forkId)).toEqual({ joined: { pos: { pos: 41 } } });
+    // Only the branch that ran may be given.
+    await expect(t.engine.forkExecution(routed, original.executionId, { fromNodeId: 'join', input: { neg: { neg: 1 } } })).rejects.toBeInstanceOf(ForkInputError);
+  });
+
+  it('copies claim-checked results into payloads of its own', async () => {
+    await started({ payloadThresholdBytes: 64 });
+    await t.engine.registerWorkflow(graph('big', [node('make', 'step'), node('use', 'step')], ['make->use']));
+    const original = await t.engine.waitForExecution(await t.engine.enqueueWorkflow('big', { text: 'x'.repeat(200) }));
+    expect(original.status).toBe('completed');
+    const forkId = await t.engine.forkExecution(original.executionId, { fromNodeId: 'use', input: { text: 'y'.repeat(200) } });
+    const fork = await t.engine.waitForExecution(forkId);
+    expect(fork.status).toBe('completed');
+    expect(fork.nodeResults['make']?.data).toEqual(original.nodeResults['make']?.data);
+    expect(fork.initialData).toEqual({ text: 'x'.repeat(200) });
+    expect(fork.nodeResults['use']?.data).toEqual({ from: 'use', got: { text: 'y'.repeat(200) } });
+    const raw = await t.engine.getExecution(forkId, { raw: true });
+    expect(isPayloadReference(raw?.nodeResults['make']?.data)).toBe(true);
+    expect(isPayloadReference(raw?.initialData)).toBe(true);
   });
 
   it('refuses what cannot be forked, with typed errors and nothing stored', async () => {
