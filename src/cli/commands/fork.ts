@@ -20,10 +20,15 @@ export interface ForkCommandOptions {
   input?: string | undefined;
   /** `--workflow-version`: the registered version the fork runs. */
   workflowVersion?: number | undefined;
+  /** `--backend`: the queues the fork's jobs go to. */
   backend: CliBackend;
+  /** `--redis-url` (redis backend). */
   redisUrl?: string | undefined;
+  /** `--database-url`: the shared store holding the execution. */
   databaseUrl?: string | undefined;
+  /** `--data-dir` (embedded backend): the PGlite folder holding the execution. */
   dataDir?: string | undefined;
+  /** `--prefix`: key prefix of the queues. */
   prefix?: string | undefined;
 }
 
