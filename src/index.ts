@@ -45,6 +45,10 @@ export type {
 } from './runtime/engine/index.js';
 export type { TypedWorkflow, WorkflowIdOf, WorkflowNodeId, WorkflowTypes } from './definition/typed-workflow.js';
 export { ExecutionCancelledError, ExecutionFailedError, ExecutionNotFinishedError } from './errors.js';
+export { ExecutionNotForkableError, ForkInputError, ForkNodeError } from './errors.js';
+export type { ForkedFrom } from './definition/types.js';
+export type { ForkOptions } from './runtime/execution/index.js';
+export type { TypedForkOptions } from './runtime/engine/index.js';
 export { createEngine } from './runtime/engine/index.js';
 export type { CreateEngineOptions } from './runtime/engine/index.js';
 export { SQL_BACKEND_SCHEMA, SqlBackend } from './runtime/queues/index.js';

@@ -8,6 +8,7 @@ import { SpaneError } from '../errors.js';
 import { BACKENDS, GRAPH_FORMATS } from './choices.js';
 import type { CliBackend } from './choices.js';
 // Types only: erased, so the commands still load when they run.
+import type { ForkCommandOptions } from './commands/fork.js';
 import type { GraphOptions } from './commands/graph.js';
 import type { MigrateOptions } from './commands/migrate.js';
 import type { RunOptions } from './commands/run.js';
@@ -121,6 +122,28 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
     });
 
   program
+    .command('fork')
+    .description('Fork a finished execution: keep the results above a node, run it and everything below it again; prints the new execution id.')
+    .argument('<executionId>', 'the completed, failed or cancelled execution to fork')
+    .requiredOption('--from <nodeId>', 'the node to re-run from')
+    .option('-i, --input <json>', "that node's input as JSON (default: what its parents give it)")
+    .addOption(
+      new Option('--workflow-version <n>', 'the registered workflow version the fork runs; --version <n> works too (default: the original one)').argParser(
+        positiveInt('--version'),
+      ),
+    )
+    .addOption(new Option('-b, --backend <kind>', 'queue backend').choices(BACKENDS).default('redis'))
+    .option('--redis-url <url>', 'Redis for --backend redis (default: SPANE_REDIS_URL, REDIS_URL, redis://127.0.0.1:6379)')
+    .option('--database-url <url>', 'PostgreSQL holding the execution (default: SPANE_DATABASE_URL, DATABASE_URL)')
+    .option('--data-dir <dir>', 'embedded backend: the PGlite data folder holding the execution')
+    .option('--prefix <prefix>', 'key prefix of the queues (default: {spane})')
+    .addHelpText('after', '\nOnly creates the fork: workers (spane worker) run it. Exit code: 0 with the new id on stdout, else 1. See docs/fork.md.')
+    .action(async (executionId: string, opts: ForkCommandOptions) => {
+      const { forkCommand } = await import('./commands/fork.js');
+      exit.code = await forkCommand(executionId, opts, io);
+    });
+
+  program
     .command('init')
     .description('Create a project that runs at once, offline: a DSL workflow, a test of it, package.json scripts, tsconfig.json, README.md.')
     .argument('[dir]', 'folder to create it in (made when missing)', '.')
@@ -155,6 +178,9 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   // Read before parsing, so it counts wherever it stands (`spane --verbose run` or `spane run x --verbose`).
   if (argv.includes('--verbose')) io = { ...io, verbose: true };
+  // The program's --version prints the package's; after `fork` it names the workflow version.
+  if (argv[0] === 'fork')
+    argv = argv.map((a) => (a === '--version' ? '--workflow-version' : a.startsWith('--version=') ? `--workflow-version=${a.slice('--version='.length)}` : a));
   const exit = { code: 0 };
   const program = createProgram(io, exit);
   try {

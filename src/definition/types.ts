@@ -217,6 +217,19 @@ export interface WorkflowExecution {
   errorDetails?: SerializedError;
   /** When it was last paused (epoch ms), while paused. */
   pausedAt?: number;
+  /**
+   * Set on an execution made by `engine.forkExecution`: the execution it was forked from and the
+   * node the re-run started at. The original execution is left as it was.
+   */
+  forkedFrom?: ForkedFrom;
+}
+
+/** Where a forked execution came from (see {@link WorkflowExecution.forkedFrom}). */
+export interface ForkedFrom {
+  /** The execution that was forked. */
+  executionId: string;
+  /** The node the fork re-ran from (it and everything below it ran again). */
+  nodeId: string;
 }
 
 /**

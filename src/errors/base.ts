@@ -41,7 +41,10 @@ export type SpaneErrorCode =
   | 'DATA_TOO_DEEP'
   | 'MAPPING_INVALID'
   | 'HTTP_ERROR'
-  | 'ZOD_UNSUPPORTED';
+  | 'ZOD_UNSUPPORTED'
+  | 'EXECUTION_NOT_FORKABLE'
+  | 'FORK_NODE_INVALID'
+  | 'FORK_INPUT_INVALID';
 
 /** Options every {@link SpaneError} accepts. */
 export interface SpaneErrorOptions {

@@ -10,6 +10,7 @@ export type {
   ExecutionContext,
   ExecutionResult,
   ExecutionStatus,
+  ForkedFrom,
   INodeExecutor,
   NodeConfig,
   NodeDefinition,

@@ -222,6 +222,19 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
         });
       });
 
+      it('keeps forkedFrom, and reads and lists it back (absent on other executions)', async () => {
+        const forkedFrom = { executionId: 'original', nodeId: 'charge' };
+        await store.createExecution(execution('fork', { forkedFrom }));
+        await store.createExecution(execution('plain'));
+        expect(await store.getExecution('fork')).toEqual({ ...execution('fork', { forkedFrom }), nodeResults: {} });
+        expect((await readExecutionHead(store, 'fork', []))?.forkedFrom).toEqual(forkedFrom);
+        expect((await store.listExecutions()).find((e) => e.executionId === 'fork')?.forkedFrom).toEqual(forkedFrom);
+        const plain = await store.getExecution('plain');
+        expect(plain !== null && 'forkedFrom' in plain).toBe(false);
+        expect(await store.transitionExecution('fork', ['running'], 'completed')).toBe(true);
+        expect((await store.getExecution('fork'))?.forkedFrom).toEqual(forkedFrom);
+      });
+
       it.each([[null], [0], [false], [''], ['text'], [[1, 'two']], [{ nested: { deep: [null] } }]])('keeps initialData %j', async (initialData) => {
         await store.createExecution(execution('e1', { initialData }));
         const got = (await store.getExecution('e1'))!;

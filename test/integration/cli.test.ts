@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 describe('spane --help', () => {
-  it.each(['run', 'validate', 'graph', 'docs', 'worker', 'migrate'])('%s --help describes the command and exits 0', async (command) => {
+  it.each(['run', 'validate', 'graph', 'docs', 'worker', 'migrate', 'fork'])('%s --help describes the command and exits 0', async (command) => {
     const r = await spane([command, '--help']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(new RegExp(`^Usage: spane ${command} `));
@@ -50,7 +50,7 @@ describe('spane --help', () => {
   it('--help lists every command; --version prints the package version', async () => {
     const help = await spane(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['run', 'validate', 'graph', 'docs', 'worker', 'migrate']) expect(help.out).toMatch(new RegExp(`\\n  ${command} `));
+    for (const command of ['run', 'validate', 'graph', 'docs', 'worker', 'migrate', 'fork']) expect(help.out).toMatch(new RegExp(`\\n  ${command} `));
     const version = await spane(['--version']);
     expect(version.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
@@ -294,4 +294,58 @@ describe('spane worker', () => {
     },
     150_000,
   );
+});
+
+describe('spane fork', () => {
+  let database: TestDatabase;
+  let engine: WorkflowEngine | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await database.drop();
+  });
+
+  it('forks a failed execution from a node and prints the new id; refusals are one line and exit 1', async () => {
+    let broken = true;
+    const registry = new NodeRegistry();
+    registry.register('cli-step', async (ctx) => ({ success: true, data: { got: ctx.inputData } }));
+    registry.register('cli-fragile', async (ctx) => (broken ? { success: false, error: 'down', retryable: false } : { success: true, data: { fixed: ctx.inputData } }));
+    engine = await createEngine({ registry, backend: 'redis', redis: REDIS_URL, databaseUrl: database.url, config: { prefix }, logger: memoryLogger() });
+    await engine.registerWorkflow({
+      id: 'cli-fork',
+      name: 'cli-fork',
+      entryNodeId: 'a',
+      nodes: [
+        { id: 'a', type: 'cli-step', config: {}, inputs: [], outputs: ['b'] },
+        { id: 'b', type: 'cli-fragile', config: {}, inputs: ['a'], outputs: [] },
+      ],
+    });
+    engine.startWorkers(2);
+    const original = await engine.waitForExecution(await engine.enqueueWorkflow('cli-fork', { n: 1 }), { timeoutMs: 30_000 });
+    expect(original.status).toBe('failed');
+    broken = false;
+
+    const flags = ['--database-url', database.url, '--prefix', prefix];
+    const r = await spane(['fork', original.executionId, '--from', 'b', '--input', '{"n":2}', ...flags]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const forkId = r.out.trim();
+    const fork = await engine.waitForExecution(forkId, { timeoutMs: 30_000 });
+    expect(fork.status).toBe('completed');
+    expect(fork.forkedFrom).toEqual({ executionId: original.executionId, nodeId: 'b' });
+    expect(fork.nodeResults['b']?.data).toEqual({ fixed: { n: 2 } });
+
+    const unknownNode = await spane(['fork', original.executionId, '--from', 'zzz', ...flags]);
+    expect(unknownNode.code).toBe(1);
+    expect(unknownNode.err.trim()).toBe(`spane: forkExecution: workflow 'cli-fork' version 1 has no node 'zzz'`);
+    const unknownVersion = await spane(['fork', original.executionId, '--from', 'b', '--version', '7', ...flags]);
+    expect(unknownVersion.code).toBe(1);
+    expect(unknownVersion.err.trim()).toBe(`spane: Workflow 'cli-fork' version 7 is not registered`);
+    const badJson = await spane(['fork', original.executionId, '--from', 'b', '--input', '{', ...flags]);
+    expect(badJson.code).toBe(1);
+    expect(badJson.err.trim()).toBe('spane: spane fork: --input is not valid JSON');
+    expect((await engine.getExecution(original.executionId))?.status).toBe('failed');
+  }, 120_000);
 });

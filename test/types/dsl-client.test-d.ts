@@ -121,6 +121,20 @@ describe('reading what an execution gave', () => {
   });
 });
 
+describe('forking a typed workflow', () => {
+  it('takes one of its node ids, and keeps the id form', () => {
+    expectTypeOf(engine.forkExecution(onboarding, id, { fromNodeId: 'welcome' })).toEqualTypeOf<Promise<string>>();
+    expectTypeOf(engine.forkExecution(onboarding, id, { fromNodeId: 'fetch', input: { userId: 2 }, version: 2 })).toEqualTypeOf<Promise<string>>();
+    // @ts-expect-error not a node of the workflow -- expects: Type '"send"' is not assignable to type '"fetch" | "welcome"'
+    void engine.forkExecution(onboarding, id, { fromNodeId: 'send' });
+    expectTypeOf(engine.forkExecution(id, { fromNodeId: 'send', input: { any: 'json' } })).toEqualTypeOf<Promise<string>>();
+    // @ts-expect-error the options are checked on the id form too -- expects: 'from' does not exist in type 'ForkOptions'
+    void engine.forkExecution(id, { from: 'welcome' });
+    // @ts-expect-error the version is a number -- expects: Type 'string' is not assignable to type 'number'
+    void engine.forkExecution(onboarding, id, { fromNodeId: 'welcome', version: '2' });
+  });
+});
+
 describe('typed events', () => {
   it('narrows events by type in the plain subscribe, and keeps old handlers', () => {
     engine.subscribe((e) => {

@@ -41,7 +41,7 @@ export { engineConfigSchema, resolveEngineConfig } from './config.js';
 export type { EngineConfig, EngineConfigInput, ResolvedEngineConfig, WorkerThreadsConfig } from './config.js';
 export type { WorkflowCacheOptions } from './workflow-cache.js';
 export type { Logger } from './runtime.js';
-export type { InputFor, StartArgs, TypedExecution, WorkflowRef } from './typed-client.js';
+export type { InputFor, StartArgs, TypedExecution, TypedForkOptions, WorkflowRef } from './typed-client.js';
 export type {
   EventOfType,
   NodeCompletedEvent,

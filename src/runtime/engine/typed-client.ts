@@ -8,7 +8,7 @@
  */
 import { workflowOutput } from '../../definition/graph.js';
 import type { WorkflowGraph } from '../../definition/graph.js';
-import type { TypedWorkflow, WorkflowIdOf, WorkflowInput } from '../../definition/typed-workflow.js';
+import type { TypedWorkflow, WorkflowIdOf, WorkflowInput, WorkflowNodeId } from '../../definition/typed-workflow.js';
 import type { WorkflowExecution } from '../../definition/types.js';
 import { deserializeError, ExecutionCancelledError, ExecutionFailedError, ExecutionNotFinishedError, InvalidArgumentError } from '../../errors.js';
 import { continuesOnFail } from '../resilience/retry.js';
@@ -113,4 +113,23 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object without an id' : typeof value;
+}
+
+/**
+ * The options of `forkExecution(workflow, executionId, options)`: `fromNodeId` is one of the
+ * workflow's node ids. The built workflow's types record node outputs, not node inputs, so
+ * `input` is checked at run time (against the node's input schema), not at compile time.
+ *
+ * @example
+ * ```ts
+ * const options: TypedForkOptions<typeof onboarding> = { fromNodeId: 'welcome' };
+ * ```
+ */
+export interface TypedForkOptions<W> {
+  /** The node to re-run from; one of the workflow's node ids. */
+  fromNodeId: W extends unknown ? WorkflowNodeId<W> & string : never;
+  /** What `fromNodeId` runs on instead of its parents' data. @defaultValue what its parents give it */
+  input?: unknown;
+  /** The registered version the fork runs. @defaultValue the original execution's version */
+  version?: number;
 }

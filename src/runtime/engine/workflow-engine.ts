@@ -66,7 +66,9 @@ import { assertDlqJobId, assertString, assertVersion, checkEnqueueOptions, check
 import type { WorkflowCacheOptions } from './workflow-cache.js';
 import { registerEngineInternals } from './test-hooks.js';
 import { assertRunsWorkflow, executionResult, workflowIdOf } from './typed-client.js';
-import type { InputFor, StartArgs, TypedExecution, WorkflowRef } from './typed-client.js';
+import type { InputFor, StartArgs, TypedExecution, TypedForkOptions, WorkflowRef } from './typed-client.js';
+import { forkExecution } from '../execution/fork.js';
+import type { ForkOptions } from '../execution/fork.js';
 import type { SpaneEventType, TypedEventHandler, TypedSubscribeOptions } from './typed-events.js';
 
 /** Id of the job scheduler that prunes finished executions (the `retention` option). */
@@ -526,6 +528,48 @@ export class WorkflowEngine {
     const initialData = await resolvedValue(this.rt, { executionId, value: exec.initialData });
     const [id] = await this.lifecycle.start([{ graph, initialData, options: {}, replay: true }]);
     return id!;
+  }
+
+  /**
+   * Forks a finished (completed, failed or cancelled) execution: a new execution that keeps the
+   * results of every node outside `fromNodeId` and the nodes below it (copied, not run again),
+   * and runs `fromNodeId` and everything below it afresh, `fromNodeId` on `input` when given. With
+   * `version` the fork runs that registered version of the workflow (fixed code on old data).
+   * Returns the new execution's id; it records `forkedFrom`, and the original is not touched.
+   * Refused before anything is stored: an unknown execution ({@link ExecutionNotFoundError}), one
+   * still pending, running or paused (`ExecutionNotForkableError`), an unknown version
+   * ({@link WorkflowNotFoundError}), a node the version lacks (`ForkNodeError`), an input its
+   * schema refuses (`ForkInputError`). See docs/fork.md.
+   *
+   * @example
+   * ```ts
+   * // The charge node failed; its executor is fixed: run it and what follows again.
+   * const forkId = await engine.forkExecution(executionId, { fromNodeId: 'charge' });
+   * const done = await engine.waitForExecution(forkId);
+   * ```
+   */
+  async forkExecution(executionId: string, options: ForkOptions): Promise<string>;
+  /**
+   * {@link forkExecution} typed by a DSL-built workflow: `fromNodeId` must be one of its node ids
+   * and `input` is typed as that node's input. An execution of another workflow is refused with an
+   * `InvalidArgumentError`.
+   *
+   * @example
+   * ```ts
+   * const forkId = await engine.forkExecution(onboarding, executionId, { fromNodeId: 'welcome', input: { id: 1, email: 'a@b.c' } });
+   * ```
+   */
+  async forkExecution<W extends TypedWorkflow>(workflow: W, executionId: string, options: TypedForkOptions<W>): Promise<string>;
+  async forkExecution(first: unknown, second?: unknown, third?: unknown): Promise<string> {
+    await this.ready('fork an execution');
+    if (typeof first === 'object' && first !== null) {
+      const workflowId = workflowIdOf('forkExecution', first);
+      assertString('forkExecution', 'executionId', second);
+      const exec = await this.requireExecution(second);
+      assertRunsWorkflow('forkExecution', exec, workflowId);
+      return forkExecution(this.rt, second, third as ForkOptions);
+    }
+    return forkExecution(this.rt, first as string, second as ForkOptions);
   }
 
   /**

@@ -6,7 +6,7 @@
  * and waking jobs (`advance.ts`), the view a finished node hands to its children (`handoff.ts`),
  * eager chains, which run a node's single ready child in the same job (`eager.ts`),
  * `sub-workflow` nodes (`sub-workflows.ts`), the claim check for large values (`payloads.ts`),
- * start, pause, resume and cancel (`lifecycle.ts`) and the repair of executions whose jobs were
+ * start, pause, resume and cancel (`lifecycle.ts`), forks of finished executions (`fork.ts`) and the repair of executions whose jobs were
  * lost (`reconciler.ts`).
  *
  * Entry points: `NodeProcessor.processNodeJob`, `advance`, `ExecutionLifecycle`, `Reconciler`.
@@ -29,3 +29,4 @@ export type { SubWorkflowConfig } from './sub-workflows.js';
 export type { ReconcileOptions, ReconcileSummary } from './reconciler.js';
 export { DEFAULT_PAYLOAD_THRESHOLD_BYTES, isPayloadReference, PAYLOAD_REFERENCE_KEY, PayloadManager } from './payloads.js';
 export type { PayloadManagerOptions, PayloadReference } from './payloads.js';
+export type { ForkOptions } from './fork.js';

@@ -79,6 +79,8 @@ export const executionColumns = {
   error: executions.error,
   errorDetails: sql<string | null>`${executions.errorDetails}::text`,
   pausedAt: executions.pausedAt,
+  forkedFromExecutionId: executions.forkedFromExecutionId,
+  forkedFromNodeId: executions.forkedFromNodeId,
   nodeResults: nodeResultsJson,
 };
 
@@ -105,6 +107,8 @@ export interface ExecutionRow {
   error: string | null;
   errorDetails: string | null;
   pausedAt: number | null;
+  forkedFromExecutionId: string | null;
+  forkedFromNodeId: string | null;
   nodeResults: string;
 }
 
@@ -137,6 +141,7 @@ export function toExecution(row: ExecutionRow): WorkflowExecution {
   const errorDetails = asSerializedError(parseJson(row.errorDetails));
   if (errorDetails !== undefined) out.errorDetails = errorDetails;
   if (row.pausedAt !== null) out.pausedAt = Number(row.pausedAt);
+  if (row.forkedFromExecutionId !== null && row.forkedFromNodeId !== null) out.forkedFrom = { executionId: row.forkedFromExecutionId, nodeId: row.forkedFromNodeId };
   for (const tuple of JSON.parse(row.nodeResults) as ResultTuple[]) {
     const [nodeId, status, hasData, data, error, errorDetails, nextNodes, attempts, startedAt, completedAt] = tuple;
     const result: NodeResult = { status, attempts, completedAt: Number(completedAt) };

@@ -59,6 +59,9 @@ export const executions = spaneSchema.table(
     /** The failed node's error as a SerializedError (name, code, retryable, cause); written with `error`. */
     errorDetails: jsonb('error_details'),
     pausedAt: epochMs('paused_at'),
+    /** For a fork (`engine.forkExecution`): the execution it was forked from, and the node it re-ran from. */
+    forkedFromExecutionId: text('forked_from_execution_id'),
+    forkedFromNodeId: text('forked_from_node_id'),
   },
   (t) => [
     index('executions_parent_idx').on(t.parentExecutionId),

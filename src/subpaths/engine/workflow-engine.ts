@@ -20,3 +20,5 @@ export type {
   WorkflowCacheOptions,
   WorkflowEngineOptions,
 } from '../../runtime/engine/index.js';
+export type { ForkOptions } from '../../runtime/execution/index.js';
+export type { TypedForkOptions } from '../../runtime/engine/index.js';
