@@ -302,6 +302,37 @@ describe("injected faults and races (inline only: the hooks are in this thread's
     expect(store.resultWrites.filter((w) => w.executionId === id && w.nodeId === 'b')).toHaveLength(1);
   });
 
+  it('fails the execution when a sibling settles last while the failed node is still being recorded', async () => {
+    const store = new SpyStore();
+    t = testEngine({ store });
+    const settled = (id: string, nodeId: string) => store.resultWrites.some((w) => w.executionId === id && w.nodeId === nodeId);
+    t.registry.register('root', async () => ({ success: true, data: 1 }));
+    t.registry.register('declines', async () => ({ success: false, error: 'card declined' }));
+    // The sibling finishes only once the failure is written, so it is the last node to settle.
+    t.registry.register('slow', async (ctx) => {
+      await until(() => settled(ctx.executionId, 'pay'), 10_000, "pay's failed result");
+      return { success: true, data: 'labelled' };
+    });
+    // Hold the failing node's job between its result and the DLQ/failed transition until the
+    // sibling's job has stored its result and run its completion check.
+    store.hooks.afterSaveNodeResult = async (id, nodeId) => {
+      if (nodeId !== 'pay') return;
+      await until(() => settled(id, 'label'), 10_000, "label's result");
+      await new Promise((r) => setTimeout(r, 300));
+    };
+    await t.engine.registerWorkflow(
+      graph('race', [node('r', 'root'), node('pay', 'declines', { retryPolicy: { maxAttempts: 1 } }), node('label', 'slow')], ['r->pay', 'r->label']),
+    );
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('race', {});
+    const done = await t.engine.waitForExecution(id, { timeoutMs: 15_000 });
+    await until(() => store.count(id, 'failed') === 1, 5000, 'the failed transition');
+    expect((await t.engine.getExecution(id))?.status).toBe('failed');
+    expect(done.status).toBe('failed');
+    expect(store.count(id, 'completed')).toBe(0);
+    expect(await t.engine.getDLQItems()).toHaveLength(1);
+  });
+
   it('retryDLQItem called while the failed job is still active waits for the worker to let go of it', async () => {
     const store = new SpyStore();
     t = testEngine({ store });

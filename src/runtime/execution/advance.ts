@@ -193,9 +193,26 @@ export async function completeIfSettled(rt: Runtime, check: CompletionCheck): Pr
   const head = check.head ?? (await readExecutionHead(rt.store, exec.executionId, []));
   if (head === null || head.settledCount !== graph.nodes.size) return;
   if (head.status === 'cancelled' || head.status === 'completed') return;
+  if (await hasBlockingFailure(rt, graph, exec.executionId)) return;
   if (await rt.store.transitionExecution(exec.executionId, ['running', 'paused', 'pending'], 'completed')) {
     await announceEnd(rt, { exec, event: { type: 'workflow:completed' }, job });
   }
+}
+
+/**
+ * Whether a settled node failed for good without `continueOnFail`. Its job records the result
+ * before it fails the execution, so a sibling settling last in between must leave the execution
+ * to that job (or to its retry after a crash) instead of completing it. Read once per
+ * execution, when every node has settled.
+ */
+async function hasBlockingFailure(rt: Runtime, graph: WorkflowGraph, executionId: string): Promise<boolean> {
+  const all = await rt.store.getExecution(executionId);
+  if (all === null) return false;
+  return Object.entries(all.nodeResults).some(([nodeId, r]) => {
+    if (r.status !== 'failed') return false;
+    const node = graph.nodes.get(nodeId);
+    return node !== undefined && !continuesOnFail(node);
+  });
 }
 
 /** An execution that reached a terminal status, for {@link announceEnd}. */
