@@ -17,8 +17,8 @@ import type { ExecutionStatusCounts, ExecutionSummary, ExecutionSummaryPage, Res
 import { parseJson } from './rows.js';
 import { executions, nodeResults } from './schema.js';
 
-/** drizzle's own type of the database a store runs its queries on. */
-type PgDb = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+/** drizzle's own type of the database a store runs its queries on. @internal */
+export type PgDb = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
 
 /** `prefix` as a LIKE pattern that matches it literally at the start. */
 function prefixPattern(prefix: string): string {
@@ -100,30 +100,41 @@ function toSummary(row: SummaryRow): ExecutionSummary {
   return out;
 }
 
-/** One page, newest first: a keyset condition on (started_at, execution_id), which the indexes serve in order. */
-export async function selectExecutionPage(db: PgDb, q: ResolvedExecutionListQuery): Promise<ExecutionSummaryPage> {
+/**
+ * The statement of one page, newest first: a keyset condition on (started_at, execution_id),
+ * which the indexes serve in order; it reads `limit + 1` rows to tell whether a next page exists.
+ * Built, not run: `bench/list.ts` EXPLAINs it.
+ */
+export function executionPageStatement(db: PgDb, q: ResolvedExecutionListQuery) {
   const { before } = q;
-  const where = and(
-    filters(q),
-    before === undefined ? undefined : sql`(${executions.startedAt}, ${executions.executionId}) < (${before.startedAt}::bigint, ${before.executionId}::text)`,
-  );
-  const rows: SummaryRow[] = await db
+  const after = before === undefined ? undefined : sql`(${executions.startedAt}, ${executions.executionId}) < (${before.startedAt}::bigint, ${before.executionId}::text)`;
+  return db
     .select(summaryColumns)
     .from(executions)
-    .where(where)
+    .where(and(filters(q), after))
     .orderBy(desc(executions.startedAt), desc(executions.executionId))
     .limit(q.limit + 1);
-  const page = rows.slice(0, q.limit).map(toSummary);
-  return rows.length > q.limit ? { executions: page, nextCursor: executionPageCursor(page.at(-1)!) } : { executions: page };
 }
 
-/** Counts by status: one GROUP BY over the filters. */
-export async function selectStatusCounts(db: PgDb, q: ResolvedExecutionCountQuery): Promise<ExecutionStatusCounts> {
-  const rows = await db
+/** The statement of the counts by status: one GROUP BY over the filters. Built, not run. */
+export function statusCountsStatement(db: PgDb, q: ResolvedExecutionCountQuery) {
+  return db
     .select({ status: executions.status, n: sql<number>`count(*)::integer` })
     .from(executions)
     .where(filters(q))
     .groupBy(executions.status);
+}
+
+/** One page of summaries and the cursor after it. */
+export async function selectExecutionPage(db: PgDb, q: ResolvedExecutionListQuery): Promise<ExecutionSummaryPage> {
+  const rows: SummaryRow[] = await executionPageStatement(db, q);
+  const page = rows.slice(0, q.limit).map(toSummary);
+  return rows.length > q.limit ? { executions: page, nextCursor: executionPageCursor(page.at(-1)!) } : { executions: page };
+}
+
+/** Counts by status, every status present. */
+export async function selectStatusCounts(db: PgDb, q: ResolvedExecutionCountQuery): Promise<ExecutionStatusCounts> {
+  const rows = await statusCountsStatement(db, q);
   const counts = emptyStatusCounts();
   for (const r of rows) if (Object.hasOwn(counts, r.status)) counts[r.status as ExecutionStatus] = Number(r.n);
   return counts;
