@@ -29,9 +29,9 @@ export interface ExecutionCountQuery {
   version?: number;
   /** Only executions in one of these statuses. */
   status?: ExecutionStatus | readonly ExecutionStatus[];
-  /** Only executions started at or after this time (epoch ms, inclusive). */
+  /** Only executions started at or after this time (epoch ms, an integer; inclusive). */
   from?: number;
-  /** Only executions started before this time (epoch ms, exclusive). */
+  /** Only executions started before this time (epoch ms, an integer; exclusive). */
   to?: number;
   /** Only executions whose id starts with this text (case-sensitive prefix). */
   executionId?: string;
@@ -121,7 +121,11 @@ function fail(method: string, field: ExecutionQueryField, what: string): never {
   throw new ExecutionQueryError(field, `${method}: ${what}`);
 }
 
-const epoch = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n);
+/** Epoch ms as the stores keep them: an integer PostgreSQL's bigint holds exactly. */
+const epoch = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n);
+
+/** A non-empty string PostgreSQL's text can hold (no NUL character). */
+const text = (s: unknown): s is string => typeof s === 'string' && s !== '' && !s.includes('\u0000');
 
 /**
  * Checks an {@link ExecutionCountQuery}; shared by the stores. Throws an
@@ -132,7 +136,7 @@ export function resolveExecutionCountQuery(query: ExecutionCountQuery, method = 
   const unknown = Object.keys(query).filter((k) => !keys.has(k));
   if (unknown.length > 0) fail(method, 'query', `unknown option${unknown.length === 1 ? '' : 's'}; it takes ${[...keys].join(', ')}`);
   const { workflowId, version, status, from, to, executionId } = query;
-  if (workflowId !== undefined && (typeof workflowId !== 'string' || workflowId === '')) fail(method, 'workflowId', 'workflowId must be a non-empty string');
+  if (workflowId !== undefined && !text(workflowId)) fail(method, 'workflowId', 'workflowId must be a non-empty string without NUL characters');
   if (version !== undefined) {
     if (!(typeof version === 'number' && Number.isInteger(version) && version >= 1)) fail(method, 'version', 'version must be an integer ≥ 1');
     if (workflowId === undefined) fail(method, 'version', 'version needs workflowId (versions are numbered per workflow)');
@@ -145,10 +149,10 @@ export function resolveExecutionCountQuery(query: ExecutionCountQuery, method = 
     if (bad.length > 0) fail(method, 'status', `status must be one of ${EXECUTION_STATUSES.join(', ')}`);
     statuses = [...new Set(given as ExecutionStatus[])];
   }
-  if (from !== undefined && !epoch(from)) fail(method, 'from', 'from must be epoch milliseconds (a finite number)');
-  if (to !== undefined && !epoch(to)) fail(method, 'to', 'to must be epoch milliseconds (a finite number)');
+  if (from !== undefined && !epoch(from)) fail(method, 'from', 'from must be epoch milliseconds (a safe integer)');
+  if (to !== undefined && !epoch(to)) fail(method, 'to', 'to must be epoch milliseconds (a safe integer)');
   if (from !== undefined && to !== undefined && from > to) fail(method, 'range', 'from must not be after to');
-  if (executionId !== undefined && (typeof executionId !== 'string' || executionId === '')) fail(method, 'executionId', 'executionId must be a non-empty string (an id prefix)');
+  if (executionId !== undefined && !text(executionId)) fail(method, 'executionId', 'executionId must be a non-empty string without NUL characters (an id prefix)');
   return { workflowId, version, statuses, from, to, idPrefix: executionId };
 }
 
@@ -171,7 +175,7 @@ export function resolveExecutionListQuery(query: ExecutionListQuery = {}): Resol
     } catch {
       decoded = undefined; // refused just below, with the other malformed cursors
     }
-    if (!Array.isArray(decoded) || decoded.length !== 3 || decoded[0] !== CURSOR_TAG || !epoch(decoded[1]) || typeof decoded[2] !== 'string') {
+    if (!Array.isArray(decoded) || decoded.length !== 3 || decoded[0] !== CURSOR_TAG || !epoch(decoded[1]) || !text(decoded[2])) {
       fail(method, 'cursor', 'cursor is not one listExecutionPage returned');
     }
     before = { startedAt: decoded[1] as number, executionId: decoded[2] as string };
