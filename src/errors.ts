@@ -16,3 +16,4 @@ export * from './errors/data.js';
 export * from './errors/http.js';
 export * from './errors/zod.js';
 export * from './errors/fork.js';
+export * from './errors/execution-query.js';

@@ -265,3 +265,10 @@ export type { WorkerThreadsConfig } from './runtime/engine/index.js';
 export { DataTooDeepError, HttpError, MappingError, NonRetryableHttpError } from './errors.js';
 export type { HttpErrorDetails } from './errors.js';
 export { MAX_DATA_DEPTH } from './definition/json-check.js';
+
+// --- execution listing ---
+export { DEFAULT_EXECUTION_PAGE_LIMIT, EXECUTION_STATUSES, MAX_EXECUTION_PAGE_LIMIT } from './store/execution-listing.js';
+export type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummary, ExecutionSummaryPage, NodeStatusCounts } from './store/execution-listing.js';
+export { ExecutionQueryError } from './errors.js';
+export type { ExecutionQueryField } from './errors.js';
+// --- end execution listing ---

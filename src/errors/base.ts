@@ -44,7 +44,8 @@ export type SpaneErrorCode =
   | 'ZOD_UNSUPPORTED'
   | 'EXECUTION_NOT_FORKABLE'
   | 'FORK_NODE_INVALID'
-  | 'FORK_INPUT_INVALID';
+  | 'FORK_INPUT_INVALID'
+  | 'EXECUTION_QUERY_INVALID';
 
 /** Options every {@link SpaneError} accepts. */
 export interface SpaneErrorOptions {

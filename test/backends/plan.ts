@@ -12,9 +12,20 @@ import { POSTGRES_URL, REDIS_URL } from './probe.js';
  * SSE, DSL, Drizzle store, worker threads, ...) do not depend on the queue backend or are
  * Redis-only (worker threads), and run once, on Redis.
  */
-export const BACKEND_SUITES = ['smoke', 'data-flow', 'failures', 'lifecycle', 'sub-workflows', 'events', 'triggers', 'resilience', 'engine-api', 'webhooks', 'fork'].map(
-  (name) => `test/integration/${name}.test.ts`,
-);
+export const BACKEND_SUITES = [
+  'smoke',
+  'data-flow',
+  'failures',
+  'lifecycle',
+  'sub-workflows',
+  'events',
+  'triggers',
+  'resilience',
+  'engine-api',
+  'webhooks',
+  'fork',
+  'execution-listing',
+].map((name) => `test/integration/${name}.test.ts`);
 
 /** A file that probes its servers itself (and skips what it cannot run) says so with this marker. */
 export const SELF_PROBING = 'spane-test: probes its servers';
