@@ -41,7 +41,12 @@ export type SpaneErrorCode =
   | 'DATA_TOO_DEEP'
   | 'MAPPING_INVALID'
   | 'HTTP_ERROR'
-  | 'ZOD_UNSUPPORTED';
+  | 'ZOD_UNSUPPORTED'
+  | 'UNKNOWN_SIGNAL'
+  | 'SIGNAL_ALREADY_CONSUMED'
+  | 'SIGNAL_PAYLOAD_INVALID'
+  | 'SIGNAL_TIMEOUT'
+  | 'EXECUTION_FINISHED';
 
 /** Options every {@link SpaneError} accepts. */
 export interface SpaneErrorOptions {
