@@ -12,7 +12,7 @@ import { POSTGRES_URL, REDIS_URL } from './probe.js';
  * SSE, DSL, Drizzle store, worker threads, ...) do not depend on the queue backend or are
  * Redis-only (worker threads), and run once, on Redis.
  */
-export const BACKEND_SUITES = ['smoke', 'data-flow', 'failures', 'lifecycle', 'sub-workflows', 'events', 'triggers', 'resilience', 'engine-api', 'webhooks'].map(
+export const BACKEND_SUITES = ['smoke', 'data-flow', 'failures', 'lifecycle', 'sub-workflows', 'events', 'triggers', 'resilience', 'engine-api', 'webhooks', 'signals'].map(
   (name) => `test/integration/${name}.test.ts`,
 );
 
