@@ -45,7 +45,10 @@ type SignalMap<W> = { [K in keyof WorkflowOutputs<W>]: MarkOf<WorkflowOutputs<W>
  * type Names = WorkflowSignalName<typeof approvalFlow>; // 'approval'
  * ```
  */
-export type WorkflowSignalName<W> = IsUntyped<W> extends true ? string : SignalMap<W> extends { name: infer N } ? N & string : never;
+export type WorkflowSignalName<W> = IsUntyped<W> extends true ? string : NameOf<SignalMap<W>>;
+
+/** The names in a union of marks (never for none). */
+type NameOf<M> = M extends { readonly name: infer N extends string } ? N : never;
 
 /** True when `W`'s node ids are not known (a JSON definition, an id). */
 type IsUntyped<W> = string extends keyof WorkflowOutputs<W> ? true : false;
