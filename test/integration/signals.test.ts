@@ -202,6 +202,22 @@ forEachMode({ module: new URL('../fixtures/executors/signals.ts', import.meta.ur
       expect((refused as ExecutionFinishedError).status).toBe('cancelled');
     });
 
+    it('the reconciler finishes a signal whose sender died between resolving the wait and writing the result', async () => {
+      const t = await engine();
+      await t.engine.registerWorkflow(flow('orphan'));
+      t.engine.startWorkers(2);
+      const id = await t.engine.enqueueWorkflow('orphan', {});
+      await waiting(t, h, id);
+      // What engine.signal does first, without what it does next (as if its process died here).
+      const ref = { executionId: id, kind: 'signal' as const, key: 'approval' };
+      expect(await t.store.updateWait!(ref, ['waiting'], { state: 'resolved', resolution: 'signal', payload: { approved: true } })).not.toBeNull();
+      await until(async () => (await (await nodeJob(t.engine, id, 'approval'))?.getState()) === 'completed', h.patience(5000), 'the job to complete');
+      expect((await t.engine.reconcile({ graceMs: 0 })).nodesEnqueued).toBe(1);
+      const done = await t.engine.waitForExecution(id);
+      expect(done.status).toBe('completed');
+      expect(done.nodeResults['approval']?.data).toEqual({ approved: true });
+    });
+
     it('refuses a bad payload, an unknown signal and an unknown execution, storing nothing', async () => {
       const t = await engine();
       await t.engine.registerWorkflow(flow('checked'));

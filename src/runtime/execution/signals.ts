@@ -234,3 +234,17 @@ async function completeSignalled(rt: Runtime, done: Signalled): Promise<void> {
   });
   await advance(rt, { graph, exec, settled: [node.id] });
 }
+
+/**
+ * For the reconciler: whether `node` is a signal node whose job completed (it waited) and whose
+ * wait a signal resolved, yet it has no result: the `engine.signal` call died between the two.
+ * The completed job is removed then, so that the node gets a job again, which writes the payload.
+ */
+export async function signalledWithoutResult(rt: Runtime, executionId: string, node: NodeDefinition, job: Job | undefined): Promise<boolean> {
+  if (node.type !== BUILTIN_NODE_KINDS.signal || job === undefined || typeof rt.store.getWait !== 'function') return false;
+  if (!(await job.isCompleted())) return false;
+  const wait = await rt.store.getWait(refOf(executionId, signalConfigOf(node).name));
+  if (wait?.state !== 'resolved' || wait.resolution !== 'signal') return false;
+  await job.remove();
+  return true;
+}
