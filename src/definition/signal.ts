@@ -62,7 +62,8 @@ export function signalConfigProblems(config: Readonly<Record<string, unknown>>):
   if (onTimeout !== undefined && config['timeout'] === undefined) problems.push('onTimeout needs a timeout');
   const schema = config['schema'];
   if (schema !== undefined) {
-    if (typeof schema !== 'boolean' && (typeof schema !== 'object' || schema === null || Array.isArray(schema))) problems.push('schema must be a JSON Schema (an object or a boolean)');
+    if (typeof schema !== 'boolean' && (typeof schema !== 'object' || schema === null || Array.isArray(schema)))
+      problems.push('schema must be a JSON Schema (an object or a boolean)');
     else if (payloadValidator(schema as Record<string, unknown> | boolean) === undefined) problems.push('schema is not a JSON Schema this engine can read');
   }
   return problems;

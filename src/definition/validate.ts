@@ -88,7 +88,8 @@ export function findWorkflowIssues(input: unknown, options: ValidateOptions = {}
       const name = node.config['name'];
       if (node.type === BUILTIN_NODE_KINDS.signal && typeof name === 'string') {
         const other = signalNames.get(name);
-        if (other !== undefined) add('invalid-config', `nodes[${i}].config.name`, `signal node '${node.id}': signal '${name}' is already waited for by node '${other}' (names are unique per workflow)`);
+        if (other !== undefined)
+          add('invalid-config', `nodes[${i}].config.name`, `signal node '${node.id}': signal '${name}' is already waited for by node '${other}' (names are unique per workflow)`);
         else signalNames.set(name, node.id);
       }
     }

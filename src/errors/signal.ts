@@ -105,7 +105,11 @@ export class SignalPayloadError extends SpaneError {
   /** Every problem the schema reported, one line each (`path: message`). */
   readonly issues: readonly string[];
   constructor(executionId: string, signalName: string, issues: readonly string[], options?: SpaneErrorOptions) {
-    super('SIGNAL_PAYLOAD_INVALID', [`Signal '${signalName}' of execution '${executionId}': payload does not match the signal's schema`, ...issues.map((i) => `  - ${i}`)].join('\n'), options);
+    super(
+      'SIGNAL_PAYLOAD_INVALID',
+      [`Signal '${signalName}' of execution '${executionId}': payload does not match the signal's schema`, ...issues.map((i) => `  - ${i}`)].join('\n'),
+      options,
+    );
     this.executionId = executionId;
     this.signalName = signalName;
     this.issues = issues;

@@ -106,5 +106,6 @@ export function checkWaitUpdate(ref: WaitRef, from: readonly WaitState[], patch:
   if (!Array.isArray(from) || from.length === 0 || from.some((s) => !STATES.includes(s))) throw new InvalidArgumentError('updateWait: from must list wait states');
   assertRecord('updateWait', 'patch', patch);
   if (!STATES.includes(patch.state)) throw new InvalidArgumentError('updateWait: patch.state must be a wait state');
-  if (patch.resolution !== undefined && patch.resolution !== 'signal' && patch.resolution !== 'timeout') throw new InvalidArgumentError('updateWait: resolution must be signal or timeout');
+  if (patch.resolution !== undefined && patch.resolution !== 'signal' && patch.resolution !== 'timeout')
+    throw new InvalidArgumentError('updateWait: resolution must be signal or timeout');
 }

@@ -984,9 +984,7 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
         const w = waits();
         await w.createWait({ ...ref, state: 'waiting', nodeId: 'a' });
         expect(await w.updateWait(ref, ['delivered'], { state: 'resolved' })).toBeNull();
-        const outcomes = await Promise.all(
-          [1, 2, 3, 4, 5].map((n) => w.updateWait(ref, ['waiting'], { state: 'resolved', resolution: 'signal', payload: { n } })),
-        );
+        const outcomes = await Promise.all([1, 2, 3, 4, 5].map((n) => w.updateWait(ref, ['waiting'], { state: 'resolved', resolution: 'signal', payload: { n } })));
         const won = outcomes.filter((o) => o !== null);
         expect(won).toHaveLength(1);
         expect(won[0]).toMatchObject({ state: 'resolved', resolution: 'signal', nodeId: 'a' });

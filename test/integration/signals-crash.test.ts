@@ -65,9 +65,6 @@ it('a new worker process completes an execution whose worker was SIGKILLed while
   const ref = { executionId, kind: 'signal' as const, key: 'approval' };
   await until(async () => (await store.getWait(ref))?.state === 'waiting', 30_000, 'the signal node to wait');
 
-  child.kill('SIGKILL');
-  await until(() => child!.exitCode !== null || child!.signalCode !== null, 10_000, 'the child to die');
-
   const runs: string[] = [];
   const registry = new NodeRegistry().register('step', async (ctx) => {
     runs.push(ctx.nodeId);
@@ -75,12 +72,15 @@ it('a new worker process completes an execution whose worker was SIGKILLed while
   });
   const engine = new WorkflowEngine({ registry, store, connection: REDIS_URL, config: { prefix, reconcileIntervalMs: false }, logger: memoryLogger() });
   try {
+    const queue = engineInternals(engine).rt.queues.nodeQueue;
+    // While it waits the signal node holds no job: its own completed, its timeout is delayed.
+    await until(async () => (await (await queue.getJob(nodeJobId(executionId, 'approval')))?.getState()) === 'completed', 30_000, "the signal node's job to complete");
+    expect(await (await queue.getJob(waitTimeoutJobId(executionId, 'approval')))?.getState()).toBe('delayed');
+
+    child.kill('SIGKILL');
+    await until(() => child!.exitCode !== null || child!.signalCode !== null, 10_000, 'the child to die');
     await engine.registerWorkflow(SIGNAL_CRASH_WORKFLOW);
     engine.startWorkers(2);
-    const queue = engineInternals(engine).rt.queues.nodeQueue;
-    // While it waited the signal node held no job: its own completed, its timeout is delayed.
-    expect(await (await queue.getJob(nodeJobId(executionId, 'approval')))?.getState()).toBe('completed');
-    expect(await (await queue.getJob(waitTimeoutJobId(executionId, 'approval')))?.getState()).toBe('delayed');
     await engine.signal(executionId, 'approval', { approved: true });
     const done = await engine.waitForExecution(executionId, { timeoutMs: 60_000 });
     expect(done.status).toBe('completed');

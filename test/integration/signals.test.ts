@@ -31,10 +31,11 @@ const approval = { type: 'object', properties: { approved: { type: 'boolean' } }
 
 /** emit → approval (signal) → take. */
 function flow(id: string, config: Record<string, unknown> = {}, rest: Partial<WorkflowDefinition['nodes'][number]> = {}): WorkflowDefinition {
-  return graph(id, [node('emit', 'emit'), node('approval', 'signal', { config: { name: 'approval', schema: approval, ...config }, ...rest }), node('take', 'take')], [
-    'emit->approval',
-    'approval->take',
-  ]);
+  return graph(
+    id,
+    [node('emit', 'emit'), node('approval', 'signal', { config: { name: 'approval', schema: approval, ...config }, ...rest }), node('take', 'take')],
+    ['emit->approval', 'approval->take'],
+  );
 }
 
 /** Waits until the execution's `approval` signal node waits in the store. */
@@ -194,6 +195,8 @@ forEachMode({ module: new URL('../fixtures/executors/signals.ts', import.meta.ur
       const id = await t.engine.enqueueWorkflow('cancelled', {});
       await waiting(t, h, id);
       const timeoutJob = () => engineInternals(t.engine).rt.queues.nodeQueue.getJob(waitTimeoutJobId(id, 'approval'));
+      // The node's job schedules the timeout just after it records the wait.
+      await until(async () => (await timeoutJob()) !== undefined, h.patience(10_000), 'the timeout job');
       expect(await (await timeoutJob())?.getState()).toBe('delayed');
       expect(await t.engine.cancelWorkflow(id)).toBe(true);
       expect(await timeoutJob()).toBeUndefined();
@@ -244,7 +247,10 @@ forEachMode({ module: new URL('../fixtures/executors/signals.ts', import.meta.ur
       const t = await engine();
       const flowDsl = workflow('dsl-signal')
         .then('approval', waitForSignal('approval', { schema: z.object({ approved: z.boolean(), note: z.string().default('none') }) }))
-        .then('take', transform('take', (d: { approved: boolean; note: string }) => `${d.approved}:${d.note}`))
+        .then(
+          'take',
+          transform('take', (d: { approved: boolean; note: string }) => `${d.approved}:${d.note}`),
+        )
         .build();
       await t.engine.registerWorkflow(flowDsl);
       t.engine.startWorkers(2);
@@ -258,7 +264,14 @@ forEachMode({ module: new URL('../fixtures/executors/signals.ts', import.meta.ur
 
   it('refuses invalid signal configs and duplicate names at registration', async () => {
     const t = h.engine();
-    for (const config of [{}, { name: 'a b' }, { name: 'x', timeout: 'soon' }, { name: 'x', onTimeout: 'fail' }, { name: 'x', timeout: 10, onTimeout: 'later' }, { name: 'x', extra: 1 }]) {
+    for (const config of [
+      {},
+      { name: 'a b' },
+      { name: 'x', timeout: 'soon' },
+      { name: 'x', onTimeout: 'fail' },
+      { name: 'x', timeout: 10, onTimeout: 'later' },
+      { name: 'x', extra: 1 },
+    ]) {
       await expect(t.engine.registerWorkflow(graph('bad', [node('s', 'signal', { config })], []))).rejects.toBeInstanceOf(WorkflowValidationError);
     }
     const twice = graph('dup', [node('a', 'signal', { config: { name: 'x' } }), node('b', 'signal', { config: { name: 'x' } })], ['a->b']);

@@ -181,7 +181,8 @@ export async function deliverSignal(rt: Runtime, signal: SignalDelivery): Promis
   if (problem !== undefined) throw new InvalidArgumentError(`signal '${name}': the payload cannot be stored as JSON: ${problem.message}`);
   const head = await readExecutionHead(rt.store, executionId, []);
   if (head === null) throw new ExecutionNotFoundError(executionId);
-  if (workflowId !== undefined && head.workflowId !== workflowId) throw new InvalidArgumentError(`signal: execution '${executionId}' runs workflow '${head.workflowId}', not '${workflowId}'`);
+  if (workflowId !== undefined && head.workflowId !== workflowId)
+    throw new InvalidArgumentError(`signal: execution '${executionId}' runs workflow '${head.workflowId}', not '${workflowId}'`);
   if (TERMINAL_STATUSES.includes(head.status)) throw new ExecutionFinishedError(executionId, head.status as 'completed' | 'failed' | 'cancelled', `signal '${name}'`);
   const graph = await rt.workflows.get(head.workflowId, head.workflowVersion);
   const nodes = signalNodes(graph.nodes.values());
