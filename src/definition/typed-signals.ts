@@ -42,6 +42,7 @@ type SignalMap<W> = { [K in keyof WorkflowOutputs<W>]: MarkOf<WorkflowOutputs<W>
  *
  * @example
  * ```ts
+ * const approvalFlow = workflow('expense').then('approval', waitForSignal('approval', { schema: z.object({ approved: z.boolean() }) })).build();
  * type Names = WorkflowSignalName<typeof approvalFlow>; // 'approval'
  * ```
  */
@@ -58,6 +59,7 @@ type IsUntyped<W> = string extends keyof WorkflowOutputs<W> ? true : false;
  *
  * @example
  * ```ts
+ * const approvalFlow = workflow('expense').then('approval', waitForSignal('approval', { schema: z.object({ approved: z.boolean() }) })).build();
  * type P = WorkflowSignalPayload<typeof approvalFlow, 'approval'>; // { approved: boolean }
  * ```
  */

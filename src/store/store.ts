@@ -281,7 +281,7 @@ export interface ExecutionStore {
   /**
    * Creates a wait (see store/waits.ts) unless one exists for its (execution, kind, key); returns
    * the stored one either way and whether this call created it. Atomic: of concurrent calls for
-   * one key exactly one creates it. Throws {@link ExecutionNotFoundError} for an unknown
+   * one key exactly one creates it. Throws `ExecutionNotFoundError` for an unknown
    * execution. Optional, with {@link ExecutionStore.getWait}, {@link ExecutionStore.updateWait}
    * and {@link ExecutionStore.listWaits}: a store without them runs no signal nodes.
    */

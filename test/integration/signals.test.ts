@@ -10,6 +10,7 @@ import {
   DrizzleStore,
   ExecutionFinishedError,
   ExecutionNotFoundError,
+  InvalidStateError,
   SignalAlreadyConsumedError,
   SignalPayloadError,
   UnknownSignalError,
@@ -219,6 +220,26 @@ forEachMode({ module: new URL('../fixtures/executors/signals.ts', import.meta.ur
       const done = await t.engine.waitForExecution(id);
       expect(done.status).toBe('completed');
       expect(done.nodeResults['approval']?.data).toEqual({ approved: true });
+    });
+
+    it('refuses a signal for a node on a branch that was not taken', async () => {
+      const t = await engine();
+      const def = graph(
+        'branches',
+        [node('pick', 'pick', { config: { take: 'right' } }), node('left', 'signal', { config: { name: 'left' } }), node('right', 'signal', { config: { name: 'right' } })],
+        ['pick->left', 'pick->right'],
+      );
+      await t.engine.registerWorkflow(def);
+      t.engine.startWorkers(2);
+      const id = await t.engine.enqueueWorkflow('branches', {});
+      await waiting(t, h, id, 'right');
+      await until(async () => (await t.engine.getExecution(id))?.nodeResults['left']?.status === 'skipped', h.patience(5000), 'left to be skipped');
+      const refused = await refusal(t.engine.signal(id, 'left', 1));
+      expect((refused as InvalidStateError).code).toBe('INVALID_STATE');
+      await t.engine.signal(id, 'right', 2);
+      const done = await t.engine.waitForExecution(id);
+      expect(done.status).toBe('completed');
+      expect(done.nodeResults['right']?.data).toBe(2);
     });
 
     it('refuses a bad payload, an unknown signal and an unknown execution, storing nothing', async () => {

@@ -21,7 +21,8 @@ export type SignalDuration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`
  *
  * @example
  * ```ts
- * const options: WaitForSignalOptions<typeof Approval> = { schema: Approval, timeout: '24h', onTimeout: { value: { approved: false } } };
+ * const Decision = z.object({ approved: z.boolean() });
+ * const options: WaitForSignalOptions<typeof Decision> = { schema: Decision, timeout: '24h', onTimeout: { value: { approved: false } } };
  * ```
  */
 export interface WaitForSignalOptions<S extends AnySchema | undefined = undefined> {
@@ -58,11 +59,11 @@ const signalKind = createKind<NodeKind<typeof BUILTIN_NODE_KINDS.signal, Record<
  *
  * @example
  * ```ts
- * workflow('expense', { input: Expense })
- *   .then('ask', notifyManager())
+ * const expense = workflow('expense', { input: Order })
  *   .then('approval', waitForSignal('approval', { schema: z.object({ approved: z.boolean() }), timeout: '24h', onTimeout: 'fail' }))
- *   .then('book', transform('book', (d: { approved: boolean }) => d.approved));
- * // elsewhere: await engine.signal(expense, executionId, 'approval', { approved: true });
+ *   .then('book', transform('book', (d: { approved: boolean }) => d.approved))
+ *   .build();
+ * await engine.signal(expense, executionId, 'approval', { approved: true }); // from wherever the decision is made
  * ```
  */
 export function waitForSignal<const N extends string, S extends AnySchema | undefined = undefined>(

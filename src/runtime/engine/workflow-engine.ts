@@ -627,6 +627,7 @@ export class WorkflowEngine {
    *
    * @example
    * ```ts
+   * const expense = workflow('expense').then('approval', waitForSignal('approval', { schema: z.object({ approved: z.boolean() }) })).build();
    * await engine.signal(expense, executionId, 'approval', { approved: true });
    * ```
    */

@@ -19,6 +19,7 @@
  * @module
  */
 import type { Job } from 'bullmq';
+import { resultOf } from '../../definition/graph.js';
 import type { WorkflowGraph } from '../../definition/graph.js';
 import { jsonProblem } from '../../definition/json-check.js';
 import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
@@ -29,6 +30,7 @@ import {
   ExecutionFinishedError,
   ExecutionNotFoundError,
   InvalidArgumentError,
+  InvalidStateError,
   NotSupportedError,
   SignalAlreadyConsumedError,
   SignalPayloadError,
@@ -195,6 +197,10 @@ export async function deliverSignal(rt: Runtime, signal: SignalDelivery): Promis
     if (checked !== undefined) payload = checked.value; // with the schema's defaults
   }
   const store = waitStore(rt.store);
+  // A signal node on a branch that was not taken never runs: nothing would consume the signal.
+  const own = await readExecutionHead(rt.store, executionId, [node.id]);
+  if (own !== null && resultOf(own.nodeResults, node.id)?.status === 'skipped')
+    throw new InvalidStateError(`Signal '${name}' of execution '${executionId}' is refused: its node '${node.id}' was skipped (its branch was not taken)`);
   const ref = refOf(executionId, name);
   const { created, wait } = await store.createWait({ ...ref, state: 'delivered', ...(payload !== undefined && { payload }) });
   if (created) return; // the node has not run yet: it takes the signal when it does
