@@ -150,6 +150,25 @@ forEachMode({ module: new URL('../fixtures/executors/signals.ts', import.meta.ur
       expect(ok.nodeResults['take']?.status).toBe('completed');
     });
 
+    it('a DLQ retry of a node that timed out makes it wait again, with a new timeout', async () => {
+      const t = await engine();
+      await t.engine.registerWorkflow(flow('retried', { timeout: 1000 }));
+      t.engine.startWorkers(2);
+      const id = await t.engine.enqueueWorkflow('retried', {});
+      expect((await t.engine.waitForExecution(id)).status).toBe('failed');
+      const item = (await t.engine.getDLQItems(0, 10)).find((d) => d.executionId === id);
+      expect(await t.engine.retryDLQItem(item!.jobId)).toBe(true);
+      await waiting(t, h, id);
+      // Signalled within the new timeout, or timed out again: either way the wait was renewed.
+      const sent = await t.engine.signal(id, 'approval', { approved: true }).then(
+        () => 'signalled',
+        (err: unknown) => (err instanceof SignalAlreadyConsumedError && err.resolvedBy === 'timeout' ? 'timed out' : err),
+      );
+      const done = await t.engine.waitForExecution(id);
+      if (sent === 'signalled') expect(done.nodeResults['approval']?.data).toEqual({ approved: true });
+      else expect(sent).toBe('timed out');
+    });
+
     it('a timeout with onTimeout { value } completes the node with the value', async () => {
       const t = await engine();
       await t.engine.registerWorkflow(flow('default', { timeout: 200, onTimeout: { value: { approved: false } } }));
