@@ -17,3 +17,4 @@ export * from './errors/http.js';
 export * from './errors/zod.js';
 export * from './errors/fork.js';
 export * from './errors/execution-query.js';
+export * from './errors/signal.js';

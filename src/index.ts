@@ -163,6 +163,11 @@ export {
   StoreUnavailableError,
   PrefixConflictError,
   ZodVersionError,
+  UnknownSignalError,
+  SignalAlreadyConsumedError,
+  SignalPayloadError,
+  SignalTimeoutError,
+  ExecutionFinishedError,
 } from './errors.js';
 export type { DeserializedError, SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue, WebhookErrorCode } from './errors.js';
 export type { StoreFaultDetails } from './errors.js';
@@ -184,8 +189,13 @@ export {
   router,
   subWorkflow,
   transform,
+  waitForSignal,
   workflow,
 } from './dsl/index.js';
+export type { SignalDuration, WaitForSignalOptions } from './dsl/index.js';
+export type { Signalled, SignalMark, WorkflowSignalName, WorkflowSignalPayload } from './definition/typed-signals.js';
+export type { SignalNodeConfig, SignalTimeoutAction } from './definition/signal.js';
+export type { CreatedWait, NewWait, WaitKind, WaitPatch, WaitRecord, WaitRef, WaitResolution, WaitState } from './store/waits.js';
 export type {
   AnyNodeKind,
   AnyNodeSpec,

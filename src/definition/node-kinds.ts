@@ -28,9 +28,10 @@
 export const BUILTIN_NODE_KINDS = {
   delay: 'delay',
   subWorkflow: 'sub-workflow',
+  signal: 'signal',
 } as const;
 
-/** The node `type` of a built-in kind: `'delay' | 'sub-workflow'`. */
+/** The node `type` of a built-in kind: `'delay' | 'sub-workflow' | 'signal'`. */
 export type BuiltinNodeKind = (typeof BUILTIN_NODE_KINDS)[keyof typeof BUILTIN_NODE_KINDS];
 
 /** What the runtime does differently for one built-in kind. */
@@ -52,6 +53,7 @@ export interface BuiltinNodeKindFacts {
 export const BUILTIN_NODE_KIND_FACTS: { readonly [K in BuiltinNodeKind]: BuiltinNodeKindFacts } = {
   [BUILTIN_NODE_KINDS.delay]: { announcesStart: true, runsInFlow: false },
   [BUILTIN_NODE_KINDS.subWorkflow]: { announcesStart: false, runsInFlow: false },
+  [BUILTIN_NODE_KINDS.signal]: { announcesStart: true, runsInFlow: false },
 };
 
 /** Node types the runtime executes itself, without a registered executor. */

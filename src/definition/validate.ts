@@ -1,6 +1,7 @@
 import type { ValidationIssue } from '../errors.js';
 import { WorkflowValidationError } from '../errors.js';
 import { mappingProblems } from './mapping.js';
+import { signalConfigProblems } from './signal.js';
 import { BUILTIN_NODE_KINDS, isBuiltinNodeKind } from './node-kinds.js';
 import type { BuiltinNodeKind } from './node-kinds.js';
 import { SAFE_ID, workflowDefinitionSchema } from './schema.js';
@@ -61,6 +62,7 @@ export function findWorkflowIssues(input: unknown, options: ValidateOptions = {}
   });
 
   const nodeById = new Map(def.nodes.map((n) => [n.id, n]));
+  const signalNames = new Map<string, string>();
   def.nodes.forEach((node, i) => {
     for (const [side, other] of [
       ['outputs', 'inputs'],
@@ -83,6 +85,13 @@ export function findWorkflowIssues(input: unknown, options: ValidateOptions = {}
     }
     if (isBuiltinNodeKind(node.type)) {
       for (const problem of CONFIG_PROBLEMS[node.type](node.config)) add('invalid-config', `nodes[${i}].config`, `${node.type} node '${node.id}': ${problem}`);
+      const name = node.config['name'];
+      if (node.type === BUILTIN_NODE_KINDS.signal && typeof name === 'string') {
+        const other = signalNames.get(name);
+        if (other !== undefined)
+          add('invalid-config', `nodes[${i}].config.name`, `signal node '${node.id}': signal '${name}' is already waited for by node '${other}' (names are unique per workflow)`);
+        else signalNames.set(name, node.id);
+      }
     }
   });
 
@@ -159,6 +168,7 @@ function subWorkflowConfigProblems(config: Readonly<Record<string, unknown>>): s
 const CONFIG_PROBLEMS: { readonly [K in BuiltinNodeKind]: (config: Readonly<Record<string, unknown>>) => string[] } = {
   [BUILTIN_NODE_KINDS.delay]: delayConfigProblems,
   [BUILTIN_NODE_KINDS.subWorkflow]: subWorkflowConfigProblems,
+  [BUILTIN_NODE_KINDS.signal]: signalConfigProblems,
 };
 
 /** Workflow ids a definition starts as sub-workflows. */

@@ -34,7 +34,7 @@ export interface RenderOptions {
 
 /**
  * A Mermaid `flowchart` of the workflow: one box per node (routers as diamonds, delays as
- * stadiums, sub-workflows as subroutines) and one arrow per edge (dotted from a router).
+ * stadiums, sub-workflows as subroutines, signals as hexagons) and one arrow per edge (dotted from a router).
  *
  * @example
  * ```ts
@@ -122,6 +122,7 @@ function shape(n: NodeDefinition, role: NodeSchemas['role'], label: string): str
 const BUILTIN_SHAPES: { readonly [K in BuiltinNodeKind]: (text: string) => string } = {
   [BUILTIN_NODE_KINDS.delay]: (text) => `([${text}])`,
   [BUILTIN_NODE_KINDS.subWorkflow]: (text) => `[[${text}]]`,
+  [BUILTIN_NODE_KINDS.signal]: (text) => `{{${text}}}`,
 };
 
 function configCell(n: NodeDefinition): string {

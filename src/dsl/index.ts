@@ -23,6 +23,8 @@ export type { TransformSchemas } from './nodes/transform.js';
 export { router } from './nodes/router.js';
 export { delay } from './nodes/delay.js';
 export { subWorkflow } from './nodes/sub-workflow.js';
+export { waitForSignal } from './nodes/signal.js';
+export type { SignalDuration, WaitForSignalOptions } from './nodes/signal.js';
 export type { SubWorkflowChecks, SubWorkflowFailure, SubWorkflowInput, SubWorkflowOptions, SubWorkflowOutput } from './nodes/sub-workflow.js';
 export type {
   AnyNodeKind,

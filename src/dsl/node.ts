@@ -16,6 +16,7 @@ import type { AnySchema, KindRuntime, NodeKind, NodeKindDefinition, NodeOptions,
 const BUILTIN_NODE_FUNCTIONS: { readonly [K in BuiltinNodeKind]: string } = {
   [BUILTIN_NODE_KINDS.delay]: 'delay()',
   [BUILTIN_NODE_KINDS.subWorkflow]: 'subWorkflow()',
+  [BUILTIN_NODE_KINDS.signal]: 'waitForSignal()',
 };
 
 /**

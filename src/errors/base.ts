@@ -45,7 +45,12 @@ export type SpaneErrorCode =
   | 'EXECUTION_NOT_FORKABLE'
   | 'FORK_NODE_INVALID'
   | 'FORK_INPUT_INVALID'
-  | 'EXECUTION_QUERY_INVALID';
+  | 'EXECUTION_QUERY_INVALID'
+  | 'UNKNOWN_SIGNAL'
+  | 'SIGNAL_ALREADY_CONSUMED'
+  | 'SIGNAL_PAYLOAD_INVALID'
+  | 'SIGNAL_TIMEOUT'
+  | 'EXECUTION_FINISHED';
 
 /** Options every {@link SpaneError} accepts. */
 export interface SpaneErrorOptions {

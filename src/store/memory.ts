@@ -16,6 +16,8 @@ import {
 } from './execution-listing.js';
 import type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummaryPage } from './execution-listing.js';
 import type { StoreThreadAccess } from './thread-access.js';
+import { checkNewWait, checkWaitRef, checkWaitUpdate } from './waits.js';
+import type { CreatedWait, NewWait, WaitPatch, WaitRecord, WaitRef, WaitState } from './waits.js';
 import {
   assertRecord,
   checkExecutionFilter,
@@ -92,6 +94,8 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   private readonly payloads = new Map<string, Map<string, string>>();
   private readonly executions = new Map<string, Held>();
   private readonly logs = new Map<string, ExecutionLogEntry[]>();
+  /** Waits: execution id → `kind key` → wait. */
+  private readonly waits = new Map<string, Map<string, WaitRecord>>();
   /** Terminal executions in the order they finished, for eviction. */
   private readonly finished = new Set<string>();
   private readonly maxFinished: number;
@@ -317,6 +321,45 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     return clone(this.logs.get(executionId) ?? []);
   }
 
+  async createWait(wait: NewWait): Promise<CreatedWait> {
+    checkNewWait(wait);
+    if (!this.executions.has(wait.executionId)) throw new ExecutionNotFoundError(wait.executionId);
+    let byKey = this.waits.get(wait.executionId);
+    if (byKey === undefined) this.waits.set(wait.executionId, (byKey = new Map()));
+    const k = `${wait.kind} ${wait.key}`;
+    const existing = byKey.get(k);
+    if (existing !== undefined) return { created: false, wait: clone(existing) };
+    const now = Date.now();
+    const record: WaitRecord = { executionId: wait.executionId, kind: wait.kind, key: wait.key, state: wait.state, createdAt: now, updatedAt: now };
+    if (wait.nodeId !== undefined) record.nodeId = wait.nodeId;
+    if (wait.payload !== undefined) record.payload = clone(wait.payload);
+    byKey.set(k, record);
+    return { created: true, wait: clone(record) };
+  }
+
+  async getWait(ref: WaitRef): Promise<WaitRecord | null> {
+    checkWaitRef('getWait', ref);
+    const found = this.waits.get(ref.executionId)?.get(`${ref.kind} ${ref.key}`);
+    return found === undefined ? null : clone(found);
+  }
+
+  async updateWait(ref: WaitRef, from: readonly WaitState[], patch: WaitPatch): Promise<WaitRecord | null> {
+    checkWaitUpdate(ref, from, patch);
+    const found = this.waits.get(ref.executionId)?.get(`${ref.kind} ${ref.key}`);
+    if (found === undefined || !from.includes(found.state)) return null;
+    const payload = patch.payload === undefined ? undefined : clone(patch.payload);
+    found.state = patch.state;
+    found.updatedAt = Date.now();
+    if (patch.nodeId !== undefined) found.nodeId = patch.nodeId;
+    if (payload !== undefined) found.payload = payload;
+    if (patch.resolution !== undefined) found.resolution = patch.resolution;
+    return clone(found);
+  }
+
+  async listWaits(executionId: string): Promise<WaitRecord[]> {
+    return clone([...(this.waits.get(executionId)?.values() ?? [])]);
+  }
+
   async pruneExecutions(criteria: PruneCriteria): Promise<number> {
     const { olderThanMs, keepLast, statuses } = resolvePruneCriteria(criteria);
     const candidates = [...this.executions.values()]
@@ -358,6 +401,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     this.executions.delete(executionId);
     this.logs.delete(executionId);
     this.payloads.delete(executionId);
+    this.waits.delete(executionId);
   }
 
   /** Evicts the oldest finished executions until both bounds hold. */

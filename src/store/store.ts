@@ -6,6 +6,7 @@ import { kindOf, MAX_DATA_DEPTH } from '../definition/json-check.js';
 import { ownValue, setOwn } from '../definition/own.js';
 import type { StoreThreadAccess } from './thread-access.js';
 import type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummaryPage } from './execution-listing.js';
+import type { CreatedWait, NewWait, WaitPatch, WaitRecord, WaitRef, WaitState } from './waits.js';
 
 /** An execution as created by the engine, before any node has run. */
 export type NewExecution = Omit<WorkflowExecution, 'nodeResults' | 'completedAt' | 'error' | 'errorDetails' | 'pausedAt'>;
@@ -297,6 +298,25 @@ export interface ExecutionStore {
   addLog(executionId: string, entry: ExecutionLogEntry): Promise<void>;
   /** The execution's log, oldest first. */
   getLogs(executionId: string): Promise<ExecutionLogEntry[]>;
+
+  /**
+   * Creates a wait (see store/waits.ts) unless one exists for its (execution, kind, key); returns
+   * the stored one either way and whether this call created it. Atomic: of concurrent calls for
+   * one key exactly one creates it. Throws `ExecutionNotFoundError` for an unknown
+   * execution. Optional, with {@link ExecutionStore.getWait}, {@link ExecutionStore.updateWait}
+   * and {@link ExecutionStore.listWaits}: a store without them runs no signal nodes.
+   */
+  createWait?(wait: NewWait): Promise<CreatedWait>;
+  /** The wait, or null. */
+  getWait?(ref: WaitRef): Promise<WaitRecord | null>;
+  /**
+   * Atomically moves the wait to `patch.state` (writing the patch's other fields) when its state
+   * is one of `from`; returns the updated wait, or null when it is not in one of them (or does
+   * not exist). Of two concurrent calls for the same move exactly one gets the wait.
+   */
+  updateWait?(ref: WaitRef, from: readonly WaitState[], patch: WaitPatch): Promise<WaitRecord | null>;
+  /** The execution's waits, oldest first. Pruning an execution deletes them. */
+  listWaits?(executionId: string): Promise<WaitRecord[]>;
 }
 
 /** Checks prune criteria and fills in the default statuses; shared by the stores. */

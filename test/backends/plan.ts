@@ -25,6 +25,7 @@ export const BACKEND_SUITES = [
   'webhooks',
   'fork',
   'execution-listing',
+  'signals',
 ].map((name) => `test/integration/${name}.test.ts`);
 
 /** A file that probes its servers itself (and skips what it cannot run) says so with this marker. */

@@ -48,5 +48,5 @@ export async function createTestDatabase(adminUrl = POSTGRES_ADMIN_URL, prefix =
 
 /** Empties every SPANE table, so the next test starts from a blank store on the same database. */
 export async function truncateSpaneTables(db: DrizzlePgDatabase): Promise<void> {
-  await db.execute(sql`truncate spane.payloads, spane.node_results, spane.execution_logs, spane.executions, spane.workflows restart identity`);
+  await db.execute(sql`truncate spane.waits, spane.payloads, spane.node_results, spane.execution_logs, spane.executions, spane.workflows restart identity`);
 }

@@ -970,6 +970,68 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
       });
     });
 
+    describe('waits', () => {
+      type WaitMethods = Required<Pick<ExecutionStore, 'createWait' | 'getWait' | 'updateWait' | 'listWaits'>>;
+      const waits = () => store as ExecutionStore & WaitMethods;
+      const ref = { executionId: 'e1', kind: 'signal' as const, key: 'approval' };
+      beforeEach(async () => {
+        await store.createExecution(execution('e1'));
+      });
+
+      it('creates a wait once per (execution, kind, key) and returns the stored one after that', async () => {
+        const w = waits();
+        const first = await w.createWait({ ...ref, state: 'waiting', nodeId: 'a' });
+        expect(first.created).toBe(true);
+        expect(first.wait).toMatchObject({ ...ref, state: 'waiting', nodeId: 'a' });
+        expect(first.wait.payload).toBeUndefined();
+        expect(first.wait.createdAt).toBeGreaterThan(0);
+        const second = await w.createWait({ ...ref, state: 'delivered', payload: { x: 1 } });
+        expect(second).toEqual({ created: false, wait: first.wait });
+        expect(await w.getWait(ref)).toEqual(first.wait);
+        expect(await w.getWait({ ...ref, key: 'other' })).toBeNull();
+      });
+
+      it('keeps a delivered payload as JSON, null included', async () => {
+        const w = waits();
+        await w.createWait({ ...ref, state: 'delivered', payload: { approved: true, n: [1, '2'] } });
+        expect((await w.getWait(ref))?.payload).toEqual({ approved: true, n: [1, '2'] });
+        await w.createWait({ ...ref, key: 'nothing', state: 'delivered', payload: null });
+        expect((await w.getWait({ ...ref, key: 'nothing' }))?.payload).toBeNull();
+      });
+
+      it('moves a wait by compare-and-set on its state, exactly once for concurrent movers', async () => {
+        const w = waits();
+        await w.createWait({ ...ref, state: 'waiting', nodeId: 'a' });
+        expect(await w.updateWait(ref, ['delivered'], { state: 'resolved' })).toBeNull();
+        const outcomes = await Promise.all([1, 2, 3, 4, 5].map((n) => w.updateWait(ref, ['waiting'], { state: 'resolved', resolution: 'signal', payload: { n } })));
+        const won = outcomes.filter((o) => o !== null);
+        expect(won).toHaveLength(1);
+        expect(won[0]).toMatchObject({ state: 'resolved', resolution: 'signal', nodeId: 'a' });
+        expect(await w.getWait(ref)).toEqual(won[0]);
+        expect(await w.updateWait({ ...ref, key: 'missing' }, ['waiting'], { state: 'resolved' })).toBeNull();
+      });
+
+      it("lists an execution's waits and deletes them with it when pruned", async () => {
+        const w = waits();
+        await w.createWait({ ...ref, state: 'waiting', nodeId: 'a' });
+        await w.createWait({ ...ref, key: 'second', state: 'delivered' });
+        expect((await w.listWaits('e1')).map((x) => x.key).sort()).toEqual(['approval', 'second']);
+        expect(await w.listWaits('e2')).toEqual([]);
+        await store.transitionExecution('e1', ['running'], 'completed');
+        await store.pruneExecutions({ keepLast: 0 });
+        expect(await w.listWaits('e1')).toEqual([]);
+      });
+
+      it('refuses a wait of an unknown execution and malformed arguments', async () => {
+        const w = waits();
+        await expect(w.createWait({ ...ref, executionId: 'nope', state: 'waiting' })).rejects.toBeInstanceOf(ExecutionNotFoundError);
+        await expect(w.createWait({ ...ref, kind: 'mail' as never, state: 'waiting' })).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(w.createWait({ ...ref, state: 'resolved' as never })).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(w.updateWait(ref, [], { state: 'resolved' })).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(w.getWait({ ...ref, key: '' })).rejects.toBeInstanceOf(InvalidArgumentError);
+      });
+    });
+
     describe.runIf(options.peer !== undefined)('across handles (as separate processes would share it)', () => {
       let other: ExecutionStore;
       beforeEach(() => {
@@ -991,6 +1053,20 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
           await store.createExecution(execution(`race-${i}`));
           const outcomes = await Promise.all([store.transitionExecution(`race-${i}`, ['running'], 'completed'), other.transitionExecution(`race-${i}`, ['running'], 'completed')]);
           expect(outcomes.filter(Boolean)).toHaveLength(1);
+        }
+      });
+
+      it('lets one handle create a wait and one move it when both race', async () => {
+        type WaitMethods = Required<Pick<ExecutionStore, 'createWait' | 'updateWait'>>;
+        const [a, b] = [store, other] as (ExecutionStore & WaitMethods)[];
+        for (let i = 0; i < 10; i++) {
+          await store.createExecution(execution(`w-${i}`));
+          const ref = { executionId: `w-${i}`, kind: 'signal' as const, key: 's' };
+          const created = await Promise.all([a!.createWait({ ...ref, state: 'waiting' }), b!.createWait({ ...ref, state: 'delivered' })]);
+          expect(created.filter((c) => c.created)).toHaveLength(1);
+          const from = created[0]!.wait.state;
+          const moved = await Promise.all([a!.updateWait(ref, [from], { state: 'resolved' }), b!.updateWait(ref, [from], { state: 'resolved' })]);
+          expect(moved.filter((m) => m !== null)).toHaveLength(1);
         }
       });
 

@@ -5,15 +5,16 @@ import { BUILT_IN_NODE_TYPES as PUBLIC_BUILT_IN_NODE_TYPES } from '../../src/ind
 import { defineNode } from '../../src/dsl/index.js';
 
 describe('built-in node kinds', () => {
-  it('names delay and sub-workflow, and nothing else', () => {
-    expect(Object.values(BUILTIN_NODE_KINDS).sort()).toEqual(['delay', 'sub-workflow']);
-    expect([...BUILT_IN_NODE_TYPES].sort()).toEqual(['delay', 'sub-workflow']);
+  it('names delay, signal and sub-workflow, and nothing else', () => {
+    expect(Object.values(BUILTIN_NODE_KINDS).sort()).toEqual(['delay', 'signal', 'sub-workflow']);
+    expect([...BUILT_IN_NODE_TYPES].sort()).toEqual(['delay', 'signal', 'sub-workflow']);
     expect(PUBLIC_BUILT_IN_NODE_TYPES).toBe(BUILT_IN_NODE_TYPES);
   });
 
   it('recognises exactly the table entries, as own values', () => {
     expect(isBuiltinNodeKind('delay')).toBe(true);
     expect(isBuiltinNodeKind('sub-workflow')).toBe(true);
+    expect(isBuiltinNodeKind('signal')).toBe(true);
     for (const other of ['subWorkflow', 'Delay', 'http', '', 'constructor', '__proto__']) expect(isBuiltinNodeKind(other)).toBe(false);
   });
 
@@ -24,5 +25,6 @@ describe('built-in node kinds', () => {
   it('makes defineNode refuse each built-in type, naming the DSL function to use', () => {
     expect(() => defineNode({ type: BUILTIN_NODE_KINDS.delay })).toThrow("defineNode: 'delay' is a built-in node type; use the delay() node instead");
     expect(() => defineNode({ type: BUILTIN_NODE_KINDS.subWorkflow })).toThrow("defineNode: 'sub-workflow' is a built-in node type; use the subWorkflow() node instead");
+    expect(() => defineNode({ type: BUILTIN_NODE_KINDS.signal })).toThrow("defineNode: 'signal' is a built-in node type; use the waitForSignal() node instead");
   });
 });

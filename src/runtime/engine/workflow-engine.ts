@@ -4,6 +4,8 @@ import { indexWorkflow } from '../../definition/graph.js';
 import type { WorkflowGraph } from '../../definition/graph.js';
 import type { ExecutionStatus, WorkflowDefinition, WorkflowDefinitionWithExecutors, WorkflowExecution } from '../../definition/types.js';
 import type { TypedWorkflow, WorkflowInput, WorkflowResult } from '../../definition/typed-workflow.js';
+import type { WorkflowSignalName, WorkflowSignalPayload } from '../../definition/typed-signals.js';
+import { deliverSignal } from '../execution/signals.js';
 import { NODE_EXECUTORS } from '../../definition/types.js';
 import { validateWorkflow } from '../../definition/validate.js';
 import { openBackend } from '../queues/backends/open-backend.js';
@@ -668,6 +670,42 @@ export class WorkflowEngine {
     await this.ready('cancel a workflow');
     assertString('cancelWorkflow', 'executionId', executionId);
     return this.lifecycle.cancel(executionId);
+  }
+
+  /**
+   * Sends the signal `name` to an execution: the workflow's signal node of that name (a
+   * `{ type: 'signal' }` node, `waitForSignal(name)` in the DSL) completes with `payload` as its
+   * output, and the execution goes on. A signal sent before the node is reached is kept and
+   * consumed when it runs; a paused execution records it and goes on when resumed. The payload is
+   * checked against the node's schema before anything is stored. See docs/signals.md.
+   *
+   * Throws ExecutionNotFoundError, ExecutionFinishedError (completed, failed or cancelled),
+   * UnknownSignalError (no signal node of that name), SignalPayloadError (refused by the schema)
+   * and SignalAlreadyConsumedError (the signal was already received, or the node timed out).
+   *
+   * @example
+   * ```ts
+   * await engine.signal(executionId, 'approval', { approved: true });
+   * ```
+   */
+  async signal(executionId: string, name: string, payload?: unknown): Promise<void>;
+  /**
+   * {@link signal} for an execution of `workflow`, typed by it: `name` is one of its signal names
+   * and `payload` that signal's payload type. Also throws InvalidArgumentError when the execution
+   * runs another workflow.
+   *
+   * @example
+   * ```ts
+   * const expense = workflow('expense').then('approval', waitForSignal('approval', { schema: z.object({ approved: z.boolean() }) })).build();
+   * await engine.signal(expense, executionId, 'approval', { approved: true });
+   * ```
+   */
+  async signal<W extends TypedWorkflow, N extends WorkflowSignalName<W>>(workflow: W, executionId: string, name: N, payload: WorkflowSignalPayload<W, N>): Promise<void>;
+  async signal(first: unknown, second: unknown, third?: unknown, fourth?: unknown): Promise<void> {
+    await this.ready('send a signal');
+    if (typeof first === 'string') return deliverSignal(this.rt, { executionId: first, name: second as string, payload: third });
+    const workflowId = workflowIdOf('signal', first);
+    return deliverSignal(this.rt, { executionId: second as string, name: third as string, payload: fourth, workflowId });
   }
 
   /** {@link pauseWorkflow} for each id; returns each outcome in order. */

@@ -10,7 +10,7 @@ import type { SerializedError } from '../../errors.js';
 import { serializeError } from '../../errors.js';
 import { delayMs } from '../../definition/validate.js';
 import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
-import { dlqJobId, nodeJobId } from '../queues/jobs.js';
+import { dlqJobId, nodeJobId, waitTimeoutJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
 import type { Runtime } from '../engine/runtime.js';
 import { continuesOnFail } from '../resilience/retry.js';
@@ -420,6 +420,19 @@ export async function unparkJob(job: Job<NodeJobData>): Promise<void> {
   }
 }
 
+/**
+ * A signal node without a result, on wake: its parked timeout job is woken, and a job of its own
+ * that completed (the node waits in the store, or a DLQ retry runs it again) is removed, so that
+ * the node runs again and looks at its wait (see signals.ts). Returns the node's job that is left.
+ */
+async function wakeSignalNode(rt: Runtime, exec: WorkflowExecution, node: NodeDefinition, job: Job<NodeJobData> | undefined): Promise<Job<NodeJobData> | undefined> {
+  const timeout = (await rt.queues.nodeQueue.getJob(waitTimeoutJobId(exec.executionId, node.id))) as Job<NodeJobData> | undefined;
+  if (timeout?.data.parked !== undefined) await unparkJob(timeout);
+  if (job === undefined || !(await job.isCompleted())) return job;
+  await job.remove();
+  return undefined;
+}
+
 /** An execution to wake, for {@link wakeExecution}. */
 export interface WakeStep {
   /** The execution's workflow graph. */
@@ -459,7 +472,8 @@ export async function wakeExecution(rt: Runtime, step: WakeStep): Promise<void> 
   const missing: NodeDefinition[] = [];
   await Promise.all(
     pending.map(async (node) => {
-      const job = (await rt.queues.nodeQueue.getJob(nodeJobId(exec.executionId, node.id))) as Job<NodeJobData> | undefined;
+      let job = (await rt.queues.nodeQueue.getJob(nodeJobId(exec.executionId, node.id))) as Job<NodeJobData> | undefined;
+      if (node.type === BUILTIN_NODE_KINDS.signal) job = await wakeSignalNode(rt, exec, node, job);
       if (job !== undefined && (await job.isFailed())) {
         // Failed with its flow parent or before a crash: it has no result, so run it afresh.
         await job.remove();

@@ -8,7 +8,8 @@ import { ExecutionNotFoundError } from '../../errors.js';
 import { checkInputAgainst } from '../../definition/workflow-input.js';
 import { announceEnd, publishDelays, target, wakeExecution } from './advance.js';
 import type { EnqueueOptions } from '../engine/engine-options.js';
-import { nodeJobId } from '../queues/jobs.js';
+import { nodeJobId, waitTimeoutJobId } from '../queues/jobs.js';
+import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
 import type { WorkflowJobData } from '../queues/jobs.js';
 import type { NodeProcessor } from './node-processor.js';
 import { INITIAL_PAYLOAD_ID } from './payloads.js';
@@ -59,7 +60,10 @@ export class ExecutionLifecycle {
     await announceEnd(this.rt, { exec, event: { type: 'workflow:cancelled' } });
     await this.forEachLiveChild(executionId, (child) => this.cancel(child));
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
-    const ids = [startJobId(executionId), ...[...graph.nodes.keys()].filter((n) => resultOf(exec.nodeResults, n) === undefined).map((n) => nodeJobId(executionId, n))];
+    const unsettled = [...graph.nodes.values()].filter((n) => resultOf(exec.nodeResults, n.id) === undefined);
+    // A waiting signal node's timeout job goes too.
+    const timeouts = unsettled.filter((n) => n.type === BUILTIN_NODE_KINDS.signal).map((n) => waitTimeoutJobId(executionId, n.id));
+    const ids = [startJobId(executionId), ...unsettled.map((n) => nodeJobId(executionId, n.id)), ...timeouts];
     await Promise.all(
       ids.map(async (id) => {
         const queue = id === ids[0] ? this.rt.queues.workflowQueue : this.rt.queues.nodeQueue;

@@ -18,17 +18,20 @@ import { BUILTIN_NODE_KIND_FACTS, BUILTIN_NODE_KINDS, isBuiltinNodeKind } from '
 import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
 import { escapedErrorRetry, infraRetryDelayMs, isFinalAttempt, isRetryableError, isRetryableResult, jobRetryOptions, stalledTooOften } from '../resilience/retry.js';
 import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
+import { fireTimeout, stepSignal } from './signals.js';
 import type { Runtime } from '../engine/runtime.js';
 
 /** How one attempt of a node ended. */
 type Outcome =
   | { kind: 'success'; data: unknown; nextNodes?: string[] | undefined }
   | { kind: 'failure'; error: string; details: SerializedError; retryable: boolean; data?: unknown }
-  | { kind: 'waiting' };
+  | { kind: 'waiting' }
+  /** Done with the job without a result: a signal node waits in the store, or its timeout came too late. */
+  | { kind: 'suspended'; status: 'waiting' | 'not-run'; reason?: string | undefined };
 
 /** What a node job returns to BullMQ (kept small: results live in the store). @internal */
 export interface NodeJobReturn {
-  status: 'completed' | 'failed' | 'settled-before' | 'not-run';
+  status: 'completed' | 'failed' | 'settled-before' | 'not-run' | 'waiting';
   reason?: string;
   /** Final results the aggregator of a sub-workflow flow collected. */
   collected?: number;
@@ -132,6 +135,8 @@ export class NodeProcessor {
     if (node === undefined) throw new UnrecoverableError(`Workflow '${data.workflowId}' v${data.workflowVersion} has no node '${data.nodeId}'`);
 
     const existing = resultOf(exec.nodeResults, node.id);
+    // A signal node's timeout job that finds the node settled (by its signal) has nothing to do.
+    if (data.waitTimeout === true && existing !== undefined) return { status: 'not-run', reason: 'node already settled' };
     if (existing !== undefined) {
       // Settled by an earlier delivery of this job that died before it finished advancing.
       // The job may also have run an eager chain below the node: go on after its last settled node.
@@ -163,9 +168,11 @@ export class NodeProcessor {
         throw new DelayedError();
       }
     }
-    if (!isBuiltinNodeKind(node.type) || BUILTIN_NODE_KIND_FACTS[node.type].announcesStart) rt.events.publish({ type: 'node:started', ...ids }, job);
+    const announces = !isBuiltinNodeKind(node.type) || BUILTIN_NODE_KIND_FACTS[node.type].announcesStart;
+    if (announces && data.waitTimeout !== true) rt.events.publish({ type: 'node:started', ...ids }, job);
     const outcome = await this.attempt({ graph, node, exec, job, token, attempt, inputData: data.inputData });
     if (outcome.kind === 'waiting') throw new DelayedError();
+    if (outcome.kind === 'suspended') return { status: outcome.status, ...(outcome.reason !== undefined && { reason: outcome.reason }) };
     const completedAt = Date.now();
     const durationMs = completedAt - startedAt;
 
@@ -233,6 +240,12 @@ export class NodeProcessor {
         // The wait itself was the job's BullMQ delay; the input goes on unchanged.
         case BUILTIN_NODE_KINDS.delay:
           return { kind: 'success', data: input };
+        case BUILTIN_NODE_KINDS.signal: {
+          const step = job.data.waitTimeout === true ? await fireTimeout(this.rt, { node, exec, job }) : await stepSignal(this.rt, { node, exec, job });
+          return match(step)
+            .with({ kind: 'failure' }, (f): Outcome => failure(f.error, false))
+            .otherwise((other) => other);
+        }
         case BUILTIN_NODE_KINDS.subWorkflow: {
           const step = await stepSubWorkflow(this.rt, { node, exec, input, job, token });
           return match(step)
@@ -362,6 +375,7 @@ export class NodeProcessor {
     const outcome = await this.attempt({ graph, node, exec, job, token, attempt, inputData: undefined });
     // Only built-in kinds wait, and those never chain.
     if (outcome.kind === 'waiting') return toQueue();
+    if (outcome.kind === 'suspended') return undefined;
     const completedAt = Date.now();
     const durationMs = completedAt - startedAt;
     if (outcome.kind === 'success') {

@@ -12,6 +12,7 @@ import { nodeJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
 import { startJobId } from './lifecycle.js';
 import { inLiveChain } from './eager.js';
+import { signalledWithoutResult } from './signals.js';
 import type { Runtime } from '../engine/runtime.js';
 
 /** What one reconcile pass found and did, as {@link WorkflowEngine.reconcile} returns it. */
@@ -201,7 +202,8 @@ export class Reconciler {
     const due = lostCandidates(graph, exec, readyBefore);
     if (due.run.length === 0 && !due.advance) return;
     const jobs = await Promise.all(due.run.map((n) => this.rt.queues.nodeQueue.getJob(nodeJobId(exec.executionId, n.id))));
-    const jobless = due.run.filter((_, i) => jobs[i] === undefined);
+    const orphaned = await Promise.all(due.run.map((n, i) => signalledWithoutResult(this.rt, exec.executionId, n, jobs[i])));
+    const jobless = due.run.filter((_, i) => jobs[i] === undefined || orphaned[i]);
     if (jobless.length === 0 && !due.advance) return;
     // Read again after the lookups: a job that completed (and was removed) before its lookup
     // wrote its result first, so this read sees it; paused or finished executions are not ours.

@@ -41,6 +41,11 @@ export interface NodeJobData {
    * instead of starting another one.
    */
   childExecutionId?: string;
+  /**
+   * Set on the delayed job that fires a signal node's timeout (id {@link waitTimeoutJobId}):
+   * the job resolves the node's wait as timed out instead of running the node.
+   */
+  waitTimeout?: true;
 }
 
 /** Data of a job in {@link WORKFLOW_QUEUE}. @internal */
@@ -76,6 +81,11 @@ export function nodeJobId(executionId: string, nodeId: string): string {
 /** `context.idempotencyKey` of a node in an execution: stable for every run of it (see ExecutionContext). */
 export function idempotencyKey(executionId: string, nodeId: string): string {
   return `${executionId}:${nodeId}`;
+}
+
+/** Deterministic id of the delayed job that fires a waiting node's timeout. @internal */
+export function waitTimeoutJobId(executionId: string, nodeId: string): string {
+  return `timeout__${executionId}__${nodeId}`;
 }
 
 /** Deterministic id of a node's DLQ item. */

@@ -146,3 +146,36 @@ export const payloads = spaneSchema.table(
     foreignKey({ name: 'payloads_execution_fk', columns: [t.executionId], foreignColumns: [executions.executionId] }).onDelete('cascade'),
   ],
 );
+
+/**
+ * Waits of executions (see store/waits.ts): a node waiting for a signal, or a signal that came
+ * before its node ran. One row per (execution, kind, key); state changes are compare-and-set
+ * updates. They go with their execution (ON DELETE CASCADE). `match_value` is for waits that are
+ * looked up by a value rather than by execution (events); its index serves that lookup.
+ */
+export const waits = spaneSchema.table(
+  'waits',
+  {
+    executionId: text('execution_id').notNull(),
+    kind: text('kind').notNull(),
+    key: text('key').notNull(),
+    state: text('state').notNull(),
+    nodeId: text('node_id'),
+    /** SQL NULL when no data was delivered; JSON `null` when `null` was. */
+    payload: jsonb('payload'),
+    resolution: text('resolution'),
+    /** A value a delivery matches on (events); NULL for signals. */
+    matchValue: text('match_value'),
+    createdAt: epochMs('created_at').notNull(),
+    updatedAt: epochMs('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.executionId, t.kind, t.key] }),
+    foreignKey({ name: 'waits_execution_fk', columns: [t.executionId], foreignColumns: [executions.executionId] }).onDelete('cascade'),
+    index('waits_match_idx')
+      .on(t.kind, t.key, t.matchValue)
+      .where(sql`state = 'waiting'`),
+    check('waits_state_valid', sql`state in ('waiting', 'delivered', 'resolved')`),
+    check('waits_resolution_valid', sql`resolution is null or resolution in ('signal', 'timeout')`),
+  ],
+);

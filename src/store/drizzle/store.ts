@@ -45,6 +45,8 @@ import { resolveExecutionCountQuery, resolveExecutionListQuery } from '../execut
 import type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummaryPage } from '../execution-listing.js';
 import type { ExecutionRow } from './rows.js';
 import { executionLogs, executions, nodeResults, payloads, workflows } from './schema.js';
+import * as waitRows from './waits.js';
+import type { CreatedWait, NewWait, WaitPatch, WaitRecord, WaitRef, WaitState } from '../waits.js';
 
 /** drizzle's own type of the database a store runs its queries on. */
 type PgDb = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
@@ -512,6 +514,28 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
     });
   }
 
+  async createWait(wait: NewWait): Promise<CreatedWait> {
+    return guard('createWait', wait?.executionId, async () => {
+      try {
+        return await waitRows.createWait(this.#pg, wait);
+      } catch (err) {
+        throw mapForeignKeyViolation(err, wait.executionId);
+      }
+    });
+  }
+
+  async getWait(ref: WaitRef): Promise<WaitRecord | null> {
+    return guard('getWait', ref?.executionId, () => waitRows.getWait(this.#pg, ref));
+  }
+
+  async updateWait(ref: WaitRef, from: readonly WaitState[], patch: WaitPatch): Promise<WaitRecord | null> {
+    return guard('updateWait', ref?.executionId, () => waitRows.updateWait(this.#pg, ref, from, patch));
+  }
+
+  async listWaits(executionId: string): Promise<WaitRecord[]> {
+    return guard('listWaits', executionId, () => waitRows.listWaits(this.#pg, executionId));
+  }
+
   async getLogs(executionId: string): Promise<ExecutionLogEntry[]> {
     return guard('getLogs', executionId, async () => {
       const rows = await this.#pg
@@ -600,7 +624,7 @@ const FOREIGN_KEY_VIOLATION = '23503';
  * Turns "no such execution" reported by the foreign key into {@link ExecutionNotFoundError}.
  * Drivers put the SQLSTATE on their error as `code`; drizzle wraps that error as `cause`.
  */
-function mapForeignKeyViolation(err: unknown, executionId: string): unknown {
+export function mapForeignKeyViolation(err: unknown, executionId: string): unknown {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     if ('code' in e && e.code === FOREIGN_KEY_VIOLATION) return new ExecutionNotFoundError(executionId);
   }
