@@ -46,6 +46,12 @@ export interface InMemoryStoreOptions {
    * @defaultValue {@link DEFAULT_MAX_FINISHED_BYTES} (128 MiB)
    */
   maxFinishedBytes?: number;
+  /**
+   * Where the store reads the time it stamps (`completedAt`, a workflow version's `createdAt`):
+   * give it the engine's clock when that is virtual (`spane/testing` does).
+   * @defaultValue `Date.now`
+   */
+  clock?: () => number;
 }
 
 /** Default {@link InMemoryStoreOptions.maxFinishedBytes}: 128 MiB of JSON. */
@@ -84,12 +90,15 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   private readonly logs = new Map<string, ExecutionLogEntry[]>();
   /** Terminal executions in the order they finished, for eviction. */
   private readonly finished = new Set<string>();
+  private readonly clock: () => number;
   private readonly maxFinished: number;
   private readonly maxFinishedBytes: number;
   /** Sum of `bytes` over the finished executions. */
   private finishedBytes = 0;
 
   constructor(options: InMemoryStoreOptions = {}) {
+    if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidArgumentError('clock must be a function returning epoch ms');
+    this.clock = options.clock ?? Date.now;
     this.maxFinished = options.maxFinishedExecutions ?? 10_000;
     if (!Number.isInteger(this.maxFinished) || this.maxFinished < 0) {
       throw new InvalidArgumentError(`maxFinishedExecutions must be a non-negative integer, got ${String(options.maxFinishedExecutions)}`);
@@ -113,7 +122,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     const version = versions.length + 1;
     versions.push(clone({ ...body, version }));
     this.workflows.set(definition.id, versions);
-    const info: WorkflowVersionInfo = { version, createdAt: Date.now() };
+    const info: WorkflowVersionInfo = { version, createdAt: this.clock() };
     if (options?.changeNotes !== undefined) info.changeNotes = options.changeNotes;
     this.versionInfo.set(definition.id, [...(this.versionInfo.get(definition.id) ?? []), info]);
     return version;
@@ -209,7 +218,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     if (to === 'paused') e.pausedAt = patch.pausedAt ?? Date.now();
     else delete e.pausedAt;
     if (TERMINAL_STATUSES.includes(to)) {
-      e.completedAt = Date.now();
+      e.completedAt = this.clock();
       if (!this.finished.has(executionId)) {
         this.finished.add(executionId);
         this.finishedBytes += held.bytes;

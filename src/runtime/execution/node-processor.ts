@@ -151,7 +151,7 @@ export class NodeProcessor {
     exec.status = 'running';
 
     const attempt = job.attemptsMade + 1 + (data.eagerAttempts ?? 0);
-    const startedAt = Date.now();
+    const startedAt = rt.clock();
     const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, attempt };
     const limit = rt.registry.getRateLimit(node.type);
     if (limit !== undefined && token !== undefined) {
@@ -166,7 +166,7 @@ export class NodeProcessor {
     if (!isBuiltinNodeKind(node.type) || BUILTIN_NODE_KIND_FACTS[node.type].announcesStart) rt.events.publish({ type: 'node:started', ...ids }, job);
     const outcome = await this.attempt({ graph, node, exec, job, token, attempt, inputData: data.inputData });
     if (outcome.kind === 'waiting') throw new DelayedError();
-    const completedAt = Date.now();
+    const completedAt = rt.clock();
     const durationMs = completedAt - startedAt;
 
     if (outcome.kind === 'success') {
@@ -347,7 +347,7 @@ export class NodeProcessor {
     if (exec.status !== 'running' || this.closing) return toQueue();
 
     const attempt = 1;
-    const startedAt = Date.now();
+    const startedAt = rt.clock();
     const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, attempt };
     const limit = rt.registry.getRateLimit(node.type);
     if (limit !== undefined) {
@@ -362,7 +362,7 @@ export class NodeProcessor {
     const outcome = await this.attempt({ graph, node, exec, job, token, attempt, inputData: undefined });
     // Only built-in kinds wait, and those never chain.
     if (outcome.kind === 'waiting') return toQueue();
-    const completedAt = Date.now();
+    const completedAt = rt.clock();
     const durationMs = completedAt - startedAt;
     if (outcome.kind === 'success') {
       await recordSuccess(rt, { exec, job, ids, outcome, startedAt, completedAt });
@@ -394,7 +394,7 @@ export class NodeProcessor {
       error,
       errorDetails,
       attempts: job.attemptsMade + 1 + (job.data.eagerAttempts ?? 0),
-      completedAt: Date.now(),
+      completedAt: rt.clock(),
     };
     if ((await settleFailure(rt, { graph, exec, node, result, job })) === 'continued') return { status: 'failed', reason: error };
     throw new UnrecoverableError(error);
