@@ -66,7 +66,7 @@ export type { DLQItem } from './runtime/queues/index.js';
 export { engineConfigSchema, resolveEngineConfig } from './runtime/engine/index.js';
 export type { EngineConfig, EngineConfigInput, ResolvedEngineConfig } from './runtime/engine/index.js';
 export type { WorkflowCacheOptions } from './runtime/engine/index.js';
-export type { Logger } from './runtime/engine/index.js';
+export type { Clock, Logger } from './runtime/engine/index.js';
 export { EventStreamManager } from './runtime/observe/index.js';
 export type { EventStreamManagerOptions } from './runtime/observe/index.js';
 export { eventsResponse, streamEvents } from './runtime/observe/index.js';
@@ -261,3 +261,7 @@ export type { WorkerThreadsConfig } from './runtime/engine/index.js';
 export { DataTooDeepError, HttpError, MappingError, NonRetryableHttpError } from './errors.js';
 export type { HttpErrorDetails } from './errors.js';
 export { MAX_DATA_DEPTH } from './definition/json-check.js';
+
+// --- Testing (also `spane/testing`): test engines with mocks and a virtual clock ---
+export { createTestEngine, TestEngine } from './testing/index.js';
+export type { Duration, MockCall, MockContext, MockImpl, NodeMock, RunOutput, TestEngineOptions, TestRun, TestRunBase } from './testing/index.js';

@@ -187,12 +187,14 @@ export class TestEngine implements AsyncDisposable {
     const { rt } = engineInternals(this.engine);
     const deadline = Date.now() + this.timeoutMs;
     let idleChecks = 0;
-    for (;;) {
-      const woken = rt.settled.wait(executionId, 5);
+    for (let round = 0; ; round++) {
+      // An execution that ends in this process wakes the waiter at once; the engine's own
+      // queries go first on PGlite's one session, so the idle check waits a few rounds.
+      const woken = rt.settled.wait(executionId, 10);
       const exec = await this.engine.getExecution(executionId);
       if (exec === undefined) throw new InvalidArgumentError(`wait: no execution '${executionId}'`);
       if (TERMINAL.has(exec.status)) return this.toRun(exec);
-      idleChecks = (await this.busy()) ? 0 : idleChecks + 1;
+      if (round >= 2) idleChecks = (await this.busy()) ? 0 : idleChecks + 1;
       if (idleChecks >= 3) {
         throw new InvalidStateError(
           `Execution '${executionId}' is ${exec.status} and waits for time to pass (a delay, a retry backoff or a scheduled start): start it with t.start(), call t.advanceTime(), then t.wait()`,

@@ -2,12 +2,17 @@
  * spane/testing end to end: createTestEngine runs real BullMQ on an in-process PGlite with an
  * in-memory store, so this file needs no server (spane-test: probes its servers — here, none).
  */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineNode, delay, transform, workflow } from '../../src/index.js';
 import type { WorkflowDefinition } from '../../src/index.js';
 import { createTestEngine } from '../../src/testing/index.js';
 import type { TestEngine } from '../../src/testing/index.js';
+import { runNode } from '../helpers.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 const double = transform('double', (n: number) => n * 2);
 const inc = transform('inc', (n: number) => n + 1);
@@ -75,7 +80,7 @@ describe('createTestEngine', () => {
       const [a, b] = await Promise.all([t.run(chain, 1), other.run(chain, 1)]);
       expect(a.output).toBe(11);
       expect(b.output).toBe('other');
-      expect(t.engine.getExecution(b.executionId)).resolves.toBeUndefined();
+      await expect(t.engine.getExecution(b.executionId)).resolves.toBeUndefined();
     } finally {
       await other.close();
     }
@@ -193,4 +198,13 @@ describe('advanceTime', () => {
     await expect(t.advanceTime('soon' as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(t.advanceTime(-1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
+});
+
+describe('node:test', () => {
+  it('runs test engines under `node --test` (tsx loader), and the process exits when the tests end', async () => {
+    const r = await runNode(['--import', 'tsx', '--test', '--test-reporter=tap', 'test/fixtures/testing/harness.node-test.ts'], root);
+    expect(r.out, r.err).toMatch(/^# pass 2$/m);
+    expect(r.out).toMatch(/^# fail 0$/m);
+    expect(r.code, r.out + r.err).toBe(0);
+  }, 120_000);
 });
