@@ -3,6 +3,7 @@
  * process (it opens the embedded PGlite from the template cache), then per test: creating a test
  * engine, running a 10-node DSL workflow (linear transforms, eager chains on) and closing it.
  * Medians of BENCH_TESTING_RUNS (default 30) tests. Target: a 10-node run ≤ 50 ms.
+ * BENCH_TESTING_EVENTS=1: with the event stream on (test engines default to off).
  */
 import { z } from 'zod';
 import { transform, workflow } from '../src/index.js';
@@ -28,7 +29,7 @@ const second: number[] = [];
 const close: number[] = [];
 for (let i = 0; i < RUNS; i++) {
   t0 = performance.now();
-  const t = await createTestEngine({ workflows: [ten] });
+  const t = await createTestEngine({ workflows: [ten], ...(process.env['BENCH_TESTING_EVENTS'] === '1' ? { config: { events: true } } : {}) });
   const t1 = performance.now();
   const r = await t.run(ten, 0);
   const t2 = performance.now();

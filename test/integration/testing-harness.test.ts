@@ -86,6 +86,19 @@ describe('createTestEngine', () => {
     }
   });
 
+  it('stamps results and events with the virtual clock; observeEvents sees events without the stream', async () => {
+    const start = Date.UTC(2031, 5, 1);
+    t = await createTestEngine({ workflows: [chain], now: start });
+    const seen: { type: string; timestamp: number }[] = [];
+    t.engine.observeEvents((e) => seen.push({ type: e.type, timestamp: e.timestamp }));
+    const run = await t.run(chain, 1);
+    expect(run.execution.startedAt).toBeGreaterThanOrEqual(start);
+    expect(run.execution.startedAt).toBeLessThan(start + 60_000);
+    expect(run.execution.completedAt).toBeLessThan(start + 60_000);
+    expect(seen.filter((e) => e.type === 'node:completed')).toHaveLength(10);
+    expect(seen.every((e) => e.timestamp >= start && e.timestamp < start + 60_000)).toBe(true);
+  });
+
   it('runs a JSON workflow by id with executors from `nodes`', async () => {
     const def: WorkflowDefinition = {
       id: 'json-echo',
@@ -189,7 +202,8 @@ describe('advanceTime', () => {
       .build();
     t = await createTestEngine({ workflows: [twice], mocks: { lookup: { name: 'z' } } });
     const id = await t.start(twice, { userId: 1 });
-    await t.advanceTime('2m');
+    // The second delay starts when the first fired (plus the real ms its job took): 3 minutes cover both.
+    await t.advanceTime('3m');
     expect((await t.wait(id)).status).toBe('completed');
   });
 
