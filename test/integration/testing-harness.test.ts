@@ -221,4 +221,10 @@ describe('node:test', () => {
     expect(r.out).toMatch(/^# fail 0$/m);
     expect(r.code, r.out + r.err).toBe(0);
   }, 120_000);
+
+  it('runs examples/testing.test.ts (spane/testing as a user imports it)', async () => {
+    const r = await runNode(['--import', 'tsx', '--test', '--test-reporter=tap', 'examples/testing.test.ts'], root);
+    expect(r.out, r.err).toMatch(/^# pass 2$/m);
+    expect(r.code, r.out + r.err).toBe(0);
+  }, 120_000);
 });
