@@ -127,9 +127,10 @@ export class TestEngine implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * const fetchUser = t.mockNode('fetch', (input: { userId: number }) => ({ id: input.userId, name: 'Ada', plan: 'pro' }));
-   * await t.run(quickstart, { userId: 1 });
-   * expect(fetchUser.calls).toEqual([{ input: { userId: 1 }, attempt: 1, nodeId: 'fetch', executionId: expect.any(String) }]);
+   * const t = await createTestEngine({ workflows: [onboarding] });
+   * const fetch = t.mockNode('fetch', (input: { userId: number }) => ({ id: input.userId, email: 'ada@example.test' }));
+   * await t.run(onboarding, { userId: 1 });
+   * console.log(fetch.calls); // [{ input: { userId: 1 }, attempt: 1, nodeId: 'fetch', executionId: '…' }]
    * ```
    */
   mockNode<I = unknown>(typeOrNodeId: string, impl: MockImpl<I>): NodeMock {
@@ -162,9 +163,9 @@ export class TestEngine implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * const run = await t.run(quickstart, { userId: 1 });
-   * expect(run.status).toBe('completed');
-   * expect(run.output).toMatchObject({ name: 'Ada' });
+   * const t = await createTestEngine({ workflows: [onboarding], mocks: { 'send-email': { sent: true } } });
+   * const run = await t.run(onboarding, { userId: 1 });
+   * if (run.status === 'completed') console.log(run.output.sent); // typed: boolean
    * ```
    */
   async run<W extends WorkflowRef>(workflow: W, ...args: StartArgs<W>): Promise<TestRun<RunOutput<W>>> {
@@ -215,9 +216,10 @@ export class TestEngine implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * const id = await t.start(reminder, { userId: 1 });  // waits 1 day, then sends
-   * await t.advanceTime('1d');
-   * expect((await t.wait(id)).status).toBe('completed');
+   * const t = await createTestEngine({ workflows: [onboarding] });
+   * const id = await t.start(onboarding, { userId: 1 });
+   * await t.advanceTime('1d'); // delays, backoffs and schedules due within the day run now
+   * console.log((await t.wait<typeof onboarding>(id)).status);
    * ```
    */
   async advanceTime(duration: Duration): Promise<void> {
@@ -305,11 +307,9 @@ export class TestEngine implements AsyncDisposable {
  *
  * @example
  * ```ts
- * import { createTestEngine } from 'spane/testing';
- *
- * await using t = await createTestEngine({ workflows: [quickstart], mocks: { fetch: { id: 1, name: 'Ada', plan: 'pro' } } });
- * const run = await t.run(quickstart, { userId: 1 });
- * expect(run.output).toMatchObject({ name: 'Ada' });
+ * await using t = await createTestEngine({ workflows: [onboarding], mocks: { fetch: { id: 1, email: 'ada@example.test' } } });
+ * const run = await t.run(onboarding, { userId: 1 });
+ * console.log(run.status, run.nodes['fetch']?.data); // completed { id: 1, email: 'ada@example.test' }
  * ```
  */
 export async function createTestEngine(options: TestEngineOptions = {}): Promise<TestEngine> {
