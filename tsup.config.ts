@@ -14,6 +14,7 @@ const subpaths = {
   'engine/config': 'src/subpaths/engine/config.ts',
   'db/inmemory-store': 'src/subpaths/db/inmemory-store.ts',
   dsl: 'src/subpaths/dsl.ts',
+  testing: 'src/subpaths/testing.ts',
 };
 
 export default defineConfig({

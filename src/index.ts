@@ -70,7 +70,7 @@ export type { DLQItem } from './runtime/queues/index.js';
 export { engineConfigSchema, resolveEngineConfig } from './runtime/engine/index.js';
 export type { EngineConfig, EngineConfigInput, ResolvedEngineConfig } from './runtime/engine/index.js';
 export type { WorkflowCacheOptions } from './runtime/engine/index.js';
-export type { Logger } from './runtime/engine/index.js';
+export type { Clock, Logger } from './runtime/engine/index.js';
 export { EventStreamManager } from './runtime/observe/index.js';
 export type { EventStreamManagerOptions } from './runtime/observe/index.js';
 export { eventsResponse, streamEvents } from './runtime/observe/index.js';
@@ -282,3 +282,6 @@ export type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, Ex
 export { ExecutionQueryError } from './errors.js';
 export type { ExecutionQueryField } from './errors.js';
 // --- end execution listing ---
+// --- Testing (also `spane/testing`): test engines with mocks and a virtual clock ---
+export { createTestEngine, TestEngine } from './testing/index.js';
+export type { Duration, MockCall, MockContext, MockImpl, NodeMock, RunOutput, TestEngineOptions, TestRun, TestRunBase } from './testing/index.js';

@@ -52,39 +52,37 @@ export const input = { name: 'world' };
 `;
 
 const TEST = `/**
- * Runs the workflow on the embedded backend (queues and state in this process: no Redis, no
- * PostgreSQL) and checks what it returns.
+ * Runs the workflow with spane/testing: a real engine in this process (no Redis, no PostgreSQL),
+ * one per test, and checks what it returns. \`t.mockNode(...)\` replaces a node and
+ * \`t.advanceTime('1h')\` skips time; see SPANE's docs/testing.md.
  *
  *   npm test
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createEngine, NodeRegistry, nodeOutput } from 'spane';
-import type { WorkflowEngine } from 'spane';
+import { test } from 'node:test';
+import { createTestEngine } from 'spane/testing';
 import { hello } from '../workflows/hello.ts';
 
-let engine: WorkflowEngine;
-
-before(async () => {
-  engine = await createEngine({ registry: new NodeRegistry(), backend: 'embedded' });
-  await engine.registerWorkflow(hello); // also registers the executors of its node kinds
-  engine.startWorkers();
-});
-
-after(() => engine.close());
-
 test('hello greets by name, then shouts', async () => {
-  const executionId = await engine.enqueueWorkflow(hello.id, { name: 'Ada' });
-  const execution = await engine.waitForExecution(executionId, { timeoutMs: 30_000 });
-  assert.equal(execution.status, 'completed');
-  assert.deepEqual(nodeOutput(hello, execution, 'greet'), { greeting: 'Hello, Ada!' });
-  assert.deepEqual(nodeOutput(hello, execution, 'shout'), { greeting: 'HELLO, ADA!' });
+  const t = await createTestEngine({ workflows: [hello] });
+  try {
+    const run = await t.run(hello, { name: 'Ada' });
+    assert.equal(run.status, 'completed');
+    assert.deepEqual(run.nodes['greet']?.data, { greeting: 'Hello, Ada!' });
+    assert.deepEqual(run.output, { greeting: 'HELLO, ADA!' });
+  } finally {
+    await t.close();
+  }
 });
 
 test('an input the workflow refuses fails the first node', async () => {
-  const executionId = await engine.enqueueWorkflow(hello.id, { name: '' });
-  const execution = await engine.waitForExecution(executionId, { timeoutMs: 30_000 });
-  assert.equal(execution.status, 'failed');
+  const t = await createTestEngine({ workflows: [hello] });
+  try {
+    const run = await t.run(hello.id, { name: '' });
+    assert.equal(run.status, 'failed');
+  } finally {
+    await t.close();
+  }
 });
 `;
 

@@ -58,6 +58,12 @@ export interface InMemoryStoreOptions {
    * @defaultValue {@link DEFAULT_MAX_FINISHED_BYTES} (128 MiB)
    */
   maxFinishedBytes?: number;
+  /**
+   * Where the store reads the time it stamps (`completedAt`, a workflow version's `createdAt`):
+   * give it the engine's clock when that is virtual (`spane/testing` does).
+   * @defaultValue `Date.now`
+   */
+  clock?: () => number;
 }
 
 /** Default {@link InMemoryStoreOptions.maxFinishedBytes}: 128 MiB of JSON. */
@@ -98,12 +104,15 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   private readonly waits = new Map<string, Map<string, WaitRecord>>();
   /** Terminal executions in the order they finished, for eviction. */
   private readonly finished = new Set<string>();
+  private readonly clock: () => number;
   private readonly maxFinished: number;
   private readonly maxFinishedBytes: number;
   /** Sum of `bytes` over the finished executions. */
   private finishedBytes = 0;
 
   constructor(options: InMemoryStoreOptions = {}) {
+    if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidArgumentError('clock must be a function returning epoch ms');
+    this.clock = options.clock ?? Date.now;
     this.maxFinished = options.maxFinishedExecutions ?? 10_000;
     if (!Number.isInteger(this.maxFinished) || this.maxFinished < 0) {
       throw new InvalidArgumentError(`maxFinishedExecutions must be a non-negative integer, got ${String(options.maxFinishedExecutions)}`);
@@ -127,7 +136,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     const version = versions.length + 1;
     versions.push(clone({ ...body, version }));
     this.workflows.set(definition.id, versions);
-    const info: WorkflowVersionInfo = { version, createdAt: Date.now() };
+    const info: WorkflowVersionInfo = { version, createdAt: this.clock() };
     if (options?.changeNotes !== undefined) info.changeNotes = options.changeNotes;
     this.versionInfo.set(definition.id, [...(this.versionInfo.get(definition.id) ?? []), info]);
     return version;
@@ -243,7 +252,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     if (to === 'paused') e.pausedAt = patch.pausedAt ?? Date.now();
     else delete e.pausedAt;
     if (TERMINAL_STATUSES.includes(to)) {
-      e.completedAt = Date.now();
+      e.completedAt = this.clock();
       if (!this.finished.has(executionId)) {
         this.finished.add(executionId);
         this.finishedBytes += held.bytes;
@@ -329,7 +338,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     const k = `${wait.kind} ${wait.key}`;
     const existing = byKey.get(k);
     if (existing !== undefined) return { created: false, wait: clone(existing) };
-    const now = Date.now();
+    const now = this.clock();
     const record: WaitRecord = { executionId: wait.executionId, kind: wait.kind, key: wait.key, state: wait.state, createdAt: now, updatedAt: now };
     if (wait.nodeId !== undefined) record.nodeId = wait.nodeId;
     if (wait.payload !== undefined) record.payload = clone(wait.payload);
@@ -349,7 +358,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     if (found === undefined || !from.includes(found.state)) return null;
     const payload = patch.payload === undefined ? undefined : clone(patch.payload);
     found.state = patch.state;
-    found.updatedAt = Date.now();
+    found.updatedAt = this.clock();
     if (patch.nodeId !== undefined) found.nodeId = patch.nodeId;
     if (payload !== undefined) found.payload = payload;
     if (patch.resolution !== undefined) found.resolution = patch.resolution;

@@ -42,6 +42,9 @@ const EXPECTED: Record<string, { workflow: string; result: (out: unknown) => voi
   'react-flow-backend.ts': {
     skip: 'an HTTP server on Redis that receives its workflows over HTTP, so it exports none to run; its routes are tested in react-flow-backend.test.ts',
   },
+  'testing.test.ts': {
+    skip: 'a node:test file of examples/hello.ts, not a workflow module; testing-harness.test.ts runs it with node --test',
+  },
   'sandboxed-processor-setup.ts': {
     skip: 'a walkthrough of worker threads on Redis and PostgreSQL (`npx tsx examples/sandboxed-processor-setup.ts`); it exports only the registry its threads import',
   },
@@ -84,7 +87,8 @@ describe('importing an example starts nothing', () => {
     return counts;
   };
 
-  it.each(files)('%s', async (file) => {
+  // A test file (testing.test.ts) runs its tests when imported: it is run, not imported.
+  it.each(files.filter((f) => !f.includes('.test.')))('%s', async (file) => {
     // The package itself first, so that only what the example adds is looked at.
     await import('../../src/index.js');
     const before = resources();

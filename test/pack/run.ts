@@ -198,6 +198,7 @@ try {
       'transform',
       'workflow',
     ],
+    'spane/testing': ['TestEngine', 'createTestEngine'],
   };
   const subpaths = Object.keys(subpathExports);
   const subpathCheck = (load: (p: string) => string) =>

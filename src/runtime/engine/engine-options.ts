@@ -12,7 +12,7 @@ import { isPayloadManager } from '../execution/payloads.js';
 import type { PayloadManager } from '../execution/payloads.js';
 import type { NodeRegistry } from './registry.js';
 import type { CircuitBreakerRegistry } from '../resilience/circuit-breaker.js';
-import type { Logger } from './runtime.js';
+import type { Clock, Logger } from './runtime.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
 import type { WebhookSecretResolver } from '../triggers/webhooks.js';
 
@@ -77,6 +77,14 @@ export interface WorkflowEngineOptions {
    * @defaultValue console
    */
   logger?: Logger;
+  /**
+   * Where the engine reads the time it records and schedules from (node and execution
+   * timestamps, event timestamps, delay-node due times, `scheduleWorkflow` delays), in epoch ms.
+   * BullMQ's own timers stay on real time. `spane/testing` passes a virtual clock it moves with
+   * `advanceTime`; production code leaves it out.
+   * @defaultValue `Date.now`
+   */
+  clock?: Clock;
   /**
    * Claim check for large values. By default the engine offloads values over
    * `config.payloadThresholdBytes` to the store's payload table when the store implements
@@ -217,6 +225,7 @@ export function checkEngineOptions(options: WorkflowEngineOptions): { config: Re
   }
   if (typeof options.registry?.get !== 'function') throw new InvalidArgumentError('WorkflowEngine: a NodeRegistry is required');
   if (typeof options.store?.getExecution !== 'function') throw new InvalidArgumentError('WorkflowEngine: an ExecutionStore is required');
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidArgumentError("WorkflowEngine: 'clock' must be a function returning epoch ms");
   if (options.resolveWebhookSecret !== undefined && typeof options.resolveWebhookSecret !== 'function') {
     throw new InvalidArgumentError("WorkflowEngine: 'resolveWebhookSecret' must be a function (ref, workflowId) => secret");
   }

@@ -40,7 +40,7 @@ export type { CircuitBreakerKeyExtractor, NodeExecutorLike } from './registry.js
 export { engineConfigSchema, resolveEngineConfig } from './config.js';
 export type { EngineConfig, EngineConfigInput, ResolvedEngineConfig, WorkerThreadsConfig } from './config.js';
 export type { WorkflowCacheOptions } from './workflow-cache.js';
-export type { Logger } from './runtime.js';
+export type { Clock, Logger } from './runtime.js';
 export type { InputFor, StartArgs, TypedExecution, TypedForkOptions, WorkflowRef } from './typed-client.js';
 export type {
   EventOfType,

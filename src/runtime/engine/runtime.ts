@@ -55,9 +55,18 @@ export class SettleSignals {
   }
 }
 
+/**
+ * Where the engine reads the time it records (node and execution timestamps, event timestamps,
+ * a delay node's due time) and computes schedules from: epoch ms. `Date.now` unless a test
+ * harness (`spane/testing`) gives a virtual one.
+ */
+export type Clock = () => number;
+
 /** What the engine's parts share. Internal. */
 export interface Runtime {
   readonly settled: SettleSignals;
+  /** The engine's clock (see {@link Clock}). */
+  readonly clock: Clock;
   readonly events: EventStreamManager;
   readonly breakers: CircuitBreakerRegistry;
   readonly rateLimiter: RateLimiter;

@@ -151,8 +151,10 @@ export class WorkflowEngine {
     this.commands = commands;
     this.sqlBackend = sqlBackend;
     this.owned = (options as OwningEngineOptions)[OWNED_RESOURCES] ?? [];
-    const queues = new QueueManager(binding, config);
+    const clock = options.clock ?? Date.now;
+    const queues = new QueueManager(binding, config, clock);
     this.rt = {
+      clock,
       store: options.store,
       registry: options.registry,
       config,
@@ -162,7 +164,7 @@ export class WorkflowEngine {
       settled: new SettleSignals(),
       // With an in-process store a read costs what a copy does: nothing to save.
       handoff: new ExecutionHandoff(options.store.inProcess === true ? 0 : HANDOFF_TTL_MS),
-      events: new EventStreamManager({ connection: binding, listenerBase: undefined, config, logger }),
+      events: new EventStreamManager({ connection: binding, listenerBase: undefined, config, logger, clock }),
       breakers: options.circuitBreakers ?? new CircuitBreakerRegistry(),
       rateLimiter: new RateLimiter(rateLimits, config.prefix),
       payloads: payloads ?? defaultPayloadManager(options.store, config.payloadThresholdBytes),
@@ -504,13 +506,13 @@ export class WorkflowEngine {
     const workflowId = workflowIdOf('scheduleWorkflow', workflow);
     assertString('scheduleWorkflow', 'workflowId', workflowId);
     const at = checkEpochMs('scheduleWorkflow', 'executeAt', executeAt);
-    const delay = at - Date.now();
+    const delay = at - this.rt.clock();
     if (delay < 0) throw new InvalidArgumentError(`scheduleWorkflow: executeAt ${new Date(at).toISOString()} is in the past`);
     assertJson(initialData, 'initialData');
     const graph = await this.latestGraph(workflowId);
     await checkInputAgainst(workflowId, this.rt.workflows.inputSchema(workflowId), initialData);
     const executionId = randomUUID();
-    await createExecutionChecked(this.rt, newExecution({ executionId, graph, initialData, status: 'pending' }));
+    await createExecutionChecked(this.rt, newExecution({ executionId, graph, initialData, status: 'pending' }, this.rt.clock));
     try {
       await this.rt.queues.workflowQueue.add(WORKFLOW_JOB, { workflowId, executionId }, { jobId: startJobId(executionId), delay });
     } catch (err) {

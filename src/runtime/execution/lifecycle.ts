@@ -103,7 +103,7 @@ export class ExecutionLifecycle {
     for (const { graph, initialData, replay } of items)
       if (replay !== true) await checkInputAgainst(graph.definition.id, this.rt.workflows.inputSchema(graph.definition.id), initialData);
     const started = items.map((item) => {
-      const exec = newExecution({ executionId: randomUUID(), graph: item.graph, initialData: item.initialData, status: 'running' });
+      const exec = newExecution({ executionId: randomUUID(), graph: item.graph, initialData: item.initialData, status: 'running' }, this.rt.clock);
       // Claim check: the row holds the reference; the payload is written once the row exists.
       const prepared = this.rt.payloads?.prepare(INITIAL_PAYLOAD_ID, item.initialData);
       const payload = prepared?.json;
@@ -170,7 +170,7 @@ export interface ExecutionSeed {
 }
 
 /** A new execution record for `graph`. */
-export function newExecution(seed: ExecutionSeed) {
+export function newExecution(seed: ExecutionSeed, clock: () => number = Date.now) {
   const { executionId, graph, initialData, status } = seed;
   return {
     executionId,
@@ -179,7 +179,7 @@ export function newExecution(seed: ExecutionSeed) {
     status,
     initialData,
     depth: 0,
-    startedAt: Date.now(),
+    startedAt: clock(),
   };
 }
 

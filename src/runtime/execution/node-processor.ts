@@ -156,7 +156,7 @@ export class NodeProcessor {
     exec.status = 'running';
 
     const attempt = job.attemptsMade + 1 + (data.eagerAttempts ?? 0);
-    const startedAt = Date.now();
+    const startedAt = rt.clock();
     const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, attempt };
     const limit = rt.registry.getRateLimit(node.type);
     if (limit !== undefined && token !== undefined) {
@@ -173,7 +173,7 @@ export class NodeProcessor {
     const outcome = await this.attempt({ graph, node, exec, job, token, attempt, inputData: data.inputData });
     if (outcome.kind === 'waiting') throw new DelayedError();
     if (outcome.kind === 'suspended') return { status: outcome.status, ...(outcome.reason !== undefined && { reason: outcome.reason }) };
-    const completedAt = Date.now();
+    const completedAt = rt.clock();
     const durationMs = completedAt - startedAt;
 
     if (outcome.kind === 'success') {
@@ -360,7 +360,7 @@ export class NodeProcessor {
     if (exec.status !== 'running' || this.closing) return toQueue();
 
     const attempt = 1;
-    const startedAt = Date.now();
+    const startedAt = rt.clock();
     const ids = { executionId: exec.executionId, workflowId: exec.workflowId, nodeId: node.id, nodeType: node.type, attempt };
     const limit = rt.registry.getRateLimit(node.type);
     if (limit !== undefined) {
@@ -376,7 +376,7 @@ export class NodeProcessor {
     // Only built-in kinds wait, and those never chain.
     if (outcome.kind === 'waiting') return toQueue();
     if (outcome.kind === 'suspended') return undefined;
-    const completedAt = Date.now();
+    const completedAt = rt.clock();
     const durationMs = completedAt - startedAt;
     if (outcome.kind === 'success') {
       await recordSuccess(rt, { exec, job, ids, outcome, startedAt, completedAt });
@@ -408,7 +408,7 @@ export class NodeProcessor {
       error,
       errorDetails,
       attempts: job.attemptsMade + 1 + (job.data.eagerAttempts ?? 0),
-      completedAt: Date.now(),
+      completedAt: rt.clock(),
     };
     if ((await settleFailure(rt, { graph, exec, node, result, job })) === 'continued') return { status: 'failed', reason: error };
     throw new UnrecoverableError(error);

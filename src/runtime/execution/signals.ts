@@ -124,7 +124,7 @@ async function suspend(rt: Runtime, run: SignalRun, wait: WaitRecord): Promise<S
   const { name, timeoutMs } = signalConfigOf(node);
   if (timeoutMs !== undefined) {
     const data: NodeJobData = { ...target(exec), nodeId: node.id, waitTimeout: true };
-    const delay = Math.max(0, wait.updatedAt + timeoutMs - Date.now());
+    const delay = Math.max(0, wait.updatedAt + timeoutMs - rt.clock());
     await rt.queues.nodeQueue.add(NODE_JOB, data, { jobId: waitTimeoutJobId(exec.executionId, node.id), delay, attempts: 1 });
   }
   rt.events.publish(
@@ -224,7 +224,7 @@ interface Signalled {
 /** Writes the signalled node's result (the payload) and advances the execution from it. */
 async function completeSignalled(rt: Runtime, done: Signalled): Promise<void> {
   const { graph, node, executionId, wait } = done;
-  const completedAt = Date.now();
+  const completedAt = rt.clock();
   const result: NodeResult = { status: 'completed', data: wait.payload, attempts: 1, startedAt: wait.createdAt, completedAt };
   const stored = await saveNodeResultChecked(rt, { executionId, nodeId: node.id, result });
   await (await rt.queues.nodeQueue.getJob(waitTimeoutJobId(executionId, node.id)))?.remove().catch(() => undefined);

@@ -170,7 +170,7 @@ async function startChild(rt: Runtime, start: ChildStart): Promise<SubWorkflowSt
       parentExecutionId: exec.executionId,
       parentNodeId: node.id,
       depth: exec.depth + 1,
-      startedAt: Date.now(),
+      startedAt: rt.clock(),
     },
     existingOk,
   );

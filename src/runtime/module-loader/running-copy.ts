@@ -41,6 +41,7 @@ const SUBPATHS: Readonly<Record<string, () => Promise<Namespace>>> = {
   'engine/config': () => import('../../subpaths/engine/config.js'),
   'db/inmemory-store': () => import('../../subpaths/db/inmemory-store.js'),
   dsl: () => import('../../subpaths/dsl.js'),
+  testing: () => import('../../subpaths/testing.js'),
 };
 
 /** The subpaths of {@link runningCopy}'s modules, as package.json's `exports` keys name them (`./types`, ...). */

@@ -101,6 +101,8 @@ export interface EventStreamManagerOptions {
   config: ResolvedEngineConfig;
   /** Where publish and subscriber failures are logged. */
   logger: Logger;
+  /** Where event timestamps are read (the engine's clock). @defaultValue `Date.now` */
+  clock?: () => number;
 }
 
 /**
@@ -136,6 +138,7 @@ export class EventStreamManager {
   private closed = false;
   private readonly config: ResolvedEngineConfig;
   private readonly logger: Logger;
+  private readonly clock: () => number;
   /** Per reason: when a drop was last logged, and how many were dropped since. */
   private readonly drops = new Map<DropReason, { loggedAt: number; since: number }>();
 
@@ -148,6 +151,7 @@ export class EventStreamManager {
     const { connection, listenerBase, config, logger } = options;
     this.config = config;
     this.logger = logger;
+    this.clock = options.clock ?? Date.now;
     if (connection instanceof BullBinding) this.binding = connection;
     else if (listenerBase !== undefined) this.binding = BullBinding.redis(connection, listenerBase, new ConnectionErrors(logger));
     else throw new InvalidArgumentError('EventStreamManager: a Redis connection needs a listenerBase connection too');
@@ -156,7 +160,7 @@ export class EventStreamManager {
   /** Publishes an event without waiting for Redis; a failure to publish is logged, never thrown. */
   publish(event: Omit<SpaneEvent, 'id' | 'timestamp'>, job?: Job): void {
     if (this.closed) return;
-    const full: SpaneEvent = { id: randomUUID(), timestamp: Date.now(), ...event };
+    const full: SpaneEvent = { id: randomUUID(), timestamp: this.clock(), ...event };
     for (const observe of this.localObservers) {
       try {
         observe(full);

@@ -39,6 +39,7 @@ export class QueueManager {
   constructor(
     connection: ConnectionOptions | BullBinding,
     private readonly config: ResolvedEngineConfig,
+    private readonly clock: () => number = Date.now,
   ) {
     this.binding = connection instanceof BullBinding ? connection : undefined;
     this.connection = connection instanceof BullBinding ? connection.commands : connection;
@@ -60,7 +61,7 @@ export class QueueManager {
     if (node.type === BUILTIN_NODE_KINDS.delay && data.delayUntil === undefined) {
       const ms = delayMs(node.config);
       if (ms > 0) {
-        data.delayUntil = Date.now() + ms;
+        data.delayUntil = this.clock() + ms;
         opts.delay = ms;
       }
     }
