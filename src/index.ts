@@ -261,3 +261,7 @@ export type { WorkerThreadsConfig } from './runtime/engine/index.js';
 export { DataTooDeepError, HttpError, MappingError, NonRetryableHttpError } from './errors.js';
 export type { HttpErrorDetails } from './errors.js';
 export { MAX_DATA_DEPTH } from './definition/json-check.js';
+
+// --- Dashboard: a Fetch handler serving the UI and its API ---
+export { createDashboard, toNodeListener } from './dashboard/index.js';
+export type { ConnectionInfo, Dashboard, DashboardAuthorize, DashboardOptions } from './dashboard/index.js';
