@@ -81,6 +81,7 @@ export interface ExecutionSummary {
   completedAt?: number | undefined;
   error?: string | undefined;
   parentExecutionId?: string | undefined;
+  parentNodeId?: string | undefined;
   nodeCount: number;
 }
 
@@ -119,6 +120,7 @@ function summaryOf(e: WorkflowExecution): ExecutionSummary {
     completedAt: e.completedAt,
     error: e.error,
     parentExecutionId: e.parentExecutionId,
+    parentNodeId: e.parentNodeId,
     nodeCount: Object.keys(e.nodeResults).length,
   };
 }

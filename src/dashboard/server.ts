@@ -179,8 +179,9 @@ export function createDashboard(engine: WorkflowEngine, options: DashboardOption
   };
   if (base !== '') app.get(base, (c) => c.redirect(`${base}/`, 308));
   app.get(`${base}/`, page);
+  app.get(`${base}/favicon.ico`, (c) => c.body(null, 204));
   app.get(`${base}/assets/:file`, async (c) => {
-    const asset = dir === undefined ? undefined : await readAsset(dir, c.req.param('file'));
+    const asset = dir === undefined ? undefined : await readAsset(dir, `assets/${c.req.param('file')}`);
     if (asset === undefined) return c.text('not found', 404);
     return c.body(asset.body as Uint8Array<ArrayBuffer>, 200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
   });
