@@ -15,3 +15,4 @@ export * from './errors/store.js';
 export * from './errors/data.js';
 export * from './errors/http.js';
 export * from './errors/zod.js';
+export * from './errors/execution-query.js';

@@ -9,6 +9,8 @@ import { BACKENDS, GRAPH_FORMATS } from './choices.js';
 import type { CliBackend } from './choices.js';
 // Types only: erased, so the commands still load when they run.
 import type { DashboardCommandOptions } from './commands/dashboard.js';
+import type { DlqListOptions, DlqOptions } from './commands/dlq.js';
+import type { ExecutionsInspectOptions, ExecutionsListOptions } from './commands/executions.js';
 import type { GraphOptions } from './commands/graph.js';
 import type { MigrateOptions } from './commands/migrate.js';
 import type { RunOptions } from './commands/run.js';
@@ -40,6 +42,17 @@ function seconds(value: string): number {
   if (!Number.isFinite(n) || n < 0) throw new CommanderArgumentError('must be a number of seconds (0: no limit)');
   return n;
 }
+
+function isoTime(name: string) {
+  return (value: string): number => {
+    const ms = Date.parse(value);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw new CommanderArgumentError(`${name} must be an ISO 8601 time, e.g. 2026-12-07 or 2026-12-07T14:30:00Z`);
+    return ms;
+  };
+}
+
+const STORE_HELP =
+  '\nReads the shared store the workers write to: a PostgreSQL database (--database-url, else SPANE_DATABASE_URL or DATABASE_URL), or a PGlite data directory no process has open (--data-dir). An in-memory store lives inside its own process: no other process can list its executions.';
 
 const FILE_HELP = 'a module exporting workflows (.ts, .js, .mjs) or a JSON definition file; see docs/cli.md';
 
@@ -143,6 +156,68 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
     .action(async (file: string | undefined, opts: DashboardCommandOptions) => {
       const { dashboardCommand } = await import('./commands/dashboard.js');
       exit.code = await dashboardCommand({ file, options: opts, io });
+    });
+
+  const executions = program.command('executions').description('List and inspect executions in the shared store (PostgreSQL), from any machine.');
+  const storeOptions = (cmd: Command): Command =>
+    cmd
+      .option('--database-url <url>', 'PostgreSQL the workers use (default: SPANE_DATABASE_URL, DATABASE_URL)')
+      .option('--data-dir <dir>', 'read a PGlite data directory instead (one no process has open)')
+      .option('--json', 'print JSON instead of a table')
+      .addHelpText('after', STORE_HELP);
+
+  storeOptions(
+    executions
+      .command('list')
+      .description('List executions, newest first, a page at a time; stderr says how many match by status and how to get the next page.')
+      .option('-w, --workflow <id>', 'only executions of this workflow')
+      .addOption(new Option('--workflow-version <n>', 'only this version of --workflow').argParser(positiveInt('--workflow-version')))
+      .option('-s, --status <statuses>', 'only these statuses, comma-separated (pending, running, paused, completed, failed, cancelled)')
+      .addOption(new Option('--from <time>', 'only executions started at or after this ISO 8601 time').argParser(isoTime('--from')))
+      .addOption(new Option('--to <time>', 'only executions started before this ISO 8601 time').argParser(isoTime('--to')))
+      .option('--id <prefix>', 'only executions whose id starts with this')
+      .addOption(new Option('-n, --limit <n>', 'executions per page, at most 500 (default: 50)').argParser(positiveInt('--limit')))
+      .option('--cursor <cursor>', 'the page after the one that printed this cursor (pass the same filters)'),
+  ).action(async (opts: ExecutionsListOptions) => {
+    const { executionsListCommand } = await import('./commands/executions.js');
+    exit.code = await executionsListCommand(opts, io);
+  });
+
+  storeOptions(
+    executions
+      .command('inspect')
+      .description("Show an execution: status, times, error, and each node's status, attempts, timings and error (no data).")
+      .argument('<executionId>', 'the execution'),
+  ).action(async (executionId: string, opts: ExecutionsInspectOptions) => {
+    const { executionsInspectCommand } = await import('./commands/executions.js');
+    exit.code = await executionsInspectCommand(executionId, opts, io);
+  });
+
+  const dlq = program.command('dlq').description('The dead letter queue of a shared backend: nodes whose last attempt failed.');
+  const dlqOptions = (cmd: Command): Command =>
+    cmd
+      .addOption(new Option('-b, --backend <kind>', 'queue backend').choices(['redis', 'postgres']).default('redis'))
+      .option('--redis-url <url>', 'Redis for --backend redis (default: SPANE_REDIS_URL, REDIS_URL, redis://127.0.0.1:6379)')
+      .option('--database-url <url>', 'PostgreSQL for --backend postgres and for the state store (default: SPANE_DATABASE_URL, DATABASE_URL)')
+      .option('--prefix <prefix>', 'key prefix of the queues (default: {spane})');
+
+  dlqOptions(dlq.command('list').description('List DLQ items, oldest first.'))
+    .addOption(new Option('-n, --limit <n>', 'at most this many').argParser(positiveInt('--limit')).default(100))
+    .option('--json', 'print JSON instead of a table')
+    .action(async (opts: DlqListOptions) => {
+      const { dlqListCommand } = await import('./commands/dlq.js');
+      exit.code = await dlqListCommand(opts, io);
+    });
+
+  dlqOptions(dlq.command('retry').description("Re-run a DLQ item's failed node; the execution carries on when it succeeds (a worker of its workflow must be running)."))
+    .argument('<item>', 'the DLQ item, as dlq list prints it (dlq__<executionId>__<nodeId>)')
+    .addHelpText(
+      'after',
+      '\nNeeds the shared store (--database-url, SPANE_DATABASE_URL or DATABASE_URL). Exit code: 0 when retried, 1 when there is no such item or the execution cannot be retried.',
+    )
+    .action(async (item: string, opts: DlqOptions) => {
+      const { dlqRetryCommand } = await import('./commands/dlq.js');
+      exit.code = await dlqRetryCommand(item, opts, io);
     });
 
   program

@@ -1,8 +1,7 @@
 /**
  * What the dashboard reads from an engine, shaped for the browser: workflows with their graph
  * and triggers (webhook secrets left out), pages of executions with counts per status, one
- * execution with its children, and DLQ items. The listing goes through {@link listExecutionPage}
- * alone, so a store-side paginated listing can replace its in-memory paging in one place.
+ * execution with its children, and DLQ items.
  *
  * @module
  */
@@ -12,12 +11,7 @@ import { isPayloadReference } from '../runtime/execution/payloads.js';
 import { engineInternals } from '../runtime/engine/test-hooks.js';
 import type { WorkflowEngine } from '../runtime/engine/workflow-engine.js';
 import type { ExecutionStore } from '../store/store.js';
-
-/** Every execution status, in the order the dashboard shows their counts. */
-export const EXECUTION_STATUSES: readonly ExecutionStatus[] = ['pending', 'running', 'paused', 'completed', 'failed', 'cancelled'];
-
-/** How many executions the in-memory paging reads at most (newest first). */
-const SCAN_LIMIT = 5_000;
+import { EXECUTION_STATUSES } from '../store/execution-listing.js';
 
 /** The store behind an engine. */
 export function storeOf(engine: WorkflowEngine): ExecutionStore {
@@ -82,10 +76,11 @@ export interface ExecutionSummary {
   error?: string | undefined;
   parentExecutionId?: string | undefined;
   parentNodeId?: string | undefined;
-  nodeCount: number;
+  /** Settled nodes by how they ended. */
+  nodeCounts: Record<NodeResult['status'], number>;
 }
 
-/** Which executions to list: every field optional. */
+/** Which executions to list: every field optional but the page size. */
 export interface ExecutionQuery {
   workflowId?: string | undefined;
   version?: number | undefined;
@@ -94,23 +89,26 @@ export interface ExecutionQuery {
   from?: number | undefined;
   /** Started before (epoch ms). */
   to?: number | undefined;
-  /** A part of the execution id. */
+  /** The start of an execution id. */
   search?: string | undefined;
-  /** 0-based page. */
-  page: number;
+  /** Where the previous page stopped (its `nextCursor`). */
+  cursor?: string | undefined;
   pageSize: number;
 }
 
-/** One page of executions, with how many match in all and per status (the status filter aside). */
+/** One page of executions, with how many match per status (the status filter aside) and in all. */
 export interface ExecutionPage {
   executions: ExecutionSummary[];
+  nextCursor?: string | undefined;
   total: number;
   counts: Record<ExecutionStatus, number>;
-  page: number;
-  pageSize: number;
 }
 
-function summaryOf(e: WorkflowExecution): ExecutionSummary {
+function summaryOf(
+  e: Omit<WorkflowExecution, 'nodeResults' | 'initialData'> & { nodeCounts?: Record<NodeResult['status'], number>; nodeResults?: Record<string, NodeResult> },
+): ExecutionSummary {
+  const nodeCounts = e.nodeCounts ?? { completed: 0, failed: 0, skipped: 0 };
+  if (e.nodeCounts === undefined) for (const r of Object.values(e.nodeResults ?? {})) nodeCounts[r.status] += 1;
   return {
     executionId: e.executionId,
     workflowId: e.workflowId,
@@ -121,29 +119,28 @@ function summaryOf(e: WorkflowExecution): ExecutionSummary {
     error: e.error,
     parentExecutionId: e.parentExecutionId,
     parentNodeId: e.parentNodeId,
-    nodeCount: Object.keys(e.nodeResults).length,
+    nodeCounts,
   };
 }
 
 /**
- * A page of executions, newest first. Reads the newest {@link SCAN_LIMIT} executions of the
- * workflow through `listExecutions` and filters and pages them here; counts are over the same set.
+ * A page of executions, newest first, through the engine's keyset listing
+ * (`listExecutionPage`), with the counts per status of the same filters (`countExecutions`).
  */
-export async function listExecutionPage(store: ExecutionStore, q: ExecutionQuery): Promise<ExecutionPage> {
-  const all = await store.listExecutions({ ...(q.workflowId !== undefined && { workflowId: q.workflowId }), limit: SCAN_LIMIT });
-  const search = q.search?.toLowerCase();
-  const matching = all.filter(
-    (e) =>
-      (q.version === undefined || e.workflowVersion === q.version) &&
-      (q.from === undefined || e.startedAt >= q.from) &&
-      (q.to === undefined || e.startedAt < q.to) &&
-      (search === undefined || e.executionId.toLowerCase().includes(search)),
-  );
-  const counts = Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, 0])) as Record<ExecutionStatus, number>;
-  for (const e of matching) counts[e.status] += 1;
-  const filtered = q.status === undefined ? matching : matching.filter((e) => e.status === q.status);
-  const start = q.page * q.pageSize;
-  return { executions: filtered.slice(start, start + q.pageSize).map(summaryOf), total: filtered.length, counts, page: q.page, pageSize: q.pageSize };
+export async function listExecutionPage(engine: WorkflowEngine, q: ExecutionQuery): Promise<ExecutionPage> {
+  const filters = {
+    ...(q.workflowId !== undefined && { workflowId: q.workflowId }),
+    ...(q.version !== undefined && { version: q.version }),
+    ...(q.from !== undefined && { from: q.from }),
+    ...(q.to !== undefined && { to: q.to }),
+    ...(q.search !== undefined && { executionId: q.search }),
+  };
+  const [page, counts] = await Promise.all([
+    engine.listExecutionPage({ ...filters, ...(q.status !== undefined && { status: q.status }), ...(q.cursor !== undefined && { cursor: q.cursor }), limit: q.pageSize }),
+    engine.countExecutions(filters),
+  ]);
+  const total = q.status === undefined ? EXECUTION_STATUSES.reduce((n, s) => n + counts[s], 0) : counts[q.status];
+  return { executions: page.executions.map(summaryOf), nextCursor: page.nextCursor, total, counts };
 }
 
 /** A node result as sent: a claim-checked output is announced, not loaded (`dataRef`). */
@@ -229,7 +226,7 @@ export function parseExecutionQuery(params: URLSearchParams): ExecutionQuery {
     from: int('from', 0, Number.MAX_SAFE_INTEGER),
     to: int('to', 0, Number.MAX_SAFE_INTEGER),
     search: text('search'),
-    page: int('page', 0, 1_000_000) ?? 0,
+    cursor: text('cursor', 500),
     pageSize: int('pageSize', 1, 200) ?? 25,
   };
 }

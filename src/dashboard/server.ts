@@ -6,7 +6,7 @@ import { eventsResponse } from '../runtime/observe/sse.js';
 import { assetsDir, readAsset } from './assets.js';
 import { checkAccess, csrfProblem, sameSecret, TOKEN_COOKIE } from './auth.js';
 import type { DashboardAuthorize } from './auth.js';
-import { executionDetail, listExecutionPage, listWorkflowsWithTriggers, loadPayload, parseExecutionQuery, storeOf } from './data.js';
+import { executionDetail, listExecutionPage, listWorkflowsWithTriggers, loadPayload, parseExecutionQuery } from './data.js';
 
 /** Options of {@link createDashboard}. */
 export interface DashboardOptions {
@@ -71,7 +71,6 @@ export function createDashboard(engine: WorkflowEngine, options: DashboardOption
   const { token, authorize } = options;
   if (token !== undefined && (typeof token !== 'string' || token.length < 8)) throw new InvalidArgumentError('createDashboard: token must be a string of at least 8 characters');
   if (authorize !== undefined && typeof authorize !== 'function') throw new InvalidArgumentError('createDashboard: authorize must be a function');
-  const store = storeOf(engine);
   const app = new Hono();
   const api = new Hono();
 
@@ -92,7 +91,7 @@ export function createDashboard(engine: WorkflowEngine, options: DashboardOption
   });
 
   api.get('/workflows', async (c) => json(c, { workflows: await listWorkflowsWithTriggers(engine) }));
-  api.get('/executions', async (c) => json(c, await listExecutionPage(store, parseExecutionQuery(new URL(c.req.url).searchParams))));
+  api.get('/executions', async (c) => json(c, await listExecutionPage(engine, parseExecutionQuery(new URL(c.req.url).searchParams))));
   api.get('/executions/:id', async (c) => {
     const detail = await executionDetail(engine, c.req.param('id'));
     return detail === undefined ? json(c, { error: 'no such execution' }, 404) : json(c, detail);

@@ -41,7 +41,8 @@ export type SpaneErrorCode =
   | 'DATA_TOO_DEEP'
   | 'MAPPING_INVALID'
   | 'HTTP_ERROR'
-  | 'ZOD_UNSUPPORTED';
+  | 'ZOD_UNSUPPORTED'
+  | 'EXECUTION_QUERY_INVALID';
 
 /** Options every {@link SpaneError} accepts. */
 export interface SpaneErrorOptions {

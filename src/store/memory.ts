@@ -5,6 +5,16 @@ import { ExecutionNotFoundError, InvalidArgumentError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 import type { PayloadStore } from './payload-store.js';
 import { THIS_THREAD } from './thread-access.js';
+import {
+  emptyStatusCounts,
+  executionPageCursor,
+  matchesExecutionQuery,
+  newestFirst,
+  resolveExecutionCountQuery,
+  resolveExecutionListQuery,
+  summarizeExecution,
+} from './execution-listing.js';
+import type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummaryPage } from './execution-listing.js';
 import type { StoreThreadAccess } from './thread-access.js';
 import {
   assertRecord,
@@ -177,6 +187,26 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
       if (out.length >= (filter.limit ?? 100)) break;
     }
     return out;
+  }
+
+  /** Filters and sorts what it holds (at most `maxFinishedExecutions` plus the unfinished ones). */
+  async listExecutionPage(query: ExecutionListQuery = {}): Promise<ExecutionSummaryPage> {
+    const q = resolveExecutionListQuery(query);
+    const { before } = q;
+    const older = (e: WorkflowExecution) => before === undefined || newestFirst(before, e) < 0;
+    const matching = [...this.executions.values()]
+      .map((h) => h.exec)
+      .filter((e) => matchesExecutionQuery(e, q) && older(e))
+      .sort(newestFirst);
+    const page = matching.slice(0, q.limit).map((e) => clone(summarizeExecution(e)));
+    return matching.length > q.limit ? { executions: page, nextCursor: executionPageCursor(page.at(-1)!) } : { executions: page };
+  }
+
+  async countExecutions(query: ExecutionCountQuery = {}): Promise<ExecutionStatusCounts> {
+    const q = resolveExecutionCountQuery(query);
+    const counts = emptyStatusCounts();
+    for (const { exec } of this.executions.values()) if (matchesExecutionQuery(exec, q)) counts[exec.status]++;
+    return counts;
   }
 
   async listUnfinishedExecutions(query: UnfinishedExecutionQuery = {}): Promise<ExecutionPage> {

@@ -5,6 +5,7 @@ import type { SerializedError } from '../errors.js';
 import { kindOf, MAX_DATA_DEPTH } from '../definition/json-check.js';
 import { ownValue, setOwn } from '../definition/own.js';
 import type { StoreThreadAccess } from './thread-access.js';
+import type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummaryPage } from './execution-listing.js';
 
 /** An execution as created by the engine, before any node has run. */
 export type NewExecution = Omit<WorkflowExecution, 'nodeResults' | 'completedAt' | 'error' | 'errorDetails' | 'pausedAt'>;
@@ -246,8 +247,28 @@ export interface ExecutionStore {
    * {@link readExecutionHead}, which falls back to `getExecution` for a store without it.
    */
   getExecutionHead?(executionId: string, nodeIds: readonly string[]): Promise<ExecutionHead | null>;
-  /** Executions matching the filter, newest first. */
+  /**
+   * Executions matching the filter, newest first by creation order, with their node results:
+   * whole executions, for scripts and tests. To page through many executions (a dashboard, the
+   * CLI), use {@link ExecutionStore.listExecutionPage}, which returns summaries.
+   */
   listExecutions(filter?: ExecutionFilter): Promise<WorkflowExecution[]>;
+  /**
+   * One page of executions matching `query`, newest first by (`startedAt`, `executionId`), as
+   * summaries (no initial data, no node results: counts of nodes by status instead), with a
+   * cursor for the next page. Keyset paging, so a walk never returns an execution twice while
+   * executions are created meanwhile. `limit` defaults to 50 and may be at most 500. A bad query
+   * (an unknown status, a cursor the store did not return, a limit out of range, `from` after
+   * `to`) is refused with an `ExecutionQueryError` naming the option, before the store is read.
+   * See {@link ExecutionListQuery}.
+   */
+  listExecutionPage(query?: ExecutionListQuery): Promise<ExecutionSummaryPage>;
+  /**
+   * How many executions matching `query` are in each status (every status present, 0 when
+   * none), e.g. for a dashboard's status tabs. Same filters and checks as
+   * {@link ExecutionStore.listExecutionPage}, without paging.
+   */
+  countExecutions(query?: ExecutionCountQuery): Promise<ExecutionStatusCounts>;
   /**
    * Unfinished executions (pending, running, paused), oldest first, one page at a time with a
    * cursor; the engine's reconciler pages through them to find executions whose queue state was

@@ -12,6 +12,7 @@ import { readExecutionHead } from '../../src/store/store.js';
 import type { ExecutionFilter, ExecutionStore, NewExecution, UnfinishedExecutionQuery } from '../../src/store/store.js';
 import { isPayloadStore } from '../../src/store/payload-store.js';
 import type { PayloadStore } from '../../src/store/payload-store.js';
+import { describeExecutionListing } from './execution-listing.contract.js';
 
 /** What {@link runExecutionStoreContract} needs to know about an implementation. */
 export interface ContractOptions {
@@ -752,6 +753,11 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
         await expect(store.listUnfinishedExecutions!({ cursor: 'not-a-cursor' })).rejects.toThrow(InvalidArgumentError);
       });
     });
+
+    describeExecutionListing(
+      () => store,
+      (s) => (options.peer ?? ((same: ExecutionStore) => same))(s),
+    );
 
     describe('listExecutions / getChildExecutions', () => {
       beforeEach(async () => {

@@ -72,25 +72,37 @@ describe('dashboard API', () => {
     const failed = await t.engine.enqueueWorkflow('orders', {});
     for (const id of [...ids, failed]) await t.engine.waitForExecution(id);
 
-    type Page = { executions: { executionId: string; workflowId: string; status: string }[]; total: number; counts: Record<string, number> };
+    type Page = { executions: { executionId: string; workflowId: string; status: string }[]; nextCursor?: string; total: number; counts: Record<string, number> };
     const get = async (qs: string) => (await (await dash(local(`/api/executions?${qs}`))).json()) as Page;
     const all = await get('');
     expect(all.total).toBe(6);
     expect(all.counts).toMatchObject({ completed: 5, failed: 1, running: 0 });
-    const first = await get('workflowId=plain&pageSize=2&page=0');
-    const second = await get('workflowId=plain&pageSize=2&page=1');
-    const third = await get('workflowId=plain&pageSize=2&page=2');
-    expect([first, second, third].map((p) => p.executions.length)).toEqual([2, 2, 1]);
-    expect(new Set([...first.executions, ...second.executions, ...third.executions].map((e) => e.executionId))).toEqual(new Set(ids));
-    expect((await get('status=failed')).executions.map((e) => e.executionId)).toEqual([failed]);
+    const seen: string[] = [];
+    const sizes: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await get(`workflowId=plain&pageSize=2${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`);
+      sizes.push(page.executions.length);
+      seen.push(...page.executions.map((e) => e.executionId));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    expect(sizes).toEqual([2, 2, 1]);
+    expect(seen.sort()).toEqual([...ids].sort());
+    const onlyFailed = await get('status=failed');
+    expect(onlyFailed.executions.map((e) => e.executionId)).toEqual([failed]);
+    expect(onlyFailed.total).toBe(1);
+    expect(onlyFailed.counts.completed).toBe(5);
     expect((await get(`search=${ids[2]!.slice(0, 13)}`)).executions.map((e) => e.executionId)).toContain(ids[2]);
-    expect((await get('version=2')).total).toBe(0);
+    expect((await get('workflowId=plain&version=2')).total).toBe(0);
     expect((await get(`from=${Date.now() + 60_000}`)).total).toBe(0);
 
     const bad = await dash(local('/api/executions?status=exploded'));
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect((await dash(local('/api/executions?pageSize=100000'))).status).toBe(400);
+    const badCursor = await dash(local('/api/executions?cursor=not-a-cursor'));
+    expect(badCursor.status).toBe(400);
+    expect(await badCursor.json()).toMatchObject({ code: 'EXECUTION_QUERY_INVALID' });
   });
 
   it('lists workflows with versions and triggers, never a webhook secret', async () => {

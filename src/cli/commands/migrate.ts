@@ -8,6 +8,7 @@ import { BackendUnavailableError, InvalidArgumentError, SpaneError, StoreUnavail
 import { databaseUrlFromEnv } from '../../runtime/engine/create-engine.js';
 import { DrizzleStore } from '../../store/drizzle/store.js';
 import type { CliIO } from '../io.js';
+import { databaseName } from '../store.js';
 import { println } from '../io.js';
 
 /** Options of {@link migrateCommand}. */
@@ -48,14 +49,4 @@ export async function migrateCommand(options: MigrateOptions, io: CliIO): Promis
   await store.close();
   println(io.stdout, `PostgreSQL database ${databaseName(url)}: migrations applied, schema up to date`);
   return 0;
-}
-
-/** The database part of a URL, without credentials; a placeholder when it cannot be parsed (it may hold a password). */
-function databaseName(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `'${decodeURIComponent(parsed.pathname.slice(1)) || '(default)'}' on ${parsed.host}`;
-  } catch {
-    return '(from the connection string)';
-  }
 }

@@ -31,10 +31,14 @@ export function ExecutionsPage({ route }: { route: Route }) {
       if (v === undefined || v === '') next.delete(k);
       else next.set(k, v);
     }
-    if (!('page' in changes)) next.delete('page');
+    // A new filter starts again from the newest page.
+    if (!('cursor' in changes)) {
+      next.delete('cursor');
+      next.delete('n');
+    }
     window.location.hash = href('executions', next);
   };
-  const page = Number(query.get('page') ?? '0');
+  const page = Number(query.get('n') ?? '0');
   const pageSize = Number(query.get('pageSize') ?? '25');
   const pages = data === undefined ? 1 : Math.max(1, Math.ceil(data.total / pageSize));
   const dateValue = (name: 'from' | 'to') => {
@@ -64,7 +68,7 @@ export function ExecutionsPage({ route }: { route: Route }) {
           ))}
         </select>
         <input name="version" aria-label="version" placeholder="version" size={7} defaultValue={query.get('version') ?? ''} key={`v${key}`} />
-        <input name="search" aria-label="search by id" placeholder="execution id" data-testid="filter-search" defaultValue={query.get('search') ?? ''} key={`s${key}`} />
+        <input name="search" aria-label="search by id" placeholder="execution id (start)" data-testid="filter-search" defaultValue={query.get('search') ?? ''} key={`s${key}`} />
         <label>
           from <input type="datetime-local" name="from" defaultValue={dateValue('from')} key={`f${key}`} />
         </label>
@@ -124,13 +128,16 @@ export function ExecutionsPage({ route }: { route: Route }) {
       </table>
       {data !== undefined && data.executions.length === 0 && <div className="muted">No execution matches.</div>}
       <div className="pager">
-        <button type="button" data-testid="page-prev" disabled={page <= 0} onClick={() => go({ page: String(page - 1) })}>
+        <button type="button" data-testid="page-first" disabled={!query.has('cursor')} onClick={() => go({ cursor: undefined, n: undefined })}>
+          ⇤ newest
+        </button>
+        <button type="button" data-testid="page-prev" disabled={!query.has('cursor')} onClick={() => window.history.back()}>
           ← newer
         </button>
         <span data-testid="page-info">
           page {page + 1} of {pages} ({data?.total ?? '…'} executions)
         </span>
-        <button type="button" data-testid="page-next" disabled={page + 1 >= pages} onClick={() => go({ page: String(page + 1) })}>
+        <button type="button" data-testid="page-next" disabled={data?.nextCursor === undefined} onClick={() => go({ cursor: data?.nextCursor, n: String(page + 1) })}>
           older →
         </button>
       </div>

@@ -50,15 +50,14 @@ export interface ExecutionSummary {
   error?: string;
   parentExecutionId?: string;
   parentNodeId?: string;
-  nodeCount: number;
+  nodeCounts: { completed: number; failed: number; skipped: number };
 }
 
 export interface ExecutionPage {
   executions: ExecutionSummary[];
+  nextCursor?: string;
   total: number;
   counts: Record<ExecutionStatus, number>;
-  page: number;
-  pageSize: number;
 }
 
 export interface NodeResult {

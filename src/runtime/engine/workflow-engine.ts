@@ -10,6 +10,8 @@ import { openBackend } from '../queues/backends/open-backend.js';
 import type { SqlBackend } from '../queues/backends/sql-backend.js';
 import { EngineClosedError, ExecutionNotFoundError, InvalidArgumentError, InvalidStateError, RedisUnavailableError, WorkflowNotFoundError } from '../../errors.js';
 import type { ExecutionStore, PruneCriteria, WorkflowVersionInfo } from '../../store/store.js';
+import type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummaryPage } from '../../store/execution-listing.js';
+import { countExecutions, listExecutionPage } from './execution-queries.js';
 import { target } from '../execution/advance.js';
 import type { ResolvedEngineConfig, EngineConfig } from './config.js';
 import { DLQManager } from '../queues/dlq-manager.js';
@@ -389,6 +391,29 @@ export class WorkflowEngine {
     const exec = await this.rt.store.getExecution(executionId);
     if (exec === null) return undefined;
     return options.raw === true ? exec : resolved(this.rt, exec);
+  }
+
+  /**
+   * One page of the store's executions, newest first by (`startedAt`, `executionId`), as
+   * summaries with node counts by status; pass `nextCursor` back as `cursor` for the next page.
+   * A bad query throws an `ExecutionQueryError` naming the option. See
+   * {@link ExecutionListQuery} and `ExecutionStore.listExecutionPage`.
+   *
+   * @example
+   * ```ts
+   * const { executions, nextCursor } = await engine.listExecutionPage({ workflowId: 'orders', status: 'failed', limit: 20 });
+   * ```
+   */
+  async listExecutionPage(query: ExecutionListQuery = {}): Promise<ExecutionSummaryPage> {
+    return listExecutionPage(this.rt.store, query);
+  }
+
+  /**
+   * How many of the store's executions matching `query` are in each status (every status
+   * present). Same filters as {@link listExecutionPage}, without paging.
+   */
+  async countExecutions(query: ExecutionCountQuery = {}): Promise<ExecutionStatusCounts> {
+    return countExecutions(this.rt.store, query);
   }
 
   /**

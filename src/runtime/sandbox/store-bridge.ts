@@ -31,6 +31,8 @@ const STORE_METHODS = [
   'getExecution',
   'getExecutionHead',
   'listExecutions',
+  'listExecutionPage',
+  'countExecutions',
   'getChildExecutions',
   'transitionExecution',
   'saveNodeResult',

@@ -62,7 +62,14 @@ export const executions = spaneSchema.table(
   },
   (t) => [
     index('executions_parent_idx').on(t.parentExecutionId),
-    index('executions_workflow_status_idx').on(t.workflowId, t.status),
+    // Listing (listExecutionPage, countExecutions): newest first by (started_at, execution_id),
+    // read backwards in index order; one index per filter a dashboard combines.
+    index('executions_started_idx').on(t.startedAt, t.executionId),
+    index('executions_workflow_started_idx').on(t.workflowId, t.startedAt, t.executionId),
+    index('executions_status_started_idx').on(t.status, t.startedAt, t.executionId),
+    index('executions_workflow_status_idx').on(t.workflowId, t.status, t.startedAt, t.executionId),
+    // Id prefix search (`like 'abc%'`) in any collation.
+    index('executions_id_prefix_idx').on(t.executionId.op('text_pattern_ops')),
     index('executions_seq_idx').on(t.seq),
     // The reconciler pages through unfinished executions oldest first; finished ones (the bulk of
     // the table) stay out of the index.

@@ -40,6 +40,9 @@ import { guard } from './faults.js';
 import { HotPath } from './hot-path.js';
 import { clientThreadAccess } from './thread-access.js';
 import { executionColumns, jsonText, jsonValue, toExecution } from './rows.js';
+import { selectExecutionPage, selectStatusCounts } from './listing.js';
+import { resolveExecutionCountQuery, resolveExecutionListQuery } from '../execution-listing.js';
+import type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummaryPage } from '../execution-listing.js';
 import type { ExecutionRow } from './rows.js';
 import { executionLogs, executions, nodeResults, payloads, workflows } from './schema.js';
 
@@ -374,6 +377,17 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
       );
       return this.selectExecutions(where, 'newest', filter.limit ?? 100);
     });
+  }
+
+  /** Keyset paging on (started_at, execution_id), newest first; see src/store/drizzle/listing.ts for the indexes. */
+  async listExecutionPage(query: ExecutionListQuery = {}): Promise<ExecutionSummaryPage> {
+    const q = resolveExecutionListQuery(query);
+    return guard('listExecutionPage', undefined, () => selectExecutionPage(this.#pg, q));
+  }
+
+  async countExecutions(query: ExecutionCountQuery = {}): Promise<ExecutionStatusCounts> {
+    const q = resolveExecutionCountQuery(query);
+    return guard('countExecutions', undefined, () => selectStatusCounts(this.#pg, q));
   }
 
   async listUnfinishedExecutions(query: UnfinishedExecutionQuery = {}): Promise<ExecutionPage> {

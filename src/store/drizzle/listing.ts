@@ -1,0 +1,141 @@
+/**
+ * The listing queries of {@link DrizzleStore}: a page of execution summaries by keyset on
+ * (`started_at`, `execution_id`), and counts by status. The indexes they use are in `schema.ts`
+ * (`executions_started_idx`, `executions_workflow_started_idx`, `executions_status_started_idx`,
+ * `executions_workflow_status_idx`, `executions_id_prefix_idx`); docs/persistence.md shows their
+ * plans.
+ *
+ * @module
+ */
+import { and, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { ExecutionStatus } from '../../definition/types.js';
+import { asSerializedError } from '../../errors.js';
+import { emptyStatusCounts, executionPageCursor } from '../execution-listing.js';
+import type { ExecutionStatusCounts, ExecutionSummary, ExecutionSummaryPage, ResolvedExecutionCountQuery, ResolvedExecutionListQuery } from '../execution-listing.js';
+import { parseJson } from './rows.js';
+import { executions, nodeResults } from './schema.js';
+
+/** drizzle's own type of the database a store runs its queries on. @internal */
+export type PgDb = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+
+/** `prefix` as a LIKE pattern that matches it literally at the start. */
+function prefixPattern(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
+/** The WHERE clause of the filters (the cursor aside). */
+function filters(q: ResolvedExecutionCountQuery): SQL | undefined {
+  return and(
+    q.workflowId === undefined ? undefined : eq(executions.workflowId, q.workflowId),
+    q.version === undefined ? undefined : eq(executions.workflowVersion, q.version),
+    q.statuses === undefined ? undefined : inArray(executions.status, [...q.statuses]),
+    q.from === undefined ? undefined : gte(executions.startedAt, q.from),
+    q.to === undefined ? undefined : lt(executions.startedAt, q.to),
+    q.idPrefix === undefined ? undefined : sql`${executions.executionId} like ${prefixPattern(q.idPrefix)}`,
+  );
+}
+
+/**
+ * Counts of the execution's node results by status, as a JSON array of three numbers (text):
+ * completed, failed, skipped. Read through the (execution_id, node_id) key; no result is sent.
+ */
+const nodeCountsJson = sql<string>`(
+  select json_build_array(count(*) filter (where r.status = 'completed'), count(*) filter (where r.status = 'failed'), count(*) filter (where r.status = 'skipped'))::text
+  from ${nodeResults} r
+  where r.execution_id = "spane"."executions"."execution_id"
+)`;
+
+const summaryColumns = {
+  executionId: executions.executionId,
+  workflowId: executions.workflowId,
+  workflowVersion: executions.workflowVersion,
+  status: executions.status,
+  parentExecutionId: executions.parentExecutionId,
+  parentNodeId: executions.parentNodeId,
+  depth: executions.depth,
+  startedAt: executions.startedAt,
+  completedAt: executions.completedAt,
+  error: executions.error,
+  errorDetails: sql<string | null>`${executions.errorDetails}::text`,
+  pausedAt: executions.pausedAt,
+  nodeCounts: nodeCountsJson,
+};
+
+interface SummaryRow {
+  executionId: string;
+  workflowId: string;
+  workflowVersion: number;
+  status: string;
+  parentExecutionId: string | null;
+  parentNodeId: string | null;
+  depth: number;
+  startedAt: number;
+  completedAt: number | null;
+  error: string | null;
+  errorDetails: string | null;
+  pausedAt: number | null;
+  nodeCounts: string;
+}
+
+function toSummary(row: SummaryRow): ExecutionSummary {
+  const [completed, failed, skipped] = JSON.parse(row.nodeCounts) as [number, number, number];
+  const out: ExecutionSummary = {
+    executionId: row.executionId,
+    workflowId: row.workflowId,
+    workflowVersion: row.workflowVersion,
+    status: row.status as ExecutionStatus,
+    depth: row.depth,
+    startedAt: Number(row.startedAt),
+    nodeCounts: { completed: Number(completed), failed: Number(failed), skipped: Number(skipped) },
+  };
+  if (row.parentExecutionId !== null) out.parentExecutionId = row.parentExecutionId;
+  if (row.parentNodeId !== null) out.parentNodeId = row.parentNodeId;
+  if (row.completedAt !== null) out.completedAt = Number(row.completedAt);
+  if (row.error !== null) out.error = row.error;
+  const errorDetails = asSerializedError(parseJson(row.errorDetails));
+  if (errorDetails !== undefined) out.errorDetails = errorDetails;
+  if (row.pausedAt !== null) out.pausedAt = Number(row.pausedAt);
+  return out;
+}
+
+/**
+ * The statement of one page, newest first: a keyset condition on (started_at, execution_id),
+ * which the indexes serve in order; it reads `limit + 1` rows to tell whether a next page exists.
+ * Built, not run: `bench/list.ts` EXPLAINs it.
+ */
+export function executionPageStatement(db: PgDb, q: ResolvedExecutionListQuery) {
+  const { before } = q;
+  const after = before === undefined ? undefined : sql`(${executions.startedAt}, ${executions.executionId}) < (${before.startedAt}::bigint, ${before.executionId}::text)`;
+  return db
+    .select(summaryColumns)
+    .from(executions)
+    .where(and(filters(q), after))
+    .orderBy(desc(executions.startedAt), desc(executions.executionId))
+    .limit(q.limit + 1);
+}
+
+/** The statement of the counts by status: one GROUP BY over the filters. Built, not run. */
+export function statusCountsStatement(db: PgDb, q: ResolvedExecutionCountQuery) {
+  return db
+    .select({ status: executions.status, n: sql<number>`count(*)::integer` })
+    .from(executions)
+    .where(filters(q))
+    .groupBy(executions.status);
+}
+
+/** One page of summaries and the cursor after it. */
+export async function selectExecutionPage(db: PgDb, q: ResolvedExecutionListQuery): Promise<ExecutionSummaryPage> {
+  const rows: SummaryRow[] = await executionPageStatement(db, q);
+  const page = rows.slice(0, q.limit).map(toSummary);
+  return rows.length > q.limit ? { executions: page, nextCursor: executionPageCursor(page.at(-1)!) } : { executions: page };
+}
+
+/** Counts by status, every status present. */
+export async function selectStatusCounts(db: PgDb, q: ResolvedExecutionCountQuery): Promise<ExecutionStatusCounts> {
+  const rows = await statusCountsStatement(db, q);
+  const counts = emptyStatusCounts();
+  for (const r of rows) if (Object.hasOwn(counts, r.status)) counts[r.status as ExecutionStatus] = Number(r.n);
+  return counts;
+}
