@@ -72,24 +72,24 @@ export function ErrorBlock({ message, details }: { message: string | undefined; 
   );
 }
 
-/** Loads `load()` once per change of `deps`, with its error. */
+/**
+ * Loads `load()` once per change of `deps`, with its error; `reload()` loads again. What an
+ * earlier `deps` loaded is not returned (a page never shows the rows of the previous filter).
+ */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: string | undefined; reload: () => void } {
-  const [data, setData] = useState<T | undefined>();
-  const [error, setError] = useState<string | undefined>();
+  const key = JSON.stringify(deps);
+  const [state, setState] = useState<{ key: string; data?: T; error?: string } | undefined>();
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
     load().then(
-      (d) => {
-        if (!live) return;
-        setData(d);
-        setError(undefined);
-      },
-      (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
+      (data) => live && setState({ key, data }),
+      (e: unknown) => live && setState((s) => ({ key, ...(s?.key === key && { data: s.data }), error: e instanceof Error ? e.message : String(e) })),
     );
     return () => {
       live = false;
     };
-  }, [...deps, tick]);
-  return { data, error, reload: () => setTick((t) => t + 1) };
+  }, [key, tick]);
+  const current = state?.key === key ? state : undefined;
+  return { data: current?.data, error: current?.error, reload: () => setTick((t) => t + 1) };
 }
