@@ -164,6 +164,47 @@ describe('dashboard API', () => {
   });
 });
 
+describe('dashboard execution detail', () => {
+  it('announces claim-checked payloads and loads them on demand', async () => {
+    const t = testEngine({ config: { payloadThresholdBytes: 64 } });
+    open.push(t);
+    const big = 'x'.repeat(500);
+    t.registry.register('big', async () => ({ success: true, data: { big } }));
+    await t.engine.registerWorkflow(graph('bulky', [node('make', 'big')], []));
+    t.engine.startWorkers(1);
+    const id = await t.engine.enqueueWorkflow('bulky', { note: 'y'.repeat(200) });
+    await t.engine.waitForExecution(id);
+    const dash = createDashboard(t.engine);
+    const res = await dash(local(`/api/executions/${id}`));
+    const text = await res.text();
+    expect(text).not.toContain(big);
+    const detail = JSON.parse(text) as { execution: { initialDataRef?: boolean; nodeResults: Record<string, { dataRef?: boolean }> } };
+    expect(detail.execution.initialDataRef).toBe(true);
+    expect(detail.execution.nodeResults['make']!.dataRef).toBe(true);
+    expect(await (await dash(local(`/api/executions/${id}/payload?nodeId=make`))).json()).toEqual({ data: { big } });
+    expect(await (await dash(local(`/api/executions/${id}/payload`))).json()).toEqual({ data: { note: 'y'.repeat(200) } });
+    expect((await dash(local(`/api/executions/${id}/payload?nodeId=nope`))).status).toBe(404);
+    expect((await dash(local('/api/executions/no-such-execution'))).status).toBe(404);
+  });
+
+  it('lists a sub-workflow child with the node that started it, and the child names its parent', async () => {
+    const t = testEngine();
+    open.push(t);
+    t.registry.register('ok', async () => ({ success: true, data: { v: 1 } }));
+    await t.engine.registerWorkflow(graph('child', [node('inner', 'ok')], []));
+    await t.engine.registerWorkflow(graph('parent', [node('start', 'ok'), node('call', 'sub-workflow', { config: { workflowId: 'child' } })], ['start->call']));
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('parent', {});
+    expect((await t.engine.waitForExecution(id)).status).toBe('completed');
+    const dash = createDashboard(t.engine);
+    const parent = (await (await dash(local(`/api/executions/${id}`))).json()) as { children: { executionId: string; parentNodeId: string; workflowId: string }[] };
+    expect(parent.children).toHaveLength(1);
+    expect(parent.children[0]).toMatchObject({ workflowId: 'child', parentNodeId: 'call' });
+    const child = (await (await dash(local(`/api/executions/${parent.children[0]!.executionId}`))).json()) as { execution: { parentExecutionId: string } };
+    expect(child.execution.parentExecutionId).toBe(id);
+  });
+});
+
 describe('dashboard safety', () => {
   it('refuses POSTs without the CSRF header or from another origin, and GET for actions', async () => {
     const { t } = await failingEngine();
