@@ -11,8 +11,9 @@ export type FetchHandler = (request: Request, env?: { remoteAddress?: string | u
  *
  * @example
  * ```ts
+ * import { createServer } from 'node:http';
  * createServer(toNodeListener(createDashboard(engine))).listen(4545, '127.0.0.1');
- * expressApp.use('/spane', toNodeListener(createDashboard(engine, { basePath: '/spane', token })));
+ * // Express: app.use('/spane', toNodeListener(createDashboard(engine, { basePath: '/spane', token })));
  * ```
  */
 export function toNodeListener(handler: FetchHandler): (req: IncomingMessage, res: ServerResponse) => void {
