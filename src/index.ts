@@ -264,7 +264,7 @@ export { MAX_DATA_DEPTH } from './definition/json-check.js';
 
 // --- Dashboard: a Fetch handler serving the UI and its API ---
 export { createDashboard, toNodeListener } from './dashboard/index.js';
-export type { ConnectionInfo, Dashboard, DashboardAuthorize, DashboardOptions } from './dashboard/index.js';
+export type { ConnectionInfo, Dashboard, DashboardAuthorize, DashboardOptions, FetchHandler } from './dashboard/index.js';
 // --- execution listing ---
 export { DEFAULT_EXECUTION_PAGE_LIMIT, EXECUTION_STATUSES, MAX_EXECUTION_PAGE_LIMIT } from './store/execution-listing.js';
 export type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummary, ExecutionSummaryPage, NodeStatusCounts } from './store/execution-listing.js';

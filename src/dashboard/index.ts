@@ -8,3 +8,4 @@ export { createDashboard } from './server.js';
 export type { Dashboard, DashboardOptions } from './server.js';
 export type { ConnectionInfo, DashboardAuthorize } from './auth.js';
 export { toNodeListener } from './node-listener.js';
+export type { FetchHandler } from './node-listener.js';

@@ -42,11 +42,14 @@ describe.skipIf(NO_CHROMIUM)(`dashboard in chromium${NO_CHROMIUM === false ? '' 
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
-    for (const s of servers) (s.closeAllConnections(), s.close());
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
     for (const t of engines) await t.cleanup();
   });
 
-  async function open(url: string): Promise<Page> {
+  async function open(): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(15_000);
     return page;
@@ -67,7 +70,7 @@ describe.skipIf(NO_CHROMIUM)(`dashboard in chromium${NO_CHROMIUM === false ? '' 
     const { url, server } = await serve(t);
     servers.push(server);
 
-    const page = await open(url);
+    const page = await open();
     await page.goto(`${url}#/executions`);
     const row = page.locator(`[data-testid="execution-row"][data-id="${id}"]`);
     await expect.poll(() => row.count()).toBe(1);
@@ -79,9 +82,9 @@ describe.skipIf(NO_CHROMIUM)(`dashboard in chromium${NO_CHROMIUM === false ? '' 
     await charge.click();
     await expect.poll(() => page.getByTestId('node-panel').getByTestId('node-error').innerText()).toContain('card processor unreachable');
     // A marker that a reload would wipe.
-    await page.evaluate(() => Object.assign(window, { spaneNoReload: true }));
+    await page.evaluate(() => Object.assign(globalThis, { spaneNoReload: true }));
 
-    const dlq = await open(url);
+    const dlq = await open();
     await dlq.goto(`${url}#/dlq`);
     const item = dlq.locator(`[data-testid="dlq-row"][data-execution="${id}"]`);
     await expect.poll(() => item.count()).toBe(1);
@@ -92,7 +95,7 @@ describe.skipIf(NO_CHROMIUM)(`dashboard in chromium${NO_CHROMIUM === false ? '' 
     await expect.poll(() => charge.getAttribute('data-state'), { timeout: 20_000 }).toBe('completed');
     await expect.poll(() => page.getByTestId('node-notify').getAttribute('data-state'), { timeout: 20_000 }).toBe('completed');
     await expect.poll(() => page.getByTestId('execution-status').innerText()).toBe('completed');
-    expect(await page.evaluate(() => (window as unknown as { spaneNoReload?: boolean }).spaneNoReload)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as { spaneNoReload?: boolean }).spaneNoReload)).toBe(true);
     await page.close();
     await dlq.close();
   }, 90_000);
@@ -112,7 +115,7 @@ describe.skipIf(NO_CHROMIUM)(`dashboard in chromium${NO_CHROMIUM === false ? '' 
     const { url, server } = await serve(t);
     servers.push(server);
 
-    const page = await open(url);
+    const page = await open();
     await page.goto(`${url}#/executions?pageSize=2&workflowId=plain`);
     const rows = page.getByTestId('execution-row');
     const seen: string[] = [];
@@ -146,7 +149,7 @@ describe.skipIf(NO_CHROMIUM)(`dashboard in chromium${NO_CHROMIUM === false ? '' 
     const token = 'browser-test-token';
     const { url, server } = await serve(t, { token }, lan ?? '127.0.0.1');
     servers.push(server);
-    const page = await open(url);
+    const page = await open();
     await page.goto(`${url}#/workflows`);
     await expect.poll(() => page.locator('.error').innerText()).toContain('a valid token is required');
     expect(await page.getByTestId('workflow-plain').count()).toBe(0);
