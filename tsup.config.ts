@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { defineConfig } from 'tsup';
+import { buildDashboard } from './scripts/build-dashboard.js';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
@@ -58,6 +59,8 @@ export default defineConfig({
     await rm('dist/cli.cjs', { force: true });
     await rm('dist/cli.cjs.map', { force: true });
     for (const subpath of Object.keys(subpaths)) await reexportFromIndex(subpath);
+    // The dashboard's browser bundle, read at run time beside the module (src/dashboard/assets.ts).
+    await buildDashboard(resolve('dist', 'dashboard'), resolve('.'));
   },
 });
 

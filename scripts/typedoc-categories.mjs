@@ -26,6 +26,7 @@ export const CATEGORY_ORDER = [
   'Backends',
   'Triggers',
   'Events',
+  'Dashboard',
   'Metrics',
   'Resilience',
   'Worker threads',
@@ -55,6 +56,7 @@ const SOURCE_RULES = [
   ['src/runtime/sandbox/', 'Worker threads'],
   ['src/runtime/triggers/', 'Triggers'],
   ['src/store/', 'Stores'],
+  ['src/dashboard/', 'Dashboard'],
 ];
 
 /** Exports whose file's rule would put them elsewhere. */
@@ -75,6 +77,7 @@ const DOCUMENT_RULES = {
   backends: 'Backends',
   triggers: 'Triggers',
   events: 'Events',
+  dashboard: 'Dashboard',
   metrics: 'Metrics',
   resilience: 'Resilience',
   'worker-threads': 'Worker threads',

@@ -276,6 +276,9 @@ export { DataTooDeepError, HttpError, MappingError, NonRetryableHttpError } from
 export type { HttpErrorDetails } from './errors.js';
 export { MAX_DATA_DEPTH } from './definition/json-check.js';
 
+// --- Dashboard: a Fetch handler serving the UI and its API ---
+export { createDashboard, toNodeListener } from './dashboard/index.js';
+export type { ConnectionInfo, Dashboard, DashboardAuthorize, DashboardOptions, FetchHandler } from './dashboard/index.js';
 // --- execution listing ---
 export { DEFAULT_EXECUTION_PAGE_LIMIT, EXECUTION_STATUSES, MAX_EXECUTION_PAGE_LIMIT } from './store/execution-listing.js';
 export type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummary, ExecutionSummaryPage, NodeStatusCounts } from './store/execution-listing.js';

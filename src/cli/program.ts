@@ -9,6 +9,7 @@ import { BACKENDS, GRAPH_FORMATS } from './choices.js';
 import type { CliBackend } from './choices.js';
 // Types only: erased, so the commands still load when they run.
 import type { ForkCommandOptions } from './commands/fork.js';
+import type { DashboardCommandOptions } from './commands/dashboard.js';
 import type { DlqListOptions, DlqOptions } from './commands/dlq.js';
 import type { ExecutionsInspectOptions, ExecutionsListOptions } from './commands/executions.js';
 import type { GraphOptions } from './commands/graph.js';
@@ -29,6 +30,12 @@ function positiveInt(name: string) {
     if (!Number.isInteger(n) || n < 1) throw new CommanderArgumentError(`${name} must be a positive integer`);
     return n;
   };
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new CommanderArgumentError('--port must be an integer from 0 to 65535');
+  return n;
 }
 
 function seconds(value: string): number {
@@ -132,6 +139,24 @@ export function createProgram(io: CliIO, exit: { code: number }): Command {
     .action(async (file: string, opts: WorkerOptions) => {
       const { workerCommand } = await import('./commands/worker.js');
       exit.code = await workerCommand({ file, options: opts, io });
+    });
+
+  connectionOptions(
+    program
+      .command('dashboard')
+      .description('Serve the dashboard (workflows, executions, DLQ, live) of a backend; with a file, register its workflows and run them here too.')
+      .argument('[file]', FILE_HELP),
+    BACKENDS,
+    'embedded',
+  )
+    .option('--data-dir <dir>', 'embedded backend: keep its database in this folder (default: in memory)')
+    .addOption(new Option('-p, --port <port>', 'port to listen on (0: any free one)').argParser(port).default(4545))
+    .option('--host <address>', 'address to listen on; any but loopback needs --token', '127.0.0.1')
+    .option('--token <secret>', 'require this token (default: SPANE_DASHBOARD_TOKEN; none on loopback)')
+    .option('--no-workers', "only watch: do not run the file's workflows in this process")
+    .action(async (file: string | undefined, opts: DashboardCommandOptions) => {
+      const { dashboardCommand } = await import('./commands/dashboard.js');
+      exit.code = await dashboardCommand({ file, options: opts, io });
     });
 
   const executions = program.command('executions').description('List and inspect executions in the shared store (PostgreSQL), from any machine.');

@@ -146,6 +146,9 @@ try {
     'dist/register.cjs',
     'dist/register-hooks.mjs',
     'dist/register.d.ts',
+    'dist/dashboard/index.html',
+    'dist/dashboard/assets/main.js',
+    'dist/dashboard/assets/main.css',
     'README.md',
     'package.json',
   ]) {
@@ -232,6 +235,33 @@ try {
     `each of the spec's subpaths (${subpaths.join(', ')}) exports its own part, the main entry's classes, from ESM and CommonJS`,
     esm.status === 0 && cjs.status === 0,
     `${show(esm)}\n${show(cjs)}`,
+  );
+  // The dashboard's assets are read beside the installed module, from ESM and CommonJS.
+  const dashboardCheck = [
+    "const engine = await createEngine({ registry: new NodeRegistry(), backend: 'embedded' });",
+    'const dashboard = createDashboard(engine);',
+    "const page = await dashboard(new Request('http://127.0.0.1/'));",
+    "const js = await dashboard(new Request('http://127.0.0.1/assets/main.js'));",
+    'const html = await page.text();',
+    'await engine.close();',
+    'if (page.status !== 200 || !html.includes(\'id="root"\') || js.status !== 200) throw new Error(`dashboard: ${page.status} ${js.status}`);',
+  ];
+  writeFileSync(join(app, 'dashboard.mjs'), ["import { createDashboard, createEngine, NodeRegistry } from 'spane';", ...dashboardCheck].join('\n'));
+  writeFileSync(
+    join(app, 'dashboard.cjs'),
+    [
+      "const { createDashboard, createEngine, NodeRegistry } = require('spane');",
+      '(async () => {',
+      ...dashboardCheck,
+      '})().catch((e) => { console.error(e); process.exit(1); });',
+    ].join('\n'),
+  );
+  const dashEsm = run(process.execPath, ['dashboard.mjs'], app);
+  const dashCjs = run(process.execPath, ['dashboard.cjs'], app);
+  check(
+    'createDashboard serves its page and bundle from the installed package (ESM and CommonJS)',
+    dashEsm.status === 0 && dashCjs.status === 0,
+    `${show(dashEsm)}\n${show(dashCjs)}`,
   );
   const typed = [
     "import type { EngineConfig } from 'spane/engine/config';",

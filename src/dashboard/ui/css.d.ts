@@ -1,0 +1,2 @@
+/** Stylesheets imported for their effect: esbuild bundles them into assets/main.css. */
+declare module '*.css';

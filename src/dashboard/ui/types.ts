@@ -1,0 +1,120 @@
+/** What the dashboard's JSON API answers (see src/dashboard/data.ts, the server side). */
+export type ExecutionStatus = 'pending' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+/** A node's state as drawn: a settled result, or what the live events say. */
+export type NodeState = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'waiting' | 'paused';
+
+export const STATUSES: readonly ExecutionStatus[] = ['pending', 'running', 'paused', 'completed', 'failed', 'cancelled'];
+
+export interface SerializedError {
+  name?: string;
+  message?: string;
+  code?: string;
+  retryable?: boolean;
+  cause?: SerializedError;
+  [key: string]: unknown;
+}
+
+export interface GraphNode {
+  id: string;
+  type: string;
+  name?: string;
+  inputs: string[];
+  outputs: string[];
+  maxAttempts?: number;
+}
+
+export type Trigger = { type: 'webhook'; path: string; method?: string; signed: boolean } | { type: 'schedule'; cron: string; timezone?: string };
+
+export interface Graph {
+  workflowId: string;
+  version?: number;
+  name: string;
+  entryNodeId: string;
+  nodes: GraphNode[];
+  triggers: Trigger[];
+}
+
+export interface WorkflowInfo {
+  graph: Graph;
+  versions: { version: number; createdAt?: number; changeNotes?: string }[];
+  schedules: { id: string; pattern?: string; tz?: string; next?: number }[];
+}
+
+export interface ExecutionSummary {
+  executionId: string;
+  workflowId: string;
+  workflowVersion: number;
+  status: ExecutionStatus;
+  startedAt: number;
+  completedAt?: number;
+  error?: string;
+  parentExecutionId?: string;
+  parentNodeId?: string;
+  nodeCounts: { completed: number; failed: number; skipped: number };
+}
+
+export interface ExecutionPage {
+  executions: ExecutionSummary[];
+  nextCursor?: string;
+  total: number;
+  counts: Record<ExecutionStatus, number>;
+}
+
+export interface NodeResult {
+  status: 'completed' | 'failed' | 'skipped';
+  data?: unknown;
+  dataRef?: boolean;
+  error?: string;
+  errorDetails?: SerializedError;
+  nextNodes?: string[];
+  attempts: number;
+  startedAt?: number;
+  completedAt: number;
+}
+
+export interface ExecutionDetail {
+  execution: {
+    executionId: string;
+    workflowId: string;
+    workflowVersion: number;
+    status: ExecutionStatus;
+    initialData?: unknown;
+    initialDataRef?: boolean;
+    nodeResults: Record<string, NodeResult>;
+    parentExecutionId?: string;
+    parentNodeId?: string;
+    depth: number;
+    startedAt: number;
+    completedAt?: number;
+    error?: string;
+    errorDetails?: SerializedError;
+    pausedAt?: number;
+  };
+  graph?: Graph;
+  children: ExecutionSummary[];
+}
+
+export interface DLQItem {
+  jobId: string;
+  executionId: string;
+  workflowId: string;
+  nodeId: string;
+  error: string;
+  errorDetails?: SerializedError;
+  attempts: number;
+  failedAt: number;
+}
+
+/** An engine event as the stream sends it. */
+export interface SpaneEvent {
+  id: string;
+  type: string;
+  executionId: string;
+  workflowId: string;
+  nodeId?: string;
+  timestamp: number;
+  durationMs?: number;
+  error?: string;
+  errorDetails?: SerializedError;
+  attempt?: number;
+}

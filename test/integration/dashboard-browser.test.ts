@@ -1,0 +1,160 @@
+/**
+ * The dashboard in a real browser: Debian's chromium (/usr/bin/chromium, which .ci/run
+ * installs) driven by playwright-core. A node fails; the execution is found in the list, its
+ * failed node and error are on the graph; the DLQ item is retried from another tab and the
+ * first tab's graph turns complete over the event stream, without a reload. Then the list's
+ * filters and pages, and a token-protected dashboard refusing a browser without the token.
+ */
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDashboard } from '../../scripts/build-dashboard.js';
+import { createDashboard, toNodeListener } from '../../src/index.js';
+import type { DashboardOptions } from '../../src/index.js';
+import { graph, node, testEngine } from '../helpers.js';
+import type { TestEngine } from '../helpers.js';
+
+const CHROMIUM = process.env['SPANE_CHROMIUM'] ?? '/usr/bin/chromium';
+const NO_CHROMIUM = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium; .ci/run does)`;
+
+/** Serves a dashboard of `t.engine` on `host`; resolves with its URL. */
+async function serve(t: TestEngine, options: DashboardOptions = {}, host = '127.0.0.1'): Promise<{ url: string; server: Server }> {
+  const server = createServer(toNodeListener(createDashboard(t.engine, { heartbeatMs: 1_000, ...options })));
+  await new Promise<void>((r) => server.listen(0, host, r));
+  return { url: `http://${host}:${(server.address() as AddressInfo).port}/`, server };
+}
+
+describe.skipIf(NO_CHROMIUM)(`dashboard in chromium${NO_CHROMIUM === false ? '' : ` (skipped: ${NO_CHROMIUM})`}`, () => {
+  let browser: Browser;
+  const engines: TestEngine[] = [];
+  const servers: Server[] = [];
+
+  beforeAll(async () => {
+    // CI builds the package first; a bare checkout builds the UI bundle here.
+    if (!existsSync(fileURLToPath(new URL('../../dist/dashboard/index.html', import.meta.url)))) await buildDashboard();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
+    for (const t of engines) await t.cleanup();
+  });
+
+  async function open(): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    return page;
+  }
+
+  it('finds the failed execution, shows the failed node and its error, retries it from the DLQ and the graph turns complete live', async () => {
+    const t = testEngine();
+    engines.push(t);
+    const healed = { ok: false };
+    t.registry.register('ok', async () => ({ success: true, data: { fine: true } }));
+    t.registry.register('charge', async () => (healed.ok ? { success: true, data: { charged: 42 } } : { success: false, error: 'card processor unreachable' }));
+    await t.engine.registerWorkflow(
+      graph('orders', [node('fetch', 'ok'), node('charge', 'charge', { retryPolicy: { maxAttempts: 1 } }), node('notify', 'ok')], ['fetch->charge', 'charge->notify']),
+    );
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('orders', { order: 7 });
+    expect((await t.engine.waitForExecution(id)).status).toBe('failed');
+    const { url, server } = await serve(t);
+    servers.push(server);
+
+    const page = await open();
+    await page.goto(`${url}#/executions`);
+    const row = page.locator(`[data-testid="execution-row"][data-id="${id}"]`);
+    await expect.poll(() => row.count()).toBe(1);
+    await row.locator('a').first().click();
+    const charge = page.getByTestId('node-charge');
+    await expect.poll(() => charge.getAttribute('data-state')).toBe('failed');
+    expect(await page.getByTestId('node-fetch').getAttribute('data-state')).toBe('completed');
+    expect(await page.getByTestId('node-notify').getAttribute('data-state')).toBe('pending');
+    await charge.click();
+    await expect.poll(() => page.getByTestId('node-panel').getByTestId('node-error').innerText()).toContain('card processor unreachable');
+    // A marker that a reload would wipe.
+    await page.evaluate(() => Object.assign(globalThis, { spaneNoReload: true }));
+
+    const dlq = await open();
+    await dlq.goto(`${url}#/dlq`);
+    const item = dlq.locator(`[data-testid="dlq-row"][data-execution="${id}"]`);
+    await expect.poll(() => item.count()).toBe(1);
+    healed.ok = true;
+    await item.getByTestId('retry-one').click();
+    await expect.poll(() => dlq.locator('.notice').innerText()).toContain('retried 1 of 1');
+
+    await expect.poll(() => charge.getAttribute('data-state'), { timeout: 20_000 }).toBe('completed');
+    await expect.poll(() => page.getByTestId('node-notify').getAttribute('data-state'), { timeout: 20_000 }).toBe('completed');
+    await expect.poll(() => page.getByTestId('execution-status').innerText()).toBe('completed');
+    expect(await page.evaluate(() => (globalThis as { spaneNoReload?: boolean }).spaneNoReload)).toBe(true);
+    await page.close();
+    await dlq.close();
+  }, 90_000);
+
+  it('filters the list by status and pages through it', async () => {
+    const t = testEngine();
+    engines.push(t);
+    t.registry.register('ok', async () => ({ success: true, data: 1 }));
+    t.registry.register('no', async () => ({ success: false, error: 'nope' }));
+    await t.engine.registerWorkflow(graph('plain', [node('only', 'ok')], []));
+    await t.engine.registerWorkflow(graph('broken', [node('only', 'no', { retryPolicy: { maxAttempts: 1 } })], []));
+    t.engine.startWorkers(2);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await t.engine.enqueueWorkflow('plain', { i }));
+    const bad = await t.engine.enqueueWorkflow('broken', {});
+    for (const id of [...ids, bad]) await t.engine.waitForExecution(id);
+    const { url, server } = await serve(t);
+    servers.push(server);
+
+    const page = await open();
+    await page.goto(`${url}#/executions?pageSize=2&workflowId=plain`);
+    const rows = page.getByTestId('execution-row');
+    const seen: string[] = [];
+    for (const expected of [2, 2, 1]) {
+      await expect.poll(() => page.getByTestId('page-info').innerText()).toContain(`page ${seen.length / 2 + 1} of 3`);
+      await expect.poll(() => rows.count()).toBe(expected);
+      for (const r of await rows.all()) seen.push((await r.getAttribute('data-id'))!);
+      if (expected === 2) await page.getByTestId('page-next').click();
+    }
+    expect(seen.sort()).toEqual([...ids].sort());
+    expect(await page.getByTestId('page-next').isDisabled()).toBe(true);
+
+    await page.goto(`${url}#/executions`);
+    await expect.poll(() => page.getByTestId('count-failed').innerText()).toContain('1');
+    await page.getByTestId('count-failed').click();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().getAttribute('data-id')).toBe(bad);
+    await page.getByTestId('filter-workflow').selectOption('plain');
+    await expect.poll(() => page.locator('text=No execution matches.').count()).toBe(1);
+    await page.close();
+  }, 90_000);
+
+  it('refuses a browser without the token on a non-loopback address, and serves it after the token link', async () => {
+    const t = testEngine();
+    engines.push(t);
+    t.registry.register('ok', async () => ({ success: true, data: 1 }));
+    await t.engine.registerWorkflow(graph('plain', [node('only', 'ok')], []));
+    const lan = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+    const token = 'browser-test-token';
+    const { url, server } = await serve(t, { token }, lan ?? '127.0.0.1');
+    servers.push(server);
+    const page = await open();
+    await page.goto(`${url}#/workflows`);
+    await expect.poll(() => page.locator('.error').innerText()).toContain('a valid token is required');
+    expect(await page.getByTestId('workflow-plain').count()).toBe(0);
+    await page.goto(`${url}?token=${token}`);
+    await expect.poll(() => page.getByTestId('workflow-plain').count()).toBe(1);
+    await page.close();
+  }, 60_000);
+});
