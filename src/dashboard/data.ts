@@ -8,15 +8,8 @@
 import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution, WorkflowTrigger } from '../definition/types.js';
 import { InvalidArgumentError } from '../errors.js';
 import { isPayloadReference } from '../runtime/execution/payloads.js';
-import { engineInternals } from '../runtime/engine/test-hooks.js';
 import type { WorkflowEngine } from '../runtime/engine/workflow-engine.js';
-import type { ExecutionStore } from '../store/store.js';
 import { EXECUTION_STATUSES } from '../store/execution-listing.js';
-
-/** The store behind an engine. */
-export function storeOf(engine: WorkflowEngine): ExecutionStore {
-  return engineInternals(engine).rt.store;
-}
 
 /** A node of a workflow as the dashboard draws it (no config: it may hold credentials). */
 export interface DashboardNode {
@@ -157,8 +150,7 @@ export interface ExecutionDetail {
 export async function executionDetail(engine: WorkflowEngine, executionId: string): Promise<ExecutionDetail | undefined> {
   const exec = await engine.getExecution(executionId, { raw: true });
   if (exec === undefined) return undefined;
-  const store = storeOf(engine);
-  const [def, children] = await Promise.all([engine.getWorkflow(exec.workflowId, exec.workflowVersion), store.getChildExecutions(executionId)]);
+  const [def, children] = await Promise.all([engine.getWorkflow(exec.workflowId, exec.workflowVersion), engine.getChildExecutions(executionId)]);
   const nodeResults: Record<string, DashboardNodeResult> = {};
   for (const [id, r] of Object.entries(exec.nodeResults)) {
     const { data, ...rest } = r;
@@ -189,7 +181,7 @@ export async function listWorkflowsWithTriggers(engine: WorkflowEngine): Promise
     schedules: { id: string; pattern?: string | undefined; tz?: string | undefined; next?: number | undefined }[];
   }[]
 > {
-  const [defs, schedules] = await Promise.all([storeOf(engine).listWorkflows(), engine.getJobSchedulers()]);
+  const [defs, schedules] = await Promise.all([engine.listWorkflows(), engine.getJobSchedulers()]);
   const out = [];
   for (const def of defs.sort((a, b) => a.id.localeCompare(b.id))) {
     const versions = await engine.getWorkflowVersions(def.id);

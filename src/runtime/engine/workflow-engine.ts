@@ -386,6 +386,17 @@ export class WorkflowEngine {
     return this.rt.store.getWorkflowVersions(workflowId);
   }
 
+  /** Every stored workflow, at its latest version (what a dashboard or a CLI lists). */
+  async listWorkflows(): Promise<WorkflowDefinition[]> {
+    return this.rt.store.listWorkflows();
+  }
+
+  /** The sub-workflow executions a node of `executionId` started, with their node results; `[]` when none. */
+  async getChildExecutions(executionId: string): Promise<WorkflowExecution[]> {
+    assertString('getChildExecutions', 'executionId', executionId);
+    return this.rt.store.getChildExecutions(executionId);
+  }
+
   /**
    * The execution with its node results, or undefined. Large values kept in the payload table
    * (claim check) are loaded, unless `options.raw` asks for the stored references; a reference
