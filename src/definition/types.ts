@@ -217,6 +217,16 @@ export interface WorkflowExecution {
   errorDetails?: SerializedError;
   /** When it was last paused (epoch ms), while paused. */
   pausedAt?: number;
+  /**
+   * The OpenTelemetry trace the execution belongs to (32 hex digits), when it was created with
+   * tracing on (docs/tracing.md).
+   */
+  traceId?: string;
+  /**
+   * The W3C `traceparent` of the execution's `spane.execution` span: every node job of the
+   * execution carries it, so node spans in any process are its children.
+   */
+  traceParent?: string;
 }
 
 /**

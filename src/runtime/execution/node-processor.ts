@@ -19,6 +19,7 @@ import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
 import { escapedErrorRetry, infraRetryDelayMs, isFinalAttempt, isRetryableError, isRetryableResult, jobRetryOptions, stalledTooOften } from '../resilience/retry.js';
 import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
 import type { Runtime } from '../engine/runtime.js';
+import type { NodeSpan } from '../observe/tracing.js';
 
 /** How one attempt of a node ended. */
 type Outcome =
@@ -54,6 +55,8 @@ interface NodeAttempt extends NodeRun {
   attempt: number;
   /** Input given by `enqueueNode`, used instead of the computed one. */
   inputData: unknown;
+  /** The attempt's span's `traceparent`, when traced (the parent of a sub-workflow it starts). */
+  traceparent?: string | undefined;
 }
 
 /** A node that just completed in a job, for {@link NodeProcessor.advanceAndChain}. */
@@ -118,6 +121,7 @@ export class NodeProcessor {
   private async run(job: Job<NodeJobData>, token: string | undefined): Promise<NodeJobReturn> {
     const { rt } = this;
     const data = job.data;
+    if (!rt.tracing.settled) await rt.tracing.ready();
     if (data.nodeId === AGGREGATOR_NODE_ID) return aggregate(rt, job);
     // A parent that just ran in this process may have handed its view over (see handoff.ts);
     // only a first delivery takes it.
@@ -164,10 +168,11 @@ export class NodeProcessor {
       }
     }
     if (!isBuiltinNodeKind(node.type) || BUILTIN_NODE_KIND_FACTS[node.type].announcesStart) rt.events.publish({ type: 'node:started', ...ids }, job);
-    const outcome = await this.attempt({ graph, node, exec, job, token, attempt, inputData: data.inputData });
+    const { outcome, span } = await this.tracedAttempt({ graph, node, exec, job, token, attempt, inputData: data.inputData });
     if (outcome.kind === 'waiting') throw new DelayedError();
     const completedAt = Date.now();
     const durationMs = completedAt - startedAt;
+    span?.end(outcome.kind === 'success' ? 'completed' : isFinalAttempt({ attempt, retryable: outcome.retryable }, job.opts.attempts) ? 'failed' : 'retrying', outcome.kind === 'failure' ? outcome.details : undefined);
 
     if (outcome.kind === 'success') {
       await recordSuccess(rt, { exec, job, ids, outcome, startedAt, completedAt });
@@ -206,8 +211,28 @@ export class NodeProcessor {
     return { exec: await readExecutionHead(this.rt.store, data.executionId, ids), graph };
   }
 
+  /**
+   * {@link attempt} inside the attempt's `spane.node` span when tracing is on (observe/tracing.ts).
+   * The caller ends the span, knowing whether a failure is retried; a waiting node's ends here.
+   */
+  private async tracedAttempt(run: NodeAttempt): Promise<{ outcome: Outcome; span: NodeSpan | undefined }> {
+    const tracing = this.rt.tracing.current;
+    if (tracing === undefined) return { outcome: await this.attempt(run), span: undefined };
+    const { exec, node, job, attempt } = run;
+    const ids = { executionId: exec.executionId, workflowId: exec.workflowId, workflowVersion: exec.workflowVersion, nodeId: node.id, nodeType: node.type, attempt };
+    const span = tracing.startNode(ids, job.data.traceparent ?? exec.traceParent);
+    try {
+      const outcome = await this.attempt({ ...run, traceparent: span.traceparent });
+      if (outcome.kind === 'waiting') span.end('waiting');
+      return { outcome, span };
+    } catch (err) {
+      span.end('failed', err);
+      throw err;
+    }
+  }
+
   private async attempt(run: NodeAttempt): Promise<Outcome> {
-    const { graph, node, exec, job, token, attempt, inputData } = run;
+    const { graph, node, exec, job, token, attempt, inputData, traceparent } = run;
     // Claim-checked values are loaded here, so executors never see a reference. A missing payload
     // fails the node (not retried: the data is gone), naming the execution and the node.
     let full: WorkflowExecution;
@@ -234,7 +259,7 @@ export class NodeProcessor {
         case BUILTIN_NODE_KINDS.delay:
           return { kind: 'success', data: input };
         case BUILTIN_NODE_KINDS.subWorkflow: {
-          const step = await stepSubWorkflow(this.rt, { node, exec, input, job, token });
+          const step = await stepSubWorkflow(this.rt, { node, exec, input, job, token, traceparent });
           return match(step)
             .with({ kind: 'failure' }, (f): Outcome => ({ ...failure(f.error, f.retryable), data: f.data }))
             .otherwise((other) => other);
@@ -359,16 +384,18 @@ export class NodeProcessor {
       }
     }
     rt.events.publish({ type: 'node:started', ...ids }, job);
-    const outcome = await this.attempt({ graph, node, exec, job, token, attempt, inputData: undefined });
+    const { outcome, span } = await this.tracedAttempt({ graph, node, exec, job, token, attempt, inputData: undefined });
     // Only built-in kinds wait, and those never chain.
     if (outcome.kind === 'waiting') return toQueue();
     const completedAt = Date.now();
     const durationMs = completedAt - startedAt;
+    const attempts = jobRetryOptions(node).attempts;
+    span?.end(outcome.kind === 'success' ? 'completed' : isFinalAttempt({ attempt, retryable: outcome.retryable }, attempts) ? 'failed' : 'retrying', outcome.kind === 'failure' ? outcome.details : undefined);
     if (outcome.kind === 'success') {
       await recordSuccess(rt, { exec, job, ids, outcome, startedAt, completedAt });
       return { exec, readAt };
     }
-    if (!isFinalAttempt({ attempt, retryable: outcome.retryable }, jobRetryOptions(node).attempts)) {
+    if (!isFinalAttempt({ attempt, retryable: outcome.retryable }, attempts)) {
       rt.events.publish({ type: 'node:retrying', ...ids, durationMs, error: outcome.error, errorDetails: outcome.details }, job);
       const retry = retryAfterEagerAttempt(rt, exec, node);
       await rt.queues.nodeQueue.add(retry.name, retry.data, retry.opts);

@@ -41,6 +41,8 @@ export interface NodeJobData {
    * instead of starting another one.
    */
   childExecutionId?: string;
+  /** W3C `traceparent` of the execution's span, when traced: the parent of the node's span (docs/tracing.md). */
+  traceparent?: string;
 }
 
 /** Data of a job in {@link WORKFLOW_QUEUE}. @internal */

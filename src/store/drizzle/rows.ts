@@ -79,6 +79,8 @@ export const executionColumns = {
   error: executions.error,
   errorDetails: sql<string | null>`${executions.errorDetails}::text`,
   pausedAt: executions.pausedAt,
+  traceId: executions.traceId,
+  traceParent: executions.traceParent,
   nodeResults: nodeResultsJson,
 };
 
@@ -105,6 +107,8 @@ export interface ExecutionRow {
   error: string | null;
   errorDetails: string | null;
   pausedAt: number | null;
+  traceId: string | null;
+  traceParent: string | null;
   nodeResults: string;
 }
 
@@ -137,6 +141,8 @@ export function toExecution(row: ExecutionRow): WorkflowExecution {
   const errorDetails = asSerializedError(parseJson(row.errorDetails));
   if (errorDetails !== undefined) out.errorDetails = errorDetails;
   if (row.pausedAt !== null) out.pausedAt = Number(row.pausedAt);
+  if (row.traceId !== null) out.traceId = row.traceId;
+  if (row.traceParent !== null) out.traceParent = row.traceParent;
   for (const tuple of JSON.parse(row.nodeResults) as ResultTuple[]) {
     const [nodeId, status, hasData, data, error, errorDetails, nextNodes, attempts, startedAt, completedAt] = tuple;
     const result: NodeResult = { status, attempts, completedAt: Number(completedAt) };

@@ -59,6 +59,10 @@ export const executions = spaneSchema.table(
     /** The failed node's error as a SerializedError (name, code, retryable, cause); written with `error`. */
     errorDetails: jsonb('error_details'),
     pausedAt: epochMs('paused_at'),
+    /** The OpenTelemetry trace id of a traced execution (docs/tracing.md). */
+    traceId: text('trace_id'),
+    /** The W3C `traceparent` of its `spane.execution` span, the parent of its node spans. */
+    traceParent: text('trace_parent'),
   },
   (t) => [
     index('executions_parent_idx').on(t.parentExecutionId),

@@ -343,6 +343,8 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
         execution.parentNodeId ?? null,
         execution.depth,
         execution.startedAt,
+        execution.traceId ?? null,
+        execution.traceParent ?? null,
       ]);
       if (!inserted) throw new InvalidArgumentError(`Execution '${execution.executionId}' already exists`);
     });
