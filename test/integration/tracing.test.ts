@@ -5,15 +5,18 @@
  * of the trace columns.
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DrizzleStore, InvalidArgumentError, NodeRegistry, NonRetryableError, SpaneError, WorkflowEngine } from '../../src/index.js';
+import { DrizzleStore, InvalidArgumentError, NodeRegistry, NonRetryableError, WorkflowEngine } from '../../src/index.js';
 import { createTestDatabase } from '../contract/databases.js';
 import type { TestDatabase } from '../contract/databases.js';
 import { FAN, LEAF, registerTracingExecutors, spanRecord } from '../fixtures/tracing-workflow.js';
@@ -43,10 +46,12 @@ const spans = (): SpanRecord[] => exporter.getFinishedSpans().map(spanRecord);
 const named = (all: SpanRecord[], name: string) => all.filter((s) => s.name === name);
 const nodeSpans = (all: SpanRecord[], nodeId: string) => named(all, 'spane.node').filter((s) => s.attributes['spane.node.id'] === nodeId);
 
-/** A node type that fails with a coded SpaneError until its third attempt. */
-class FlakyError extends SpaneError {
+/** An error with its own string `code`, as Node's system errors have. */
+class FlakyError extends Error {
+  override readonly name = 'FlakyError';
+  readonly code = 'EFLAKY';
   constructor() {
-    super('FLAKY', 'not yet');
+    super('not yet');
   }
 }
 
@@ -60,7 +65,10 @@ describe('tracing in one process', () => {
         if (calls < 3) throw new FlakyError();
         return { success: true, data: { calls } };
       });
-      t.registry.register('step', async () => ({ success: true, data: 1 }));
+      t.registry.register('step', async () => {
+        provider.getTracer('test').startSpan('inside the executor').end();
+        return { success: true, data: 1 };
+      });
       const fast = { maxAttempts: 3, backoff: { type: 'fixed' as const, delay: 10 } };
       await t.engine.registerWorkflow(graph('trace-retry', [node('first', 'step'), node('flaky', 'flaky', { retryPolicy: fast })], ['first->flaky']));
       t.engine.startWorkers(2);
@@ -76,18 +84,21 @@ describe('tracing in one process', () => {
       expect(exec!.kind).toBe(SpanKind.INTERNAL);
       expect(exec!.attributes).toMatchObject({ 'spane.workflow.id': 'trace-retry', 'spane.workflow.version': 1, 'spane.execution.id': id });
       expect(all.every((s) => s.traceId === exec!.traceId)).toBe(true);
+      expect(all).toHaveLength(7); // execution, first, inside the executor, three attempts of flaky, settled
 
       const attempts = nodeSpans(all, 'flaky').sort((a, b) => Number(a.attributes['spane.node.attempt']) - Number(b.attributes['spane.node.attempt']));
       expect(attempts.map((s) => s.attributes['spane.node.attempt'])).toEqual([1, 2, 3]);
       expect(attempts.map((s) => s.attributes['spane.status'])).toEqual(['retrying', 'retrying', 'completed']);
       expect(attempts.map((s) => s.status.code)).toEqual([SpanStatusCode.ERROR, SpanStatusCode.ERROR, SpanStatusCode.UNSET]);
-      expect(attempts.slice(0, 2).map((s) => s.attributes['spane.error.code'])).toEqual(['FLAKY', 'FLAKY']);
+      expect(attempts.slice(0, 2).map((s) => s.attributes['spane.error.code'])).toEqual(['EFLAKY', 'EFLAKY']);
       expect(attempts[0]!.exceptions).toEqual([{ 'exception.type': 'FlakyError', 'exception.message': 'not yet' }]);
       for (const s of named(all, 'spane.node')) {
         expect(s.parentSpanId).toBe(exec!.spanId);
         expect(s.kind).toBe(SpanKind.CONSUMER);
         expect(s.attributes).toMatchObject({ 'spane.execution.id': id, 'spane.workflow.id': 'trace-retry', 'spane.workflow.version': 1 });
       }
+      // The attempt's span is the active one while the executor runs.
+      expect(named(all, 'inside the executor')[0]!.parentSpanId).toBe(nodeSpans(all, 'first')[0]!.spanId);
       expect(nodeSpans(all, 'first')[0]!.attributes).toMatchObject({ 'spane.node.type': 'step', 'spane.node.attempt': 1, 'spane.status': 'completed' });
       const [settled] = named(all, 'spane.execution.settled');
       expect(settled).toMatchObject({ parentSpanId: exec!.spanId, attributes: { 'spane.status': 'completed' }, status: { code: SpanStatusCode.UNSET } });
@@ -110,7 +121,10 @@ describe('tracing in one process', () => {
       const all = spans();
       expect(nodeSpans(all, 'bad')).toHaveLength(1);
       expect(nodeSpans(all, 'bad')[0]).toMatchObject({ attributes: { 'spane.status': 'failed', 'spane.error.code': 'NON_RETRYABLE' }, status: { code: SpanStatusCode.ERROR } });
-      expect(named(all, 'spane.execution.settled')[0]).toMatchObject({ attributes: { 'spane.status': 'failed', 'spane.error.code': 'NON_RETRYABLE' }, status: { code: SpanStatusCode.ERROR } });
+      expect(named(all, 'spane.execution.settled')[0]).toMatchObject({
+        attributes: { 'spane.status': 'failed', 'spane.error.code': 'NON_RETRYABLE' },
+        status: { code: SpanStatusCode.ERROR },
+      });
     } finally {
       await t.cleanup();
     }
@@ -252,6 +266,80 @@ describe('tracing across two worker processes', () => {
       expect(leaf[0]!.parentSpanId).toBe(childExec.spanId);
     } finally {
       await engine.close();
+    }
+  });
+});
+
+describe('tracing in worker threads', () => {
+  let database: TestDatabase;
+  let store: DrizzleStore;
+  let dir: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    store = await DrizzleStore.postgres(database.url);
+    dir = await mkdtemp(path.join(os.tmpdir(), 'spane-tracing-threads-'));
+  }, 60_000);
+
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("records the threads' node spans in the execution's trace when the executors module registers a provider", { timeout: 120_000 }, async () => {
+    const spansFile = path.join(dir, 'spans.jsonl');
+    const executorsModule = path.join(dir, 'executors.mts');
+    const url = (p: string) => pathToFileURL(path.resolve(root, p)).href;
+    // Threads share the OpenTelemetry globals with nobody: the module registers a provider in
+    // each thread (not in the main thread, which imports it too), exporting to a file.
+    await writeFile(
+      executorsModule,
+      `
+import { appendFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
+import { trace } from '${import.meta.resolve('@opentelemetry/api')}';
+import { BasicTracerProvider, SimpleSpanProcessor } from '${import.meta.resolve('@opentelemetry/sdk-trace-base')}';
+import { NodeRegistry } from '${url('src/runtime/engine/registry.ts')}';
+import { spanRecord } from '${url('test/fixtures/tracing-workflow.ts')}';
+
+if (!isMainThread) {
+  const exporter = {
+    export(spans, done) {
+      for (const span of spans) appendFileSync(${JSON.stringify(spansFile)}, JSON.stringify({ ...spanRecord(span), thread: true }) + '\\n');
+      done({ code: 0 });
+    },
+    shutdown: async () => undefined,
+  };
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+}
+export const registry = new NodeRegistry();
+registry.register('step', async () => ({ success: true, data: { isMainThread } }));
+`,
+    );
+    const { registry } = (await import(pathToFileURL(executorsModule).href)) as { registry: NodeRegistry };
+    const t = testEngine({ store, registry, config: { useWorkerThreads: true, executorsModule } });
+    try {
+      await t.engine.registerWorkflow(graph('trace-threads', [node('one', 'step'), node('two', 'step')], ['one->two']));
+      t.engine.startWorkers(1);
+      await t.engine.waitUntilReady();
+      const id = await t.engine.enqueueWorkflow('trace-threads', {});
+      const done = await t.engine.waitForExecution(id, { timeoutMs: 60_000 });
+      expect(done.status).toBe('completed');
+      expect(done.nodeResults['two']?.data).toEqual({ isMainThread: false });
+      const threadSpans = async () =>
+        (await readFile(spansFile, 'utf8').catch(() => ''))
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as SpanRecord);
+      await until(async () => (await threadSpans()).length >= 2, 20_000, 'the threads to export their node spans');
+      const exec = named(spans(), 'spane.execution').find((s) => s.attributes['spane.execution.id'] === id)!;
+      expect(exec.traceId).toBe(done.traceId);
+      const fromThreads = named(await threadSpans(), 'spane.node');
+      expect(fromThreads.map((s) => s.attributes['spane.node.id']).sort()).toEqual(['one', 'two']);
+      for (const s of fromThreads) expect(s).toMatchObject({ traceId: done.traceId, parentSpanId: exec.spanId });
+    } finally {
+      await t.cleanup();
     }
   });
 });

@@ -166,7 +166,12 @@ export class WorkflowEngine {
     // Loaded now, so that the first job finds it ready; a failed load only turns tracing off.
     void this.rt.tracing.load();
     this.processor = new NodeProcessor(this.rt);
-    this.workers = new WorkerManager(this.rt, { connection: binding, processor: this.processor, startWorkflowJob: (job) => this.lifecycle.runWorkflowJob(job), telemetry: options.bullmqTelemetry });
+    this.workers = new WorkerManager(this.rt, {
+      connection: binding,
+      processor: this.processor,
+      startWorkflowJob: (job) => this.lifecycle.runWorkflowJob(job),
+      telemetry: options.bullmqTelemetry,
+    });
     this.dlq = new DLQManager(this.rt);
     const start = (items: BulkWorkflowEnqueue[]) => this.enqueueBulkWorkflows(items);
     this.webhooks = new WebhookManager({ store: options.store, backend: rateLimits, prefix: config.prefix, logger, start, resolveSecret: options.resolveWebhookSecret });

@@ -172,7 +172,10 @@ export class NodeProcessor {
     if (outcome.kind === 'waiting') throw new DelayedError();
     const completedAt = Date.now();
     const durationMs = completedAt - startedAt;
-    span?.end(outcome.kind === 'success' ? 'completed' : isFinalAttempt({ attempt, retryable: outcome.retryable }, job.opts.attempts) ? 'failed' : 'retrying', outcome.kind === 'failure' ? outcome.details : undefined);
+    span?.end(
+      outcome.kind === 'success' ? 'completed' : isFinalAttempt({ attempt, retryable: outcome.retryable }, job.opts.attempts) ? 'failed' : 'retrying',
+      outcome.kind === 'failure' ? outcome.details : undefined,
+    );
 
     if (outcome.kind === 'success') {
       await recordSuccess(rt, { exec, job, ids, outcome, startedAt, completedAt });
@@ -222,7 +225,7 @@ export class NodeProcessor {
     const ids = { executionId: exec.executionId, workflowId: exec.workflowId, workflowVersion: exec.workflowVersion, nodeId: node.id, nodeType: node.type, attempt };
     const span = tracing.startNode(ids, job.data.traceparent ?? exec.traceParent);
     try {
-      const outcome = await this.attempt({ ...run, traceparent: span.traceparent });
+      const outcome = await span.run(() => this.attempt({ ...run, traceparent: span.traceparent }));
       if (outcome.kind === 'waiting') span.end('waiting');
       return { outcome, span };
     } catch (err) {
@@ -390,7 +393,10 @@ export class NodeProcessor {
     const completedAt = Date.now();
     const durationMs = completedAt - startedAt;
     const attempts = jobRetryOptions(node).attempts;
-    span?.end(outcome.kind === 'success' ? 'completed' : isFinalAttempt({ attempt, retryable: outcome.retryable }, attempts) ? 'failed' : 'retrying', outcome.kind === 'failure' ? outcome.details : undefined);
+    span?.end(
+      outcome.kind === 'success' ? 'completed' : isFinalAttempt({ attempt, retryable: outcome.retryable }, attempts) ? 'failed' : 'retrying',
+      outcome.kind === 'failure' ? outcome.details : undefined,
+    );
     if (outcome.kind === 'success') {
       await recordSuccess(rt, { exec, job, ids, outcome, startedAt, completedAt });
       return { exec, readAt };

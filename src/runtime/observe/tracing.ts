@@ -81,6 +81,8 @@ export interface NodeSpan {
   readonly traceparent: string;
   /** Ends the span with the attempt's status, and the error of a failed one. */
   end(status: NodeSpanStatus, error?: SerializedError | unknown): void;
+  /** Runs `fn` with the span as the active span (seen by spans the executor starts, given a context manager). */
+  run<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /** What a node attempt's span names. */
@@ -141,6 +143,7 @@ export class ActiveTracing {
         if (error !== undefined) this.recordError(span, error);
         span.end();
       },
+      run: (fn) => api.context.with(api.trace.setSpan(api.context.active(), span), fn),
     };
   }
 

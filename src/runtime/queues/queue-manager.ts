@@ -92,7 +92,10 @@ export class QueueManager {
 
   /** Adds a BullMQ flow (a tree of jobs whose children run before their parent). */
   async addFlow(flow: FlowJob): Promise<void> {
-    this.flowProducer ??= new FlowProducer({ connection: this.connection, prefix: this.config.prefix, ...(this.telemetry !== undefined && { telemetry: this.telemetry }) }, this.binding?.factory ?? createRedisBackend);
+    this.flowProducer ??= new FlowProducer(
+      { connection: this.connection, prefix: this.config.prefix, ...(this.telemetry !== undefined && { telemetry: this.telemetry }) },
+      this.binding?.factory ?? createRedisBackend,
+    );
     await this.flowProducer.add(flow);
   }
 
