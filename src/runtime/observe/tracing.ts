@@ -92,12 +92,20 @@ export interface NodeIds extends ExecutionIds {
   attempt: number;
 }
 
-/** Tracing once `@opentelemetry/api` is loaded and tracing is on. */
+/**
+ * Tracing once `@opentelemetry/api` is loaded and tracing is on. Its non-private signatures name
+ * no type of the API, so that SPANE's declarations never import it.
+ */
 export class ActiveTracing {
-  constructor(
+  private constructor(
     private readonly api: typeof OtelApi,
     private readonly tracer: OtelApi.Tracer,
   ) {}
+
+  /** Tracing through `tracer` with the loaded `api` (the module `@opentelemetry/api`). */
+  static of(api: unknown, tracer: unknown): ActiveTracing {
+    return new ActiveTracing(api as typeof OtelApi, tracer as OtelApi.Tracer);
+  }
 
   /**
    * Starts an execution's span: a child of `parent` (the parent node's `traceparent` of a
@@ -243,10 +251,10 @@ export class Tracing {
         this.logger.warn('tracing: the tracer given has no startSpan; tracing is off');
         return undefined;
       }
-      return new ActiveTracing(api, option.tracer as OtelApi.Tracer);
+      return ActiveTracing.of(api, option.tracer);
     }
     if (option === undefined && !hasTracerProvider(api)) return undefined;
-    return new ActiveTracing(api, api.trace.getTracer(TRACER_NAME));
+    return ActiveTracing.of(api, api.trace.getTracer(TRACER_NAME));
   }
 }
 
