@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BullMQOtel } from 'bullmq-otel';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DrizzleStore, InvalidArgumentError, NodeRegistry, NonRetryableError, WorkflowEngine } from '../../src/index.js';
@@ -142,6 +143,36 @@ describe('tracing in one process', () => {
       expect(exec.parentSpanId).toBe(caller.spanContext().spanId);
       expect((await t.engine.getExecution(id))?.traceId).toBe(caller.spanContext().traceId);
     } finally {
+      await t.cleanup();
+    }
+  });
+
+  it("hands bullmqTelemetry to the engine's queues and workers", async () => {
+    const t = testEngine();
+    const instrumented = new WorkflowEngine({
+      registry: t.registry,
+      store: t.store,
+      ...t.link,
+      config: { prefix: t.prefix },
+      logger: memoryLogger(),
+      bullmqTelemetry: new BullMQOtel({ tracerName: 'bullmq' }),
+    });
+    try {
+      t.registry.register('step', async () => ({ success: true }));
+      await instrumented.registerWorkflow(graph('trace-bullmq', [node('only', 'step')], []));
+      instrumented.startWorkers(1);
+      const id = await instrumented.enqueueWorkflow('trace-bullmq', {});
+      expect((await instrumented.waitForExecution(id)).status).toBe('completed');
+      // The queue's add of the entry job and the worker's processing of it.
+      const operations = () =>
+        new Set(
+          spans()
+            .filter((s) => s.attributes['bullmq.queue.name'] === 'node-execution')
+            .map((s) => s.attributes['bullmq.queue.operation']),
+        );
+      await until(() => operations().has('addBulk') && operations().has('process'), 10_000, "BullMQ's spans of the node job");
+    } finally {
+      await instrumented.close();
       await t.cleanup();
     }
   });
