@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, ProxyTracerProvider, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { BullMQOtel } from 'bullmq-otel';
@@ -173,6 +173,54 @@ describe('tracing in one process', () => {
       await until(() => operations().has('addBulk') && operations().has('process'), 10_000, "BullMQ's spans of the node job");
     } finally {
       await instrumented.close();
+      await t.cleanup();
+    }
+  });
+
+  it('records through the tracer given as { tracer }, and stores no trace for a tracer that names none', async () => {
+    const t = testEngine();
+    const own = new InMemorySpanExporter();
+    const ownProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(own)] });
+    const given = new WorkflowEngine({
+      registry: t.registry,
+      store: t.store,
+      ...t.link,
+      config: { prefix: t.prefix },
+      logger: memoryLogger(),
+      tracing: { tracer: ownProvider.getTracer('mine') },
+    });
+    // A proxy with no provider behind it: every span it starts has an invalid (all-zero) context.
+    const noop = new WorkflowEngine({
+      registry: t.registry,
+      store: t.store,
+      ...t.link,
+      config: { prefix: t.prefix },
+      logger: memoryLogger(),
+      tracing: { tracer: new ProxyTracerProvider().getTracer('none') },
+    });
+    try {
+      t.registry.register('step', async () => ({ success: true }));
+      await given.registerWorkflow(graph('trace-given', [node('only', 'step')], []));
+      given.startWorkers(1);
+      const id = await given.enqueueWorkflow('trace-given', {});
+      const done = await given.waitForExecution(id);
+      await until(() => own.getFinishedSpans().some((s) => s.name === 'spane.execution.settled'), 10_000, 'the settled span');
+      expect(
+        own
+          .getFinishedSpans()
+          .map((s) => s.name)
+          .sort(),
+      ).toEqual(['spane.execution', 'spane.execution.settled', 'spane.node']);
+      expect(done.traceId).toBe(own.getFinishedSpans()[0]!.spanContext().traceId);
+      const untraced = await noop.enqueueWorkflow('trace-given', {});
+      const stored = await given.waitForExecution(untraced);
+      expect(stored.status).toBe('completed');
+      expect(stored.traceId).toBeUndefined();
+      expect(stored.traceParent).toBeUndefined();
+    } finally {
+      await given.close();
+      await noop.close();
+      await ownProvider.shutdown();
       await t.cleanup();
     }
   });

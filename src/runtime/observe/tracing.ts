@@ -65,9 +65,13 @@ export interface ExecutionIds {
 /** An execution span being recorded; see {@link ActiveTracing.startExecution}. */
 export interface ExecutionSpan {
   /** The trace the execution belongs to. */
-  readonly traceId: string;
-  /** The span's W3C `traceparent`, stored on the execution and carried in its node jobs. */
-  readonly traceparent: string;
+  /**
+   * The trace the execution belongs to; undefined when the tracer gave no valid span context
+   * (`tracing: true` with no provider registered): nothing is then stored or carried.
+   */
+  readonly traceId: string | undefined;
+  /** The span's W3C `traceparent`, stored on the execution and carried in its node jobs (undefined as `traceId`). */
+  readonly traceparent: string | undefined;
   /** Ends the span; with an error, it is recorded (name and message only) and the status is ERROR. */
   end(error?: unknown): void;
 }
@@ -77,8 +81,8 @@ export type NodeSpanStatus = 'completed' | 'failed' | 'retrying' | 'waiting' | '
 
 /** A node attempt's span; see {@link ActiveTracing.startNode}. */
 export interface NodeSpan {
-  /** The span's W3C `traceparent`: the parent of a sub-workflow started in the attempt. */
-  readonly traceparent: string;
+  /** The span's W3C `traceparent`: the parent of a sub-workflow started in the attempt (undefined as {@link ExecutionSpan.traceId}). */
+  readonly traceparent: string | undefined;
   /** Ends the span with the attempt's status, and the error of a failed one. */
   end(status: NodeSpanStatus, error?: SerializedError | unknown): void;
   /** Runs `fn` with the span as the active span (seen by spans the executor starts, given a context manager). */
@@ -117,7 +121,7 @@ export class ActiveTracing {
     const span = this.tracer.startSpan(SPAN_NAMES.execution, { kind: api.SpanKind.INTERNAL, attributes: executionAttributes(ids) }, ctx);
     const traceparent = this.inject(span);
     return {
-      traceId: span.spanContext().traceId,
+      traceId: traceparent === undefined ? undefined : span.spanContext().traceId,
       traceparent,
       end: (error) => {
         span.setAttribute(ATTR.status, error === undefined ? 'started' : 'failed');
@@ -130,8 +134,10 @@ export class ActiveTracing {
   /** {@link startExecution}, writing the span's trace id and `traceparent` on the new execution `exec`. */
   traceExecution(exec: ExecutionIds & { traceId?: string; traceParent?: string }, parent?: string): ExecutionSpan {
     const span = this.startExecution(exec, parent);
-    exec.traceId = span.traceId;
-    exec.traceParent = span.traceparent;
+    if (span.traceId !== undefined && span.traceparent !== undefined) {
+      exec.traceId = span.traceId;
+      exec.traceParent = span.traceparent;
+    }
     return span;
   }
 
@@ -179,8 +185,12 @@ export class ActiveTracing {
     span.setStatus({ code: this.api.SpanStatusCode.ERROR, message });
   }
 
-  /** The span's `traceparent`, through the registered propagator, else formatted here (W3C). */
-  private inject(span: OtelApi.Span): string {
+  /**
+   * The span's `traceparent`, through the registered propagator, else formatted here (W3C);
+   * undefined for an invalid span context (a no-op tracer's), which names no trace.
+   */
+  private inject(span: OtelApi.Span): string | undefined {
+    if (!this.api.isSpanContextValid(span.spanContext())) return undefined;
     const carrier: Record<string, string> = {};
     this.api.propagation.inject(this.api.trace.setSpan(this.api.ROOT_CONTEXT, span), carrier);
     if (typeof carrier['traceparent'] === 'string') return carrier['traceparent'];
