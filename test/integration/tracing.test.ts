@@ -103,6 +103,8 @@ describe('tracing in one process', () => {
       expect(nodeSpans(all, 'first')[0]!.attributes).toMatchObject({ 'spane.node.type': 'step', 'spane.node.attempt': 1, 'spane.status': 'completed' });
       const [settled] = named(all, 'spane.execution.settled');
       expect(settled).toMatchObject({ parentSpanId: exec!.spanId, attributes: { 'spane.status': 'completed' }, status: { code: SpanStatusCode.UNSET } });
+      // It starts when the execution did: its length is the execution's run time.
+      expect(Math.round(settled!.startMs)).toBe(done.startedAt);
     } finally {
       await t.cleanup();
     }

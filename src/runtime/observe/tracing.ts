@@ -169,7 +169,7 @@ export class ActiveTracing {
     if (exec.traceParent === undefined) return;
     const span = this.tracer.startSpan(
       SPAN_NAMES.settled,
-      { kind: this.api.SpanKind.INTERNAL, attributes: { ...executionAttributes(exec), [ATTR.status]: status }, startTime: exec.startedAt },
+      { kind: this.api.SpanKind.INTERNAL, attributes: { ...executionAttributes(exec), [ATTR.status]: status }, startTime: new Date(exec.startedAt) },
       this.extract(exec.traceParent),
     );
     if (error !== undefined) this.recordError(span, error);
