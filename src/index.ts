@@ -247,6 +247,7 @@ export type { NodeValidationDetails } from './errors.js';
 // --- metrics ---
 export { DEFAULT_DURATION_BUCKETS, MetricsCollector } from './runtime/observe/index.js';
 export type { MetricsCollectorOptions, MetricsSource } from './runtime/observe/index.js';
+export type { TracerLike, TracingOption } from './runtime/observe/index.js';
 // --- end metrics ---
 
 // --- react flow ---

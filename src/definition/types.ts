@@ -218,6 +218,16 @@ export interface WorkflowExecution {
   /** When it was last paused (epoch ms), while paused. */
   pausedAt?: number;
   /**
+   * The OpenTelemetry trace the execution belongs to (32 hex digits), when it was created with
+   * tracing on (docs/tracing.md).
+   */
+  traceId?: string;
+  /**
+   * The W3C `traceparent` of the execution's `spane.execution` span: every node job of the
+   * execution carries it, so node spans in any process are its children.
+   */
+  traceParent?: string;
+  /**
    * Set on an execution made by `engine.forkExecution`: the execution it was forked from and the
    * node the re-run started at. The original execution is left as it was.
    */

@@ -12,7 +12,7 @@ import { DrizzleStore } from '../../store/drizzle/store.js';
 import type { EngineConfig } from './config.js';
 import { OWNED_RESOURCES } from './engine-options.js';
 import { isRedisCluster } from './engine-options.js';
-import type { OwningEngineOptions, RedisConnectionInput } from './engine-options.js';
+import type { OwningEngineOptions, RedisConnectionInput, WorkflowEngineOptions } from './engine-options.js';
 import type { NodeRegistry } from './registry.js';
 import type { Logger } from './runtime.js';
 import type { WebhookSecretResolver } from '../triggers/webhooks.js';
@@ -66,10 +66,14 @@ export interface CreateEngineOptions {
    * @defaultValue none
    */
   resolveWebhookSecret?: WebhookSecretResolver;
+  /** OpenTelemetry spans; see `WorkflowEngineOptions.tracing`. @defaultValue on when a tracer provider is registered */
+  tracing?: WorkflowEngineOptions['tracing'];
+  /** BullMQ's own instrumentation; see `WorkflowEngineOptions.bullmqTelemetry`. @defaultValue none */
+  bullmqTelemetry?: WorkflowEngineOptions['bullmqTelemetry'];
 }
 
 const KINDS: readonly BackendKind[] = ['redis', 'postgres', 'embedded'];
-const KEYS = new Set(['registry', 'backend', 'redis', 'databaseUrl', 'dataDir', 'store', 'config', 'logger', 'resolveWebhookSecret']);
+const KEYS = new Set(['registry', 'backend', 'redis', 'databaseUrl', 'dataDir', 'store', 'config', 'logger', 'resolveWebhookSecret', 'tracing', 'bullmqTelemetry']);
 
 /** How long `createEngine` waits for Redis to answer before giving up. */
 const REDIS_PROBE_MS = 5_000;
@@ -123,6 +127,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<Workfl
       registry: options.registry,
       ...(options.config === undefined ? {} : { config: options.config }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
+      ...(options.bullmqTelemetry === undefined ? {} : { bullmqTelemetry: options.bullmqTelemetry }),
       ...(options.resolveWebhookSecret === undefined ? {} : { resolveWebhookSecret: options.resolveWebhookSecret }),
     };
     if (kind === 'redis') {

@@ -13,6 +13,8 @@ import type { PayloadManager } from '../execution/payloads.js';
 import type { NodeRegistry } from './registry.js';
 import type { CircuitBreakerRegistry } from '../resilience/circuit-breaker.js';
 import type { Clock, Logger } from './runtime.js';
+import type { Telemetry } from 'bullmq';
+import type { TracingOption } from '../observe/tracing.js';
 import type { WorkflowCacheOptions } from './workflow-cache.js';
 import type { WebhookSecretResolver } from '../triggers/webhooks.js';
 
@@ -101,6 +103,21 @@ export interface WorkflowEngineOptions {
    * @defaultValue none: `{ ref }` secrets cannot be resolved
    */
   resolveWebhookSecret?: WebhookSecretResolver;
+  /**
+   * OpenTelemetry spans of executions and node attempts (docs/tracing.md): `true` through the
+   * global tracer provider, `{ tracer }` through that tracer, `false` off (`@opentelemetry/api`
+   * is then never loaded). `@opentelemetry/api` is an optional peer dependency; without it
+   * tracing is off.
+   * @defaultValue on when `@opentelemetry/api` is installed and a tracer provider is registered
+   */
+  tracing?: TracingOption;
+  /**
+   * BullMQ's own instrumentation (its `telemetry` option, e.g. `new BullMQOtel('spane')` from
+   * `bullmq-otel`), passed to this engine's queues, workers and flow producer. Not carried into
+   * worker threads (`useWorkerThreads`).
+   * @defaultValue none
+   */
+  bullmqTelemetry?: Telemetry;
 }
 
 /** Options of {@link WorkflowEngine.getExecution}. */
@@ -229,6 +246,7 @@ export function checkEngineOptions(options: WorkflowEngineOptions): { config: Re
   if (options.resolveWebhookSecret !== undefined && typeof options.resolveWebhookSecret !== 'function') {
     throw new InvalidArgumentError("WorkflowEngine: 'resolveWebhookSecret' must be a function (ref, workflowId) => secret");
   }
+  checkTracingOptions(options);
   const config = resolveEngineConfig(withTestEngineDefaults(options.config ?? {}));
   if (isRedisCluster(options.connection) && !hasHashTag(config.prefix)) {
     // BullMQ's scripts touch several keys of a queue at once: on a cluster they must share a slot.
@@ -238,6 +256,24 @@ export function checkEngineOptions(options: WorkflowEngineOptions): { config: Re
   }
   if (isPayloadManager(payloads)) return { config: { ...config, payloadThresholdBytes: payloads.thresholdBytes }, payloads };
   return { config: payloads === false ? { ...config, payloadThresholdBytes: false } : config, payloads: undefined };
+}
+
+/** Refuses a `tracing` or `bullmqTelemetry` option of the wrong shape, before anything opens. */
+function checkTracingOptions(options: WorkflowEngineOptions): void {
+  const tracing: unknown = options.tracing;
+  if (tracing !== undefined && typeof tracing !== 'boolean') {
+    const tracer: unknown = typeof tracing === 'object' && tracing !== null ? (tracing as { tracer?: unknown }).tracer : null;
+    if (tracer === null || (tracer !== undefined && typeof (tracer as { startSpan?: unknown } | null)?.startSpan !== 'function')) {
+      throw new InvalidArgumentError("WorkflowEngine: 'tracing' must be true, false or { tracer? } with an OpenTelemetry Tracer");
+    }
+  }
+  const telemetry: unknown = options.bullmqTelemetry;
+  if (telemetry !== undefined) {
+    const t = telemetry as { tracer?: { startSpan?: unknown } | null; contextManager?: { with?: unknown } | null } | null;
+    if (typeof telemetry !== 'object' || t === null || typeof t.tracer?.startSpan !== 'function' || typeof t.contextManager?.with !== 'function') {
+      throw new InvalidArgumentError("WorkflowEngine: 'bullmqTelemetry' must be a BullMQ Telemetry (for example new BullMQOtel(name) from bullmq-otel)");
+    }
+  }
 }
 
 /** How long {@link clusterConnected} waits for a Cluster that is still connecting. */

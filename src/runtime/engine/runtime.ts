@@ -1,6 +1,7 @@
 import type { ExecutionStore } from '../../store/store.js';
 import type { ResolvedEngineConfig } from './config.js';
 import type { EventStreamManager } from '../observe/events.js';
+import type { Tracing } from '../observe/tracing.js';
 import type { ExecutionHandoff } from '../execution/handoff.js';
 import type { PayloadManager } from '../execution/payloads.js';
 import type { CircuitBreakerRegistry } from '../resilience/circuit-breaker.js';
@@ -78,6 +79,8 @@ export interface Runtime {
   readonly logger: Logger;
   /** Views of executions passed from a finished node to the children it enqueued. */
   readonly handoff: ExecutionHandoff;
+  /** OpenTelemetry spans (docs/tracing.md); `tracing.current` is undefined while tracing is off. */
+  readonly tracing: Tracing;
   /** Claim check; undefined when the store has no payload storage (values then stay inline). */
   readonly payloads: PayloadManager | undefined;
 }

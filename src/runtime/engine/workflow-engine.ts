@@ -11,7 +11,7 @@ import { validateWorkflow } from '../../definition/validate.js';
 import { openBackend } from '../queues/backends/open-backend.js';
 import type { SqlBackend } from '../queues/backends/sql-backend.js';
 import { EngineClosedError, ExecutionNotFoundError, InvalidArgumentError, InvalidStateError, RedisUnavailableError, WorkflowNotFoundError } from '../../errors.js';
-import type { ExecutionStore, PruneCriteria, WorkflowVersionInfo } from '../../store/store.js';
+import type { ExecutionStore, NewExecution, PruneCriteria, WorkflowVersionInfo } from '../../store/store.js';
 import type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummaryPage } from '../../store/execution-listing.js';
 import { countExecutions, listExecutionPage } from './execution-queries.js';
 import { target } from '../execution/advance.js';
@@ -44,6 +44,7 @@ import type {
   WorkflowEngineOptions,
 } from './engine-options.js';
 import { EventStreamManager } from '../observe/events.js';
+import { Tracing } from '../observe/tracing.js';
 import type { EventHandler, SpaneEvent, SubscribeOptions } from '../observe/events.js';
 import { nodeJobId, WORKFLOW_JOB } from '../queues/jobs.js';
 import { ExecutionLifecycle, newExecution, startJobId } from '../execution/lifecycle.js';
@@ -152,7 +153,7 @@ export class WorkflowEngine {
     this.sqlBackend = sqlBackend;
     this.owned = (options as OwningEngineOptions)[OWNED_RESOURCES] ?? [];
     const clock = options.clock ?? Date.now;
-    const queues = new QueueManager(binding, config, clock);
+    const queues = new QueueManager(binding, config, clock, options.bullmqTelemetry);
     this.rt = {
       clock,
       store: options.store,
@@ -168,9 +169,17 @@ export class WorkflowEngine {
       breakers: options.circuitBreakers ?? new CircuitBreakerRegistry(),
       rateLimiter: new RateLimiter(rateLimits, config.prefix),
       payloads: payloads ?? defaultPayloadManager(options.store, config.payloadThresholdBytes),
+      tracing: new Tracing(options.tracing, logger),
     };
+    // Loaded now, so that the first job finds it ready; a failed load only turns tracing off.
+    void this.rt.tracing.load();
     this.processor = new NodeProcessor(this.rt);
-    this.workers = new WorkerManager(this.rt, { connection: binding, processor: this.processor, startWorkflowJob: (job) => this.lifecycle.runWorkflowJob(job) });
+    this.workers = new WorkerManager(this.rt, {
+      connection: binding,
+      processor: this.processor,
+      startWorkflowJob: (job) => this.lifecycle.runWorkflowJob(job),
+      telemetry: options.bullmqTelemetry,
+    });
     this.dlq = new DLQManager(this.rt);
     const start = (items: BulkWorkflowEnqueue[]) => this.enqueueBulkWorkflows(items);
     this.webhooks = new WebhookManager({ store: options.store, backend: rateLimits, prefix: config.prefix, logger, start, resolveSecret: options.resolveWebhookSecret });
@@ -523,13 +532,17 @@ export class WorkflowEngine {
     const graph = await this.latestGraph(workflowId);
     await checkInputAgainst(workflowId, this.rt.workflows.inputSchema(workflowId), initialData);
     const executionId = randomUUID();
-    await createExecutionChecked(this.rt, newExecution({ executionId, graph, initialData, status: 'pending' }, this.rt.clock));
+    const exec: NewExecution = newExecution({ executionId, graph, initialData, status: 'pending' }, this.rt.clock);
+    const span = (await this.rt.tracing.ready())?.traceExecution(exec);
+    await createExecutionChecked(this.rt, exec);
     try {
       await this.rt.queues.workflowQueue.add(WORKFLOW_JOB, { workflowId, executionId }, { jobId: startJobId(executionId), delay });
     } catch (err) {
       await this.rt.store.transitionExecution(executionId, ['pending'], 'failed', { error: `could not be scheduled: ${String(err)}` });
+      span?.end(err);
       throw err;
     }
+    span?.end();
     return executionId;
   }
 

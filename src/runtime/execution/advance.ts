@@ -232,6 +232,7 @@ export interface EndAnnouncement {
 export async function announceEnd(rt: Runtime, end: EndAnnouncement): Promise<void> {
   const { exec, event, job } = end;
   rt.settled.notify(exec.executionId);
+  rt.tracing.current?.executionSettled(exec, event.type.slice('workflow:'.length), event.errorDetails);
   rt.events.publish({ ...event, executionId: exec.executionId, workflowId: exec.workflowId }, job);
   await notifyParent(rt, exec);
 }
@@ -319,8 +320,9 @@ function needsFreshRead(graph: WorkflowGraph, settled: readonly string[]): boole
 }
 
 /** The queue target of an execution's node jobs. */
-export function target(exec: WorkflowExecution): { executionId: string; workflowId: string; workflowVersion: number } {
-  return { executionId: exec.executionId, workflowId: exec.workflowId, workflowVersion: exec.workflowVersion };
+export function target(exec: WorkflowExecution): { executionId: string; workflowId: string; workflowVersion: number; traceparent?: string } {
+  const t = { executionId: exec.executionId, workflowId: exec.workflowId, workflowVersion: exec.workflowVersion };
+  return exec.traceParent === undefined ? t : { ...t, traceparent: exec.traceParent };
 }
 
 /** A node's failure that fails its execution, for {@link failExecution}. */

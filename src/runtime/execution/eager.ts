@@ -139,7 +139,8 @@ export async function inLiveChain(rt: Runtime, graph: WorkflowGraph, executionId
  * (`eagerAttempts`), and an exponential backoff scaled so later retries wait what they would have.
  */
 export function retryAfterEagerAttempt(rt: Runtime, exec: WorkflowExecution, child: NodeDefinition): ReturnType<Runtime['queues']['nodeJob']> {
-  const job = rt.queues.nodeJob({ executionId: exec.executionId, workflowId: exec.workflowId, workflowVersion: exec.workflowVersion }, child, { eagerAttempts: 1 });
+  const at = { executionId: exec.executionId, workflowId: exec.workflowId, workflowVersion: exec.workflowVersion };
+  const job = rt.queues.nodeJob(exec.traceParent === undefined ? at : { ...at, traceparent: exec.traceParent }, child, { eagerAttempts: 1 });
   const backoff = jobRetryOptions(child).backoff;
   if (typeof backoff === 'object' && backoff.delay !== undefined && backoff.delay > 0) {
     job.opts.delay = backoff.delay;

@@ -14,6 +14,7 @@ import type { WorkflowJobData } from '../queues/jobs.js';
 import type { NodeProcessor } from './node-processor.js';
 import { INITIAL_PAYLOAD_ID } from './payloads.js';
 import type { Runtime } from '../engine/runtime.js';
+import type { NewExecution } from '../../store/store.js';
 
 /** Starting, pausing, resuming and cancelling executions. The engine's public methods call these. */
 export class ExecutionLifecycle {
@@ -102,13 +103,15 @@ export class ExecutionLifecycle {
     // Every item's data against its workflow's input schema first: either all start or none does.
     for (const { graph, initialData, replay } of items)
       if (replay !== true) await checkInputAgainst(graph.definition.id, this.rt.workflows.inputSchema(graph.definition.id), initialData);
+    const tracing = await this.rt.tracing.ready();
     const started = items.map((item) => {
-      const exec = newExecution({ executionId: randomUUID(), graph: item.graph, initialData: item.initialData, status: 'running' }, this.rt.clock);
+      const exec: NewExecution = newExecution({ executionId: randomUUID(), graph: item.graph, initialData: item.initialData, status: 'running' }, this.rt.clock);
+      const span = tracing?.traceExecution(exec);
       // Claim check: the row holds the reference; the payload is written once the row exists.
       const prepared = this.rt.payloads?.prepare(INITIAL_PAYLOAD_ID, item.initialData);
       const payload = prepared?.json;
       if (payload !== undefined) exec.initialData = prepared!.inline;
-      return { ...item, exec, payload };
+      return { ...item, exec, payload, span };
     });
     await Promise.all(started.map((s) => store.createExecution(s.exec)));
     const entries = started.map(({ graph }) => entryOf(graph));
@@ -124,8 +127,10 @@ export class ExecutionLifecycle {
       );
     } catch (err) {
       await Promise.all(started.map((s) => store.transitionExecution(s.exec.executionId, ['running'], 'failed', { error: `could not be queued: ${String(err)}` })));
+      for (const s of started) s.span?.end(err);
       throw err;
     }
+    for (const s of started) s.span?.end();
     started.forEach(({ exec }, i) => {
       this.rt.events.publish({ type: 'workflow:started', executionId: exec.executionId, workflowId: exec.workflowId });
       publishDelays(this.rt, { exec, queued: [entries[i]!] });

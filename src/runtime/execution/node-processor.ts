@@ -20,6 +20,7 @@ import { escapedErrorRetry, infraRetryDelayMs, isFinalAttempt, isRetryableError,
 import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
 import { fireTimeout, stepSignal } from './signals.js';
 import type { Runtime } from '../engine/runtime.js';
+import type { NodeSpan } from '../observe/tracing.js';
 
 /** How one attempt of a node ended. */
 type Outcome =
@@ -57,6 +58,8 @@ interface NodeAttempt extends NodeRun {
   attempt: number;
   /** Input given by `enqueueNode`, used instead of the computed one. */
   inputData: unknown;
+  /** The attempt's span's `traceparent`, when traced (the parent of a sub-workflow it starts). */
+  traceparent?: string | undefined;
 }
 
 /** A node that just completed in a job, for {@link NodeProcessor.advanceAndChain}. */
@@ -121,6 +124,7 @@ export class NodeProcessor {
   private async run(job: Job<NodeJobData>, token: string | undefined): Promise<NodeJobReturn> {
     const { rt } = this;
     const data = job.data;
+    if (!rt.tracing.settled) await rt.tracing.ready();
     if (data.nodeId === AGGREGATOR_NODE_ID) return aggregate(rt, job);
     // A parent that just ran in this process may have handed its view over (see handoff.ts);
     // only a first delivery takes it.
@@ -170,11 +174,15 @@ export class NodeProcessor {
     }
     const announces = !isBuiltinNodeKind(node.type) || BUILTIN_NODE_KIND_FACTS[node.type].announcesStart;
     if (announces && data.waitTimeout !== true) rt.events.publish({ type: 'node:started', ...ids }, job);
-    const outcome = await this.attempt({ graph, node, exec, job, token, attempt, inputData: data.inputData });
+    const { outcome, span } = await this.tracedAttempt({ graph, node, exec, job, token, attempt, inputData: data.inputData });
     if (outcome.kind === 'waiting') throw new DelayedError();
     if (outcome.kind === 'suspended') return { status: outcome.status, ...(outcome.reason !== undefined && { reason: outcome.reason }) };
     const completedAt = rt.clock();
     const durationMs = completedAt - startedAt;
+    span?.end(
+      outcome.kind === 'success' ? 'completed' : isFinalAttempt({ attempt, retryable: outcome.retryable }, job.opts.attempts) ? 'failed' : 'retrying',
+      outcome.kind === 'failure' ? outcome.details : undefined,
+    );
 
     if (outcome.kind === 'success') {
       await recordSuccess(rt, { exec, job, ids, outcome, startedAt, completedAt });
@@ -213,8 +221,28 @@ export class NodeProcessor {
     return { exec: await readExecutionHead(this.rt.store, data.executionId, ids), graph };
   }
 
+  /**
+   * {@link attempt} inside the attempt's `spane.node` span when tracing is on (observe/tracing.ts).
+   * The caller ends the span, knowing whether a failure is retried; a waiting node's ends here.
+   */
+  private async tracedAttempt(run: NodeAttempt): Promise<{ outcome: Outcome; span: NodeSpan | undefined }> {
+    const tracing = this.rt.tracing.current;
+    if (tracing === undefined) return { outcome: await this.attempt(run), span: undefined };
+    const { exec, node, job, attempt } = run;
+    const ids = { executionId: exec.executionId, workflowId: exec.workflowId, workflowVersion: exec.workflowVersion, nodeId: node.id, nodeType: node.type, attempt };
+    const span = tracing.startNode(ids, job.data.traceparent ?? exec.traceParent);
+    try {
+      const outcome = await span.run(() => this.attempt({ ...run, traceparent: span.traceparent }));
+      if (outcome.kind === 'waiting') span.end('waiting');
+      return { outcome, span };
+    } catch (err) {
+      span.end('failed', err);
+      throw err;
+    }
+  }
+
   private async attempt(run: NodeAttempt): Promise<Outcome> {
-    const { graph, node, exec, job, token, attempt, inputData } = run;
+    const { graph, node, exec, job, token, attempt, inputData, traceparent } = run;
     // Claim-checked values are loaded here, so executors never see a reference. A missing payload
     // fails the node (not retried: the data is gone), naming the execution and the node.
     let full: WorkflowExecution;
@@ -247,7 +275,7 @@ export class NodeProcessor {
             .otherwise((other) => other);
         }
         case BUILTIN_NODE_KINDS.subWorkflow: {
-          const step = await stepSubWorkflow(this.rt, { node, exec, input, job, token });
+          const step = await stepSubWorkflow(this.rt, { node, exec, input, job, token, traceparent });
           return match(step)
             .with({ kind: 'failure' }, (f): Outcome => ({ ...failure(f.error, f.retryable), data: f.data }))
             .otherwise((other) => other);
@@ -372,17 +400,22 @@ export class NodeProcessor {
       }
     }
     rt.events.publish({ type: 'node:started', ...ids }, job);
-    const outcome = await this.attempt({ graph, node, exec, job, token, attempt, inputData: undefined });
+    const { outcome, span } = await this.tracedAttempt({ graph, node, exec, job, token, attempt, inputData: undefined });
     // Only built-in kinds wait, and those never chain.
     if (outcome.kind === 'waiting') return toQueue();
     if (outcome.kind === 'suspended') return undefined;
     const completedAt = rt.clock();
     const durationMs = completedAt - startedAt;
+    const attempts = jobRetryOptions(node).attempts;
+    span?.end(
+      outcome.kind === 'success' ? 'completed' : isFinalAttempt({ attempt, retryable: outcome.retryable }, attempts) ? 'failed' : 'retrying',
+      outcome.kind === 'failure' ? outcome.details : undefined,
+    );
     if (outcome.kind === 'success') {
       await recordSuccess(rt, { exec, job, ids, outcome, startedAt, completedAt });
       return { exec, readAt };
     }
-    if (!isFinalAttempt({ attempt, retryable: outcome.retryable }, jobRetryOptions(node).attempts)) {
+    if (!isFinalAttempt({ attempt, retryable: outcome.retryable }, attempts)) {
       rt.events.publish({ type: 'node:retrying', ...ids, durationMs, error: outcome.error, errorDetails: outcome.details }, job);
       const retry = retryAfterEagerAttempt(rt, exec, node);
       await rt.queues.nodeQueue.add(retry.name, retry.data, retry.opts);

@@ -7,7 +7,7 @@ import { setOwn } from '../../definition/own.js';
 import type { NodeDefinition, WorkflowDefinition, WorkflowExecution } from '../../definition/types.js';
 import { subWorkflowIds } from '../../definition/validate.js';
 import { BUILTIN_NODE_KIND_FACTS, isBuiltinNodeKind } from '../../definition/node-kinds.js';
-import type { ExecutionStore } from '../../store/store.js';
+import type { ExecutionStore, NewExecution } from '../../store/store.js';
 import { TERMINAL_STATUSES } from '../../definition/types.js';
 import {
   DataTooDeepError,
@@ -78,6 +78,8 @@ export interface SubWorkflowJob {
   job: Job<NodeJobData>;
   /** The worker's lock token for the job. */
   token: string | undefined;
+  /** The `traceparent` of the node attempt's span, when traced: the child execution's span is its child. */
+  traceparent?: string | undefined;
 }
 
 /**
@@ -86,14 +88,14 @@ export interface SubWorkflowJob {
  * is held while the child runs.
  */
 export async function stepSubWorkflow(rt: Runtime, step: SubWorkflowJob): Promise<SubWorkflowStep> {
-  const { node, exec, input, job, token } = step;
+  const { node, exec, input, job, token, traceparent } = step;
   const config = node.config as SubWorkflowConfig;
   // A job the reconciler re-created after the original was lost carries the child to adopt.
   const adopted = job.attemptsMade === 0 ? job.data.childExecutionId : undefined;
   const childId = adopted ?? childExecutionId(exec.executionId, node.id, job);
   let child = await rt.store.getExecution(childId);
   if (child === null) {
-    const started = await startChild(rt, { node, config, exec, input, childId });
+    const started = await startChild(rt, { node, config, exec, input, childId, traceparent });
     if (started.kind !== 'waiting') return started;
     rt.events.publish({
       type: 'node:started',
@@ -131,6 +133,8 @@ interface ChildStart {
   input: unknown;
   /** The child execution's id. */
   childId: string;
+  /** See {@link SubWorkflowJob.traceparent}. */
+  traceparent?: string | undefined;
 }
 
 async function startChild(rt: Runtime, start: ChildStart): Promise<SubWorkflowStep> {
@@ -159,22 +163,36 @@ async function startChild(rt: Runtime, start: ChildStart): Promise<SubWorkflowSt
   const graph = await rt.workflows.get(def.id, def.version ?? 1);
   // An earlier delivery of this job may have created the child: carry on with that one.
   const existingOk = true;
-  await createExecutionChecked(
-    rt,
-    {
-      executionId: childId,
-      workflowId: def.id,
-      workflowVersion: def.version ?? 1,
-      status: 'running',
-      initialData: childInput,
-      parentExecutionId: exec.executionId,
-      parentNodeId: node.id,
-      depth: exec.depth + 1,
-      startedAt: rt.clock(),
-    },
-    existingOk,
-  );
-  const childTarget = { executionId: childId, workflowId: def.id, workflowVersion: def.version ?? 1 };
+  const child: NewExecution = {
+    executionId: childId,
+    workflowId: def.id,
+    workflowVersion: def.version ?? 1,
+    status: 'running',
+    initialData: childInput,
+    parentExecutionId: exec.executionId,
+    parentNodeId: node.id,
+    depth: exec.depth + 1,
+    startedAt: rt.clock(),
+  };
+  // The child's span is a child of the span of the node that starts it.
+  let span = start.traceparent === undefined ? undefined : rt.tracing.current?.traceExecution(child, start.traceparent);
+  try {
+    await createExecutionChecked(rt, child, existingOk);
+    return await enqueueChild(rt, { ...start, def, graph, child });
+  } catch (err) {
+    span?.end(err);
+    span = undefined;
+    throw err;
+  } finally {
+    span?.end();
+  }
+}
+
+/** Queues a created child execution's first work: its entry node, or the whole chain as a BullMQ flow. */
+async function enqueueChild(rt: Runtime, start: ChildStart & { def: WorkflowDefinition; graph: WorkflowGraph; child: NewExecution }): Promise<SubWorkflowStep> {
+  const { node, config, exec, def, graph, child } = start;
+  const at = { executionId: child.executionId, workflowId: def.id, workflowVersion: def.version ?? 1 };
+  const childTarget = child.traceParent === undefined ? at : { ...at, traceparent: child.traceParent };
   if (rt.config.useFlowProducerForSubWorkflows) {
     const problem = flowProblem(graph);
     if (problem === undefined) {

@@ -3,8 +3,10 @@
  *
  * What an engine tells the outside world: {@link SpaneEvent}s published on a BullMQ event stream
  * (or job progress) and the subscriptions that read them (`events.ts`, {@link EventStreamManager}),
- * server-sent events over those subscriptions (`sse.ts`) and Prometheus metrics fed by the
- * engine's local events and queue counts (`metrics.ts`, {@link MetricsCollector}).
+ * server-sent events over those subscriptions (`sse.ts`), Prometheus metrics fed by the
+ * engine's local events and queue counts (`metrics.ts`, {@link MetricsCollector}) and
+ * OpenTelemetry spans of executions and node attempts (`tracing.ts`, `@opentelemetry/api` loaded
+ * lazily; docs/tracing.md).
  *
  * Entry points: `EventStreamManager.publish` / `subscribe`, `streamEvents`, `MetricsCollector`.
  *
@@ -25,3 +27,4 @@ export { eventsResponse, streamEvents } from './sse.js';
 export type { AuthorizedEventsOptions, EventSource, SSEAuthorize, SSEOptions, StreamEventsOptions } from './sse.js';
 export { DEFAULT_DURATION_BUCKETS, MetricsCollector } from './metrics.js';
 export type { MetricsCollectorOptions, MetricsSource } from './metrics.js';
+export type { TracerLike, TracingOption } from './tracing.js';

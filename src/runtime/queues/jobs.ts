@@ -46,6 +46,8 @@ export interface NodeJobData {
    * the job resolves the node's wait as timed out instead of running the node.
    */
   waitTimeout?: true;
+  /** W3C `traceparent` of the execution's span, when traced: the parent of the node's span (docs/tracing.md). */
+  traceparent?: string;
 }
 
 /** Data of a job in {@link WORKFLOW_QUEUE}. @internal */

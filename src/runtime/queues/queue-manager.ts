@@ -1,5 +1,5 @@
 import { createRedisBackend, FlowProducer, Queue } from 'bullmq';
-import type { ConnectionOptions, FlowJob, JobsOptions } from 'bullmq';
+import type { ConnectionOptions, FlowJob, JobsOptions, Telemetry } from 'bullmq';
 import type { NodeDefinition } from '../../definition/types.js';
 import { delayMs } from '../../definition/validate.js';
 import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
@@ -14,6 +14,8 @@ export interface NodeTarget {
   executionId: string;
   workflowId: string;
   workflowVersion: number;
+  /** The execution's `traceparent` (see {@link NodeJobData.traceparent}). */
+  traceparent?: string;
 }
 
 /**
@@ -35,15 +37,20 @@ export class QueueManager {
   /**
    * @param connection - a Redis connection (BullMQ's default backend), or the engine's backend
    * binding (any backend).
+   * @param config - the engine's resolved options.
+   * @param clock - where timestamps and delays are read from (a test engine's virtual clock).
+   * @param telemetry - BullMQ's own instrumentation (the engine's `bullmqTelemetry`), for the
+   * queues and the flow producer.
    */
   constructor(
     connection: ConnectionOptions | BullBinding,
     private readonly config: ResolvedEngineConfig,
     private readonly clock: () => number = Date.now,
+    private readonly telemetry?: Telemetry,
   ) {
     this.binding = connection instanceof BullBinding ? connection : undefined;
     this.connection = connection instanceof BullBinding ? connection.commands : connection;
-    const base = { connection: this.connection, prefix: config.prefix };
+    const base = { connection: this.connection, prefix: config.prefix, ...(telemetry !== undefined && { telemetry }) };
     const factory = this.binding?.factory ?? createRedisBackend;
     const defaultJobOptions: JobsOptions = { removeOnComplete: config.removeOnComplete, removeOnFail: config.removeOnFail };
     this.nodeQueue = new Queue<NodeJobData>(NODE_QUEUE, { ...base, defaultJobOptions }, factory);
@@ -86,7 +93,10 @@ export class QueueManager {
 
   /** Adds a BullMQ flow (a tree of jobs whose children run before their parent). */
   async addFlow(flow: FlowJob): Promise<void> {
-    this.flowProducer ??= new FlowProducer({ connection: this.connection, prefix: this.config.prefix }, this.binding?.factory ?? createRedisBackend);
+    this.flowProducer ??= new FlowProducer(
+      { connection: this.connection, prefix: this.config.prefix, ...(this.telemetry !== undefined && { telemetry: this.telemetry }) },
+      this.binding?.factory ?? createRedisBackend,
+    );
     await this.flowProducer.add(flow);
   }
 

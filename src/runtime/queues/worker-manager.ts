@@ -1,5 +1,5 @@
 import { createRedisBackend, Worker } from 'bullmq';
-import type { ConnectionOptions, Job, WorkerOptions } from 'bullmq';
+import type { ConnectionOptions, Job, Telemetry, WorkerOptions } from 'bullmq';
 import { serializeError } from '../../errors.js';
 import { BullBinding } from './backends/bull-binding.js';
 import { redisThreadAccess } from './backends/thread-access.js';
@@ -30,6 +30,8 @@ export interface WorkerManagerOptions {
   processor: NodeProcessor;
   /** Runs a `workflow-execution` job (a scheduled or delayed start). */
   startWorkflowJob: (job: Job<WorkflowJobData>) => Promise<unknown>;
+  /** BullMQ's own instrumentation for the workers (the engine's `bullmqTelemetry`). @defaultValue none */
+  telemetry?: Telemetry | undefined;
 }
 
 /**
@@ -50,6 +52,7 @@ export class WorkerManager {
   private readonly errors: ConnectionErrors;
   private readonly processor: NodeProcessor;
   private readonly startWorkflowJob: (job: Job<WorkflowJobData>) => Promise<unknown>;
+  private readonly telemetry: Telemetry | undefined;
 
   constructor(
     private readonly rt: Runtime,
@@ -58,6 +61,7 @@ export class WorkerManager {
     const { connection } = options;
     this.processor = options.processor;
     this.startWorkflowJob = options.startWorkflowJob;
+    this.telemetry = options.telemetry;
     this.binding = connection instanceof BullBinding ? connection : undefined;
     this.connection = connection instanceof BullBinding ? connection.workers : connection;
     this.errors = this.binding?.errors ?? new ConnectionErrors(rt.logger);
@@ -96,6 +100,7 @@ export class WorkerManager {
       removeOnComplete: config.removeOnComplete,
       removeOnFail: config.removeOnFail,
     };
+    if (this.telemetry !== undefined) common.telemetry = this.telemetry;
     // BullMQ fails a job that stalled too often without calling the processor, which would leave
     // its execution running for ever; the node processor applies `maxStalledCount` itself instead,
     // with the bookkeeping (failed result, DLQ item, failed execution) a final failure needs.

@@ -15,6 +15,7 @@ import type { ExecutionStore } from '../../store/store.js';
 import { ConnectionErrors } from '../queues/connection-errors.js';
 import { COMMAND_RETRIES, openConnection } from '../engine/engine-options.js';
 import { EventStreamManager } from '../observe/events.js';
+import { Tracing } from '../observe/tracing.js';
 import { NodeProcessor } from '../execution/node-processor.js';
 import { defaultPayloadManager } from '../execution/payloads.js';
 import { QueueManager } from '../queues/queue-manager.js';
@@ -88,6 +89,8 @@ export async function createThreadRuntime(settings: ThreadSettings, options: Thr
     rateLimiter: new RateLimiter(commands, config.prefix),
     // The engine writes its effective threshold into the config it hands to threads.
     payloads: defaultPayloadManager(store, config.payloadThresholdBytes),
+    // A thread traces when its own process-wide provider is registered (docs/tracing.md).
+    tracing: new Tracing(undefined, logger),
   };
   const processor = new NodeProcessor(rt);
   let closing: Promise<void> | undefined;

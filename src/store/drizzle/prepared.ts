@@ -32,9 +32,9 @@ export type NodeResultTuple = [string, string, string, string | null, string | n
 /**
  * One new execution as {@link HotPathStatements.createExecutions} takes it: id, workflow id,
  * workflow version, status, initial data as JSON text (null: none), parent execution id, parent
- * node id, depth, startedAt, and for a fork the execution and node it was forked from.
+ * node id, depth, startedAt, the execution and node a fork was forked from, trace id, traceparent.
  */
-export type NewExecutionTuple = [string, string, number, string, string | null, string | null, string | null, number, number, string | null, string | null];
+export type NewExecutionTuple = [string, string, number, string, string | null, string | null, string | null, number, number, string | null, string | null, string | null, string | null];
 
 /** The hot-path statements of one database; see the module comment. */
 export type HotPathStatements = ReturnType<typeof prepareHotPaths>;
@@ -96,7 +96,7 @@ export function prepareHotPaths(db: Db) {
       .select(
         sql`overriding system value
           select r->>0, nextval(pg_get_serial_sequence('spane.executions', 'seq')), r->>1, (r->>2)::integer, r->>3, (r->>4)::jsonb,
-            r->>5, r->>6, (r->>7)::integer, (r->>8)::bigint, null::bigint, null::text, null::jsonb, null::bigint, r->>9, r->>10
+            r->>5, r->>6, (r->>7)::integer, (r->>8)::bigint, null::bigint, null::text, null::jsonb, null::bigint, r->>9, r->>10, r->>11, r->>12
           from json_array_elements(${sql.placeholder('rows')}::json) as r`,
       )
       .onConflictDoNothing({ target: executions.executionId })

@@ -81,6 +81,8 @@ export const executionColumns = {
   pausedAt: executions.pausedAt,
   forkedFromExecutionId: executions.forkedFromExecutionId,
   forkedFromNodeId: executions.forkedFromNodeId,
+  traceId: executions.traceId,
+  traceParent: executions.traceParent,
   nodeResults: nodeResultsJson,
 };
 
@@ -109,6 +111,8 @@ export interface ExecutionRow {
   pausedAt: number | null;
   forkedFromExecutionId: string | null;
   forkedFromNodeId: string | null;
+  traceId: string | null;
+  traceParent: string | null;
   nodeResults: string;
 }
 
@@ -142,6 +146,8 @@ export function toExecution(row: ExecutionRow): WorkflowExecution {
   if (errorDetails !== undefined) out.errorDetails = errorDetails;
   if (row.pausedAt !== null) out.pausedAt = Number(row.pausedAt);
   if (row.forkedFromExecutionId !== null && row.forkedFromNodeId !== null) out.forkedFrom = { executionId: row.forkedFromExecutionId, nodeId: row.forkedFromNodeId };
+  if (row.traceId !== null) out.traceId = row.traceId;
+  if (row.traceParent !== null) out.traceParent = row.traceParent;
   for (const tuple of JSON.parse(row.nodeResults) as ResultTuple[]) {
     const [nodeId, status, hasData, data, error, errorDetails, nextNodes, attempts, startedAt, completedAt] = tuple;
     const result: NodeResult = { status, attempts, completedAt: Number(completedAt) };

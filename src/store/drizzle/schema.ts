@@ -62,6 +62,10 @@ export const executions = spaneSchema.table(
     /** For a fork (`engine.forkExecution`): the execution it was forked from, and the node it re-ran from. */
     forkedFromExecutionId: text('forked_from_execution_id'),
     forkedFromNodeId: text('forked_from_node_id'),
+    /** The OpenTelemetry trace id of a traced execution (docs/tracing.md). */
+    traceId: text('trace_id'),
+    /** The W3C `traceparent` of its `spane.execution` span, the parent of its node spans. */
+    traceParent: text('trace_parent'),
   },
   (t) => [
     index('executions_parent_idx').on(t.parentExecutionId),

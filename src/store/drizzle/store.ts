@@ -350,6 +350,8 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
         execution.startedAt,
         execution.forkedFrom?.executionId ?? null,
         execution.forkedFrom?.nodeId ?? null,
+        execution.traceId ?? null,
+        execution.traceParent ?? null,
       ]);
       if (!inserted) throw new InvalidArgumentError(`Execution '${execution.executionId}' already exists`);
     });
