@@ -112,7 +112,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
 
   constructor(options: InMemoryStoreOptions = {}) {
     if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidArgumentError('clock must be a function returning epoch ms');
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? (() => Date.now());
     this.maxFinished = options.maxFinishedExecutions ?? 10_000;
     if (!Number.isInteger(this.maxFinished) || this.maxFinished < 0) {
       throw new InvalidArgumentError(`maxFinishedExecutions must be a non-negative integer, got ${String(options.maxFinishedExecutions)}`);

@@ -234,9 +234,10 @@ export class TestEngine implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * const id = await t.start(expense, { amount: 120 });
-   * await t.signal(expense, id, 'approval', { approved: true });
-   * console.log((await t.wait<typeof expense>(id)).status);
+   * const t = await createTestEngine();
+   * const id = await t.start('expense-approval', { amount: 120 }); // a JSON workflow registered on t.engine
+   * await t.signal(id, 'approval', { approved: true });
+   * console.log((await t.wait(id)).status);
    * ```
    */
   get signal(): WorkflowEngine['signal'] {
@@ -249,8 +250,9 @@ export class TestEngine implements AsyncDisposable {
    *
    * @example
    * ```ts
+   * const t = await createTestEngine({ workflows: [onboarding] });
    * const first = await t.run(onboarding, { userId: 1 });
-   * const forkId = await t.fork(first.executionId, { fromNodeId: 'welcome' });
+   * const forkId = await t.fork(onboarding, first.executionId, { fromNodeId: 'welcome' });
    * console.log((await t.wait(forkId)).status);
    * ```
    */

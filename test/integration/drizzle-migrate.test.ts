@@ -47,7 +47,7 @@ describe('migrations on PostgreSQL', () => {
     await second.close();
     expect(await journal()).toHaveLength(shippedMigrations);
     const tables = await sql<{ table_name: string }[]>`select table_name from information_schema.tables where table_schema = 'spane' order by table_name`;
-    expect(tables.map((r) => r.table_name)).toEqual(['__drizzle_migrations', 'execution_logs', 'executions', 'node_results', 'payloads', 'workflows']);
+    expect(tables.map((r) => r.table_name)).toEqual(['__drizzle_migrations', 'execution_logs', 'executions', 'node_results', 'payloads', 'waits', 'workflows']);
   });
 
   it('lets several processes start on an empty database at once', async () => {

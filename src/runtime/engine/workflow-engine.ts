@@ -152,7 +152,7 @@ export class WorkflowEngine {
     this.commands = commands;
     this.sqlBackend = sqlBackend;
     this.owned = (options as OwningEngineOptions)[OWNED_RESOURCES] ?? [];
-    const clock = options.clock ?? Date.now;
+    const clock = options.clock ?? (() => Date.now());
     const queues = new QueueManager(binding, config, clock, options.bullmqTelemetry);
     this.rt = {
       clock,

@@ -151,7 +151,7 @@ export class EventStreamManager {
     const { connection, listenerBase, config, logger } = options;
     this.config = config;
     this.logger = logger;
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? (() => Date.now());
     if (connection instanceof BullBinding) this.binding = connection;
     else if (listenerBase !== undefined) this.binding = BullBinding.redis(connection, listenerBase, new ConnectionErrors(logger));
     else throw new InvalidArgumentError('EventStreamManager: a Redis connection needs a listenerBase connection too');

@@ -45,7 +45,7 @@ export class QueueManager {
   constructor(
     connection: ConnectionOptions | BullBinding,
     private readonly config: ResolvedEngineConfig,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: () => number = () => Date.now(),
     private readonly telemetry?: Telemetry,
   ) {
     this.binding = connection instanceof BullBinding ? connection : undefined;

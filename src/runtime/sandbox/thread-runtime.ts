@@ -81,7 +81,7 @@ export async function createThreadRuntime(settings: ThreadSettings, options: Thr
     logger,
     settled: new SettleSignals(),
     // A thread's engine runs on real time (a virtual clock is for in-process test engines).
-    clock: Date.now,
+    clock: () => Date.now(),
     // Pause and cancel run in the main thread, which cannot drop a thread's views: none are kept.
     handoff: new ExecutionHandoff(0),
     events,
