@@ -34,7 +34,21 @@ export type NodeResultTuple = [string, string, string, string | null, string | n
  * workflow version, status, initial data as JSON text (null: none), parent execution id, parent
  * node id, depth, startedAt, the execution and node a fork was forked from, trace id, traceparent.
  */
-export type NewExecutionTuple = [string, string, number, string, string | null, string | null, string | null, number, number, string | null, string | null, string | null, string | null];
+export type NewExecutionTuple = [
+  string,
+  string,
+  number,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  number,
+  number,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+];
 
 /** The hot-path statements of one database; see the module comment. */
 export type HotPathStatements = ReturnType<typeof prepareHotPaths>;
