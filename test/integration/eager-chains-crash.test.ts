@@ -4,64 +4,22 @@
  * before the kill never run again; the node that was running runs once more, and the rest once.
  * While the dead worker still holds the job, the reconciler enqueues nothing for the chain.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DrizzleStore, NodeRegistry, WorkflowEngine } from '../../src/index.js';
+import { expect, it } from 'vitest';
+import { NodeRegistry, WorkflowEngine } from '../../src/index.js';
 import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
-import { createTestDatabase } from '../contract/databases.js';
-import type { TestDatabase } from '../contract/databases.js';
-import { deleteKeys, memoryLogger, REDIS_URL, until } from '../helpers.js';
+import { memoryLogger, REDIS_URL, until } from '../helpers.js';
+import { childProcessSuite, stdoutLine } from '../fixtures/child-process-suite.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-let database: TestDatabase;
-let store: DrizzleStore;
-let redis: Redis;
+const suite = childProcessSuite('eager-crash');
+const { prefix } = suite;
 let child: ChildProcessWithoutNullStreams | undefined;
-const prefix = `{spane-eager-crash-${randomUUID().slice(0, 8)}}`;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  store = await DrizzleStore.postgres(database.url);
-  redis = new Redis(REDIS_URL);
-}, 60_000);
-
-afterAll(async () => {
-  if (child !== undefined && child.exitCode === null) child.kill('SIGKILL');
-  await store?.close();
-  await database?.drop();
-  if (redis !== undefined) {
-    await deleteKeys(redis, prefix);
-    redis.disconnect();
-  }
-});
-
-/** Resolves with the first stdout line of `proc` that `match` accepts. */
-function line(proc: ChildProcessWithoutNullStreams, match: (l: string) => boolean, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      const hit = lines.find(match);
-      if (hit !== undefined) {
-        proc.stdout.off('data', onData);
-        resolve(hit);
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`the child exited (${String(code)}) before ${what}`)));
-  });
-}
 
 it('finishes a chain whose worker was SIGKILLed mid-chain, running each node once after the last settled one', { timeout: 180_000 }, async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/eager-chain-child.ts', REDIS_URL, prefix, database.url], { cwd: root });
-  const started = line(child, (l) => l.startsWith('STARTED '), 'the execution started');
-  const hanging = line(child, (l) => l === 'HANGING', 'n3 started');
+  const { store, redis } = suite;
+  child = suite.spawnChild('test/fixtures/eager-chain-child.ts');
+  const started = stdoutLine(child, (l) => l.startsWith('STARTED '), 'the execution started');
+  const hanging = stdoutLine(child, (l) => l === 'HANGING', 'n3 started');
   const executionId = (await started).slice('STARTED '.length);
   await hanging;
 

@@ -3,64 +3,22 @@
  * its lock expires and the fork completes. The copied node never runs again, the interrupted node
  * runs once more, the original is untouched.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DrizzleStore, NodeRegistry, WorkflowEngine } from '../../src/index.js';
-import { createTestDatabase } from '../contract/databases.js';
-import type { TestDatabase } from '../contract/databases.js';
-import { deleteKeys, memoryLogger, REDIS_URL, until } from '../helpers.js';
+import { expect, it } from 'vitest';
+import { NodeRegistry, WorkflowEngine } from '../../src/index.js';
+import { memoryLogger, REDIS_URL, until } from '../helpers.js';
+import { childProcessSuite, stdoutLine } from '../fixtures/child-process-suite.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-let database: TestDatabase;
-let store: DrizzleStore;
-let redis: Redis;
+const suite = childProcessSuite('fork-crash');
+const { prefix } = suite;
 let child: ChildProcessWithoutNullStreams | undefined;
-const prefix = `{spane-fork-crash-${randomUUID().slice(0, 8)}}`;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  store = await DrizzleStore.postgres(database.url);
-  redis = new Redis(REDIS_URL);
-}, 60_000);
-
-afterAll(async () => {
-  if (child !== undefined && child.exitCode === null) child.kill('SIGKILL');
-  await store?.close();
-  await database?.drop();
-  if (redis !== undefined) {
-    await deleteKeys(redis, prefix);
-    redis.disconnect();
-  }
-});
-
-/** Resolves with the first stdout line of `proc` that `match` accepts. */
-function line(proc: ChildProcessWithoutNullStreams, match: (l: string) => boolean, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      const hit = lines.find(match);
-      if (hit !== undefined) {
-        proc.stdout.off('data', onData);
-        resolve(hit);
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`the child exited (${String(code)}) before ${what}`)));
-  });
-}
 
 it('completes a fork whose re-run node was running when its worker was SIGKILLed', { timeout: 180_000 }, async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/fork-crash-child.ts', REDIS_URL, prefix, database.url], { cwd: root });
-  const originalLine = line(child, (l) => l.startsWith('ORIGINAL '), 'the original completed');
-  const forkLine = line(child, (l) => l.startsWith('FORK '), 'the fork was created');
-  const hanging = line(child, (l) => l === 'HANGING', "the fork's b started");
+  const { store, redis } = suite;
+  child = suite.spawnChild('test/fixtures/fork-crash-child.ts');
+  const originalLine = stdoutLine(child, (l) => l.startsWith('ORIGINAL '), 'the original completed');
+  const forkLine = stdoutLine(child, (l) => l.startsWith('FORK '), 'the fork was created');
+  const hanging = stdoutLine(child, (l) => l === 'HANGING', "the fork's b started");
   const originalId = (await originalLine).slice('ORIGINAL '.length);
   const forkId = (await forkLine).slice('FORK '.length);
   await hanging;

@@ -3,65 +3,23 @@
  * holds no job, so nothing is lost. A new worker process's engine takes the signal and finishes
  * the execution; the node that ran before the kill does not run again.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DrizzleStore, NodeRegistry, WorkflowEngine } from '../../src/index.js';
+import { expect, it } from 'vitest';
+import { NodeRegistry, WorkflowEngine } from '../../src/index.js';
 import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 import { nodeJobId, waitTimeoutJobId } from '../../src/runtime/queues/jobs.js';
-import { createTestDatabase } from '../contract/databases.js';
-import type { TestDatabase } from '../contract/databases.js';
 import { SIGNAL_CRASH_WORKFLOW } from '../fixtures/signal-workflow.js';
-import { deleteKeys, memoryLogger, REDIS_URL, until } from '../helpers.js';
+import { memoryLogger, REDIS_URL, until } from '../helpers.js';
+import { childProcessSuite, stdoutLine } from '../fixtures/child-process-suite.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-let database: TestDatabase;
-let store: DrizzleStore;
-let redis: Redis;
+const suite = childProcessSuite('signal-crash');
+const { prefix } = suite;
 let child: ChildProcessWithoutNullStreams | undefined;
-const prefix = `{spane-signal-crash-${randomUUID().slice(0, 8)}}`;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  store = await DrizzleStore.postgres(database.url);
-  redis = new Redis(REDIS_URL);
-}, 60_000);
-
-afterAll(async () => {
-  if (child !== undefined && child.exitCode === null) child.kill('SIGKILL');
-  await store?.close();
-  await database?.drop();
-  if (redis !== undefined) {
-    await deleteKeys(redis, prefix);
-    redis.disconnect();
-  }
-});
-
-/** Resolves with the first stdout line of `proc` that `match` accepts. */
-function line(proc: ChildProcessWithoutNullStreams, match: (l: string) => boolean, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      const hit = lines.find(match);
-      if (hit !== undefined) {
-        proc.stdout.off('data', onData);
-        resolve(hit);
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`the child exited (${String(code)}) before ${what}`)));
-  });
-}
 
 it('a new worker process completes an execution whose worker was SIGKILLed while it waited for a signal', { timeout: 180_000 }, async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/signal-child.ts', REDIS_URL, prefix, database.url], { cwd: root });
-  const executionId = (await line(child, (l) => l.startsWith('STARTED '), 'the execution started')).slice('STARTED '.length);
+  const { store } = suite;
+  child = suite.spawnChild('test/fixtures/signal-child.ts');
+  const executionId = (await stdoutLine(child, (l) => l.startsWith('STARTED '), 'the execution started')).slice('STARTED '.length);
   const ref = { executionId, kind: 'signal' as const, key: 'approval' };
   await until(async () => (await store.getWait(ref))?.state === 'waiting', 30_000, 'the signal node to wait');
 

@@ -4,7 +4,6 @@
  * their status and error code, the trace id on the execution, and the DrizzleStore round trip
  * of the trace columns.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,14 +14,14 @@ import { context, ProxyTracerProvider, SpanKind, SpanStatusCode, trace } from '@
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { BullMQOtel } from 'bullmq-otel';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DrizzleStore, InvalidArgumentError, NodeRegistry, NonRetryableError, WorkflowEngine } from '../../src/index.js';
 import { createTestDatabase } from '../contract/databases.js';
 import type { TestDatabase } from '../contract/databases.js';
 import { FAN, LEAF, registerTracingExecutors, spanRecord } from '../fixtures/tracing-workflow.js';
 import type { SpanRecord } from '../fixtures/tracing-workflow.js';
-import { deleteKeys, graph, memoryLogger, node, REDIS_URL, testEngine, until } from '../helpers.js';
+import { graph, memoryLogger, node, REDIS_URL, testEngine, until } from '../helpers.js';
+import { childProcessSuite } from '../fixtures/child-process-suite.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const exporter = new InMemorySpanExporter();
@@ -251,29 +250,12 @@ describe('tracing in one process', () => {
 });
 
 describe('tracing across two worker processes', () => {
-  let database: TestDatabase;
-  let store: DrizzleStore;
-  let redis: Redis;
+  const suite = childProcessSuite('tracing');
+  const { prefix } = suite;
   let child: ChildProcessWithoutNullStreams | undefined;
-  const prefix = `{spane-tracing-${randomUUID().slice(0, 8)}}`;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    store = await DrizzleStore.postgres(database.url);
-    redis = new Redis(REDIS_URL);
-  }, 60_000);
-
-  afterAll(async () => {
-    if (child !== undefined && child.exitCode === null) child.kill('SIGKILL');
-    await store?.close();
-    await database?.drop();
-    if (redis !== undefined) {
-      await deleteKeys(redis, prefix);
-      redis.disconnect();
-    }
-  });
 
   it('stores traceId and traceParent (DrizzleStore round trip)', async () => {
+    const { store } = suite;
     const traceId = 'ab'.repeat(16);
     const traceParent = `00-${traceId}-${'cd'.repeat(8)}-01`;
     const executionId = randomUUID();
@@ -288,7 +270,8 @@ describe('tracing across two worker processes', () => {
   });
 
   it('makes one trace of a fan-out/join run by two processes and its sub-workflow', { timeout: 120_000 }, async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/tracing-child.ts', REDIS_URL, prefix, database.url], { cwd: root });
+    const { store, redis } = suite;
+    child = suite.spawnChild('test/fixtures/tracing-child.ts');
     const remote: SpanRecord[] = [];
     let buffer = '';
     let stderr = '';
