@@ -13,7 +13,6 @@
  *
  * @module
  */
-import { canonicalJson } from '../store/canonical-json.js';
 import { getPath, pathProblem } from './mapping.js';
 import { SAFE_ID } from './schema.js';
 import { durationMs, MAX_SIGNAL_TIMEOUT_MS, payloadValidator } from './signal.js';
@@ -117,40 +116,6 @@ export function eventConfigOf(node: NodeDefinition): EventNodeConfig {
     onTimeout: isValueAction(onTimeout) ? { value: onTimeout.value } : 'fail',
     schema: c['schema'] as EventNodeConfig['schema'],
   };
-}
-
-/**
- * The stored match value of a (field, value) pair: canonical JSON of `[field, value]`, so `42`
- * and `"42"` differ, key order does not matter, and waits on different fields of one event never
- * match each other.
- */
-export function matchKey(field: string, value: unknown): string {
-  return canonicalJson([field, value]);
-}
-
-/** Most (path, value) pairs {@link payloadMatchKeys} reads from one payload. */
-export const MAX_MATCH_PATHS = 10_000;
-
-/**
- * Every match value an event payload offers: one {@link matchKey} per dotted path into it (own
- * keys of objects and arrays, at every depth), at most {@link MAX_MATCH_PATHS}. A wait on field
- * `f` matches the payload when its match value is among these.
- */
-export function payloadMatchKeys(payload: unknown): string[] {
-  const out: string[] = [];
-  const walk = (value: unknown, prefix: string, depth: number): void => {
-    if (typeof value !== 'object' || value === null || depth > 32) return;
-    for (const key of Object.keys(value)) {
-      if (out.length >= MAX_MATCH_PATHS) return;
-      if (key.length === 0 || key.includes('.') || key === '__proto__') continue; // no dotted path reaches it
-      const path = prefix === '' ? key : `${prefix}.${key}`;
-      const child = (value as Record<string, unknown>)[key];
-      out.push(matchKey(path, child));
-      walk(child, path, depth + 1);
-    }
-  };
-  walk(payload, '', 0);
-  return out;
 }
 
 /** The value an event node matches on, read from the execution's data; undefined when there is none. */

@@ -14,7 +14,7 @@ import { NonRetryableError } from './common.js';
  * @example
  * ```ts
  * const exec = await engine.waitForExecution(executionId);
- * if (exec.nodeResults['paid']?.error?.name === 'EventTimeoutError') console.log('the order was never paid');
+ * if (exec.nodeResults['paid']?.errorDetails?.code === 'EVENT_TIMEOUT') console.log('the order was never paid');
  * ```
  */
 export class EventTimeoutError extends NonRetryableError {
@@ -41,7 +41,7 @@ export class EventTimeoutError extends NonRetryableError {
  * ```ts
  * // waitForEvent('order.paid', { match: { field: 'orderId', equals: '$.input.orderId' } }), started without an orderId:
  * const exec = await engine.waitForExecution(await engine.enqueueWorkflow('checkout', {}));
- * exec.nodeResults['paid']?.error?.name; // 'EventMatchError'
+ * exec.nodeResults['paid']?.errorDetails?.code; // 'EVENT_MATCH_MISSING'
  * ```
  */
 export class EventMatchError extends NonRetryableError {

@@ -17,7 +17,7 @@
  * @module
  */
 import { resultOf } from '../../definition/graph.js';
-import { eventConfigOf, matchKey, matchValueOf, payloadMatchKeys } from '../../definition/event.js';
+import { eventConfigOf, matchValueOf } from '../../definition/event.js';
 import { jsonProblem } from '../../definition/json-check.js';
 import { getPath } from '../../definition/mapping.js';
 import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
@@ -26,6 +26,7 @@ import { payloadValidator } from '../../definition/signal.js';
 import type { NodeDefinition } from '../../definition/types.js';
 import { TERMINAL_STATUSES } from '../../definition/types.js';
 import { EventMatchError, EventTimeoutError, InvalidArgumentError, NotSupportedError } from '../../errors.js';
+import { canonicalJson } from '../../store/canonical-json.js';
 import { readExecutionHead } from '../../store/store.js';
 import type { ExecutionStore } from '../../store/store.js';
 import type { WaitRecord, WaitRef } from '../../store/waits.js';
@@ -42,6 +43,40 @@ export interface SendEventResult {
   woken: number;
   /** The executions whose event node it woke, oldest wait first. */
   executionIds: string[];
+}
+
+/**
+ * The stored match value of a (field, value) pair: canonical JSON of `[field, value]`, so `42`
+ * and `"42"` differ, key order does not matter, and waits on different fields of one event never
+ * match each other.
+ */
+export function matchKey(field: string, value: unknown): string {
+  return canonicalJson([field, value]);
+}
+
+/** Most (path, value) pairs {@link payloadMatchKeys} reads from one payload. */
+export const MAX_MATCH_PATHS = 10_000;
+
+/**
+ * Every match value an event payload offers: one {@link matchKey} per dotted path into it (own
+ * keys of objects and arrays, at every depth), at most {@link MAX_MATCH_PATHS}. A wait on field
+ * `f` matches the payload when its match value is among these.
+ */
+export function payloadMatchKeys(payload: unknown): string[] {
+  const out: string[] = [];
+  const walk = (value: unknown, prefix: string, depth: number): void => {
+    if (typeof value !== 'object' || value === null || depth > 32) return;
+    for (const key of Object.keys(value)) {
+      if (out.length >= MAX_MATCH_PATHS) return;
+      if (key.length === 0 || key.includes('.') || key === '__proto__') continue; // no dotted path reaches it
+      const path = prefix === '' ? key : `${prefix}.${key}`;
+      const child = (value as Record<string, unknown>)[key];
+      out.push(matchKey(path, child));
+      walk(child, path, depth + 1);
+    }
+  };
+  walk(payload, '', 0);
+  return out;
 }
 
 function refOf(executionId: string, name: string): WaitRef {
