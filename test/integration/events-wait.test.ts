@@ -12,7 +12,7 @@ import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 import { createRegistry } from '../fixtures/executors/events-wait.js';
 import { forEachMode } from '../fixtures/modes.js';
 import type { ModeHarness } from '../fixtures/modes.js';
-import { graph, node, until } from '../helpers.js';
+import { graph, node, nodeJob, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 
 const paidSchema = { type: 'object', properties: { orderId: {}, amount: { type: 'number' } }, required: ['orderId'] };
@@ -186,6 +186,22 @@ forEachMode({ module: new URL('../fixtures/executors/events-wait.ts', import.met
       const exec = await t.engine.getExecution(id);
       expect(exec?.status).toBe('cancelled');
       expect(exec?.nodeResults['paid']).toBeUndefined();
+    });
+
+    it('the reconciler finishes an event whose sender died between resolving the wait and writing the result', async () => {
+      const t = await engine();
+      await t.engine.registerWorkflow(flow('orphan'));
+      t.engine.startWorkers(2);
+      const id = await t.engine.enqueueWorkflow('orphan', { orderId: 'o-1' });
+      await waiting(t, h, id);
+      // What sendEvent does first, without what it does next (as if its process died here).
+      const ref = { executionId: id, kind: 'event' as const, key: 'order.paid' };
+      expect(await t.store.updateWait!(ref, ['waiting'], { state: 'resolved', resolution: 'signal', payload: { orderId: 'o-1' } })).not.toBeNull();
+      await until(async () => (await (await nodeJob(t.engine, id, 'paid'))?.getState()) === 'completed', h.patience(5000), 'the job to complete');
+      expect((await t.engine.reconcile({ graceMs: 0 })).nodesEnqueued).toBe(1);
+      const done = await t.engine.waitForExecution(id);
+      expect(done.status).toBe('completed');
+      expect(done.nodeResults['paid']?.data).toEqual({ orderId: 'o-1' });
     });
 
     it('fails the node, without retries, when match.equals finds nothing in the execution', async () => {

@@ -174,17 +174,30 @@ export async function sendEvent(rt: Runtime, name: unknown, payload: unknown): P
   if (problem !== undefined) throw new InvalidArgumentError(`sendEvent '${name}': the payload cannot be stored as JSON: ${problem.message}`);
   const store = matchStore(rt.store);
   const waits = await store.findWaitingByMatch({ kind: 'event', key: name, matchValues: payloadMatchKeys(payload) });
-  const woken: string[] = [];
-  // One wait per execution; each is settled on its own, so a slow one does not hold the others.
-  await Promise.all(
-    waits.map(async (wait) => {
-      if (await wake(rt, store, wait, payload)) woken.push(wait.executionId);
-    }),
-  );
-  const order = new Map(waits.map((w, i) => [w.executionId, i]));
-  woken.sort((a, b) => order.get(a)! - order.get(b)!);
-  return { woken: woken.length, executionIds: woken };
+  const woken = new Set<string>();
+  let fault: { error: unknown } | undefined;
+  // One wait per execution, each settled on its own, WAKE_CONCURRENCY at a time. A fault stops
+  // no other wake; the first is thrown once all are done (a wait already woken is not woken
+  // again, so the caller may send the event again).
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < waits.length) {
+      const wait = waits[next++]!;
+      try {
+        if (await wake(rt, store, wait, payload)) woken.add(wait.executionId);
+      } catch (error) {
+        fault ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WAKE_CONCURRENCY, waits.length) }, lane));
+  if (fault !== undefined) throw fault.error;
+  const executionIds = waits.map((w) => w.executionId).filter((id) => woken.has(id));
+  return { woken: executionIds.length, executionIds };
 }
+
+/** How many matching waits {@link sendEvent} settles at once. */
+const WAKE_CONCURRENCY = 16;
 
 /** Resolves one matching wait and completes its node; false when it is not woken. */
 async function wake(rt: Runtime, store: MatchStore, wait: WaitRecord, sent: unknown): Promise<boolean> {
