@@ -5,7 +5,7 @@
  * PGlite) and in worker threads (on DrizzleStore over PostgreSQL); see test/fixtures/modes.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { DrizzleStore, EventMatchError, InvalidArgumentError, NotSupportedError, WorkflowValidationError } from '../../src/index.js';
+import { DrizzleStore, EventMatchError, InMemoryExecutionStore, InvalidArgumentError, NotSupportedError, WorkflowValidationError } from '../../src/index.js';
 import type { ExecutionStore, WorkflowDefinition } from '../../src/index.js';
 import { waitTimeoutJobId } from '../../src/runtime/queues/jobs.js';
 import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
@@ -270,10 +270,9 @@ forEachMode({ module: new URL('../fixtures/executors/events-wait.ts', import.met
 
   if (!h.threads) {
     it('refuses sendEvent on a store without findWaitingByMatch', async () => {
-      const { InMemoryExecutionStore } = await import('../../src/index.js');
       const store = new InMemoryExecutionStore();
       Object.defineProperty(store, 'findWaitingByMatch', { value: undefined });
-      const t = await h.engine({ store });
+      const t = h.engine({ store });
       expect(await refusal(t.engine.sendEvent('order.paid', { orderId: 1 }))).toBeInstanceOf(NotSupportedError);
     });
   }
