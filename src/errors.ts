@@ -18,3 +18,4 @@ export * from './errors/zod.js';
 export * from './errors/fork.js';
 export * from './errors/execution-query.js';
 export * from './errors/signal.js';
+export * from './errors/event.js';

@@ -168,6 +168,8 @@ export {
   SignalPayloadError,
   SignalTimeoutError,
   ExecutionFinishedError,
+  EventTimeoutError,
+  EventMatchError,
 } from './errors.js';
 export type { DeserializedError, SerializedError, SpaneErrorCode, SpaneErrorOptions, ValidationIssue, WebhookErrorCode } from './errors.js';
 export type { StoreFaultDetails } from './errors.js';
@@ -190,12 +192,16 @@ export {
   subWorkflow,
   transform,
   waitForSignal,
+  waitForEvent,
   workflow,
 } from './dsl/index.js';
 export type { SignalDuration, WaitForSignalOptions } from './dsl/index.js';
+export type { EventMatch, EventMatchPath, WaitForEventOptions } from './dsl/index.js';
+export type { EventMatchSource, EventNodeConfig } from './definition/event.js';
+export type { SendEventResult } from './runtime/execution/events-wait.js';
 export type { Signalled, SignalMark, WorkflowSignalName, WorkflowSignalPayload } from './definition/typed-signals.js';
 export type { SignalNodeConfig, SignalTimeoutAction } from './definition/signal.js';
-export type { CreatedWait, NewWait, WaitKind, WaitPatch, WaitRecord, WaitRef, WaitResolution, WaitState } from './store/waits.js';
+export type { CreatedWait, NewWait, WaitKind, WaitMatchQuery, WaitPatch, WaitRecord, WaitRef, WaitResolution, WaitState } from './store/waits.js';
 export type {
   AnyNodeKind,
   AnyNodeSpec,

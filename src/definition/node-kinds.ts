@@ -29,9 +29,10 @@ export const BUILTIN_NODE_KINDS = {
   delay: 'delay',
   subWorkflow: 'sub-workflow',
   signal: 'signal',
+  event: 'event',
 } as const;
 
-/** The node `type` of a built-in kind: `'delay' | 'sub-workflow' | 'signal'`. */
+/** The node `type` of a built-in kind: `'delay' | 'sub-workflow' | 'signal' | 'event'`. */
 export type BuiltinNodeKind = (typeof BUILTIN_NODE_KINDS)[keyof typeof BUILTIN_NODE_KINDS];
 
 /** What the runtime does differently for one built-in kind. */
@@ -54,6 +55,7 @@ export const BUILTIN_NODE_KIND_FACTS: { readonly [K in BuiltinNodeKind]: Builtin
   [BUILTIN_NODE_KINDS.delay]: { announcesStart: true, runsInFlow: false },
   [BUILTIN_NODE_KINDS.subWorkflow]: { announcesStart: false, runsInFlow: false },
   [BUILTIN_NODE_KINDS.signal]: { announcesStart: true, runsInFlow: false },
+  [BUILTIN_NODE_KINDS.event]: { announcesStart: true, runsInFlow: false },
 };
 
 /** Node types the runtime executes itself, without a registered executor. */

@@ -1,6 +1,7 @@
 import type { ValidationIssue } from '../errors.js';
 import { WorkflowValidationError } from '../errors.js';
 import { mappingProblems } from './mapping.js';
+import { eventConfigProblems, parseEquals } from './event.js';
 import { signalConfigProblems } from './signal.js';
 import { BUILTIN_NODE_KINDS, isBuiltinNodeKind } from './node-kinds.js';
 import type { BuiltinNodeKind } from './node-kinds.js';
@@ -63,6 +64,7 @@ export function findWorkflowIssues(input: unknown, options: ValidateOptions = {}
 
   const nodeById = new Map(def.nodes.map((n) => [n.id, n]));
   const signalNames = new Map<string, string>();
+  const eventNames = new Map<string, string>();
   def.nodes.forEach((node, i) => {
     for (const [side, other] of [
       ['outputs', 'inputs'],
@@ -91,6 +93,16 @@ export function findWorkflowIssues(input: unknown, options: ValidateOptions = {}
         if (other !== undefined)
           add('invalid-config', `nodes[${i}].config.name`, `signal node '${node.id}': signal '${name}' is already waited for by node '${other}' (names are unique per workflow)`);
         else signalNames.set(name, node.id);
+      }
+      if (node.type === BUILTIN_NODE_KINDS.event && typeof name === 'string') {
+        const other = eventNames.get(name);
+        if (other !== undefined)
+          add('invalid-config', `nodes[${i}].config.name`, `event node '${node.id}': event '${name}' is already waited for by node '${other}' (names are unique per workflow)`);
+        else eventNames.set(name, node.id);
+        const match = node.config['match'];
+        const source = typeof match === 'object' && match !== null ? parseEquals((match as Record<string, unknown>)['equals']) : undefined;
+        if (typeof source === 'object' && source.from === 'node' && !node.inputs.includes(source.nodeId))
+          add('invalid-config', `nodes[${i}].config.match.equals`, `event node '${node.id}': match.equals reads node '${source.nodeId}', which is not one of its parents`);
       }
     }
   });
@@ -169,6 +181,7 @@ const CONFIG_PROBLEMS: { readonly [K in BuiltinNodeKind]: (config: Readonly<Reco
   [BUILTIN_NODE_KINDS.delay]: delayConfigProblems,
   [BUILTIN_NODE_KINDS.subWorkflow]: subWorkflowConfigProblems,
   [BUILTIN_NODE_KINDS.signal]: signalConfigProblems,
+  [BUILTIN_NODE_KINDS.event]: eventConfigProblems,
 };
 
 /** Workflow ids a definition starts as sub-workflows. */

@@ -123,6 +123,7 @@ const BUILTIN_SHAPES: { readonly [K in BuiltinNodeKind]: (text: string) => strin
   [BUILTIN_NODE_KINDS.delay]: (text) => `([${text}])`,
   [BUILTIN_NODE_KINDS.subWorkflow]: (text) => `[[${text}]]`,
   [BUILTIN_NODE_KINDS.signal]: (text) => `{{${text}}}`,
+  [BUILTIN_NODE_KINDS.event]: (text) => `{{${text}}}`,
 };
 
 function configCell(n: NodeDefinition): string {

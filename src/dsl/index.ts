@@ -24,6 +24,8 @@ export { router } from './nodes/router.js';
 export { delay } from './nodes/delay.js';
 export { subWorkflow } from './nodes/sub-workflow.js';
 export { waitForSignal } from './nodes/signal.js';
+export { waitForEvent } from './nodes/event.js';
+export type { EventMatch, EventMatchPath, WaitForEventOptions } from './nodes/event.js';
 export type { SignalDuration, WaitForSignalOptions } from './nodes/signal.js';
 export type { SubWorkflowChecks, SubWorkflowFailure, SubWorkflowInput, SubWorkflowOptions, SubWorkflowOutput } from './nodes/sub-workflow.js';
 export type {

@@ -17,6 +17,7 @@ const BUILTIN_NODE_FUNCTIONS: { readonly [K in BuiltinNodeKind]: string } = {
   [BUILTIN_NODE_KINDS.delay]: 'delay()',
   [BUILTIN_NODE_KINDS.subWorkflow]: 'subWorkflow()',
   [BUILTIN_NODE_KINDS.signal]: 'waitForSignal()',
+  [BUILTIN_NODE_KINDS.event]: 'waitForEvent()',
 };
 
 /**

@@ -50,6 +50,8 @@ export type SpaneErrorCode =
   | 'SIGNAL_ALREADY_CONSUMED'
   | 'SIGNAL_PAYLOAD_INVALID'
   | 'SIGNAL_TIMEOUT'
+  | 'EVENT_TIMEOUT'
+  | 'EVENT_MATCH_MISSING'
   | 'EXECUTION_FINISHED';
 
 /** Options every {@link SpaneError} accepts. */

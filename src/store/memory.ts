@@ -16,8 +16,8 @@ import {
 } from './execution-listing.js';
 import type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummaryPage } from './execution-listing.js';
 import type { StoreThreadAccess } from './thread-access.js';
-import { checkNewWait, checkWaitRef, checkWaitUpdate } from './waits.js';
-import type { CreatedWait, NewWait, WaitPatch, WaitRecord, WaitRef, WaitState } from './waits.js';
+import { checkNewWait, checkWaitMatchQuery, checkWaitRef, checkWaitUpdate } from './waits.js';
+import type { CreatedWait, NewWait, WaitMatchQuery, WaitPatch, WaitRecord, WaitRef, WaitState } from './waits.js';
 import {
   assertRecord,
   checkExecutionFilter,
@@ -102,6 +102,11 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
   private readonly logs = new Map<string, ExecutionLogEntry[]>();
   /** Waits: execution id → `kind key` → wait. */
   private readonly waits = new Map<string, Map<string, WaitRecord>>();
+  /**
+   * The `waiting` waits that have a match value, by `kind key matchValue` → execution id → wait
+   * (the same objects as in `waits`): what {@link findWaitingByMatch} reads, in O(values asked).
+   */
+  private readonly waitingByMatch = new Map<string, Map<string, WaitRecord>>();
   /** Terminal executions in the order they finished, for eviction. */
   private readonly finished = new Set<string>();
   private readonly clock: () => number;
@@ -342,7 +347,9 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     const record: WaitRecord = { executionId: wait.executionId, kind: wait.kind, key: wait.key, state: wait.state, createdAt: now, updatedAt: now };
     if (wait.nodeId !== undefined) record.nodeId = wait.nodeId;
     if (wait.payload !== undefined) record.payload = clone(wait.payload);
+    if (wait.matchValue !== undefined) record.matchValue = wait.matchValue;
     byKey.set(k, record);
+    this.indexWait(record);
     return { created: true, wait: clone(record) };
   }
 
@@ -362,7 +369,31 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     if (patch.nodeId !== undefined) found.nodeId = patch.nodeId;
     if (payload !== undefined) found.payload = payload;
     if (patch.resolution !== undefined) found.resolution = patch.resolution;
+    this.indexWait(found);
     return clone(found);
+  }
+
+  async findWaitingByMatch(query: WaitMatchQuery): Promise<WaitRecord[]> {
+    checkWaitMatchQuery(query);
+    const found = new Map<string, WaitRecord>();
+    for (const value of query.matchValues) {
+      for (const wait of this.waitingByMatch.get(`${query.kind} ${query.key} ${value}`)?.values() ?? []) found.set(wait.executionId, wait);
+    }
+    return clone([...found.values()].sort((a, b) => a.createdAt - b.createdAt));
+  }
+
+  /** Keeps {@link waitingByMatch} in step with a wait's state. */
+  private indexWait(wait: WaitRecord): void {
+    if (wait.matchValue === undefined) return;
+    const k = `${wait.kind} ${wait.key} ${wait.matchValue}`;
+    let bucket = this.waitingByMatch.get(k);
+    if (wait.state === 'waiting') {
+      if (bucket === undefined) this.waitingByMatch.set(k, (bucket = new Map()));
+      bucket.set(wait.executionId, wait);
+    } else if (bucket !== undefined) {
+      bucket.delete(wait.executionId);
+      if (bucket.size === 0) this.waitingByMatch.delete(k);
+    }
   }
 
   async listWaits(executionId: string): Promise<WaitRecord[]> {
@@ -410,6 +441,7 @@ export class InMemoryExecutionStore implements ExecutionStore, PayloadStore {
     this.executions.delete(executionId);
     this.logs.delete(executionId);
     this.payloads.delete(executionId);
+    for (const wait of this.waits.get(executionId)?.values() ?? []) this.indexWait({ ...wait, state: 'resolved' });
     this.waits.delete(executionId);
   }
 

@@ -6,7 +6,7 @@ import { kindOf, MAX_DATA_DEPTH } from '../definition/json-check.js';
 import { ownValue, setOwn } from '../definition/own.js';
 import type { StoreThreadAccess } from './thread-access.js';
 import type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummaryPage } from './execution-listing.js';
-import type { CreatedWait, NewWait, WaitPatch, WaitRecord, WaitRef, WaitState } from './waits.js';
+import type { CreatedWait, NewWait, WaitMatchQuery, WaitPatch, WaitRecord, WaitRef, WaitState } from './waits.js';
 
 /** An execution as created by the engine, before any node has run. */
 export type NewExecution = Omit<WorkflowExecution, 'nodeResults' | 'completedAt' | 'error' | 'errorDetails' | 'pausedAt'>;
@@ -317,6 +317,12 @@ export interface ExecutionStore {
   updateWait?(ref: WaitRef, from: readonly WaitState[], patch: WaitPatch): Promise<WaitRecord | null>;
   /** The execution's waits, oldest first. Pruning an execution deletes them. */
   listWaits?(executionId: string): Promise<WaitRecord[]>;
+  /**
+   * The `waiting` waits of `query.kind` and `query.key` whose `matchValue` is one of
+   * `query.matchValues`, oldest first: how `engine.sendEvent` finds the nodes an event wakes. An
+   * index lookup, never a scan of every wait. Optional: a store without it runs no event nodes.
+   */
+  findWaitingByMatch?(query: WaitMatchQuery): Promise<WaitRecord[]>;
 }
 
 /** Checks prune criteria and fills in the default statuses; shared by the stores. */

@@ -17,13 +17,16 @@
 import { InvalidArgumentError } from '../errors.js';
 import { assertRecord } from './store.js';
 
-/** What a wait waits for: `signal` (`engine.signal`). Later kinds share the same records. */
-export type WaitKind = 'signal';
+/**
+ * What a wait waits for: `signal` (`engine.signal`, found by execution) or `event`
+ * (`engine.sendEvent`, found by its key, the event's name, and its `matchValue`).
+ */
+export type WaitKind = 'signal' | 'event';
 
 /** The state of a wait (see the module comment). */
 export type WaitState = 'waiting' | 'delivered' | 'resolved';
 
-/** What resolved a wait. */
+/** What resolved a wait: a delivery (`signal`: a signal, or for an `event` wait the event) or the timeout. */
 export type WaitResolution = 'signal' | 'timeout';
 
 /** Which wait: one per (execution, kind, key). For a signal the key is its name. */
@@ -32,7 +35,7 @@ export interface WaitRef {
   executionId: string;
   /** What it waits for. */
   kind: WaitKind;
-  /** Which one of that kind (a signal's name). */
+  /** Which one of that kind (a signal's or an event's name). */
   key: string;
 }
 
@@ -46,6 +49,8 @@ export interface WaitRecord extends WaitRef {
   payload?: unknown;
   /** What resolved it, once `resolved`. */
   resolution?: WaitResolution;
+  /** The value a delivery is found by (`event` waits: canonical JSON of `[field, value]`). */
+  matchValue?: string;
   /** When it was created (epoch ms): for a node that waits, when it started waiting. */
   createdAt: number;
   /** When its state last changed (epoch ms). */
@@ -60,6 +65,18 @@ export interface NewWait extends WaitRef {
   nodeId?: string;
   /** The data, for `delivered`. */
   payload?: unknown;
+  /** The value {@link ExecutionStore.findWaitingByMatch} finds it by (`event` waits). */
+  matchValue?: string;
+}
+
+/** What {@link ExecutionStore.findWaitingByMatch} looks for. */
+export interface WaitMatchQuery {
+  /** The kind (`event`). */
+  kind: WaitKind;
+  /** The key (the event's name). */
+  key: string;
+  /** Match values; a wait whose `matchValue` is any of them is found. */
+  matchValues: readonly string[];
 }
 
 /** What {@link ExecutionStore.updateWait} writes with the new state. */
@@ -82,7 +99,7 @@ export interface CreatedWait {
   wait: WaitRecord;
 }
 
-const KINDS: readonly string[] = ['signal'];
+const KINDS: readonly string[] = ['signal', 'event'];
 const STATES: readonly string[] = ['waiting', 'delivered', 'resolved'];
 
 /** Checks a {@link WaitRef}; shared by the stores. */
@@ -98,6 +115,16 @@ export function checkNewWait(wait: NewWait): void {
   checkWaitRef('createWait', wait);
   if (wait.state !== 'waiting' && wait.state !== 'delivered') throw new InvalidArgumentError('createWait: state must be waiting or delivered');
   if (wait.nodeId !== undefined && typeof wait.nodeId !== 'string') throw new InvalidArgumentError('createWait: nodeId must be a string');
+  if (wait.matchValue !== undefined && typeof wait.matchValue !== 'string') throw new InvalidArgumentError('createWait: matchValue must be a string');
+}
+
+/** Checks a {@link WaitMatchQuery}; shared by the stores. */
+export function checkWaitMatchQuery(query: WaitMatchQuery): void {
+  assertRecord('findWaitingByMatch', 'query', query);
+  if (!KINDS.includes(query.kind)) throw new InvalidArgumentError(`findWaitingByMatch: kind must be one of ${KINDS.join(', ')}`);
+  if (typeof query.key !== 'string' || query.key.length === 0) throw new InvalidArgumentError('findWaitingByMatch: key must be a non-empty string');
+  if (!Array.isArray(query.matchValues) || query.matchValues.some((v) => typeof v !== 'string'))
+    throw new InvalidArgumentError('findWaitingByMatch: matchValues must be an array of strings');
 }
 
 /** Checks the arguments of {@link ExecutionStore.updateWait}; shared by the stores. */

@@ -245,6 +245,21 @@ export class TestEngine implements AsyncDisposable {
   }
 
   /**
+   * Sends an event to every node waiting for it whose match holds: `WorkflowEngine.sendEvent`.
+   * Returns `{ woken, executionIds }`; then {@link wait} for the executions.
+   *
+   * @example
+   * ```ts
+   * const id = await t.start(checkout, { orderId: 'o-1' });
+   * await t.sendEvent('order.paid', { orderId: 'o-1' });
+   * console.log((await t.wait<typeof checkout>(id)).status);
+   * ```
+   */
+  get sendEvent(): WorkflowEngine['sendEvent'] {
+    return this.engine.sendEvent.bind(this.engine);
+  }
+
+  /**
    * Forks a finished execution from a node: `WorkflowEngine.forkExecution`, in both its forms;
    * returns the fork's execution id, to {@link wait} for.
    *

@@ -26,6 +26,7 @@ export const BACKEND_SUITES = [
   'fork',
   'execution-listing',
   'signals',
+  'events-wait',
 ].map((name) => `test/integration/${name}.test.ts`);
 
 /** A file that probes its servers itself (and skips what it cannot run) says so with this marker. */

@@ -1030,6 +1030,49 @@ export function runExecutionStoreContract(name: string, makeStore: StoreFactory,
         await expect(w.updateWait(ref, [], { state: 'resolved' })).rejects.toBeInstanceOf(InvalidArgumentError);
         await expect(w.getWait({ ...ref, key: '' })).rejects.toBeInstanceOf(InvalidArgumentError);
       });
+
+      describe('findWaitingByMatch (event waits)', () => {
+        const find = () => (store as ExecutionStore & Required<Pick<ExecutionStore, 'findWaitingByMatch'>>).findWaitingByMatch.bind(store);
+        const paid = (executionId: string) => ({ executionId, kind: 'event' as const, key: 'order.paid' });
+        beforeEach(async () => {
+          await store.createExecution(execution('e2'));
+          await store.createExecution(execution('e3'));
+        });
+
+        it('finds the waiting waits of a key whose match value is one of those asked, and only those', async () => {
+          const w = waits();
+          await w.createWait({ ...paid('e1'), state: 'waiting', nodeId: 'a', matchValue: '["orderId","o-1"]' });
+          await w.createWait({ ...paid('e2'), state: 'waiting', nodeId: 'a', matchValue: '["orderId","o-1"]' });
+          await w.createWait({ ...paid('e3'), state: 'waiting', nodeId: 'a', matchValue: '["orderId","o-2"]' });
+          await w.createWait({ ...paid('e1'), key: 'order.shipped', state: 'waiting', nodeId: 'b', matchValue: '["orderId","o-1"]' });
+          await w.createWait({ ...ref, state: 'waiting', nodeId: 'c' });
+          const found = await find()({ kind: 'event', key: 'order.paid', matchValues: ['["orderId","o-1"]', '["x",1]'] });
+          expect(found.map((x) => x.executionId).sort()).toEqual(['e1', 'e2']);
+          expect(found[0]).toMatchObject({ kind: 'event', key: 'order.paid', state: 'waiting', nodeId: 'a', matchValue: '["orderId","o-1"]' });
+          expect(await find()({ kind: 'event', key: 'order.paid', matchValues: ['["orderId",42]'] })).toEqual([]);
+          expect(await find()({ kind: 'event', key: 'order.paid', matchValues: [] })).toEqual([]);
+        });
+
+        it('stops finding a wait once it leaves waiting, and again when it waits again', async () => {
+          const w = waits();
+          await w.createWait({ ...paid('e1'), state: 'waiting', nodeId: 'a', matchValue: '["orderId","o-1"]' });
+          const query = { kind: 'event' as const, key: 'order.paid', matchValues: ['["orderId","o-1"]'] };
+          expect(await w.updateWait(paid('e1'), ['waiting'], { state: 'resolved', resolution: 'timeout' })).not.toBeNull();
+          expect(await find()(query)).toEqual([]);
+          expect(await w.updateWait(paid('e1'), ['resolved'], { state: 'waiting' })).not.toBeNull();
+          expect((await find()(query)).map((x) => x.executionId)).toEqual(['e1']);
+          await store.transitionExecution('e1', ['running'], 'completed');
+          await store.pruneExecutions({ keepLast: 0 });
+          expect(await find()(query)).toEqual([]);
+        });
+
+        it('refuses malformed queries', async () => {
+          await expect(find()({ kind: 'mail' as never, key: 'k', matchValues: [] })).rejects.toBeInstanceOf(InvalidArgumentError);
+          await expect(find()({ kind: 'event', key: '', matchValues: [] })).rejects.toBeInstanceOf(InvalidArgumentError);
+          await expect(find()({ kind: 'event', key: 'k', matchValues: [1] as never })).rejects.toBeInstanceOf(InvalidArgumentError);
+          await expect(waits().createWait({ ...paid('e1'), state: 'waiting', matchValue: 5 as never })).rejects.toBeInstanceOf(InvalidArgumentError);
+        });
+      });
     });
 
     describe.runIf(options.peer !== undefined)('across handles (as separate processes would share it)', () => {

@@ -1,4 +1,6 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.js';
@@ -62,5 +64,40 @@ describe('new DrizzleStore(db)', () => {
   // The parameter is typed by a few drizzle methods (so the declarations need no drizzle types): the rest is checked here.
   it.each([undefined, null, {}, { execute: async () => [] }, 'postgres://127.0.0.1/app'])('refuses %o, which is no drizzle database', (db) => {
     expect(() => new DrizzleStore(db as never)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('findWaitingByMatch is an index lookup', () => {
+  // The query of src/store/drizzle/waits.ts's findWaitingByMatch. Sequential scans are turned off
+  // so that the plan shows whether the partial index serves it at all (on a tiny table the planner
+  // would scan either way); the plan must use waits_match_idx.
+  const plan = async (db: DrizzleStore['db']): Promise<string> =>
+    (db as unknown as PgDatabase<PgQueryResultHKT, Record<string, unknown>>).transaction(async (tx) => {
+      await tx.execute(sql`SET LOCAL enable_seqscan = off`);
+      const result = (await tx.execute(
+        sql`EXPLAIN SELECT execution_id FROM spane.waits WHERE kind = 'event' AND key = 'order.paid' AND state = 'waiting' AND match_value IN ('["orderId","o-1"]', '["orderId","o-2"]')`,
+      )) as unknown as { rows?: Record<string, string>[] } & Record<string, string>[];
+      const rows = result.rows ?? result;
+      return rows.map((r) => Object.values(r)[0]).join('\n');
+    });
+
+  it('on PGlite', async () => {
+    const store = await DrizzleStore.pglite();
+    try {
+      expect(await plan(store.db)).toContain('waits_match_idx');
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
+  it('on PostgreSQL', async () => {
+    const database = await createTestDatabase();
+    const store = await DrizzleStore.postgres(database.url, { migrate: true });
+    try {
+      expect(await plan(store.db)).toContain('waits_match_idx');
+    } finally {
+      await store.close();
+      await database.drop();
+    }
   });
 });

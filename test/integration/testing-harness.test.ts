@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineNode, delay, transform, waitForSignal, workflow } from '../../src/index.js';
+import { defineNode, delay, transform, waitForEvent, waitForSignal, workflow } from '../../src/index.js';
 import type { WorkflowDefinition } from '../../src/index.js';
 import { createTestEngine } from '../../src/testing/index.js';
 import type { TestEngine } from '../../src/testing/index.js';
@@ -222,6 +222,22 @@ const approval = workflow('approval', { input: z.object({ amount: z.number() }) 
   )
   .build();
 
+const checkout = workflow('checkout', { input: z.object({ orderId: z.string() }) })
+  .node(
+    'paid',
+    waitForEvent('order.paid', {
+      schema: z.object({ orderId: z.string(), amount: z.number() }),
+      match: { field: 'orderId', equals: '$.input.orderId' },
+      timeout: '7d',
+      onTimeout: { value: { orderId: '', amount: 0 } },
+    }),
+  )
+  .then(
+    'charge',
+    transform('charge', (p: { amount: number }) => p.amount),
+  )
+  .build();
+
 describe('signals and forks on a test engine', () => {
   it('t.signal completes a waiting node, typed by the flow', async () => {
     t = await createTestEngine({ workflows: [approval] });
@@ -240,6 +256,22 @@ describe('signals and forks on a test engine', () => {
     const run = await t.wait<typeof approval>(id);
     expect(run.status).toBe('completed');
     if (run.status === 'completed') expect(run.output).toBe('refused');
+  });
+
+  it('t.sendEvent wakes the execution waiting for the matching event; advanceTime fires an event timeout', async () => {
+    t = await createTestEngine({ workflows: [checkout] });
+    const paid = await t.start(checkout, { orderId: 'o-1' });
+    const other = await t.start(checkout, { orderId: 'o-2' });
+    // An event is not kept: wait until both executions wait (the harness has nothing left to run).
+    await expect(t.wait(paid)).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    expect(await t.sendEvent('order.paid', { orderId: 'o-1', amount: 30 })).toEqual({ woken: 1, executionIds: [paid] });
+    const run = await t.wait<typeof checkout>(paid);
+    expect(run.status).toBe('completed');
+    if (run.status === 'completed') expect(run.output).toBe(30);
+    await t.advanceTime('8d');
+    const late = await t.wait<typeof checkout>(other);
+    expect(late.status).toBe('completed');
+    if (late.status === 'completed') expect(late.output).toBe(0);
   });
 
   it('t.fork re-runs a failed execution from a node after the mock is fixed', async () => {

@@ -5,9 +5,9 @@ import { BUILT_IN_NODE_TYPES as PUBLIC_BUILT_IN_NODE_TYPES } from '../../src/ind
 import { defineNode } from '../../src/dsl/index.js';
 
 describe('built-in node kinds', () => {
-  it('names delay, signal and sub-workflow, and nothing else', () => {
-    expect(Object.values(BUILTIN_NODE_KINDS).sort()).toEqual(['delay', 'signal', 'sub-workflow']);
-    expect([...BUILT_IN_NODE_TYPES].sort()).toEqual(['delay', 'signal', 'sub-workflow']);
+  it('names delay, event, signal and sub-workflow, and nothing else', () => {
+    expect(Object.values(BUILTIN_NODE_KINDS).sort()).toEqual(['delay', 'event', 'signal', 'sub-workflow']);
+    expect([...BUILT_IN_NODE_TYPES].sort()).toEqual(['delay', 'event', 'signal', 'sub-workflow']);
     expect(PUBLIC_BUILT_IN_NODE_TYPES).toBe(BUILT_IN_NODE_TYPES);
   });
 

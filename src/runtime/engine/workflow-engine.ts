@@ -6,6 +6,8 @@ import type { ExecutionStatus, WorkflowDefinition, WorkflowDefinitionWithExecuto
 import type { TypedWorkflow, WorkflowInput, WorkflowResult } from '../../definition/typed-workflow.js';
 import type { WorkflowSignalName, WorkflowSignalPayload } from '../../definition/typed-signals.js';
 import { deliverSignal } from '../execution/signals.js';
+import { sendEvent } from '../execution/events-wait.js';
+import type { SendEventResult } from '../execution/events-wait.js';
 import { NODE_EXECUTORS } from '../../definition/types.js';
 import { validateWorkflow } from '../../definition/validate.js';
 import { openBackend } from '../queues/backends/open-backend.js';
@@ -732,6 +734,28 @@ export class WorkflowEngine {
     if (typeof first === 'string') return deliverSignal(this.rt, { executionId: first, name: second as string, payload: third });
     const workflowId = workflowIdOf('signal', first);
     return deliverSignal(this.rt, { executionId: second as string, name: third as string, payload: fourth, workflowId });
+  }
+
+  /**
+   * Sends the event `name`: every event node waiting for it (`waitForEvent(name, { match })` in
+   * the DSL, `{ type: 'event' }` in JSON) whose match holds, in any execution, completes with
+   * `payload` as its output and its execution goes on. A node's match holds when the payload's
+   * value at `match.field` equals (as canonical JSON: `42` is not `"42"`) the value its
+   * `match.equals` found when it started waiting, and its schema, if any, accepts the payload.
+   * Only nodes waiting when the event is sent are woken: an event is not kept for later ones.
+   * Returns how many nodes it woke and their executions. See docs/events-wait.md.
+   *
+   * Throws InvalidArgumentError (a malformed name, a payload that is not a JSON object) and
+   * NotSupportedError (a store without `findWaitingByMatch`), before anything is stored.
+   *
+   * @example
+   * ```ts
+   * const { woken } = await engine.sendEvent('order.paid', { orderId: 'o-42', amount: 99 });
+   * ```
+   */
+  async sendEvent(name: string, payload: object): Promise<SendEventResult> {
+    await this.ready('send an event');
+    return sendEvent(this.rt, name, payload);
   }
 
   /** {@link pauseWorkflow} for each id; returns each outcome in order. */

@@ -475,7 +475,7 @@ export async function wakeExecution(rt: Runtime, step: WakeStep): Promise<void> 
   await Promise.all(
     pending.map(async (node) => {
       let job = (await rt.queues.nodeQueue.getJob(nodeJobId(exec.executionId, node.id))) as Job<NodeJobData> | undefined;
-      if (node.type === BUILTIN_NODE_KINDS.signal) job = await wakeSignalNode(rt, exec, node, job);
+      if (node.type === BUILTIN_NODE_KINDS.signal || node.type === BUILTIN_NODE_KINDS.event) job = await wakeSignalNode(rt, exec, node, job);
       if (job !== undefined && (await job.isFailed())) {
         // Failed with its flow parent or before a crash: it has no result, so run it afresh.
         await job.remove();

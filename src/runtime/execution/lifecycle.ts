@@ -62,8 +62,8 @@ export class ExecutionLifecycle {
     await this.forEachLiveChild(executionId, (child) => this.cancel(child));
     const graph = await this.rt.workflows.get(exec.workflowId, exec.workflowVersion);
     const unsettled = [...graph.nodes.values()].filter((n) => resultOf(exec.nodeResults, n.id) === undefined);
-    // A waiting signal node's timeout job goes too.
-    const timeouts = unsettled.filter((n) => n.type === BUILTIN_NODE_KINDS.signal).map((n) => waitTimeoutJobId(executionId, n.id));
+    // A waiting signal or event node's timeout job goes too.
+    const timeouts = unsettled.filter((n) => n.type === BUILTIN_NODE_KINDS.signal || n.type === BUILTIN_NODE_KINDS.event).map((n) => waitTimeoutJobId(executionId, n.id));
     const ids = [startJobId(executionId), ...unsettled.map((n) => nodeJobId(executionId, n.id)), ...timeouts];
     await Promise.all(
       ids.map(async (id) => {

@@ -19,6 +19,7 @@ import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
 import { escapedErrorRetry, infraRetryDelayMs, isFinalAttempt, isRetryableError, isRetryableResult, jobRetryOptions, stalledTooOften } from '../resilience/retry.js';
 import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
 import { fireTimeout, stepSignal } from './signals.js';
+import { fireEventTimeout, stepEvent } from './events-wait.js';
 import type { Runtime } from '../engine/runtime.js';
 import type { NodeSpan } from '../observe/tracing.js';
 
@@ -270,6 +271,13 @@ export class NodeProcessor {
           return { kind: 'success', data: input };
         case BUILTIN_NODE_KINDS.signal: {
           const step = job.data.waitTimeout === true ? await fireTimeout(this.rt, { node, exec, job }) : await stepSignal(this.rt, { node, exec, job });
+          return match(step)
+            .with({ kind: 'failure' }, (f): Outcome => failure(f.error, false))
+            .otherwise((other) => other);
+        }
+        case BUILTIN_NODE_KINDS.event: {
+          // `full`: a `$.nodes.<parent>` match reads the parent's (resolved) output.
+          const step = job.data.waitTimeout === true ? await fireEventTimeout(this.rt, { node, exec, job }) : await stepEvent(this.rt, { node, exec: full, job });
           return match(step)
             .with({ kind: 'failure' }, (f): Outcome => failure(f.error, false))
             .otherwise((other) => other);

@@ -55,12 +55,12 @@ export type SignalStep =
   | { kind: 'suspended'; status: 'waiting' | 'not-run'; reason?: string };
 
 /** The store's wait methods, all present. */
-type WaitStore = Required<Pick<ExecutionStore, 'createWait' | 'getWait' | 'updateWait'>>;
+export type WaitStore = Required<Pick<ExecutionStore, 'createWait' | 'getWait' | 'updateWait'>>;
 
 /** The store's wait methods, or a NotSupportedError when it lacks them. */
-function waitStore(store: ExecutionStore): WaitStore {
+export function waitStore(store: ExecutionStore): WaitStore {
   if (typeof store.createWait !== 'function' || typeof store.getWait !== 'function' || typeof store.updateWait !== 'function') {
-    throw new NotSupportedError('signal nodes need a store with waits (createWait, getWait, updateWait); InMemoryExecutionStore and DrizzleStore have them');
+    throw new NotSupportedError('signal and event nodes need a store with waits (createWait, getWait, updateWait); InMemoryExecutionStore and DrizzleStore have them');
   }
   return store as WaitStore;
 }
@@ -213,16 +213,20 @@ export async function deliverSignal(rt: Runtime, signal: SignalDelivery): Promis
   throw new SignalAlreadyConsumedError(executionId, name, current?.resolution === 'timeout' ? 'timeout' : 'signal');
 }
 
-/** A wait a signal just resolved, for {@link completeSignalled}. */
-interface Signalled {
+/** A wait a signal (or an event) just resolved, for {@link completeSignalled}. */
+export interface Signalled {
+  /** The execution's workflow graph. */
   graph: WorkflowGraph;
+  /** The node that waited. */
   node: NodeDefinition;
+  /** Its execution. */
   executionId: string;
+  /** The resolved wait. */
   wait: WaitRecord;
 }
 
-/** Writes the signalled node's result (the payload) and advances the execution from it. */
-async function completeSignalled(rt: Runtime, done: Signalled): Promise<void> {
+/** Writes the signalled (or evented) node's result (the payload) and advances the execution from it. */
+export async function completeSignalled(rt: Runtime, done: Signalled): Promise<void> {
   const { graph, node, executionId, wait } = done;
   const completedAt = rt.clock();
   const result: NodeResult = { status: 'completed', data: wait.payload, attempts: 1, startedAt: wait.createdAt, completedAt };
@@ -235,7 +239,7 @@ async function completeSignalled(rt: Runtime, done: Signalled): Promise<void> {
     executionId,
     workflowId: exec.workflowId,
     nodeId: node.id,
-    nodeType: BUILTIN_NODE_KINDS.signal,
+    nodeType: node.type,
     durationMs: completedAt - wait.createdAt,
     data: stored.data,
   });
@@ -243,14 +247,16 @@ async function completeSignalled(rt: Runtime, done: Signalled): Promise<void> {
 }
 
 /**
- * For the reconciler: whether `node` is a signal node whose job completed (it waited) and whose
+ * For the reconciler: whether `node` is a signal (or event) node whose job completed (it waited) and whose
  * wait a signal resolved, yet it has no result: the `engine.signal` call died between the two.
  * The completed job is removed then, so that the node gets a job again, which writes the payload.
  */
 export async function signalledWithoutResult(rt: Runtime, executionId: string, node: NodeDefinition, job: Job | undefined): Promise<boolean> {
-  if (node.type !== BUILTIN_NODE_KINDS.signal || job === undefined || typeof rt.store.getWait !== 'function') return false;
+  const waits = node.type === BUILTIN_NODE_KINDS.signal || node.type === BUILTIN_NODE_KINDS.event;
+  if (!waits || job === undefined || typeof rt.store.getWait !== 'function') return false;
   if (!(await job.isCompleted())) return false;
-  const wait = await rt.store.getWait(refOf(executionId, signalConfigOf(node).name));
+  const ref: WaitRef = node.type === BUILTIN_NODE_KINDS.signal ? refOf(executionId, signalConfigOf(node).name) : { executionId, kind: 'event', key: node.config['name'] as string };
+  const wait = await rt.store.getWait(ref);
   if (wait?.state !== 'resolved' || wait.resolution !== 'signal') return false;
   await job.remove();
   return true;

@@ -44,6 +44,7 @@ const STORE_METHODS = [
   'getWait',
   'updateWait',
   'listWaits',
+  'findWaitingByMatch',
   'putPayload',
   'getPayloads',
   'deletePayloads',

@@ -46,7 +46,7 @@ import type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, Ex
 import type { ExecutionRow } from './rows.js';
 import { executionLogs, executions, nodeResults, payloads, workflows } from './schema.js';
 import * as waitRows from './waits.js';
-import type { CreatedWait, NewWait, WaitPatch, WaitRecord, WaitRef, WaitState } from '../waits.js';
+import type { CreatedWait, NewWait, WaitMatchQuery, WaitPatch, WaitRecord, WaitRef, WaitState } from '../waits.js';
 
 /** drizzle's own type of the database a store runs its queries on. */
 type PgDb = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
@@ -536,6 +536,10 @@ export class DrizzleStore implements ExecutionStore, PayloadStore {
 
   async listWaits(executionId: string): Promise<WaitRecord[]> {
     return guard('listWaits', executionId, () => waitRows.listWaits(this.#pg, executionId));
+  }
+
+  async findWaitingByMatch(query: WaitMatchQuery): Promise<WaitRecord[]> {
+    return guard('findWaitingByMatch', undefined, () => waitRows.findWaitingByMatch(this.#pg, query));
   }
 
   async getLogs(executionId: string): Promise<ExecutionLogEntry[]> {

@@ -9,8 +9,8 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { checkNewWait, checkWaitRef, checkWaitUpdate } from '../waits.js';
-import type { CreatedWait, NewWait, WaitKind, WaitPatch, WaitRecord, WaitRef, WaitResolution, WaitState } from '../waits.js';
+import { checkNewWait, checkWaitMatchQuery, checkWaitRef, checkWaitUpdate } from '../waits.js';
+import type { CreatedWait, NewWait, WaitKind, WaitMatchQuery, WaitPatch, WaitRecord, WaitRef, WaitResolution, WaitState } from '../waits.js';
 import { jsonValue, parseJson } from './rows.js';
 import { waits } from './schema.js';
 
@@ -24,6 +24,7 @@ const columns = {
   nodeId: waits.nodeId,
   payload: sql<string | null>`${waits.payload}::text`,
   resolution: waits.resolution,
+  matchValue: waits.matchValue,
   createdAt: waits.createdAt,
   updatedAt: waits.updatedAt,
 };
@@ -36,6 +37,7 @@ interface WaitRow {
   nodeId: string | null;
   payload: string | null;
   resolution: string | null;
+  matchValue: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -53,6 +55,7 @@ function toWait(row: WaitRow): WaitRecord {
   const payload = parseJson(row.payload);
   if (payload !== undefined) wait.payload = payload;
   if (row.resolution !== null) wait.resolution = row.resolution as WaitResolution;
+  if (row.matchValue !== null) wait.matchValue = row.matchValue;
   return wait;
 }
 
@@ -73,6 +76,7 @@ export async function createWait(db: PgDb, wait: NewWait): Promise<CreatedWait> 
       state: wait.state,
       nodeId: wait.nodeId ?? null,
       payload: jsonValue(wait.payload),
+      matchValue: wait.matchValue ?? null,
       createdAt: now,
       updatedAt: now,
     })
@@ -110,4 +114,26 @@ export async function updateWait(db: PgDb, ref: WaitRef, from: readonly WaitStat
 export async function listWaits(db: PgDb, executionId: string): Promise<WaitRecord[]> {
   const rows: WaitRow[] = await db.select(columns).from(waits).where(eq(waits.executionId, executionId)).orderBy(asc(waits.createdAt), asc(waits.kind), asc(waits.key));
   return rows.map(toWait);
+}
+
+/** Match values per query: keeps each statement's parameter list short. */
+const MATCH_CHUNK = 500;
+
+/**
+ * `findWaitingByMatch`: `kind = $1 AND key = $2 AND state = 'waiting' AND match_value IN (...)`,
+ * which the partial index `waits_match_idx` on (kind, key, match_value) WHERE state = 'waiting'
+ * answers; many values go in chunks.
+ */
+export async function findWaitingByMatch(db: PgDb, query: WaitMatchQuery): Promise<WaitRecord[]> {
+  checkWaitMatchQuery(query);
+  const values = [...new Set(query.matchValues)];
+  const found: WaitRecord[] = [];
+  for (let i = 0; i < values.length; i += MATCH_CHUNK) {
+    const rows: WaitRow[] = await db
+      .select(columns)
+      .from(waits)
+      .where(and(eq(waits.kind, query.kind), eq(waits.key, query.key), eq(waits.state, 'waiting'), inArray(waits.matchValue, values.slice(i, i + MATCH_CHUNK))));
+    found.push(...rows.map(toWait));
+  }
+  return found.sort((a, b) => a.createdAt - b.createdAt);
 }
