@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { api, subscribe } from './api.js';
 import { WorkflowGraph } from './graph.js';
+import { ForkForm, SignalForm } from './node-actions.js';
 import type { ExecutionDetail, NodeState, SpaneEvent } from './types.js';
 import { Badge, duration, ErrorBlock, href, Json, time, useLoad } from './util.js';
 
@@ -34,10 +35,18 @@ function states(detail: ExecutionDetail, live: Live): Record<string, NodeState> 
     const seen = live[n.id];
     if (result !== undefined && (seen === undefined || seen.since <= result.completedAt)) out[n.id] = result.status;
     else if (seen !== undefined) out[n.id] = seen.state;
+    else if (waitingSignal(detail, n.id) !== undefined) out[n.id] = 'waiting';
     else out[n.id] = execution.status === 'paused' ? 'paused' : 'pending';
   }
   return out;
 }
+
+/** The signal a node waits for, per the store's waits; undefined when it does not wait. */
+function waitingSignal(detail: ExecutionDetail, nodeId: string): string | undefined {
+  return detail.waits.find((w) => w.kind === 'signal' && w.state === 'waiting' && w.nodeId === nodeId)?.key;
+}
+
+const FINISHED = ['completed', 'failed', 'cancelled'];
 
 export function ExecutionPage({ id }: { id: string }) {
   const { data, error, reload } = useLoad(() => api.execution(id), [id]);
@@ -53,7 +62,8 @@ export function ExecutionPage({ id }: { id: string }) {
         setLive((l) => ({ ...l, [nodeId]: { state, since: e.timestamp, ...(e.attempt !== undefined && { attempt: e.attempt }) } }));
       }
       // A node settled or the execution moved: read this execution again (one request).
-      if (e.type.startsWith('workflow:') || state === 'completed' || state === 'failed' || state === 'skipped') reload();
+      // A node that starts waiting: read its wait (the signal it waits for).
+      if (e.type.startsWith('workflow:') || state === 'waiting' || state === 'completed' || state === 'failed' || state === 'skipped') reload();
     });
   }, [id]);
   const nodeStates = useMemo(() => (data === undefined ? {} : states(data, live)), [data, live]);
@@ -109,6 +119,15 @@ export function ExecutionPage({ id }: { id: string }) {
           started by <a href={href(`executions/${execution.parentExecutionId}`)}>{execution.parentExecutionId.slice(0, 8)}</a> (node {execution.parentNodeId})
         </div>
       )}
+      {execution.forkedFrom !== undefined && (
+        <div data-testid="forked-from">
+          forked from{' '}
+          <a href={href(`executions/${execution.forkedFrom.executionId}`)} data-testid="forked-from-link">
+            {execution.forkedFrom.executionId.slice(0, 8)}
+          </a>{' '}
+          at node {execution.forkedFrom.nodeId}
+        </div>
+      )}
       {execution.error !== undefined && <ErrorBlock message={execution.error} details={execution.errorDetails} />}
       {graph === undefined ? (
         <div className="muted">The definition of this version is gone.</div>
@@ -116,7 +135,7 @@ export function ExecutionPage({ id }: { id: string }) {
         <WorkflowGraph graph={graph} states={nodeStates} attempts={attempts} {...(selected !== undefined && { selected })} onSelect={setSelected} height={360} />
       )}
       <Timeline detail={data} live={live} onSelect={setSelected} />
-      {selected !== undefined && <NodePanel detail={data} nodeId={selected} state={nodeStates[selected]} />}
+      {selected !== undefined && <NodePanel key={selected} detail={data} nodeId={selected} state={nodeStates[selected]} onChanged={reload} />}
       {children.length > 0 && (
         <section>
           <h3>Sub-workflows</h3>
@@ -167,7 +186,7 @@ function Timeline({ detail, live, onSelect }: { detail: ExecutionDetail; live: L
   );
 }
 
-function NodePanel({ detail, nodeId, state }: { detail: ExecutionDetail; nodeId: string; state: NodeState | undefined }) {
+function NodePanel({ detail, nodeId, state, onChanged }: { detail: ExecutionDetail; nodeId: string; state: NodeState | undefined; onChanged: () => void }) {
   const { execution, graph } = detail;
   const node = graph?.nodes.find((n) => n.id === nodeId);
   const result = execution.nodeResults[nodeId];
@@ -191,6 +210,8 @@ function NodePanel({ detail, nodeId, state }: { detail: ExecutionDetail; nodeId:
   };
   if (node === undefined) return null;
   const parents = node.inputs;
+  const finished = FINISHED.includes(execution.status);
+  const signal = node.type === 'signal' && result === undefined && !finished && state === 'waiting' ? (waitingSignal(detail, nodeId) ?? node.signal) : undefined;
   return (
     <section className="card node-panel" data-testid="node-panel">
       <header className="card-head">
@@ -221,6 +242,8 @@ function NodePanel({ detail, nodeId, state }: { detail: ExecutionDetail; nodeId:
           {result === undefined ? <div className="muted">not settled</div> : valueOf(nodeId)}
         </div>
       </div>
+      {signal !== undefined && <SignalForm executionId={execution.executionId} name={signal} onSent={onChanged} />}
+      {finished && <ForkForm executionId={execution.executionId} nodeId={nodeId} version={execution.workflowVersion} versions={detail.versions} />}
       {detail.children
         .filter((c) => c.parentNodeId === nodeId)
         .map((c) => (
