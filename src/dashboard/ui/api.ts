@@ -60,8 +60,11 @@ const EVENT_TYPES = [
   'workflow:repaired',
 ];
 
-/** Calls `onEvent` for each engine event (of one execution, or all); returns the function that stops. */
-export function subscribe(executionId: string | undefined, onEvent: (event: SpaneEvent) => void): () => void {
+/**
+ * Calls `onEvent` for each engine event (of one execution, or all), and `onOpen` each time the
+ * stream (re)connects, when events may have been missed; returns the function that stops.
+ */
+export function subscribe(executionId: string | undefined, onEvent: (event: SpaneEvent) => void, onOpen?: () => void): () => void {
   const source = new EventSource(`api/events${executionId === undefined ? '' : `?executionId=${encodeURIComponent(executionId)}`}`);
   const handler = (e: MessageEvent<string>) => {
     try {
@@ -71,5 +74,6 @@ export function subscribe(executionId: string | undefined, onEvent: (event: Span
     }
   };
   for (const type of EVENT_TYPES) source.addEventListener(type, handler);
+  if (onOpen !== undefined) source.addEventListener('open', () => onOpen());
   return () => source.close();
 }

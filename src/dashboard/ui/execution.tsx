@@ -64,7 +64,7 @@ export function ExecutionPage({ id }: { id: string }) {
       // A node settled or the execution moved: read this execution again (one request).
       // A node that starts waiting: read its wait (the signal it waits for).
       if (e.type.startsWith('workflow:') || state === 'waiting' || state === 'completed' || state === 'failed' || state === 'skipped') reload();
-    });
+    }, reload);
   }, [id]);
   const nodeStates = useMemo(() => (data === undefined ? {} : states(data, live)), [data, live]);
   if (error !== undefined) return <div className="error">{error}</div>;
