@@ -162,6 +162,12 @@ function Timeline({ detail, live, onSelect }: { detail: ExecutionDetail; live: L
         .filter(([id, l]) => execution.nodeResults[id] === undefined && (l.state === 'running' || l.state === 'waiting'))
         .map(([id, l]) => ({ id, from: l.since, to: now, status: l.state, attempts: l.attempt ?? 1 })),
     )
+    .concat(
+      // Nodes waiting for a signal since before the page subscribed: the store's waits say since when.
+      detail.waits
+        .filter((w): w is typeof w & { nodeId: string } => w.state === 'waiting' && w.nodeId !== undefined && execution.nodeResults[w.nodeId] === undefined && live[w.nodeId] === undefined)
+        .map((w) => ({ id: w.nodeId, from: w.createdAt, to: now, status: 'waiting' as NodeState, attempts: 1 })),
+    )
     .sort((a, b) => a.from - b.from);
   if (rows.length === 0) return null;
   const start = Math.min(execution.startedAt, ...rows.map((r) => r.from));
