@@ -111,7 +111,9 @@ export function addActionRoutes(api: Hono, engine: WorkflowEngine): void {
     const nodeId = c.req.query('nodeId');
     if (nodeId === undefined || nodeId === '') throw new InvalidArgumentError('nodeId is required');
     const got = await nodeInput(engine, c.req.param('id'), nodeId);
-    return got.found ? c.json({ data: got.data ?? null }, 200, { 'cache-control': 'no-store' }) : c.json({ error: 'no such execution or node' }, 404, { 'cache-control': 'no-store' });
+    return got.found
+      ? c.json({ data: got.data ?? null }, 200, { 'cache-control': 'no-store' })
+      : c.json({ error: 'no such execution or node' }, 404, { 'cache-control': 'no-store' });
   });
   api.post('/executions/:id/fork', async (c) =>
     refusing(c, async () => {

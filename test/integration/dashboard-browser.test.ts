@@ -133,8 +133,8 @@ describe.skipIf(NO_CHROMIUM)(`dashboard in chromium${NO_CHROMIUM === false ? '' 
     await expect.poll(() => page.getByTestId('fork-error').innerText()).toContain('not JSON');
     await input.fill('{"amount": 40}');
     await page.getByTestId('fork-submit').click();
-    await expect.poll(() => page.evaluate(() => window.location.hash)).not.toBe(`#/executions/${id}`);
-    const forkId = (await page.evaluate(() => window.location.hash)).replace('#/executions/', '');
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash)).not.toBe(`#/executions/${id}`);
+    const forkId = (await page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash)).replace('#/executions/', '');
     await expect.poll(() => page.getByTestId('execution-id').innerText()).toBe(forkId);
     await expect.poll(() => page.getByTestId('execution-status').innerText(), { timeout: 20_000 }).toBe('completed');
     await expect.poll(() => page.getByTestId('node-notify').getAttribute('data-state')).toBe('completed');

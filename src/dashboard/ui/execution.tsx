@@ -55,16 +55,20 @@ export function ExecutionPage({ id }: { id: string }) {
   const [message, setMessage] = useState<string | undefined>();
   useEffect(() => {
     setLive({});
-    return subscribe(id, (e) => {
-      const state = liveState(e);
-      if (e.nodeId !== undefined && state !== undefined) {
-        const nodeId = e.nodeId;
-        setLive((l) => ({ ...l, [nodeId]: { state, since: e.timestamp, ...(e.attempt !== undefined && { attempt: e.attempt }) } }));
-      }
-      // A node settled or the execution moved: read this execution again (one request).
-      // A node that starts waiting: read its wait (the signal it waits for).
-      if (e.type.startsWith('workflow:') || state === 'waiting' || state === 'completed' || state === 'failed' || state === 'skipped') reload();
-    }, reload);
+    return subscribe(
+      id,
+      (e) => {
+        const state = liveState(e);
+        if (e.nodeId !== undefined && state !== undefined) {
+          const nodeId = e.nodeId;
+          setLive((l) => ({ ...l, [nodeId]: { state, since: e.timestamp, ...(e.attempt !== undefined && { attempt: e.attempt }) } }));
+        }
+        // A node settled or the execution moved: read this execution again (one request).
+        // A node that starts waiting: read its wait (the signal it waits for).
+        if (e.type.startsWith('workflow:') || state === 'waiting' || state === 'completed' || state === 'failed' || state === 'skipped') reload();
+      },
+      reload,
+    );
   }, [id]);
   const nodeStates = useMemo(() => (data === undefined ? {} : states(data, live)), [data, live]);
   if (error !== undefined) return <div className="error">{error}</div>;
@@ -165,7 +169,10 @@ function Timeline({ detail, live, onSelect }: { detail: ExecutionDetail; live: L
     .concat(
       // Nodes waiting for a signal since before the page subscribed: the store's waits say since when.
       detail.waits
-        .filter((w): w is typeof w & { nodeId: string } => w.state === 'waiting' && w.nodeId !== undefined && execution.nodeResults[w.nodeId] === undefined && live[w.nodeId] === undefined)
+        .filter(
+          (w): w is typeof w & { nodeId: string } =>
+            w.state === 'waiting' && w.nodeId !== undefined && execution.nodeResults[w.nodeId] === undefined && live[w.nodeId] === undefined,
+        )
         .map((w) => ({ id: w.nodeId, from: w.createdAt, to: now, status: 'waiting' as NodeState, attempts: 1 })),
     )
     .sort((a, b) => a.from - b.from);

@@ -92,7 +92,14 @@ export function ForkForm({ executionId, nodeId, version, versions }: { execution
     >
       <h4>Fork from {nodeId}</h4>
       <div className="muted">Input (unchanged: the node gets its parents&apos; outputs as before)</div>
-      <textarea data-testid="fork-input" rows={8} spellCheck={false} value={prefill === undefined ? 'loading…' : text} disabled={prefill === undefined} onChange={(e) => setText(e.target.value)} />
+      <textarea
+        data-testid="fork-input"
+        rows={8}
+        spellCheck={false}
+        value={prefill === undefined ? 'loading…' : text}
+        disabled={prefill === undefined}
+        onChange={(e) => setText(e.target.value)}
+      />
       <label>
         Version{' '}
         <select data-testid="fork-version" value={target} onChange={(e) => setTarget(Number(e.target.value))}>
