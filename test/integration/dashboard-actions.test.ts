@@ -6,7 +6,8 @@
  * as for the other actions.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDashboard } from '../../src/index.js';
+import { z } from 'zod';
+import { createDashboard, defineNode, workflow } from '../../src/index.js';
 import { graph, node, testEngine, until } from '../helpers.js';
 import type { TestEngine } from '../helpers.js';
 
@@ -101,8 +102,40 @@ describe('dashboard fork action', () => {
   });
 });
 
+describe('dashboard fork action on a DSL workflow', () => {
+  it("refuses an input the node's schema rejects: FORK_INPUT_INVALID with its issues, never the value", async () => {
+    const t = testEngine();
+    open.push(t);
+    const addOne = defineNode({
+      type: 'dash-add-one',
+      input: z.object({ n: z.number() }),
+      output: z.object({ n: z.number() }),
+      run: ({ input }) => ({ n: input.n + 1 }),
+    });
+    const counter = workflow('dash-counter', { input: z.object({ n: z.number() }) })
+      .then('first', addOne())
+      .then('second', addOne())
+      .build();
+    await t.engine.registerWorkflow(counter);
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow(counter, { n: 1 });
+    await t.engine.waitForExecution(id);
+    const dash = createDashboard(t.engine);
+    expect(await (await dash(local(`/api/executions/${id}/input?nodeId=second`))).json()).toEqual({ data: { n: 2 } });
+
+    const res = await dash(post(`/api/executions/${id}/fork`, { fromNodeId: 'second', input: { n: 'secret-ten' } }));
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).not.toContain('secret-ten');
+    expect(JSON.parse(text)).toMatchObject({ code: 'FORK_INPUT_INVALID', issues: [expect.stringMatching(/^n: /)] });
+
+    const ok = (await (await dash(post(`/api/executions/${id}/fork`, { fromNodeId: 'second', input: { n: 10 } }))).json()) as { executionId: string };
+    expect((await t.engine.waitForExecution(ok.executionId)).nodeResults['second']?.data).toEqual({ n: 11 });
+  });
+});
+
 describe('dashboard signal action', () => {
-  it('shows the waiting signal node in the waits, and a signal completes it; a second is refused as consumed', async () => {
+  it('shows the waiting signal node in the waits, refuses a bad payload and an unknown name, a signal completes it, and one after the end is refused', async () => {
     const t = await actionEngine();
     const dash = createDashboard(t.engine);
     const id = await t.engine.enqueueWorkflow('expense', { amount: 12 });
@@ -137,7 +170,7 @@ describe('dashboard signal action', () => {
     expect(await finished.json()).toMatchObject({ code: 'EXECUTION_FINISHED' });
   });
 
-  it('refuses a second signal while the first one is being consumed: SIGNAL_ALREADY_CONSUMED', async () => {
+  it('refuses a second signal when the first is kept for a node not reached yet: SIGNAL_ALREADY_CONSUMED', async () => {
     const t = await actionEngine();
     const dash = createDashboard(t.engine);
     // Signalled before the node is reached: the signal is kept; a second one is already consumed.
