@@ -56,12 +56,30 @@ export function refusalOf(err: unknown): ActionRefusal | undefined {
   return { error: err.message, code: err.code, ...(Array.isArray(issues) && { issues: issues.filter((i): i is string => typeof i === 'string') }) };
 }
 
+/** The request's body as text, refused (InvalidArgumentError) past {@link MAX_ACTION_BODY} bytes without reading the rest. */
+async function limitedText(request: Request): Promise<string> {
+  const tooBig = () => new InvalidArgumentError(`the body must be at most ${MAX_ACTION_BODY} bytes`);
+  if (Number(request.headers.get('content-length') ?? '0') > MAX_ACTION_BODY) throw tooBig();
+  if (request.body === null) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ACTION_BODY) {
+      await reader.cancel().catch(() => undefined);
+      throw tooBig();
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
 /** The JSON object body of an action, refused (InvalidArgumentError) when too big, not JSON, or not an object. */
 async function objectBody(c: Context, keys: readonly string[]): Promise<Record<string, unknown>> {
-  const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > MAX_ACTION_BODY) throw new InvalidArgumentError(`the body must be at most ${MAX_ACTION_BODY} bytes`);
-  const text = await c.req.text();
-  if (text.length > MAX_ACTION_BODY) throw new InvalidArgumentError(`the body must be at most ${MAX_ACTION_BODY} bytes`);
+  const text = await limitedText(c.req.raw);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -121,7 +139,7 @@ export function addActionRoutes(api: Hono, engine: WorkflowEngine): void {
       const forkId = await engine.forkExecution(c.req.param('id'), {
         fromNodeId: body['fromNodeId'] as string,
         ...(Object.hasOwn(body, 'input') && { input: body['input'] }),
-        ...(body['version'] !== undefined && body['version'] !== null && { version: body['version'] as number }),
+        ...(body['version'] !== undefined && { version: body['version'] as number }),
       });
       return c.json({ executionId: forkId }, 200, { 'cache-control': 'no-store' });
     }),

@@ -94,6 +94,8 @@ describe('dashboard fork action', () => {
     expect(await refused(failed, { fromNodeId: 42 })).toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(await refused(failed, { fromNodeId: 'charge', extra: true })).toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(await refused(failed, [1])).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await refused(failed, { fromNodeId: 'charge', version: null })).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await refused(failed, { fromNodeId: 'charge', input: 'x'.repeat(1024 * 1024) })).toMatchObject({ code: 'INVALID_ARGUMENT' });
     const notJson = await dash(local(`/api/executions/${failed}/fork`, { method: 'POST', headers: { 'x-spane-csrf': '1' }, body: '{nope' }));
     expect(notJson.status).toBe(400);
     expect(await notJson.json()).toMatchObject({ code: 'INVALID_ARGUMENT' });
