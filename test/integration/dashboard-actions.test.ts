@@ -145,6 +145,8 @@ describe('dashboard signal action', () => {
     const detail = (await (await dash(local(`/api/executions/${id}`))).json()) as Detail & { graph: { nodes: { id: string; signal?: string }[] } };
     expect(detail.waits).toEqual([expect.objectContaining({ kind: 'signal', key: 'approval', state: 'waiting', nodeId: 'approval' })]);
     expect(detail.graph.nodes.find((n) => n.id === 'approval')?.signal).toBe('approval');
+    expect(await t.engine.getWaits(id)).toEqual([expect.objectContaining({ kind: 'signal', key: 'approval', state: 'waiting', nodeId: 'approval' })]);
+    await expect(t.engine.getWaits(42 as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
 
     const bad = await dash(post(`/api/executions/${id}/signal`, { name: 'approval', payload: { approved: 'secret-yes' } }));
     expect(bad.status).toBe(400);
