@@ -33,6 +33,20 @@ const fulfilment: WorkflowDefinition = {
   ],
 };
 
+/** A manager approves an expense: the `approval` signal node waits for `engine.signal`. */
+const expense: WorkflowDefinition = {
+  id: 'expense-approval',
+  name: 'Expense approval',
+  entryNodeId: 'submit',
+  nodes: [
+    node('submit', 'work', [], ['approval']),
+    node('approval', 'signal', ['submit'], ['book'], {
+      config: { name: 'manager-approval', schema: { type: 'object', properties: { approved: { type: 'boolean' } }, required: ['approved'] } },
+    }),
+    node('book', 'work', ['approval'], []),
+  ],
+};
+
 async function main(): Promise<void> {
   await buildDashboard();
   /** The last execution's card charge fails (both attempts), for the DLQ and the failed graph. */
@@ -50,12 +64,15 @@ async function main(): Promise<void> {
   const engine = await createEngine({ registry, backend: 'embedded' });
   try {
     await engine.registerWorkflow(fulfilment);
+    await engine.registerWorkflow(expense);
     engine.startWorkers(4);
     for (let i = 0; i < 5; i++) await engine.waitForExecution(await engine.enqueueWorkflow('order-fulfilment', { order: 1000 + i }));
     charges.failing = true;
     const failed = await engine.enqueueWorkflow('order-fulfilment', { order: 1005 });
     await engine.waitForExecution(failed);
     for (let i = 0; i < 40 && (await engine.getDLQItems(0, -1)).length === 0; i++) await sleep(100);
+    const waiting = await engine.enqueueWorkflow('expense-approval', { amount: 180, by: 'ada' });
+    for (let i = 0; i < 40 && (await engine.getExecution(waiting))?.nodeResults['submit'] === undefined; i++) await sleep(100);
 
     const server = createServer(toNodeListener(createDashboard(engine)));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -76,6 +93,18 @@ async function main(): Promise<void> {
       await shot(`#/executions/${failed}`, 'dashboard-execution.png', '[data-testid="node-charge-card"][data-state="failed"]', async () => {
         await page.click('[data-testid="node-charge-card"]');
         await page.waitForSelector('[data-testid="node-panel"]');
+      });
+      // Still on the failed execution, its failed node selected: the fork form, filled with the node's input.
+      await page.click('[data-testid="fork-open"]');
+      await page.waitForSelector('[data-testid="fork-input"]:not([disabled])');
+      await page.locator('[data-testid="fork-form"]').scrollIntoViewIfNeeded();
+      await sleep(300);
+      await page.screenshot({ path: join(out, 'dashboard-fork.png'), fullPage: false });
+      console.log('docs/images/dashboard-fork.png');
+      await shot(`#/executions/${waiting}`, 'dashboard-signal.png', '[data-testid="node-approval"][data-state="waiting"]', async () => {
+        await page.click('[data-testid="node-approval"]');
+        await page.fill('[data-testid="signal-payload"]', '{ "approved": true }');
+        await page.locator('[data-testid="signal-form"]').scrollIntoViewIfNeeded();
       });
       await shot('#/dlq', 'dashboard-dlq.png', '[data-testid="dlq-row"]');
     } finally {

@@ -9,6 +9,7 @@ import type { ExecutionStatus, NodeResult, WorkflowDefinition, WorkflowExecution
 import { InvalidArgumentError } from '../errors.js';
 import { isPayloadReference } from '../runtime/execution/payloads.js';
 import type { WorkflowEngine } from '../runtime/engine/workflow-engine.js';
+import type { WaitRecord } from '../store/waits.js';
 import { EXECUTION_STATUSES } from '../store/execution-listing.js';
 
 /** A node of a workflow as the dashboard draws it (no config: it may hold credentials). */
@@ -19,6 +20,8 @@ export interface DashboardNode {
   inputs: string[];
   outputs: string[];
   maxAttempts?: number | undefined;
+  /** A signal node's signal name (`config.name`). */
+  signal?: string | undefined;
 }
 
 /** A trigger as the dashboard shows it: a webhook's secret is replaced by whether it has one. */
@@ -48,6 +51,7 @@ export function graphOf(def: WorkflowDefinition): DashboardGraph {
       inputs: [...n.inputs],
       outputs: [...n.outputs],
       maxAttempts: (n.retryPolicy ?? n.config.retryPolicy)?.maxAttempts,
+      ...(n.type === 'signal' && typeof n.config['name'] === 'string' && { signal: n.config['name'] }),
     })),
     triggers: (def.triggers ?? []).map(triggerOf),
   };
@@ -139,18 +143,30 @@ export async function listExecutionPage(engine: WorkflowEngine, q: ExecutionQuer
 /** A node result as sent: a claim-checked output is announced, not loaded (`dataRef`). */
 export type DashboardNodeResult = Omit<NodeResult, 'data'> & { data?: unknown; dataRef?: boolean };
 
-/** One execution with its graph and the executions it started. */
+/** A wait of the execution (a signal node waiting, or a signal kept for it), without its payload. */
+export type DashboardWait = Omit<WaitRecord, 'payload'>;
+
+/** One execution with its graph, the executions it started, its waits and its workflow's versions. */
 export interface ExecutionDetail {
   execution: Omit<WorkflowExecution, 'nodeResults' | 'initialData'> & { initialData?: unknown; initialDataRef?: boolean; nodeResults: Record<string, DashboardNodeResult> };
   graph: DashboardGraph | undefined;
   children: ExecutionSummary[];
+  /** The store's waits of the execution, oldest first (empty for a store without waits). */
+  waits: DashboardWait[];
+  /** The registered versions of its workflow, for the fork form. */
+  versions: number[];
 }
 
 /** The execution, with stored references left in place of claim-checked payloads; undefined when unknown. */
 export async function executionDetail(engine: WorkflowEngine, executionId: string): Promise<ExecutionDetail | undefined> {
   const exec = await engine.getExecution(executionId, { raw: true });
   if (exec === undefined) return undefined;
-  const [def, children] = await Promise.all([engine.getWorkflow(exec.workflowId, exec.workflowVersion), engine.getChildExecutions(executionId)]);
+  const [def, children, waits, versions] = await Promise.all([
+    engine.getWorkflow(exec.workflowId, exec.workflowVersion),
+    engine.getChildExecutions(executionId),
+    engine.getWaits(executionId),
+    engine.getWorkflowVersions(exec.workflowId),
+  ]);
   const nodeResults: Record<string, DashboardNodeResult> = {};
   for (const [id, r] of Object.entries(exec.nodeResults)) {
     const { data, ...rest } = r;
@@ -161,6 +177,8 @@ export async function executionDetail(engine: WorkflowEngine, executionId: strin
     execution: { ...fields, ...(isPayloadReference(initialData) ? { initialDataRef: true } : { initialData }), nodeResults },
     graph: def === undefined ? undefined : graphOf(def),
     children: children.map(summaryOf),
+    waits: waits.map(({ payload: _p, ...w }) => w),
+    versions: versions.map((v) => v.version),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { InvalidArgumentError, SpaneError } from '../errors.js';
 import type { WorkflowEngine } from '../runtime/engine/workflow-engine.js';
 import { eventsResponse } from '../runtime/observe/sse.js';
+import { addActionRoutes } from './actions.js';
 import { assetsDir, readAsset } from './assets.js';
 import { checkAccess, csrfProblem, sameSecret, TOKEN_COOKIE } from './auth.js';
 import type { DashboardAuthorize } from './auth.js';
@@ -108,6 +109,7 @@ export function createDashboard(engine: WorkflowEngine, options: DashboardOption
       return json(c, { done });
     });
   }
+  addActionRoutes(api, engine);
   api.get('/dlq', async (c) => {
     const workflowId = c.req.query('workflowId');
     const executionId = c.req.query('executionId');

@@ -3,7 +3,9 @@
  * installs) driven by playwright-core. A node fails; the execution is found in the list, its
  * failed node and error are on the graph; the DLQ item is retried from another tab and the
  * first tab's graph turns complete over the event stream, without a reload. Then the list's
- * filters and pages, and a token-protected dashboard refusing a browser without the token.
+ * filters and pages, and a token-protected dashboard refusing a browser without the token. A
+ * failed execution is forked from its failed node with an edited input and the fork completes;
+ * a signal node turns waiting live and a signal sent from its panel completes it.
  */
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -98,6 +100,96 @@ describe.skipIf(NO_CHROMIUM)(`dashboard in chromium${NO_CHROMIUM === false ? '' 
     expect(await page.evaluate(() => (globalThis as { spaneNoReload?: boolean }).spaneNoReload)).toBe(true);
     await page.close();
     await dlq.close();
+  }, 90_000);
+
+  it('forks a failed execution from its failed node with an edited input, and the fork completes and links back', async () => {
+    const t = testEngine();
+    engines.push(t);
+    t.registry.register('fetch', async () => ({ success: true, data: { amount: 500 } }));
+    t.registry.register('charge', async (ctx) => {
+      const amount = (ctx.inputData as { amount?: number }).amount ?? 0;
+      return amount <= 100 ? { success: true, data: { charged: amount } } : { success: false, error: 'amount over limit' };
+    });
+    t.registry.register('echo', async (ctx) => ({ success: true, data: ctx.inputData }));
+    await t.engine.registerWorkflow(
+      graph('orders', [node('fetch', 'fetch'), node('charge', 'charge', { retryPolicy: { maxAttempts: 1 } }), node('notify', 'echo')], ['fetch->charge', 'charge->notify']),
+    );
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('orders', {});
+    expect((await t.engine.waitForExecution(id)).status).toBe('failed');
+    const { url, server } = await serve(t);
+    servers.push(server);
+
+    const page = await open();
+    await page.goto(`${url}#/executions/${id}`);
+    await expect.poll(() => page.getByTestId('node-charge').getAttribute('data-state')).toBe('failed');
+    await page.getByTestId('node-charge').click();
+    await page.getByTestId('fork-open').click();
+    const input = page.getByTestId('fork-input');
+    await expect.poll(async () => JSON.parse(await input.inputValue()) as unknown).toEqual({ amount: 500 });
+    // Refused first: the engine's typed error is shown.
+    await input.fill('{"amount": 40');
+    await page.getByTestId('fork-submit').click();
+    await expect.poll(() => page.getByTestId('fork-error').innerText()).toContain('not JSON');
+    await input.fill('{"amount": 40}');
+    await page.getByTestId('fork-submit').click();
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash)).not.toBe(`#/executions/${id}`);
+    const forkId = (await page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash)).replace('#/executions/', '');
+    await expect.poll(() => page.getByTestId('execution-id').innerText()).toBe(forkId);
+    await expect.poll(() => page.getByTestId('execution-status').innerText(), { timeout: 20_000 }).toBe('completed');
+    await expect.poll(() => page.getByTestId('node-notify').getAttribute('data-state')).toBe('completed');
+    expect(await page.getByTestId('forked-from').innerText()).toContain('at node charge');
+    expect((await t.engine.getExecution(forkId))?.nodeResults['notify']?.data).toEqual({ charged: 40 });
+    await page.getByTestId('forked-from-link').click();
+    await expect.poll(() => page.getByTestId('execution-id').innerText()).toBe(id);
+    expect(await page.getByTestId('execution-status').innerText()).toBe('failed');
+    await page.close();
+  }, 90_000);
+
+  it('shows a signal node turning waiting live, and a signal sent from the page completes it without a reload', async () => {
+    const t = testEngine();
+    engines.push(t);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    t.registry.register('ask', async () => {
+      await gate;
+      return { success: true, data: { asked: true } };
+    });
+    t.registry.register('echo', async (ctx) => ({ success: true, data: ctx.inputData }));
+    const schema = { type: 'object', properties: { approved: { type: 'boolean' } }, required: ['approved'] };
+    await t.engine.registerWorkflow(
+      graph('expense', [node('ask', 'ask'), node('approval', 'signal', { config: { name: 'approval', schema } }), node('book', 'echo')], ['ask->approval', 'approval->book']),
+    );
+    t.engine.startWorkers(2);
+    const id = await t.engine.enqueueWorkflow('expense', {});
+    const { url, server } = await serve(t);
+    servers.push(server);
+
+    const page = await open();
+    await page.goto(`${url}#/executions/${id}`);
+    const approval = page.getByTestId('node-approval');
+    // The graph is drawn while `ask` runs; the wait comes next, live.
+    await expect.poll(() => approval.count()).toBe(1);
+    expect(await approval.getAttribute('data-state')).toBe('pending');
+    await page.evaluate(() => Object.assign(globalThis, { spaneNoReload: true }));
+    release();
+    await expect.poll(() => approval.getAttribute('data-state'), { timeout: 20_000 }).toBe('waiting');
+    await approval.click();
+    await expect.poll(() => page.getByTestId('signal-waiting').innerText()).toContain('waiting for signal approval');
+    const payload = page.getByTestId('signal-payload');
+    await payload.fill('{"approved": "yes"}');
+    await page.getByTestId('signal-submit').click();
+    await expect.poll(() => page.getByTestId('signal-error').innerText()).toContain('SIGNAL_PAYLOAD_INVALID');
+    expect(await page.getByTestId('signal-error').innerText()).toMatch(/approved: /);
+    await payload.fill('{"approved": true}');
+    await page.getByTestId('signal-submit').click();
+    await expect.poll(() => approval.getAttribute('data-state'), { timeout: 20_000 }).toBe('completed');
+    await expect.poll(() => page.getByTestId('node-book').getAttribute('data-state'), { timeout: 20_000 }).toBe('completed');
+    await expect.poll(() => page.getByTestId('execution-status').innerText()).toBe('completed');
+    expect(await page.getByTestId('signal-form').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { spaneNoReload?: boolean }).spaneNoReload)).toBe(true);
+    expect((await t.engine.getExecution(id))?.nodeResults['book']?.data).toEqual({ approved: true });
+    await page.close();
   }, 90_000);
 
   it('filters the list by status and pages through it', async () => {

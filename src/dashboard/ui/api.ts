@@ -6,6 +6,10 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The engine error's code, for a refused action. */
+    readonly code?: string,
+    /** A schema's problems (`path: message`), for a refused payload or input. */
+    readonly issues?: readonly string[],
   ) {
     super(message);
   }
@@ -13,8 +17,8 @@ export class ApiError extends Error {
 
 async function call<T>(path: string, init?: RequestInit): Promise<T> {
   const res = await fetch(`api/${path}`, { credentials: 'same-origin', ...init });
-  const body = (await res.json().catch(() => ({}))) as { error?: string };
-  if (!res.ok) throw new ApiError(res.status, body.error ?? res.statusText);
+  const body = (await res.json().catch(() => ({}))) as { error?: string; code?: string; issues?: string[] };
+  if (!res.ok) throw new ApiError(res.status, body.error ?? res.statusText, body.code, body.issues);
   return body as T;
 }
 
@@ -33,6 +37,9 @@ export const api = {
   payload: (id: string, nodeId?: string) =>
     call<{ data: unknown }>(`executions/${encodeURIComponent(id)}/payload${nodeId === undefined ? '' : `?nodeId=${encodeURIComponent(nodeId)}`}`),
   act: (id: string, action: 'pause' | 'resume' | 'cancel') => post<{ done: boolean }>(`executions/${encodeURIComponent(id)}/${action}`),
+  input: (id: string, nodeId: string) => call<{ data: unknown }>(`executions/${encodeURIComponent(id)}/input?nodeId=${encodeURIComponent(nodeId)}`),
+  fork: (id: string, body: { fromNodeId: string; input?: unknown; version?: number }) => post<{ executionId: string }>(`executions/${encodeURIComponent(id)}/fork`, body),
+  signal: (id: string, name: string, payload: unknown) => post<{ done: boolean }>(`executions/${encodeURIComponent(id)}/signal`, { name, payload }),
   dlq: (workflowId: string) => call<{ items: DLQItem[] }>(`dlq${workflowId === '' ? '' : `?workflowId=${encodeURIComponent(workflowId)}`}`),
   retry: (ids: string[]) => post<{ results: { id: string; retried: boolean }[] }>('dlq/retry', { ids }),
 };
@@ -53,8 +60,11 @@ const EVENT_TYPES = [
   'workflow:repaired',
 ];
 
-/** Calls `onEvent` for each engine event (of one execution, or all); returns the function that stops. */
-export function subscribe(executionId: string | undefined, onEvent: (event: SpaneEvent) => void): () => void {
+/**
+ * Calls `onEvent` for each engine event (of one execution, or all), and `onOpen` each time the
+ * stream (re)connects, when events may have been missed; returns the function that stops.
+ */
+export function subscribe(executionId: string | undefined, onEvent: (event: SpaneEvent) => void, onOpen?: () => void): () => void {
   const source = new EventSource(`api/events${executionId === undefined ? '' : `?executionId=${encodeURIComponent(executionId)}`}`);
   const handler = (e: MessageEvent<string>) => {
     try {
@@ -64,5 +74,6 @@ export function subscribe(executionId: string | undefined, onEvent: (event: Span
     }
   };
   for (const type of EVENT_TYPES) source.addEventListener(type, handler);
+  if (onOpen !== undefined) source.addEventListener('open', () => onOpen());
   return () => source.close();
 }

@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { api, subscribe } from './api.js';
 import { WorkflowGraph } from './graph.js';
+import { ForkForm, SignalForm } from './node-actions.js';
 import type { ExecutionDetail, NodeState, SpaneEvent } from './types.js';
 import { Badge, duration, ErrorBlock, href, Json, time, useLoad } from './util.js';
 
@@ -34,10 +35,18 @@ function states(detail: ExecutionDetail, live: Live): Record<string, NodeState> 
     const seen = live[n.id];
     if (result !== undefined && (seen === undefined || seen.since <= result.completedAt)) out[n.id] = result.status;
     else if (seen !== undefined) out[n.id] = seen.state;
+    else if (waitingSignal(detail, n.id) !== undefined) out[n.id] = 'waiting';
     else out[n.id] = execution.status === 'paused' ? 'paused' : 'pending';
   }
   return out;
 }
+
+/** The signal a node waits for, per the store's waits; undefined when it does not wait. */
+function waitingSignal(detail: ExecutionDetail, nodeId: string): string | undefined {
+  return detail.waits.find((w) => w.kind === 'signal' && w.state === 'waiting' && w.nodeId === nodeId)?.key;
+}
+
+const FINISHED = ['completed', 'failed', 'cancelled'];
 
 export function ExecutionPage({ id }: { id: string }) {
   const { data, error, reload } = useLoad(() => api.execution(id), [id]);
@@ -46,15 +55,20 @@ export function ExecutionPage({ id }: { id: string }) {
   const [message, setMessage] = useState<string | undefined>();
   useEffect(() => {
     setLive({});
-    return subscribe(id, (e) => {
-      const state = liveState(e);
-      if (e.nodeId !== undefined && state !== undefined) {
-        const nodeId = e.nodeId;
-        setLive((l) => ({ ...l, [nodeId]: { state, since: e.timestamp, ...(e.attempt !== undefined && { attempt: e.attempt }) } }));
-      }
-      // A node settled or the execution moved: read this execution again (one request).
-      if (e.type.startsWith('workflow:') || state === 'completed' || state === 'failed' || state === 'skipped') reload();
-    });
+    return subscribe(
+      id,
+      (e) => {
+        const state = liveState(e);
+        if (e.nodeId !== undefined && state !== undefined) {
+          const nodeId = e.nodeId;
+          setLive((l) => ({ ...l, [nodeId]: { state, since: e.timestamp, ...(e.attempt !== undefined && { attempt: e.attempt }) } }));
+        }
+        // A node settled or the execution moved: read this execution again (one request).
+        // A node that starts waiting: read its wait (the signal it waits for).
+        if (e.type.startsWith('workflow:') || state === 'waiting' || state === 'completed' || state === 'failed' || state === 'skipped') reload();
+      },
+      reload,
+    );
   }, [id]);
   const nodeStates = useMemo(() => (data === undefined ? {} : states(data, live)), [data, live]);
   if (error !== undefined) return <div className="error">{error}</div>;
@@ -109,6 +123,15 @@ export function ExecutionPage({ id }: { id: string }) {
           started by <a href={href(`executions/${execution.parentExecutionId}`)}>{execution.parentExecutionId.slice(0, 8)}</a> (node {execution.parentNodeId})
         </div>
       )}
+      {execution.forkedFrom !== undefined && (
+        <div data-testid="forked-from">
+          forked from{' '}
+          <a href={href(`executions/${execution.forkedFrom.executionId}`)} data-testid="forked-from-link">
+            {execution.forkedFrom.executionId.slice(0, 8)}
+          </a>{' '}
+          at node {execution.forkedFrom.nodeId}
+        </div>
+      )}
       {execution.error !== undefined && <ErrorBlock message={execution.error} details={execution.errorDetails} />}
       {graph === undefined ? (
         <div className="muted">The definition of this version is gone.</div>
@@ -116,7 +139,7 @@ export function ExecutionPage({ id }: { id: string }) {
         <WorkflowGraph graph={graph} states={nodeStates} attempts={attempts} {...(selected !== undefined && { selected })} onSelect={setSelected} height={360} />
       )}
       <Timeline detail={data} live={live} onSelect={setSelected} />
-      {selected !== undefined && <NodePanel detail={data} nodeId={selected} state={nodeStates[selected]} />}
+      {selected !== undefined && <NodePanel key={selected} detail={data} nodeId={selected} state={nodeStates[selected]} onChanged={reload} />}
       {children.length > 0 && (
         <section>
           <h3>Sub-workflows</h3>
@@ -143,6 +166,15 @@ function Timeline({ detail, live, onSelect }: { detail: ExecutionDetail; live: L
         .filter(([id, l]) => execution.nodeResults[id] === undefined && (l.state === 'running' || l.state === 'waiting'))
         .map(([id, l]) => ({ id, from: l.since, to: now, status: l.state, attempts: l.attempt ?? 1 })),
     )
+    .concat(
+      // Nodes waiting for a signal since before the page subscribed: the store's waits say since when.
+      detail.waits
+        .filter(
+          (w): w is typeof w & { nodeId: string } =>
+            w.state === 'waiting' && w.nodeId !== undefined && execution.nodeResults[w.nodeId] === undefined && live[w.nodeId] === undefined,
+        )
+        .map((w) => ({ id: w.nodeId, from: w.createdAt, to: now, status: 'waiting' as NodeState, attempts: 1 })),
+    )
     .sort((a, b) => a.from - b.from);
   if (rows.length === 0) return null;
   const start = Math.min(execution.startedAt, ...rows.map((r) => r.from));
@@ -167,7 +199,7 @@ function Timeline({ detail, live, onSelect }: { detail: ExecutionDetail; live: L
   );
 }
 
-function NodePanel({ detail, nodeId, state }: { detail: ExecutionDetail; nodeId: string; state: NodeState | undefined }) {
+function NodePanel({ detail, nodeId, state, onChanged }: { detail: ExecutionDetail; nodeId: string; state: NodeState | undefined; onChanged: () => void }) {
   const { execution, graph } = detail;
   const node = graph?.nodes.find((n) => n.id === nodeId);
   const result = execution.nodeResults[nodeId];
@@ -191,6 +223,8 @@ function NodePanel({ detail, nodeId, state }: { detail: ExecutionDetail; nodeId:
   };
   if (node === undefined) return null;
   const parents = node.inputs;
+  const finished = FINISHED.includes(execution.status);
+  const signal = node.type === 'signal' && result === undefined && !finished && state === 'waiting' ? (waitingSignal(detail, nodeId) ?? node.signal) : undefined;
   return (
     <section className="card node-panel" data-testid="node-panel">
       <header className="card-head">
@@ -221,6 +255,8 @@ function NodePanel({ detail, nodeId, state }: { detail: ExecutionDetail; nodeId:
           {result === undefined ? <div className="muted">not settled</div> : valueOf(nodeId)}
         </div>
       </div>
+      {signal !== undefined && <SignalForm executionId={execution.executionId} name={signal} onSent={onChanged} />}
+      {finished && <ForkForm executionId={execution.executionId} nodeId={nodeId} version={execution.workflowVersion} versions={detail.versions} />}
       {detail.children
         .filter((c) => c.parentNodeId === nodeId)
         .map((c) => (

@@ -21,6 +21,7 @@ export interface GraphNode {
   inputs: string[];
   outputs: string[];
   maxAttempts?: number;
+  signal?: string;
 }
 
 export type Trigger = { type: 'webhook'; path: string; method?: string; signed: boolean } | { type: 'schedule'; cron: string; timezone?: string };
@@ -89,9 +90,24 @@ export interface ExecutionDetail {
     error?: string;
     errorDetails?: SerializedError;
     pausedAt?: number;
+    forkedFrom?: { executionId: string; nodeId: string };
   };
   graph?: Graph;
   children: ExecutionSummary[];
+  waits: Wait[];
+  versions: number[];
+}
+
+/** A wait of an execution (see src/store/waits.ts), without its payload. */
+export interface Wait {
+  executionId: string;
+  kind: 'signal';
+  key: string;
+  state: 'waiting' | 'delivered' | 'resolved';
+  nodeId?: string;
+  resolution?: 'signal' | 'timeout';
+  createdAt: number;
+  updatedAt: number;
 }
 
 export interface DLQItem {
@@ -117,4 +133,5 @@ export interface SpaneEvent {
   error?: string;
   errorDetails?: SerializedError;
   attempt?: number;
+  data?: unknown;
 }

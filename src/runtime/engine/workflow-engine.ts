@@ -14,6 +14,7 @@ import { openBackend } from '../queues/backends/open-backend.js';
 import type { SqlBackend } from '../queues/backends/sql-backend.js';
 import { EngineClosedError, ExecutionNotFoundError, InvalidArgumentError, InvalidStateError, RedisUnavailableError, WorkflowNotFoundError } from '../../errors.js';
 import type { ExecutionStore, NewExecution, PruneCriteria, WorkflowVersionInfo } from '../../store/store.js';
+import type { WaitRecord } from '../../store/waits.js';
 import type { ExecutionCountQuery, ExecutionListQuery, ExecutionStatusCounts, ExecutionSummaryPage } from '../../store/execution-listing.js';
 import { countExecutions, listExecutionPage } from './execution-queries.js';
 import { target } from '../execution/advance.js';
@@ -400,6 +401,16 @@ export class WorkflowEngine {
   /** Every stored workflow, at its latest version (what a dashboard or a CLI lists). */
   async listWorkflows(): Promise<WorkflowDefinition[]> {
     return this.rt.store.listWorkflows();
+  }
+
+  /**
+   * The waits of an execution, oldest first: its signal nodes that wait (`state: 'waiting'`),
+   * signals kept for a node not reached yet (`delivered`) and those consumed (`resolved`, with
+   * `resolution`). `[]` when none, or when the store keeps no waits. See docs/signals.md.
+   */
+  async getWaits(executionId: string): Promise<WaitRecord[]> {
+    assertString('getWaits', 'executionId', executionId);
+    return (await this.rt.store.listWaits?.(executionId)) ?? [];
   }
 
   /** The sub-workflow executions a node of `executionId` started, with their node results; `[]` when none. */
