@@ -250,9 +250,10 @@ export class TestEngine implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * const id = await t.start(checkout, { orderId: 'o-1' });
+   * const t = await createTestEngine();
+   * const id = await t.start('checkout', { orderId: 'o-1' }); // a JSON workflow registered on t.engine
    * await t.sendEvent('order.paid', { orderId: 'o-1' });
-   * console.log((await t.wait<typeof checkout>(id)).status);
+   * console.log((await t.wait(id)).status);
    * ```
    */
   get sendEvent(): WorkflowEngine['sendEvent'] {

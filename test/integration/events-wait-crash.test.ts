@@ -4,66 +4,24 @@
  * the matching execution (only it) and finishes it; the node that ran before the kill does not run
  * again.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DrizzleStore, NodeRegistry, WorkflowEngine } from '../../src/index.js';
+import { expect, it } from 'vitest';
+import { NodeRegistry, WorkflowEngine } from '../../src/index.js';
 import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 import { nodeJobId, waitTimeoutJobId } from '../../src/runtime/queues/jobs.js';
-import { createTestDatabase } from '../contract/databases.js';
-import type { TestDatabase } from '../contract/databases.js';
 import { EVENT_CRASH_WORKFLOW } from '../fixtures/event-workflow.js';
-import { deleteKeys, memoryLogger, REDIS_URL, until } from '../helpers.js';
+import { memoryLogger, REDIS_URL, until } from '../helpers.js';
+import { childProcessSuite, stdoutLine } from '../fixtures/child-process-suite.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-let database: TestDatabase;
-let store: DrizzleStore;
-let redis: Redis;
+const suite = childProcessSuite('event-crash');
+const { prefix } = suite;
 let child: ChildProcessWithoutNullStreams | undefined;
-const prefix = `{spane-event-crash-${randomUUID().slice(0, 8)}}`;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  store = await DrizzleStore.postgres(database.url);
-  redis = new Redis(REDIS_URL);
-}, 60_000);
-
-afterAll(async () => {
-  if (child !== undefined && child.exitCode === null) child.kill('SIGKILL');
-  await store?.close();
-  await database?.drop();
-  if (redis !== undefined) {
-    await deleteKeys(redis, prefix);
-    redis.disconnect();
-  }
-});
-
-/** Resolves with the first stdout line of `proc` that `match` accepts. */
-function line(proc: ChildProcessWithoutNullStreams, match: (l: string) => boolean, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      const hit = lines.find(match);
-      if (hit !== undefined) {
-        proc.stdout.off('data', onData);
-        resolve(hit);
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`the child exited (${String(code)}) before ${what}`)));
-  });
-}
 
 it('a new worker process completes an execution whose worker was SIGKILLed while it waited for an event', { timeout: 180_000 }, async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/event-child.ts', REDIS_URL, prefix, database.url], { cwd: root });
-  const executionId = (await line(child, (l) => l.startsWith('STARTED '), 'the execution started')).slice('STARTED '.length);
-  const other = (await line(child, (l) => l.startsWith('OTHER '), 'the other execution started')).slice('OTHER '.length);
+  const { store } = suite;
+  child = suite.spawnChild('test/fixtures/event-child.ts');
+  const executionId = (await stdoutLine(child, (l) => l.startsWith('STARTED '), 'the execution started')).slice('STARTED '.length);
+  const other = (await stdoutLine(child, (l) => l.startsWith('OTHER '), 'the other execution started')).slice('OTHER '.length);
   for (const id of [executionId, other])
     await until(async () => (await store.getWait({ executionId: id, kind: 'event', key: 'order.paid' }))?.state === 'waiting', 30_000, 'the event node to wait');
 
