@@ -113,6 +113,15 @@ export class TimeSkipper {
     this.clock.moveTo(target);
   }
 
+  /** The real time (epoch ms) the first delayed job that is not held back falls due at, or undefined when there is none. */
+  async nextRealDue(): Promise<number | undefined> {
+    const { rows } = await this.db.query<{ at: string | number | null }>(
+      `SELECT min(process_at_ms) AS at FROM bullmq.job WHERE state = 'delayed' AND scheduler_id IS NULL AND NOT (data ? 'parked')`,
+    );
+    const at = rows[0]?.at;
+    return at === null || at === undefined ? undefined : Number(at);
+  }
+
   /** The delayed jobs that are not held back (schedulers' jobs, parked node jobs), with their virtual due times. */
   private async delayed(): Promise<(Due & { kind: 'job' })[]> {
     const { rows } = await this.db.query<DelayedRow>(
