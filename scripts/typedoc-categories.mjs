@@ -32,6 +32,7 @@ export const CATEGORY_ORDER = [
   'Worker threads',
   'Errors',
   'CLI',
+  'Testing',
   'Engine internals',
 ];
 
@@ -46,6 +47,9 @@ const SOURCE_RULES = [
   ['src/runtime/engine/', 'Engine'],
   ['src/runtime/execution/reconciler.ts', 'Engine'],
   ['src/runtime/execution/sub-workflows.ts', 'Engine'],
+  ['src/runtime/execution/fork.ts', 'Engine'],
+  ['src/runtime/execution/signals.ts', 'Engine'],
+  ['src/runtime/execution/events-wait.ts', 'Engine'],
   ['src/runtime/execution/payloads.ts', 'Stores'],
   ['src/runtime/execution/node-processor.ts', 'Engine internals'],
   ['src/runtime/queues/backends/', 'Backends'],
@@ -57,6 +61,7 @@ const SOURCE_RULES = [
   ['src/runtime/triggers/', 'Triggers'],
   ['src/store/', 'Stores'],
   ['src/dashboard/', 'Dashboard'],
+  ['src/testing/', 'Testing'],
 ];
 
 /** Exports whose file's rule would put them elsewhere. */
@@ -82,6 +87,11 @@ const DOCUMENT_RULES = {
   resilience: 'Resilience',
   'worker-threads': 'Worker threads',
   cli: 'CLI',
+  fork: 'Engine',
+  signals: 'Engine',
+  'events-wait': 'Engine',
+  tracing: 'Events',
+  testing: 'Testing',
 };
 
 function categoryOfSource(path) {

@@ -616,7 +616,7 @@ export class WorkflowEngine {
    */
   async forkExecution(executionId: string, options: ForkOptions): Promise<string>;
   /**
-   * {@link forkExecution} typed by a DSL-built workflow: `fromNodeId` must be one of its node ids
+   * `forkExecution` typed by a DSL-built workflow: `fromNodeId` must be one of its node ids
    * and `input` is typed as that node's input. An execution of another workflow is refused with an
    * `InvalidArgumentError`.
    *
