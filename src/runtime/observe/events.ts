@@ -65,6 +65,8 @@ export interface SubscribeOptions {
 /** A function that receives events. */
 export type EventHandler = (event: SpaneEvent) => void;
 
+/** How long one read of the event stream blocks on the PostgreSQL backends (BullMQ's default is 10 s). */
+const SQL_EVENT_READ_MS = 1000;
 const EVENTS_QUEUE = 'spane-events';
 const EVENT_NAME = 'spane';
 /** Events kept in the Redis stream for subscribers to catch up (approximate cap). */
@@ -345,7 +347,11 @@ export class EventStreamManager {
       const listener = this.binding.listener();
       this.listenerConnections.push(listener);
       const from = lastEventId(name);
-      return { connection: listener.connection, prefix: this.config.prefix, ...(from === undefined ? {} : { lastEventId: from }) };
+      // On the PostgreSQL backends an event that lands while the reader is between reads can wait
+      // out the whole blocking read (10 s by default, measured here): a shorter read bounds that
+      // delay, at one read a second per listener when idle.
+      const blocking = this.binding.kind === 'redis' ? {} : { blockingTimeout: SQL_EVENT_READ_MS };
+      return { connection: listener.connection, prefix: this.config.prefix, ...blocking, ...(from === undefined ? {} : { lastEventId: from }) };
     };
     const stream = new QueueEvents(EVENTS_QUEUE, options(EVENTS_QUEUE), this.binding.factory);
     stream.on<Listener>(EVENT_NAME, ({ payload }: { payload: string }) => this.deliver(payload));
