@@ -56,7 +56,7 @@ describe('the typed engine.signal', () => {
     expectTypeOf<WorkflowSignalPayload<typeof expense, 'review'>>().toEqualTypeOf<number>();
     expectTypeOf(engine.signal(expense, id, 'approval', { approved: true })).toEqualTypeOf<Promise<void>>();
     void engine.signal(expense, id, 'review', 3);
-    // @ts-expect-error not a signal of the flow -- expects: '"aproval"' is not assignable to parameter of type '"approval" | "review"'
+    // @ts-expect-error not a signal of the flow -- expects: '"aproval"' is not assignable to parameter of type
     void engine.signal(expense, id, 'aproval', { approved: true });
     // @ts-expect-error the payload does not match the signal's schema -- expects: Type 'string' is not assignable to type 'boolean'
     void engine.signal(expense, id, 'approval', { approved: 'yes' });

@@ -5,7 +5,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { transform, workflow } from '../../src/dsl/index.js';
-import type { MockCall, NodeMock, TestEngine, TestRun } from '../../src/testing/index.js';
+import type { MockCall, NodeMock, TestEngine, TestRun } from '../../src/index.js';
 
 declare const t: TestEngine;
 
