@@ -199,6 +199,8 @@ try {
       'router',
       'subWorkflow',
       'transform',
+      'waitForEvent',
+      'waitForSignal',
       'workflow',
     ],
     'spane/testing': ['TestEngine', 'createTestEngine'],
