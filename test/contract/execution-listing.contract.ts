@@ -46,6 +46,26 @@ export function describeExecutionListing(current: () => ExecutionStore, peer: (s
       await store.transitionExecution('b-1', ['running'], 'completed');
     });
 
+    it('keeps every field of the execution but its data and results: sub-workflow, pause, fork, trace', async () => {
+      const full = execution('full', {
+        startedAt: 9000,
+        parentExecutionId: 'parent',
+        parentNodeId: 'sub',
+        depth: 1,
+        forkedFrom: { executionId: 'original', nodeId: 'charge' },
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        traceParent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      });
+      await store.createExecution(full);
+      await store.transitionExecution('full', ['running'], 'paused', { pausedAt: 9500 });
+      const stored = (await store.getExecution('full'))!;
+      const { initialData: _data, nodeResults: _results, ...fields } = stored;
+      expect(fields.forkedFrom).toEqual({ executionId: 'original', nodeId: 'charge' });
+      expect(fields.traceId).toBe(full.traceId);
+      const summary = (await store.listExecutionPage({ executionId: 'full' })).executions[0];
+      expect(summary).toEqual({ ...fields, nodeCounts: { completed: 0, failed: 0, skipped: 0 } });
+    });
+
     it('lists summaries newest first by startedAt: no initial data, no node results, node counts by status', async () => {
       await store.saveNodeResult('o-2', 'a', { status: 'completed', data: 'x'.repeat(1000), attempts: 1, completedAt: 2100 });
       await store.saveNodeResult('o-2', 'b', { status: 'failed', error: 'nope', attempts: 3, completedAt: 2200 });

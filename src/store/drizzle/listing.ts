@@ -11,10 +11,10 @@ import { and, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { ExecutionStatus } from '../../definition/types.js';
-import { asSerializedError } from '../../errors.js';
 import { emptyStatusCounts, executionPageCursor } from '../execution-listing.js';
 import type { ExecutionStatusCounts, ExecutionSummary, ExecutionSummaryPage, ResolvedExecutionCountQuery, ResolvedExecutionListQuery } from '../execution-listing.js';
-import { parseJson } from './rows.js';
+import { executionFieldColumns, toExecutionFields } from './rows.js';
+import type { ExecutionFieldsRow } from './rows.js';
 import { executions, nodeResults } from './schema.js';
 
 /** drizzle's own type of the database a store runs its queries on. @internal */
@@ -47,57 +47,11 @@ const nodeCountsJson = sql<string>`(
   where r.execution_id = "spane"."executions"."execution_id"
 )`;
 
-const summaryColumns = {
-  executionId: executions.executionId,
-  workflowId: executions.workflowId,
-  workflowVersion: executions.workflowVersion,
-  status: executions.status,
-  parentExecutionId: executions.parentExecutionId,
-  parentNodeId: executions.parentNodeId,
-  depth: executions.depth,
-  startedAt: executions.startedAt,
-  completedAt: executions.completedAt,
-  error: executions.error,
-  errorDetails: sql<string | null>`${executions.errorDetails}::text`,
-  pausedAt: executions.pausedAt,
-  nodeCounts: nodeCountsJson,
-};
+const summaryColumns = { ...executionFieldColumns, nodeCounts: nodeCountsJson };
 
-interface SummaryRow {
-  executionId: string;
-  workflowId: string;
-  workflowVersion: number;
-  status: string;
-  parentExecutionId: string | null;
-  parentNodeId: string | null;
-  depth: number;
-  startedAt: number;
-  completedAt: number | null;
-  error: string | null;
-  errorDetails: string | null;
-  pausedAt: number | null;
-  nodeCounts: string;
-}
-
-function toSummary(row: SummaryRow): ExecutionSummary {
+function toSummary(row: ExecutionFieldsRow & { nodeCounts: string }): ExecutionSummary {
   const [completed, failed, skipped] = JSON.parse(row.nodeCounts) as [number, number, number];
-  const out: ExecutionSummary = {
-    executionId: row.executionId,
-    workflowId: row.workflowId,
-    workflowVersion: row.workflowVersion,
-    status: row.status as ExecutionStatus,
-    depth: row.depth,
-    startedAt: Number(row.startedAt),
-    nodeCounts: { completed: Number(completed), failed: Number(failed), skipped: Number(skipped) },
-  };
-  if (row.parentExecutionId !== null) out.parentExecutionId = row.parentExecutionId;
-  if (row.parentNodeId !== null) out.parentNodeId = row.parentNodeId;
-  if (row.completedAt !== null) out.completedAt = Number(row.completedAt);
-  if (row.error !== null) out.error = row.error;
-  const errorDetails = asSerializedError(parseJson(row.errorDetails));
-  if (errorDetails !== undefined) out.errorDetails = errorDetails;
-  if (row.pausedAt !== null) out.pausedAt = Number(row.pausedAt);
-  return out;
+  return { ...toExecutionFields(row), nodeCounts: { completed: Number(completed), failed: Number(failed), skipped: Number(skipped) } };
 }
 
 /**
@@ -127,7 +81,7 @@ export function statusCountsStatement(db: PgDb, q: ResolvedExecutionCountQuery) 
 
 /** One page of summaries and the cursor after it. */
 export async function selectExecutionPage(db: PgDb, q: ResolvedExecutionListQuery): Promise<ExecutionSummaryPage> {
-  const rows: SummaryRow[] = await executionPageStatement(db, q);
+  const rows = await executionPageStatement(db, q);
   const page = rows.slice(0, q.limit).map(toSummary);
   return rows.length > q.limit ? { executions: page, nextCursor: executionPageCursor(page.at(-1)!) } : { executions: page };
 }

@@ -64,13 +64,15 @@ const settledCountSql = sql<number>`(
   select count(*)::integer from ${nodeResults} r where r.execution_id = "spane"."executions"."execution_id"
 )`;
 
-/** The columns selected for an execution, with JSON as text and its node results inlined. */
-export const executionColumns = {
+/**
+ * The columns of an execution's own fields (neither its initial data nor its node results), with
+ * JSON as text: what a full read and a listing summary share, mapped by {@link toExecutionFields}.
+ */
+export const executionFieldColumns = {
   executionId: executions.executionId,
   workflowId: executions.workflowId,
   workflowVersion: executions.workflowVersion,
   status: executions.status,
-  initialData: sql<string | null>`${executions.initialData}::text`,
   parentExecutionId: executions.parentExecutionId,
   parentNodeId: executions.parentNodeId,
   depth: executions.depth,
@@ -83,6 +85,12 @@ export const executionColumns = {
   forkedFromNodeId: executions.forkedFromNodeId,
   traceId: executions.traceId,
   traceParent: executions.traceParent,
+};
+
+/** The columns selected for an execution, with JSON as text and its node results inlined. */
+export const executionColumns = {
+  ...executionFieldColumns,
+  initialData: sql<string | null>`${executions.initialData}::text`,
   nodeResults: nodeResultsJson,
 };
 
@@ -94,13 +102,12 @@ export function executionHeadColumns(ids: SQL) {
   return { ...executionColumns, nodeResults: someNodeResultsJson(ids), settledCount: settledCountSql };
 }
 
-/** A row selected with {@link executionColumns}. */
-export interface ExecutionRow {
+/** A row selected with {@link executionFieldColumns}. */
+export interface ExecutionFieldsRow {
   executionId: string;
   workflowId: string;
   workflowVersion: number;
   status: string;
-  initialData: string | null;
   parentExecutionId: string | null;
   parentNodeId: string | null;
   depth: number;
@@ -113,6 +120,11 @@ export interface ExecutionRow {
   forkedFromNodeId: string | null;
   traceId: string | null;
   traceParent: string | null;
+}
+
+/** A row selected with {@link executionColumns}. */
+export interface ExecutionRow extends ExecutionFieldsRow {
+  initialData: string | null;
   nodeResults: string;
 }
 
@@ -123,21 +135,16 @@ export interface ExecutionHeadRow extends ExecutionRow {
 
 type ResultTuple = [string, NodeResultStatus, boolean, unknown, string | null, unknown, string[] | null, number, number | null, number];
 
-/** Builds the execution the interface returns; absent optional fields are left out, not `null`. */
-export function toExecution(row: ExecutionRow): WorkflowExecution {
-  const out: WorkflowExecution = {
+/** The execution's own fields of a row; absent optional fields are left out, not `null`. */
+export function toExecutionFields(row: ExecutionFieldsRow): Omit<WorkflowExecution, 'initialData' | 'nodeResults'> {
+  const out: Omit<WorkflowExecution, 'initialData' | 'nodeResults'> = {
     executionId: row.executionId,
     workflowId: row.workflowId,
     workflowVersion: row.workflowVersion,
     status: row.status as ExecutionStatus,
-    initialData: undefined,
-    nodeResults: {},
     depth: row.depth,
     startedAt: Number(row.startedAt),
   };
-  const initialData = parseJson(row.initialData);
-  if (initialData === undefined) delete out.initialData;
-  else out.initialData = initialData;
   if (row.parentExecutionId !== null) out.parentExecutionId = row.parentExecutionId;
   if (row.parentNodeId !== null) out.parentNodeId = row.parentNodeId;
   if (row.completedAt !== null) out.completedAt = Number(row.completedAt);
@@ -148,6 +155,14 @@ export function toExecution(row: ExecutionRow): WorkflowExecution {
   if (row.forkedFromExecutionId !== null && row.forkedFromNodeId !== null) out.forkedFrom = { executionId: row.forkedFromExecutionId, nodeId: row.forkedFromNodeId };
   if (row.traceId !== null) out.traceId = row.traceId;
   if (row.traceParent !== null) out.traceParent = row.traceParent;
+  return out;
+}
+
+/** Builds the execution the interface returns; absent optional fields are left out, not `null`. */
+export function toExecution(row: ExecutionRow): WorkflowExecution {
+  const out: WorkflowExecution = { ...toExecutionFields(row), initialData: parseJson(row.initialData), nodeResults: {} };
+  // The key is absent, not `undefined`, when the execution had no initial data.
+  if (out.initialData === undefined) delete out.initialData;
   for (const tuple of JSON.parse(row.nodeResults) as ResultTuple[]) {
     const [nodeId, status, hasData, data, error, errorDetails, nextNodes, attempts, startedAt, completedAt] = tuple;
     const result: NodeResult = { status, attempts, completedAt: Number(completedAt) };
