@@ -1,9 +1,10 @@
 /**
- * The migrated template an in-memory embedded database starts from (pglite-template.ts): the
- * first start builds and caches it, the next loads it, a damaged tarball is rebuilt, and other
- * migrations are another key. Real PGlite, each test on its own cache folder.
+ * The migrated template a throwaway embedded database starts from (pglite-template.ts): the
+ * first start builds and caches it, each start runs on its own copy (removed on close, or after a
+ * crash by a later start), a damaged template is rebuilt, and other migrations are another key. Real PGlite, each test on its own cache folder.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,8 +22,14 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function tarballs(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.tar'));
+/** What the cache folder holds: the template folders (no build left over). */
+function templates(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.startsWith('pglite-template-'));
+}
+
+/** This process's working copies in the temp folder. */
+function workCopies(): string[] {
+  return readdirSync(os.tmpdir()).filter((f) => f.startsWith(`spane-embedded-${process.pid}-`));
 }
 
 async function tablesOf(db: { query: (q: string) => Promise<{ rows: unknown[] }> }): Promise<string[]> {
@@ -36,17 +43,56 @@ describe('embedded template cache', () => {
     const first = await openTemplate(dir);
     expect(first.outcome).toBe('built');
     const built = await tablesOf(first.db);
-    await first.db.close();
-    expect(tarballs(dir)).toHaveLength(1);
+    await first.dispose();
+    expect(templates(dir)).toHaveLength(1);
+    expect(readdirSync(dir)).toEqual(templates(dir));
     expect(built).toContain('bullmq.spane_rate_limit');
     expect(built).toContain('spane.executions');
 
     const second = await openTemplate(dir);
     expect(second.outcome).toBe('cached');
     expect(await tablesOf(second.db)).toEqual(built);
-    await second.db.close();
-    // No temp file is left beside the tarball.
-    expect(readdirSync(dir)).toEqual(tarballs(dir));
+    await second.dispose();
+  }, 120_000);
+
+  it('each start runs on its own copy, removed when it closes: no data of an earlier start', async () => {
+    const dir = cacheDir();
+    const before = workCopies();
+    const first = await openTemplate(dir);
+    expect(existsSync(first.dir)).toBe(true);
+    await first.db.exec("INSERT INTO spane.workflows (id, version, definition, created_at) VALUES ('left-behind', 1, '{}'::jsonb, 0)");
+    const second = await openTemplate(dir);
+    expect(second.dir).not.toBe(first.dir);
+    await first.dispose();
+    await first.dispose();
+    expect(existsSync(first.dir)).toBe(false);
+    const { rows } = await second.db.query("SELECT count(*)::int AS n FROM spane.workflows WHERE id = 'left-behind'");
+    expect(rows).toEqual([{ n: 0 }]);
+    await second.dispose();
+    expect(workCopies()).toEqual(before);
+  }, 120_000);
+
+  it("a start removes the copies of processes that are gone, and keeps a live one's", async () => {
+    const dir = cacheDir();
+    await (await openTemplate(dir)).dispose();
+    const gone = spawnSync(process.execPath, ['-e', 'process.pid']).pid!;
+    const dead = path.join(os.tmpdir(), `spane-embedded-${gone}-crashed`);
+    const live = path.join(os.tmpdir(), `spane-embedded-${process.pid}-open`);
+    mkdirSync(dead);
+    mkdirSync(live);
+    dirs.push(live);
+    const next = await openTemplate(dir);
+    await next.dispose();
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  }, 120_000);
+
+  it('SqlBackend.embedded removes its copy on close', async () => {
+    const before = workCopies();
+    const backend = await SqlBackend.embedded({ templateCache: cacheDir() });
+    expect(workCopies()).toHaveLength(before.length + 1);
+    await backend.close();
+    expect(workCopies()).toEqual(before);
   }, 120_000);
 
   it('backends of two prefixes both start from one template (it holds no prefix claim)', async () => {
@@ -56,31 +102,46 @@ describe('embedded template cache', () => {
     const b = await SqlBackend.embedded({ templateCache: dir, prefix: 'b' });
     expect(b.prefix).toBe('b');
     await b.close();
-    expect(tarballs(dir)).toHaveLength(1);
+    expect(templates(dir)).toHaveLength(1);
   }, 120_000);
 
-  it('a damaged tarball (garbage, truncated) is rebuilt', async () => {
+  it('a damaged template (a file in its place, a data file missing) is rebuilt', async () => {
     const dir = cacheDir();
-    await (await openTemplate(dir)).db.close();
-    const [name] = tarballs(dir);
-    const file = path.join(dir, name!);
-    const size = statSync(file).size;
+    await (await openTemplate(dir)).dispose();
+    const [name] = templates(dir);
+    const template = path.join(dir, name!);
 
-    writeFileSync(file, 'not a tarball');
+    rmSync(template, { recursive: true });
+    writeFileSync(template, 'not a data directory');
     const garbage = await openTemplate(dir);
     expect(garbage.outcome).toBe('rebuilt');
     expect(await tablesOf(garbage.db)).toContain('spane.executions');
-    await garbage.db.close();
-    expect(statSync(file).size).toBe(size);
+    await garbage.dispose();
+    expect(statSync(template).isDirectory()).toBe(true);
 
-    truncateSync(file, Math.floor(size / 3));
-    const truncated = await openTemplate(dir);
-    expect(truncated.outcome).toBe('rebuilt');
-    await truncated.db.close();
+    rmSync(path.join(template, 'global', 'pg_control'));
+    const missing = await openTemplate(dir);
+    expect(missing.outcome).toBe('rebuilt');
+    await missing.dispose();
 
     const again = await openTemplate(dir);
     expect(again.outcome).toBe('cached');
-    await again.db.close();
+    await again.dispose();
+    expect(readdirSync(dir)).toEqual([name]);
+  }, 180_000);
+
+  it('a cache folder that cannot be written still opens a migrated database, and the tarballs of earlier versions go', async () => {
+    const file = path.join(cacheDir(), 'a-file');
+    writeFileSync(file, '');
+    const uncached = await openTemplate(path.join(file, 'cache'));
+    expect(await tablesOf(uncached.db)).toContain('spane.executions');
+    await uncached.dispose();
+    expect(existsSync(uncached.dir)).toBe(false);
+
+    const dir = cacheDir();
+    writeFileSync(path.join(dir, 'pglite-template-0123456789abcdef01234567.tar'), 'an old tarball');
+    await (await openTemplate(dir)).dispose();
+    expect(readdirSync(dir).some((f) => f.endsWith('.tar'))).toBe(false);
   }, 180_000);
 
   it('other migrations, SPANE or PGlite version are another key', () => {

@@ -15,7 +15,7 @@ import { migratePglite } from '../../../store/drizzle/migrate.js';
 import { MIGRATIONS_TABLE, spaneSchema } from '../../../store/drizzle/schema.js';
 import { PglitePool } from './pglite-pool.js';
 import { currentTemplateInputs, defaultTemplateCacheDir, EMBEDDED_POSTGRESQL_CONF, migrationHash, openFromTemplate } from './pglite-template.js';
-import type { TemplateOutcome } from './pglite-template.js';
+import type { TemplateDatabase } from './pglite-template.js';
 import type { BackendThreadAccess } from './thread-access.js';
 
 /** Where a SPANE engine keeps its queues. */
@@ -49,7 +49,7 @@ export interface PostgresBackendOptions {
 
 /** Options of {@link SqlBackend.embedded}. */
 export interface EmbeddedBackendOptions {
-  /** PGlite data directory (kept across restarts). Without it (and without `client`) the database lives in memory. */
+  /** PGlite data directory (kept across restarts). Without it (and without `client`) the database is a throwaway one (see `templateCache`). */
   dataDir?: string;
   /** An open PGlite to use instead; the backend leaves it open on `close()`. */
   client?: PgliteClient;
@@ -59,11 +59,12 @@ export interface EmbeddedBackendOptions {
    */
   prefix?: string;
   /**
-   * Folder of the migrated template an in-memory database starts from (no `dataDir`, no
-   * `client`): the first start dumps its freshly migrated database there as a tarball, keyed by
-   * SPANE's and PGlite's versions and a hash of the migrations; later starts load it instead of
-   * running initdb and the migrations. A damaged tarball is rebuilt; an unwritable folder only
-   * means no cache. `false`: no template.
+   * Folder of the migrated template a throwaway database starts from (no `dataDir`, no
+   * `client`): the first start builds a migrated data directory there, keyed by SPANE's and
+   * PGlite's versions and a hash of the migrations; every start then runs on a fresh copy of it
+   * in the OS's temp folder (removed on `close()`, or after a crash by a later start) instead of
+   * running initdb and the migrations. A damaged template is rebuilt; an unwritable folder only
+   * means no cache. `false`: no template, a database in memory.
    * @defaultValue `SPANE_CACHE_DIR`, else `$XDG_CACHE_HOME/spane`, else `~/.cache/spane`
    */
   templateCache?: string | false;
@@ -184,10 +185,11 @@ export class SqlBackend {
     }
     let db: PGlite | undefined = options.client === undefined ? undefined : asPglite(options.client);
     const owned = db === undefined;
+    let dispose: (() => Promise<void>) | undefined;
     if (db === undefined) {
       try {
         if (options.dataDir === undefined && options.templateCache !== false) {
-          db = (await openTemplate(options.templateCache ?? defaultTemplateCacheDir(), schema)).db;
+          ({ db, dispose } = await openTemplate(options.templateCache ?? defaultTemplateCacheDir(), schema));
         } else {
           const { PGlite } = await import('@electric-sql/pglite');
           db = await PGlite.create({ postgresqlconf: [...EMBEDDED_POSTGRESQL_CONF], ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
@@ -205,6 +207,7 @@ export class SqlBackend {
       await pool.end();
       // The preparation's error is the one to report, not the cleanup's.
       if (owned) await pglite.close().catch(() => undefined);
+      await dispose?.().catch(() => undefined);
       throw err;
     }
     return new SqlBackend({
@@ -214,7 +217,11 @@ export class SqlBackend {
       prefix,
       release: async () => {
         await pool.end();
-        if (owned && !pglite.closed) await pglite.close();
+        try {
+          if (owned && !pglite.closed) await pglite.close();
+        } finally {
+          await dispose?.();
+        }
       },
     });
   }
@@ -299,11 +306,11 @@ function spaneTablesDdl(schema: string): string[] {
 }
 
 /**
- * An in-memory PGlite from the migrated template in `cacheDir`: BullMQ's migrations, SPANE's
- * backend tables and the store's migrations, without a prefix claim (each database claims its
- * own). @internal
+ * A throwaway PGlite on a copy of the migrated template in `cacheDir`: BullMQ's migrations,
+ * SPANE's backend tables and the store's migrations, without a prefix claim (each database claims
+ * its own). `dispose` closes it and removes the copy. @internal
  */
-export async function openTemplate(cacheDir: string, schema: string = SQL_BACKEND_SCHEMA): Promise<{ db: PGlite; outcome: TemplateOutcome }> {
+export async function openTemplate(cacheDir: string, schema: string = SQL_BACKEND_SCHEMA): Promise<TemplateDatabase> {
   const ddl = spaneTablesDdl(schema);
   return openFromTemplate({
     cacheDir,
