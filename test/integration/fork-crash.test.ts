@@ -16,12 +16,15 @@ let child: ChildProcessWithoutNullStreams | undefined;
 it('completes a fork whose re-run node was running when its worker was SIGKILLed', { timeout: 180_000 }, async () => {
   const { store, redis } = suite;
   child = suite.spawnChild('test/fixtures/fork-crash-child.ts');
-  const originalLine = stdoutLine(child, (l) => l.startsWith('ORIGINAL '), 'the original completed');
-  const forkLine = stdoutLine(child, (l) => l.startsWith('FORK '), 'the fork was created');
-  const hanging = stdoutLine(child, (l) => l === 'HANGING', "the fork's b started");
-  const originalId = (await originalLine).slice('ORIGINAL '.length);
-  const forkId = (await forkLine).slice('FORK '.length);
-  await hanging;
+  // All three awaited together: the fork's `b` may start (HANGING) before FORK is printed, and
+  // when one wait fails the others' failures are not left unhandled.
+  const [originalLine, forkLine] = await Promise.all([
+    stdoutLine(child, (l) => l.startsWith('ORIGINAL '), 'the original completed'),
+    stdoutLine(child, (l) => l.startsWith('FORK '), 'the fork was created'),
+    stdoutLine(child, (l) => l === 'HANGING', "the fork's b started"),
+  ]);
+  const originalId = originalLine.slice('ORIGINAL '.length);
+  const forkId = forkLine.slice('FORK '.length);
 
   const mid = await store.getExecution(forkId);
   expect(mid).toMatchObject({ status: 'running', forkedFrom: { executionId: originalId, nodeId: 'b' } });

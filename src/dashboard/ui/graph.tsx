@@ -1,8 +1,8 @@
 /** A workflow's DAG, laid out by elkjs (layered, left to right) and drawn by React Flow. */
 import { Background, Controls, Handle, MarkerType, Position, ReactFlow } from '@xyflow/react';
-import type { Edge, Node, NodeProps } from '@xyflow/react';
+import type { Edge, Node, NodeChange, NodeProps } from '@xyflow/react';
 import ELK from 'elkjs/lib/elk.bundled.js';
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { Graph, NodeState } from './types.js';
 
 const elk = new ELK();
@@ -10,6 +10,7 @@ const WIDTH = 170;
 const HEIGHT = 54;
 
 type Positions = Record<string, { x: number; y: number }>;
+type Sizes = Record<string, { width: number; height: number }>;
 
 async function layout(graph: Graph): Promise<Positions> {
   const laid = await elk.layout({
@@ -62,15 +63,24 @@ export function WorkflowGraph(props: {
     };
     // Laid out again only when the shape changes, not on each state change.
   }, [shape]);
+  // The nodes are controlled: React Flow takes each node object as new and, without the size it
+  // measured, hides the node until measured again (a frame or more), so that a click during a
+  // live update fell through to the pane. The sizes it reports are handed back with each node.
+  const [sizes, setSizes] = useState<Sizes>({});
+  const onNodesChange = useCallback((changes: NodeChange<Node<StepData>>[]) => {
+    const measured = changes.flatMap((c) => (c.type === 'dimensions' && c.dimensions !== undefined ? [[c.id, c.dimensions] as const] : []));
+    if (measured.length > 0) setSizes((s) => ({ ...s, ...Object.fromEntries(measured) }));
+  }, []);
   const nodes = useMemo<Node<StepData>[]>(
     () =>
       graph.nodes.map((n) => ({
         id: n.id,
         type: 'step',
         position: positions?.[n.id] ?? { x: 0, y: 0 },
+        ...(sizes[n.id] !== undefined && { measured: sizes[n.id] }),
         data: { label: n.name ?? n.id, type: n.type, state: states?.[n.id], attempts: attempts?.[n.id], selected: selected === n.id },
       })),
-    [graph, positions, states, attempts, selected],
+    [graph, positions, sizes, states, attempts, selected],
   );
   const edges = useMemo<Edge[]>(
     () =>
@@ -93,6 +103,7 @@ export function WorkflowGraph(props: {
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
         fitView
         fitViewOptions={{ maxZoom: 1 }}
         nodesDraggable={false}
