@@ -85,7 +85,9 @@ describe('reconcile() on the embedded backend', () => {
 
   it('is safe on several engines at once: each lost node is enqueued once and runs once', { timeout: 120_000 }, async () => {
     const [e1, e2, e3] = [engine(), engine(), engine()];
-    await e1.registerWorkflow(withDelay(800));
+    // Long enough that no delay job fires before its row is deleted, even on a loaded machine
+    // (with 800 ms, one did at a load of 15, so fewer than five nodes were lost).
+    await e1.registerWorkflow(withDelay(5000));
     e1.startWorkers(4);
     const ids = await e1.enqueueBulkWorkflows(Array.from({ length: 5 }, () => ({ workflowId: 'delayed-join' })));
     await until(async () => (await Promise.all(ids.map((id) => store.getExecution(id)))).every((x) => x?.nodeResults['a'] !== undefined), 30_000, "every 'a'");
