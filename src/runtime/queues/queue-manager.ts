@@ -31,6 +31,8 @@ export class QueueManager {
   readonly dlqQueue: Queue<DLQJobData>;
 
   private flowProducer: FlowProducer | undefined;
+  /** Node job adds in flight, by job id: see {@link enqueueNodes}. */
+  private readonly adding = new Map<string, Promise<unknown>>();
   private readonly binding: BullBinding | undefined;
   private readonly connection: ConnectionOptions;
 
@@ -75,15 +77,32 @@ export class QueueManager {
     return { name: NODE_JOB, data, opts };
   }
 
-  /** Enqueues the nodes' jobs; a node whose job already exists is not enqueued twice. */
+  /**
+   * Enqueues the nodes' jobs; a node whose job already exists is not enqueued twice. A node whose
+   * add this process has in flight (the parents of a join settling together each find it ready)
+   * waits for that add instead of sending its own: BullMQ would drop the second add of the id.
+   */
   async enqueueNodes(target: NodeTarget, nodes: readonly NodeDefinition[], extra?: Partial<NodeJobData>): Promise<void> {
     if (nodes.length === 0) return;
-    if (nodes.length === 1) {
-      const job = this.nodeJob(target, nodes[0]!, extra);
-      await this.nodeQueue.add(job.name, job.data, job.opts);
-      return;
+    const pending: Promise<unknown>[] = [];
+    const jobs: ReturnType<QueueManager['nodeJob']>[] = [];
+    for (const n of nodes) {
+      const job = this.nodeJob(target, n, extra);
+      const inFlight = this.adding.get(job.opts.jobId!);
+      if (inFlight === undefined) jobs.push(job);
+      else pending.push(inFlight);
     }
-    await this.nodeQueue.addBulk(nodes.map((n) => this.nodeJob(target, n, extra)));
+    if (jobs.length > 0) {
+      const sent: Promise<unknown> = jobs.length === 1 ? this.nodeQueue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : this.nodeQueue.addBulk(jobs);
+      const ids = jobs.map((j) => j.opts.jobId!);
+      for (const id of ids) this.adding.set(id, sent);
+      const forget = () => {
+        for (const id of ids) if (this.adding.get(id) === sent) this.adding.delete(id);
+      };
+      sent.then(forget, forget);
+      pending.push(sent);
+    }
+    await Promise.all(pending);
   }
 
   /** Adds a DLQ item (idempotent per execution and node). */
