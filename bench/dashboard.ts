@@ -25,7 +25,7 @@ import postgres from 'postgres';
 import { createDashboard, DrizzleStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import { createTestDatabase } from '../test/contract/databases.js';
 import { deleteKeys } from '../test/helpers.js';
-import { envInt, linearWorkflow, loadAvg, stats, writeBenchJson } from './lib.js';
+import { envInt, linearWorkflow, loadAvg, serverTimeRow, stats, writeBenchJson } from './lib.js';
 import type { BenchRow } from './lib.js';
 import { insertExecutions } from './fixtures.js';
 
@@ -106,15 +106,7 @@ async function main(): Promise<number> {
       const s = stats(ms);
       if (s.median > TARGET_MS) missed++;
       console.log(`| ${c.name} | ${s.median.toFixed(1)} | ${s.p95.toFixed(1)} | ${bytes} |`);
-      rows.push({
-        figure: `dashboard: ${c.name}`,
-        spane: s.median,
-        peer: TARGET_MS,
-        unit: 'ms',
-        ratio: s.median / TARGET_MS,
-        target: `≤ ${TARGET_MS} ms server time`,
-        higherIsBetter: false,
-      });
+      rows.push(serverTimeRow(`dashboard: ${c.name}`, s.median, TARGET_MS));
     }
     writeBenchJson(rows);
     console.log(missed === 0 ? `\nEvery request within ${TARGET_MS} ms.` : `\n${missed} request${missed === 1 ? ' misses' : 's miss'} the target.`);

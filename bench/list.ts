@@ -27,7 +27,7 @@ import { resolveExecutionCountQuery, resolveExecutionListQuery } from '../src/st
 import { executionPageStatement, statusCountsStatement } from '../src/store/drizzle/listing.js';
 import type { PgDb } from '../src/store/drizzle/listing.js';
 import { createTestDatabase } from '../test/contract/databases.js';
-import { envInt, loadAvg, stats, writeBenchJson } from './lib.js';
+import { envInt, loadAvg, serverTimeRow, stats, writeBenchJson } from './lib.js';
 import type { BenchRow } from './lib.js';
 import { insertExecutions } from './fixtures.js';
 
@@ -128,15 +128,7 @@ async function main(): Promise<number> {
       const seq = shape.kind === 'page' && scans.some((x) => x.startsWith('Seq Scan'));
       if (s.median > TARGET_MS || seq) missed++;
       console.log(`| ${shape.name} | ${s.median.toFixed(2)} | ${s.p95.toFixed(2)} | ${c.median.toFixed(2)} | ${returned} | ${scans.join(', ')}${seq ? ' **(seq scan)**' : ''} |`);
-      rows.push({
-        figure: `listing: ${shape.name}`,
-        spane: s.median,
-        peer: TARGET_MS,
-        unit: 'ms',
-        ratio: s.median / TARGET_MS,
-        target: `≤ ${TARGET_MS} ms server time`,
-        higherIsBetter: false,
-      });
+      rows.push(serverTimeRow(`listing: ${shape.name}`, s.median, TARGET_MS));
     }
     writeBenchJson(rows);
     console.log(
