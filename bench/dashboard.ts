@@ -25,8 +25,9 @@ import postgres from 'postgres';
 import { createDashboard, DrizzleStore, NodeRegistry, WorkflowEngine } from '../src/index.js';
 import { createTestDatabase } from '../test/contract/databases.js';
 import { deleteKeys } from '../test/helpers.js';
-import { envInt, linearWorkflow, loadAvg, stats, writeBenchJson } from './lib.js';
+import { envInt, linearWorkflow, loadAvg, serverTimeRow, stats, writeBenchJson } from './lib.js';
 import type { BenchRow } from './lib.js';
+import { insertExecutions } from './fixtures.js';
 
 const ADMIN_URL = process.env['BENCH_POSTGRES_URL'] ?? process.env['SPANE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -35,28 +36,6 @@ const NODES = envInt('BENCH_DASHBOARD_NODES', 500);
 const RUNS = envInt('BENCH_DASHBOARD_RUNS', 15);
 const PER_EXECUTION = 5;
 const TARGET_MS = 200;
-const DAY = 86_400_000;
-
-async function load(sql: postgres.Sql, now: number): Promise<void> {
-  const step = Math.floor((30 * DAY) / EXECUTIONS);
-  await sql`select setseed(0.18)`;
-  await sql.unsafe(
-    `insert into spane.executions (execution_id, workflow_id, workflow_version, status, initial_data, depth, started_at, completed_at, error)
-     select gen_random_uuid()::text, 'wf-' || (i % 20), 1 + (i % 3), s.status, '{"n":1}'::jsonb, 0, $1::bigint - i * $2::bigint,
-            case when s.status in ('completed', 'failed', 'cancelled') then $1::bigint - i * $2::bigint + 5000 end,
-            case when s.status = 'failed' then 'node n${PER_EXECUTION} failed' end
-     from (select i, case when r < 0.70 then 'completed' when r < 0.85 then 'failed' when r < 0.90 then 'running'
-                          when r < 0.95 then 'pending' when r < 0.98 then 'paused' else 'cancelled' end as status
-           from (select i, random() as r from generate_series(1, $3::integer) i) g) s`,
-    [now, step, EXECUTIONS],
-  );
-  await sql.unsafe(
-    `insert into spane.node_results (execution_id, node_id, status, attempts, started_at, completed_at)
-     select e.execution_id, 'n' || n, case when e.status = 'failed' and n = $1::integer then 'failed' else 'completed' end, 1, e.started_at + n * 100, e.started_at + n * 100 + 50
-     from spane.executions e cross join generate_series(1, $1::integer) n`,
-    [PER_EXECUTION],
-  );
-}
 
 /** Times `path` through the handler: from the call until the body is read. */
 async function time(dash: (r: Request) => Promise<Response>, path: string): Promise<{ ms: number[]; bytes: number }> {
@@ -86,7 +65,7 @@ async function main(): Promise<number> {
   try {
     const now = Date.now();
     const t0 = performance.now();
-    await load(sql, now);
+    await insertExecutions(sql, { executions: EXECUTIONS, nodes: PER_EXECUTION, now });
 
     // The large execution: a registered NODES-node workflow, a result per node.
     await engine.registerWorkflow(linearWorkflow('big', NODES));
@@ -127,15 +106,7 @@ async function main(): Promise<number> {
       const s = stats(ms);
       if (s.median > TARGET_MS) missed++;
       console.log(`| ${c.name} | ${s.median.toFixed(1)} | ${s.p95.toFixed(1)} | ${bytes} |`);
-      rows.push({
-        figure: `dashboard: ${c.name}`,
-        spane: s.median,
-        peer: TARGET_MS,
-        unit: 'ms',
-        ratio: s.median / TARGET_MS,
-        target: `≤ ${TARGET_MS} ms server time`,
-        higherIsBetter: false,
-      });
+      rows.push(serverTimeRow(`dashboard: ${c.name}`, s.median, TARGET_MS));
     }
     writeBenchJson(rows);
     console.log(missed === 0 ? `\nEvery request within ${TARGET_MS} ms.` : `\n${missed} request${missed === 1 ? ' misses' : 's miss'} the target.`);

@@ -144,6 +144,11 @@ export interface BenchRow {
   note?: string;
 }
 
+/** The row of a server-time figure whose target is a ceiling of `targetMs` milliseconds. */
+export function serverTimeRow(figure: string, medianMs: number, targetMs: number): BenchRow {
+  return { figure, spane: medianMs, peer: targetMs, unit: 'ms', ratio: medianMs / targetMs, target: `≤ ${targetMs} ms server time`, higherIsBetter: false };
+}
+
 /** Writes `rows` to the file named by `BENCH_JSON`, if set. */
 export function writeBenchJson(rows: readonly BenchRow[]): void {
   const file = process.env['BENCH_JSON'];

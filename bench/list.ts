@@ -27,8 +27,9 @@ import { resolveExecutionCountQuery, resolveExecutionListQuery } from '../src/st
 import { executionPageStatement, statusCountsStatement } from '../src/store/drizzle/listing.js';
 import type { PgDb } from '../src/store/drizzle/listing.js';
 import { createTestDatabase } from '../test/contract/databases.js';
-import { envInt, loadAvg, stats, writeBenchJson } from './lib.js';
+import { envInt, loadAvg, serverTimeRow, stats, writeBenchJson } from './lib.js';
 import type { BenchRow } from './lib.js';
+import { insertExecutions } from './fixtures.js';
 
 const ADMIN_URL = process.env['BENCH_POSTGRES_URL'] ?? process.env['SPANE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const EXECUTIONS = envInt('BENCH_LIST_EXECUTIONS', 100_000);
@@ -68,25 +69,8 @@ async function main(): Promise<number> {
   const sql = postgres(database.url, { max: 1, onnotice: () => {} });
   try {
     const now = Date.now();
-    const step = Math.floor((30 * DAY) / EXECUTIONS);
     const t0 = performance.now();
-    await sql`select setseed(0.18)`;
-    await sql.unsafe(
-      `insert into spane.executions (execution_id, workflow_id, workflow_version, status, initial_data, depth, started_at, completed_at, error)
-       select gen_random_uuid()::text, 'wf-' || (i % 20), 1 + (i % 3), s.status, '{"n":1}'::jsonb, 0, $1::bigint - i * $2::bigint,
-              case when s.status in ('completed', 'failed', 'cancelled') then $1::bigint - i * $2::bigint + 5000 end,
-              case when s.status = 'failed' then 'node n${NODES} failed' end
-       from (select i, case when r < 0.70 then 'completed' when r < 0.85 then 'failed' when r < 0.90 then 'running'
-                            when r < 0.95 then 'pending' when r < 0.98 then 'paused' else 'cancelled' end as status
-             from (select i, random() as r from generate_series(1, $3::integer) i) g) s`,
-      [now, step, EXECUTIONS],
-    );
-    await sql.unsafe(
-      `insert into spane.node_results (execution_id, node_id, status, attempts, started_at, completed_at)
-       select e.execution_id, 'n' || n, case when e.status = 'failed' and n = $1::integer then 'failed' else 'completed' end, 1, e.started_at + n * 100, e.started_at + n * 100 + 50
-       from spane.executions e cross join generate_series(1, $1::integer) n`,
-      [NODES],
-    );
+    await insertExecutions(sql, { executions: EXECUTIONS, nodes: NODES, now });
     await sql`vacuum analyze spane.executions`;
     await sql`vacuum analyze spane.node_results`;
     const loadSeconds = (performance.now() - t0) / 1000;
@@ -144,15 +128,7 @@ async function main(): Promise<number> {
       const seq = shape.kind === 'page' && scans.some((x) => x.startsWith('Seq Scan'));
       if (s.median > TARGET_MS || seq) missed++;
       console.log(`| ${shape.name} | ${s.median.toFixed(2)} | ${s.p95.toFixed(2)} | ${c.median.toFixed(2)} | ${returned} | ${scans.join(', ')}${seq ? ' **(seq scan)**' : ''} |`);
-      rows.push({
-        figure: `listing: ${shape.name}`,
-        spane: s.median,
-        peer: TARGET_MS,
-        unit: 'ms',
-        ratio: s.median / TARGET_MS,
-        target: `≤ ${TARGET_MS} ms server time`,
-        higherIsBetter: false,
-      });
+      rows.push(serverTimeRow(`listing: ${shape.name}`, s.median, TARGET_MS));
     }
     writeBenchJson(rows);
     console.log(

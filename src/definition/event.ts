@@ -15,7 +15,7 @@
  */
 import { getPath, pathProblem } from './mapping.js';
 import { SAFE_ID } from './schema.js';
-import { durationMs, MAX_SIGNAL_TIMEOUT_MS, payloadValidator } from './signal.js';
+import { waitConfigOf, waitConfigProblems } from './signal.js';
 import type { SignalTimeoutAction } from './signal.js';
 import type { NodeDefinition } from './types.js';
 
@@ -65,56 +65,33 @@ export function parseEquals(equals: unknown): EventMatchSource | string {
 
 /** What is wrong with an event node's config (empty when nothing is). */
 export function eventConfigProblems(config: Readonly<Record<string, unknown>>): string[] {
-  const problems: string[] = [];
-  const name = config['name'];
-  if (typeof name !== 'string' || !SAFE_ID.test(name) || name.length > 128) problems.push('name must be a non-empty string of letters, digits, _ . - (at most 128)');
-  const allowed = new Set(['name', 'match', 'timeout', 'onTimeout', 'schema', 'retryPolicy', 'circuitBreaker']);
-  for (const key of Object.keys(config)) if (!allowed.has(key)) problems.push(`unknown config key '${key}' (an event node takes name, match, timeout, onTimeout and schema)`);
-  const match = config['match'];
-  if (typeof match !== 'object' || match === null || Array.isArray(match)) problems.push("match must be { field: 'payload.path', equals: '$.input.path' }");
-  else {
-    const m = match as Record<string, unknown>;
-    for (const key of Object.keys(m)) if (key !== 'field' && key !== 'equals') problems.push(`unknown match key '${key}' (match takes field and equals)`);
-    const field = m['field'];
-    const fieldProblem = typeof field === 'string' ? pathProblem(field) : 'must be a dotted path string';
-    if (fieldProblem !== undefined) problems.push(`match.field ${fieldProblem}`);
-    const source = parseEquals(m['equals']);
-    if (typeof source === 'string') problems.push(source);
-  }
-  if (config['timeout'] !== undefined) {
-    const ms = durationMs(config['timeout']);
-    if (ms === undefined || ms < 1 || ms > MAX_SIGNAL_TIMEOUT_MS)
-      problems.push(`timeout must be milliseconds (1 to ${MAX_SIGNAL_TIMEOUT_MS}) or a duration such as '200ms', '30s', '15m', '24h', '7d'`);
-  }
-  const onTimeout = config['onTimeout'];
-  if (onTimeout !== undefined && onTimeout !== 'fail' && !isValueAction(onTimeout)) problems.push("onTimeout must be 'fail' or { value }");
-  if (onTimeout !== undefined && config['timeout'] === undefined) problems.push('onTimeout needs a timeout');
-  const schema = config['schema'];
-  if (schema !== undefined) {
-    if (typeof schema !== 'boolean' && (typeof schema !== 'object' || schema === null || Array.isArray(schema)))
-      problems.push('schema must be a JSON Schema (an object or a boolean)');
-    else if (payloadValidator(schema as Record<string, unknown> | boolean) === undefined) problems.push('schema is not a JSON Schema this engine can read');
-  }
-  return problems;
+  return waitConfigProblems(config, { what: 'an event node', keys: ['match'], problems: matchProblems });
 }
 
-function isValueAction(v: unknown): v is { value: unknown } {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && 'value' in v;
+function matchProblems(config: Readonly<Record<string, unknown>>): string[] {
+  const match = config['match'];
+  if (typeof match !== 'object' || match === null || Array.isArray(match)) return ["match must be { field: 'payload.path', equals: '$.input.path' }"];
+  const problems: string[] = [];
+  const m = match as Record<string, unknown>;
+  for (const key of Object.keys(m)) if (key !== 'field' && key !== 'equals') problems.push(`unknown match key '${key}' (match takes field and equals)`);
+  const field = m['field'];
+  const fieldProblem = typeof field === 'string' ? pathProblem(field) : 'must be a dotted path string';
+  if (fieldProblem !== undefined) problems.push(`match.field ${fieldProblem}`);
+  const source = parseEquals(m['equals']);
+  if (typeof source === 'string') problems.push(source);
+  return problems;
 }
 
 /** A valid event node's config, resolved (call only on a validated definition). */
 export function eventConfigOf(node: NodeDefinition): EventNodeConfig {
   const c = node.config as Record<string, unknown>;
   const match = c['match'] as { field: string; equals: string };
-  const onTimeout = c['onTimeout'];
   return {
     name: c['name'] as string,
     field: match.field,
     equals: match.equals,
     source: parseEquals(match.equals) as EventMatchSource,
-    timeoutMs: c['timeout'] === undefined ? undefined : durationMs(c['timeout']),
-    onTimeout: isValueAction(onTimeout) ? { value: onTimeout.value } : 'fail',
-    schema: c['schema'] as EventNodeConfig['schema'],
+    ...waitConfigOf(c),
   };
 }
 

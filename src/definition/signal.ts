@@ -47,11 +47,38 @@ export function durationMs(value: unknown): number | undefined {
 
 /** What is wrong with a signal node's config (empty when nothing is). */
 export function signalConfigProblems(config: Readonly<Record<string, unknown>>): string[] {
+  return waitConfigProblems(config, { what: 'a signal node' });
+}
+
+/** A valid signal node's config, resolved (call only on a validated definition). */
+export function signalConfigOf(node: NodeDefinition): SignalNodeConfig {
+  const c = node.config as Record<string, unknown>;
+  return { name: c['name'] as string, ...waitConfigOf(c) };
+}
+
+/** What a waiting node kind (signal, event) adds to the config keys they all take. */
+export interface WaitConfigShape {
+  /** The kind, as problems name it: `'a signal node'`. */
+  readonly what: string;
+  /** Its own keys, beside name, timeout, onTimeout and schema. */
+  readonly keys?: readonly string[];
+  /** What is wrong with its own keys (listed after the unknown keys, before the timeout). */
+  readonly problems?: (config: Readonly<Record<string, unknown>>) => string[];
+}
+
+/**
+ * What is wrong with a waiting node's config (empty when nothing is): its name, unknown keys,
+ * the kind's own keys, timeout, onTimeout and schema, in that order.
+ */
+export function waitConfigProblems(config: Readonly<Record<string, unknown>>, shape: WaitConfigShape): string[] {
   const problems: string[] = [];
   const name = config['name'];
   if (typeof name !== 'string' || !SAFE_ID.test(name) || name.length > 128) problems.push('name must be a non-empty string of letters, digits, _ . - (at most 128)');
-  const allowed = new Set(['name', 'timeout', 'onTimeout', 'schema', 'retryPolicy', 'circuitBreaker']);
-  for (const key of Object.keys(config)) if (!allowed.has(key)) problems.push(`unknown config key '${key}' (a signal node takes name, timeout, onTimeout and schema)`);
+  const takes = ['name', ...(shape.keys ?? []), 'timeout', 'onTimeout', 'schema'];
+  const allowed = new Set([...takes, 'retryPolicy', 'circuitBreaker']);
+  const listed = `${takes.slice(0, -1).join(', ')} and ${takes[takes.length - 1]!}`;
+  for (const key of Object.keys(config)) if (!allowed.has(key)) problems.push(`unknown config key '${key}' (${shape.what} takes ${listed})`);
+  if (shape.problems !== undefined) problems.push(...shape.problems(config));
   if (config['timeout'] !== undefined) {
     const ms = durationMs(config['timeout']);
     if (ms === undefined || ms < 1 || ms > MAX_SIGNAL_TIMEOUT_MS)
@@ -73,12 +100,10 @@ function isValueAction(v: unknown): v is { value: unknown } {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && 'value' in v;
 }
 
-/** A valid signal node's config, resolved (call only on a validated definition). */
-export function signalConfigOf(node: NodeDefinition): SignalNodeConfig {
-  const c = node.config as Record<string, unknown>;
+/** The timeout, onTimeout and schema of a valid waiting node's config, resolved. */
+export function waitConfigOf(c: Readonly<Record<string, unknown>>): Omit<SignalNodeConfig, 'name'> {
   const onTimeout = c['onTimeout'];
   return {
-    name: c['name'] as string,
     timeoutMs: c['timeout'] === undefined ? undefined : durationMs(c['timeout']),
     onTimeout: isValueAction(onTimeout) ? { value: onTimeout.value } : 'fail',
     schema: c['schema'] as SignalNodeConfig['schema'],

@@ -6,10 +6,9 @@
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { NodeRegistry, WorkflowEngine } from '../../src/index.js';
 import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 import { nodeJobId, waitTimeoutJobId } from '../../src/runtime/queues/jobs.js';
-import { EVENT_CRASH_WORKFLOW } from '../fixtures/event-workflow.js';
+import { EVENT_CRASH_WORKFLOW, waitCrashEngine } from '../fixtures/wait-crash.js';
 import { memoryLogger, REDIS_URL, until } from '../helpers.js';
 import { childProcessSuite, stdoutLine } from '../fixtures/child-process-suite.js';
 
@@ -19,18 +18,14 @@ let child: ChildProcessWithoutNullStreams | undefined;
 
 it('a new worker process completes an execution whose worker was SIGKILLed while it waited for an event', { timeout: 180_000 }, async () => {
   const { store } = suite;
-  child = suite.spawnChild('test/fixtures/event-child.ts');
+  child = suite.spawnChild('test/fixtures/wait-child.ts', 'event');
   const executionId = (await stdoutLine(child, (l) => l.startsWith('STARTED '), 'the execution started')).slice('STARTED '.length);
   const other = (await stdoutLine(child, (l) => l.startsWith('OTHER '), 'the other execution started')).slice('OTHER '.length);
   for (const id of [executionId, other])
     await until(async () => (await store.getWait({ executionId: id, kind: 'event', key: 'order.paid' }))?.state === 'waiting', 30_000, 'the event node to wait');
 
   const runs: string[] = [];
-  const registry = new NodeRegistry().register('step', async (ctx) => {
-    runs.push(ctx.nodeId);
-    return { success: true, data: { seen: ctx.inputData } };
-  });
-  const engine = new WorkflowEngine({ registry, store, connection: REDIS_URL, config: { prefix, reconcileIntervalMs: false }, logger: memoryLogger() });
+  const engine = waitCrashEngine({ store, connection: REDIS_URL, prefix, logger: memoryLogger(), runs });
   try {
     const queue = engineInternals(engine).rt.queues.nodeQueue;
     // While it waits the event node holds no job: its own completed, its timeout is delayed.

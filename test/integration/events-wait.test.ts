@@ -5,14 +5,15 @@
  * PGlite) and in worker threads (on DrizzleStore over PostgreSQL); see test/fixtures/modes.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { DrizzleStore, EventMatchError, InMemoryExecutionStore, InvalidArgumentError, NotSupportedError, WorkflowValidationError } from '../../src/index.js';
-import type { ExecutionStore, WorkflowDefinition } from '../../src/index.js';
+import { EventMatchError, InMemoryExecutionStore, InvalidArgumentError, NotSupportedError, WorkflowValidationError } from '../../src/index.js';
+import type { WorkflowDefinition } from '../../src/index.js';
 import { waitTimeoutJobId } from '../../src/runtime/queues/jobs.js';
 import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 import { createRegistry } from '../fixtures/executors/events-wait.js';
 import { forEachMode } from '../fixtures/modes.js';
 import type { ModeHarness } from '../fixtures/modes.js';
 import { graph, node, nodeJob, until } from '../helpers.js';
+import { refusal, storeEngines, untilWaiting } from '../fixtures/waits.js';
 import type { TestEngine } from '../helpers.js';
 
 const paidSchema = { type: 'object', properties: { orderId: {}, amount: { type: 'number' } }, required: ['orderId'] };
@@ -31,33 +32,12 @@ function flow(id: string, config: Record<string, unknown> = {}, rest: Partial<Wo
 }
 
 /** Waits until the execution's event node waits in the store. */
-async function waiting(t: TestEngine, h: ModeHarness, executionId: string, name = 'order.paid'): Promise<void> {
-  await until(async () => (await t.store.getWait!({ executionId, kind: 'event', key: name }))?.state === 'waiting', h.patience(10_000), `event '${name}' to wait`);
-}
-
-async function refusal(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a refusal');
+function waiting(t: TestEngine, h: ModeHarness, executionId: string, name = 'order.paid'): Promise<void> {
+  return untilWaiting(t, h, { executionId, kind: 'event', key: name });
 }
 
 forEachMode({ module: new URL('../fixtures/executors/events-wait.ts', import.meta.url), createRegistry }, (h) => {
-  const stores: { name: string; open: () => Promise<ExecutionStore | undefined> }[] = h.threads
-    ? [{ name: 'shared DrizzleStore', open: async () => undefined }]
-    : [
-        { name: 'InMemoryExecutionStore', open: async () => undefined },
-        { name: 'DrizzleStore (PGlite)', open: () => DrizzleStore.pglite() },
-      ];
-
-  describe.each(stores)('on $name', ({ open }) => {
-    const engine = async () => {
-      const store = await open();
-      return h.engine(store === undefined ? {} : { store });
-    };
-
+  describe.each(storeEngines(h))('on $name', ({ engine }) => {
     it('an event wakes the executions whose match holds, all of them, and leaves the others waiting', async () => {
       const t = await engine();
       await t.engine.registerWorkflow(flow('orders'));

@@ -5,10 +5,9 @@
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { NodeRegistry, WorkflowEngine } from '../../src/index.js';
 import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 import { nodeJobId, waitTimeoutJobId } from '../../src/runtime/queues/jobs.js';
-import { SIGNAL_CRASH_WORKFLOW } from '../fixtures/signal-workflow.js';
+import { SIGNAL_CRASH_WORKFLOW, waitCrashEngine } from '../fixtures/wait-crash.js';
 import { memoryLogger, REDIS_URL, until } from '../helpers.js';
 import { childProcessSuite, stdoutLine } from '../fixtures/child-process-suite.js';
 
@@ -18,17 +17,13 @@ let child: ChildProcessWithoutNullStreams | undefined;
 
 it('a new worker process completes an execution whose worker was SIGKILLed while it waited for a signal', { timeout: 180_000 }, async () => {
   const { store } = suite;
-  child = suite.spawnChild('test/fixtures/signal-child.ts');
+  child = suite.spawnChild('test/fixtures/wait-child.ts', 'signal');
   const executionId = (await stdoutLine(child, (l) => l.startsWith('STARTED '), 'the execution started')).slice('STARTED '.length);
   const ref = { executionId, kind: 'signal' as const, key: 'approval' };
   await until(async () => (await store.getWait(ref))?.state === 'waiting', 30_000, 'the signal node to wait');
 
   const runs: string[] = [];
-  const registry = new NodeRegistry().register('step', async (ctx) => {
-    runs.push(ctx.nodeId);
-    return { success: true, data: { seen: ctx.inputData } };
-  });
-  const engine = new WorkflowEngine({ registry, store, connection: REDIS_URL, config: { prefix, reconcileIntervalMs: false }, logger: memoryLogger() });
+  const engine = waitCrashEngine({ store, connection: REDIS_URL, prefix, logger: memoryLogger(), runs });
   try {
     const queue = engineInternals(engine).rt.queues.nodeQueue;
     // While it waits the signal node holds no job: its own completed, its timeout is delayed.

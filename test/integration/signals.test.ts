@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  DrizzleStore,
   ExecutionFinishedError,
   ExecutionNotFoundError,
   InvalidStateError,
@@ -19,13 +18,14 @@ import {
   transform,
   WorkflowValidationError,
 } from '../../src/index.js';
-import type { ExecutionStore, WorkflowDefinition } from '../../src/index.js';
+import type { WorkflowDefinition } from '../../src/index.js';
 import { waitTimeoutJobId } from '../../src/runtime/queues/jobs.js';
 import { engineInternals } from '../../src/runtime/engine/test-hooks.js';
 import { createRegistry } from '../fixtures/executors/signals.js';
 import { forEachMode } from '../fixtures/modes.js';
 import type { ModeHarness } from '../fixtures/modes.js';
 import { graph, node, nodeJob, until } from '../helpers.js';
+import { refusal, storeEngines, untilWaiting } from '../fixtures/waits.js';
 import type { TestEngine } from '../helpers.js';
 
 const approval = { type: 'object', properties: { approved: { type: 'boolean' } }, required: ['approved'] };
@@ -40,33 +40,12 @@ function flow(id: string, config: Record<string, unknown> = {}, rest: Partial<Wo
 }
 
 /** Waits until the execution's `approval` signal node waits in the store. */
-async function waiting(t: TestEngine, h: ModeHarness, executionId: string, name = 'approval'): Promise<void> {
-  await until(async () => (await t.store.getWait!({ executionId, kind: 'signal', key: name }))?.state === 'waiting', h.patience(10_000), `signal '${name}' to wait`);
-}
-
-async function refusal(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a refusal');
+function waiting(t: TestEngine, h: ModeHarness, executionId: string, name = 'approval'): Promise<void> {
+  return untilWaiting(t, h, { executionId, kind: 'signal', key: name });
 }
 
 forEachMode({ module: new URL('../fixtures/executors/signals.ts', import.meta.url), createRegistry }, (h) => {
-  const stores: { name: string; open: () => Promise<ExecutionStore | undefined> }[] = h.threads
-    ? [{ name: 'shared DrizzleStore', open: async () => undefined }]
-    : [
-        { name: 'InMemoryExecutionStore', open: async () => undefined },
-        { name: 'DrizzleStore (PGlite)', open: () => DrizzleStore.pglite() },
-      ];
-
-  describe.each(stores)('on $name', ({ open }) => {
-    const engine = async () => {
-      const store = await open();
-      return h.engine(store === undefined ? {} : { store });
-    };
-
+  describe.each(storeEngines(h))('on $name', ({ engine }) => {
     it('a node that waits holds no job; a signal completes it with the payload and the execution goes on', async () => {
       const t = await engine();
       await t.engine.registerWorkflow(flow('after'));

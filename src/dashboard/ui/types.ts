@@ -1,18 +1,16 @@
-/** What the dashboard's JSON API answers (see src/dashboard/data.ts, the server side). */
-export type ExecutionStatus = 'pending' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+/**
+ * What the dashboard's JSON API answers (see src/dashboard/data.ts, the server side). Types the
+ * definition has are imported from it (type-only: the bundle holds none of its code).
+ */
+import type { ExecutionStatus, NodeResult as StoredNodeResult, WorkflowExecution } from '../../definition/types.js';
+import type { SerializedError } from '../../errors/serialize.js';
+
+export type { ExecutionStatus, SerializedError };
+
 /** A node's state as drawn: a settled result, or what the live events say. */
 export type NodeState = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'waiting' | 'paused';
 
 export const STATUSES: readonly ExecutionStatus[] = ['pending', 'running', 'paused', 'completed', 'failed', 'cancelled'];
-
-export interface SerializedError {
-  name?: string;
-  message?: string;
-  code?: string;
-  retryable?: boolean;
-  cause?: SerializedError;
-  [key: string]: unknown;
-}
 
 export interface GraphNode {
   id: string;
@@ -61,44 +59,21 @@ export interface ExecutionPage {
   counts: Record<ExecutionStatus, number>;
 }
 
-export interface NodeResult {
-  status: 'completed' | 'failed' | 'skipped';
-  data?: unknown;
-  dataRef?: boolean;
-  error?: string;
-  errorDetails?: SerializedError;
-  nextNodes?: string[];
-  attempts: number;
-  startedAt?: number;
-  completedAt: number;
-}
+/** A node result as sent: a claim-checked output is announced, not loaded (`dataRef`). */
+export type NodeResult = Omit<StoredNodeResult, 'data'> & { data?: unknown; dataRef?: boolean };
 
 export interface ExecutionDetail {
-  execution: {
-    executionId: string;
-    workflowId: string;
-    workflowVersion: number;
-    status: ExecutionStatus;
-    initialData?: unknown;
-    initialDataRef?: boolean;
-    nodeResults: Record<string, NodeResult>;
-    parentExecutionId?: string;
-    parentNodeId?: string;
-    depth: number;
-    startedAt: number;
-    completedAt?: number;
-    error?: string;
-    errorDetails?: SerializedError;
-    pausedAt?: number;
-    forkedFrom?: { executionId: string; nodeId: string };
-  };
+  execution: Omit<WorkflowExecution, 'nodeResults' | 'initialData'> & { initialData?: unknown; initialDataRef?: boolean; nodeResults: Record<string, NodeResult> };
   graph?: Graph;
   children: ExecutionSummary[];
   waits: Wait[];
   versions: number[];
 }
 
-/** A wait of an execution (see src/store/waits.ts), without its payload. */
+/**
+ * A wait of an execution (see src/store/waits.ts), without its payload. Written out: the store's
+ * module is Node code, which this bundle's type check (no Node types) cannot read.
+ */
 export interface Wait {
   executionId: string;
   kind: 'signal';

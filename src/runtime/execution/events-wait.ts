@@ -3,9 +3,9 @@
  * a node that waits for `engine.sendEvent(name, payload)` whose payload's `match.field` equals a
  * value from the execution's data, and outputs the payload.
  *
- * Built on the waits of signal nodes (signals.ts): the node's job computes its match value (from
- * `match.equals`), records a wait of kind `event` keyed by the event's name with that value as
- * `matchValue` (canonical JSON of `[field, value]`), schedules the timeout and completes.
+ * Built on the waits that signal nodes use too (waits.ts): the node's job computes its match value
+ * (from `match.equals`), records a wait of kind `event` keyed by the event's name with that value
+ * as `matchValue` (canonical JSON of `[field, value]`), schedules the timeout and completes.
  * `sendEvent` finds the waits an event matches with the store's index lookup
  * (`findWaitingByMatch`: one value per dotted path of the payload) and resolves each with a
  * compare-and-set (`waiting → resolved`), so each wait resolves exactly once whatever races it:
@@ -23,19 +23,15 @@ import { getPath } from '../../definition/mapping.js';
 import { BUILTIN_NODE_KINDS } from '../../definition/node-kinds.js';
 import { SAFE_ID } from '../../definition/schema.js';
 import { payloadValidator } from '../../definition/signal.js';
-import type { NodeDefinition } from '../../definition/types.js';
 import { TERMINAL_STATUSES } from '../../definition/types.js';
-import { EventMatchError, EventTimeoutError, InvalidArgumentError, NotSupportedError } from '../../errors.js';
+import { EventMatchError, InvalidArgumentError, NotSupportedError } from '../../errors.js';
 import { canonicalJson } from '../../store/canonical-json.js';
 import { readExecutionHead } from '../../store/store.js';
 import type { ExecutionStore } from '../../store/store.js';
 import type { WaitRecord, WaitRef } from '../../store/waits.js';
-import { NODE_JOB, waitTimeoutJobId } from '../queues/jobs.js';
-import type { NodeJobData } from '../queues/jobs.js';
 import type { Runtime } from '../engine/runtime.js';
-import { target } from './advance.js';
-import { completeSignalled, waitStore } from './signals.js';
-import type { SignalRun, SignalStep } from './signals.js';
+import { completeSignalled, stepWait, waitStore } from './waits.js';
+import type { SignalRun, SignalStep } from './waits.js';
 
 /** What `engine.sendEvent` returns. */
 export interface SendEventResult {
@@ -83,72 +79,18 @@ function refOf(executionId: string, name: string): WaitRef {
   return { executionId, kind: 'event', key: name };
 }
 
-function fromResolved(node: NodeDefinition, wait: WaitRecord): SignalStep {
-  const config = eventConfigOf(node);
-  if (wait.resolution !== 'timeout') return { kind: 'success', data: wait.payload };
-  if (config.onTimeout === 'fail') return { kind: 'failure', error: new EventTimeoutError(node.id, config.name, config.timeoutMs ?? 0) };
-  return { kind: 'success', data: config.onTimeout.value };
-}
-
 /**
  * The node's own job: computes the match value and records that the node waits (and schedules
- * its timeout). `run.exec` must hold the node's parents' results (a `$.nodes.<id>` match reads
- * one). A wait its timeout resolved (a DLQ retry) starts over; a wait an event resolved (its
- * sender died before writing the result) completes with the payload.
+ * its timeout; see waits.ts). `run.exec` must hold the node's parents' results (a `$.nodes.<id>`
+ * match reads one).
  */
 export async function stepEvent(rt: Runtime, run: SignalRun): Promise<SignalStep> {
   const { node, exec } = run;
-  const store = waitStore(rt.store);
+  waitStore(rt.store);
   const config = eventConfigOf(node);
   const value = matchValueOf(config, { initialData: exec.initialData, parentOutput: (id) => resultOf(exec.nodeResults, id)?.data });
   if (value === undefined) return { kind: 'failure', error: new EventMatchError(node.id, config.name, config.equals) };
-  const ref = refOf(exec.executionId, config.name);
-  for (let round = 0; round < 3; round++) {
-    const { created, wait } = await store.createWait({ ...ref, state: 'waiting', nodeId: node.id, matchValue: matchKey(config.field, value) });
-    if (created || wait.state === 'waiting') return suspend(rt, run, wait);
-    if (wait.resolution === 'timeout') {
-      const again = await store.updateWait(ref, ['resolved'], { state: 'waiting', nodeId: node.id });
-      if (again === null) continue;
-      await (await rt.queues.nodeQueue.getJob(waitTimeoutJobId(exec.executionId, node.id)))?.remove().catch(() => undefined);
-      return suspend(rt, run, again);
-    }
-    return fromResolved(node, wait);
-  }
-  throw new Error(`the wait of event '${config.name}' of execution '${exec.executionId}' kept changing under node '${node.id}'`);
-}
-
-async function suspend(rt: Runtime, run: SignalRun, wait: WaitRecord): Promise<SignalStep> {
-  const { node, exec, job } = run;
-  const { name, timeoutMs } = eventConfigOf(node);
-  if (timeoutMs !== undefined) {
-    const data: NodeJobData = { ...target(exec), nodeId: node.id, waitTimeout: true };
-    const delay = Math.max(0, wait.updatedAt + timeoutMs - rt.clock());
-    await rt.queues.nodeQueue.add(NODE_JOB, data, { jobId: waitTimeoutJobId(exec.executionId, node.id), delay, attempts: 1 });
-  }
-  rt.events.publish(
-    {
-      type: 'node:delayed',
-      executionId: exec.executionId,
-      workflowId: exec.workflowId,
-      nodeId: node.id,
-      nodeType: node.type,
-      data: { reason: 'event', event: name, ...(timeoutMs !== undefined && { timeoutMs }) },
-    },
-    job,
-  );
-  return { kind: 'suspended', status: 'waiting' };
-}
-
-/** The timeout job: resolves the wait as timed out when it still waits; else leaves it alone. */
-export async function fireEventTimeout(rt: Runtime, run: SignalRun): Promise<SignalStep> {
-  const { node, exec } = run;
-  const store = waitStore(rt.store);
-  const ref = refOf(exec.executionId, eventConfigOf(node).name);
-  const fired = await store.updateWait(ref, ['waiting'], { state: 'resolved', resolution: 'timeout' });
-  if (fired !== null) return fromResolved(node, fired);
-  const wait = await store.getWait(ref);
-  if (wait?.state === 'resolved' && wait.resolution === 'timeout') return fromResolved(node, wait);
-  return { kind: 'suspended', status: 'not-run', reason: 'the event came first' };
+  return stepWait(rt, run, matchKey(config.field, value));
 }
 
 type MatchStore = Required<Pick<ExecutionStore, 'findWaitingByMatch' | 'createWait' | 'getWait' | 'updateWait'>>;

@@ -18,8 +18,8 @@ import { BUILTIN_NODE_KIND_FACTS, BUILTIN_NODE_KINDS, isBuiltinNodeKind } from '
 import { resolved, resolvedValue, saveNodeResultChecked } from './payloads.js';
 import { escapedErrorRetry, infraRetryDelayMs, isFinalAttempt, isRetryableError, isRetryableResult, jobRetryOptions, stalledTooOften } from '../resilience/retry.js';
 import { aggregate, AGGREGATOR_NODE_ID, stepSubWorkflow } from './sub-workflows.js';
-import { fireTimeout, stepSignal } from './signals.js';
-import { fireEventTimeout, stepEvent } from './events-wait.js';
+import { stepEvent } from './events-wait.js';
+import { fireWaitTimeout, stepWait } from './waits.js';
 import type { Runtime } from '../engine/runtime.js';
 import type { NodeSpan } from '../observe/tracing.js';
 
@@ -270,14 +270,14 @@ export class NodeProcessor {
         case BUILTIN_NODE_KINDS.delay:
           return { kind: 'success', data: input };
         case BUILTIN_NODE_KINDS.signal: {
-          const step = job.data.waitTimeout === true ? await fireTimeout(this.rt, { node, exec, job }) : await stepSignal(this.rt, { node, exec, job });
+          const step = job.data.waitTimeout === true ? await fireWaitTimeout(this.rt, { node, exec, job }) : await stepWait(this.rt, { node, exec, job });
           return match(step)
             .with({ kind: 'failure' }, (f): Outcome => failure(f.error, false))
             .otherwise((other) => other);
         }
         case BUILTIN_NODE_KINDS.event: {
           // `full`: a `$.nodes.<parent>` match reads the parent's (resolved) output.
-          const step = job.data.waitTimeout === true ? await fireEventTimeout(this.rt, { node, exec, job }) : await stepEvent(this.rt, { node, exec: full, job });
+          const step = job.data.waitTimeout === true ? await fireWaitTimeout(this.rt, { node, exec, job }) : await stepEvent(this.rt, { node, exec: full, job });
           return match(step)
             .with({ kind: 'failure' }, (f): Outcome => failure(f.error, false))
             .otherwise((other) => other);

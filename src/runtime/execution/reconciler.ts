@@ -12,7 +12,7 @@ import { nodeJobId } from '../queues/jobs.js';
 import type { NodeJobData } from '../queues/jobs.js';
 import { startJobId } from './lifecycle.js';
 import { inLiveChain } from './eager.js';
-import { signalledWithoutResult } from './signals.js';
+import { signalledWithoutResult } from './waits.js';
 import type { Runtime } from '../engine/runtime.js';
 
 /** What one reconcile pass found and did, as {@link WorkflowEngine.reconcile} returns it. */
