@@ -35,7 +35,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       name: 'redis-cluster',
       include: BACKEND_SUITES,
       env: { SPANE_TEST_BACKEND: 'redis', SPANE_TEST_REDIS_CLUSTER: '1' },
-      setupFiles: ['test/backends/cluster-suite.ts'],
+      setupFiles: ['test/setup/eager-chains.ts', 'test/backends/cluster-suite.ts'],
       typecheck: { enabled: false },
     },
   };

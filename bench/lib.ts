@@ -117,10 +117,11 @@ export function linearWorkflow(id: string, length: number, type = 'step', config
 
 /**
  * Extra engine config for every SPANE side of every bench, from one place: `BENCH_EAGER=1` turns on
- * eager chains (`eagerChains: true`).
+ * eager chains (`eagerChains: true`); without it they are off (`eagerChains: false`, although the
+ * engine's default is on), so a bench's figures without the variable stay comparable with earlier runs.
  */
 export function spaneConfigExtras(): Partial<EngineConfig> {
-  return eagerRequested() ? { eagerChains: true } : {};
+  return { eagerChains: eagerRequested() };
 }
 
 /** `BENCH_EAGER=1`, as the benches report it (and {@link spaneConfigExtras} applies it). */

@@ -1,7 +1,10 @@
 /**
- * With `SPANE_TEST_EAGER_CHAINS=1`, every engine a test creates defaults to `eagerChains: true`
- * (a test's own config still wins), so the whole suite can run with eager chains on.
+ * Eager chains are on by default (engine option `eagerChains`). With `SPANE_TEST_EAGER_CHAINS=0`
+ * every engine a test creates defaults to `eagerChains: false`, with `SPANE_TEST_EAGER_CHAINS=1`
+ * to `true` (a test's own config wins either way), so the whole suite runs both ways.
  */
 import { setTestEngineDefaults } from '../../src/runtime/engine/test-hooks.js';
 
-if (process.env['SPANE_TEST_EAGER_CHAINS'] === '1') setTestEngineDefaults({ eagerChains: true });
+const eager = process.env['SPANE_TEST_EAGER_CHAINS'];
+if (eager === '0') setTestEngineDefaults({ eagerChains: false });
+else if (eager === '1') setTestEngineDefaults({ eagerChains: true });

@@ -33,7 +33,7 @@ describe('resolveEngineConfig: defaults', () => {
     reconcileIntervalMs: 30_000,
     reconcileGraceMs: 30_000,
     reconcileBatchSize: 1000,
-    eagerChains: false,
+    eagerChains: true,
   };
 
   it('fills in every default for an empty config', () => {
@@ -154,7 +154,8 @@ describe('resolveEngineConfig: refused options', () => {
 
 describe('resolveEngineConfig: eagerChains', () => {
   it('accepts a boolean or { maxLength } and says how chains apply', () => {
-    expect(eagerChainSettings(resolveEngineConfig({}))).toEqual({ byDefault: false, maxLength: 32 });
+    expect(eagerChainSettings(resolveEngineConfig({}))).toEqual({ byDefault: true, maxLength: 32 });
+    expect(eagerChainSettings(resolveEngineConfig({ eagerChains: false }))).toEqual({ byDefault: false, maxLength: 32 });
     expect(eagerChainSettings(resolveEngineConfig({ eagerChains: true }))).toEqual({ byDefault: true, maxLength: 32 });
     expect(eagerChainSettings(resolveEngineConfig({ eagerChains: { maxLength: 4 } }))).toEqual({ byDefault: true, maxLength: 4 });
     expect(eagerChainSettings(resolveEngineConfig({ eagerChains: {} }))).toEqual({ byDefault: true, maxLength: 32 });

@@ -58,7 +58,7 @@ export const engineConfigSchema = z.strictObject({
   reconcileIntervalMs: z.union([z.number().int().min(0), z.literal(false)]).default(30_000),
   reconcileGraceMs: z.number().int().min(0).default(30_000),
   reconcileBatchSize: z.number().int().min(1).default(1000),
-  eagerChains: z.union([z.boolean(), z.strictObject({ maxLength: z.number().int().min(1).max(10_000).optional() })]).default(false),
+  eagerChains: z.union([z.boolean(), z.strictObject({ maxLength: z.number().int().min(1).max(10_000).optional() })]).default(true),
 });
 
 /**
@@ -217,8 +217,9 @@ export interface ResolvedEngineConfig {
    * `true` means `{ maxLength: 32 }`. Workflows and nodes opt in or out with their own `eager`
    * (node over workflow over this option). Ignored with `useWorkerThreads` and
    * `useNativeRateLimiting` (a chain would bypass the thread pool and the worker's limiter).
+   * `false` gives every node a job of its own.
    * See docs/architecture.md, "Eager chains".
-   * @defaultValue false
+   * @defaultValue true
    */
   eagerChains: boolean | { maxLength?: number | undefined };
 }

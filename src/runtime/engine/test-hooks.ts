@@ -56,7 +56,7 @@ let testDefaults: EngineConfig = {};
 /**
  * Sets engine options that every engine created afterwards in this process starts from (its own
  * `config` wins over them), so a whole test suite can run with an option on; `{}` clears them.
- * test/setup/eager-chains.ts uses it for `SPANE_TEST_EAGER_CHAINS=1`.
+ * test/setup/eager-chains.ts uses it for `SPANE_TEST_EAGER_CHAINS=0` and `=1`.
  *
  * @internal Exposed only for SPANE's own tests; not part of the public API.
  */
