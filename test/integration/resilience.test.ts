@@ -41,7 +41,9 @@ describe('circuit breakers (inline only: the test reads the breaker states of th
       circuitBreakers: breakers,
     });
     try {
-      const cb = { failureThreshold: 2, successThreshold: 2, timeout: 500 };
+      // An open window long enough for the fast-failing run to fit in it on a loaded machine
+      // (500 ms did not, at a load of 15).
+      const cb = { failureThreshold: 2, successThreshold: 2, timeout: 3000 };
       await engine.registerWorkflow(graph('cb', [node('call', 'http', { config: { url: 'https://api.example.test/v1', circuitBreaker: cb } })], []));
       engine.startWorkers(1);
       const run = async () => engine.waitForExecution(await engine.enqueueWorkflow('cb', {}));
@@ -53,7 +55,7 @@ describe('circuit breakers (inline only: the test reads the breaker states of th
       expect(calls).toBe(2);
       healthy = true;
       // Kept: the breaker's open window is measured in time and nothing marks its end.
-      await sleep(600); // the open window passes: half-open
+      await sleep(3100); // the open window passes: half-open
       expect((await run()).status).toBe('completed');
       expect(breakers.getAllStats()[0]?.state).toBe('half-open');
       expect((await run()).status).toBe('completed');
