@@ -116,17 +116,17 @@ export function linearWorkflow(id: string, length: number, type = 'step', config
 }
 
 /**
- * Extra engine config for every SPANE side of every bench, from one place: `BENCH_EAGER=1` turns on
- * eager chains (`eagerChains: true`); without it they are off (`eagerChains: false`, although the
- * engine's default is on), so a bench's figures without the variable stay comparable with earlier runs.
+ * Extra engine config for every SPANE side of every bench, from one place: eager chains as the
+ * engine's default has them (on); `BENCH_EAGER=0` turns them off, to compare with runs made before
+ * they were the default.
  */
 export function spaneConfigExtras(): Partial<EngineConfig> {
   return { eagerChains: eagerRequested() };
 }
 
-/** `BENCH_EAGER=1`, as the benches report it (and {@link spaneConfigExtras} applies it). */
+/** Whether the SPANE sides run eager chains: yes, unless `BENCH_EAGER=0` (see {@link spaneConfigExtras}). */
 export function eagerRequested(): boolean {
-  return process.env['BENCH_EAGER'] === '1';
+  return process.env['BENCH_EAGER'] !== '0';
 }
 
 /**

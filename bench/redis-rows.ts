@@ -16,7 +16,7 @@
  *
  * Env: REDIS_URL, BENCH_CHAINS (200), BENCH_STEPS (10), BENCH_CONCURRENCY (50), BENCH_ROUNDS (5),
  * BENCH_RUNS (30), BENCH_LONG_JOBS (2000), BENCH_FANOUTS (100), BENCH_ROWS (all: chain,off,200,500,
- * fanout,idle), BENCH_EAGER=1 (SPANE with eager chains, see spaneConfigExtras in bench/lib.ts),
+ * fanout,idle), BENCH_EAGER=0 (SPANE without eager chains, see spaneConfigExtras in bench/lib.ts),
  * BENCH_JSON=<file> (rows as JSON, the bench protocol). "Done" is taken inside the last job on
  * both sides (a completion hook, no polling), as in bench/chain.ts.
  */
@@ -309,7 +309,7 @@ export async function measureRedisRows(): Promise<BenchRow[]> {
     }
     if (spane.warnings.length > 0) log(`SPANE logged ${spane.warnings.length} warning(s); first: ${spane.warnings[0]}`);
 
-    const eager = eagerRequested() ? ' (BENCH_EAGER=1)' : '';
+    const eager = eagerRequested() ? '' : ' (BENCH_EAGER=0)';
     const out: BenchRow[] = [];
     const cpuPerJob = (side: Side | undefined) => (side === undefined ? 'n/a' : ((chainCpu.get(side) ?? 0) / ROUNDS).toFixed(3));
     const conf = `${CHAINS} executions × ${STEPS} nodes, concurrency ${CONCURRENCY}${eager}; process CPU ms/job: SPANE ${cpuPerJob(spane)}, events off ${cpuPerJob(spaneOff)}, raw ${cpuPerJob(raw)}`;

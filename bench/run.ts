@@ -12,8 +12,8 @@
  *   file>`; it writes its rows there (the bench protocol) and its own output goes to stderr here.
  *   A missing script, a failure or no rows prints the group's rows as "not measured (reason)".
  *
- * BENCH_EAGER=1 is passed on to every group (SPANE sides with eager chains, see
- * spaneConfigExtras in bench/lib.ts). BENCH_CHILD_TIMEOUT_MS (default 1800000) bounds each child.
+ * BENCH_EAGER=0 is passed on to every group (SPANE sides without eager chains, which are the
+ * engine's default; see spaneConfigExtras in bench/lib.ts). BENCH_CHILD_TIMEOUT_MS (default 1800000) bounds each child.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   const startLoad = loadAvg();
   const started = new Date();
   process.stdout.write(`load average at start: ${startLoad}\n`);
-  log(`groups: ${groups.join(', ')}${eagerRequested() ? ' · BENCH_EAGER=1' : ''}`);
+  log(`groups: ${groups.join(', ')}${eagerRequested() ? '' : ' · BENCH_EAGER=0'}`);
   const lines: Line[] = [];
   for (const group of groups) {
     log(`${group}: start (load ${loadAvg()})`);
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   const cpu = os.cpus();
   const out = [
     '',
-    `## npm run bench (${started.toISOString()}, Node ${process.version}, ${cpu.length} cores ${cpu[0]?.model.trim() ?? ''}${eagerRequested() ? ', BENCH_EAGER=1' : ''})`,
+    `## npm run bench (${started.toISOString()}, Node ${process.version}, ${cpu.length} cores ${cpu[0]?.model.trim() ?? ''}${eagerRequested() ? '' : ', BENCH_EAGER=0'})`,
     '',
     '| Group | Figure | SPANE | Peer | Ratio | Target | Status | Note |',
     '|---|---|---:|---:|---:|---|---|---|',
