@@ -59,13 +59,13 @@ describe('embedded template cache', () => {
     const dir = cacheDir();
     const before = workCopies();
     const first = await openTemplate(dir);
-    expect(existsSync(first.dir)).toBe(true);
+    expect(existsSync(first.dir!)).toBe(true);
     await first.db.exec("INSERT INTO spane.workflows (id, version, definition, created_at) VALUES ('left-behind', 1, '{}'::jsonb, 0)");
     const second = await openTemplate(dir);
     expect(second.dir).not.toBe(first.dir);
     await first.dispose();
     await first.dispose();
-    expect(existsSync(first.dir)).toBe(false);
+    expect(existsSync(first.dir!)).toBe(false);
     const { rows } = await second.db.query("SELECT count(*)::int AS n FROM spane.workflows WHERE id = 'left-behind'");
     expect(rows).toEqual([{ n: 0 }]);
     await second.dispose();
@@ -136,12 +136,30 @@ describe('embedded template cache', () => {
     const uncached = await openTemplate(path.join(file, 'cache'));
     expect(await tablesOf(uncached.db)).toContain('spane.executions');
     await uncached.dispose();
-    expect(existsSync(uncached.dir)).toBe(false);
+    expect(existsSync(uncached.dir!)).toBe(false);
 
     const dir = cacheDir();
     writeFileSync(path.join(dir, 'pglite-template-0123456789abcdef01234567.tar'), 'an old tarball');
     await (await openTemplate(dir)).dispose();
     expect(readdirSync(dir).some((f) => f.endsWith('.tar'))).toBe(false);
+  }, 180_000);
+
+  it('a temp folder that cannot take a copy gives a migrated database in memory', async () => {
+    const file = path.join(cacheDir(), 'a-file');
+    writeFileSync(file, '');
+    const cache = cacheDir();
+    const tmp = process.env['TMPDIR'];
+    process.env['TMPDIR'] = path.join(file, 'tmp');
+    try {
+      const inMemory = await openTemplate(cache);
+      expect(inMemory.dir).toBeUndefined();
+      expect(await tablesOf(inMemory.db)).toContain('spane.executions');
+      await inMemory.dispose();
+      expect(inMemory.db.closed).toBe(true);
+    } finally {
+      if (tmp === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = tmp;
+    }
   }, 180_000);
 
   it('other migrations, SPANE or PGlite version are another key', () => {
