@@ -87,6 +87,16 @@ describe('embedded template cache', () => {
     expect(existsSync(live)).toBe(true);
   }, 120_000);
 
+  it('a process that exits without closing its database leaves no copy behind', async () => {
+    const dir = cacheDir();
+    await (await openTemplate(dir)).dispose();
+    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '../fixtures/embedded-exit-child.ts'), dir], { encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    const copy = child.stdout.trim();
+    expect(copy).toContain(`spane-embedded-${child.pid}-`);
+    expect(existsSync(copy)).toBe(false);
+  }, 120_000);
+
   it('SqlBackend.embedded removes its copy on close', async () => {
     const before = workCopies();
     const backend = await SqlBackend.embedded({ templateCache: cacheDir() });

@@ -13,7 +13,7 @@
  * @internal
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -182,15 +182,36 @@ export async function openFromTemplate(options: OpenFromTemplateOptions): Promis
   return withDispose({ db, dir }, outcome);
 }
 
+/** Working copies of this process not yet disposed: removed at exit if the process ends without closing them. */
+const openCopies = new Set<string>();
+
+function removeOpenCopiesAtExit(): void {
+  for (const dir of openCopies) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Left to the next start (a dead process's copy).
+    }
+  }
+}
+
 function withDispose(opened: { db: PGlite; dir: string | undefined }, outcome: TemplateOutcome): TemplateDatabase {
   const { db, dir } = opened;
+  if (dir !== undefined) {
+    if (openCopies.size === 0) process.once('exit', removeOpenCopiesAtExit);
+    openCopies.add(dir);
+  }
   let disposing: Promise<void> | undefined;
   const dispose = () =>
     (disposing ??= (async () => {
       try {
         if (!db.closed) await db.close();
       } finally {
-        if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+        if (dir !== undefined) {
+          await rm(dir, { recursive: true, force: true });
+          openCopies.delete(dir);
+          if (openCopies.size === 0) process.removeListener('exit', removeOpenCopiesAtExit);
+        }
       }
     })());
   return { db, outcome, dir, dispose };
