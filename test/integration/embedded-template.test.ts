@@ -1,9 +1,9 @@
 /**
  * The migrated template a throwaway embedded database starts from (pglite-template.ts): the
- * first start builds and caches it, each start runs on its own copy (removed on close, or after a
- * crash by a later start), a damaged template is rebuilt, and other migrations are another key. Real PGlite, each test on its own cache folder.
+ * first start builds and caches it, each start runs on its own copy (removed on close, at exit, on
+ * a signal the process does not handle, or after a crash by a later start), a damaged template is rebuilt, and other migrations are another key. Real PGlite, each test on its own cache folder.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -95,6 +95,45 @@ describe('embedded template cache', () => {
     const copy = child.stdout.trim();
     expect(copy).toContain(`spane-embedded-${child.pid}-`);
     expect(existsSync(copy)).toBe(false);
+  }, 120_000);
+
+  /** Starts embedded-signal-child.ts, sends `signal` once it has printed its copy, and gives what it printed and how it ended. */
+  async function stopChild(dir: string, signal: NodeJS.Signals, mode = ''): Promise<{ lines: string[]; code: number | null; signal: NodeJS.Signals | null; pid: number }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '../fixtures/embedded-signal-child.ts'), dir, mode], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      const first = out === '';
+      out += chunk;
+      if (first && out.includes('\n')) child.kill(signal);
+    });
+    const [code, sig] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+    return { lines: out.trim().split('\n'), code, signal: sig, pid: child.pid! };
+  }
+
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
+    'a process killed by %s that nothing else handles leaves no copy, and still dies of it',
+    async (signal) => {
+      const dir = cacheDir();
+      await (await openTemplate(dir)).dispose();
+      const child = await stopChild(dir, signal);
+      const copy = child.lines[0]!;
+      expect(copy).toContain(`spane-embedded-${child.pid}-`);
+      expect(child.signal).toBe(signal);
+      expect(existsSync(copy)).toBe(false);
+    },
+    120_000,
+  );
+
+  it('a process that handles SIGTERM itself keeps its copy until it exits', async () => {
+    const dir = cacheDir();
+    await (await openTemplate(dir)).dispose();
+    const child = await stopChild(dir, 'SIGTERM', 'handle');
+    expect(child.code).toBe(0);
+    expect(child.lines[1]).toBe('kept');
+    expect(existsSync(child.lines[0]!)).toBe(false);
   }, 120_000);
 
   it('SqlBackend.embedded removes its copy on close', async () => {

@@ -18,6 +18,7 @@ import { cp, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
 import { LATEST_SCHEMA_VERSION } from 'bullmq';
 import { resolveMigrationsFolder } from '../../../store/drizzle/migrate.js';
@@ -130,7 +131,8 @@ const WORK_PREFIX = 'spane-embedded-';
  * a tarball loaded into PGlite's in-memory file system: the data files then stay in the OS's
  * page cache instead of the process's memory (about 150 MB less peak RSS), and nothing is untarred
  * in JavaScript. The database is as ephemeral as an in-memory one: each open starts from the
- * template, and its copy is removed when it closes (or, after a crash, by a later start).
+ * template, and its copy is removed when it closes, at exit or on a fatal signal nothing else
+ * handles (or, after a crash, by a later start).
  */
 export async function openFromTemplate(options: OpenFromTemplateOptions): Promise<TemplateDatabase> {
   const { PGlite } = await import('@electric-sql/pglite');
@@ -195,10 +197,40 @@ function removeOpenCopiesAtExit(): void {
   }
 }
 
+/**
+ * Signals whose default action ends the process without 'exit' (a test runner stopping its
+ * worker with SIGTERM, Ctrl-C in a script, a closed terminal).
+ */
+const FATAL_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/**
+ * On a signal no one else listens for, removes the open copies and raises the signal again, so
+ * the process still ends the way it would have (killed by that signal). When the application
+ * handles the signal itself it decides when to end: its copies stay while the database may still
+ * be used, and go at 'exit' or with `dispose`.
+ */
+function removeOpenCopiesOnSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  removeOpenCopiesAtExit();
+  unwatchProcessEnd();
+  process.kill(process.pid, signal);
+}
+
+function watchProcessEnd(): void {
+  process.once('exit', removeOpenCopiesAtExit);
+  // A worker thread gets no signals; its process's are its main thread's to handle.
+  if (isMainThread) for (const signal of FATAL_SIGNALS) process.on(signal, removeOpenCopiesOnSignal);
+}
+
+function unwatchProcessEnd(): void {
+  process.removeListener('exit', removeOpenCopiesAtExit);
+  for (const signal of FATAL_SIGNALS) process.removeListener(signal, removeOpenCopiesOnSignal);
+}
+
 function withDispose(opened: { db: PGlite; dir: string | undefined }, outcome: TemplateOutcome): TemplateDatabase {
   const { db, dir } = opened;
   if (dir !== undefined) {
-    if (openCopies.size === 0) process.once('exit', removeOpenCopiesAtExit);
+    if (openCopies.size === 0) watchProcessEnd();
     openCopies.add(dir);
   }
   let disposing: Promise<void> | undefined;
@@ -210,7 +242,7 @@ function withDispose(opened: { db: PGlite; dir: string | undefined }, outcome: T
         if (dir !== undefined) {
           await rm(dir, { recursive: true, force: true });
           openCopies.delete(dir);
-          if (openCopies.size === 0) process.removeListener('exit', removeOpenCopiesAtExit);
+          if (openCopies.size === 0) unwatchProcessEnd();
         }
       }
     })());
