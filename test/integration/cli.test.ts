@@ -184,17 +184,24 @@ describe('spane run', () => {
     expect(r.err).toContain('refused on purpose');
   });
 
-  it('Ctrl-C cancels the execution and exits 130', async () => {
-    const child = spawn(process.execPath, [CLI, 'run', `${FIXTURES}/slow.ts`, '--backend', 'redis', '--prefix', prefix], { cwd: root, env: process.env });
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdout.resume();
-    const closed = new Promise<number | null>((r) => child.on('close', r));
-    await until(() => err.includes('execution ') && /wait +running/.test(err), 30_000, 'the node to start');
-    child.kill('SIGINT');
-    expect(await closed).toBe(130);
-    expect(err).toMatch(/cli-slow: interrupted; execution [0-9a-f-]+ cancelled/);
-  }, 60_000);
+  it.each([
+    ['SIGINT', 'Ctrl-C', 130],
+    ['SIGTERM', 'a stop request (a container or service manager stopping it)', 143],
+  ] as const)(
+    '%s (%s) cancels the execution and exits %i',
+    async (signal, _what, code) => {
+      const child = spawn(process.execPath, [CLI, 'run', `${FIXTURES}/slow.ts`, '--backend', 'redis', '--prefix', prefix], { cwd: root, env: process.env });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      child.stdout.resume();
+      const closed = new Promise<number | null>((r) => child.on('close', r));
+      await until(() => err.includes('execution ') && /wait +running/.test(err), 30_000, 'the node to start');
+      child.kill(signal);
+      expect(await closed).toBe(code);
+      expect(err).toMatch(/cli-slow: interrupted; execution [0-9a-f-]+ cancelled/);
+    },
+    60_000,
+  );
 });
 
 describe('spane migrate', () => {

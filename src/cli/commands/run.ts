@@ -72,17 +72,22 @@ export async function runCommand(file: string, options: RunOptions, io: CliIO): 
   });
   const view = createProgressView({ nodes: target.nodes, stream: io.stderr, ...(options.live !== undefined && { live: options.live }) });
   const stopObserving = engine.observeEvents((e) => view.onEvent(e));
-  // Ctrl-C cancels the execution (its running nodes see their AbortSignal) and exits 130; a
-  // second Ctrl-C while that happens exits at once.
-  let onSigint: (() => void) | undefined;
-  const exitNow = () => process.exit(130);
-  const interrupted = new Promise<'interrupted'>((resolve) => {
-    onSigint = () => {
-      process.off('SIGINT', onSigint!);
-      process.once('SIGINT', exitNow);
-      resolve('interrupted');
+  // Ctrl-C (SIGINT) or a stop request (SIGTERM) cancels the execution (its running nodes see
+  // their AbortSignal) and exits 128 + the signal's number (130, 143); a second signal while that
+  // happens exits at once.
+  const exitCodes = { SIGINT: 130, SIGTERM: 143 } as const;
+  const signals = Object.keys(exitCodes) as (keyof typeof exitCodes)[];
+  const exitNow = (signal: NodeJS.Signals) => process.exit(exitCodes[signal as keyof typeof exitCodes] ?? 130);
+  let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
+  const interrupted = new Promise<{ interrupted: number }>((resolve) => {
+    onSignal = (signal) => {
+      for (const s of signals) {
+        process.off(s, onSignal!);
+        process.once(s, exitNow);
+      }
+      resolve({ interrupted: exitCodes[signal as keyof typeof exitCodes] ?? 130 });
     };
-    process.on('SIGINT', onSigint);
+    for (const s of signals) process.on(s, onSignal);
   });
   try {
     // Every workflow of the file, so sub-workflows it starts are there too.
@@ -95,13 +100,13 @@ export async function runCommand(file: string, options: RunOptions, io: CliIO): 
     const waited = engine.waitForExecution(executionId, options.timeout > 0 ? { timeoutMs: options.timeout * 1000 } : {});
     const outcome = await Promise.race([waited, interrupted]);
     view.stop();
-    if (outcome === 'interrupted') {
+    if ('interrupted' in outcome) {
       const cancelled = await engine.cancelWorkflow(executionId).catch((err: unknown) => {
         println(io.stderr, `${target.id}: could not cancel execution ${executionId}: ${err instanceof Error ? err.message : String(err)}`);
         return false;
       });
       println(io.stderr, `${target.id}: interrupted; execution ${executionId} ${cancelled ? 'cancelled' : 'had already ended'}`);
-      return 130;
+      return outcome.interrupted;
     }
     const took = formatDuration(Date.now() - started);
     if (outcome.status === 'completed') {
@@ -115,8 +120,10 @@ export async function runCommand(file: string, options: RunOptions, io: CliIO): 
     }
     return 1;
   } finally {
-    if (onSigint !== undefined) process.off('SIGINT', onSigint);
-    process.off('SIGINT', exitNow);
+    for (const s of signals) {
+      if (onSignal !== undefined) process.off(s, onSignal);
+      process.off(s, exitNow);
+    }
     view.stop();
     stopObserving();
     await engine.close();
