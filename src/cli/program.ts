@@ -292,10 +292,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     return exit.code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    println(
-      io.stderr,
-      err instanceof SpaneError || isSpaneErrorLike(err) ? `spane: ${(err as Error).message}` : `spane: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-    );
+    const message = err instanceof SpaneError || isSpaneErrorLike(err) ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    // A message that names its command ('spane fork: …') is printed as it is, not 'spane: spane fork: …'.
+    println(io.stderr, message.startsWith('spane ') ? message : `spane: ${message}`);
     if (io.verbose === true && (err instanceof SpaneError || isSpaneErrorLike(err))) println(io.stderr, stackOf(err));
     return 1;
   }

@@ -126,7 +126,7 @@ describe('spane executions list', () => {
   it('without a shared store: says why an in-memory store cannot be read, exit 1', async () => {
     const r = await spane(['executions', 'list']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^spane: spane executions list: no shared store: pass --database-url <url> or set SPANE_DATABASE_URL \(or DATABASE_URL\)/);
+    expect(r.err).toMatch(/^spane executions list: no shared store: pass --database-url <url> or set SPANE_DATABASE_URL \(or DATABASE_URL\)/);
     const down = await spane(['executions', 'list', '--database-url', 'postgres://postgres:pw@127.0.0.1:9/none']);
     expect(down.code).toBe(1);
     expect(down.err).toMatch(/^spane: Cannot open the postgres backend \(spane executions list: database 'none' on 127.0.0.1:9\)/);
@@ -192,7 +192,7 @@ describe('spane dlq', () => {
 
     const noStore = await spane(['dlq', 'retry', item!.jobId, ...queue()]);
     expect(noStore.code).toBe(1);
-    expect(noStore.err).toMatch(/^spane: spane dlq retry: the retried execution lives in the shared store/);
+    expect(noStore.err).toMatch(/^spane dlq retry: the retried execution lives in the shared store/);
 
     failing = false;
     const retried = await spane(['dlq', 'retry', item!.jobId, ...queue(), ...db()]);

@@ -245,7 +245,7 @@ describe('spane migrate', () => {
   it('without a database, with two, or with one that does not answer: one line and exit 1', async () => {
     const none = await spane(['migrate'], { SPANE_DATABASE_URL: '', DATABASE_URL: '' });
     expect(none.code).toBe(1);
-    expect(none.err).toMatch(/^spane: spane migrate: no database: pass --database-url <url> or --data-dir <dir>/);
+    expect(none.err).toMatch(/^spane migrate: no database: pass --database-url <url> or --data-dir <dir>/);
     const both = await spane(['migrate', '--database-url', 'postgres://x@127.0.0.1:9/x', '--data-dir', '/tmp/x']);
     expect(both.code).toBe(1);
     expect(both.err).toContain('pass either --database-url or --data-dir, not both');
@@ -352,7 +352,7 @@ describe('spane fork', () => {
     expect(unknownVersion.err.trim()).toBe(`spane: Workflow 'cli-fork' version 7 is not registered`);
     const badJson = await spane(['fork', original.executionId, '--from', 'b', '--input', '{', ...flags]);
     expect(badJson.code).toBe(1);
-    expect(badJson.err.trim()).toBe('spane: spane fork: --input is not valid JSON');
+    expect(badJson.err.trim()).toBe('spane fork: --input is not valid JSON');
     expect((await engine.getExecution(original.executionId))?.status).toBe('failed');
   }, 120_000);
 });
