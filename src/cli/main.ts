@@ -19,6 +19,16 @@ import v8 from 'node:v8';
 // keep optimized code.
 if (process.argv[2] === 'run') v8.setFlagsFromString('--liftoff-only');
 
+// A reader that went away (`spane run … | head -1`, a closed terminal) makes the next write fail
+// with EPIPE, emitted as an 'error' that would end the process mid-command, leaving a `spane run`
+// execution running. The command goes on (what it prints is lost); other stream errors still end it.
+const IGNORED_WRITE_ERRORS = new Set(['EPIPE', 'ERR_STREAM_DESTROYED']);
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (!IGNORED_WRITE_ERRORS.has(err.code ?? '')) throw err;
+  });
+}
+
 // No top-level await: the build also emits a CommonJS copy of this entry.
 void Promise.all([import('./io.js'), import('./program.js')])
   .then(([{ processIO }, { runCli }]) => runCli(process.argv.slice(2), processIO()))

@@ -184,6 +184,14 @@ describe('spane run', () => {
     expect(r.err).toContain('refused on purpose');
   });
 
+  it('runs to the end when whoever reads its output has gone (`spane run … | head -1`)', async () => {
+    const child = spawn(process.execPath, [CLI, 'run', `${FIXTURES}/greet.ts`, '-w', 'cli-greet-json', '--backend', 'redis', '--prefix', prefix], { cwd: root, env: process.env });
+    // Both pipes closed before the first line: every write the command makes gets EPIPE.
+    child.stdout.destroy();
+    child.stderr.destroy();
+    expect(await new Promise<number | null>((r) => child.on('close', r))).toBe(0);
+  }, 60_000);
+
   it.each([
     ['SIGINT', 'Ctrl-C', 130],
     ['SIGTERM', 'a stop request (a container or service manager stopping it)', 143],
