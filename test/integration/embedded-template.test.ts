@@ -4,12 +4,12 @@
  * a signal the process does not handle, or after a crash by a later start), a damaged template is rebuilt, and other migrations are another key. Real PGlite, each test on its own cache folder.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqlBackend } from '../../src/index.js';
-import { currentTemplateInputs, migrationHash, templateKey } from '../../src/runtime/queues/backends/pglite-template.js';
+import { currentTemplateInputs, migrationHash, STALE_TEMPLATE_MS, templateKey } from '../../src/runtime/queues/backends/pglite-template.js';
 import { openTemplate } from '../../src/runtime/queues/backends/sql-backend.js';
 
 const dirs: string[] = [];
@@ -191,6 +191,23 @@ describe('embedded template cache', () => {
     writeFileSync(path.join(dir, 'pglite-template-0123456789abcdef01234567.tar'), 'an old tarball');
     await (await openTemplate(dir)).dispose();
     expect(readdirSync(dir).some((f) => f.endsWith('.tar'))).toBe(false);
+  }, 180_000);
+
+  it("a build removes other versions' templates unused for 30 days, and a start marks its own as used", async () => {
+    const dir = cacheDir();
+    const longAgo = new Date(Date.now() - STALE_TEMPLATE_MS - 24 * 60 * 60 * 1000);
+    const old = path.join(dir, 'pglite-template-000000000000000000000000');
+    const recent = path.join(dir, 'pglite-template-111111111111111111111111');
+    for (const other of [old, recent]) mkdirSync(path.join(other, 'base'), { recursive: true });
+    utimesSync(old, longAgo, longAgo);
+    await (await openTemplate(dir)).dispose();
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(recent)).toBe(true);
+
+    const [own] = templates(dir).filter((f) => path.join(dir, f) !== recent);
+    utimesSync(path.join(dir, own!), longAgo, longAgo);
+    await (await openTemplate(dir)).dispose();
+    expect(statSync(path.join(dir, own!)).mtimeMs).toBeGreaterThan(longAgo.getTime() + STALE_TEMPLATE_MS);
   }, 180_000);
 
   it('a temp folder that cannot take a copy gives a migrated database in memory', async () => {

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -158,7 +158,12 @@ export async function openFromTemplate(options: OpenFromTemplateOptions): Promis
   let damaged = false;
   if (existsSync(template)) {
     const opened = await open();
-    if (opened !== undefined) return withDispose(opened, 'cached');
+    if (opened !== undefined) {
+      // Marks the template as in use, so another version's builds do not prune it (see removeStale).
+      const now = new Date();
+      await utimes(template, now, now).catch(() => undefined);
+      return withDispose(opened, 'cached');
+    }
     damaged = true;
     await rm(template, { recursive: true, force: true });
   }
@@ -368,7 +373,7 @@ async function buildTemplate(PGliteClass: typeof PGlite, base: PGliteOptions, op
       // Another process renamed its build into place first: its template is as good.
       if (!existsSync(template)) throw err;
     }
-    await removeTarballs(options.cacheDir);
+    await removeStale(options.cacheDir, template);
     return true;
   } catch {
     return false;
@@ -377,9 +382,25 @@ async function buildTemplate(PGliteClass: typeof PGlite, base: PGliteOptions, op
   }
 }
 
-/** Removes the tarball templates of earlier SPANE versions (`pglite-template-*.tar`), best effort. */
-async function removeTarballs(cacheDir: string): Promise<void> {
+/** How long a template of another version (or migration set) is kept unused: 30 days. */
+export const STALE_TEMPLATE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * Removes what the cache holds besides `keep`, best effort: the tarball templates of earlier SPANE
+ * versions (`pglite-template-*.tar`), and the templates (and builds a crash left) of other
+ * versions or migration sets unused for {@link STALE_TEMPLATE_MS}. A template's time is set each
+ * time a start uses it, so the one of a project still on another version stays.
+ */
+async function removeStale(cacheDir: string, keep: string): Promise<void> {
+  const cutoff = Date.now() - STALE_TEMPLATE_MS;
   for (const name of await readdir(cacheDir).catch(() => [])) {
-    if (name.startsWith('pglite-template-') && name.endsWith('.tar')) await rm(path.join(cacheDir, name), { force: true }).catch(() => undefined);
+    const file = path.join(cacheDir, name);
+    if (!name.startsWith('pglite-template-') || file === keep) continue;
+    if (name.endsWith('.tar')) {
+      await rm(file, { force: true }).catch(() => undefined);
+      continue;
+    }
+    const info = await stat(file).catch(() => undefined);
+    if (info !== undefined && info.mtimeMs < cutoff) await rm(file, { recursive: true, force: true }).catch(() => undefined);
   }
 }
